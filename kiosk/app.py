@@ -1,0 +1,181 @@
+"""The composition root: builds the concrete objects and wires them together.
+
+Nothing else in the package creates long-lived collaborators; they are passed
+in. The home screen is painted first; slow parts (libvlc for voice prompts,
+and later calls and media) start after the first frame.
+"""
+
+import asyncio
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from kiosk.config import LoadedConfig, load_with_fallback
+from kiosk.i18n import Strings
+from kiosk.navigation import Navigator
+from kiosk.paths import Paths
+from kiosk.status import Status, StatusBoard
+from kiosk.systemd import notify
+from kiosk.voice import SoundPlayer, VoiceGuide
+
+if TYPE_CHECKING:
+    from kiosk.ui.window import KioskWindow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How ``kiosk run`` was asked to start."""
+
+    paths: Paths
+    demo: bool = False
+    """Use the bundled demo configuration instead of ``/etc/kiosk``."""
+    windowed: bool = False
+    """A normal window with a cursor, for development."""
+    language: str | None = None
+    """Override the configured language (``ko``/``en``)."""
+    vlc_args: tuple[str, ...] = ()
+    """Extra libvlc options, e.g. ``--aout=dummy`` on a machine without sound."""
+    started: float = field(default_factory=time.monotonic)
+    """``time.monotonic()`` when the process started, for the start-up log line."""
+
+
+def load_configuration(options: RunOptions) -> LoadedConfig:
+    """The configuration to run with: the demo's or the box's, or a fallback."""
+    paths = options.paths
+    wanted = paths.assets / "demo" / "config.json" if options.demo else paths.config
+    return load_with_fallback(wanted, paths.last_good_config)
+
+
+def build_kiosk(
+    loaded: LoadedConfig,
+    paths: Paths,
+    language: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> "Kiosk":
+    """Build every part of a running kiosk except the event loop. Needs a QApplication."""
+    from kiosk.ui.window import KioskWindow
+
+    config = loaded.config
+    lang = language or config.display.language
+    strings = Strings("en" if lang == "en" else "ko")
+    status = StatusBoard(Status(config_problem=loaded.problem))
+    voice = VoiceGuide(config.voice, paths.voice_dirs(strings.language))
+    navigator = Navigator(config.tiles, config.keys, config.idle, clock, announce=voice.announce)
+    window = KioskWindow(config, strings, navigator, status, paths.assets / "icons")
+    return Kiosk(loaded, strings, status, voice, navigator, window)
+
+
+@dataclass
+class Kiosk:
+    """The built parts, each owned here and closed by :meth:`close`."""
+
+    loaded: LoadedConfig
+    strings: Strings
+    status: StatusBoard
+    voice: VoiceGuide
+    navigator: Navigator
+    window: "KioskWindow"
+
+    def on_unexpected_error(
+        self,
+        kind: type[BaseException],
+        error: BaseException,
+        trace: TracebackType | None,
+    ) -> None:
+        """Supervision boundary for anything that escaped: log it, calm the senior, go home."""
+        log.error("unexpected error; showing 'please wait'", exc_info=(kind, error, trace))
+        try:
+            self.navigator.fail()
+        except Exception:
+            log.exception("could not show the 'please wait' screen")
+
+    def close(self) -> None:
+        """Release everything. Safe to call twice."""
+        self.window.close_window()
+        self.voice.close()
+
+
+def run(options: RunOptions) -> int:
+    """``kiosk run``: show the kiosk until the session ends. Returns the exit status."""
+    import qasync
+
+    from kiosk.ui.qt import QApplication, QFont, Qt
+    from kiosk.ui.theme import FONT_FAMILY
+
+    loaded = load_configuration(options)
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    app.setFont(QFont(FONT_FAMILY))
+    kiosk = build_kiosk(loaded, options.paths, options.language)
+    window = kiosk.window
+    app.installEventFilter(window)
+    sys.excepthook = kiosk.on_unexpected_error
+
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    loop.set_exception_handler(
+        lambda _loop, context: kiosk.on_unexpected_error(
+            type(context.get("exception", RuntimeError())),
+            context.get("exception") or RuntimeError(context.get("message")),
+            None,
+        )
+    )
+    slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-start")
+
+    def after_first_frame() -> None:
+        log.info(
+            "home screen painted %.0f ms after start", (time.monotonic() - options.started) * 1000
+        )
+        notify("READY=1")
+        from kiosk.media.vlc_sound import open_sound_player
+
+        future = slow.submit(open_sound_player, options.vlc_args)
+        future.add_done_callback(
+            lambda done: loop.call_soon_threadsafe(_attach_player, kiosk.voice, done)
+        )
+
+    window.first_painted.connect(after_first_frame)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        # Runs at the next return to Python (the one-second tick at the latest).
+        signal.signal(signum, lambda *_: app.quit())
+
+    if options.windowed:
+        window.resize(1280, 720)
+        window.show()
+    else:
+        if not loaded.config.display.show_cursor:
+            app.setOverrideCursor(Qt.CursorShape.BlankCursor)
+        window.setWindowFlags(
+            Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
+        )
+        screen = app.primaryScreen()
+        if screen is not None:
+            window.setGeometry(screen.geometry())
+        window.showFullScreen()
+    window.activateWindow()
+
+    closing = asyncio.Event()
+    app.aboutToQuit.connect(closing.set)
+    with loop:
+        loop.run_until_complete(closing.wait())
+    kiosk.close()
+    slow.shutdown(wait=False, cancel_futures=True)
+    log.info("kiosk stopped")
+    return 0
+
+
+def _attach_player(voice: VoiceGuide, done: "Future[SoundPlayer]") -> None:
+    try:
+        player = done.result()
+    except Exception as err:  # noqa: BLE001 - no sound is not a reason to stop the kiosk
+        log.error("voice prompts unavailable: %s", err)
+        return
+    voice.attach(player)

@@ -1,0 +1,58 @@
+"""The ``kiosk`` command. Starts fast: nothing heavy is imported until needed."""
+
+import argparse
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk import __version__
+from kiosk.logs import setup_logging
+from kiosk.paths import resolve_paths
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk",
+        description="Big-button video terminal for senior centres (경로당).",
+    )
+    parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("KIOSK_LOG_LEVEL", "info"),
+        choices=["debug", "info", "warning", "error"],
+        help="least important messages logged to stderr (default: info)",
+    )
+    parser.add_argument(
+        "--etc-dir", help="identity and settings (default /etc/kiosk, or KIOSK_ETC_DIR)"
+    )
+    parser.add_argument(
+        "--state-dir", help="state and caches (default /var/lib/kiosk, or KIOSK_STATE_DIR)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = commands.add_parser("run", help="show the kiosk (full screen)")
+    run.add_argument("--demo", action="store_true", help="use the bundled demo configuration")
+    run.add_argument("--windowed", action="store_true", help="a normal window, for development")
+    run.add_argument("--language", choices=["ko", "en"], help="override the configured language")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    started = time.monotonic()
+    args = _parser().parse_args(argv)
+    setup_logging(args.log_level)
+    if args.command is None:
+        _parser().print_help()
+        return 2
+    state_dir = args.state_dir
+    if args.demo and not (state_dir or os.environ.get("KIOSK_STATE_DIR")):
+        # The demo never writes to /var/lib: it keeps its state in the user's home.
+        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+        state_dir = str(Path(base) / "kiosk-demo")
+    paths = resolve_paths(args.etc_dir, state_dir)
+
+    from kiosk.app import RunOptions, run
+
+    vlc_args = tuple(os.environ.get("KIOSK_VLC_ARGS", "").split())
+    options = RunOptions(paths, args.demo, args.windowed, args.language, vlc_args, started)
+    return run(options)

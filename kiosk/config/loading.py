@@ -1,0 +1,136 @@
+"""Reading configuration documents, and falling back when one is bad.
+
+A box must keep serving its seniors whatever arrives: a document that fails to
+parse or validate is refused whole, and the last good configuration (saved by
+this module whenever a document is accepted) stays in force. With no last good
+one, the built-in configuration bundled with the package is used.
+"""
+
+import enum
+import logging
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import msgspec
+
+from kiosk.config.model import SCHEMA_VERSION, KioskConfig
+from kiosk.files import write_atomically
+
+log = logging.getLogger(__name__)
+
+MAX_DOCUMENT_BYTES = 1_000_000
+"""A configuration is a few kilobytes; anything this large is refused unread."""
+
+
+class ConfigError(ValueError):
+    """A document was refused. ``field`` names the offending setting ('' if none)."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.reason = message
+
+
+class _Header(msgspec.Struct):
+    schema_version: int
+
+
+def parse_config(data: bytes) -> KioskConfig:
+    """Parse and validate one JSON document; raise :class:`ConfigError` naming the field."""
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise ConfigError(f"document is {len(data)} bytes, more than {MAX_DOCUMENT_BYTES}")
+    try:
+        header = msgspec.json.decode(data, type=_Header)
+    except msgspec.ValidationError as err:
+        raise _named(err) from None
+    except msgspec.DecodeError as err:
+        raise ConfigError(f"not valid JSON ({err})") from None
+    if header.schema_version != SCHEMA_VERSION:
+        raise ConfigError(
+            f"version {header.schema_version} is not {SCHEMA_VERSION}, "
+            "the one this kiosk understands",
+            "schema_version",
+        )
+    try:
+        return msgspec.json.decode(data, type=KioskConfig)
+    except msgspec.ValidationError as err:
+        raise _named(err) from None
+
+
+def _named(err: msgspec.ValidationError) -> ConfigError:
+    # msgspec says "<reason> - at `$.tiles[0].colour`"; technicians want the
+    # field first, without the JSONPath sigil.
+    message, _, where = str(err).rpartition(" - at `")
+    if not message:
+        return ConfigError(str(err))
+    return ConfigError(message, where.rstrip("`").removeprefix("$.").removeprefix("$"))
+
+
+def read_config(path: Path) -> KioskConfig:
+    """Read and parse *path*; ``ConfigError`` for a missing, unreadable or bad file."""
+    try:
+        with path.open("rb") as src:
+            data = src.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err.strerror}") from None
+    return parse_config(data)
+
+
+def builtin_config() -> KioskConfig:
+    """The configuration shipped inside the package: used when nothing else is good."""
+    return parse_config(resources.files("kiosk.config").joinpath("builtin.json").read_bytes())
+
+
+class ConfigSource(enum.Enum):
+    """Where the configuration in force came from."""
+
+    FILE = "file"
+    LAST_GOOD = "last_good"
+    BUILTIN = "builtin"
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """The configuration in force, where it came from, and why anything was refused."""
+
+    config: KioskConfig
+    source: ConfigSource
+    problem: str | None = None
+    """Plain-language reason the wanted document was refused, for technicians."""
+
+
+def load_with_fallback(wanted: Path, last_good: Path) -> LoadedConfig:
+    """Use *wanted* if it is valid (and remember it as last good), else fall back.
+
+    Never raises for bad input: the worst case is the built-in configuration.
+    """
+    try:
+        config = read_config(wanted)
+    except ConfigError as err:
+        problem = str(err)
+        log.error("configuration %s refused: %s", wanted, problem)
+    else:
+        _remember(config, last_good)
+        return LoadedConfig(config, ConfigSource.FILE)
+    try:
+        config = read_config(last_good)
+    except ConfigError as err:
+        if last_good.exists():
+            log.error("last good configuration %s unusable too: %s", last_good, err)
+        log.warning("using the built-in configuration")
+        return LoadedConfig(builtin_config(), ConfigSource.BUILTIN, problem)
+    log.warning("keeping the last good configuration (revision %d)", config.revision)
+    return LoadedConfig(config, ConfigSource.LAST_GOOD, problem)
+
+
+def _remember(config: KioskConfig, last_good: Path) -> None:
+    data = msgspec.json.encode(config)
+    try:
+        if last_good.exists() and last_good.read_bytes() == data:
+            return
+        write_atomically(last_good, data)
+    except OSError as err:
+        # Not fatal: the configuration is valid and in force; only the safety
+        # copy is stale (e.g. a full disk). Say so once.
+        log.error("could not save the last good configuration to %s: %s", last_good, err)

@@ -1,0 +1,187 @@
+"""The kiosk's configuration: typed, frozen, validated as one document.
+
+Every setting is declared once here with its type, default and bounds. A
+document that breaks any rule is rejected whole (see :mod:`kiosk.config.loading`)
+with an error naming the field; the kiosk then keeps its last good one.
+"""
+
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta
+
+from kiosk.contrast import AAA_CONTRAST, contrast_ratio
+
+SCHEMA_VERSION = 1
+"""The one document layout this kiosk understands."""
+
+Colour = Annotated[str, Meta(pattern=r"^#[0-9A-Fa-f]{6}$", description="#RRGGBB")]
+Slug = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+KeyName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9 _+-]{0,23}$")]
+PromptFile = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\.(wav|ogg|mp3)$")]
+
+Icon = Literal["singing", "exercise", "call", "meeting", "broadcast", "health", "info"]
+"""Pictures bundled in ``assets/icons``."""
+
+TileAction = Literal["programme", "call", "group", "live", "info"]
+"""What pressing a tile starts: a recorded programme, a call with city hall, a
+group session (video room), a live broadcast, or an information page."""
+
+
+class _Frozen(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    pass
+
+
+class Centre(_Frozen, frozen=True, kw_only=True):
+    """The senior centre this box stands in."""
+
+    id: Slug
+    """Fleet-wide identifier, e.g. ``namwon-001``."""
+    name: Annotated[str, Meta(min_length=1, max_length=40)]
+    """Korean name shown in the header, e.g. ``향교동 경로당``."""
+    district: Annotated[str, Meta(max_length=40)] = ""
+    """District (읍·면·동) the centre belongs to."""
+    timezone: Annotated[str, Meta(min_length=1, max_length=64)] = "Asia/Seoul"
+    """IANA time zone for the clock and the schedule."""
+
+
+class Display(_Frozen, frozen=True, kw_only=True):
+    """How the screen looks."""
+
+    language: Literal["ko", "en"] = "ko"
+    """Language of every text on screen; Korean for seniors."""
+    show_english: bool = True
+    """Show a small English line under each Korean tile label."""
+    show_cursor: bool = False
+    """Show the mouse pointer (off for touch screens and remotes)."""
+    background: Colour = "#0B1426"
+    """Screen background."""
+    text: Colour = "#FFFFFF"
+    """Text on the background and on every tile."""
+    accent: Colour = "#FFE14D"
+    """Focus ring and highlights."""
+
+
+class Tile(_Frozen, frozen=True, kw_only=True):
+    """One big button on the home screen."""
+
+    id: Slug
+    """Stable identifier, unique among the tiles."""
+    label: Annotated[str, Meta(min_length=1, max_length=16)]
+    """Korean label, e.g. ``노래교실``."""
+    label_en: Annotated[str, Meta(max_length=32)] = ""
+    """Optional English line under the label."""
+    icon: Icon
+    """Picture on the tile."""
+    colour: Colour
+    """Tile colour; must reach 7:1 contrast with ``display.text``."""
+    action: TileAction
+    """What pressing the tile starts."""
+    target: Annotated[str, Meta(max_length=200)] = ""
+    """What the action acts on (programme id, contact, room); empty for defaults."""
+    prompt: PromptFile | None = None
+    """Voice prompt played on press, e.g. ``singing.wav``; none for silence."""
+
+
+def _default_tile_keys() -> list[str]:
+    return [str(n) for n in range(1, 10)]
+
+
+class Keys(_Frozen, frozen=True, kw_only=True):
+    """Which key does what. Names are Qt's (``Escape``, ``F1``, ``Media Play``).
+
+    Big-button USB keypads and TV remotes send many different keys; each
+    command accepts a list.
+    """
+
+    tiles: Annotated[list[KeyName], Meta(max_length=9)] = msgspec.field(
+        default_factory=_default_tile_keys
+    )
+    """Key *n* presses tile *n* (1-based)."""
+    up: list[KeyName] = msgspec.field(default_factory=lambda: ["Up"])
+    """Move the focus ring up."""
+    down: list[KeyName] = msgspec.field(default_factory=lambda: ["Down"])
+    """Move the focus ring down."""
+    left: list[KeyName] = msgspec.field(default_factory=lambda: ["Left"])
+    """Move the focus ring left."""
+    right: list[KeyName] = msgspec.field(default_factory=lambda: ["Right"])
+    """Move the focus ring right."""
+    activate: list[KeyName] = msgspec.field(
+        default_factory=lambda: ["Return", "Enter", "Space", "Select"]
+    )
+    """Press the control inside the focus ring."""
+    back: list[KeyName] = msgspec.field(
+        default_factory=lambda: ["Escape", "Backspace", "Back", "Home"]
+    )
+    """Go back / home."""
+
+    def __post_init__(self) -> None:
+        owners: dict[str, str] = {}
+        for command in ("tiles", "up", "down", "left", "right", "activate", "back"):
+            for key in getattr(self, command):
+                owner = owners.setdefault(key.casefold(), command)
+                if owner != command:
+                    raise ValueError(f"key {key!r} is given to both {owner} and {command}")
+        if len(set(k.casefold() for k in self.tiles)) != len(self.tiles):
+            raise ValueError("the same key is given to two tiles")
+
+
+class Idle(_Frozen, frozen=True, kw_only=True):
+    """When the kiosk goes home by itself."""
+
+    return_home_after_s: Annotated[int, Meta(ge=10, le=3600)] = 120
+    """Seconds without a touch or key on any other screen before going home
+    (never while something plays or a call is up)."""
+    please_wait_s: Annotated[int, Meta(ge=2, le=60)] = 5
+    """Seconds the calm "please wait" message stays after an error."""
+
+
+class Voice(_Frozen, frozen=True, kw_only=True):
+    """Spoken guidance."""
+
+    enabled: bool = True
+    """Speak a short prompt when a tile is pressed."""
+    volume: Annotated[int, Meta(ge=0, le=100)] = 90
+    """Prompt volume in percent."""
+
+
+class KioskConfig(_Frozen, frozen=True, kw_only=True):
+    """One centre's whole configuration."""
+
+    schema_version: int
+    """Layout of this document; must be :data:`SCHEMA_VERSION`."""
+    revision: Annotated[int, Meta(ge=0)] = 0
+    """Revision set by the provisioning side, shown to technicians."""
+    centre: Centre
+    display: Display = msgspec.field(default_factory=Display)
+    tiles: Annotated[list[Tile], Meta(min_length=2, max_length=6)]
+    keys: Keys = msgspec.field(default_factory=Keys)
+    idle: Idle = msgspec.field(default_factory=Idle)
+    voice: Voice = msgspec.field(default_factory=Voice)
+
+    def __post_init__(self) -> None:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(
+                f"schema_version {self.schema_version} is not {SCHEMA_VERSION}, "
+                "the one this kiosk understands"
+            )
+        ids = [tile.id for tile in self.tiles]
+        for tile_id in ids:
+            if ids.count(tile_id) > 1:
+                raise ValueError(f"tile id {tile_id!r} is used twice")
+        text = self.display.text
+        pairs = [("display.background", self.display.background)]
+        pairs += [(f"tiles[{i}].colour", t.colour) for i, t in enumerate(self.tiles)]
+        for field, colour in pairs:
+            ratio = contrast_ratio(text, colour)
+            if ratio < AAA_CONTRAST:
+                raise ValueError(
+                    f"{field} {colour} gives contrast {ratio:.1f}:1 with display.text "
+                    f"{text}; at least {AAA_CONTRAST}:1 is needed"
+                )
+        accent = contrast_ratio(self.display.accent, self.display.background)
+        if accent < AAA_CONTRAST:
+            raise ValueError(
+                f"display.accent gives contrast {accent:.1f}:1 with display.background; "
+                f"at least {AAA_CONTRAST}:1 is needed"
+            )

@@ -1,0 +1,29 @@
+"""Writing files so that a crash or power cut never leaves half of one."""
+
+import os
+from pathlib import Path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace *path* with *data*: readers see the old file or the new one, whole.
+
+    Writes a temporary file beside it, fsyncs it, renames it over *path* and
+    fsyncs the directory. Raises ``OSError`` (e.g. disk full) with *path*
+    untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        with tmp.open("wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

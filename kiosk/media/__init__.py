@@ -1,0 +1,1 @@
+"""Sound and video through libvlc. Only this package imports ``vlc``."""

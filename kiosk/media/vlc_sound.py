@@ -1,0 +1,66 @@
+"""Short sounds (voice prompts) through libvlc, the one audio path of the kiosk.
+
+Creating the instance loads libvlc's plugins (~0.1 s): do it off the GUI thread
+with :func:`open_sound_player` and hand the result back to the loop.
+"""
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import vlc
+
+log = logging.getLogger(__name__)
+
+
+class VlcSoundPlayer:
+    """A :class:`kiosk.voice.SoundPlayer` over one libvlc media player.
+
+    ``play`` and ``close`` are called from the GUI thread. No libvlc event
+    callbacks are used, so libvlc's threads never call into our code.
+    """
+
+    def __init__(self, vlc_args: Sequence[str] = ()) -> None:
+        self._instance = vlc.Instance(["--quiet", "--no-video", *vlc_args])
+        if self._instance is None:
+            raise RuntimeError("libvlc could not start (is vlc-plugin-base installed?)")
+        self._player = self._instance.media_player_new()
+        self._lock = threading.Lock()
+        self._closed = False
+        self.now_playing: Path | None = None
+        """The file last started, for diagnostics and tests."""
+
+    def play(self, path: Path, volume: int) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            media = self._instance.media_new_path(str(path))
+            self._player.set_media(media)
+            media.release()
+            self._player.audio_set_volume(volume)
+            if self._player.play() != 0:
+                log.error("could not play voice prompt %s", path)
+                return
+            self.now_playing = path
+
+    def state(self) -> str:
+        """libvlc's state of the player, e.g. ``playing`` or ``ended``."""
+        with self._lock:
+            if self._closed:
+                return "closed"
+            return str(self._player.get_state()).rpartition(".")[2].lower()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._player.stop()
+            self._player.release()
+            self._instance.release()
+
+
+def open_sound_player(vlc_args: Sequence[str] = ()) -> VlcSoundPlayer:
+    """Start libvlc (blocking, ~0.1 s): call from a worker thread."""
+    return VlcSoundPlayer(vlc_args)

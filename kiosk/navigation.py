@@ -1,0 +1,233 @@
+"""Where the senior is, and how presses, keys and time move them. Qt-free.
+
+The :class:`Navigator` owns the one piece of state every screen depends on
+(which screen, which tile, where the focus ring is). The UI renders its
+:class:`View` and forwards presses; all rules (idle return, error recovery,
+what a key does) live here so they can be tested without a screen.
+Call every method from the GUI thread.
+"""
+
+import enum
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from kiosk.config.model import Idle, Keys, Tile, TileAction
+
+log = logging.getLogger(__name__)
+
+
+class Screen(enum.Enum):
+    """The screens a senior can be on."""
+
+    HOME = "home"
+    NOT_AVAILABLE = "not_available"
+    """A tile whose capability is not built yet: says so, with a way home."""
+    PLEASE_WAIT = "please_wait"
+    """Something went wrong: a calm message, then home by itself."""
+
+
+class Command(enum.Enum):
+    """What a key asks for (see :class:`kiosk.config.model.Keys`)."""
+
+    UP = "up"
+    DOWN = "down"
+    LEFT = "left"
+    RIGHT = "right"
+    ACTIVATE = "activate"
+    BACK = "back"
+
+
+@dataclass(frozen=True)
+class View:
+    """What the screen shows now."""
+
+    screen: Screen
+    tile: Tile | None = None
+    """The tile whose screen is open (``None`` on home and please-wait)."""
+    focus: int = 0
+    """Index of the home tile inside the focus ring."""
+
+
+def grid_shape(count: int) -> tuple[int, int]:
+    """Rows and columns of the home grid for *count* tiles (2–6) on a wide screen."""
+    if count <= 3:
+        return 1, count
+    if count == 4:
+        return 2, 2
+    return 2, 3
+
+
+class KeyMap:
+    """Resolves key names (Qt's, case-insensitive) to tile numbers or commands."""
+
+    def __init__(self, keys: Keys) -> None:
+        self._tiles = {name.casefold(): i for i, name in enumerate(keys.tiles)}
+        self._commands = {
+            name.casefold(): command for command in Command for name in getattr(keys, command.value)
+        }
+
+    def resolve(self, key_name: str) -> int | Command | None:
+        """Tile index (0-based), a command, or ``None`` for a key that does nothing."""
+        folded = key_name.casefold()
+        if folded in self._tiles:
+            return self._tiles[folded]
+        return self._commands.get(folded)
+
+
+Opener = Callable[[Tile], Screen]
+"""Starts a tile's capability and names the screen that shows it."""
+
+
+class Navigator:
+    """The state machine behind every screen.
+
+    *clock* gives monotonic seconds; tests pass a fake. *openers* maps a tile
+    action to the capability that handles it; actions without one open the
+    "not available yet" screen. *announce* is called with each pressed tile
+    (spoken guidance).
+    """
+
+    def __init__(
+        self,
+        tiles: Sequence[Tile],
+        keys: Keys,
+        idle: Idle,
+        clock: Callable[[], float],
+        announce: Callable[[Tile], None] = lambda tile: None,
+        openers: dict[TileAction, Opener] | None = None,
+    ) -> None:
+        self._tiles = list(tiles)
+        self._keys = KeyMap(keys)
+        self._idle = idle
+        self._clock = clock
+        self._announce = announce
+        self._openers = dict(openers or {})
+        self._view = View(Screen.HOME)
+        self._listeners: list[Callable[[View], None]] = []
+        self._last_input = clock()
+        self._please_wait_until = 0.0
+        self._busy = False
+
+    @property
+    def view(self) -> View:
+        return self._view
+
+    @property
+    def tiles(self) -> list[Tile]:
+        return list(self._tiles)
+
+    def subscribe(self, listener: Callable[[View], None]) -> Callable[[], None]:
+        """Call *listener* with each new view; returns the unsubscribe callable."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def set_busy(self, busy: bool) -> None:
+        """Something is playing or a call is up: no idle return, no tile keys."""
+        self._busy = busy
+
+    # --- input -----------------------------------------------------------
+
+    def key(self, key_name: str) -> bool:
+        """Handle a key by name; ``True`` if it did something."""
+        self.note_input()
+        action = self._keys.resolve(key_name)
+        if action is None:
+            return False
+        if isinstance(action, int):
+            return self.press_tile(action)
+        return self.command(action)
+
+    def command(self, command: Command) -> bool:
+        """Apply a navigation command; ``True`` if it did something."""
+        self.note_input()
+        view = self._view
+        if command is Command.BACK:
+            return self.go_home()
+        if view.screen is not Screen.HOME:
+            # Other screens hold one control, the big home button.
+            return self.go_home() if command is Command.ACTIVATE else False
+        if command is Command.ACTIVATE:
+            return self.press_tile(view.focus)
+        focus = self._moved(view.focus, command)
+        if focus == view.focus:
+            return False
+        self._set(replace(view, focus=focus))
+        return True
+
+    def press_tile(self, index: int) -> bool:
+        """A tile was pressed (touch, mouse, or its number key)."""
+        self.note_input()
+        if self._busy or not 0 <= index < len(self._tiles):
+            return False
+        tile = self._tiles[index]
+        self._announce(tile)
+        opener = self._openers.get(tile.action)
+        screen = opener(tile) if opener else Screen.NOT_AVAILABLE
+        self._set(View(screen, tile, focus=index))
+        return True
+
+    def go_home(self) -> bool:
+        """Return to the home screen, keeping the focus where it was."""
+        if self._view.screen is Screen.HOME:
+            return False
+        self._set(View(Screen.HOME, focus=self._view.focus))
+        return True
+
+    def note_input(self) -> None:
+        """A touch, click or key happened: restart the idle countdown."""
+        self._last_input = self._clock()
+
+    # --- time and failures -----------------------------------------------
+
+    def fail(self) -> None:
+        """Something unexpected happened: show the calm message, then go home."""
+        self._busy = False
+        self._please_wait_until = self._clock() + self._idle.please_wait_s
+        self._set(View(Screen.PLEASE_WAIT, focus=self._view.focus))
+
+    def tick(self) -> None:
+        """Called about once a second: returns home when it is time to."""
+        now = self._clock()
+        screen = self._view.screen
+        if screen is Screen.PLEASE_WAIT:
+            if now >= self._please_wait_until:
+                self.go_home()
+            return
+        idle = now - self._last_input >= self._idle.return_home_after_s
+        if screen is not Screen.HOME and idle and not self._busy:
+            log.info("idle for %d s: going home", self._idle.return_home_after_s)
+            self.go_home()
+
+    # --- internals ---------------------------------------------------------
+
+    def _moved(self, focus: int, command: Command) -> int:
+        last = len(self._tiles) - 1
+        rows, cols = grid_shape(len(self._tiles))
+        if command is Command.LEFT:
+            target = focus - 1
+        elif command is Command.RIGHT:
+            target = focus + 1
+        elif command is Command.UP:
+            target = focus - cols
+        else:
+            on_last_row = focus // cols == rows - 1
+            target = focus if on_last_row else focus + cols
+        if target < 0:
+            return focus
+        # Moving down into a shorter last row lands on its last tile.
+        return min(target, last)
+
+    def _set(self, view: View) -> None:
+        old = self._view
+        if view == old:
+            return
+        self._view = view
+        log.info(
+            "screen %s -> %s%s",
+            old.screen.value,
+            view.screen.value,
+            f" ({view.tile.id})" if view.tile else "",
+        )
+        for listener in list(self._listeners):
+            listener(view)

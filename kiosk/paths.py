@@ -1,0 +1,54 @@
+"""Where the kiosk keeps things on disk.
+
+``/etc/kiosk`` holds the box's identity and settings, ``/var/lib/kiosk`` its
+state (last good configuration, downloaded media). Both can be moved with
+``--etc-dir``/``--state-dir`` or ``KIOSK_ETC_DIR``/``KIOSK_STATE_DIR`` so that
+tests and the demo never need root.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+_SOURCE_ASSETS = Path(__file__).resolve().parent.parent / "assets"
+_INSTALLED_ASSETS = Path("/usr/share/kiosk/assets")
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The kiosk's folders."""
+
+    etc: Path
+    """Identity and settings (read-only for the kiosk)."""
+    state: Path
+    """State the kiosk writes: last good configuration, caches."""
+    assets: Path
+    """Bundled icons, voice prompts and demo files (read-only)."""
+
+    @property
+    def config(self) -> Path:
+        """The configuration document this box should use."""
+        return self.etc / "config.json"
+
+    @property
+    def last_good_config(self) -> Path:
+        """Copy of the last configuration that passed validation."""
+        return self.state / "last-good-config.json"
+
+    def voice_dirs(self, language: str) -> list[Path]:
+        """Folders searched for voice prompts: downloaded ones first, then bundled."""
+        return [self.state / "media" / "voice", self.assets / "voice" / language]
+
+
+def default_assets() -> Path:
+    """Bundled assets: ``KIOSK_ASSETS_DIR``, the source tree, or the installed copy."""
+    if "KIOSK_ASSETS_DIR" in os.environ:
+        return Path(os.environ["KIOSK_ASSETS_DIR"])
+    return _SOURCE_ASSETS if _SOURCE_ASSETS.is_dir() else _INSTALLED_ASSETS
+
+
+def resolve_paths(etc_dir: str | None, state_dir: str | None) -> Paths:
+    """Command-line values win over the environment, which wins over the defaults."""
+    etc = etc_dir or os.environ.get("KIOSK_ETC_DIR") or "/etc/kiosk"
+    state = state_dir or os.environ.get("KIOSK_STATE_DIR") or "/var/lib/kiosk"
+    return Paths(Path(etc), Path(state), default_assets())

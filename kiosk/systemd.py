@@ -1,0 +1,27 @@
+"""The systemd notification protocol (``sd_notify``): READY and WATCHDOG messages.
+
+Without ``NOTIFY_SOCKET`` (not under systemd) every call does nothing.
+"""
+
+import logging
+import os
+import socket
+
+log = logging.getLogger(__name__)
+
+
+def notify(message: str) -> bool:
+    """Send *message* (e.g. ``READY=1``) to systemd; ``True`` if it was sent."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return False
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            sock.connect(address)
+            sock.sendall(message.encode())
+    except OSError as err:
+        log.error("could not notify systemd (%s): %s", message, err)
+        return False
+    return True

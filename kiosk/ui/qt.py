@@ -1,0 +1,65 @@
+"""The one module that imports PySide6 (a ruff rule bans it elsewhere)."""
+
+from PySide6.QtCore import (
+    QEvent,
+    QObject,
+    QPointF,
+    QRect,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
+from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = [
+    "QAbstractButton",
+    "QApplication",
+    "QColor",
+    "QEvent",
+    "QFont",
+    "QFontMetrics",
+    "QHBoxLayout",
+    "QKeyEvent",
+    "QLabel",
+    "QObject",
+    "QPaintEvent",
+    "QPainter",
+    "QPainterPath",
+    "QPen",
+    "QPointF",
+    "QRect",
+    "QRectF",
+    "QResizeEvent",
+    "QSize",
+    "QSizePolicy",
+    "QStackedWidget",
+    "QSvgRenderer",
+    "QTimer",
+    "QVBoxLayout",
+    "QWidget",
+    "Qt",
+    "Signal",
+]

@@ -1,5 +1,6 @@
 """Writing files so that a crash or power cut never leaves half of one."""
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -20,7 +21,8 @@ def write_atomically(path: Path, data: bytes) -> None:
             os.fsync(out.fileno())
         tmp.replace(path)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:

@@ -123,7 +123,12 @@ class Navigator:
         return lambda: self._listeners.remove(listener)
 
     def set_busy(self, busy: bool) -> None:
-        """Something is playing or a call is up: no idle return, no tile keys."""
+        """Something is playing or a call is up: no idle return, no tile keys.
+
+        When it ends, the idle countdown starts afresh.
+        """
+        if self._busy and not busy:
+            self.note_input()
         self._busy = busy
 
     # --- input -----------------------------------------------------------
@@ -163,7 +168,13 @@ class Navigator:
         tile = self._tiles[index]
         self._announce(tile)
         opener = self._openers.get(tile.action)
-        screen = opener(tile) if opener else Screen.NOT_AVAILABLE
+        try:
+            screen = opener(tile) if opener else Screen.NOT_AVAILABLE
+        except Exception:  # supervision boundary of every capability
+            log.exception("tile %s could not start", tile.id)
+            self._view = replace(self._view, focus=index)
+            self.fail()
+            return True
         self._set(View(screen, tile, focus=index))
         return True
 

@@ -9,8 +9,8 @@ from kiosk.ui.paint import draw_icon
 from kiosk.ui.qt import QColor, QHBoxLayout, QLabel, QPainter, QPaintEvent, QRectF, Qt, QWidget
 from kiosk.ui.theme import Theme
 
-MISSING_COLOUR = "#B3261E"
-"""Background of an indicator whose device is missing (white text on it: 7.0:1)."""
+MISSING_COLOUR = "#A11D17"
+"""Background of an indicator whose device is missing (white text on it: 7.8:1)."""
 UNKNOWN_TEXT = "#C3CCDA"
 """Text of an indicator nobody has checked yet (on the background: over 10:1)."""
 

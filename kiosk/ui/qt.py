@@ -3,6 +3,7 @@
 from PySide6.QtCore import (
     QEvent,
     QObject,
+    QPoint,
     QPointF,
     QRect,
     QRectF,
@@ -49,6 +50,7 @@ __all__ = [
     "QPainter",
     "QPainterPath",
     "QPen",
+    "QPoint",
     "QPointF",
     "QRect",
     "QRectF",

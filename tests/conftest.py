@@ -1,0 +1,42 @@
+"""Shared test set-up: Qt offscreen, no unexpected warnings, throwaway paths."""
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from kiosk.config import KioskConfig, read_config
+from kiosk.paths import Paths, default_assets
+
+ASSETS = default_assets()
+DEMO_CONFIG = ASSETS / "demo" / "config.json"
+
+
+@pytest.fixture(autouse=True)
+def no_unexpected_warnings(
+    caplog: pytest.LogCaptureFixture, request: pytest.FixtureRequest
+) -> Iterator[None]:
+    """A warning or error in the log fails the test unless it is marked ``allow_warnings``."""
+    caplog.set_level(logging.INFO)
+    yield
+    if request.node.get_closest_marker("allow_warnings"):
+        return
+    loud = [r for r in caplog.get_records("call") if r.levelno >= logging.WARNING]
+    assert not loud, "unexpected log warnings: " + "; ".join(r.getMessage() for r in loud)
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> Paths:
+    """Empty etc and state folders, and the real bundled assets."""
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "state").mkdir()
+    return Paths(tmp_path / "etc", tmp_path / "state", ASSETS)
+
+
+@pytest.fixture
+def demo_config() -> KioskConfig:
+    return read_config(DEMO_CONFIG)

@@ -1,0 +1,41 @@
+"""Voice prompts through real libvlc (no sound card: libvlc's dummy output)."""
+
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from kiosk.media.vlc_sound import open_sound_player
+from tests.conftest import ASSETS
+
+PROMPT = ASSETS / "voice" / "ko" / "singing.wav"
+
+
+def test_a_prompt_plays_to_its_end(qtbot: QtBot) -> None:
+    player = open_sound_player(["--aout=dummy"])
+    try:
+        player.play(PROMPT, 80)
+        assert player.now_playing == PROMPT
+        qtbot.waitUntil(lambda: player.state() == "ended", timeout=15_000)
+    finally:
+        player.close()
+
+
+def test_a_new_prompt_cuts_off_the_last(qtbot: QtBot) -> None:
+    player = open_sound_player(["--aout=dummy"])
+    try:
+        player.play(PROMPT, 80)
+        qtbot.waitUntil(lambda: player.state() == "playing", timeout=15_000)
+        other = ASSETS / "voice" / "ko" / "call.wav"
+        player.play(other, 80)
+        assert player.now_playing == other
+        qtbot.waitUntil(lambda: player.state() == "ended", timeout=15_000)
+    finally:
+        player.close()
+
+
+def test_close_twice_and_play_after_close_are_harmless(tmp_path: Path) -> None:
+    player = open_sound_player(["--aout=dummy"])
+    player.close()
+    player.close()
+    player.play(PROMPT, 80)
+    assert player.state() == "closed"

@@ -1,0 +1,143 @@
+"""Accessibility of every screen at 720p, 1080p and 4K.
+
+Sizes, contrast, a visible focus ring, and every control reachable by keys,
+checked over the live widget tree rather than over constants.
+"""
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from kiosk.app import Kiosk
+from kiosk.config import KioskConfig
+from kiosk.contrast import AAA_CONTRAST, contrast_ratio
+from kiosk.navigation import Screen
+from kiosk.ui.header import MISSING_COLOUR, UNKNOWN_TEXT
+from kiosk.ui.qt import QLabel, QPoint, Qt, QWidget
+from kiosk.ui.theme import MIN_TEXT_PX
+from tests.ui.conftest import BuildKiosk
+
+SIZES = [(1280, 720), (1920, 1080), (3840, 2160)]
+
+
+def screens(kiosk: Kiosk) -> dict[str, QWidget]:
+    """Visit every screen; return the widget shown for each."""
+    nav = kiosk.navigator
+    shown: dict[str, QWidget] = {"home": kiosk.window.home}
+    nav.press_tile(0)
+    shown["not_available"] = kiosk.window.page
+    nav.fail()
+    shown["please_wait"] = kiosk.window.page
+    nav.go_home()
+    return shown
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_tiles_are_at_least_a_quarter_of_the_screen_high(
+    build: BuildKiosk, demo_config: KioskConfig, size: tuple[int, int]
+) -> None:
+    kiosk = build(demo_config, size)
+    height = kiosk.window.height()
+    for button in kiosk.window.home.buttons:
+        assert button.height() >= height / 4, (button.tile.id, button.height(), height)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_tile_labels_are_at_least_40px_at_1080p_and_scale(
+    build: BuildKiosk, demo_config: KioskConfig, size: tuple[int, int]
+) -> None:
+    kiosk = build(demo_config, size)
+    kiosk.window.grab()  # paint, so that each tile fits its label
+    scale = size[1] / 1080
+    for button in kiosk.window.home.buttons:
+        assert button.label_px >= 40 * scale, (button.tile.id, button.label_px)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_every_text_on_every_screen_is_large(
+    build: BuildKiosk, demo_config: KioskConfig, size: tuple[int, int], qtbot: QtBot
+) -> None:
+    kiosk = build(demo_config, size)
+    floor = MIN_TEXT_PX * size[1] / 1080 - 1
+    for name in ("home", "not_available", "please_wait"):
+        if name != "home":
+            kiosk.navigator.press_tile(0) if name == "not_available" else kiosk.navigator.fail()
+        labels = [w for w in kiosk.window.findChildren(QLabel) if w.isVisible() and w.text()]
+        assert labels, name
+        for label in labels:
+            assert label.font().pixelSize() >= floor, (name, label.text(), label.font().pixelSize())
+        kiosk.navigator.go_home()
+    for item in kiosk.window.status_strip.items.values():
+        assert item.font().pixelSize() >= floor
+
+
+def test_every_colour_pair_of_the_theme_reaches_7_to_1(demo_config: KioskConfig) -> None:
+    display = demo_config.display
+    pairs = {
+        "text on background": (display.text, display.background),
+        "clock (accent) on background": (display.accent, display.background),
+        "home button text on accent": (display.background, display.accent),
+        "unchecked indicator on background": (UNKNOWN_TEXT, display.background),
+        "missing indicator": (display.text, MISSING_COLOUR),
+    }
+    for tile in demo_config.tiles:
+        pairs[f"text on tile {tile.id}"] = (display.text, tile.colour)
+    for name, (fore, back) in pairs.items():
+        assert contrast_ratio(fore, back) >= AAA_CONTRAST, name
+
+
+def test_tile_colours_are_distinct(demo_config: KioskConfig) -> None:
+    colours = [tile.colour.upper() for tile in demo_config.tiles]
+    assert len(set(colours)) == len(colours)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_focus_ring_is_drawn_around_the_focused_tile(
+    build: BuildKiosk, demo_config: KioskConfig, size: tuple[int, int], qtbot: QtBot
+) -> None:
+    kiosk = build(demo_config, size)
+    accent = demo_config.display.accent.lower()
+    for index, button in enumerate(kiosk.window.home.buttons):
+        kiosk.navigator._set(kiosk.navigator.view.__class__(Screen.HOME, focus=index))
+        image = button.grab().toImage()
+        ring = kiosk.window.theme.focus_width
+        # Sample the middle of the left and top edges, inside the ring's band.
+        edge_points = [
+            QPoint(ring // 2, image.height() // 2),
+            QPoint(image.width() // 2, ring // 2),
+        ]
+        assert all(image.pixelColor(p).name() == accent for p in edge_points), button.tile.id
+        other = kiosk.window.home.buttons[(index + 1) % len(kiosk.window.home.buttons)]
+        other_image = other.grab().toImage()
+        assert other_image.pixelColor(edge_points[0]).name() != accent
+
+
+def test_every_control_is_reachable_by_keys(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
+) -> None:
+    kiosk = build(demo_config)
+    window = kiosk.window
+    reached = set()
+    for key in [Qt.Key.Key_Right] * 2 + [Qt.Key.Key_Down] + [Qt.Key.Key_Left] * 2:
+        reached.add(kiosk.navigator.view.focus)
+        qtbot.keyClick(window, key)
+    reached.add(kiosk.navigator.view.focus)
+    assert reached == set(range(len(demo_config.tiles)))
+    # On every other screen the one control, the home button, answers Enter.
+    for name in ("not_available", "please_wait"):
+        kiosk.navigator.press_tile(0) if name == "not_available" else kiosk.navigator.fail()
+        assert window.page.home.isVisible() and window.page.home.focused
+        qtbot.keyClick(window, Qt.Key.Key_Return)
+        assert kiosk.navigator.view.screen is Screen.HOME
+
+
+def test_every_screen_is_covered(build: BuildKiosk, demo_config: KioskConfig) -> None:
+    kiosk = build(demo_config)
+    assert set(screens(kiosk)) == {screen.value for screen in Screen}
+
+
+def test_home_button_is_big(build: BuildKiosk, demo_config: KioskConfig) -> None:
+    kiosk = build(demo_config)
+    kiosk.navigator.press_tile(0)
+    home = kiosk.window.page.home
+    assert home.height() >= kiosk.window.height() / 5
+    assert home.width() >= kiosk.window.width() / 3

@@ -1,0 +1,85 @@
+"""Which prompt is spoken, with a fake player (the real one is in tests/media)."""
+
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import KioskConfig, Voice
+from kiosk.voice import VoiceGuide
+from tests.conftest import ASSETS
+
+
+class RecordingPlayer:
+    def __init__(self) -> None:
+        self.played: list[tuple[str, int]] = []
+        self.closed = 0
+
+    def play(self, path: Path, volume: int) -> None:
+        self.played.append((path.name, volume))
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+BUNDLED = [ASSETS / "voice" / "ko"]
+
+
+def test_pressing_a_tile_speaks_its_prompt(demo_config: KioskConfig) -> None:
+    guide = VoiceGuide(Voice(volume=70), BUNDLED)
+    player = RecordingPlayer()
+    guide.attach(player)
+    guide.announce(demo_config.tiles[0])
+    assert player.played == [("singing.wav", 70)]
+
+
+def test_switch_turns_guidance_off(demo_config: KioskConfig) -> None:
+    guide = VoiceGuide(Voice(enabled=False), BUNDLED)
+    player = RecordingPlayer()
+    guide.attach(player)
+    guide.announce(demo_config.tiles[0])
+    assert player.played == []
+
+
+def test_prompt_before_the_player_started_plays_when_it_has(demo_config: KioskConfig) -> None:
+    guide = VoiceGuide(Voice(), BUNDLED)
+    guide.announce(demo_config.tiles[0])
+    guide.announce(demo_config.tiles[1])
+    player = RecordingPlayer()
+    guide.attach(player)
+    assert player.played == [("exercise.wav", 90)], "only the latest press is spoken"
+
+
+def test_downloaded_prompts_win_over_bundled(demo_config: KioskConfig, tmp_path: Path) -> None:
+    (tmp_path / "singing.wav").write_bytes(b"RIFF")
+    guide = VoiceGuide(Voice(), [tmp_path, *BUNDLED])
+    assert guide.prompt_for(demo_config.tiles[0]) == tmp_path / "singing.wav"
+    assert guide.prompt_for(demo_config.tiles[1]) == BUNDLED[0] / "exercise.wav"
+
+
+@pytest.mark.allow_warnings
+def test_missing_prompt_is_reported_once_and_stays_silent(
+    demo_config: KioskConfig, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    guide = VoiceGuide(Voice(), [tmp_path])
+    player = RecordingPlayer()
+    guide.attach(player)
+    guide.announce(demo_config.tiles[0])
+    guide.announce(demo_config.tiles[0])
+    assert player.played == []
+    assert caplog.text.count("singing.wav for tile singing not found") == 1
+
+
+def test_every_bundled_prompt_of_the_demo_exists(demo_config: KioskConfig) -> None:
+    for language in ("ko", "en"):
+        for tile in demo_config.tiles:
+            assert tile.prompt is not None
+            assert (ASSETS / "voice" / language / tile.prompt).is_file()
+
+
+def test_close_is_safe_twice() -> None:
+    guide = VoiceGuide(Voice(), BUNDLED)
+    player = RecordingPlayer()
+    guide.attach(player)
+    guide.close()
+    guide.close()
+    assert player.closed == 1

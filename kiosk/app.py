@@ -5,16 +5,16 @@ in. The home screen is painted first; slow parts (libvlc for voice prompts,
 and later calls and media) start after the first frame.
 """
 
-import asyncio
 import logging
+import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config import LoadedConfig, load_with_fallback
 from kiosk.i18n import Strings
@@ -25,6 +25,9 @@ from kiosk.systemd import notify
 from kiosk.voice import SoundPlayer, VoiceGuide
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from kiosk.ui.qt import QApplication
     from kiosk.ui.window import KioskWindow
 
 log = logging.getLogger(__name__)
@@ -104,54 +107,89 @@ class Kiosk:
 
 
 def run(options: RunOptions) -> int:
-    """``kiosk run``: show the kiosk until the session ends. Returns the exit status."""
-    import qasync
+    """``kiosk run``: show the kiosk until the session ends. Returns the exit status.
 
-    from kiosk.ui.qt import QApplication, QFont, Qt
-    from kiosk.ui.theme import FONT_FAMILY
+    Order matters for the senior: the home screen is painted before asyncio,
+    qasync or libvlc are even imported; READY=1 tells systemd it is up.
+    """
+    from kiosk.ui.qt import QApplication, QFont
 
     loaded = load_configuration(options)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
+    from kiosk.ui.theme import FONT_FAMILY
+
     app.setFont(QFont(FONT_FAMILY))
     kiosk = build_kiosk(loaded, options.paths, options.language)
-    window = kiosk.window
-    app.installEventFilter(window)
+    app.installEventFilter(kiosk.window)
     sys.excepthook = kiosk.on_unexpected_error
+    stop_requested = _stop_on_signals(app)
+
+    _show(kiosk, app, options)
+    log.info("home screen painted %.0f ms after start", (time.monotonic() - options.started) * 1000)
+    notify("READY=1")
+
+    # Only now the parts the first frame does not need.
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    os.environ.setdefault("QT_API", "pyside6")  # spares qasync probing other bindings
+    import qasync
 
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    loop.set_exception_handler(
-        lambda _loop, context: kiosk.on_unexpected_error(
-            type(context.get("exception", RuntimeError())),
-            context.get("exception") or RuntimeError(context.get("message")),
-            None,
-        )
-    )
+    loop.set_exception_handler(lambda _loop, context: _loop_error(kiosk, context))
     slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-start")
+    from kiosk.media.vlc_sound import open_sound_player
 
-    def after_first_frame() -> None:
-        log.info(
-            "home screen painted %.0f ms after start", (time.monotonic() - options.started) * 1000
-        )
-        notify("READY=1")
-        from kiosk.media.vlc_sound import open_sound_player
+    future = slow.submit(open_sound_player, options.vlc_args)
+    future.add_done_callback(
+        lambda done: loop.call_soon_threadsafe(_attach_player, kiosk.voice, done)
+    )
 
-        future = slow.submit(open_sound_player, options.vlc_args)
-        future.add_done_callback(
-            lambda done: loop.call_soon_threadsafe(_attach_player, kiosk.voice, done)
-        )
+    closing = asyncio.Event()
+    app.aboutToQuit.connect(closing.set)
+    with loop:
+        if not stop_requested.is_set():
+            loop.run_until_complete(closing.wait())
+    kiosk.close()
+    slow.shutdown(wait=False, cancel_futures=True)
+    log.info("kiosk stopped")
+    return 0
 
-    window.first_painted.connect(after_first_frame)
+
+def _stop_on_signals(app: "QApplication") -> threading.Event:
+    """SIGTERM/SIGINT end the kiosk cleanly, even during start-up.
+
+    Python runs the handler at its next bytecode (the one-second tick at the
+    latest). The quit is queued, so a signal that lands before the main loop
+    has started still ends it once it does; the returned event tells ``run``
+    not to start the loop at all.
+    """
+    from kiosk.ui.qt import QTimer
+
+    requested = threading.Event()
+
+    def handle(signum: int, frame: object) -> None:
+        log.info("stopping on signal %d", signum)
+        requested.set()
+        QTimer.singleShot(0, app.quit)
+
     for signum in (signal.SIGTERM, signal.SIGINT):
-        # Runs at the next return to Python (the one-second tick at the latest).
-        signal.signal(signum, lambda *_: app.quit())
+        signal.signal(signum, handle)
+    return requested
 
+
+def _show(kiosk: Kiosk, app: "QApplication", options: RunOptions) -> None:
+    """Show the window (full screen unless windowed) and return once it is painted."""
+    from kiosk.ui.qt import QEventLoop, Qt, QTimer
+
+    window = kiosk.window
     if options.windowed:
         window.resize(1280, 720)
         window.show()
     else:
-        if not loaded.config.display.show_cursor:
+        if not kiosk.loaded.config.display.show_cursor:
             app.setOverrideCursor(Qt.CursorShape.BlankCursor)
         window.setWindowFlags(
             Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
@@ -161,15 +199,15 @@ def run(options: RunOptions) -> int:
             window.setGeometry(screen.geometry())
         window.showFullScreen()
     window.activateWindow()
+    first_frame = QEventLoop()
+    window.first_painted.connect(first_frame.quit)
+    QTimer.singleShot(10_000, first_frame.quit)  # no screen ever exposes it: carry on
+    first_frame.exec()
 
-    closing = asyncio.Event()
-    app.aboutToQuit.connect(closing.set)
-    with loop:
-        loop.run_until_complete(closing.wait())
-    kiosk.close()
-    slow.shutdown(wait=False, cancel_futures=True)
-    log.info("kiosk stopped")
-    return 0
+
+def _loop_error(kiosk: Kiosk, context: dict[str, Any]) -> None:
+    error = context.get("exception") or RuntimeError(context.get("message", "asyncio error"))
+    kiosk.on_unexpected_error(type(error), error, error.__traceback__)
 
 
 def _attach_player(voice: VoiceGuide, done: "Future[SoundPlayer]") -> None:

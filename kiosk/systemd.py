@@ -5,7 +5,6 @@ Without ``NOTIFY_SOCKET`` (not under systemd) every call does nothing.
 
 import logging
 import os
-import socket
 
 log = logging.getLogger(__name__)
 
@@ -15,6 +14,8 @@ def notify(message: str) -> bool:
     address = os.environ.get("NOTIFY_SOCKET")
     if not address:
         return False
+    import socket  # only under systemd; keeps it off the start-up path otherwise
+
     if address.startswith("@"):
         address = "\0" + address[1:]
     try:

@@ -9,7 +9,6 @@ one, the built-in configuration bundled with the package is used.
 import enum
 import logging
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import msgspec
@@ -79,7 +78,7 @@ def read_config(path: Path) -> KioskConfig:
 
 def builtin_config() -> KioskConfig:
     """The configuration shipped inside the package: used when nothing else is good."""
-    return parse_config(resources.files("kiosk.config").joinpath("builtin.json").read_bytes())
+    return parse_config((Path(__file__).parent / "builtin.json").read_bytes())
 
 
 class ConfigSource(enum.Enum):

@@ -6,7 +6,7 @@ catalogues carry the same keys (a test checks).
 
 import datetime as dt
 import json
-from importlib import resources
+from pathlib import Path
 from typing import Literal
 
 Language = Literal["ko", "en"]
@@ -17,7 +17,7 @@ class Strings:
 
     def __init__(self, language: Language) -> None:
         self.language = language
-        text = resources.files(__name__).joinpath(f"{language}.json").read_text("utf-8")
+        text = (Path(__file__).parent / f"{language}.json").read_text("utf-8")
         self._texts: dict[str, str] = json.loads(text)
 
     def __getitem__(self, key: str) -> str:

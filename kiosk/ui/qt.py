@@ -2,6 +2,7 @@
 
 from PySide6.QtCore import (
     QEvent,
+    QEventLoop,
     QObject,
     QPoint,
     QPointF,
@@ -16,6 +17,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetrics,
+    QImage,
     QKeyEvent,
     QPainter,
     QPainterPath,
@@ -40,9 +42,11 @@ __all__ = [
     "QApplication",
     "QColor",
     "QEvent",
+    "QEventLoop",
     "QFont",
     "QFontMetrics",
     "QHBoxLayout",
+    "QImage",
     "QKeyEvent",
     "QLabel",
     "QObject",

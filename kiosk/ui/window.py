@@ -9,7 +9,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.config.model import KioskConfig
 from kiosk.i18n import Strings
@@ -45,6 +45,18 @@ _INPUT_EVENTS = {
 }
 
 
+def _wall_clock(timezone: str) -> Callable[[], dt.datetime]:
+    """Now in the centre's time zone; the box's own zone if that one is unknown here."""
+    try:
+        zone: dt.tzinfo | None = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.error(
+            "time zone %r unknown on this box (is tzdata installed?); using local time", timezone
+        )
+        zone = None
+    return lambda: dt.datetime.now(zone).astimezone(zone)
+
+
 def key_name(event: QKeyEvent) -> str:
     """Qt's name of the key without the ``Key_`` prefix (``Escape``, ``F1``, ``1``)."""
     try:
@@ -71,8 +83,7 @@ class KioskWindow(QWidget):
         self.config = config
         self.strings = strings
         self.navigator = navigator
-        zone = ZoneInfo(config.centre.timezone)
-        self._wall_clock = wall_clock or (lambda: dt.datetime.now(zone))
+        self._wall_clock = wall_clock or _wall_clock(config.centre.timezone)
         self.theme = Theme(config.display, 1080, icons)
         self.setWindowTitle(strings["app_title"])
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)

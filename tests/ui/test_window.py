@@ -4,6 +4,7 @@ import json
 import sys
 from pathlib import Path
 
+import msgspec
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -201,3 +202,13 @@ def test_a_view_change_is_painted(
     after = window.grab().toImage().pixelColor(centre).name()
     assert before != after
     assert kiosk.navigator.view.screen is Screen.NOT_AVAILABLE
+
+
+@pytest.mark.allow_warnings
+def test_unknown_time_zone_falls_back_to_local_time(
+    build: BuildKiosk, demo_config: KioskConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    centre = msgspec.structs.replace(demo_config.centre, timezone="Mars/Olympus_Mons")
+    kiosk = build(msgspec.structs.replace(demo_config, centre=centre))
+    assert "Mars/Olympus_Mons" in caplog.text
+    assert kiosk.window.header.time.text().startswith(("오전", "오후"))

@@ -1,0 +1,194 @@
+"""Start-up benchmark: process start -> home screen painted (first frame).
+
+Three contenders, interleaved round by round on the same virtual screen:
+  kiosk     ``kiosk run --demo`` (READY=1 is sent right after the first frame)
+  bare-qt   a bare PySide6 script showing the same six tiles (the floor)
+  chromium  Debian's Chromium, headless, showing an equivalent local HTML home page
+            (what many kiosk projects ship instead); its page reports its second
+            animation frame to a local HTTP server.
+Also the idle kiosk's peak RSS (VmHWM) after 10 s with libvlc loaded.
+
+Usage: .venv/bin/python bench/startup.py [--rounds N]
+Writes bench/results/startup.json. Needs Debian's chromium (scripts/setup --bench).
+"""
+
+import argparse
+import http.server
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.xserver import xvfb  # noqa: E402
+
+VENV_BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results" / "startup.json"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1920,1080",
+]
+
+
+class Notify:
+    """A systemd-style notification socket the contenders report READY=1 to."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / "notify.sock"
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(self.path))
+        self.sock.settimeout(30)
+
+    def wait_ready(self) -> float:
+        while self.sock.recv(256) != b"READY=1":
+            pass
+        return time.perf_counter()
+
+
+def run_qt(
+    command: list[str], env: dict[str, str], notify: Notify, hold: float = 0
+) -> tuple[float, int]:
+    """Seconds from spawn to READY=1, and peak RSS in kB after *hold* seconds idle."""
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        ready = notify.wait_ready() - start
+        peak = 0
+        if hold:
+            time.sleep(hold)  # the figure is the RSS of an idle kiosk: it must idle
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            peak = int(next(x for x in status.splitlines() if x.startswith("VmHWM")).split()[1])
+        return ready, peak
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def run_chromium(page: Path, profile: Path) -> float:
+    painted = threading.Event()
+    stamp: list[float] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            stamp.append(time.perf_counter())
+            painted.set()
+            self.send_response(204)
+            self.send_header("Access-Control-Allow-Origin", "*")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"{page.as_uri()}#{server.server_address[1]}"
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        ["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        if not painted.wait(60):
+            raise RuntimeError("chromium never painted")
+        return stamp[0] - start
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        server.shutdown()
+        server.server_close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    samples: dict[str, list[float]] = {"kiosk": [], "bare-qt": [], "chromium": []}
+    with tempfile.TemporaryDirectory() as tmp, xvfb(1920, 1080) as display:
+        folder = Path(tmp)
+        notify = Notify(folder)
+        env = {
+            **os.environ,
+            "DISPLAY": display,
+            "QT_QPA_PLATFORM": "xcb",
+            "NOTIFY_SOCKET": str(notify.path),
+            "KIOSK_STATE_DIR": str(folder / "state"),
+            "KIOSK_VLC_ARGS": "--aout=dummy",
+        }
+        kiosk = [str(VENV_BIN / "kiosk"), "run", "--demo"]
+        bare = [sys.executable, str(ROOT / "bench" / "bare_qt_home.py")]
+        page = ROOT / "bench" / "chromium_home.html"
+        contenders: dict[str, Callable[[], float]] = {
+            "kiosk": lambda: run_qt(kiosk, env, notify)[0],
+            "bare-qt": lambda: run_qt(bare, env, notify)[0],
+            "chromium": lambda: run_chromium(page, folder / "chromium-profile"),
+        }
+        for contender in contenders.values():
+            contender()  # warm-up: caches, Chromium's profile; not counted
+        for round_ in range(args.rounds):
+            for name, contender in contenders.items():
+                samples[name].append(contender())
+            print(
+                f"round {round_ + 1}/{args.rounds}: "
+                + ", ".join(f"{n} {s[-1] * 1000:.0f} ms" for n, s in samples.items()),
+                flush=True,
+            )
+        _, peak_kb = run_qt(kiosk, env, notify, hold=10)
+
+    median = {name: statistics.median(values) for name, values in samples.items()}
+    result = {
+        "what": "process start -> home screen painted, seconds",
+        "machine": f"{platform.node()} {os.cpu_count()} cores, {platform.platform()}",
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "rounds": args.rounds,
+        "median_s": {n: round(v, 3) for n, v in median.items()},
+        "p90_s": {n: round(statistics.quantiles(v, n=10)[-1], 3) for n, v in samples.items()},
+        "samples_s": {n: [round(x, 3) for x in v] for n, v in samples.items()},
+        "kiosk_over_bare_qt": round(median["kiosk"] / median["bare-qt"], 2),
+        "chromium_over_kiosk": round(median["chromium"] / median["kiosk"], 2),
+        "idle_kiosk_peak_rss_mb": round(peak_kb / 1024, 1),
+        "targets": {
+            "kiosk median <= 1.0 s": median["kiosk"] <= 1.0,
+            "kiosk <= 1.5x bare Qt": median["kiosk"] <= 1.5 * median["bare-qt"],
+            "kiosk >= 2x faster than chromium": median["chromium"] >= 2 * median["kiosk"],
+            "idle peak RSS <= 150 MB": peak_kb / 1024 <= 150,
+        },
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    print()
+    for name in samples:
+        print(
+            f"{name:9s} median {median[name] * 1000:6.0f} ms"
+            f"   p90 {result['p90_s'][name] * 1000:6.0f} ms"
+        )
+    print(f"kiosk / bare Qt   {result['kiosk_over_bare_qt']:.2f}x")
+    print(f"chromium / kiosk  {result['chromium_over_kiosk']:.2f}x")
+    print(f"idle kiosk peak RSS {result['idle_kiosk_peak_rss_mb']} MB")
+    for target, met in result["targets"].items():
+        print(f"  {'met ' if met else 'MISS'} {target}")
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -173,7 +173,8 @@ def _stop_on_signals(app: "QApplication") -> threading.Event:
     def handle(signum: int, frame: object) -> None:
         log.info("stopping on signal %d", signum)
         requested.set()
-        QTimer.singleShot(0, app.quit)
+        # exit(), not quit(): quit() asks the windows first, and the kiosk's refuses.
+        QTimer.singleShot(0, lambda: app.exit(0))
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, handle)
@@ -189,6 +190,7 @@ def _show(kiosk: Kiosk, app: "QApplication", options: RunOptions) -> None:
         window.resize(1280, 720)
         window.show()
     else:
+        window.locked = True
         if not kiosk.loaded.config.display.show_cursor:
             app.setOverrideCursor(Qt.CursorShape.BlankCursor)
         window.setWindowFlags(

@@ -82,6 +82,16 @@ class Tile(_Frozen, frozen=True, kw_only=True):
     prompt: PromptFile | None = None
     """Voice prompt played on press, e.g. ``singing.wav``; none for silence."""
 
+    def labels(self, language: str, show_english: bool) -> tuple[str, str]:
+        """The big label and the small line under it ('' for none) in *language*.
+
+        Korean screens show the Korean label over the optional English line; an
+        English screen swaps them where an English label exists.
+        """
+        if language == "en" and self.label_en:
+            return self.label_en, self.label
+        return self.label, self.label_en if show_english else ""
+
 
 def _default_tile_keys() -> list[str]:
     return [str(n) for n in range(1, 10)]

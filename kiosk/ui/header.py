@@ -6,7 +6,17 @@ import datetime as dt
 from kiosk.i18n import Strings
 from kiosk.status import Level, Status
 from kiosk.ui.paint import draw_icon
-from kiosk.ui.qt import QColor, QHBoxLayout, QLabel, QPainter, QPaintEvent, QRectF, Qt, QWidget
+from kiosk.ui.qt import (
+    QColor,
+    QFontMetrics,
+    QHBoxLayout,
+    QLabel,
+    QPainter,
+    QPaintEvent,
+    QRectF,
+    Qt,
+    QWidget,
+)
 from kiosk.ui.theme import Theme
 
 MISSING_COLOUR = "#A11D17"
@@ -73,6 +83,13 @@ class StatusItem(QWidget):
         self.level = level
         self.update()
 
+    def needed_width(self) -> int:
+        """Picture, gap and the whole word in the current font: nothing is cut off."""
+        theme = self.theme
+        icon = round(theme.px(64) * 0.7)
+        text = QFontMetrics(self.font()).horizontalAdvance(self.text)
+        return theme.px(10) + icon + theme.px(22) + text + theme.px(24)
+
     def text_colour(self) -> str:
         return UNKNOWN_TEXT if self.level is Level.UNKNOWN else self.theme.display.text
 
@@ -113,6 +130,7 @@ class StatusStrip(QWidget):
         self._row = QHBoxLayout(self)
         for item in self.items.values():
             self._row.addWidget(item)
+            self._row.addSpacing(theme.px(30))
         self._row.addStretch(1)
         self._row.addWidget(self.notice)
         self.set_theme(theme)
@@ -122,7 +140,7 @@ class StatusStrip(QWidget):
         for item in self.items.values():
             item.theme = theme
             item.setFont(font)
-            item.setFixedSize(theme.px(260), theme.px(64))
+            item.setFixedSize(item.needed_width(), theme.px(64))
         self.notice.setFont(font)
         self.notice.setStyleSheet(f"color: {theme.display.accent};")
         pad = theme.px(36)

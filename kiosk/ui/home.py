@@ -16,11 +16,12 @@ class HomeScreen(QWidget):
         self,
         tiles: Sequence[Tile],
         theme: Theme,
+        language: str,
         on_press: Callable[[int], object],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.buttons = [TileButton(tile, theme, self) for tile in tiles]
+        self.buttons = [TileButton(tile, theme, language, self) for tile in tiles]
         for index, button in enumerate(self.buttons):
             button.clicked.connect(lambda _=False, i=index: on_press(i))
         rows, cols = grid_shape(len(tiles))

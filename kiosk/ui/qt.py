@@ -14,6 +14,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QCloseEvent,
     QColor,
     QFont,
     QFontMetrics,
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (
 __all__ = [
     "QAbstractButton",
     "QApplication",
+    "QCloseEvent",
     "QColor",
     "QEvent",
     "QEventLoop",

@@ -22,17 +22,20 @@ class TileButton(QAbstractButton):
     button never takes Qt focus.
     """
 
-    def __init__(self, tile: Tile, theme: Theme, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, tile: Tile, theme: Theme, language: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.tile = tile
         self.theme = theme
+        self.label, self.sub_label = tile.labels(language, theme.display.show_english)
         self.focused = False
         self.label_px = 0
         """Pixel size the label was last drawn at (read by accessibility checks)."""
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setText(tile.label)
-        self.setAccessibleName(tile.label)
-        self.setAccessibleDescription(tile.label_en)
+        self.setText(self.label)
+        self.setAccessibleName(self.label)
+        self.setAccessibleDescription(self.sub_label)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         expanding = QSizePolicy.Policy.Expanding
         self.setSizePolicy(expanding, expanding)
@@ -45,9 +48,6 @@ class TileButton(QAbstractButton):
         if focused != self.focused:
             self.focused = focused
             self.update()
-
-    def show_english(self) -> bool:
-        return self.theme.display.show_english and bool(self.tile.label_en)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         theme = self.theme
@@ -69,29 +69,29 @@ class TileButton(QAbstractButton):
 
         pad = theme.px(24)
         inner = body.adjusted(pad, pad, -pad, -pad)
-        english = self.show_english()
-        text_share = 0.42 if english else 0.32
+        two_lines = bool(self.sub_label)
+        text_share = 0.42 if two_lines else 0.32
         icon_rect = QRectF(inner.x(), inner.y(), inner.width(), inner.height() * (1 - text_share))
         draw_icon(painter, theme.icon(self.tile.icon), icon_rect.adjusted(0, 0, 0, -pad / 2))
 
         painter.setPen(theme.text)
         font = theme.font("label")
         self.label_px = fitted_pixel_size(
-            self.tile.label, font, inner.width(), font.pixelSize(), theme.px(MIN_LABEL_PX)
+            self.label, font, inner.width(), font.pixelSize(), theme.px(MIN_LABEL_PX)
         )
         font.setPixelSize(self.label_px)
         painter.setFont(font)
         text_top = icon_rect.bottom()
         label_h = inner.bottom() - text_top
-        if english:
+        if two_lines:
             label_h *= 0.62
         label_rect = QRectF(inner.x(), text_top, inner.width(), label_h)
         flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-        painter.drawText(label_rect, int(flags), self.tile.label)
-        if english:
+        painter.drawText(label_rect, int(flags), self.label)
+        if two_lines:
             painter.setFont(theme.font("label_en", bold=False))
             en_rect = QRectF(
                 inner.x(), label_rect.bottom(), inner.width(), inner.bottom() - label_rect.bottom()
             )
-            painter.drawText(en_rect, int(Qt.AlignmentFlag.AlignCenter), self.tile.label_en)
+            painter.drawText(en_rect, int(Qt.AlignmentFlag.AlignCenter), self.sub_label)
         painter.end()

@@ -19,6 +19,7 @@ from kiosk.ui.header import Header, StatusStrip
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.pages import MessagePage
 from kiosk.ui.qt import (
+    QCloseEvent,
     QColor,
     QEvent,
     QKeyEvent,
@@ -89,7 +90,9 @@ class KioskWindow(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         self.header = Header(config.centre.name, strings, self.theme, self)
-        self.home = HomeScreen(config.tiles, self.theme, navigator.press_tile, self)
+        self.home = HomeScreen(
+            config.tiles, self.theme, strings.language, navigator.press_tile, self
+        )
         self.page = MessagePage(strings, self.theme, navigator.go_home, self)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.home)
@@ -103,6 +106,9 @@ class KioskWindow(QWidget):
         column.addWidget(self.status_strip)
 
         self._painted = False
+        self.locked = False
+        """Refuse to close (full-screen kiosk): a stray Alt+F4 must not leave a senior
+        at an empty screen. The process still ends on SIGTERM."""
         self._unsubscribe = [
             navigator.subscribe(self.show_view),
             status.subscribe(self.status_strip.show_status),
@@ -127,7 +133,7 @@ class KioskWindow(QWidget):
         if view.screen is Screen.NOT_AVAILABLE and view.tile is not None:
             tile = view.tile
             self.page.show_message(
-                tile.label,
+                tile.labels(strings.language, show_english=False)[0],
                 f"{strings['not_available_title']}\n{strings['not_available_detail']}",
                 tile.icon,
                 QColor(tile.colour),
@@ -154,6 +160,13 @@ class KioskWindow(QWidget):
             self._painted = True
             # Queued: the signal fires after this frame has been flushed.
             QTimer.singleShot(0, self.first_painted.emit)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        if self.locked:
+            log.info("close request ignored: the kiosk stays on screen")
+            event.ignore()
+            return
+        super().closeEvent(event)
 
     # --- input ---------------------------------------------------------------
 

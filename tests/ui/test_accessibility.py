@@ -12,7 +12,7 @@ from kiosk.config import KioskConfig
 from kiosk.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk.navigation import Screen
 from kiosk.ui.header import MISSING_COLOUR, UNKNOWN_TEXT
-from kiosk.ui.qt import QLabel, QPoint, Qt, QWidget
+from kiosk.ui.qt import QFontMetrics, QLabel, QPoint, Qt, QWidget
 from kiosk.ui.theme import MIN_TEXT_PX
 from tests.ui.conftest import BuildKiosk
 
@@ -141,3 +141,29 @@ def test_home_button_is_big(build: BuildKiosk, demo_config: KioskConfig) -> None
     home = kiosk.window.page.home
     assert home.height() >= kiosk.window.height() / 5
     assert home.width() >= kiosk.window.width() / 3
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("size", SIZES)
+def test_no_text_is_cut_off_in_the_status_strip(
+    build: BuildKiosk, demo_config: KioskConfig, language: str, size: tuple[int, int]
+) -> None:
+    kiosk = build(demo_config, size, language=language)
+    theme = kiosk.window.theme
+    for item in kiosk.window.status_strip.items.values():
+        # Where paintEvent starts the word: padding, the picture, a gap.
+        text_left = theme.px(10) + item.height() * 0.7 + theme.px(22)
+        advance = QFontMetrics(item.font()).horizontalAdvance(item.text)
+        assert item.width() >= text_left + advance, (item.text, item.width())
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_english_labels_fit_their_tiles(
+    build: BuildKiosk, demo_config: KioskConfig, size: tuple[int, int]
+) -> None:
+    kiosk = build(demo_config, size, language="en")
+    kiosk.window.grab()
+    scale = size[1] / 1080
+    for button in kiosk.window.home.buttons:
+        assert button.label == button.tile.label_en
+        assert button.label_px >= 40 * scale, button.label

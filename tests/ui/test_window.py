@@ -212,3 +212,12 @@ def test_unknown_time_zone_falls_back_to_local_time(
     kiosk = build(msgspec.structs.replace(demo_config, centre=centre))
     assert "Mars/Olympus_Mons" in caplog.text
     assert kiosk.window.header.time.text().startswith(("오전", "오후"))
+
+
+def test_a_locked_kiosk_refuses_to_close(build: BuildKiosk, demo_config: KioskConfig) -> None:
+    kiosk = build(demo_config)
+    kiosk.window.locked = True
+    assert not kiosk.window.close()
+    assert kiosk.window.isVisible()
+    kiosk.window.locked = False
+    assert kiosk.window.close()

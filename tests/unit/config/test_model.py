@@ -147,3 +147,12 @@ def test_any_edited_field_gives_a_config_or_a_config_error(path: str, value: Any
         parse_config(data)
     except ConfigError as err:
         assert str(err)
+
+
+def test_tile_labels_follow_the_screen_language() -> None:
+    tile = parse_config(DEMO_CONFIG.read_bytes()).tiles[0]
+    assert tile.labels("ko", show_english=True) == ("노래교실", "Singing class")
+    assert tile.labels("ko", show_english=False) == ("노래교실", "")
+    assert tile.labels("en", show_english=False) == ("Singing class", "노래교실")
+    korean_only = msgspec.structs.replace(tile, label_en="")
+    assert korean_only.labels("en", show_english=True) == ("노래교실", "")

@@ -9,7 +9,8 @@ Three contenders, interleaved round by round on the same virtual screen:
 Also the idle kiosk's peak RSS (VmHWM) after 10 s with libvlc loaded.
 
 Usage: .venv/bin/python bench/startup.py [--rounds N]
-Writes bench/results/startup.json. Needs Debian's chromium (scripts/setup --bench).
+Writes bench/results/startup.json. Needs Debian's chromium:
+`KIOSK_EXTRA_APT=chromium bash scripts/setup`.
 """
 
 import argparse

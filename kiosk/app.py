@@ -112,6 +112,10 @@ def run(options: RunOptions) -> int:
     Order matters for the senior: the home screen is painted before asyncio,
     qasync or libvlc are even imported; READY=1 tells systemd it is up.
     """
+    if not any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        # Qt would abort with a core dump; say plainly what is missing instead.
+        log.critical("no screen: neither DISPLAY nor WAYLAND_DISPLAY is set")
+        return 1
     from kiosk.ui.qt import QApplication, QFont
 
     loaded = load_configuration(options)

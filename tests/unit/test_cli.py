@@ -37,3 +37,14 @@ def test_provision_check_accepts_good_and_names_the_bad_field(
     assert "ok (demo-001, revision 1)" in capsys.readouterr().out
     assert provision_main(["check", str(DEMO_CONFIG), str(bad)]) == 1
     assert "voice.volume: Expected `int` <= 100" in capsys.readouterr().err
+
+
+def test_run_without_a_screen_says_so_instead_of_crashing(tmp_path: Path) -> None:
+    kiosk_bin = Path(sys.executable).parent / "kiosk"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "KIOSK_STATE_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [kiosk_bin, "run", "--demo"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 1
+    assert "no screen" in result.stderr
+    assert "Traceback" not in result.stderr

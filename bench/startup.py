@@ -18,6 +18,7 @@ import http.server
 import json
 import os
 import platform
+import signal
 import socket
 import statistics
 import subprocess
@@ -107,16 +108,29 @@ def run_chromium(page: Path, profile: Path) -> float:
         ["chromium", *CHROMIUM_FLAGS, f"--user-data-dir={profile}", url],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         if not painted.wait(60):
             raise RuntimeError("chromium never painted")
         return stamp[0] - start
     finally:
-        process.terminate()
+        # Chromium's helpers outlive the browser process: end the whole group and
+        # wait until it is gone, so the next contender does not start beside them.
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
+        while _group_alive(process.pid):
+            time.sleep(0.05)
         server.shutdown()
         server.server_close()
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def main() -> int:
@@ -145,9 +159,12 @@ def main() -> int:
         }
         for contender in contenders.values():
             contender()  # warm-up: caches, Chromium's profile; not counted
+        names = list(contenders)
         for round_ in range(args.rounds):
-            for name, contender in contenders.items():
-                samples[name].append(contender())
+            # Rotate the order so that no contender always follows the same one.
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                samples[name].append(contenders[name]())
             print(
                 f"round {round_ + 1}/{args.rounds}: "
                 + ", ".join(f"{n} {s[-1] * 1000:.0f} ms" for n, s in samples.items()),

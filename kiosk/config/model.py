@@ -41,6 +41,8 @@ class Centre(_Frozen, frozen=True, kw_only=True):
     """Korean name shown in the header, e.g. ``향교동 경로당``."""
     district: Annotated[str, Meta(max_length=40)] = ""
     """District (읍·면·동) the centre belongs to."""
+    contact: Annotated[str, Meta(max_length=40)] = ""
+    """Who to call at the centre (leader's phone), for technicians."""
     timezone: Annotated[str, Meta(min_length=1, max_length=64)] = "Asia/Seoul"
     """IANA time zone for the clock and the schedule."""
 

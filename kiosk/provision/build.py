@@ -1,0 +1,96 @@
+"""``kiosk-provision build`` and ``publish``: from fleet + inventory to signed targets."""
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from kiosk.config import KioskConfig, parse_config
+from kiosk.provision.fleet import build_centre, read_fleet
+from kiosk.provision.inventory import read_inventory
+from kiosk.provision.problems import Problem, ProvisionError
+from kiosk.provision.repository import Repository, config_target
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    centres: int
+    changed: list[str]
+    removed: list[str]
+
+
+def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
+    """Write one validated configuration per centre into ``REPO/build/centres``.
+
+    All-or-nothing: with any problem, nothing is written and every problem is
+    reported. A centre's ``revision`` goes up only when its content changed.
+    """
+    fleet = read_fleet(fleet_dir)
+    rows = read_inventory(inventory)
+    problems: list[Problem] = []
+    outputs: dict[str, bytes] = {}
+    out_dir = repo / "build" / "centres"
+    changed: list[str] = []
+    for row in rows:
+        try:
+            _, config = build_centre(fleet, row, str(inventory))
+        except ProvisionError as err:
+            problems.extend(err.problems)
+            continue
+        previous = _previous(out_dir / f"{row.centre_id}.json")
+        revision = 1
+        if previous is not None:
+            same = msgspec.structs.replace(config, revision=previous.revision) == previous
+            revision = previous.revision if same else previous.revision + 1
+        if previous is None or revision != previous.revision:
+            changed.append(row.centre_id)
+        config = msgspec.structs.replace(config, revision=revision)
+        outputs[row.centre_id] = msgspec.json.encode(config)
+    if problems:
+        raise ProvisionError(problems)
+    removed = (
+        sorted(p.stem for p in out_dir.glob("*.json") if p.stem not in outputs)
+        if out_dir.exists()
+        else []
+    )
+    staging = repo / "build" / ".centres.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    for centre_id, data in outputs.items():
+        (staging / f"{centre_id}.json").write_bytes(data)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    staging.rename(out_dir)
+    return BuildReport(len(outputs), changed, removed)
+
+
+def _previous(path: Path) -> KioskConfig | None:
+    try:
+        return parse_config(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def publish(repository: Repository) -> bool:
+    """Sign and publish the built configurations and the media library."""
+    out_dir = repository.path / "build" / "centres"
+    if not out_dir.is_dir():
+        raise ProvisionError(
+            [Problem(str(out_dir), "nothing built yet (run kiosk-provision build)")]
+        )
+    files = {config_target(p.stem): p.read_bytes() for p in sorted(out_dir.glob("*.json"))}
+    files.update(media_targets(repository.path))
+    return repository.publish(files)
+
+
+def media_targets(repo: Path) -> dict[str, bytes]:
+    """The media catalogue and every file in it, as target path -> content."""
+    catalogue = repo / "media" / "catalogue.json"
+    if not catalogue.exists():
+        return {}
+    entries = json.loads(catalogue.read_text())
+    files = {"media/catalogue.json": catalogue.read_bytes()}
+    for entry in entries:
+        files[f"media/{entry['file']}"] = (repo / "media" / entry["file"]).read_bytes()
+    return files

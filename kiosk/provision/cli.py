@@ -1,0 +1,117 @@
+"""``kiosk-provision``: the central side's tool for technicians.
+
+init REPO                         keys and trust root (root key kept offline)
+build REPO --fleet DIR --inventory CSV   one validated configuration per centre
+media add REPO FILE --title T --category C --duration S
+publish REPO                      sign and write REPO/public for any web server
+refresh REPO                      re-sign the freshness timestamp (run from a timer)
+rotate-key REPO ROLE              replace a signing key (boxes follow by themselves)
+verify REPO                       check the published repository end to end
+check FILE...                     validate configuration documents
+"""
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from kiosk import __version__
+from kiosk.config import ConfigError, read_config
+from kiosk.provision.problems import ProvisionError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kiosk-provision",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"kiosk-provision {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in ("init", "publish", "refresh", "verify"):
+        commands.add_parser(name).add_argument("repo", type=Path, metavar="REPO")
+    build = commands.add_parser("build")
+    build.add_argument("repo", type=Path, metavar="REPO")
+    build.add_argument("--fleet", type=Path, required=True, metavar="DIR")
+    build.add_argument("--inventory", type=Path, required=True, metavar="CSV")
+    rotate = commands.add_parser("rotate-key")
+    rotate.add_argument("repo", type=Path, metavar="REPO")
+    rotate.add_argument("role", choices=["root", "targets", "snapshot", "timestamp"])
+    media = commands.add_parser("media").add_subparsers(dest="media_command", required=True)
+    add = media.add_parser("add")
+    add.add_argument("repo", type=Path, metavar="REPO")
+    add.add_argument("file", type=Path, metavar="FILE")
+    add.add_argument("--title", required=True)
+    add.add_argument("--category", required=True)
+    add.add_argument("--duration", type=float, required=True, help="seconds")
+    check = commands.add_parser("check")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except ProvisionError as err:
+        for problem in err.problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(err.problems)} problem(s); nothing was changed", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from kiosk.provision.repository import Repository
+
+    if args.command == "check":
+        return _check(args.files)
+    repo = Repository(args.repo)
+    started = time.perf_counter()
+    if args.command == "init":
+        repo.init()
+        print(f"{args.repo}: repository created; ship {args.repo / 'root.json'} with every box")
+        print(f"move {args.repo / 'offline'} to offline storage: only rotate-key root needs it")
+    elif args.command == "build":
+        from kiosk.provision.build import build
+
+        report = build(args.repo, args.fleet, args.inventory)
+        print(
+            f"{report.centres} centres built, {len(report.changed)} changed, "
+            f"{len(report.removed)} removed ({time.perf_counter() - started:.2f} s)"
+        )
+    elif args.command == "publish":
+        from kiosk.provision.build import publish
+
+        changed = publish(repo)
+        print(f"published{'' if changed else ' (no change)'} to {repo.public}")
+    elif args.command == "refresh":
+        repo.refresh()
+        print("freshness timestamp re-signed")
+    elif args.command == "rotate-key":
+        repo.rotate_key(args.role)
+        print(f"{args.role} key replaced; new trust root version published")
+    elif args.command == "verify":
+        from kiosk.provision.verify import verify
+
+        summary = verify(repo)
+        print(summary)
+    elif args.command == "media":
+        from kiosk.provision.media import add_media
+
+        entry = add_media(args.repo, args.file, args.title, args.category, args.duration)
+        print(f"added {entry['file']} ({entry['title']})")
+    return 0
+
+
+def _check(files: list[Path]) -> int:
+    failures = 0
+    for path in files:
+        try:
+            config = read_config(path)
+        except ConfigError as err:
+            failures += 1
+            print(f"{path}: {err}", file=sys.stderr)
+        else:
+            print(f"{path}: ok ({config.centre.id}, revision {config.revision})")
+    return 1 if failures else 0

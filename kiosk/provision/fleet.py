@@ -1,0 +1,161 @@
+"""Building one configuration per centre from fleet defaults and overrides.
+
+A fleet folder holds ``fleet.json`` (defaults for every centre),
+``districts/<district>.json`` (overrides per district) and optionally
+``centres/<id>.json`` (overrides per centre); the inventory adds each centre's
+identity and spreadsheet settings last. Objects merge key by key; lists (tiles,
+key lists) are replaced whole. Every result is validated with the kiosk's own
+schema, and each error is traced back to the file (or CSV line) that set it.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import ConfigError, KioskConfig, parse_config
+from kiosk.provision.inventory import CentreRow
+from kiosk.provision.problems import Problem, ProvisionError
+
+MAX_FLEET_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One source of settings and where it came from."""
+
+    source: str
+    values: dict[str, Any]
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The parsed fleet folder."""
+
+    defaults: Layer
+    districts: dict[str, Layer]
+    centres: dict[str, Layer]
+
+
+def read_fleet(folder: Path) -> Fleet:
+    """Read a fleet folder; raise :class:`ProvisionError` listing every problem."""
+    problems: list[Problem] = []
+    defaults = _read_layer(folder / "fleet.json", folder, problems)
+    districts = {
+        path.stem: layer
+        for path in sorted((folder / "districts").glob("*.json"))
+        if (layer := _read_layer(path, folder, problems)) is not None
+    }
+    centres = {
+        path.stem: layer
+        for path in sorted((folder / "centres").glob("*.json"))
+        if (layer := _read_layer(path, folder, problems)) is not None
+    }
+    if problems or defaults is None:
+        raise ProvisionError(problems)
+    return Fleet(defaults, districts, centres)
+
+
+def _read_layer(path: Path, folder: Path, problems: list[Problem]) -> Layer | None:
+    source = (
+        str(path.relative_to(folder.parent)) if path.is_relative_to(folder.parent) else str(path)
+    )
+    try:
+        with path.open("rb") as src:
+            data = src.read(MAX_FLEET_FILE_BYTES + 1)
+    except OSError as err:
+        problems.append(Problem(source, f"cannot read: {err.strerror}"))
+        return None
+    if len(data) > MAX_FLEET_FILE_BYTES:
+        problems.append(Problem(source, f"larger than {MAX_FLEET_FILE_BYTES} bytes"))
+        return None
+    try:
+        values = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        problems.append(Problem(source, f"not valid JSON ({err})"))
+        return None
+    if not isinstance(values, dict):
+        problems.append(Problem(source, "must hold a JSON object"))
+        return None
+    return Layer(source, values)
+
+
+def build_centre(
+    fleet: Fleet, row: CentreRow, inventory: str
+) -> tuple[dict[str, Any], KioskConfig]:
+    """The merged document for one inventory row and its validated configuration."""
+    layers = [fleet.defaults]
+    district = fleet.districts.get(row.district)
+    if fleet.districts and district is None:
+        known = ", ".join(sorted(fleet.districts))
+        raise ProvisionError(
+            [
+                Problem(
+                    inventory,
+                    f"unknown district {row.district!r} (known: {known})",
+                    row.line,
+                    "district",
+                )
+            ]
+        )
+    if district is not None:
+        layers.append(district)
+    if row.centre_id in fleet.centres:
+        layers.append(fleet.centres[row.centre_id])
+    layers.append(Layer(inventory, _nest(row.settings), row.line))
+
+    document: dict[str, Any] = {}
+    origin: dict[str, Layer] = {}
+    for layer in layers:
+        _merge(document, layer.values, layer, origin, "")
+    try:
+        config = parse_config(json.dumps(document, ensure_ascii=False).encode())
+    except ConfigError as err:
+        layer = _origin_of(err.field, origin) or layers[0]
+        column = row.columns.get(err.field, "") if layer.line else ""
+        where = f" (centre {row.centre_id})" if layer.line is None else ""
+        raise ProvisionError(
+            [Problem(layer.source, err.reason + where, layer.line, column or err.field)]
+        ) from None
+    return document, config
+
+
+def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        node = nested
+        *parents, last = dotted.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    return nested
+
+
+def _merge(
+    into: dict[str, Any],
+    values: dict[str, Any],
+    layer: Layer,
+    origin: dict[str, Layer],
+    prefix: str,
+) -> None:
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value, layer, origin, path + ".")
+        else:
+            into[key] = value
+            origin[path] = layer
+
+
+def _origin_of(field: str, origin: dict[str, Layer]) -> Layer | None:
+    """The layer that set *field* (``tiles[2].colour`` -> ``tiles``), a parent of
+    it, or else the last layer that set anything inside it."""
+    path = field.split("[")[0]
+    while path:
+        if path in origin:
+            return origin[path]
+        path = path.rpartition(".")[0]
+    prefix = field.split("[")[0] + "."
+    inside = [layer for key, layer in origin.items() if field and key.startswith(prefix)]
+    return inside[-1] if inside else None

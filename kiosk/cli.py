@@ -34,6 +34,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--demo", action="store_true", help="use the bundled demo configuration")
     run.add_argument("--windowed", action="store_true", help="a normal window, for development")
     run.add_argument("--language", choices=["ko", "en"], help="override the configured language")
+    enroll = commands.add_parser("enroll", help="bind this box to its centre")
+    enroll.add_argument("--server", required=True, help="address of the published repository")
+    enroll.add_argument("--centre", required=True, help="centre id, e.g. namwon-001")
+    enroll.add_argument("--root", required=True, type=Path, help="trust root (root.json)")
+    sync = commands.add_parser(
+        "sync", help="fetch the configuration now (exit 0 ok, 2 rejected, 3 unreachable)"
+    )
+    sync.add_argument("--once", action="store_true", required=True, help="check once and exit")
     return parser
 
 
@@ -44,6 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         _parser().print_help()
         return 2
+    if args.command in ("enroll", "sync"):
+        from kiosk.sync.commands import enroll_command, sync_command
+
+        paths = resolve_paths(args.etc_dir, args.state_dir)
+        return enroll_command(paths, args) if args.command == "enroll" else sync_command(paths)
     state_dir = args.state_dir
     if args.demo and not (state_dir or os.environ.get("KIOSK_STATE_DIR")):
         # The demo never writes to /var/lib: it keeps its state in the user's home.

@@ -27,8 +27,8 @@ class Paths:
 
     @property
     def config(self) -> Path:
-        """The configuration document this box should use."""
-        return self.etc / "config.json"
+        """The active configuration: written by the sync only after every check passed."""
+        return self.state / "active-config.json"
 
     @property
     def last_good_config(self) -> Path:

@@ -11,7 +11,8 @@ from kiosk.config import KioskConfig, parse_config
 from kiosk.provision.fleet import build_centre, read_fleet
 from kiosk.provision.inventory import read_inventory
 from kiosk.provision.problems import Problem, ProvisionError
-from kiosk.provision.repository import Repository, config_target
+from kiosk.provision.repository import Repository
+from kiosk.sync.client import config_target
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ configuration is the target ``centres/<id>/config.json``.
 
 import datetime as dt
 import hashlib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -41,11 +42,6 @@ RENEW_BEFORE = dt.timedelta(days=14)
 """``refresh`` also re-signs targets and snapshot this long before they expire."""
 
 _COMPACT = JSONSerializer(compact=True)
-
-
-def config_target(centre_id: str) -> str:
-    """The target path of a centre's configuration."""
-    return f"centres/{centre_id}/config.json"
 
 
 def _now() -> dt.datetime:
@@ -193,9 +189,14 @@ class Repository:
         timestamp.expires = self.now + LIFETIME["timestamp"]
         self._sign_and_store(timestamp_md, signers["timestamp"])
         # Unversioned: clients always ask for the newest timestamp.
-        write_atomically(
-            self.public / "metadata" / "timestamp.json", timestamp_md.to_bytes(_COMPACT)
-        )
+        path = self.public / "metadata" / "timestamp.json"
+        previous = int(path.stat().st_mtime) if path.exists() else 0
+        write_atomically(path, timestamp_md.to_bytes(_COMPACT))
+        if int(path.stat().st_mtime) <= previous:
+            # Web servers derive ETag/Last-Modified from whole-second mtime and size:
+            # two publishes in one second must still look different to a box asking
+            # "changed since?".
+            os.utime(path, (previous + 1, previous + 1))
 
     def _sign_and_store(self, md: Metadata, signer: Signer) -> None:  # type: ignore[type-arg]
         md.signatures.clear()

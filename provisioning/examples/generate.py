@@ -10,9 +10,29 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 DISTRICTS = [
-    "운봉읍", "주천면", "수지면", "송동면", "주생면", "금지면", "대강면", "대산면",
-    "사매면", "덕과면", "보절면", "산동면", "이백면", "아영면", "산내면", "인월면",
-    "동충동", "죽항동", "노암동", "금동", "왕정동", "향교동", "도통동",
+    "운봉읍",
+    "주천면",
+    "수지면",
+    "송동면",
+    "주생면",
+    "금지면",
+    "대강면",
+    "대산면",
+    "사매면",
+    "덕과면",
+    "보절면",
+    "산동면",
+    "이백면",
+    "아영면",
+    "산내면",
+    "인월면",
+    "동충동",
+    "죽항동",
+    "노암동",
+    "금동",
+    "왕정동",
+    "향교동",
+    "도통동",
 ]
 VILLAGES = ["신기", "상촌", "하촌", "내동", "외동", "평촌", "원촌", "송정", "월평", "장동", "덕산"]
 TILES = [
@@ -25,8 +45,16 @@ TILES = [
 
 def tile(spec: tuple[str, ...]) -> dict[str, str]:
     tid, label, label_en, icon, colour, action, prompt = spec
-    return {"id": tid, "label": label, "label_en": label_en, "icon": icon,
-            "colour": colour, "action": action, "target": tid, "prompt": prompt}
+    return {
+        "id": tid,
+        "label": label,
+        "label_en": label_en,
+        "icon": icon,
+        "colour": colour,
+        "action": action,
+        "target": tid,
+        "prompt": prompt,
+    }
 
 
 def main() -> None:
@@ -41,7 +69,7 @@ def main() -> None:
         "voice": {"enabled": True, "volume": 85},
     }
     (fleet / "fleet.json").write_text(json.dumps(defaults, ensure_ascii=False, indent=2) + "\n")
-    for index, district in enumerate(DISTRICTS):
+    for district in DISTRICTS:
         override: dict[str, object] = {}
         if district.endswith("동"):  # town districts: younger visitors, English line on
             override = {"display": {"show_english": True}}
@@ -50,9 +78,22 @@ def main() -> None:
         (fleet / "districts" / f"{district}.json").write_text(
             json.dumps(override, ensure_ascii=False, indent=2) + "\n"
         )
-    broadcast = {"tiles": [tile(t) for t in TILES] + [tile(
-        ("broadcast", "시청 방송", "City hall broadcast", "broadcast", "#134E4A", "live", "broadcast.wav")
-    )]}
+    broadcast = {
+        "tiles": [tile(t) for t in TILES]
+        + [
+            tile(
+                (
+                    "broadcast",
+                    "시청 방송",
+                    "City hall broadcast",
+                    "broadcast",
+                    "#134E4A",
+                    "live",
+                    "broadcast.wav",
+                )
+            )
+        ]
+    }
     (fleet / "centres" / "namwon-001.json").write_text(
         json.dumps(broadcast, ensure_ascii=False, indent=2) + "\n"
     )

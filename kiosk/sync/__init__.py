@@ -1,0 +1,1 @@
+"""The box side of the central configuration: enrolment and signed updates. Qt-free."""

@@ -1,0 +1,206 @@
+"""Fetching this box's configuration from the signed repository, and applying it.
+
+python-tuf's client does the verification (signatures, thresholds, versions,
+expiry, hashes and lengths): it refuses tampered, rolled-back, frozen,
+mixed-and-matched and endless data. On top of it this module checks that the
+configuration is valid for the kiosk and bound to *this* centre, and keeps the
+active configuration (the last known good) outside python-tuf's cache,
+switched atomically, so the box always has a whole one.
+
+Blocking (network and disk): call from a worker thread or a command.
+"""
+
+import datetime as dt
+import enum
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuf.api import exceptions
+from tuf.ngclient import Updater
+
+from kiosk.config import ConfigError, KioskConfig, parse_config
+from kiosk.files import write_atomically
+from kiosk.paths import Paths
+from kiosk.sync.enrolment import Enrolment, metadata_dir
+from kiosk.sync.fetcher import ConfigFetcher
+
+log = logging.getLogger(__name__)
+
+
+def config_target(centre_id: str) -> str:
+    """The repository path of a centre's configuration."""
+    return f"centres/{centre_id}/config.json"
+
+
+def active_config_path(paths: Paths) -> Path:
+    """The configuration in force: written only after every check passed."""
+    return paths.config
+
+
+class Outcome(enum.Enum):
+    """How a check for a new configuration ended."""
+
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    REJECTED = "rejected"
+    UNREACHABLE = "unreachable"
+
+
+EXIT_CODES = {
+    Outcome.APPLIED: 0,
+    Outcome.UNCHANGED: 0,
+    Outcome.REJECTED: 2,
+    Outcome.UNREACHABLE: 3,
+}
+"""``kiosk sync --once`` exit status of each outcome."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What happened, in one plain line for people."""
+
+    outcome: Outcome
+    reason: str
+    config: KioskConfig | None = None
+    """The configuration fetched (applied or waiting to be), if any."""
+    data: bytes | None = None
+    expired: bool = False
+    """The repository's signatures have run out (centre unreachable for days, or frozen)."""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.outcome]
+
+
+class Synchroniser:
+    """One box's view of the repository. Not thread-safe: one owner calls it."""
+
+    def __init__(self, paths: Paths, enrolment: Enrolment) -> None:
+        self._paths = paths
+        self._enrolment = enrolment
+        self._metadata = metadata_dir(paths)
+        self._targets = paths.state / "tuf" / "targets"
+        self.fetcher = ConfigFetcher(paths.state / "tuf" / "etags.json", self._trusted_copy)
+
+    def _trusted_copy(self, url: str) -> bytes | None:
+        try:
+            return (self._metadata / url.rpartition("/")[2]).read_bytes()
+        except OSError:
+            return None
+
+    def check(self) -> SyncResult:
+        """Refresh and verify; returns the new configuration without applying it."""
+        self._targets.mkdir(parents=True, exist_ok=True)
+        server = self._enrolment.server
+        try:
+            updater = Updater(
+                metadata_dir=str(self._metadata),
+                metadata_base_url=f"{server}/metadata/",
+                target_base_url=f"{server}/targets/",
+                target_dir=str(self._targets),
+                fetcher=self.fetcher,
+                bootstrap=None,
+            )
+            updater.refresh()
+            info = updater.get_targetinfo(config_target(self._enrolment.centre_id))
+            if info is None:
+                return SyncResult(
+                    Outcome.REJECTED,
+                    f"the repository has no configuration for centre {self._enrolment.centre_id}",
+                )
+            cached = updater.find_cached_target(info)
+            path = cached or updater.download_target(info)
+            data = Path(path).read_bytes()
+        except exceptions.ExpiredMetadataError as err:
+            return SyncResult(Outcome.REJECTED, f"the repository has expired ({err})", expired=True)
+        except (exceptions.DownloadHTTPError, exceptions.SlowRetrievalError) as err:
+            return SyncResult(Outcome.UNREACHABLE, f"server unreachable: {err}")
+        except exceptions.DownloadError as err:
+            if isinstance(err.__cause__, OSError) or "Failed to download" in str(err):
+                return SyncResult(
+                    Outcome.UNREACHABLE, f"server unreachable: {err.__cause__ or err}"
+                )
+            return SyncResult(Outcome.REJECTED, f"refused: {err}")
+        except exceptions.RepositoryError as err:
+            return SyncResult(Outcome.REJECTED, f"refused: {type(err).__name__}: {err}")
+        except OSError as err:
+            return SyncResult(Outcome.REJECTED, f"cannot store the update: {err.strerror or err}")
+        try:
+            config = parse_config(data)
+        except ConfigError as err:
+            return SyncResult(Outcome.REJECTED, f"invalid configuration: {err}")
+        if config.centre.id != self._enrolment.centre_id:
+            return SyncResult(
+                Outcome.REJECTED,
+                f"configuration is addressed to centre {config.centre.id}, "
+                f"not this box's {self._enrolment.centre_id}",
+            )
+        active = read_active(self._paths)
+        if active == data:
+            return SyncResult(
+                Outcome.UNCHANGED, f"unchanged (revision {config.revision})", config, data
+            )
+        return SyncResult(Outcome.APPLIED, f"revision {config.revision} ready", config, data)
+
+    def close(self) -> None:
+        self.fetcher.close()
+
+
+def read_active(paths: Paths) -> bytes | None:
+    try:
+        return active_config_path(paths).read_bytes()
+    except OSError:
+        return None
+
+
+def apply(paths: Paths, result: SyncResult) -> SyncResult:
+    """Make a checked configuration the active one (atomically); a full disk keeps the old."""
+    if result.outcome is not Outcome.APPLIED or result.data is None:
+        return result
+    try:
+        write_atomically(active_config_path(paths), result.data)
+    except OSError as err:
+        return SyncResult(
+            Outcome.REJECTED, f"cannot write the configuration: {err.strerror or err}"
+        )
+    assert result.config is not None
+    return SyncResult(
+        Outcome.APPLIED, f"applied revision {result.config.revision}", result.config, result.data
+    )
+
+
+def record(paths: Paths, result: SyncResult) -> None:
+    """Remember the last outcome for technicians (``kiosk doctor``, technician screen)."""
+    status_path = paths.state / "sync-status.json"
+    try:
+        previous = json.loads(status_path.read_text())
+    except (OSError, ValueError):
+        previous = {}
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    status = {
+        "last_check": now,
+        "last_outcome": result.outcome.value,
+        "last_reason": result.reason,
+        "expired": result.expired,
+        "last_success": now if result.exit_code == 0 else previous.get("last_success"),
+    }
+    try:
+        write_atomically(status_path, json.dumps(status, ensure_ascii=False).encode())
+    except OSError as err:
+        log.error("could not record the sync status: %s", err)
+
+
+def sync_once(paths: Paths, enrolment: Enrolment) -> SyncResult:
+    """Check, apply and record: what ``kiosk sync --once`` does."""
+    started = time.perf_counter()
+    synchroniser = Synchroniser(paths, enrolment)
+    try:
+        result = apply(paths, synchroniser.check())
+    finally:
+        synchroniser.close()
+    record(paths, result)
+    log.info("sync: %s (%.0f ms)", result.reason, (time.perf_counter() - started) * 1000)
+    return result

@@ -1,0 +1,34 @@
+"""``kiosk enroll`` and ``kiosk sync --once``: one plain line for the technician."""
+
+import argparse
+import sys
+
+from kiosk.paths import Paths
+from kiosk.sync.client import sync_once
+from kiosk.sync.enrolment import EnrolmentError, enrol, load_enrolment
+
+
+def enroll_command(paths: Paths, args: argparse.Namespace) -> int:
+    try:
+        root = args.root.read_bytes()
+        enrolment = enrol(paths, args.server, args.centre, root)
+    except OSError as err:
+        print(f"cannot read the trust root {args.root}: {err.strerror}", file=sys.stderr)
+        return 2
+    except EnrolmentError as err:
+        print(f"not enrolled: {err}", file=sys.stderr)
+        return 2
+    print(f"enrolled as {enrolment.centre_id} with {enrolment.server}")
+    result = sync_once(paths, enrolment)
+    print(result.reason)
+    return result.exit_code
+
+
+def sync_command(paths: Paths) -> int:
+    enrolment = load_enrolment(paths)
+    if enrolment is None:
+        print("this box is not enrolled: run kiosk enroll first", file=sys.stderr)
+        return 2
+    result = sync_once(paths, enrolment)
+    print(result.reason, file=sys.stdout if result.exit_code == 0 else sys.stderr)
+    return result.exit_code

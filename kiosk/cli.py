@@ -19,9 +19,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kiosk {__version__}")
     parser.add_argument(
         "--log-level",
-        default=os.environ.get("KIOSK_LOG_LEVEL", "info"),
+        default=os.environ.get("KIOSK_LOG_LEVEL"),
         choices=["debug", "info", "warning", "error"],
-        help="least important messages logged to stderr (default: info)",
+        help="least important messages logged to stderr (default: info; warning for "
+        "enroll and sync, which print their one-line result themselves)",
     )
     parser.add_argument(
         "--etc-dir", help="identity and settings (default /etc/kiosk, or KIOSK_ETC_DIR)"
@@ -48,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     args = _parser().parse_args(argv)
-    setup_logging(args.log_level)
+    quiet = args.command in ("enroll", "sync")
+    setup_logging(args.log_level or ("warning" if quiet else "info"))
     if args.command is None:
         _parser().print_help()
         return 2

@@ -116,14 +116,18 @@ class Synchroniser:
             data = Path(path).read_bytes()
         except exceptions.ExpiredMetadataError as err:
             return SyncResult(Outcome.REJECTED, f"the repository has expired ({err})", expired=True)
-        except (exceptions.DownloadHTTPError, exceptions.SlowRetrievalError) as err:
-            return SyncResult(Outcome.UNREACHABLE, f"server unreachable: {err}")
-        except exceptions.DownloadError as err:
-            if isinstance(err.__cause__, OSError) or "Failed to download" in str(err):
-                return SyncResult(
-                    Outcome.UNREACHABLE, f"server unreachable: {err.__cause__ or err}"
-                )
+        except exceptions.DownloadHTTPError as err:
+            return SyncResult(
+                Outcome.UNREACHABLE, f"server unreachable ({server}): HTTP {err.status_code}"
+            )
+        except exceptions.SlowRetrievalError:
+            return SyncResult(Outcome.UNREACHABLE, f"server unreachable ({server}): too slow")
+        except exceptions.DownloadLengthMismatchError as err:
             return SyncResult(Outcome.REJECTED, f"refused: {err}")
+        except exceptions.DownloadError as err:
+            return SyncResult(
+                Outcome.UNREACHABLE, f"server unreachable ({server}): {_network_cause(err)}"
+            )
         except exceptions.RepositoryError as err:
             return SyncResult(Outcome.REJECTED, f"refused: {type(err).__name__}: {err}")
         except OSError as err:
@@ -147,6 +151,22 @@ class Synchroniser:
 
     def close(self) -> None:
         self.fetcher.close()
+
+
+def _network_cause(err: BaseException) -> str:
+    """A few plain words for why the network failed."""
+    text = repr(err.__cause__ or err)
+    for needle, words in (
+        ("Connection refused", "connection refused"),
+        ("timed out", "timed out"),
+        ("Name or service not known", "unknown server name"),
+        ("Temporary failure in name resolution", "no name service"),
+        ("Network is unreachable", "no network"),
+        ("CERTIFICATE_VERIFY_FAILED", "the server's certificate is not trusted"),
+    ):
+        if needle in text:
+            return words
+    return "network error"
 
 
 def read_active(paths: Paths) -> bytes | None:

@@ -1,0 +1,155 @@
+"""Fleet defaults + district + centre overrides: merged, validated, errors traced."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kiosk.config import parse_config
+from kiosk.provision.build import build, publish
+from kiosk.provision.fleet import Fleet, Layer, build_centre, read_fleet
+from kiosk.provision.inventory import parse_inventory
+from kiosk.provision.problems import ProvisionError
+from kiosk.provision.repository import Repository
+from kiosk.provision.verify import verify
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "provisioning" / "examples"
+
+
+def write(path: Path, doc: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, ensure_ascii=False))
+
+
+@pytest.fixture
+def fleet_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "fleet"
+    write(folder / "fleet.json", json.loads((EXAMPLES / "fleet" / "fleet.json").read_text()))
+    write(folder / "districts" / "운봉읍.json", {"voice": {"volume": 100}})
+    write(folder / "districts" / "금동.json", {"display": {"show_english": True}})
+    write(folder / "centres" / "c-2.json", {"idle": {"return_home_after_s": 300}})
+    return folder
+
+
+def inventory(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "centres.csv"
+    path.write_text("id,name,district,volume\n" + text)
+    return path
+
+
+def test_layers_merge_in_order(fleet_dir: Path, tmp_path: Path) -> None:
+    fleet = read_fleet(fleet_dir)
+    rows = parse_inventory(
+        "id,name,district,volume\nc-1,가,운봉읍,\nc-2,나,금동,70\n".encode(), "i.csv"
+    )
+    _, first = build_centre(fleet, rows[0], "i.csv")
+    _, second = build_centre(fleet, rows[1], "i.csv")
+    assert first.voice.volume == 100, "district over fleet"
+    assert first.display.show_english is False
+    assert second.display.show_english is True
+    assert second.idle.return_home_after_s == 300, "centre file over district"
+    assert second.voice.volume == 70, "inventory last"
+    assert second.centre.name == "나" and second.centre.district == "금동"
+    assert [t.id for t in second.tiles] == ["singing", "exercise", "city-hall", "meeting"]
+
+
+def test_errors_name_the_file_that_set_the_field(fleet_dir: Path, tmp_path: Path) -> None:
+    write(fleet_dir / "districts" / "금동.json", {"voice": {"volume": 150}})
+    with pytest.raises(ProvisionError) as caught:
+        build(tmp_path / "repo", fleet_dir, inventory(tmp_path, "c-1,가,운봉읍,\nc-2,나,금동,\n"))
+    assert [str(p) for p in caught.value.problems] == [
+        "fleet/districts/금동.json: voice.volume: Expected `int` <= 100 (centre c-2)"
+    ]
+
+
+def test_errors_from_the_inventory_name_line_and_column(fleet_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ProvisionError) as caught:
+        build(
+            tmp_path / "repo", fleet_dir, inventory(tmp_path, "c-1,가,운봉읍,\nc-3,다,금동,120\n")
+        )
+    path = tmp_path / "centres.csv"
+    assert [str(p) for p in caught.value.problems] == [
+        f"{path} line 3: volume: Expected `int` <= 100"
+    ]
+
+
+def test_unknown_district_is_refused_with_the_known_ones(fleet_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(ProvisionError) as caught:
+        build(tmp_path / "repo", fleet_dir, inventory(tmp_path, "c-1,가,운 봉읍,\n"))
+    assert "unknown district '운 봉읍' (known: 금동, 운봉읍)" in str(caught.value)
+
+
+def test_broken_fleet_files_are_all_reported(fleet_dir: Path) -> None:
+    (fleet_dir / "districts" / "금동.json").write_text("{ not json")
+    (fleet_dir / "centres" / "c-2.json").write_text("[1, 2]")
+    with pytest.raises(ProvisionError) as caught:
+        read_fleet(fleet_dir)
+    messages = [str(p) for p in caught.value.problems]
+    assert messages[0].startswith("fleet/districts/금동.json: not valid JSON")
+    assert messages[1] == "fleet/centres/c-2.json: must hold a JSON object"
+
+
+def test_revision_rises_only_when_a_centre_changes(fleet_dir: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    csv = inventory(tmp_path, "c-1,가,운봉읍,\nc-2,나,금동,\n")
+    assert build(repo, fleet_dir, csv).changed == ["c-1", "c-2"]
+    assert build(repo, fleet_dir, csv).changed == []
+    write(fleet_dir / "districts" / "금동.json", {"voice": {"volume": 60}})
+    report = build(repo, fleet_dir, csv)
+    assert report.changed == ["c-2"]
+    built = parse_config((repo / "build" / "centres" / "c-2.json").read_bytes())
+    assert built.revision == 2 and built.voice.volume == 60
+
+
+def test_a_failed_build_writes_nothing(fleet_dir: Path, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    build(repo, fleet_dir, inventory(tmp_path, "c-1,가,운봉읍,\n"))
+    before = (repo / "build" / "centres" / "c-1.json").read_bytes()
+    with pytest.raises(ProvisionError):
+        build(repo, fleet_dir, inventory(tmp_path, "c-1,가,운봉읍,\nc-2,나,금동,999\n"))
+    assert (repo / "build" / "centres" / "c-1.json").read_bytes() == before
+    assert not (repo / "build" / "centres" / "c-2.json").exists()
+
+
+def test_the_example_fleet_builds_publishes_and_verifies(tmp_path: Path) -> None:
+    repo = Repository(tmp_path / "repo")
+    repo.init()
+    report = build(repo.path, EXAMPLES / "fleet", EXAMPLES / "centres.csv")
+    assert report.centres == 496
+    assert publish(repo)
+    assert verify(repo).startswith("ok: root v1, 496 targets")
+    assert not publish(repo), "publishing the same again changes no target"
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.dictionaries(
+        st.sampled_from(["display", "voice", "idle", "tiles", "keys", "centre", "x"]), _json
+    )
+)
+def test_any_district_override_gives_a_config_or_a_provision_error(
+    fleet_dir: Path, override: dict[str, Any]
+) -> None:
+    fleet = read_fleet(fleet_dir)
+    fleet = Fleet(fleet.defaults, {"금동": Layer("districts/금동.json", override)}, {})
+    row = parse_inventory("id,name,district\nc-1,가,금동\n".encode(), "i.csv")[0]
+    try:
+        _, config = build_centre(fleet, row, "i.csv")
+    except ProvisionError as err:
+        assert err.problems and all(str(p) for p in err.problems)
+    else:
+        assert config.centre.id == "c-1"

@@ -8,6 +8,7 @@ key lists) are replaced whole. Every result is validated with the kiosk's own
 schema, and each error is traced back to the file (or CSV line) that set it.
 """
 
+import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +145,9 @@ def _merge(
         if isinstance(value, dict) and isinstance(into.get(key), dict):
             _merge(into[key], value, layer, origin, path + ".")
         else:
-            into[key] = value
+            # A copy: later layers merge into it and must not reach back into this
+            # layer, which every other centre shares.
+            into[key] = copy.deepcopy(value)
             origin[path] = layer
 
 

@@ -153,3 +153,12 @@ def test_any_district_override_gives_a_config_or_a_provision_error(
         assert err.problems and all(str(p) for p in err.problems)
     else:
         assert config.centre.id == "c-1"
+
+
+def test_an_override_for_one_centre_never_leaks_into_the_next(fleet_dir: Path) -> None:
+    fleet = read_fleet(fleet_dir)
+    rows = parse_inventory("id,name,district\nc-1,가,운봉읍\nc-3,다,금동\n".encode(), "i.csv")
+    _, mountain = build_centre(fleet, rows[0], "i.csv")
+    _, town = build_centre(fleet, rows[1], "i.csv")
+    assert mountain.voice.volume == 100
+    assert town.voice.volume == 85, "the fleet default, untouched by 운봉읍's override"

@@ -30,7 +30,8 @@ def nginx(root: Path, workdir: Path) -> Iterator[str]:
         error_log {workdir}/error.log;
         events {{ worker_connections 64; }}
         http {{
-            log_format wire '"$request" $status body=$body_bytes_sent sent=$bytes_sent received=$request_length';
+            log_format wire '"$request" $status body=$body_bytes_sent '
+                            'sent=$bytes_sent received=$request_length';
             access_log {workdir}/access.log wire;
             client_body_temp_path {workdir}/body;
             proxy_temp_path {workdir}/proxy;

@@ -122,6 +122,16 @@ class Navigator:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def is_safe_moment(self, quiet_s: float) -> bool:
+        """Nobody is using the kiosk: home screen, nothing playing, no touch or key
+        for *quiet_s* seconds. The moment to apply a new configuration."""
+        quiet = self._clock() - self._last_input >= quiet_s
+        return self._view.screen is Screen.HOME and not self._busy and quiet
+
     def set_busy(self, busy: bool) -> None:
         """Something is playing or a call is up: no idle return, no tile keys.
 

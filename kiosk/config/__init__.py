@@ -16,6 +16,7 @@ from kiosk.config.model import (
     Idle,
     Keys,
     KioskConfig,
+    Sync,
     Tile,
     Voice,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Keys",
     "KioskConfig",
     "LoadedConfig",
+    "Sync",
     "Tile",
     "Voice",
     "builtin_config",

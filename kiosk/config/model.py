@@ -157,6 +157,17 @@ class Voice(_Frozen, frozen=True, kw_only=True):
     """Prompt volume in percent."""
 
 
+class Sync(_Frozen, frozen=True, kw_only=True):
+    """How the box keeps its configuration up to date."""
+
+    interval_s: Annotated[int, Meta(ge=60, le=86_400)] = 900
+    """Mean seconds between checks; each wait is drawn from ±25 % around it so
+    that 500 boxes never ask the server in step."""
+    quiet_s: Annotated[int, Meta(ge=0, le=3600)] = 30
+    """A new configuration is applied only on the home screen, with nothing
+    playing, after this many seconds without a touch or key."""
+
+
 class KioskConfig(_Frozen, frozen=True, kw_only=True):
     """One centre's whole configuration."""
 
@@ -170,6 +181,7 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
     keys: Keys = msgspec.field(default_factory=Keys)
     idle: Idle = msgspec.field(default_factory=Idle)
     voice: Voice = msgspec.field(default_factory=Voice)
+    sync: Sync = msgspec.field(default_factory=Sync)
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:

@@ -229,3 +229,23 @@ def test_idle_bounds_are_taken_from_the_configuration() -> None:
     clock.now += 10
     nav.tick()
     assert nav.view.screen is Screen.HOME
+
+
+def test_a_safe_moment_is_home_idle_and_quiet(demo_config: KioskConfig) -> None:
+    clock = FakeClock()
+    nav = make(demo_config, clock)
+    assert not nav.is_safe_moment(30), "someone just started the kiosk"
+    clock.now += 30
+    assert nav.is_safe_moment(30)
+    nav.key("1")
+    clock.now += 60
+    assert not nav.is_safe_moment(30), "not on the home screen"
+    nav.key("Escape")
+    clock.now += 30
+    nav.set_busy(True)
+    clock.now += 30
+    assert not nav.is_safe_moment(30), "something is playing"
+    nav.set_busy(False)
+    assert not nav.is_safe_moment(30), "quiet counts from the end of the activity"
+    clock.now += 30
+    assert nav.is_safe_moment(30)

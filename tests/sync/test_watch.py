@@ -1,0 +1,58 @@
+"""The periodic check's rhythm and logging, with a fake check and a fake sleep."""
+
+import asyncio
+import logging
+import random
+
+import pytest
+
+from kiosk.sync.client import Outcome, SyncResult
+from kiosk.sync.watch import FIRST_CHECK_S, ConfigWatch, jittered
+
+
+def test_jitter_spreads_500_boxes() -> None:
+    rng = random.Random(1)
+    waits = [jittered(900, rng) for _ in range(500)]
+    assert min(waits) >= 675 and max(waits) <= 1125
+    # In any one minute, only a small share of the fleet asks.
+    per_minute = [
+        sum(1 for w in waits if start <= w < start + 60) for start in range(675, 1125, 60)
+    ]
+    assert max(per_minute) < 100
+
+
+@pytest.mark.allow_warnings
+def test_a_long_outage_is_logged_once_and_its_end_once(caplog: pytest.LogCaptureFixture) -> None:
+    outcomes = [Outcome.UNCHANGED, Outcome.UNREACHABLE, Outcome.UNREACHABLE, Outcome.UNREACHABLE]
+    outcomes += [Outcome.APPLIED, Outcome.UNCHANGED]
+    results = iter(SyncResult(o, o.value) for o in outcomes)
+    seen: list[Outcome] = []
+    delays: list[float] = []
+    done = asyncio.Event()
+
+    async def fake_sleep(seconds: float) -> None:
+        delays.append(seconds)
+        if len(delays) > len(outcomes):
+            done.set()
+            await asyncio.Event().wait()  # park until cancelled
+
+    async def scenario() -> None:
+        watch = ConfigWatch(
+            lambda: next(results),
+            900,
+            lambda r: seen.append(r.outcome),
+            random.Random(7),
+            fake_sleep,
+        )
+        watch.start()
+        await done.wait()
+        await watch.close()
+        await watch.close()
+
+    asyncio.run(scenario())
+    assert seen == outcomes
+    assert FIRST_CHECK_S[0] <= delays[0] <= FIRST_CHECK_S[1]
+    assert all(675 <= d <= 1125 for d in delays[1:])
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert [r.getMessage() for r in warnings] == ["configuration check failing: unreachable"]
+    assert caplog.text.count("works again") == 1

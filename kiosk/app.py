@@ -7,20 +7,21 @@ and later calls and media) start after the first frame.
 
 import logging
 import os
-import signal
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from kiosk.config import LoadedConfig, load_with_fallback
+from kiosk.config import LoadedConfig, builtin_config, load_with_fallback
 from kiosk.i18n import Strings
 from kiosk.navigation import Navigator
 from kiosk.paths import Paths
+from kiosk.session import Session
 from kiosk.status import Status, StatusBoard
+from kiosk.sync.enrolment import Enrolment, load_enrolment
+from kiosk.sync.onscreen import load_defaults
 from kiosk.systemd import notify
 from kiosk.voice import SoundPlayer, VoiceGuide
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from concurrent.futures import Future
 
     from kiosk.ui.qt import QApplication
+    from kiosk.ui.screen import StopRequest
     from kiosk.ui.window import KioskWindow
 
 log = logging.getLogger(__name__)
@@ -62,14 +64,19 @@ def build_kiosk(
     paths: Paths,
     language: str | None = None,
     clock: Callable[[], float] = time.monotonic,
+    status: StatusBoard | None = None,
 ) -> "Kiosk":
-    """Build every part of a running kiosk except the event loop. Needs a QApplication."""
+    """Build every part of a running kiosk except the event loop. Needs a QApplication.
+
+    *status* carries the status strip's facts over when a kiosk is rebuilt.
+    """
     from kiosk.ui.window import KioskWindow
 
     config = loaded.config
     lang = language or config.display.language
     strings = Strings("en" if lang == "en" else "ko")
-    status = StatusBoard(Status(config_problem=loaded.problem))
+    if status is None:
+        status = StatusBoard(Status(config_problem=loaded.problem))
     voice = VoiceGuide(config.voice, paths.voice_dirs(strings.language))
     navigator = Navigator(config.tiles, config.keys, config.idle, clock, announce=voice.announce)
     window = KioskWindow(config, strings, navigator, status, paths.assets / "icons")
@@ -110,105 +117,144 @@ def run(options: RunOptions) -> int:
     """``kiosk run``: show the kiosk until the session ends. Returns the exit status.
 
     Order matters for the senior: the home screen is painted before asyncio,
-    qasync or libvlc are even imported; READY=1 tells systemd it is up.
+    qasync or libvlc are even imported; READY=1 tells systemd it is up. A box
+    that is not enrolled shows the technician's enrolment screen first.
     """
     if not any(os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
         # Qt would abort with a core dump; say plainly what is missing instead.
         log.critical("no screen: neither DISPLAY nor WAYLAND_DISPLAY is set")
         return 1
     from kiosk.ui.qt import QApplication, QFont
-
-    loaded = load_configuration(options)
-    app = QApplication.instance() or QApplication([sys.argv[0]])
-    assert isinstance(app, QApplication)
+    from kiosk.ui.screen import StopRequest, present, wait_for
     from kiosk.ui.theme import FONT_FAMILY
 
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
     app.setFont(QFont(FONT_FAMILY))
-    kiosk = build_kiosk(loaded, options.paths, options.language)
-    app.installEventFilter(kiosk.window)
-    sys.excepthook = kiosk.on_unexpected_error
-    stop_requested = _stop_on_signals(app)
+    app.setQuitOnLastWindowClosed(False)
+    stop = StopRequest(app)
+    paths = options.paths
+    enrolment = None if options.demo else load_enrolment(paths)
+    if not options.demo and enrolment is None:
+        enrolment = _enrol_on_screen(app, options, stop)
+        if enrolment is None:
+            return 0
 
-    _show(kiosk, app, options)
+    loaded = load_configuration(options)
+    kiosk = build_kiosk(loaded, paths, options.language)
+    _install(app, kiosk, None)
+    present(kiosk.window, app, options.windowed, loaded.config.display.show_cursor)
+    wait_for(kiosk.window.first_painted, 10_000)
     log.info("home screen painted %.0f ms after start", (time.monotonic() - options.started) * 1000)
     notify("READY=1")
+    if stop.requested.is_set():
+        kiosk.close()
+        return 0
+    return _run_loop(app, options, kiosk, enrolment, stop)
 
-    # Only now the parts the first frame does not need.
+
+def _run_loop(
+    app: "QApplication",
+    options: RunOptions,
+    kiosk: Kiosk,
+    enrolment: Enrolment | None,
+    stop: "StopRequest",
+) -> int:
+    """The asyncio loop on Qt's, the voice player, and (on an enrolled box) the config watch."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
     os.environ.setdefault("QT_API", "pyside6")  # spares qasync probing other bindings
     import qasync
 
+    from kiosk.media.vlc_sound import open_sound_player
+    from kiosk.sync.client import Synchroniser
+    from kiosk.sync.watch import ConfigWatch
+    from kiosk.ui.qt import QTimer
+    from kiosk.ui.screen import present
+
+    paths = options.paths
+
+    def build(loaded: LoadedConfig, status: StatusBoard) -> Kiosk:
+        return build_kiosk(loaded, paths, options.language, status=status)
+
+    def swap(new: Kiosk, old: Kiosk) -> None:
+        present(new.window, app, options.windowed, new.loaded.config.display.show_cursor)
+        _install(app, new, old)
+        old.window.setProperty("locked", False)
+        old.window.close()
+
+    session = Session(kiosk, paths, build, swap)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    loop.set_exception_handler(lambda _loop, context: _loop_error(kiosk, context))
+    loop.set_exception_handler(lambda _loop, context: _loop_error(session.kiosk, context))
     slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-start")
-    from kiosk.media.vlc_sound import open_sound_player
-
     future = slow.submit(open_sound_player, options.vlc_args)
     future.add_done_callback(
-        lambda done: loop.call_soon_threadsafe(_attach_player, kiosk.voice, done)
+        lambda done: loop.call_soon_threadsafe(_attach_player, session.kiosk.voice, done)
     )
-
+    ticker = QTimer()
+    ticker.timeout.connect(session.tick)
+    ticker.start(1000)
+    synchroniser = Synchroniser(paths, enrolment) if enrolment else None
+    watch = (
+        ConfigWatch(synchroniser.check, kiosk.loaded.config.sync.interval_s, session.on_sync_result)
+        if synchroniser
+        else None
+    )
     closing = asyncio.Event()
-    app.aboutToQuit.connect(closing.set)
+    stop.on_stop = lambda: loop.call_soon_threadsafe(closing.set)
+    app.lastWindowClosed.connect(closing.set)
+
+    async def main() -> None:
+        if watch is not None:
+            watch.start()
+        try:
+            await closing.wait()
+        finally:
+            if watch is not None:
+                await watch.close()
+
     with loop:
-        if not stop_requested.is_set():
-            loop.run_until_complete(closing.wait())
-    kiosk.close()
+        loop.run_until_complete(main())
+    ticker.stop()
+    session.kiosk.close()
+    if synchroniser is not None:
+        synchroniser.close()
     slow.shutdown(wait=False, cancel_futures=True)
     log.info("kiosk stopped")
     return 0
 
 
-def _stop_on_signals(app: "QApplication") -> threading.Event:
-    """SIGTERM/SIGINT end the kiosk cleanly, even during start-up.
-
-    Python runs the handler at its next bytecode (the one-second tick at the
-    latest). The quit is queued, so a signal that lands before the main loop
-    has started still ends it once it does; the returned event tells ``run``
-    not to start the loop at all.
-    """
-    from kiosk.ui.qt import QTimer
-
-    requested = threading.Event()
-
-    def handle(signum: int, frame: object) -> None:
-        log.info("stopping on signal %d", signum)
-        requested.set()
-        # exit(), not quit(): quit() asks the windows first, and the kiosk's refuses.
-        QTimer.singleShot(0, lambda: app.exit(0))
-
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, handle)
-    return requested
+def _install(app: "QApplication", new: Kiosk, old: Kiosk | None) -> None:
+    """Route input and unexpected errors to *new* (and away from *old*)."""
+    if old is not None:
+        app.removeEventFilter(old.window)
+    app.installEventFilter(new.window)
+    sys.excepthook = new.on_unexpected_error
 
 
-def _show(kiosk: Kiosk, app: "QApplication", options: RunOptions) -> None:
-    """Show the window (full screen unless windowed) and return once it is painted."""
-    from kiosk.ui.qt import QEventLoop, Qt, QTimer
+def _enrol_on_screen(
+    app: "QApplication", options: RunOptions, stop: "StopRequest"
+) -> Enrolment | None:
+    """Show the technician's enrolment screen until the box is enrolled (or stopped)."""
+    from kiosk.ui.enrolment import EnrolmentWindow
+    from kiosk.ui.screen import present, wait_for
+    from kiosk.ui.theme import Theme
 
-    window = kiosk.window
-    if options.windowed:
-        window.resize(1280, 720)
-        window.show()
-    else:
-        window.locked = True
-        if not kiosk.loaded.config.display.show_cursor:
-            app.setOverrideCursor(Qt.CursorShape.BlankCursor)
-        window.setWindowFlags(
-            Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
-        )
-        screen = app.primaryScreen()
-        if screen is not None:
-            window.setGeometry(screen.geometry())
-        window.showFullScreen()
-    window.activateWindow()
-    first_frame = QEventLoop()
-    window.first_painted.connect(first_frame.quit)
-    QTimer.singleShot(10_000, first_frame.quit)  # no screen ever exposes it: carry on
-    first_frame.exec()
+    paths = options.paths
+    builtin = builtin_config()
+    strings = Strings("en" if options.language == "en" else "ko")
+    theme = Theme(builtin.display, 1080, paths.assets / "icons")
+    window = EnrolmentWindow(paths, load_defaults(paths), strings, theme)
+    present(window, app, options.windowed, show_cursor=True)
+    log.info("this box is not enrolled: showing the enrolment screen")
+    notify("READY=1")
+    while not stop.requested.is_set() and load_enrolment(paths) is None:
+        wait_for(window.enrolled, 60_000)
+    window.setProperty("locked", False)
+    window.close()
+    return load_enrolment(paths)
 
 
 def _loop_error(kiosk: Kiosk, context: dict[str, Any]) -> None:

@@ -67,6 +67,11 @@ class VoiceGuide:
         if pending is not None:
             player.play(pending, self._voice.volume)
 
+    def detach(self) -> SoundPlayer | None:
+        """Hand the player over (to the guide of a rebuilt kiosk); this guide goes quiet."""
+        player, self._player = self._player, None
+        return player
+
     def close(self) -> None:
         """Release the player. Safe to call twice."""
         player, self._player = self._player, None

@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
     Signal,
+    SignalInstance,
 )
 from PySide6.QtGui import (
     QCloseEvent,
@@ -30,6 +31,7 @@ from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -47,6 +49,7 @@ __all__ = [
     "QEventLoop",
     "QFont",
     "QFontMetrics",
+    "QGridLayout",
     "QHBoxLayout",
     "QImage",
     "QKeyEvent",
@@ -70,4 +73,5 @@ __all__ = [
     "QWidget",
     "Qt",
     "Signal",
+    "SignalInstance",
 ]

@@ -34,6 +34,7 @@ from kiosk.ui.qt import (
     QWidget,
     Signal,
 )
+from kiosk.ui.screen import refuse_if_locked
 from kiosk.ui.theme import Theme
 
 log = logging.getLogger(__name__)
@@ -106,9 +107,6 @@ class KioskWindow(QWidget):
         column.addWidget(self.status_strip)
 
         self._painted = False
-        self.locked = False
-        """Refuse to close (full-screen kiosk): a stray Alt+F4 must not leave a senior
-        at an empty screen. The process still ends on SIGTERM."""
         self._unsubscribe = [
             navigator.subscribe(self.show_view),
             status.subscribe(self.status_strip.show_status),
@@ -162,11 +160,8 @@ class KioskWindow(QWidget):
             QTimer.singleShot(0, self.first_painted.emit)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        if self.locked:
-            log.info("close request ignored: the kiosk stays on screen")
-            event.ignore()
-            return
-        super().closeEvent(event)
+        if not refuse_if_locked(self, event):
+            super().closeEvent(event)
 
     # --- input ---------------------------------------------------------------
 

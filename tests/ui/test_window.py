@@ -216,8 +216,8 @@ def test_unknown_time_zone_falls_back_to_local_time(
 
 def test_a_locked_kiosk_refuses_to_close(build: BuildKiosk, demo_config: KioskConfig) -> None:
     kiosk = build(demo_config)
-    kiosk.window.locked = True
+    kiosk.window.setProperty("locked", True)
     assert not kiosk.window.close()
     assert kiosk.window.isVisible()
-    kiosk.window.locked = False
+    kiosk.window.setProperty("locked", False)
     assert kiosk.window.close()

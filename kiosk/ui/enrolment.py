@@ -1,0 +1,201 @@
+"""The technician's screen of a box that is not enrolled: hardware id and a big keypad.
+
+The blocking enrolment runs on a worker thread; its result comes back to the
+GUI thread through the queued :attr:`EnrolmentWindow.finished` signal.
+"""
+
+import threading
+
+from kiosk.i18n import Strings
+from kiosk.paths import Paths
+from kiosk.sync.enrolment import hardware_id
+from kiosk.sync.onscreen import CentreNumber, EnrolmentDefaults, EnrolmentOutcome, enrol_and_sync
+from kiosk.ui.qt import (
+    QAbstractButton,
+    QCloseEvent,
+    QColor,
+    QGridLayout,
+    QKeyEvent,
+    QLabel,
+    QPainter,
+    QPaintEvent,
+    QRectF,
+    QResizeEvent,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from kiosk.ui.screen import refuse_if_locked
+from kiosk.ui.theme import Theme
+from kiosk.ui.window import key_name
+
+KEY_COLOUR = "#1E3A8A"
+"""Keypad keys: white text on it reaches 10:1."""
+
+
+class KeyButton(QAbstractButton):
+    """One big keypad key."""
+
+    def __init__(self, text: str, colour: str, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setText(text)
+        self.setAccessibleName(text)
+        self.colour = colour
+        self.theme = theme
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = QColor(self.colour)
+        if not self.isEnabled():
+            colour = colour.darker(160)
+        elif self.isDown():
+            colour = colour.darker(130)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(colour)
+        gap = self.theme.px(8)
+        painter.drawRoundedRect(
+            QRectF(self.rect()).adjusted(gap, gap, -gap, -gap), gap * 2, gap * 2
+        )
+        painter.setPen(self.theme.text)
+        painter.setFont(self.font())
+        painter.drawText(QRectF(self.rect()), int(Qt.AlignmentFlag.AlignCenter), self.text())
+        painter.end()
+
+
+class EnrolmentWindow(QWidget):
+    """Emits :attr:`enrolled` once the box is enrolled and has its configuration."""
+
+    enrolled = Signal()
+    finished = Signal(object)
+    """Internal: the worker's ``(message key, reason)``, delivered on the GUI thread."""
+
+    def __init__(
+        self, paths: Paths, defaults: EnrolmentDefaults | None, strings: Strings, theme: Theme
+    ) -> None:
+        super().__init__()
+        self._paths = paths
+        self._defaults = defaults
+        self._strings = strings
+        self.theme = theme
+        self.number = CentreNumber(defaults) if defaults else None
+        self.working = False
+        self.title = QLabel(strings["enrol_title"], self)
+        self.hardware = QLabel(f"{strings['enrol_hardware']}: {hardware_id()}", self)
+        self.hint = QLabel(
+            strings["enrol_hint"] if defaults else strings["enrol_no_defaults"], self
+        )
+        self.entry = QLabel(self)
+        self.message = QLabel(self)
+        column = QVBoxLayout(self)
+        for label in (self.title, self.hardware, self.hint, self.entry):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)
+            column.addWidget(label)
+        self.keys: dict[str, KeyButton] = {}
+        pad = QGridLayout()
+        layout = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "delete", "0", "ok"]
+        for index, key in enumerate(layout):
+            text = strings[f"enrol_{key}"] if key in ("delete", "ok") else key
+            colour = {"delete": "#7C2D12", "ok": "#14532D"}.get(key, KEY_COLOUR)
+            button = KeyButton(text, colour, theme, self)
+            button.clicked.connect(lambda _=False, k=key: self.press(k))
+            button.setEnabled(defaults is not None)
+            pad.addWidget(button, index // 3, index % 3)
+            self.keys[key] = button
+        column.addLayout(pad, 1)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        column.addWidget(self.message)
+        self.finished.connect(self._on_finished)
+        self._apply_theme()
+        self._show_entry()
+
+    def press(self, key: str) -> None:
+        """A keypad key (``0``–``9``, ``delete``, ``ok``) was pressed."""
+        if self.number is None or self.working:
+            return
+        if key == "delete":
+            self.number.delete()
+        elif key == "ok":
+            if self.number.complete:
+                self._start()
+            return
+        else:
+            self.number.press(key)
+        self.message.setText("")
+        self._show_entry()
+
+    def _show_entry(self) -> None:
+        if self.number is None or self._defaults is None:
+            self.entry.setText("")
+            return
+        blanks = "_" * (self._defaults.digits - len(self.number.digits))
+        self.entry.setText(f"{self._defaults.centre_prefix}{self.number.digits}{blanks}")
+        self.keys["ok"].setEnabled(self.number.complete)
+
+    def _start(self) -> None:
+        assert self.number is not None and self._defaults is not None
+        self.working = True
+        for button in self.keys.values():
+            button.setEnabled(False)
+        self.message.setText(self._strings["enrol_working"])
+        centre_id = self.number.centre_id
+        defaults = self._defaults
+
+        def work() -> None:
+            self.finished.emit(enrol_and_sync(self._paths, defaults, centre_id))
+
+        threading.Thread(target=work, name="kiosk-enrol", daemon=True).start()
+
+    def _on_finished(self, outcome: tuple[str, str]) -> None:
+        key, reason = outcome
+        self.working = False
+        self.message.setText(self._strings[key])
+        self.message.setToolTip(reason)
+        if key == EnrolmentOutcome.DONE:
+            self.enrolled.emit()
+            return
+        for button in self.keys.values():
+            button.setEnabled(True)
+        self._show_entry()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
+        if not refuse_if_locked(self, event):
+            super().closeEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+        name = key_name(event)
+        if name.isdigit():
+            self.press(name)
+        elif name == "Backspace":
+            self.press("delete")
+        elif name in ("Return", "Enter"):
+            self.press("ok")
+        else:
+            super().keyPressEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
+        self.theme = Theme(self.theme.display, event.size().height(), self.theme.icons)
+        self._apply_theme()
+        super().resizeEvent(event)
+
+    def _apply_theme(self) -> None:
+        theme = self.theme
+        self.setStyleSheet(f"background: {theme.display.background};")
+        styles = {
+            self.title: ("title", theme.display.text),
+            self.hardware: ("status", theme.display.text),
+            self.hint: ("detail", theme.display.text),
+            self.entry: ("title", theme.display.accent),
+            self.message: ("detail", theme.display.accent),
+        }
+        for label, (role, colour) in styles.items():
+            label.setFont(theme.font(role, bold=role == "title"))
+            label.setStyleSheet(f"color: {colour}; background: transparent;")
+        for button in self.keys.values():
+            button.theme = theme
+            button.setFont(theme.font("button"))
+            button.setMinimumHeight(theme.px(110))

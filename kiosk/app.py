@@ -7,6 +7,7 @@ and later calls and media) start after the first frame.
 
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable
@@ -125,7 +126,7 @@ def run(options: RunOptions) -> int:
         log.critical("no screen: neither DISPLAY nor WAYLAND_DISPLAY is set")
         return 1
     from kiosk.ui.qt import QApplication, QFont
-    from kiosk.ui.screen import StopRequest, present, wait_for
+    from kiosk.ui.screen import StopRequest, present, wait_first_frame
     from kiosk.ui.theme import FONT_FAMILY
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -144,7 +145,7 @@ def run(options: RunOptions) -> int:
     kiosk = build_kiosk(loaded, paths, options.language)
     _install(app, kiosk, None)
     present(kiosk.window, app, options.windowed, loaded.config.display.show_cursor)
-    wait_for(kiosk.window.first_painted, 10_000)
+    wait_first_frame(kiosk.window)
     log.info("home screen painted %.0f ms after start", (time.monotonic() - options.started) * 1000)
     notify("READY=1")
     if stop.requested.is_set():
@@ -202,6 +203,9 @@ def _run_loop(
         if synchroniser
         else None
     )
+    if watch is not None:
+        # `systemctl reload kiosk` (SIGHUP): a technician asks for a check now.
+        signal.signal(signal.SIGHUP, lambda *_: loop.call_soon_threadsafe(watch.wake))
     closing = asyncio.Event()
     stop.on_stop = lambda: loop.call_soon_threadsafe(closing.set)
     app.lastWindowClosed.connect(closing.set)
@@ -239,7 +243,7 @@ def _enrol_on_screen(
 ) -> Enrolment | None:
     """Show the technician's enrolment screen until the box is enrolled (or stopped)."""
     from kiosk.ui.enrolment import EnrolmentWindow
-    from kiosk.ui.screen import present, wait_for
+    from kiosk.ui.screen import present, wait_first_frame, wait_for
     from kiosk.ui.theme import Theme
 
     paths = options.paths
@@ -248,6 +252,7 @@ def _enrol_on_screen(
     theme = Theme(builtin.display, 1080, paths.assets / "icons")
     window = EnrolmentWindow(paths, load_defaults(paths), strings, theme)
     present(window, app, options.windowed, show_cursor=True)
+    wait_first_frame(window)
     log.info("this box is not enrolled: showing the enrolment screen")
     notify("READY=1")
     while not stop.requested.is_set() and load_enrolment(paths) is None:

@@ -41,7 +41,7 @@ class ConfigWatch:
         interval_s: float,
         on_result: Callable[[SyncResult], None],
         rng: random.Random | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._check = check
         self._interval_s = interval_s
@@ -51,6 +51,20 @@ class ConfigWatch:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-sync")
         self._task: asyncio.Task[None] | None = None
         self._failing: str | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Check now instead of at the end of the current wait (``kill -HUP``). Loop thread."""
+        self._wake.set()
+
+    async def _wait(self, seconds: float) -> None:
+        """*seconds*, or less if woken. Tests pass their own *sleep* instead."""
+        if self._sleep is not None:
+            await self._sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+        self._wake.clear()
 
     def start(self) -> None:
         """Start the task on the running loop."""
@@ -59,7 +73,7 @@ class ConfigWatch:
     async def _run(self) -> None:
         delay = self._rng.uniform(*FIRST_CHECK_S)
         while True:
-            await self._sleep(delay)
+            await self._wait(delay)
             await self.check_now()
             delay = jittered(self._interval_s, self._rng)
 

@@ -5,7 +5,18 @@ import signal
 import threading
 from collections.abc import Callable
 
-from kiosk.ui.qt import QApplication, QCloseEvent, QEventLoop, Qt, QTimer, QWidget, SignalInstance
+from kiosk.ui.qt import (
+    QApplication,
+    QCloseEvent,
+    QEvent,
+    QEventLoop,
+    QObject,
+    Qt,
+    QTimer,
+    QWidget,
+    Signal,
+    SignalInstance,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +48,24 @@ def refuse_if_locked(window: QWidget, event: QCloseEvent) -> bool:
         event.ignore()
         return True
     return False
+
+
+class _FirstFrame(QObject):
+    painted = Signal()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() is QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            # Queued: fires once this paint has been done and flushed.
+            QTimer.singleShot(0, self.painted.emit)
+        return False
+
+
+def wait_first_frame(window: QWidget, timeout_ms: int = 10_000) -> None:
+    """Return once *window* has painted its first frame (no screen: after *timeout_ms*)."""
+    watcher = _FirstFrame(window)
+    window.installEventFilter(watcher)
+    wait_for(watcher.painted, timeout_ms)
 
 
 def wait_for(signal_: SignalInstance, timeout_ms: int) -> None:

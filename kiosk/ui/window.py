@@ -32,7 +32,6 @@ from kiosk.ui.qt import (
     QTimer,
     QVBoxLayout,
     QWidget,
-    Signal,
 )
 from kiosk.ui.screen import refuse_if_locked
 from kiosk.ui.theme import Theme
@@ -68,9 +67,7 @@ def key_name(event: QKeyEvent) -> str:
 
 
 class KioskWindow(QWidget):
-    """Top-level window. Emits :attr:`first_painted` once, after its first frame."""
-
-    first_painted = Signal()
+    """The kiosk's top-level window."""
 
     def __init__(
         self,
@@ -106,7 +103,6 @@ class KioskWindow(QWidget):
         column.addWidget(self.stack, 1)
         column.addWidget(self.status_strip)
 
-        self._painted = False
         self._unsubscribe = [
             navigator.subscribe(self.show_view),
             status.subscribe(self.status_strip.show_status),
@@ -154,10 +150,6 @@ class KioskWindow(QWidget):
         painter = QPainter(self)
         painter.fillRect(self.rect(), self.theme.background)
         painter.end()
-        if not self._painted:
-            self._painted = True
-            # Queued: the signal fires after this frame has been flushed.
-            QTimer.singleShot(0, self.first_painted.emit)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         if not refuse_if_locked(self, event):

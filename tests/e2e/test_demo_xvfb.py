@@ -1,20 +1,23 @@
 """The real ``kiosk run --demo`` as its own process on a real X server."""
 
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from kiosk.ui.qt import QImage
 from tests.conftest import DEMO_CONFIG
-from tests.e2e.xserver import colour_share, screenshot, wait_for, xdotool, xvfb
+from tests.e2e.xserver import (
+    RunningKiosk,
+    colour_share,
+    running_kiosk,
+    screenshot,
+    wait_for,
+    xdotool,
+    xvfb,
+)
 
 pytestmark = pytest.mark.xvfb
 
@@ -22,57 +25,10 @@ DEMO = json.loads(DEMO_CONFIG.read_text())
 WIDTH, HEIGHT = 1920, 1080
 
 
-@dataclass
-class RunningKiosk:
-    display: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    shots: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait_log(self, text: str) -> None:
-        wait_for(lambda: text in self.log_text(), 20, f"log line {text!r}")
-
-    def shot(self, name: str) -> QImage:
-        image = screenshot(self.display)
-        image.save(str(self.shots / f"{name}.png"))
-        return image
-
-
 @pytest.fixture
 def kiosk(tmp_path: Path) -> Iterator[RunningKiosk]:
-    with xvfb(WIDTH, HEIGHT) as display:
-        notify_path = tmp_path / "notify.sock"
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify.bind(str(notify_path))
-        notify.settimeout(60)
-        log = tmp_path / "kiosk.log"
-        env = {
-            **os.environ,
-            "DISPLAY": display,
-            "QT_QPA_PLATFORM": "xcb",
-            "NOTIFY_SOCKET": str(notify_path),
-            "KIOSK_STATE_DIR": str(tmp_path / "state"),
-            "KIOSK_VLC_ARGS": "--aout=dummy",
-        }
-        kiosk_bin = Path(sys.executable).parent / "kiosk"
-        with log.open("wb") as log_file:
-            process = subprocess.Popen(
-                [kiosk_bin, "run", "--demo"], env=env, stderr=log_file, stdout=log_file
-            )
-        try:
-            # systemd's readiness protocol: READY=1 once the home screen is painted.
-            assert notify.recv(4096) == b"READY=1", log.read_text()
-            shots = tmp_path / "screens"
-            shots.mkdir()
-            yield RunningKiosk(display, process, log, shots)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            notify.close()
+    with xvfb(WIDTH, HEIGHT) as display, running_kiosk(display, tmp_path, ["run", "--demo"]) as k:
+        yield k
 
 
 def home_is_shown(image: QImage) -> bool:

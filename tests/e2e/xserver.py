@@ -2,10 +2,14 @@
 
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 from kiosk.ui.qt import QImage
 
@@ -91,3 +95,66 @@ def colour_share(image: QImage, colour: str, step: int = 6) -> tuple[float, floa
 
 def tools_present() -> bool:
     return all(shutil.which(tool) for tool in ("Xvfb", "xdotool", "import"))
+
+
+@dataclass
+class RunningKiosk:
+    """``kiosk`` running as its own process on an X server, with its log."""
+
+    display: str
+    process: "subprocess.Popen[bytes]"
+    log: Path
+    shots: Path
+    notify: socket.socket
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_log(self, text: str, timeout: float = 20) -> None:
+        wait_for(lambda: text in self.log_text(), timeout, f"log line {text!r}")
+
+    def wait_ready(self) -> None:
+        """systemd's readiness protocol: READY=1 once a screen is painted."""
+        assert self.notify.recv(4096) == b"READY=1", self.log_text()
+
+    def shot(self, name: str) -> QImage:
+        image = screenshot(self.display)
+        image.save(str(self.shots / f"{name}.png"))
+        return image
+
+
+@contextmanager
+def running_kiosk(
+    display: str, tmp_path: Path, args: list[str], env: dict[str, str] | None = None
+) -> Iterator[RunningKiosk]:
+    """Start ``kiosk ARGS`` on *display*; yields once it reports READY=1."""
+    notify_path = tmp_path / "notify.sock"
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(notify_path))
+    notify.settimeout(60)
+    log = tmp_path / "kiosk.log"
+    full_env = {
+        **os.environ,
+        "DISPLAY": display,
+        "QT_QPA_PLATFORM": "xcb",
+        "NOTIFY_SOCKET": str(notify_path),
+        "KIOSK_STATE_DIR": str(tmp_path / "state"),
+        "KIOSK_VLC_ARGS": "--aout=dummy",
+        **(env or {}),
+    }
+    kiosk_bin = Path(sys.executable).parent / "kiosk"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [kiosk_bin, *args], env=full_env, stderr=log_file, stdout=log_file
+        )
+    shots = tmp_path / "screens"
+    shots.mkdir(exist_ok=True)
+    running = RunningKiosk(display, process, log, shots, notify)
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        notify.close()

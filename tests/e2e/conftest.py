@@ -1,0 +1,1 @@
+from tests.sync.conftest import fleet  # noqa: F401 - the published fleet behind nginx

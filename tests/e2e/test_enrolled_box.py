@@ -1,0 +1,71 @@
+"""A new box on a real X server: enrolled from its own screen, then following the centre."""
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.xserver import colour_share, running_kiosk, screenshot, wait_for, xdotool, xvfb
+from tests.sync.conftest import Fleet
+
+pytestmark = pytest.mark.xvfb
+
+BROADCAST = {
+    "id": "broadcast",
+    "label": "시청 방송",
+    "icon": "broadcast",
+    "colour": "#134E4A",
+    "action": "live",
+    "prompt": "broadcast.wav",
+}
+
+
+def test_enrol_on_screen_then_a_central_change_reaches_the_screen(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    fleet.set_default("sync", "quiet_s", 0)  # apply as soon as the home screen is idle
+    fleet.publish()
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "root.json").write_bytes((fleet.repo.path / "root.json").read_bytes())
+    defaults = {"server": fleet.url, "centre_prefix": "namwon-", "digits": 3}
+    (etc / "enrolment.json").write_text(json.dumps(defaults))
+
+    with (
+        xvfb() as display,
+        running_kiosk(display, tmp_path, ["run"], {"KIOSK_ETC_DIR": str(etc)}) as kiosk,
+    ):
+        kiosk.wait_log("not enrolled: showing the enrolment screen")
+        kiosk.shot("enrolment")
+        for key in ("0", "0", "2", "Return"):
+            xdotool(display, "key", key)
+        kiosk.wait_ready()  # the home screen of namwon-002
+        kiosk.wait_log("home screen painted")
+        home = kiosk.shot("home")
+        assert colour_share(home, "#9B1C1C")[0] > 0.03, "the fleet's tiles are shown"
+        assert colour_share(home, BROADCAST["colour"])[0] == 0
+
+        centre = fleet.fleet_dir / "centres" / "namwon-002.json"
+        centre.parent.mkdir(exist_ok=True)
+        tiles = json.loads((fleet.fleet_dir / "fleet.json").read_text())["tiles"]
+        centre.write_text(json.dumps({"tiles": [*tiles, BROADCAST]}, ensure_ascii=False))
+        fleet.publish()
+        os.kill(kiosk.process.pid, signal.SIGHUP)  # "check now", as `systemctl reload` does
+        kiosk.wait_log("configuration revision 3 in force")
+        wait_for(
+            lambda: colour_share(screenshot(display), BROADCAST["colour"])[0] > 0.02,
+            10,
+            "the new tile on screen",
+        )
+        kiosk.shot("home-after-change")
+
+        (fleet.repo.public / "metadata" / "timestamp.json").write_text('{"forged": true}')
+        os.kill(kiosk.process.pid, signal.SIGHUP)
+        kiosk.wait_log("configuration check failing")
+        assert colour_share(screenshot(display), BROADCAST["colour"])[0] > 0.02, "still serving"
+
+        kiosk.process.send_signal(signal.SIGTERM)
+        assert kiosk.process.wait(timeout=15) == 0
+    assert "Traceback" not in kiosk.log_text()

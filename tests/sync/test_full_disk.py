@@ -1,0 +1,59 @@
+"""A full disk on a real (tiny tmpfs) file system: the update fails cleanly."""
+
+import contextlib
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.paths import Paths
+from kiosk.sync.client import Outcome, active_config_path, sync_once
+from kiosk.sync.enrolment import Enrolment
+from tests.sync.conftest import Fleet
+
+
+@contextlib.contextmanager
+def tiny_disk(where: Path, size_kb: int) -> Iterator[Path]:
+    where.mkdir()
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(where)], check=True
+    )
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", str(where)], check=True)
+
+
+def fill(disk: Path) -> None:
+    """Take every free byte."""
+    with (disk / "filler").open("wb", buffering=0) as out, contextlib.suppress(OSError):
+        while True:
+            out.write(b"\0" * 4096)
+
+
+@pytest.mark.allow_warnings
+def test_a_full_disk_keeps_the_last_good_configuration(
+    fleet: Fleet, box: tuple[Paths, Enrolment], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    paths, enrolment = box
+    assert sync_once(paths, enrolment).outcome is Outcome.APPLIED
+    before = active_config_path(paths).read_bytes()
+    with tiny_disk(tmp_path / "disk", 512) as disk:
+        state = disk / "state"
+        shutil.copytree(paths.state, state)
+        on_disk = Paths(paths.etc, state, paths.assets)
+        fleet.set_default("idle", "return_home_after_s", 333)
+        fleet.publish()
+        fill(disk)
+        result = sync_once(on_disk, enrolment)
+        assert result.outcome is Outcome.REJECTED, result.reason
+        assert "space" in result.reason.lower()
+        assert "could not record the sync status" in caplog.text
+        assert active_config_path(on_disk).read_bytes() == before
+        assert not list(state.glob(".*.tmp")), "no half-written file left behind"
+        (disk / "filler").unlink()
+        assert sync_once(on_disk, enrolment).outcome is Outcome.APPLIED, (
+            "recovers once there is room"
+        )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kiosk import __version__
 from kiosk.logs import setup_logging
-from kiosk.paths import resolve_paths
+from kiosk.paths import Paths, resolve_paths
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,17 +43,21 @@ def _parser() -> argparse.ArgumentParser:
         "sync", help="fetch the configuration now (exit 0 ok, 2 rejected, 3 unreachable)"
     )
     sync.add_argument("--once", action="store_true", required=True, help="check once and exit")
+    doctor = commands.add_parser("doctor", help="what is wrong with this box, for technicians")
+    doctor.add_argument("--json", action="store_true", help="one JSON object")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     args = _parser().parse_args(argv)
-    quiet = args.command in ("enroll", "sync")
+    quiet = args.command in ("enroll", "sync", "doctor")
     setup_logging(args.log_level or ("warning" if quiet else "info"))
     if args.command is None:
         _parser().print_help()
         return 2
+    if args.command == "doctor":
+        return _doctor(resolve_paths(args.etc_dir, args.state_dir), args.json)
     if args.command in ("enroll", "sync"):
         from kiosk.sync.commands import enroll_command, sync_command
 
@@ -71,3 +75,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     vlc_args = tuple(os.environ.get("KIOSK_VLC_ARGS", "").split())
     options = RunOptions(paths, args.demo, args.windowed, args.language, vlc_args, started)
     return run(options)
+
+
+def _doctor(paths: Paths, as_json: bool) -> int:
+    import json
+    import sys
+
+    from kiosk.doctor import examine, problem, render
+
+    report = examine(paths)
+    print(json.dumps(report, ensure_ascii=False) if as_json else render(report))
+    reason = problem(report)
+    if reason:
+        print(reason, file=sys.stderr)
+        return 1
+    return 0

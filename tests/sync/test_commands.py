@@ -120,3 +120,35 @@ def test_a_kill_at_any_point_leaves_the_old_or_the_new_configuration_whole(
         assert sync_once(paths, enrolment).exit_code == 0
         assert parse_config(active_config_path(paths).read_bytes()).idle.return_home_after_s == 280
     assert seen["old"] + seen["new"] == 30
+
+
+def test_doctor_reports_enrolment_revision_and_expiry(fleet: Fleet, tmp_path: Path) -> None:
+    import datetime as dt
+    import json
+
+    paths = make_box(tmp_path, "doc-box")
+    lonely = kiosk(paths, "doctor", "--json")
+    assert lonely.returncode == 1
+    assert json.loads(lonely.stdout)["config"]["enrolled"] is False
+    assert lonely.stderr.startswith("not enrolled")
+
+    root = fleet.repo.path / "root.json"
+    kiosk(paths, "enroll", "--server", fleet.url, "--centre", "namwon-002", "--root", str(root))
+    fine = kiosk(paths, "doctor", "--json")
+    assert fine.returncode == 0, fine.stderr
+    config = json.loads(fine.stdout)["config"]
+    assert (config["centre"], config["revision"], config["last_outcome"]) == (
+        "namwon-002",
+        1,
+        "applied",
+    )
+
+    fleet.repo.now -= dt.timedelta(days=3)
+    fleet.set_default("idle", "return_home_after_s", 290)
+    fleet.publish()
+    assert kiosk(paths, "sync", "--once").returncode == 2
+    frozen = kiosk(paths, "doctor")
+    assert frozen.returncode == 1
+    assert "expired: True" in frozen.stdout
+    assert "revision: 1" in frozen.stdout, "still serving the last good configuration"
+    assert frozen.stderr.startswith("the configuration repository has expired")

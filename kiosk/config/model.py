@@ -11,6 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from kiosk.contrast import AAA_CONTRAST, contrast_ratio
+from kiosk.pin import PIN_HASH_PATTERN
 
 SCHEMA_VERSION = 1
 """The one document layout this kiosk understands."""
@@ -157,6 +158,16 @@ class Voice(_Frozen, frozen=True, kw_only=True):
     """Prompt volume in percent."""
 
 
+PinHash = Annotated[str, Meta(pattern=PIN_HASH_PATTERN, description="scrypt:N:r:p:salt:hash")]
+
+
+class Leader(_Frozen, frozen=True, kw_only=True):
+    """The centre leader's access (leader mode)."""
+
+    pin_hash: PinHash | None = None
+    """Salted scrypt hash of the leader's PIN (never the PIN itself); none: no leader mode."""
+
+
 class Sync(_Frozen, frozen=True, kw_only=True):
     """How the box keeps its configuration up to date."""
 
@@ -182,6 +193,7 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
     idle: Idle = msgspec.field(default_factory=Idle)
     voice: Voice = msgspec.field(default_factory=Voice)
     sync: Sync = msgspec.field(default_factory=Sync)
+    leader: Leader = msgspec.field(default_factory=Leader)
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:

@@ -1,5 +1,6 @@
 """``kiosk-provision build`` and ``publish``: from fleet + inventory to signed targets."""
 
+import dataclasses
 import json
 import shutil
 from dataclasses import dataclass
@@ -8,8 +9,9 @@ from pathlib import Path
 import msgspec
 
 from kiosk.config import KioskConfig, parse_config
+from kiosk.pin import hash_pin, verify_pin
 from kiosk.provision.fleet import build_centre, read_fleet
-from kiosk.provision.inventory import read_inventory
+from kiosk.provision.inventory import LEADER_PIN, CentreRow, read_inventory
 from kiosk.provision.problems import Problem, ProvisionError
 from kiosk.provision.repository import Repository
 from kiosk.sync.client import config_target
@@ -35,12 +37,12 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     out_dir = repo / "build" / "centres"
     changed: list[str] = []
     for row in rows:
+        previous = _previous(out_dir / f"{row.centre_id}.json")
         try:
-            _, config = build_centre(fleet, row, str(inventory))
+            _, config = build_centre(fleet, _hash_pin(row, previous), str(inventory))
         except ProvisionError as err:
             problems.extend(err.problems)
             continue
-        previous = _previous(out_dir / f"{row.centre_id}.json")
         revision = 1
         if previous is not None:
             same = msgspec.structs.replace(config, revision=previous.revision) == previous
@@ -64,6 +66,19 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     shutil.rmtree(out_dir, ignore_errors=True)
     staging.rename(out_dir)
     return BuildReport(len(outputs), changed, removed)
+
+
+def _hash_pin(row: CentreRow, previous: KioskConfig | None) -> CentreRow:
+    """Replace the inventory's plain PIN by its hash. The previous hash is kept while
+    it still matches, so an unchanged PIN does not make a new revision."""
+    settings = dict(row.settings)
+    pin = settings.pop(LEADER_PIN, None)
+    if pin is None:
+        return row
+    kept = previous.leader.pin_hash if previous else None
+    settings["leader.pin_hash"] = kept if kept and verify_pin(pin, kept) else hash_pin(pin)
+    columns = {**row.columns, "leader.pin_hash": row.columns[LEADER_PIN]}
+    return dataclasses.replace(row, settings=settings, columns=columns)
 
 
 def _previous(path: Path) -> KioskConfig | None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kiosk.pin import is_valid_pin
 from kiosk.provision.problems import Problem, ProvisionError
 
 MAX_INVENTORY_BYTES = 20_000_000
@@ -42,6 +43,16 @@ def _bool(value: str) -> bool:
     raise ValueError(f"{value!r} is not yes/no (예/아니오)")
 
 
+LEADER_PIN = "leader.pin"
+"""Not a configuration field: the build turns it into ``leader.pin_hash``."""
+
+
+def _pin(value: str) -> str:
+    if not is_valid_pin(value):
+        raise ValueError("a PIN is 4 to 8 digits")
+    return value
+
+
 @dataclass(frozen=True)
 class Column:
     """One inventory column: its names, where it goes in a configuration, its type."""
@@ -64,6 +75,7 @@ COLUMNS = (
     Column(("voice", "음성안내"), "voice.enabled", _bool),
     Column(("volume", "음량"), "voice.volume", _int),
     Column(("idle_s", "대기시간"), "idle.return_home_after_s", _int),
+    Column(("pin", "비밀번호", "리더pin"), LEADER_PIN, _pin),
 )
 """Every column the inventory may have (case and spaces do not matter)."""
 

@@ -162,3 +162,39 @@ def test_an_override_for_one_centre_never_leaks_into_the_next(fleet_dir: Path) -
     _, town = build_centre(fleet, rows[1], "i.csv")
     assert mountain.voice.volume == 100
     assert town.voice.volume == 85, "the fleet default, untouched by 운봉읍's override"
+
+
+def test_pins_are_published_only_as_salted_hashes(fleet_dir: Path, tmp_path: Path) -> None:
+    from kiosk.pin import verify_pin
+
+    repo = tmp_path / "repo"
+    csv = tmp_path / "centres.csv"
+    csv.write_text("id,name,district,비밀번호\nc-1,가,운봉읍,482916\nc-2,나,금동,\n")
+    build(repo, fleet_dir, csv)
+    built = (repo / "build" / "centres" / "c-1.json").read_bytes()
+    assert b"482916" not in built
+    config = parse_config(built)
+    assert config.leader.pin_hash is not None and verify_pin("482916", config.leader.pin_hash)
+    assert (
+        parse_config((repo / "build" / "centres" / "c-2.json").read_bytes()).leader.pin_hash is None
+    )
+    assert build(repo, fleet_dir, csv).changed == [], "same PIN: same hash, no new revision"
+    csv.write_text("id,name,district,비밀번호\nc-1,가,운봉읍,111111\nc-2,나,금동,\n")
+    assert build(repo, fleet_dir, csv).changed == ["c-1"]
+
+
+def test_a_plain_pin_in_a_fleet_file_is_refused(fleet_dir: Path, tmp_path: Path) -> None:
+    write(fleet_dir / "districts" / "금동.json", {"leader": {"pin_hash": "1234"}})
+    with pytest.raises(ProvisionError) as caught:
+        build(tmp_path / "repo", fleet_dir, inventory(tmp_path, "c-2,나,금동,\n"))
+    assert str(caught.value).startswith(
+        "fleet/districts/금동.json: leader.pin_hash: Expected `str` matching"
+    )
+
+
+def test_a_bad_pin_in_the_inventory_names_line_and_column(fleet_dir: Path, tmp_path: Path) -> None:
+    csv = tmp_path / "centres.csv"
+    csv.write_text("id,name,district,pin\nc-1,가,운봉읍,12ab\n")
+    with pytest.raises(ProvisionError) as caught:
+        build(tmp_path / "repo", fleet_dir, csv)
+    assert str(caught.value) == f"{csv} line 2: pin: a PIN is 4 to 8 digits"

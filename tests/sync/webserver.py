@@ -16,8 +16,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def nginx(root: Path, workdir: Path) -> Iterator[str]:
-    """Serve *root* at the yielded ``http://127.0.0.1:PORT`` until the block ends."""
+def nginx(root: Path, workdir: Path, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+    """Serve *root* at the yielded ``http://127.0.0.1:PORT`` until the block ends;
+    with *tls* (certificate, key) at ``https://localhost:PORT``."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     user = "user root;" if os.geteuid() == 0 else ""
@@ -40,7 +41,8 @@ def nginx(root: Path, workdir: Path) -> Iterator[str]:
             scgi_temp_path {workdir}/scgi;
             types {{ application/json json; }}
             server {{
-                listen 127.0.0.1:{port};
+                listen 127.0.0.1:{port}{" ssl" if tls else ""};
+                {f"ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};" if tls else ""}
                 root {root};
                 etag on;
                 location / {{ }}
@@ -61,7 +63,7 @@ def nginx(root: Path, workdir: Path) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"nginx did not start: {(workdir / 'stderr.log').read_text()}")
             time.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
+        yield f"https://localhost:{port}" if tls else f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -67,6 +67,11 @@ def enrol(paths: Paths, server: str, centre_id: str, root: bytes) -> Enrolment:
     except Exception as err:  # noqa: BLE001 - any failure means "not a usable trust root"
         raise EnrolmentError(f"the trust root file is not a valid signed root: {err}") from None
     enrolment = Enrolment(server.rstrip("/"), centre_id)
+    previous = load_enrolment(paths)
+    if previous is not None and previous.centre_id != centre_id:
+        # Another centre's configuration must not stay on screen here.
+        paths.config.unlink(missing_ok=True)
+        paths.last_good_config.unlink(missing_ok=True)
     folder = metadata_dir(paths)
     # A new trust root replaces everything learnt under the old one.
     for old in folder.glob("*.json") if folder.exists() else []:

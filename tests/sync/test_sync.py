@@ -66,3 +66,19 @@ def test_server_down_is_unreachable_and_keeps_the_last_good(
     assert result.outcome is Outcome.UNREACHABLE, result.reason
     assert result.exit_code == 3
     assert active_config_path(paths).read_bytes() == before
+
+
+def test_moving_a_box_to_another_centre_drops_the_old_centres_configuration(
+    fleet: Fleet, box: tuple[Paths, Enrolment]
+) -> None:
+    from kiosk.sync.enrolment import enrol
+
+    paths, enrolment = box
+    sync_once(paths, enrolment)
+    root = (fleet.repo.path / "root.json").read_bytes()
+    enrol(paths, fleet.url, "namwon-002", root)
+    assert active_config_path(paths).exists(), "same centre: keeps serving"
+    moved = enrol(paths, "http://127.0.0.1:9", "namwon-001", root)
+    assert not active_config_path(paths).exists()
+    assert not paths.last_good_config.exists()
+    assert sync_once(paths, moved).outcome is Outcome.UNREACHABLE

@@ -19,16 +19,15 @@ from kiosk.config import LoadedConfig, builtin_config, load_with_fallback
 from kiosk.i18n import Strings
 from kiosk.navigation import Navigator
 from kiosk.paths import Paths
-from kiosk.session import Session
 from kiosk.status import Status, StatusBoard
-from kiosk.sync.enrolment import Enrolment, load_enrolment
-from kiosk.sync.onscreen import load_defaults
+from kiosk.sync.enrolment import load_enrolment
 from kiosk.systemd import notify
 from kiosk.voice import SoundPlayer, VoiceGuide
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from kiosk.sync.enrolment import Enrolment
     from kiosk.ui.qt import QApplication
     from kiosk.ui.screen import StopRequest
     from kiosk.ui.window import KioskWindow
@@ -158,7 +157,7 @@ def _run_loop(
     app: "QApplication",
     options: RunOptions,
     kiosk: Kiosk,
-    enrolment: Enrolment | None,
+    enrolment: "Enrolment | None",
     stop: "StopRequest",
 ) -> int:
     """The asyncio loop on Qt's, the voice player, and (on an enrolled box) the config watch."""
@@ -169,6 +168,7 @@ def _run_loop(
     import qasync
 
     from kiosk.media.vlc_sound import open_sound_player
+    from kiosk.session import Session
     from kiosk.sync.client import Synchroniser
     from kiosk.sync.watch import ConfigWatch
     from kiosk.ui.qt import QTimer
@@ -240,8 +240,9 @@ def _install(app: "QApplication", new: Kiosk, old: Kiosk | None) -> None:
 
 def _enrol_on_screen(
     app: "QApplication", options: RunOptions, stop: "StopRequest"
-) -> Enrolment | None:
+) -> "Enrolment | None":
     """Show the technician's enrolment screen until the box is enrolled (or stopped)."""
+    from kiosk.sync.onscreen import load_defaults
     from kiosk.ui.enrolment import EnrolmentWindow
     from kiosk.ui.screen import present, wait_first_frame, wait_for
     from kiosk.ui.theme import Theme

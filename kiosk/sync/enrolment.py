@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from tuf.api.metadata import Metadata, Root
-
 from kiosk.files import write_atomically
 from kiosk.paths import Paths
 
@@ -59,6 +57,8 @@ def enrol(paths: Paths, server: str, centre_id: str, root: bytes) -> Enrolment:
         raise EnrolmentError(f"server must be an http(s) address, not {server!r}")
     if not _CENTRE_ID.match(centre_id):
         raise EnrolmentError(f"centre id {centre_id!r} is not valid (e.g. namwon-001)")
+    from tuf.api.metadata import Metadata, Root  # not on the start-up path of `kiosk run`
+
     try:
         root_md = Metadata[Root].from_bytes(root)
         if not isinstance(root_md.signed, Root):

@@ -59,3 +59,17 @@ def test_version_and_help_start_without_qt() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"kiosk {kiosk.__version__}"
+
+
+def test_the_path_to_the_first_frame_stays_light() -> None:
+    # Everything `kiosk run` imports before it paints: no network or crypto stack,
+    # no asyncio, no libvlc (they load after the first frame).
+    code = (
+        "import sys\n"
+        "import kiosk.app, kiosk.cli, kiosk.ui.window, kiosk.ui.screen, kiosk.sync.enrolment\n"
+        "heavy = [m for m in ('requests', 'tuf', 'cryptography', 'asyncio', 'qasync', 'vlc')"
+        " if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == ""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kiosk import __version__
 from kiosk.logs import setup_logging
-from kiosk.paths import Paths, resolve_paths
+from kiosk.paths import resolve_paths
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,7 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().print_help()
         return 2
     if args.command == "doctor":
-        return _doctor(resolve_paths(args.etc_dir, args.state_dir), args.json)
+        from kiosk.doctor import doctor_command
+
+        return doctor_command(resolve_paths(args.etc_dir, args.state_dir), args.json)
     if args.command in ("enroll", "sync"):
         from kiosk.sync.commands import enroll_command, sync_command
 
@@ -75,18 +77,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     vlc_args = tuple(os.environ.get("KIOSK_VLC_ARGS", "").split())
     options = RunOptions(paths, args.demo, args.windowed, args.language, vlc_args, started)
     return run(options)
-
-
-def _doctor(paths: Paths, as_json: bool) -> int:
-    import json
-    import sys
-
-    from kiosk.doctor import examine, problem, render
-
-    report = examine(paths)
-    print(json.dumps(report, ensure_ascii=False) if as_json else render(report))
-    reason = problem(report)
-    if reason:
-        print(reason, file=sys.stderr)
-        return 1
-    return 0

@@ -6,6 +6,7 @@ Exit status 1 with the reason in one line when the box cannot serve as it should
 """
 
 import json
+import sys
 from typing import Any
 
 from kiosk import __version__
@@ -69,3 +70,14 @@ def render(report: dict[str, Any]) -> str:
     ):
         lines.append(f"  {key}: {config.get(key)}")
     return "\n".join(lines)
+
+
+def doctor_command(paths: Paths, as_json: bool) -> int:
+    """``kiosk doctor``: the report on stdout, the problem (if any) on stderr."""
+    report = examine(paths)
+    print(json.dumps(report, ensure_ascii=False) if as_json else render(report))
+    reason = problem(report)
+    if reason:
+        print(reason, file=sys.stderr)
+        return 1
+    return 0

@@ -23,8 +23,9 @@ sys.path.insert(0, str(ROOT))
 from kiosk.paths import Paths  # noqa: E402
 from kiosk.provision.build import build, publish  # noqa: E402
 from kiosk.provision.repository import Repository  # noqa: E402
-from kiosk.sync.client import Outcome, Synchroniser, apply  # noqa: E402
+from kiosk.sync.client import Synchroniser  # noqa: E402
 from kiosk.sync.enrolment import enrol  # noqa: E402
+from kiosk.sync.result import Outcome, apply  # noqa: E402
 from tests.sync.webserver import access_log, nginx  # noqa: E402
 
 EXAMPLES = ROOT / "provisioning" / "examples"

@@ -169,8 +169,6 @@ def _run_loop(
 
     from kiosk.media.vlc_sound import open_sound_player
     from kiosk.session import Session
-    from kiosk.sync.client import Synchroniser
-    from kiosk.sync.watch import ConfigWatch
     from kiosk.ui.qt import QTimer
     from kiosk.ui.screen import present
 
@@ -197,12 +195,15 @@ def _run_loop(
     ticker = QTimer()
     ticker.timeout.connect(session.tick)
     ticker.start(1000)
-    synchroniser = Synchroniser(paths, enrolment) if enrolment else None
-    watch = (
-        ConfigWatch(synchroniser.check, kiosk.loaded.config.sync.interval_s, session.on_sync_result)
-        if synchroniser
-        else None
-    )
+    synchroniser = watch = None
+    if enrolment is not None:
+        # Only an enrolled box loads the network and signature stack (not the demo).
+        from kiosk.sync.client import Synchroniser
+        from kiosk.sync.watch import ConfigWatch
+
+        synchroniser = Synchroniser(paths, enrolment)
+        interval = kiosk.loaded.config.sync.interval_s
+        watch = ConfigWatch(synchroniser.check, interval, session.on_sync_result)
     if watch is not None:
         # `systemctl reload kiosk` (SIGHUP): a technician asks for a check now.
         signal.signal(signal.SIGHUP, lambda *_: loop.call_soon_threadsafe(watch.wake))

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from kiosk.config import ConfigSource, LoadedConfig
 from kiosk.paths import Paths
 from kiosk.status import Level, StatusBoard
-from kiosk.sync.client import Outcome, SyncResult, apply
+from kiosk.sync.result import Outcome, SyncResult, apply
 
 if TYPE_CHECKING:
     from kiosk.app import Kiosk

@@ -10,22 +10,24 @@ switched atomically, so the box always has a whole one.
 Blocking (network and disk): call from a worker thread or a command.
 """
 
-import datetime as dt
-import enum
-import json
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from tuf.api import exceptions
 from tuf.ngclient import Updater
 
-from kiosk.config import ConfigError, KioskConfig, parse_config
-from kiosk.files import write_atomically
+from kiosk.config import ConfigError, parse_config
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import Enrolment, metadata_dir
 from kiosk.sync.fetcher import ConfigFetcher
+from kiosk.sync.result import (
+    Outcome,
+    SyncResult,
+    apply,
+    read_active,
+    record,
+)
 
 log = logging.getLogger(__name__)
 
@@ -33,46 +35,6 @@ log = logging.getLogger(__name__)
 def config_target(centre_id: str) -> str:
     """The repository path of a centre's configuration."""
     return f"centres/{centre_id}/config.json"
-
-
-def active_config_path(paths: Paths) -> Path:
-    """The configuration in force: written only after every check passed."""
-    return paths.config
-
-
-class Outcome(enum.Enum):
-    """How a check for a new configuration ended."""
-
-    APPLIED = "applied"
-    UNCHANGED = "unchanged"
-    REJECTED = "rejected"
-    UNREACHABLE = "unreachable"
-
-
-EXIT_CODES = {
-    Outcome.APPLIED: 0,
-    Outcome.UNCHANGED: 0,
-    Outcome.REJECTED: 2,
-    Outcome.UNREACHABLE: 3,
-}
-"""``kiosk sync --once`` exit status of each outcome."""
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    """What happened, in one plain line for people."""
-
-    outcome: Outcome
-    reason: str
-    config: KioskConfig | None = None
-    """The configuration fetched (applied or waiting to be), if any."""
-    data: bytes | None = None
-    expired: bool = False
-    """The repository's signatures have run out (centre unreachable for days, or frozen)."""
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_CODES[self.outcome]
 
 
 class Synchroniser:
@@ -167,50 +129,6 @@ def _network_cause(err: BaseException) -> str:
         if needle in text:
             return words
     return "network error"
-
-
-def read_active(paths: Paths) -> bytes | None:
-    try:
-        return active_config_path(paths).read_bytes()
-    except OSError:
-        return None
-
-
-def apply(paths: Paths, result: SyncResult) -> SyncResult:
-    """Make a checked configuration the active one (atomically); a full disk keeps the old."""
-    if result.outcome is not Outcome.APPLIED or result.data is None:
-        return result
-    try:
-        write_atomically(active_config_path(paths), result.data)
-    except OSError as err:
-        return SyncResult(
-            Outcome.REJECTED, f"cannot write the configuration: {err.strerror or err}"
-        )
-    assert result.config is not None
-    return SyncResult(
-        Outcome.APPLIED, f"applied revision {result.config.revision}", result.config, result.data
-    )
-
-
-def record(paths: Paths, result: SyncResult) -> None:
-    """Remember the last outcome for technicians (``kiosk doctor``, technician screen)."""
-    status_path = paths.state / "sync-status.json"
-    try:
-        previous = json.loads(status_path.read_text())
-    except (OSError, ValueError):
-        previous = {}
-    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    status = {
-        "last_check": now,
-        "last_outcome": result.outcome.value,
-        "last_reason": result.reason,
-        "expired": result.expired,
-        "last_success": now if result.exit_code == 0 else previous.get("last_success"),
-    }
-    try:
-        write_atomically(status_path, json.dumps(status, ensure_ascii=False).encode())
-    except OSError as err:
-        log.error("could not record the sync status: %s", err)
 
 
 def sync_once(paths: Paths, enrolment: Enrolment) -> SyncResult:

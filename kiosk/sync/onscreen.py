@@ -10,8 +10,9 @@ import shutil
 from dataclasses import dataclass
 
 from kiosk.paths import Paths
-from kiosk.sync.client import Outcome, SyncResult, sync_once
+from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import EnrolmentError, enrol, enrolment_file, metadata_dir
+from kiosk.sync.result import Outcome, SyncResult
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import random
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from kiosk.sync.client import Outcome, SyncResult
+from kiosk.sync.result import Outcome, SyncResult
 
 log = logging.getLogger(__name__)
 

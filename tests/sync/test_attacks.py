@@ -16,15 +16,9 @@ from tuf.api.serialization.json import JSONSerializer
 
 from kiosk.paths import Paths
 from kiosk.provision.keys import key_path, load_signer
-from kiosk.sync.client import (
-    Outcome,
-    Synchroniser,
-    SyncResult,
-    active_config_path,
-    apply,
-    sync_once,
-)
+from kiosk.sync.client import Synchroniser, sync_once
 from kiosk.sync.enrolment import Enrolment, metadata_dir
+from kiosk.sync.result import Outcome, SyncResult, active_config_path, apply
 from tests.sync.conftest import Fleet
 
 Box = tuple[Paths, Enrolment]

@@ -10,8 +10,9 @@ from pathlib import Path
 
 from kiosk.config import parse_config
 from kiosk.paths import Paths
-from kiosk.sync.client import Outcome, active_config_path, sync_once
+from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import Enrolment
+from kiosk.sync.result import Outcome, active_config_path
 from tests.sync.conftest import Fleet, make_box
 
 KIOSK = Path(sys.executable).parent / "kiosk"

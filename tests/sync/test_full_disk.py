@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from kiosk.paths import Paths
-from kiosk.sync.client import Outcome, active_config_path, sync_once
+from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import Enrolment
+from kiosk.sync.result import Outcome, active_config_path
 from tests.sync.conftest import Fleet
 
 

@@ -4,8 +4,9 @@ from pathlib import Path
 
 from kiosk.config import parse_config
 from kiosk.paths import Paths
-from kiosk.sync.client import Outcome, Synchroniser, active_config_path, sync_once
+from kiosk.sync.client import Synchroniser, sync_once
 from kiosk.sync.enrolment import Enrolment
+from kiosk.sync.result import Outcome, active_config_path
 from tests.sync.conftest import Fleet
 from tests.sync.webserver import access_log
 

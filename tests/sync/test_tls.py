@@ -9,8 +9,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kiosk.sync.client import Outcome, sync_once
+from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import enrol
+from kiosk.sync.result import Outcome
 from tests.sync.conftest import Fleet, make_box
 from tests.sync.webserver import nginx
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from kiosk.sync.client import Outcome, SyncResult
+from kiosk.sync.result import Outcome, SyncResult
 from kiosk.sync.watch import FIRST_CHECK_S, ConfigWatch, jittered
 
 

@@ -12,8 +12,8 @@ from kiosk.config import ConfigSource, KioskConfig, LoadedConfig
 from kiosk.paths import Paths
 from kiosk.session import Session
 from kiosk.status import Level, StatusBoard
-from kiosk.sync import client
-from kiosk.sync.client import Outcome, SyncResult
+from kiosk.sync import result
+from kiosk.sync.result import Outcome, SyncResult
 from tests.ui.conftest import BuildKiosk, FakeClock
 
 
@@ -75,7 +75,7 @@ def test_applied_only_when_home_idle_and_quiet(
     assert [b.tile.id for b in session.kiosk.window.home.buttons] == ["singing", "exercise"]
     assert not old.window.isVisible()
     assert session.kiosk.voice.detach() is player, "the sound device moved over"
-    active = client.read_active(paths)
+    active = result.read_active(paths)
     assert active is not None and msgspec.json.decode(active)["revision"] == 2
     assert session.pending is None
 
@@ -103,7 +103,7 @@ def test_a_failed_write_keeps_the_running_kiosk(
     def disk_full(path: Path, data: bytes) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(client, "write_atomically", disk_full)
+    monkeypatch.setattr(result, "write_atomically", disk_full)
     old = session.kiosk
     session.on_sync_result(ready(new_config(demo_config)))
     clock.now += 600

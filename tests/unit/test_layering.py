@@ -67,9 +67,12 @@ def test_the_path_to_the_first_frame_stays_light() -> None:
     code = (
         "import sys\n"
         "import kiosk.app, kiosk.cli, kiosk.ui.window, kiosk.ui.screen, kiosk.sync.enrolment\n"
+        "import kiosk.session, kiosk.sync.result\n"
         "heavy = [m for m in ('requests', 'tuf', 'cryptography', 'asyncio', 'qasync', 'vlc')"
         " if m in sys.modules]\n"
         "print(','.join(heavy))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == ""

@@ -195,15 +195,13 @@ def _run_loop(
     ticker = QTimer()
     ticker.timeout.connect(session.tick)
     ticker.start(1000)
-    synchroniser = watch = None
+    watch = None
     if enrolment is not None:
-        # Only an enrolled box loads the network and signature stack (not the demo).
-        from kiosk.sync.client import Synchroniser
+        from kiosk.sync.child import check_in_child
         from kiosk.sync.watch import ConfigWatch
 
-        synchroniser = Synchroniser(paths, enrolment)
         interval = kiosk.loaded.config.sync.interval_s
-        watch = ConfigWatch(synchroniser.check, interval, session.on_sync_result)
+        watch = ConfigWatch(lambda: check_in_child(paths), interval, session.on_sync_result)
     if watch is not None:
         # `systemctl reload kiosk` (SIGHUP): a technician asks for a check now.
         signal.signal(signal.SIGHUP, lambda *_: loop.call_soon_threadsafe(watch.wake))
@@ -224,8 +222,6 @@ def _run_loop(
         loop.run_until_complete(main())
     ticker.stop()
     session.kiosk.close()
-    if synchroniser is not None:
-        synchroniser.close()
     slow.shutdown(wait=False, cancel_futures=True)
     log.info("kiosk stopped")
     return 0

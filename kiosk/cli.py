@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         "sync", help="fetch the configuration now (exit 0 ok, 2 rejected, 3 unreachable)"
     )
     sync.add_argument("--once", action="store_true", required=True, help="check once and exit")
+    sync.add_argument(
+        "--check-only",
+        action="store_true",
+        help="verify but leave a new configuration for the running kiosk to apply",
+    )
+    sync.add_argument("--json", action="store_true", help="the result as one JSON line")
     doctor = commands.add_parser("doctor", help="what is wrong with this box, for technicians")
     doctor.add_argument("--json", action="store_true", help="one JSON object")
     return parser
@@ -64,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kiosk.sync.commands import enroll_command, sync_command
 
         paths = resolve_paths(args.etc_dir, args.state_dir)
-        return enroll_command(paths, args) if args.command == "enroll" else sync_command(paths)
+        if args.command == "enroll":
+            return enroll_command(paths, args)
+        return sync_command(paths, args.check_only, args.json)
     state_dir = args.state_dir
     if args.demo and not (state_dir or os.environ.get("KIOSK_STATE_DIR")):
         # The demo never writes to /var/lib: it keeps its state in the user's home.

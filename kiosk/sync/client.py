@@ -27,6 +27,7 @@ from kiosk.sync.result import (
     apply,
     read_active,
     record,
+    stage,
 )
 
 log = logging.getLogger(__name__)
@@ -131,14 +132,20 @@ def _network_cause(err: BaseException) -> str:
     return "network error"
 
 
-def sync_once(paths: Paths, enrolment: Enrolment) -> SyncResult:
-    """Check, apply and record: what ``kiosk sync --once`` does."""
+def sync_once(paths: Paths, enrolment: Enrolment, check_only: bool = False) -> SyncResult:
+    """Check, apply and record: what ``kiosk sync --once`` does.
+
+    With *check_only*, a new configuration is not applied but left verified in
+    :func:`~kiosk.sync.result.pending_config_path` for the running kiosk to
+    apply at a safe moment.
+    """
     started = time.perf_counter()
     synchroniser = Synchroniser(paths, enrolment)
     try:
-        result = apply(paths, synchroniser.check())
+        result = synchroniser.check()
     finally:
         synchroniser.close()
+    result = stage(paths, result) if check_only else apply(paths, result)
     record(paths, result)
     log.info("sync: %s (%.0f ms)", result.reason, (time.perf_counter() - started) * 1000)
     return result

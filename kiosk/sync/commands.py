@@ -1,6 +1,7 @@
 """``kiosk enroll`` and ``kiosk sync --once``: one plain line for the technician."""
 
 import argparse
+import json
 import sys
 
 from kiosk.paths import Paths
@@ -24,11 +25,15 @@ def enroll_command(paths: Paths, args: argparse.Namespace) -> int:
     return result.exit_code
 
 
-def sync_command(paths: Paths) -> int:
+def sync_command(paths: Paths, check_only: bool = False, as_json: bool = False) -> int:
     enrolment = load_enrolment(paths)
     if enrolment is None:
         print("this box is not enrolled: run kiosk enroll first", file=sys.stderr)
         return 2
-    result = sync_once(paths, enrolment)
-    print(result.reason, file=sys.stdout if result.exit_code == 0 else sys.stderr)
+    result = sync_once(paths, enrolment, check_only)
+    if as_json:
+        line = {"outcome": result.outcome.value, "reason": result.reason, "expired": result.expired}
+        print(json.dumps(line, ensure_ascii=False))
+    else:
+        print(result.reason, file=sys.stdout if result.exit_code == 0 else sys.stderr)
     return result.exit_code

@@ -58,6 +58,22 @@ class SyncResult:
         return EXIT_CODES[self.outcome]
 
 
+def pending_config_path(paths: Paths) -> Path:
+    """A verified configuration waiting to be applied by the running kiosk."""
+    return paths.state / "pending-config.json"
+
+
+def stage(paths: Paths, result: SyncResult) -> SyncResult:
+    """Leave a verified new configuration for the running kiosk (``sync --check-only``)."""
+    if result.outcome is not Outcome.APPLIED or result.data is None:
+        return result
+    try:
+        write_atomically(pending_config_path(paths), result.data)
+    except OSError as err:
+        return SyncResult(Outcome.REJECTED, f"cannot store the update: {err.strerror or err}")
+    return result
+
+
 def read_active(paths: Paths) -> bytes | None:
     try:
         return active_config_path(paths).read_bytes()

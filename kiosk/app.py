@@ -41,7 +41,7 @@ class RunOptions:
 
     paths: Paths
     demo: bool = False
-    """Use the bundled demo configuration instead of ``/etc/kiosk``."""
+    """Use the bundled demo configuration; no enrolment, no configuration server."""
     windowed: bool = False
     """A normal window with a cursor, for development."""
     language: str | None = None
@@ -104,7 +104,7 @@ class Kiosk:
         log.error("unexpected error; showing 'please wait'", exc_info=(kind, error, trace))
         try:
             self.navigator.fail()
-        except Exception:
+        except Exception:  # the last line of defence must not raise itself
             log.exception("could not show the 'please wait' screen")
 
     def close(self) -> None:

@@ -218,13 +218,20 @@ def _run_loop(
             if watch is not None:
                 await watch.close()
 
+    code = 0
     with loop:
-        loop.run_until_complete(main())
+        try:
+            loop.run_until_complete(main())
+        except RuntimeError as err:
+            # Qt's loop ended under us, e.g. the display server went away: nothing
+            # can be shown any more, so end and let systemd start us again.
+            log.error("stopping: the event loop ended unexpectedly (%s)", err)
+            code = 1
     ticker.stop()
     session.kiosk.close()
     slow.shutdown(wait=False, cancel_futures=True)
     log.info("kiosk stopped")
-    return 0
+    return code
 
 
 def _install(app: "QApplication", new: Kiosk, old: Kiosk | None) -> None:

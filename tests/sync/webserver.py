@@ -18,7 +18,7 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def nginx(root: Path, workdir: Path, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
     """Serve *root* at the yielded ``http://127.0.0.1:PORT`` until the block ends;
-    with *tls* (certificate, key) at ``https://localhost:PORT``."""
+    with *tls* (certificate, key) at ``https://127.0.0.1:PORT``."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     user = "user root;" if os.geteuid() == 0 else ""
@@ -63,7 +63,7 @@ def nginx(root: Path, workdir: Path, tls: tuple[Path, Path] | None = None) -> It
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"nginx did not start: {(workdir / 'stderr.log').read_text()}")
             time.sleep(0.02)
-        yield f"https://localhost:{port}" if tls else f"http://127.0.0.1:{port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)

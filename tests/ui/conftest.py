@@ -10,6 +10,7 @@ from kiosk.config import ConfigSource, KioskConfig, LoadedConfig
 from kiosk.paths import Paths
 from kiosk.ui.qt import QApplication, QFont
 from kiosk.ui.theme import FONT_FAMILY
+from tests.sync.conftest import fleet  # noqa: F401 - the published fleet behind nginx
 
 
 class FakeClock:

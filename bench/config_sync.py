@@ -4,6 +4,7 @@
    new repository (target <= 5 s);
 2. a box's refresh when nothing changed: time and bytes on the wire, requests and
    answers with their headers, as nginx counts them (targets <= 50 ms, <= 2 KB);
+   also the same check as the running kiosk makes it, in a child process;
 3. a box's refresh when its configuration changed: time until applied.
 
 Usage: .venv/bin/python bench/config_sync.py   (writes bench/results/config_sync.json)
@@ -23,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 from kiosk.paths import Paths  # noqa: E402
 from kiosk.provision.build import build, publish  # noqa: E402
 from kiosk.provision.repository import Repository  # noqa: E402
+from kiosk.sync.child import check_in_child  # noqa: E402
 from kiosk.sync.client import Synchroniser  # noqa: E402
 from kiosk.sync.enrolment import enrol  # noqa: E402
 from kiosk.sync.result import Outcome, apply  # noqa: E402
@@ -81,6 +83,11 @@ def main() -> int:
                 lines = access_log(folder / "nginx")[before:]
                 unchanged_bytes.append(wire_bytes(lines))
                 requests_per_check.append(len(lines))
+            child_s: list[float] = []
+            for _ in range(10):
+                start = time.perf_counter()
+                assert check_in_child(paths).outcome is Outcome.UNCHANGED
+                child_s.append(time.perf_counter() - start)
             changed_s: list[float] = []
             for step in range(10):
                 defaults = json.loads((fleet_dir / "fleet.json").read_text())
@@ -104,6 +111,7 @@ def main() -> int:
         "refresh_unchanged_p90_ms": round(statistics.quantiles(unchanged_s, n=10)[-1] * 1000, 1),
         "refresh_unchanged_wire_bytes": statistics.median(unchanged_bytes),
         "refresh_unchanged_requests": statistics.median(requests_per_check),
+        "refresh_unchanged_in_child_process_median_ms": round(statistics.median(child_s) * 1000),
         "refresh_changed_to_applied_median_ms": round(statistics.median(changed_s) * 1000, 1),
         "targets": {
             "publish <= 5 s": statistics.median(publish_s) <= 5,

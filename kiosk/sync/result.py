@@ -67,11 +67,18 @@ def stage(paths: Paths, result: SyncResult) -> SyncResult:
     """Leave a verified new configuration for the running kiosk (``sync --check-only``)."""
     if result.outcome is not Outcome.APPLIED or result.data is None:
         return result
+    return _store(pending_config_path(paths), result.data) or result
+
+
+def _store(path: Path, data: bytes) -> SyncResult | None:
+    """Write *data* atomically; the refusal (e.g. a full disk) if it cannot be written."""
     try:
-        write_atomically(pending_config_path(paths), result.data)
+        write_atomically(path, data)
     except OSError as err:
-        return SyncResult(Outcome.REJECTED, f"cannot store the update: {err.strerror or err}")
-    return result
+        return SyncResult(
+            Outcome.REJECTED, f"cannot store the configuration: {err.strerror or err}"
+        )
+    return None
 
 
 def read_active(paths: Paths) -> bytes | None:
@@ -85,12 +92,9 @@ def apply(paths: Paths, result: SyncResult) -> SyncResult:
     """Make a checked configuration the active one (atomically); a full disk keeps the old."""
     if result.outcome is not Outcome.APPLIED or result.data is None:
         return result
-    try:
-        write_atomically(active_config_path(paths), result.data)
-    except OSError as err:
-        return SyncResult(
-            Outcome.REJECTED, f"cannot write the configuration: {err.strerror or err}"
-        )
+    refused = _store(active_config_path(paths), result.data)
+    if refused is not None:
+        return refused
     assert result.config is not None
     return SyncResult(
         Outcome.APPLIED, f"applied revision {result.config.revision}", result.config, result.data

@@ -28,7 +28,10 @@ def present(window: QWidget, app: QApplication, windowed: bool, show_cursor: boo
         window.show()
     else:
         window.setProperty("locked", True)
-        if not show_cursor and app.overrideCursor() is None:
+        if show_cursor:
+            while app.overrideCursor() is not None:
+                app.restoreOverrideCursor()
+        elif app.overrideCursor() is None:
             app.setOverrideCursor(Qt.CursorShape.BlankCursor)
         window.setWindowFlags(
             Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint

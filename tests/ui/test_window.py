@@ -221,3 +221,20 @@ def test_a_locked_kiosk_refuses_to_close(build: BuildKiosk, demo_config: KioskCo
     assert kiosk.window.isVisible()
     kiosk.window.setProperty("locked", False)
     assert kiosk.window.close()
+
+
+def test_the_cursor_follows_each_screen_shown(qtbot: QtBot) -> None:
+    from kiosk.ui.qt import QApplication, QWidget
+    from kiosk.ui.screen import present
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    first, second = QWidget(), QWidget()
+    qtbot.addWidget(first)
+    qtbot.addWidget(second)
+    present(first, app, windowed=False, show_cursor=False)
+    assert app.overrideCursor() is not None
+    present(second, app, windowed=False, show_cursor=True)  # e.g. a technician screen
+    assert app.overrideCursor() is None
+    for window in (first, second):
+        window.setProperty("locked", False)

@@ -31,10 +31,23 @@ def draw_focus_ring(painter: QPainter, rect: QRectF, colour: QColor, width: int)
 
 def fitted_pixel_size(text: str, font: QFont, width: float, largest: int, smallest: int) -> int:
     """The largest pixel size in [smallest, largest] at which *text* fits in *width* on one line."""
-    size = largest
-    while size > smallest:
+
+    def fits(size: int) -> bool:
         font.setPixelSize(size)
-        if QFontMetrics(font).horizontalAdvance(text) <= width:
+        return QFontMetrics(font).horizontalAdvance(text) <= width
+
+    if fits(largest):
+        return largest
+    # Text width grows nearly in proportion to the size: start close, then adjust.
+    font.setPixelSize(largest)
+    guess = int(largest * width / max(1, QFontMetrics(font).horizontalAdvance(text)))
+    size = max(smallest, min(largest - 1, guess))
+    if fits(size):
+        while size + 1 < largest and fits(size + 1):
+            size += 1
+        return size
+    while size > smallest:
+        size -= 1
+        if fits(size):
             return size
-        size -= 2
     return smallest

@@ -32,6 +32,8 @@ class TileButton(QAbstractButton):
         self.focused = False
         self.label_px = 0
         """Pixel size the label was last drawn at (read by accessibility checks)."""
+        self.label_width = 0.0
+        """Width the label had to fit in, in pixels (read by accessibility checks)."""
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setText(self.label)
         self.setAccessibleName(self.label)
@@ -76,6 +78,7 @@ class TileButton(QAbstractButton):
 
         painter.setPen(theme.text)
         font = theme.font("label")
+        self.label_width = inner.width()
         self.label_px = fitted_pixel_size(
             self.label, font, inner.width(), font.pixelSize(), theme.px(MIN_LABEL_PX)
         )

@@ -13,7 +13,7 @@ from kiosk.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk.navigation import Screen
 from kiosk.ui.header import MISSING_COLOUR, UNKNOWN_TEXT
 from kiosk.ui.qt import QFontMetrics, QLabel, QPoint, Qt, QWidget
-from kiosk.ui.theme import MIN_TEXT_PX
+from kiosk.ui.theme import MIN_LABEL_PX, MIN_TEXT_PX
 from tests.ui.conftest import BuildKiosk
 
 SIZES = [(1280, 720), (1920, 1080), (3840, 2160)]
@@ -50,6 +50,13 @@ def test_tile_labels_are_at_least_40px_at_1080p_and_scale(
     scale = size[1] / 1080
     for button in kiosk.window.home.buttons:
         assert button.label_px >= 40 * scale, (button.tile.id, button.label_px)
+        font = button.theme.font("label")
+        font.setPixelSize(button.label_px)
+        fits = QFontMetrics(font).horizontalAdvance(button.label) <= button.label_width
+        assert fits or button.label_px == button.theme.px(MIN_LABEL_PX), "cut only at the floor"
+        font.setPixelSize(button.label_px + 1)
+        bigger_fits = QFontMetrics(font).horizontalAdvance(button.label) <= button.label_width
+        assert button.label_px == button.theme.px(88) or not bigger_fits, "as large as fits"
 
 
 @pytest.mark.parametrize("size", SIZES)

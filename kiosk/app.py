@@ -125,14 +125,28 @@ def run(options: RunOptions) -> int:
         log.critical("no screen: neither DISPLAY nor WAYLAND_DISPLAY is set")
         return 1
     from kiosk.ui.qt import QApplication, QFont
-    from kiosk.ui.screen import StopRequest, present, wait_first_frame
+    from kiosk.ui.screen import StopRequest
     from kiosk.ui.theme import FONT_FAMILY
+    from kiosk.ui.watchdog import start_watchdog
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     app.setFont(QFont(FONT_FAMILY))
     app.setQuitOnLastWindowClosed(False)
     stop = StopRequest(app)
+    # Pinged by a Qt timer from here on, through every screen and local loop.
+    watchdog = start_watchdog()
+    try:
+        return _start(app, options, stop)
+    finally:
+        if watchdog is not None:
+            watchdog.stop()
+
+
+def _start(app: "QApplication", options: RunOptions, stop: "StopRequest") -> int:
+    """The enrolment screen if needed, the home screen, then the main loop."""
+    from kiosk.ui.screen import present, wait_first_frame
+
     paths = options.paths
     enrolment = None if options.demo else load_enrolment(paths)
     if not options.demo and enrolment is None:
@@ -195,6 +209,7 @@ def _run_loop(
     ticker = QTimer()
     ticker.timeout.connect(session.tick)
     ticker.start(1000)
+
     watch = None
     if enrolment is not None:
         from kiosk.sync.child import check_in_child

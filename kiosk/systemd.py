@@ -26,3 +26,16 @@ def notify(message: str) -> bool:
         log.error("could not notify systemd (%s): %s", message, err)
         return False
     return True
+
+
+def watchdog_interval_s() -> float | None:
+    """How often systemd wants ``WATCHDOG=1`` (``WATCHDOG_USEC``), or ``None`` if it does not.
+
+    ``WATCHDOG_PID`` is not checked: under a kiosk compositor (cage) systemd's
+    main process is the compositor and this process pings with NotifyAccess=all.
+    """
+    try:
+        usec = int(os.environ.get("WATCHDOG_USEC", "0"))
+    except ValueError:
+        return None
+    return usec / 1_000_000 if usec > 0 else None

@@ -63,3 +63,11 @@ def test_demo_fills_the_screen_with_tiles_and_keys_work(kiosk: RunningKiosk) -> 
     text = kiosk.log_text()
     assert "kiosk stopped" in text
     assert "Traceback" not in text
+
+
+def test_under_systemd_ready_then_watchdog_pings(tmp_path: Path) -> None:
+    # Offscreen: no X server needed for the protocol itself.
+    env = {"QT_QPA_PLATFORM": "offscreen", "WATCHDOG_USEC": "600000"}
+    with running_kiosk(":0", tmp_path, ["run", "--demo"], env) as kiosk:  # READY=1 came
+        assert kiosk.notify.recv(64) == b"WATCHDOG=1"
+        assert "pinging systemd every 200 ms" in kiosk.log_text()

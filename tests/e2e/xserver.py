@@ -114,8 +114,10 @@ class RunningKiosk:
         wait_for(lambda: text in self.log_text(), timeout, f"log line {text!r}")
 
     def wait_ready(self) -> None:
-        """systemd's readiness protocol: READY=1 once a screen is painted."""
-        assert self.notify.recv(4096) == b"READY=1", self.log_text()
+        """systemd's readiness protocol: READY=1 once a screen is painted (watchdog
+        pings may come before it)."""
+        while (message := self.notify.recv(4096)) != b"READY=1":
+            assert message == b"WATCHDOG=1", (message, self.log_text())
 
     def shot(self, name: str) -> QImage:
         image = screenshot(self.display)
@@ -125,7 +127,10 @@ class RunningKiosk:
 
 @contextmanager
 def running_kiosk(
-    display: str, tmp_path: Path, args: list[str], env: dict[str, str] | None = None
+    display: str,
+    tmp_path: Path,
+    args: list[str],
+    env: dict[str, str] | None = None,
 ) -> Iterator[RunningKiosk]:
     """Start ``kiosk ARGS`` on *display*; yields once it reports READY=1."""
     notify_path = tmp_path / "notify.sock"

@@ -89,7 +89,7 @@ class Repository:
         targets = Metadata(Targets(expires=self.now + LIFETIME["targets"]))
         self._sign_and_store(targets, signers["targets"])
         self._write_public("targets", targets)
-        self._republish_snapshot(signers, bump_targets=False)
+        self._republish_snapshot(signers)
 
     def rotate_key(self, role: str) -> None:
         """Replace *role*'s key; the new trust root is signed by the root key (both
@@ -112,12 +112,8 @@ class Repository:
         signers = {r: load_signer(self.path, r) for r in ONLINE_ROLES}
         if role in ONLINE_ROLES:
             # Everything the new key signs must be re-signed now.
-            targets = self.load("targets")
-            targets.signed.version += 1
-            targets.signed.expires = self.now + LIFETIME["targets"]
-            self._sign_and_store(targets, signers["targets"])
-            self._write_public("targets", targets)
-        self._republish_snapshot(signers, bump_targets=False)
+            self._resign_targets(self.load("targets"), signers["targets"])
+        self._republish_snapshot(signers)
 
     # --- publishing -------------------------------------------------------
 
@@ -142,11 +138,8 @@ class Repository:
                 self._write_target(path, info, files[path])
         if changed:
             targets.targets = wanted
-            targets.version += 1
-            targets.expires = self.now + LIFETIME["targets"]
-            self._sign_and_store(targets_md, signers["targets"])
-            self._write_public("targets", targets_md)
-        self._republish_snapshot(signers, bump_targets=changed)
+            self._resign_targets(targets_md, signers["targets"])
+        self._republish_snapshot(signers)
         return changed
 
     def refresh(self) -> None:
@@ -155,27 +148,29 @@ class Repository:
         targets_md = self.load("targets")
         renew = targets_md.signed.expires - self.now < RENEW_BEFORE
         if renew:
-            targets_md.signed.version += 1
-            targets_md.signed.expires = self.now + LIFETIME["targets"]
-            self._sign_and_store(targets_md, signers["targets"])
-            self._write_public("targets", targets_md)
+            self._resign_targets(targets_md, signers["targets"])
         snapshot_expires = self.load("snapshot").signed.expires
         self._republish_snapshot(
-            signers,
-            bump_targets=renew,
-            new_snapshot=renew or snapshot_expires - self.now < RENEW_BEFORE,
+            signers, new_snapshot=renew or snapshot_expires - self.now < RENEW_BEFORE
         )
 
     # --- internals ----------------------------------------------------------
 
-    def _republish_snapshot(
-        self, signers: Mapping[str, Signer], bump_targets: bool, new_snapshot: bool = True
-    ) -> None:
+    def _resign_targets(self, targets_md: Metadata, signer: Signer) -> None:  # type: ignore[type-arg]
+        """A new version of the targets role, valid for its full lifetime, published."""
+        targets_md.signed.version += 1
+        targets_md.signed.expires = self.now + LIFETIME["targets"]
+        self._sign_and_store(targets_md, signer)
+        self._write_public("targets", targets_md)
+
+    def _republish_snapshot(self, signers: Mapping[str, Signer], new_snapshot: bool = True) -> None:
+        """Sign a new timestamp; and a new snapshot (pointing at the current targets)
+        unless *new_snapshot* is false."""
         targets_version = self.load("targets").signed.version
         first = not self._state("snapshot").exists()
         snapshot_md = Metadata(Snapshot()) if first else self.load("snapshot")
         snapshot = snapshot_md.signed
-        if first or new_snapshot or bump_targets:
+        if first or new_snapshot:
             snapshot.version += 0 if first else 1
             snapshot.meta["targets.json"] = MetaFile(version=targets_version)
             snapshot.expires = self.now + LIFETIME["snapshot"]

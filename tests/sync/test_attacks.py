@@ -7,6 +7,7 @@ import os
 import random
 import resource
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -207,15 +208,25 @@ def test_endless_data_is_cut_off_and_memory_stays_flat(fleet: Fleet, box: Box, w
     assert grown_mb < 20, f"memory grew by {grown_mb:.0f} MB"
 
 
-def _resign(fleet: Fleet, role: str, signer: CryptoSigner, bump: bool = True) -> None:
-    """Publish *role*'s metadata signed by *signer* (an attacker's or a revoked key)."""
+def _resign(
+    fleet: Fleet,
+    role: str,
+    signer: CryptoSigner,
+    edit: Callable[[Metadata], None] = lambda md: None,  # type: ignore[type-arg]
+) -> None:
+    """Publish the next version of *role*, edited, signed by *signer* (an attacker's,
+    a revoked or a genuine key), bypassing the repository's own tool."""
     md = fleet.repo.load(role)
-    if bump:
-        md.signed.version += 1
+    md.signed.version += 1
+    edit(md)
     md.signatures.clear()
     md.sign(signer)
     name = "timestamp.json" if role == "timestamp" else f"{md.signed.version}.{role}.json"
-    (fleet.repo.public / "metadata" / name).write_bytes(md.to_bytes(JSONSerializer(compact=True)))
+    path = fleet.repo.public / "metadata" / name
+    seen = int(path.stat().st_mtime) if path.exists() else 0
+    path.write_bytes(md.to_bytes(JSONSerializer(compact=True)))
+    # A new ETag for nginx even within the same second (as the repository tool does).
+    os.utime(path, (seen + 1, seen + 1))
 
 
 def test_metadata_signed_by_a_wrong_key_is_refused(fleet: Fleet, box: Box) -> None:
@@ -240,23 +251,17 @@ def test_key_rotation_is_followed_and_the_revoked_key_refused(fleet: Fleet, box:
     after_rotation = active_config_path(paths).read_bytes()
     # Whoever still holds the old targets key cannot push anything any more.
     _resign(fleet, "targets", old_targets_key)
-    snapshot = fleet.repo.load("snapshot")
-    snapshot.signed.meta["targets.json"].version = fleet.repo.load("targets").signed.version + 1
-    snapshot.signed.version += 1
-    snapshot.signatures.clear()
-    snapshot.sign(load_signer(fleet.repo.path, "snapshot"))
-    name = f"{snapshot.signed.version}.snapshot.json"
-    (fleet.repo.public / "metadata" / name).write_bytes(
-        snapshot.to_bytes(JSONSerializer(compact=True))
-    )
-    timestamp = fleet.repo.load("timestamp")
-    timestamp.signed.snapshot_meta.version = snapshot.signed.version
-    timestamp.signed.version += 1
-    timestamp.signatures.clear()
-    timestamp.sign(load_signer(fleet.repo.path, "timestamp"))
-    (fleet.repo.public / "metadata" / "timestamp.json").write_bytes(
-        timestamp.to_bytes(JSONSerializer(compact=True))
-    )
+    forged_targets = fleet.repo.load("targets").signed.version + 1
+    forged_snapshot = fleet.repo.load("snapshot").signed.version + 1
+
+    def point_at_forged_targets(md: Metadata) -> None:  # type: ignore[type-arg]
+        md.signed.meta["targets.json"].version = forged_targets
+
+    def point_at_forged_snapshot(md: Metadata) -> None:  # type: ignore[type-arg]
+        md.signed.snapshot_meta.version = forged_snapshot
+
+    _resign(fleet, "snapshot", load_signer(fleet.repo.path, "snapshot"), point_at_forged_targets)
+    _resign(fleet, "timestamp", load_signer(fleet.repo.path, "timestamp"), point_at_forged_snapshot)
     assert_refused(box, after_rotation)
 
 

@@ -217,7 +217,6 @@ def _run_loop(
 
         interval = kiosk.loaded.config.sync.interval_s
         watch = ConfigWatch(lambda: check_in_child(paths), interval, session.on_sync_result)
-    if watch is not None:
         # `systemctl reload kiosk` (SIGHUP): a technician asks for a check now.
         signal.signal(signal.SIGHUP, lambda *_: loop.call_soon_threadsafe(watch.wake))
     closing = asyncio.Event()

@@ -9,15 +9,12 @@ again here before the kiosk uses it. Blocking: call from the watch's thread.
 """
 
 import json
-import logging
 import subprocess
 import sys
 
-from kiosk.config import ConfigError, read_config
+from kiosk.config import ConfigError, parse_config
 from kiosk.paths import Paths
 from kiosk.sync.result import Outcome, SyncResult, pending_config_path
-
-log = logging.getLogger(__name__)
 
 TIMEOUT_S = 180
 
@@ -45,8 +42,8 @@ def check_in_child(paths: Paths) -> SyncResult:
     # applied one from the command line that this kiosk is not showing yet.
     source = pending_config_path(paths) if outcome is Outcome.APPLIED else paths.config
     try:
-        config = read_config(source)
         data = source.read_bytes()
+        config = parse_config(data)
     except (ConfigError, OSError) as err:
         return SyncResult(Outcome.REJECTED, f"the checked configuration is unusable: {err}")
     return SyncResult(outcome, reason, config, data)

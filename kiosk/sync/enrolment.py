@@ -7,6 +7,7 @@ keypad) into the state folder: ``enrolment.json`` and the trust root
 
 import json
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -80,6 +81,12 @@ def enrol(paths: Paths, server: str, centre_id: str, root: bytes) -> Enrolment:
     record = {"server": enrolment.server, "centre_id": centre_id}
     write_atomically(enrolment_file(paths), json.dumps(record).encode())
     return enrolment
+
+
+def unenrol(paths: Paths) -> None:
+    """Forget the enrolment and everything learnt under its trust root."""
+    enrolment_file(paths).unlink(missing_ok=True)
+    shutil.rmtree(metadata_dir(paths), ignore_errors=True)
 
 
 def hardware_id() -> str:

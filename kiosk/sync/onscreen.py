@@ -6,12 +6,11 @@ package or the installer image), so nothing but digits needs typing. Qt-free.
 """
 
 import json
-import shutil
 from dataclasses import dataclass
 
 from kiosk.paths import Paths
 from kiosk.sync.client import sync_once
-from kiosk.sync.enrolment import EnrolmentError, enrol, enrolment_file, metadata_dir
+from kiosk.sync.enrolment import EnrolmentError, enrol, unenrol
 from kiosk.sync.result import Outcome, SyncResult
 
 
@@ -83,8 +82,7 @@ def enrol_and_sync(paths: Paths, defaults: EnrolmentDefaults, centre_id: str) ->
     result: SyncResult = sync_once(paths, enrolment)
     if result.exit_code == 0:
         return EnrolmentOutcome.DONE, result.reason
-    enrolment_file(paths).unlink(missing_ok=True)
-    shutil.rmtree(metadata_dir(paths), ignore_errors=True)
+    unenrol(paths)
     if result.outcome is Outcome.UNREACHABLE:
         return EnrolmentOutcome.UNREACHABLE, result.reason
     if "has no configuration for centre" in result.reason:

@@ -18,11 +18,6 @@ from kiosk.paths import Paths
 log = logging.getLogger(__name__)
 
 
-def active_config_path(paths: Paths) -> Path:
-    """The configuration in force: written only after every check passed."""
-    return paths.config
-
-
 class Outcome(enum.Enum):
     """How a check for a new configuration ended."""
 
@@ -83,7 +78,7 @@ def _store(path: Path, data: bytes) -> SyncResult | None:
 
 def read_active(paths: Paths) -> bytes | None:
     try:
-        return active_config_path(paths).read_bytes()
+        return paths.config.read_bytes()
     except OSError:
         return None
 
@@ -92,7 +87,7 @@ def apply(paths: Paths, result: SyncResult) -> SyncResult:
     """Make a checked configuration the active one (atomically); a full disk keeps the old."""
     if result.outcome is not Outcome.APPLIED or result.data is None:
         return result
-    refused = _store(active_config_path(paths), result.data)
+    refused = _store(paths.config, result.data)
     if refused is not None:
         return refused
     assert result.config is not None

@@ -19,7 +19,7 @@ from kiosk.paths import Paths
 from kiosk.provision.keys import key_path, load_signer
 from kiosk.sync.client import Synchroniser, sync_once
 from kiosk.sync.enrolment import Enrolment, metadata_dir
-from kiosk.sync.result import Outcome, SyncResult, active_config_path, apply
+from kiosk.sync.result import Outcome, SyncResult, apply
 from tests.sync.conftest import Fleet
 
 Box = tuple[Paths, Enrolment]
@@ -36,7 +36,7 @@ def check_and_apply(paths: Paths, enrolment: Enrolment) -> SyncResult:
 def synced(box: Box) -> bytes:
     paths, enrolment = box
     assert sync_once(paths, enrolment).outcome is Outcome.APPLIED
-    return active_config_path(paths).read_bytes()
+    return paths.config.read_bytes()
 
 
 def assert_refused(box: Box, before: bytes) -> SyncResult:
@@ -44,7 +44,7 @@ def assert_refused(box: Box, before: bytes) -> SyncResult:
     result = check_and_apply(paths, enrolment)
     assert result.outcome is Outcome.REJECTED, result.reason
     assert result.exit_code == 2
-    assert active_config_path(paths).read_bytes() == before
+    assert paths.config.read_bytes() == before
     return result
 
 
@@ -129,7 +129,7 @@ def test_a_thousand_tampered_files_are_all_refused(fleet: Fleet, box: Box, tmp_p
             assert same_meaning(mutated, originals[path]), (path.name, result.reason)
         else:
             assert result.outcome is Outcome.REJECTED, (path.name, result.reason)
-            assert active_config_path(paths).read_bytes() == before
+            assert paths.config.read_bytes() == before
             refused += 1
         path.write_bytes(originals[path])
         stamp += 1
@@ -248,7 +248,7 @@ def test_key_rotation_is_followed_and_the_revoked_key_refused(fleet: Fleet, box:
     assert sync_once(paths, enrolment).outcome is Outcome.APPLIED
     root = Metadata.from_file(str(metadata_dir(paths) / "root.json"))
     assert root.signed.version == 2
-    after_rotation = active_config_path(paths).read_bytes()
+    after_rotation = paths.config.read_bytes()
     # Whoever still holds the old targets key cannot push anything any more.
     _resign(fleet, "targets", old_targets_key)
     forged_targets = fleet.repo.load("targets").signed.version + 1

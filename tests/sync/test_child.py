@@ -4,7 +4,7 @@ from kiosk.config import parse_config
 from kiosk.paths import Paths
 from kiosk.sync.child import check_in_child
 from kiosk.sync.enrolment import Enrolment
-from kiosk.sync.result import Outcome, active_config_path, apply, read_active
+from kiosk.sync.result import Outcome, apply, read_active
 from tests.sync.conftest import Fleet
 
 
@@ -17,7 +17,7 @@ def test_the_child_verifies_and_the_kiosk_applies(
     assert ready.config is not None and ready.config.centre.id == "namwon-002"
     assert read_active(paths) is None, "checking does not apply"
     apply(paths, ready)
-    assert parse_config(active_config_path(paths).read_bytes()) == ready.config
+    assert parse_config(paths.config.read_bytes()) == ready.config
 
     same = check_in_child(paths)
     assert same.outcome is Outcome.UNCHANGED

@@ -12,7 +12,7 @@ from kiosk.config import parse_config
 from kiosk.paths import Paths
 from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import Enrolment
-from kiosk.sync.result import Outcome, active_config_path
+from kiosk.sync.result import Outcome
 from tests.sync.conftest import Fleet, make_box
 
 KIOSK = Path(sys.executable).parent / "kiosk"
@@ -92,7 +92,7 @@ def test_a_kill_at_any_point_leaves_the_old_or_the_new_configuration_whole(
 ) -> None:
     paths, enrolment = box
     assert sync_once(paths, enrolment).outcome is Outcome.APPLIED
-    old = active_config_path(paths).read_bytes()
+    old = paths.config.read_bytes()
     template = tmp_path / "state-v1"
     shutil.copytree(paths.state, template)
     fleet.set_default("idle", "return_home_after_s", 280)
@@ -111,7 +111,7 @@ def test_a_kill_at_any_point_leaves_the_old_or_the_new_configuration_whole(
         time.sleep(0.1 + point * 0.025)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
-        active = active_config_path(paths).read_bytes()
+        active = paths.config.read_bytes()
         if active == old:
             seen["old"] += 1
         else:
@@ -119,7 +119,7 @@ def test_a_kill_at_any_point_leaves_the_old_or_the_new_configuration_whole(
             seen["new"] += 1
         # Whatever was cut off, the next sync completes the update.
         assert sync_once(paths, enrolment).exit_code == 0
-        assert parse_config(active_config_path(paths).read_bytes()).idle.return_home_after_s == 280
+        assert parse_config(paths.config.read_bytes()).idle.return_home_after_s == 280
     assert seen["old"] + seen["new"] == 30
 
 

@@ -11,7 +11,7 @@ import pytest
 from kiosk.paths import Paths
 from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import Enrolment
-from kiosk.sync.result import Outcome, active_config_path
+from kiosk.sync.result import Outcome
 from tests.sync.conftest import Fleet
 
 
@@ -40,7 +40,7 @@ def test_a_full_disk_keeps_the_last_good_configuration(
 ) -> None:
     paths, enrolment = box
     assert sync_once(paths, enrolment).outcome is Outcome.APPLIED
-    before = active_config_path(paths).read_bytes()
+    before = paths.config.read_bytes()
     with tiny_disk(tmp_path / "disk", 512) as disk:
         state = disk / "state"
         shutil.copytree(paths.state, state)
@@ -52,7 +52,7 @@ def test_a_full_disk_keeps_the_last_good_configuration(
         assert result.outcome is Outcome.REJECTED, result.reason
         assert "space" in result.reason.lower()
         assert "could not record the sync status" in caplog.text
-        assert active_config_path(on_disk).read_bytes() == before
+        assert on_disk.config.read_bytes() == before
         assert not list(state.glob(".*.tmp")), "no half-written file left behind"
         (disk / "filler").unlink()
         assert sync_once(on_disk, enrolment).outcome is Outcome.APPLIED, (

@@ -6,7 +6,7 @@ from kiosk.config import parse_config
 from kiosk.paths import Paths
 from kiosk.sync.client import Synchroniser, sync_once
 from kiosk.sync.enrolment import Enrolment
-from kiosk.sync.result import Outcome, active_config_path
+from kiosk.sync.result import Outcome
 from tests.sync.conftest import Fleet
 from tests.sync.webserver import access_log
 
@@ -18,7 +18,7 @@ def test_first_sync_applies_the_centres_own_configuration(
     result = sync_once(paths, enrolment)
     assert result.outcome is Outcome.APPLIED, result.reason
     assert result.exit_code == 0
-    active = parse_config(active_config_path(paths).read_bytes())
+    active = parse_config(paths.config.read_bytes())
     assert active.centre.id == "namwon-002"
     assert active.centre.name == "향교 상촌마을 경로당"
     assert active.voice.volume == 90
@@ -31,7 +31,7 @@ def test_a_central_change_is_picked_up(fleet: Fleet, box: tuple[Paths, Enrolment
     fleet.publish()
     result = sync_once(paths, enrolment)
     assert result.outcome is Outcome.APPLIED, result.reason
-    active = parse_config(active_config_path(paths).read_bytes())
+    active = parse_config(paths.config.read_bytes())
     assert active.idle.return_home_after_s == 300
     assert active.revision == 2
 
@@ -61,12 +61,12 @@ def test_server_down_is_unreachable_and_keeps_the_last_good(
 ) -> None:
     paths, enrolment = box
     sync_once(paths, enrolment)
-    before = active_config_path(paths).read_bytes()
+    before = paths.config.read_bytes()
     gone = Enrolment("http://127.0.0.1:9", enrolment.centre_id)  # discard port: nothing listens
     result = sync_once(paths, gone)
     assert result.outcome is Outcome.UNREACHABLE, result.reason
     assert result.exit_code == 3
-    assert active_config_path(paths).read_bytes() == before
+    assert paths.config.read_bytes() == before
 
 
 def test_moving_a_box_to_another_centre_drops_the_old_centres_configuration(
@@ -78,8 +78,8 @@ def test_moving_a_box_to_another_centre_drops_the_old_centres_configuration(
     sync_once(paths, enrolment)
     root = (fleet.repo.path / "root.json").read_bytes()
     enrol(paths, fleet.url, "namwon-002", root)
-    assert active_config_path(paths).exists(), "same centre: keeps serving"
+    assert paths.config.exists(), "same centre: keeps serving"
     moved = enrol(paths, "http://127.0.0.1:9", "namwon-001", root)
-    assert not active_config_path(paths).exists()
+    assert not paths.config.exists()
     assert not paths.last_good_config.exists()
     assert sync_once(paths, moved).outcome is Outcome.UNREACHABLE

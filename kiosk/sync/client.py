@@ -22,6 +22,7 @@ from kiosk.paths import Paths
 from kiosk.sync.enrolment import Enrolment, metadata_dir
 from kiosk.sync.fetcher import ConfigFetcher
 from kiosk.sync.result import (
+    NO_CONFIGURATION,
     Outcome,
     SyncResult,
     apply,
@@ -72,7 +73,7 @@ class Synchroniser:
             if info is None:
                 return SyncResult(
                     Outcome.REJECTED,
-                    f"the repository has no configuration for centre {self._enrolment.centre_id}",
+                    f"{NO_CONFIGURATION} {self._enrolment.centre_id}",
                 )
             cached = updater.find_cached_target(info)
             path = cached or updater.download_target(info)

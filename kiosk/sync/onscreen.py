@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from kiosk.paths import Paths
 from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import EnrolmentError, enrol, unenrol
-from kiosk.sync.result import Outcome, SyncResult
+from kiosk.sync.result import NO_CONFIGURATION, Outcome, SyncResult
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,6 @@ def enrol_and_sync(paths: Paths, defaults: EnrolmentDefaults, centre_id: str) ->
     unenrol(paths)
     if result.outcome is Outcome.UNREACHABLE:
         return EnrolmentOutcome.UNREACHABLE, result.reason
-    if "has no configuration for centre" in result.reason:
+    if result.reason.startswith(NO_CONFIGURATION):
         return EnrolmentOutcome.UNKNOWN_CENTRE, result.reason
     return EnrolmentOutcome.REFUSED, result.reason

@@ -35,6 +35,9 @@ EXIT_CODES = {
 }
 """``kiosk sync --once`` exit status of each outcome."""
 
+NO_CONFIGURATION = "the repository has no configuration for centre"
+"""Start of the refusal when the repository does not know this box's centre."""
+
 
 @dataclass(frozen=True)
 class SyncResult:

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from kiosk.config.programmes import Downloads, Programme, Slot, Video, check_references
 from kiosk.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk.pin import PIN_HASH_PATTERN
 
@@ -166,6 +167,8 @@ class Leader(_Frozen, frozen=True, kw_only=True):
 
     pin_hash: PinHash | None = None
     """Salted scrypt hash of the leader's PIN (never the PIN itself); none: no leader mode."""
+    leave_after_s: Annotated[int, Meta(ge=30, le=3600)] = 120
+    """The leader screen closes by itself after this many seconds without a touch."""
 
 
 class Sync(_Frozen, frozen=True, kw_only=True):
@@ -194,6 +197,18 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
     voice: Voice = msgspec.field(default_factory=Voice)
     sync: Sync = msgspec.field(default_factory=Sync)
     leader: Leader = msgspec.field(default_factory=Leader)
+    library: Annotated[list[Video], Meta(max_length=500)] = msgspec.field(default_factory=list)
+    programmes: Annotated[list[Programme], Meta(max_length=100)] = msgspec.field(
+        default_factory=list
+    )
+    schedule: Annotated[list[Slot], Meta(max_length=200)] = msgspec.field(default_factory=list)
+    downloads: Downloads = msgspec.field(default_factory=Downloads)
+
+    def programme(self, programme_id: str) -> Programme | None:
+        return next((p for p in self.programmes if p.id == programme_id), None)
+
+    def video(self, video_id: str) -> Video | None:
+        return next((v for v in self.library if v.id == video_id), None)
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:
@@ -205,6 +220,7 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
         for tile_id in ids:
             if ids.count(tile_id) > 1:
                 raise ValueError(f"tile id {tile_id!r} is used twice")
+        check_references(self.library, self.programmes, self.schedule)
         text = self.display.text
         pairs = [("display.background", self.display.background)]
         pairs += [(f"tiles[{i}].colour", t.colour) for i, t in enumerate(self.tiles)]

@@ -1,0 +1,1 @@
+"""Programmes: what plays, when, and who may start it. Qt-free."""

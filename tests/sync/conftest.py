@@ -12,7 +12,7 @@ from kiosk.provision.build import build, publish
 from kiosk.provision.repository import Repository
 from kiosk.sync.enrolment import Enrolment, enrol
 from tests.conftest import ASSETS
-from tests.sync.webserver import nginx
+from tests.webserver import nginx
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "provisioning" / "examples"
 

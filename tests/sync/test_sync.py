@@ -8,7 +8,7 @@ from kiosk.sync.client import Synchroniser, sync_once
 from kiosk.sync.enrolment import Enrolment
 from kiosk.sync.result import Outcome
 from tests.sync.conftest import Fleet
-from tests.sync.webserver import access_log
+from tests.webserver import access_log
 
 
 def test_first_sync_applies_the_centres_own_configuration(

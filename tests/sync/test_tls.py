@@ -14,7 +14,7 @@ from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import enrol
 from kiosk.sync.result import Outcome
 from tests.sync.conftest import Fleet, make_box
-from tests.sync.webserver import nginx
+from tests.webserver import nginx
 
 
 def self_signed(folder: Path) -> tuple[Path, Path]:

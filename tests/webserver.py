@@ -9,18 +9,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 @contextlib.contextmanager
-def nginx(root: Path, workdir: Path, tls: tuple[Path, Path] | None = None) -> Iterator[str]:
+def nginx(
+    root: Path, workdir: Path, tls: tuple[Path, Path] | None = None, port: int = 0
+) -> Iterator[str]:
     """Serve *root* at the yielded ``http://127.0.0.1:PORT`` until the block ends;
-    with *tls* (certificate, key) at ``https://127.0.0.1:PORT``."""
+    with *tls* (certificate, key) at ``https://127.0.0.1:PORT``. *port* 0 picks a free one."""
     workdir.mkdir(parents=True, exist_ok=True)
-    port = _free_port()
+    port = port or free_port()
     user = "user root;" if os.geteuid() == 0 else ""
     (workdir / "nginx.conf").write_text(
         f"""
@@ -39,7 +41,12 @@ def nginx(root: Path, workdir: Path, tls: tuple[Path, Path] | None = None) -> It
             fastcgi_temp_path {workdir}/fastcgi;
             uwsgi_temp_path {workdir}/uwsgi;
             scgi_temp_path {workdir}/scgi;
-            types {{ application/json json; }}
+            types {{
+                application/json json;
+                application/vnd.apple.mpegurl m3u8;
+                video/mp2t ts;
+                video/mp4 mp4;
+            }}
             server {{
                 listen 127.0.0.1:{port}{" ssl" if tls else ""};
                 {f"ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};" if tls else ""}

@@ -28,7 +28,7 @@ from kiosk.sync.child import check_in_child  # noqa: E402
 from kiosk.sync.client import Synchroniser  # noqa: E402
 from kiosk.sync.enrolment import enrol  # noqa: E402
 from kiosk.sync.result import Outcome, apply  # noqa: E402
-from tests.sync.webserver import access_log, nginx  # noqa: E402
+from tests.webserver import access_log, nginx  # noqa: E402
 
 EXAMPLES = ROOT / "provisioning" / "examples"
 RESULTS = ROOT / "bench" / "results" / "config_sync.json"

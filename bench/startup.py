@@ -133,7 +133,7 @@ def enrolled_idle_rss(folder: Path, env: dict[str, str], notify: Notify) -> int:
     from kiosk.provision.repository import Repository
     from kiosk.sync.client import sync_once
     from kiosk.sync.enrolment import enrol
-    from tests.sync.webserver import nginx
+    from tests.webserver import nginx
 
     examples = ROOT / "provisioning" / "examples"
     repo = Repository(folder / "repo")

@@ -11,12 +11,13 @@ quota. Qt-free; :class:`Downloader` runs on one worker thread.
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import requests
@@ -78,6 +79,21 @@ class MediaCache:
         except OSError:
             return False
         return entry == [media.size, st.st_mtime_ns] and st.st_size == media.size
+
+    def import_file(self, media: MediaFile, source: Path) -> None:
+        """Copy a local *source* in (the demo, a technician's USB stick), if its hash matches."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        part = self.folder / f"{media.file}.part"
+        digest = hashlib.sha256()
+        with source.open("rb") as src, part.open("wb") as out:
+            for chunk in iter(lambda: src.read(CHUNK), b""):
+                digest.update(chunk)
+                out.write(chunk)
+        if digest.hexdigest() != media.sha256 or part.stat().st_size != media.size:
+            part.unlink()
+            raise ValueError(f"{source} does not match {media.file}")
+        part.replace(self.path(media))
+        self._mark_verified(media)
 
     def forget(self, media: MediaFile) -> None:
         """Mark a file bad (it failed to play): it is deleted and downloaded again."""
@@ -150,8 +166,8 @@ class Downloader:
             )
             self._report(progress)
             try:
-                self._fetch(w, lambda n: self._report(_moved(progress, done + n)))
-            except DownloadFailed as err:
+                self._fetch(w, functools.partial(self._moved, progress, done))
+            except DownloadError as err:
                 log.error("download of %s failed: %s", w.media.file, err)
                 errors.append(f"{w.title}: {err}")
                 continue
@@ -165,6 +181,9 @@ class Downloader:
 
     def close(self) -> None:
         self._session.close()
+
+    def _moved(self, progress: Progress, done_before: int, done_in_file: int) -> None:
+        self._report(replace(progress, bytes_ready=done_before + done_in_file))
 
     def _remove_unwanted(self, keep: set[str]) -> None:
         for path in self.cache.folder.iterdir():
@@ -189,9 +208,9 @@ class Downloader:
                 digest.update(chunk)
         if digest.hexdigest() != media.sha256:
             part.unlink()
-            raise DownloadFailed("내용이 서명과 다릅니다 / content does not match its signature")
+            raise DownloadError("내용이 서명과 다릅니다 / content does not match its signature")
         part.replace(self.cache.path(media))
-        self.cache._mark_verified(media)  # noqa: SLF001 - the one writer of the cache
+        self.cache._mark_verified(media)
         log.info("downloaded and verified %s (%s)", media.file, w.title)
 
     def _download(
@@ -204,7 +223,7 @@ class Downloader:
                 if reply.status_code == 200:
                     have = 0  # the server ignored the range: start over
                 elif reply.status_code != 206:
-                    raise DownloadFailed(
+                    raise DownloadError(
                         f"서버 응답 {reply.status_code} / server said {reply.status_code}"
                     )
                 with part.open("r+b" if have else "wb") as out:
@@ -212,36 +231,25 @@ class Downloader:
                     out.truncate()
                     for chunk in reply.iter_content(CHUNK):
                         if self._stopping():
-                            raise DownloadFailed("중단됨 / stopped")
+                            raise DownloadError("중단됨 / stopped")
                         have += len(chunk)
                         if have > media.size:
-                            raise DownloadFailed("파일이 너무 깁니다 / longer than signed")
+                            raise DownloadError("파일이 너무 깁니다 / longer than signed")
                         out.write(chunk)
                         moved(have)
                     out.flush()
                     os.fsync(out.fileno())
         except requests.RequestException as err:
-            raise DownloadFailed(
+            raise DownloadError(
                 f"연결 실패 / cannot reach the server ({type(err).__name__})"
             ) from err
         except OSError as err:
             if err.errno == errno.ENOSPC:
-                raise DownloadFailed("저장 공간 부족 / disk full") from err
-            raise DownloadFailed(f"저장 실패 / cannot store: {err.strerror}") from err
+                raise DownloadError("저장 공간 부족 / disk full") from err
+            raise DownloadError(f"저장 실패 / cannot store: {err.strerror}") from err
         if have < media.size:
-            raise DownloadFailed("다운로드가 끊겼습니다 / download cut short")
+            raise DownloadError("다운로드가 끊겼습니다 / download cut short")
 
 
-class DownloadFailed(Exception):
+class DownloadError(Exception):
     """One file could not be fetched; the message is shown to the leader as is."""
-
-
-def _moved(progress: Progress, bytes_ready: int) -> Progress:
-    return Progress(
-        progress.items_total,
-        progress.items_ready,
-        progress.bytes_total,
-        bytes_ready,
-        progress.current,
-        progress.errors,
-    )

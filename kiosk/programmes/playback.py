@@ -1,0 +1,302 @@
+"""What is playing: a programme's videos in order, or a live broadcast with its fallback.
+
+Qt-free and libvlc-free: the player is an :class:`Output`, its events arrive
+through :meth:`Playback.handle` on the GUI thread, and time through
+:meth:`Playback.tick`. Rules:
+
+- A programme starts with its first video that is in the cache; videos not
+  there yet are skipped and asked for again. None there: it does not start
+  (:data:`Notice.NOT_READY`), so the senior never faces a black screen.
+- A video that fails to play is dropped from the cache (downloaded again)
+  and playback ends with :data:`Notice.NOT_READY`.
+- A live broadcast that ends, fails, or stops moving for :data:`STALL_S`
+  is *lost*: the programme's fallback recording plays if it is in the cache
+  (otherwise a "broadcast interrupted" notice), and the stream is probed
+  every :data:`PROBE_S`; when it answers, live resumes. With no fallback
+  and no stream for :data:`GIVE_UP_S`, playback ends.
+- When the last video ends, or a scheduled broadcast reaches its end time,
+  playback ends and the kiosk goes home.
+"""
+
+import enum
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Protocol
+
+from kiosk.config.model import KioskConfig
+from kiosk.config.programmes import MediaFile, Programme, Video
+from kiosk.media.cache import MediaCache
+
+log = logging.getLogger(__name__)
+
+STALL_S = 8.0
+PROBE_S = 3.0
+GIVE_UP_S = 120.0
+VOLUME_STEP = 10
+
+
+class Happened(enum.Enum):
+    PLAYING = "playing"
+    FIRST_FRAME = "first_frame"
+    ENDED = "ended"
+    ERROR = "error"
+
+
+class Output(Protocol):
+    """The video player (libvlc in the app)."""
+
+    def play(self, source: str | Path, subtitles: Path | None = None) -> int: ...
+    def pause(self, paused: bool) -> None: ...
+    def stop(self) -> None: ...
+    def set_volume(self, percent: int) -> None: ...
+    def position_ms(self) -> int: ...
+
+
+class Notice(enum.Enum):
+    """What the senior is told, as a key into the strings."""
+
+    NOT_READY = "video_not_ready"
+    LIVE_FALLBACK = "live_fallback"
+    LIVE_DOWN = "live_down"
+    LIVE_BACK = "live_back"
+
+
+@dataclass(frozen=True)
+class NowPlaying:
+    programme: Programme
+    title: str
+    live: bool
+    """The live stream is on screen (not a recording)."""
+    paused: bool = False
+    notice: Notice | None = None
+    position: int = 0
+    """1-based place in the playlist."""
+    count: int = 1
+
+
+class Playback:
+    """Owns the one thing playing. Call every method from the GUI thread."""
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        cache: MediaCache,
+        output: Output,
+        clock: Callable[[], float],
+        redownload: Callable[[MediaFile], None],
+        probe: Callable[[str], None],
+        volume: int = 80,
+    ) -> None:
+        self._config = config
+        self._cache = cache
+        self._output = output
+        self._clock = clock
+        self._redownload = redownload
+        self._probe = probe
+        self.volume = volume
+        self.now: NowPlaying | None = None
+        self.finished_with: Notice | None = None
+        """Why the last playback ended early (``None``: it ran to its end or was stopped)."""
+        self._listeners: list[Callable[[NowPlaying | None], None]] = []
+        self._queue: list[Video] = []
+        self._generation = -1
+        self._until: float | None = None
+        self._last_move = (0.0, -1)
+        self._lost_since: float | None = None
+        self._next_probe = 0.0
+
+    def subscribe(self, listener: Callable[[NowPlaying | None], None]) -> None:
+        self._listeners.append(listener)
+
+    # --- starting and stopping -----------------------------------------------
+
+    def start(self, programme: Programme, until: float | None = None) -> bool:
+        """Play *programme*; ``False`` (nothing started) when none of it is ready.
+
+        *until* is a clock time at which a scheduled broadcast ends by itself.
+        """
+        self._halt()
+        self.finished_with = None
+        self._until = until
+        if programme.live_url:
+            self._set(NowPlaying(programme, programme.title, live=True))
+            self._play_live()
+            return True
+        videos = [v for ref in programme.videos if (v := self._config.video(ref))]
+        self._queue = [v for v in videos if self._ready(v)]
+        if not self._queue:
+            log.warning("programme %s: no video ready yet", programme.id)
+            self.finished_with = Notice.NOT_READY
+            return False
+        self._count = len(self._queue)
+        self._next_video(programme)
+        return True
+
+    def stop(self) -> None:
+        """Stop and go home (the senior pressed stop, or the leader did)."""
+        if self.now is not None:
+            log.info("playback of %s stopped", self.now.programme.id)
+            self._finish(None)
+
+    def toggle_pause(self) -> None:
+        now = self.now
+        if now is None:
+            return
+        self._output.pause(not now.paused)
+        self._set(_replace(now, paused=not now.paused))
+
+    def change_volume(self, steps: int) -> int:
+        self.volume = max(0, min(100, self.volume + steps * VOLUME_STEP))
+        self._output.set_volume(self.volume)
+        return self.volume
+
+    # --- events and time -----------------------------------------------------
+
+    def handle(self, generation: int, what: Happened) -> None:
+        """An event from the player (already on the GUI thread)."""
+        now = self.now
+        if now is None or generation != self._generation:
+            return
+        if what is Happened.PLAYING:
+            self._output.set_volume(self.volume)
+        elif what is Happened.FIRST_FRAME:
+            self._pictured = generation
+        elif now.live and what in (Happened.ENDED, Happened.ERROR):
+            self._live_lost("the stream " + what.value)
+        elif what is Happened.ERROR or self._pictured != generation:
+            # An error, or an "end" before any picture: the file is broken.
+            log.error("%s could not be played: downloading it again", now.title)
+            if self._current is not None:
+                self._cache.forget(self._current.video)
+                self._redownload(self._current.video)
+            self._finish(Notice.NOT_READY)
+        elif what is Happened.ENDED:
+            if self._lost_since is not None:
+                self._finish(Notice.LIVE_DOWN)  # the fallback ran out before the stream came back
+            elif self._queue:
+                self._next_video(now.programme)
+            else:
+                self._finish(None)
+
+    def tick(self) -> None:
+        """About once a second: stalls, probes, the scheduled end."""
+        now = self.now
+        if now is None:
+            return
+        t = self._clock()
+        if self._until is not None and t >= self._until:
+            log.info("%s reached its scheduled end", now.programme.id)
+            self._finish(None)
+            return
+        if now.live and not now.paused:
+            position = self._output.position_ms()
+            if position != self._last_move[1]:
+                self._last_move = (t, position)
+            elif t - self._last_move[0] >= STALL_S:
+                self._live_lost(f"no picture for {STALL_S:.0f} s")
+                return
+        if self._lost_since is not None:
+            if not now.live and self._fallback() is None and t - self._lost_since >= GIVE_UP_S:
+                self._finish(Notice.LIVE_DOWN)
+            elif t >= self._next_probe:
+                self._next_probe = t + PROBE_S
+                self._probe(str(now.programme.live_url))
+
+    def live_checked(self, url: str, available: bool) -> None:
+        """The answer to a probe (on the GUI thread)."""
+        now = self.now
+        if now is None or self._lost_since is None or url != now.programme.live_url:
+            return
+        if available:
+            log.info("live stream of %s is back", now.programme.id)
+            self._set(NowPlaying(now.programme, now.programme.title, live=True))
+            self._play_live(Notice.LIVE_BACK)
+
+    # --- internals ---------------------------------------------------------------
+
+    _current: Video | None = None
+    _count = 1
+    _pictured = -1
+    """Generation of the last media that showed a picture."""
+
+    def _ready(self, video: Video) -> bool:
+        ok = self._cache.ready(video.video) and (
+            video.subtitles is None or self._cache.ready(video.subtitles)
+        )
+        if not ok:
+            self._redownload(video.video)
+        return ok
+
+    def _next_video(self, programme: Programme) -> None:
+        video = self._queue.pop(0)
+        self._current = video
+        subtitles = self._cache.path(video.subtitles) if video.subtitles else None
+        self._generation = self._output.play(self._cache.path(video.video), subtitles)
+        self._set(
+            NowPlaying(
+                programme,
+                video.title,
+                live=False,
+                position=self._count - len(self._queue),
+                count=self._count,
+            )
+        )
+
+    def _play_live(self, notice: Notice | None = None) -> None:
+        now = self.now
+        assert now is not None and now.programme.live_url
+        self._lost_since = None
+        self._current = None
+        self._last_move = (self._clock(), -1)
+        self._generation = self._output.play(now.programme.live_url)
+        if notice is not None:
+            self._set(_replace(now, notice=notice, live=True))
+
+    def _fallback(self) -> Video | None:
+        now = self.now
+        if now is None or now.programme.fallback is None:
+            return None
+        video = self._config.video(now.programme.fallback)
+        return video if video is not None and self._ready(video) else None
+
+    def _live_lost(self, why: str) -> None:
+        now = self.now
+        assert now is not None
+        log.warning("live stream of %s lost: %s", now.programme.id, why)
+        self._lost_since = self._clock()
+        self._next_probe = self._lost_since + PROBE_S
+        fallback = self._fallback()
+        if fallback is None:
+            self._output.stop()
+            self._generation = -1
+            self._set(_replace(now, live=False, notice=Notice.LIVE_DOWN))
+            return
+        self._current = fallback
+        subtitles = self._cache.path(fallback.subtitles) if fallback.subtitles else None
+        self._generation = self._output.play(self._cache.path(fallback.video), subtitles)
+        self._set(
+            NowPlaying(now.programme, fallback.title, live=False, notice=Notice.LIVE_FALLBACK)
+        )
+
+    def _halt(self) -> None:
+        self._output.stop()
+        self._generation = -1
+        self._queue = []
+        self._current = None
+        self._lost_since = None
+
+    def _finish(self, notice: Notice | None) -> None:
+        self._halt()
+        self.finished_with = notice
+        self._set(None)
+
+    def _set(self, now: NowPlaying | None) -> None:
+        self.now = now
+        for listener in list(self._listeners):
+            listener(now)
+
+
+def _replace(now: NowPlaying, **changes: object) -> NowPlaying:
+    return replace(now, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,113 @@
+"""Playback rules over a fake player and a fake clock (the real libvlc runs in tests/media)."""
+
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from kiosk.config import builtin_config
+from kiosk.config.programmes import MediaFile, Programme
+from kiosk.media.cache import MediaCache
+from kiosk.programmes.playback import GIVE_UP_S, STALL_S, Happened, Notice, Playback
+
+
+class FakePlayer:
+    def __init__(self) -> None:
+        self.generation = 0
+        self.position = 0
+        self.played: list[str] = []
+
+    def play(self, source: str | Path, subtitles: Path | None = None) -> int:
+        self.generation += 1
+        self.played.append(str(source))
+        return self.generation
+
+    def pause(self, paused: bool) -> None: ...
+    def stop(self) -> None: ...
+    def set_volume(self, percent: int) -> None: ...
+
+    def position_ms(self) -> int:
+        return self.position
+
+
+LIVE = Programme(id="live", title="시청 방송", live_url="http://198.18.0.1/live.m3u8")
+
+
+@pytest.fixture
+def clock() -> list[float]:
+    return [100.0]
+
+
+def playback(tmp_path: Path, clock: list[float]) -> tuple[Playback, FakePlayer, list[str]]:
+    config = msgspec.structs.replace(builtin_config(), programmes=[LIVE])
+    player, probes = FakePlayer(), list[str]()
+    made = Playback(
+        config, MediaCache(tmp_path), player, lambda: clock[0], lambda m: None, probes.append
+    )
+    return made, player, probes
+
+
+@pytest.mark.allow_warnings
+def test_a_frozen_stream_is_lost_then_probed_then_given_up(
+    tmp_path: Path, clock: list[float]
+) -> None:
+    pb, player, probes = playback(tmp_path, clock)
+    pb.start(LIVE)
+    for _ in range(3):
+        player.position += 1000
+        clock[0] += 1
+        pb.tick()
+    clock[0] += STALL_S
+    pb.tick()
+    assert pb.now is not None and pb.now.notice is Notice.LIVE_DOWN and not pb.now.live
+    clock[0] += 3
+    pb.tick()
+    assert probes == [LIVE.live_url]
+    pb.live_checked(str(LIVE.live_url), False)
+    clock[0] += GIVE_UP_S
+    pb.tick()
+    assert pb.now is None and pb.finished_with is Notice.LIVE_DOWN
+
+
+@pytest.mark.allow_warnings
+def test_the_stream_comes_back_when_a_probe_answers(tmp_path: Path, clock: list[float]) -> None:
+    pb, player, _ = playback(tmp_path, clock)
+    generation = player.generation + 1
+    pb.start(LIVE)
+    pb.handle(generation, Happened.ENDED)
+    assert pb.now is not None and pb.now.notice is Notice.LIVE_DOWN
+    pb.live_checked(str(LIVE.live_url), True)
+    assert pb.now is not None and pb.now.live and pb.now.notice is Notice.LIVE_BACK
+    assert player.played == [LIVE.live_url, LIVE.live_url]
+
+
+def test_events_of_an_earlier_media_are_ignored(tmp_path: Path, clock: list[float]) -> None:
+    pb, player, _ = playback(tmp_path, clock)
+    pb.start(LIVE)
+    old = player.generation
+    pb.start(LIVE)
+    pb.handle(old, Happened.ENDED)
+    assert pb.now is not None and pb.now.live and pb.now.notice is None
+
+
+def test_a_scheduled_broadcast_ends_at_its_end_time(tmp_path: Path, clock: list[float]) -> None:
+    pb, player, _ = playback(tmp_path, clock)
+    pb.start(LIVE, until=clock[0] + 60)
+    clock[0] += 59
+    player.position = 5
+    pb.tick()
+    assert pb.now is not None
+    clock[0] += 1
+    pb.tick()
+    assert pb.now is None and pb.finished_with is None
+
+
+def test_volume_stays_within_the_room_range(tmp_path: Path, clock: list[float]) -> None:
+    pb, _, _ = playback(tmp_path, clock)
+    assert pb.change_volume(+5) == 100
+    assert pb.change_volume(-20) == 0
+
+
+def test_media_file_names_must_be_their_hash() -> None:
+    with pytest.raises(ValueError, match="not named by its sha256"):
+        MediaFile(file="a" * 64 + ".mp4", sha256="b" * 64, size=1)

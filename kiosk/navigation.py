@@ -25,6 +25,18 @@ class Screen(enum.Enum):
     """A tile whose capability is not built yet: says so, with a way home."""
     PLEASE_WAIT = "please_wait"
     """Something went wrong: a calm message, then home by itself."""
+    NOT_READY = "not_ready"
+    """A programme that cannot play (yet): a calm message, then home by itself."""
+    PLAYING = "playing"
+    """A programme or live broadcast fills the screen."""
+    LEADER_PIN = "leader_pin"
+    """The centre leader enters a PIN on a big keypad."""
+    LEADER = "leader"
+    """The leader's screen: start programmes, volume, schedule, downloads."""
+
+
+_MESSAGES = (Screen.PLEASE_WAIT, Screen.NOT_READY)
+"""Screens that go home by themselves after ``idle.please_wait_s``."""
 
 
 class Command(enum.Enum):
@@ -46,7 +58,13 @@ class View:
     tile: Tile | None = None
     """The tile whose screen is open (``None`` on home and please-wait)."""
     focus: int = 0
-    """Index of the home tile inside the focus ring."""
+    """Index of the home tile inside the focus ring; :data:`BANNER` for the schedule banner."""
+    notice: str = ""
+    """Strings key of the message on a NOT_READY screen."""
+
+
+BANNER = -1
+"""Focus index of the schedule banner above the tiles."""
 
 
 def grid_shape(count: int) -> tuple[int, int]:
@@ -94,6 +112,7 @@ class Navigator:
         keys: Keys,
         idle: Idle,
         clock: Callable[[], float],
+        leader_idle_s: float = 120,
         announce: Callable[[Tile], None] = lambda tile: None,
         openers: dict[TileAction, Opener] | None = None,
     ) -> None:
@@ -108,6 +127,9 @@ class Navigator:
         self._last_input = clock()
         self._please_wait_until = 0.0
         self._busy = False
+        self._leader_idle_s = leader_idle_s
+        self.on_banner: Callable[[], object] | None = None
+        """Joins the programme the schedule banner announces; ``None`` while there is none."""
 
     @property
     def view(self) -> View:
@@ -163,6 +185,8 @@ class Navigator:
             # Other screens hold one control, the big home button.
             return self.go_home() if command is Command.ACTIVATE else False
         if command is Command.ACTIVATE:
+            if view.focus == BANNER:
+                return self.join_banner()
             return self.press_tile(view.focus)
         focus = self._moved(view.focus, command)
         if focus == view.focus:
@@ -185,14 +209,56 @@ class Navigator:
             self._view = replace(self._view, focus=index)
             self.fail()
             return True
-        self._set(View(screen, tile, focus=index))
+        # An opener that already showed its own message keeps it.
+        notice = self._view.notice if screen is self._view.screen else ""
+        self._set(View(screen, tile, focus=index, notice=notice))
         return True
+
+    def join_banner(self) -> bool:
+        """The schedule banner was pressed."""
+        self.note_input()
+        if self._busy or self.on_banner is None or self._view.screen is not Screen.HOME:
+            return False
+        self.on_banner()
+        return True
+
+    def set_banner(self, join: Callable[[], object] | None) -> None:
+        """The schedule banner appeared (with what joining does) or went away."""
+        self.on_banner = join
+        if join is None and self._view.focus == BANNER:
+            self._set(replace(self._view, focus=0))
+
+    def show_playing(self) -> None:
+        """A programme started (tile, banner, schedule or leader): it fills the screen."""
+        self._busy = True
+        self._set(View(Screen.PLAYING, focus=max(self._view.focus, 0)))
+
+    def show_not_ready(self, notice: str) -> None:
+        """Something cannot play: say *notice* calmly, then go home by itself."""
+        self._busy = False
+        self._please_wait_until = self._clock() + self._idle.please_wait_s
+        self._set(View(Screen.NOT_READY, focus=max(self._view.focus, 0), notice=notice))
+
+    def open_leader(self) -> bool:
+        """The leader's gesture: the PIN keypad (not while a programme plays)."""
+        if self._view.screen in (Screen.LEADER_PIN, Screen.LEADER):
+            return False
+        if self._busy:
+            return False
+        self.note_input()
+        self._set(View(Screen.LEADER_PIN, focus=max(self._view.focus, 0)))
+        return True
+
+    def leader_unlocked(self) -> None:
+        self.note_input()
+        self._set(View(Screen.LEADER, focus=max(self._view.focus, 0)))
 
     def go_home(self) -> bool:
         """Return to the home screen, keeping the focus where it was."""
         if self._view.screen is Screen.HOME:
             return False
-        self._set(View(Screen.HOME, focus=self._view.focus))
+        self._busy = False
+        self._set(View(Screen.HOME, focus=max(self._view.focus, 0)))
         return True
 
     def note_input(self) -> None:
@@ -211,13 +277,14 @@ class Navigator:
         """Called about once a second: returns home when it is time to."""
         now = self._clock()
         screen = self._view.screen
-        if screen is Screen.PLEASE_WAIT:
+        if screen in _MESSAGES:
             if now >= self._please_wait_until:
                 self.go_home()
             return
-        idle = now - self._last_input >= self._idle.return_home_after_s
+        limit = self._leader_idle_s if screen is Screen.LEADER else self._idle.return_home_after_s
+        idle = now - self._last_input >= limit
         if screen is not Screen.HOME and idle and not self._busy:
-            log.info("idle for %d s: going home", self._idle.return_home_after_s)
+            log.info("idle for %d s: going home", limit)
             self.go_home()
 
     # --- internals ---------------------------------------------------------
@@ -225,6 +292,8 @@ class Navigator:
     def _moved(self, focus: int, command: Command) -> int:
         last = len(self._tiles) - 1
         rows, cols = grid_shape(len(self._tiles))
+        if focus == BANNER:
+            return 0 if command is Command.DOWN else BANNER
         if command is Command.LEFT:
             target = focus - 1
         elif command is Command.RIGHT:
@@ -235,7 +304,8 @@ class Navigator:
             on_last_row = focus // cols == rows - 1
             target = focus if on_last_row else focus + cols
         if target < 0:
-            return focus
+            # Up from the top row reaches the schedule banner, when there is one.
+            return BANNER if command is Command.UP and self.on_banner is not None else focus
         # Moving down into a shorter last row lands on its last tile.
         return min(target, last)
 

@@ -6,7 +6,9 @@ it as pictures. ``UNKNOWN`` means nobody has looked yet.
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from kiosk.media.progress import Progress
 
 
 class Level(enum.Enum):
@@ -26,6 +28,8 @@ class Status:
     network: Level = Level.UNKNOWN
     config_problem: str | None = None
     """Why the wanted configuration was refused (technicians read it), or ``None``."""
+    downloads: Progress = field(default_factory=Progress)
+    """How far the media library has been downloaded."""
 
 
 class StatusBoard:
@@ -39,7 +43,7 @@ class StatusBoard:
     def status(self) -> Status:
         return self._status
 
-    def update(self, **changes: Level | str | None) -> None:
+    def update(self, **changes: Level | str | Progress | None) -> None:
         """Change some fields; listeners hear about it once, if anything changed."""
         new = replace(self._status, **changes)  # type: ignore[arg-type]
         if new == self._status:

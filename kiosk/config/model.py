@@ -128,10 +128,12 @@ class Keys(_Frozen, frozen=True, kw_only=True):
         default_factory=lambda: ["Escape", "Backspace", "Back", "Home"]
     )
     """Go back / home."""
+    leader: list[KeyName] = msgspec.field(default_factory=lambda: ["F12"])
+    """Pressed three times within three seconds: the leader's PIN keypad."""
 
     def __post_init__(self) -> None:
         owners: dict[str, str] = {}
-        for command in ("tiles", "up", "down", "left", "right", "activate", "back"):
+        for command in ("tiles", "up", "down", "left", "right", "activate", "back", "leader"):
             for key in getattr(self, command):
                 owner = owners.setdefault(key.casefold(), command)
                 if owner != command:

@@ -1,21 +1,180 @@
-"""The one thread that downloads library files, and the way the GUI talks to it.
+"""Library files downloaded in the background, on one thread.
+
+Files are fetched from ``<base_url>/<sha256>.<file>`` (the repository's
+content-addressed layout), resumed with HTTP ranges after an interruption,
+and kept only when their SHA-256 and size match the signed configuration.
+Files no longer in the library are deleted; the cache stays within its quota.
 
 The GUI thread calls :meth:`DownloadWorker.want` (a new library) and
 :meth:`DownloadWorker.redownload` (a file failed to play); the worker runs the
-:class:`~kiosk.media.cache.Downloader` and hands each progress report to
+:class:`Downloader` and hands each progress report to
 *report*, which must pass it on to the GUI thread itself (the app uses
 ``loop.call_soon_threadsafe``). Failed files are tried again every
 ``retry_s`` seconds.
 """
 
+import contextlib
+import errno
+import functools
+import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import requests
 
 from kiosk.config.programmes import MediaFile
-from kiosk.media.cache import Downloader, MediaCache, Progress, Wanted
+from kiosk.media.cache import CHUNK, MediaCache
+from kiosk.media.progress import Progress
 
 log = logging.getLogger(__name__)
+
+TIMEOUT_S = (10.0, 30.0)
+"""Connect and read time-outs of each request."""
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A library file to have on disk, with the title shown while it downloads."""
+
+    title: str
+    media: MediaFile
+
+
+class Downloader:
+    """Brings the cache in line with the library. Call from one worker thread."""
+
+    def __init__(
+        self,
+        cache: MediaCache,
+        base_url: str,
+        quota_bytes: int,
+        report: Callable[[Progress], None] = lambda p: None,
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.cache = cache
+        self._base = base_url.rstrip("/")
+        self._quota = quota_bytes
+        self._report = report
+        self._stopping = stopping
+        self._session = requests.Session()
+
+    def run(self, wanted: Sequence[Wanted]) -> Progress:
+        """Delete what is no longer wanted, fetch what is missing; returns the final progress."""
+        wanted = list({w.media.file: w for w in wanted}.values())
+        self.cache.folder.mkdir(parents=True, exist_ok=True)
+        self._remove_unwanted({w.media.file for w in wanted})
+        errors: list[str] = []
+        fits, room = [], self._quota
+        for w in wanted:
+            if w.media.size <= room:
+                fits.append(w)
+                room -= w.media.size
+            else:
+                errors.append(f"{w.title}: 저장 공간 한도 초과 / over the storage quota")
+        total = sum(w.media.size for w in wanted)
+        ready = [w for w in fits if self.cache.ready(w.media)]
+        done = sum(w.media.size for w in ready)
+        progress = Progress(len(wanted), len(ready), total, done, "", tuple(errors))
+        self._report(progress)
+        for w in fits:
+            if w in ready or self._stopping():
+                continue
+            progress = Progress(
+                len(wanted), progress.items_ready, total, done, w.title, tuple(errors)
+            )
+            self._report(progress)
+            try:
+                self._fetch(w, functools.partial(self._moved, progress, done))
+            except DownloadError as err:
+                log.error("download of %s failed: %s", w.media.file, err)
+                errors.append(f"{w.title}: {err}")
+                continue
+            done += w.media.size
+            progress = Progress(
+                len(wanted), progress.items_ready + 1, total, done, "", tuple(errors)
+            )
+        progress = Progress(len(wanted), progress.items_ready, total, done, "", tuple(errors))
+        self._report(progress)
+        return progress
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _moved(self, progress: Progress, done_before: int, done_in_file: int) -> None:
+        self._report(replace(progress, bytes_ready=done_before + done_in_file))
+
+    def _remove_unwanted(self, keep: set[str]) -> None:
+        for path in self.cache.folder.iterdir():
+            name = path.name.removesuffix(".part")
+            if path.name != "index.json" and name not in keep:
+                log.info("removing %s: no longer in the library", path.name)
+                with contextlib.suppress(OSError):
+                    path.unlink()
+
+    def _fetch(self, w: Wanted, moved: Callable[[int], None]) -> None:
+        media = w.media
+        part = self.cache.folder / f"{media.file}.part"
+        have = part.stat().st_size if part.exists() else 0
+        if have > media.size:
+            part.unlink()
+            have = 0
+        if have < media.size:
+            self._download(media, part, have, moved)
+        digest = hashlib.sha256()
+        with part.open("rb") as src:
+            for chunk in iter(lambda: src.read(CHUNK), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != media.sha256:
+            part.unlink()
+            raise DownloadError("내용이 서명과 다릅니다 / content does not match its signature")
+        part.replace(self.cache.path(media))
+        self.cache._mark_verified(media)
+        log.info("downloaded and verified %s (%s)", media.file, w.title)
+
+    def _download(
+        self, media: MediaFile, part: Path, have: int, moved: Callable[[int], None]
+    ) -> None:
+        url = f"{self._base}/{media.sha256}.{media.file}"
+        headers = {"Range": f"bytes={have}-"} if have else {}
+        try:
+            with self._session.get(url, headers=headers, stream=True, timeout=TIMEOUT_S) as reply:
+                if reply.status_code == 200:
+                    have = 0  # the server ignored the range: start over
+                elif reply.status_code != 206:
+                    raise DownloadError(
+                        f"서버 응답 {reply.status_code} / server said {reply.status_code}"
+                    )
+                with part.open("r+b" if have else "wb") as out:
+                    out.seek(have)
+                    out.truncate()
+                    for chunk in reply.iter_content(CHUNK):
+                        if self._stopping():
+                            raise DownloadError("중단됨 / stopped")
+                        have += len(chunk)
+                        if have > media.size:
+                            raise DownloadError("파일이 너무 깁니다 / longer than signed")
+                        out.write(chunk)
+                        moved(have)
+                    out.flush()
+                    os.fsync(out.fileno())
+        except requests.RequestException as err:
+            raise DownloadError(
+                f"연결 실패 / cannot reach the server ({type(err).__name__})"
+            ) from err
+        except OSError as err:
+            if err.errno == errno.ENOSPC:
+                raise DownloadError("저장 공간 부족 / disk full") from err
+            raise DownloadError(f"저장 실패 / cannot store: {err.strerror}") from err
+        if have < media.size:
+            raise DownloadError("다운로드가 끊겼습니다 / download cut short")
+
+
+class DownloadError(Exception):
+    """One file could not be fetched; the message is shown to the leader as is."""
 
 
 class DownloadWorker:

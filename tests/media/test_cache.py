@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from kiosk.config.programmes import MediaFile
-from kiosk.media.cache import Downloader, MediaCache, Progress, Wanted
-from kiosk.media.downloads import DownloadWorker
+from kiosk.media.cache import MediaCache
+from kiosk.media.downloads import Downloader, DownloadWorker, Wanted
+from kiosk.media.progress import Progress
 from tests.webserver import access_log, nginx
 
 

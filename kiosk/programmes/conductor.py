@@ -1,0 +1,116 @@
+"""Ties playback, the timetable and the screens together. Qt-free; GUI thread only.
+
+- A programme or live tile, the schedule banner, an auto-start entry and the
+  leader all start programmes through :meth:`Programmes.start`.
+- Leaving the playing screen (stop, ``Escape``, the leader) stops playback;
+  playback ending returns home, or says calmly why it could not go on.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from kiosk.config.model import KioskConfig, Tile
+from kiosk.navigation import Navigator, Screen, View
+from kiosk.programmes.playback import Notice, NowPlaying, Playback
+from kiosk.programmes.schedule import Banner, Occurrence, Timetable
+
+log = logging.getLogger(__name__)
+
+
+class Programmes:
+    """The centre's programmes as the senior and the leader meet them."""
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        navigator: Navigator,
+        playback: Playback,
+        wall_clock: Callable[[], dt.datetime],
+        clock: Callable[[], float],
+    ) -> None:
+        self._config = config
+        self._navigator = navigator
+        self.playback = playback
+        self.timetable = Timetable(config.schedule)
+        self._wall_clock = wall_clock
+        self._clock = clock
+        self.banner: Banner | None = None
+        self._banner_listeners: list[Callable[[Banner | None], None]] = []
+        navigator.subscribe(self._on_view)
+        playback.subscribe(self._on_playback)
+
+    def subscribe_banner(self, listener: Callable[[Banner | None], None]) -> None:
+        self._banner_listeners.append(listener)
+
+    def open_tile(self, tile: Tile) -> Screen:
+        """Opener for ``programme`` and ``live`` tiles."""
+        programme = self._config.programme(tile.target)
+        if programme is None:
+            log.error("tile %s names programme %r, which is not configured", tile.id, tile.target)
+            return self._not_ready(Notice.NOT_READY)
+        if not self.playback.start(programme):
+            return self._not_ready(self.playback.finished_with or Notice.NOT_READY)
+        self._navigator.set_busy(True)
+        return Screen.PLAYING
+
+    def start(self, programme_id: str, until: float | None = None) -> bool:
+        """Start a programme now (banner, schedule, leader); ``False`` if it cannot play."""
+        programme = self._config.programme(programme_id)
+        if programme is None:
+            return False
+        if self.playback.start(programme, until):
+            self._navigator.show_playing()
+            return True
+        self._navigator.show_not_ready((self.playback.finished_with or Notice.NOT_READY).value)
+        return False
+
+    def join_banner(self) -> None:
+        banner = self.banner
+        if banner is None:
+            return
+        self.timetable.mark_started(banner.occurrence)
+        self.start(banner.occurrence.slot.programme, self._until(banner.occurrence))
+
+    def tick(self) -> None:
+        """About once a second."""
+        self.playback.tick()
+        view = self._navigator.view
+        free = view.screen is Screen.HOME and not self._navigator.busy
+        banner, due = self.timetable.check(self._wall_clock(), kiosk_free=free)
+        if due is not None:
+            log.info("timetable: starting %s by itself", due.slot.programme)
+            self.start(due.slot.programme, self._until(due))
+        if banner != self.banner:
+            self.banner = banner
+            self._navigator.set_banner(self.join_banner if banner else None)
+            for listener in list(self._banner_listeners):
+                listener(banner)
+
+    def today(self) -> list[Occurrence]:
+        return self.timetable.today(self._wall_clock())
+
+    def _until(self, occurrence: Occurrence) -> float | None:
+        """Live broadcasts from the timetable end with their entry; recordings run to their end."""
+        programme = self._config.programme(occurrence.slot.programme)
+        if programme is None or not programme.live_url:
+            return None
+        left = (occurrence.end - self._wall_clock()).total_seconds()
+        return self._clock() + max(left, 0.0)
+
+    def _not_ready(self, notice: Notice) -> Screen:
+        self._navigator.show_not_ready(notice.value)
+        return Screen.NOT_READY
+
+    def _on_view(self, view: View) -> None:
+        if view.screen is not Screen.PLAYING and self.playback.now is not None:
+            self.playback.stop()
+
+    def _on_playback(self, now: NowPlaying | None) -> None:
+        if now is not None or self._navigator.view.screen is not Screen.PLAYING:
+            return
+        notice = self.playback.finished_with
+        if notice is None:
+            self._navigator.go_home()
+        else:
+            self._navigator.show_not_ready(notice.value)

@@ -5,6 +5,7 @@ in. The home screen is painted first; slow parts (libvlc for voice prompts,
 and later calls and media) start after the first frame.
 """
 
+import datetime as dt
 import logging
 import os
 import signal
@@ -16,9 +17,15 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from kiosk.config import LoadedConfig, builtin_config, load_with_fallback
+from kiosk.config.programmes import MediaFile
 from kiosk.i18n import Strings
+from kiosk.lockout import PinGate
+from kiosk.media.cache import MediaCache
 from kiosk.navigation import Navigator
 from kiosk.paths import Paths
+from kiosk.programmes.conductor import Programmes
+from kiosk.programmes.playback import Playback
+from kiosk.programmes.schedule import centre_clock
 from kiosk.status import Status, StatusBoard
 from kiosk.sync.enrolment import load_enrolment
 from kiosk.systemd import notify
@@ -59,16 +66,27 @@ def load_configuration(options: RunOptions) -> LoadedConfig:
     return load_with_fallback(wanted, paths.last_good_config)
 
 
+@dataclass
+class MediaHooks:
+    """What playback asks of the run loop's threads; filled in once they exist
+    and shared by every kiosk built for a new configuration."""
+
+    redownload: Callable[[MediaFile], None] = lambda media: None
+    probe: Callable[[str], None] = lambda url: None
+
+
 def build_kiosk(
     loaded: LoadedConfig,
     paths: Paths,
     language: str | None = None,
     clock: Callable[[], float] = time.monotonic,
     status: StatusBoard | None = None,
+    hooks: MediaHooks | None = None,
+    wall_clock: "Callable[[], dt.datetime] | None" = None,
 ) -> "Kiosk":
     """Build every part of a running kiosk except the event loop. Needs a QApplication.
 
-    *status* carries the status strip's facts over when a kiosk is rebuilt.
+    *status* and *hooks* carry over when a kiosk is rebuilt.
     """
     from kiosk.ui.window import KioskWindow
 
@@ -77,10 +95,33 @@ def build_kiosk(
     strings = Strings("en" if lang == "en" else "ko")
     if status is None:
         status = StatusBoard(Status(config_problem=loaded.problem))
+    link = hooks or MediaHooks()
+    wall = wall_clock or centre_clock(config.centre.timezone)
     voice = VoiceGuide(config.voice, paths.voice_dirs(strings.language))
-    navigator = Navigator(config.tiles, config.keys, config.idle, clock, announce=voice.announce)
-    window = KioskWindow(config, strings, navigator, status, paths.assets / "icons")
-    return Kiosk(loaded, strings, status, voice, navigator, window)
+    navigator = Navigator(
+        config.tiles,
+        config.keys,
+        config.idle,
+        clock,
+        leader_idle_s=config.leader.leave_after_s,
+        announce=voice.announce,
+    )
+    playback = Playback(
+        config,
+        MediaCache(paths.media),
+        None,
+        clock,
+        lambda media: link.redownload(media),
+        lambda url: link.probe(url),
+    )
+    programmes = Programmes(config, navigator, playback, wall, clock)
+    navigator.set_opener("programme", programmes.open_tile)
+    navigator.set_opener("live", programmes.open_tile)
+    gate = PinGate(config.leader.pin_hash, paths.leader_pin_record)
+    window = KioskWindow(
+        config, strings, navigator, status, paths.assets / "icons", programmes, gate, wall
+    )
+    return Kiosk(loaded, strings, status, voice, navigator, programmes, window, link)
 
 
 @dataclass
@@ -92,7 +133,9 @@ class Kiosk:
     status: StatusBoard
     voice: VoiceGuide
     navigator: Navigator
+    programmes: Programmes
     window: "KioskWindow"
+    hooks: MediaHooks
 
     def on_unexpected_error(
         self,
@@ -109,6 +152,7 @@ class Kiosk:
 
     def close(self) -> None:
         """Release everything. Safe to call twice."""
+        self.programmes.playback.stop()
         self.window.close_window()
         self.voice.close()
 
@@ -181,6 +225,7 @@ def _run_loop(
     os.environ.setdefault("QT_API", "pyside6")  # spares qasync probing other bindings
     import qasync
 
+    from kiosk.media.runtime import MediaRuntime
     from kiosk.media.vlc_sound import open_sound_player
     from kiosk.session import Session
     from kiosk.ui.qt import QTimer
@@ -189,11 +234,12 @@ def _run_loop(
     paths = options.paths
 
     def build(loaded: LoadedConfig, status: StatusBoard) -> Kiosk:
-        return build_kiosk(loaded, paths, options.language, status=status)
+        return build_kiosk(loaded, paths, options.language, status=status, hooks=hooks)
 
     def swap(new: Kiosk, old: Kiosk) -> None:
         present(new.window, app, options.windowed, new.loaded.config.display.show_cursor)
         _install(app, new, old)
+        media.handover(new, old)
         old.window.setProperty("locked", False)
         old.window.close()
 
@@ -201,6 +247,17 @@ def _run_loop(
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(lambda _loop, context: _loop_error(session.kiosk, context))
+    hooks = kiosk.hooks
+    media = MediaRuntime(
+        MediaCache(paths.media),
+        loop,
+        lambda: session.kiosk,
+        hooks,
+        options.vlc_args,
+        f"{enrolment.server}/targets/media" if enrolment else None,
+        paths.assets / "demo" / "media" if options.demo else None,
+    )
+    media.start()
     slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-start")
     future = slow.submit(open_sound_player, options.vlc_args)
     future.add_done_callback(
@@ -243,6 +300,7 @@ def _run_loop(
             code = 1
     ticker.stop()
     session.kiosk.close()
+    media.close()
     slow.shutdown(wait=False, cancel_futures=True)
     log.info("kiosk stopped")
     return code

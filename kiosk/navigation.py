@@ -136,8 +136,16 @@ class Navigator:
         return self._view
 
     @property
+    def keymap(self) -> KeyMap:
+        return self._keys
+
+    @property
     def tiles(self) -> list[Tile]:
         return list(self._tiles)
+
+    def set_opener(self, action: TileAction, opener: Opener) -> None:
+        """*opener* starts tiles of *action* from now on."""
+        self._openers[action] = opener
 
     def subscribe(self, listener: Callable[[View], None]) -> Callable[[], None]:
         """Call *listener* with each new view; returns the unsubscribe callable."""

@@ -35,6 +35,16 @@ class Paths:
         """Copy of the last configuration that passed validation."""
         return self.state / "last-good-config.json"
 
+    @property
+    def media(self) -> Path:
+        """Verified library files (videos, lyrics)."""
+        return self.state / "media" / "library"
+
+    @property
+    def leader_pin_record(self) -> Path:
+        """Wrong leader PIN tries and the end of a lock-out (survives restarts)."""
+        return self.state / "leader-pin.json"
+
     def voice_dirs(self, language: str) -> list[Path]:
         """Folders searched for voice prompts: downloaded ones first, then bundled."""
         return [self.state / "media" / "voice", self.assets / "voice" / language]

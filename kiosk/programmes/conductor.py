@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 
 from kiosk.config.model import KioskConfig, Tile
+from kiosk.config.programmes import Programme
 from kiosk.navigation import Navigator, Screen, View
 from kiosk.programmes.playback import Notice, NowPlaying, Playback
 from kiosk.programmes.schedule import Banner, Occurrence, Timetable
@@ -57,13 +58,18 @@ class Programmes:
     def start(self, programme_id: str, until: float | None = None) -> bool:
         """Start a programme now (banner, schedule, leader); ``False`` if it cannot play."""
         programme = self._config.programme(programme_id)
-        if programme is None:
+        return programme is not None and self._play(programme, until)
+
+    def play_video(self, video_id: str) -> bool:
+        """The leader picked one library video: play it alone."""
+        video = self._config.video(video_id)
+        if video is None:
             return False
-        if self.playback.start(programme, until):
-            self._navigator.show_playing()
-            return True
-        self._navigator.show_not_ready((self.playback.finished_with or Notice.NOT_READY).value)
-        return False
+        return self._play(Programme(id=video.id, title=video.title, videos=[video.id]), None)
+
+    def title_of(self, programme_id: str) -> str:
+        programme = self._config.programme(programme_id)
+        return programme.title if programme else programme_id
 
     def join_banner(self) -> None:
         banner = self.banner
@@ -97,6 +103,13 @@ class Programmes:
             return None
         left = (occurrence.end - self._wall_clock()).total_seconds()
         return self._clock() + max(left, 0.0)
+
+    def _play(self, programme: Programme, until: float | None) -> bool:
+        if self.playback.start(programme, until):
+            self._navigator.show_playing()
+            return True
+        self._navigator.show_not_ready((self.playback.finished_with or Notice.NOT_READY).value)
+        return False
 
     def _not_ready(self, notice: Notice) -> Screen:
         self._navigator.show_not_ready(notice.value)

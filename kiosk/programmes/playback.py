@@ -83,7 +83,7 @@ class Playback:
         self,
         config: KioskConfig,
         cache: MediaCache,
-        output: Output,
+        output: Output | None,
         clock: Callable[[], float],
         redownload: Callable[[MediaFile], None],
         probe: Callable[[str], None],
@@ -91,7 +91,8 @@ class Playback:
     ) -> None:
         self._config = config
         self._cache = cache
-        self._output = output
+        self._output: Output = output or _NoPlayer()
+        self._has_player = output is not None
         self._clock = clock
         self._redownload = redownload
         self._probe = probe
@@ -110,6 +111,18 @@ class Playback:
     def subscribe(self, listener: Callable[[NowPlaying | None], None]) -> None:
         self._listeners.append(listener)
 
+    def attach(self, output: Output) -> None:
+        """The player is up (libvlc starts after the first frame)."""
+        self._output = output
+        self._has_player = True
+
+    def detach(self) -> Output | None:
+        """Stop and hand the player over (to the kiosk built for a new configuration)."""
+        self.stop()
+        output, self._output = self._output, _NoPlayer()
+        had, self._has_player = self._has_player, False
+        return output if had else None
+
     # --- starting and stopping -----------------------------------------------
 
     def start(self, programme: Programme, until: float | None = None) -> bool:
@@ -120,6 +133,10 @@ class Playback:
         self._halt()
         self.finished_with = None
         self._until = until
+        if not self._has_player:
+            log.warning("programme %s asked for before the player started", programme.id)
+            self.finished_with = Notice.NOT_READY
+            return False
         if programme.live_url:
             self._set(NowPlaying(programme, programme.title, live=True))
             self._play_live()
@@ -296,6 +313,20 @@ class Playback:
         self.now = now
         for listener in list(self._listeners):
             listener(now)
+
+
+class _NoPlayer:
+    """Stands in until libvlc has started."""
+
+    def play(self, source: str | Path, subtitles: Path | None = None) -> int:
+        return -1
+
+    def pause(self, paused: bool) -> None: ...
+    def stop(self) -> None: ...
+    def set_volume(self, percent: int) -> None: ...
+
+    def position_ms(self) -> int:
+        return 0
 
 
 def _replace(now: NowPlaying, **changes: object) -> NowPlaying:

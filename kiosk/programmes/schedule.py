@@ -20,10 +20,14 @@ Rules (tested in ``tests/unit/programmes/test_schedule.py``):
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.config.programmes import DAYS, Slot
+
+log = logging.getLogger(__name__)
 
 AUTO_START_GRACE = dt.timedelta(minutes=10)
 
@@ -119,3 +123,15 @@ class Timetable:
     def mark_started(self, occurrence: Occurrence) -> None:
         """Someone joined by hand: it will not start by itself again."""
         self._started.add(occurrence.key)
+
+
+def centre_clock(timezone: str) -> Callable[[], dt.datetime]:
+    """Now in the centre's time zone; the box's own zone if that one is unknown here."""
+    try:
+        zone: dt.tzinfo | None = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.error(
+            "time zone %r unknown on this box (is tzdata installed?); using local time", timezone
+        )
+        zone = None
+    return lambda: dt.datetime.now(zone).astimezone(zone)

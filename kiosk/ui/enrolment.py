@@ -10,16 +10,12 @@ from kiosk.i18n import Strings
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import hardware_id
 from kiosk.sync.onscreen import CentreNumber, EnrolmentDefaults, EnrolmentOutcome, enrol_and_sync
+from kiosk.ui.buttons import KEY_COLOUR, KeyButton
 from kiosk.ui.qt import (
-    QAbstractButton,
     QCloseEvent,
-    QColor,
     QGridLayout,
     QKeyEvent,
     QLabel,
-    QPainter,
-    QPaintEvent,
-    QRectF,
     QResizeEvent,
     Qt,
     QVBoxLayout,
@@ -29,40 +25,6 @@ from kiosk.ui.qt import (
 from kiosk.ui.screen import refuse_if_locked
 from kiosk.ui.theme import Theme
 from kiosk.ui.window import key_name
-
-KEY_COLOUR = "#1E3A8A"
-"""Keypad keys: white text on it reaches 10:1."""
-
-
-class KeyButton(QAbstractButton):
-    """One big keypad key."""
-
-    def __init__(self, text: str, colour: str, theme: Theme, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setText(text)
-        self.setAccessibleName(text)
-        self.colour = colour
-        self.theme = theme
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        colour = QColor(self.colour)
-        if not self.isEnabled():
-            colour = colour.darker(160)
-        elif self.isDown():
-            colour = colour.darker(130)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colour)
-        gap = self.theme.px(8)
-        painter.drawRoundedRect(
-            QRectF(self.rect()).adjusted(gap, gap, -gap, -gap), gap * 2, gap * 2
-        )
-        painter.setPen(self.theme.text)
-        painter.setFont(self.font())
-        painter.drawText(QRectF(self.rect()), int(Qt.AlignmentFlag.AlignCenter), self.text())
-        painter.end()
 
 
 class EnrolmentWindow(QWidget):

@@ -7,22 +7,30 @@ navigator's time rules (idle return, leaving "please wait").
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kiosk.config.model import KioskConfig
 from kiosk.i18n import Strings
-from kiosk.navigation import Navigator, Screen, View
-from kiosk.status import StatusBoard
+from kiosk.leader import LeaderGesture
+from kiosk.lockout import PinGate
+from kiosk.navigation import BANNER, Command, Navigator, Screen, View
+from kiosk.programmes.conductor import Programmes
+from kiosk.programmes.schedule import Banner
+from kiosk.status import Status, StatusBoard
+from kiosk.ui.banner import ScheduleBanner
 from kiosk.ui.header import Header, StatusStrip
 from kiosk.ui.home import HomeScreen
+from kiosk.ui.leader import LeaderPage, PinPage
 from kiosk.ui.pages import MessagePage
+from kiosk.ui.playing import PlayingScreen
 from kiosk.ui.qt import (
     QCloseEvent,
     QColor,
     QEvent,
     QKeyEvent,
+    QMouseEvent,
     QObject,
     QPainter,
     QPaintEvent,
@@ -38,24 +46,15 @@ from kiosk.ui.theme import Theme
 
 log = logging.getLogger(__name__)
 
+CORNER_HOLD_MS = 3000
+"""Holding the top-left corner this long opens the leader's PIN keypad."""
+
 _INPUT_EVENTS = {
     QEvent.Type.MouseButtonPress,
     QEvent.Type.TouchBegin,
     QEvent.Type.KeyPress,
     QEvent.Type.Wheel,
 }
-
-
-def _wall_clock(timezone: str) -> Callable[[], dt.datetime]:
-    """Now in the centre's time zone; the box's own zone if that one is unknown here."""
-    try:
-        zone: dt.tzinfo | None = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        log.error(
-            "time zone %r unknown on this box (is tzdata installed?); using local time", timezone
-        )
-        zone = None
-    return lambda: dt.datetime.now(zone).astimezone(zone)
 
 
 def key_name(event: QKeyEvent) -> str:
@@ -76,13 +75,16 @@ class KioskWindow(QWidget):
         navigator: Navigator,
         status: StatusBoard,
         icons: Path,
-        wall_clock: Callable[[], dt.datetime] | None = None,
+        programmes: Programmes,
+        gate: PinGate,
+        wall_clock: Callable[[], dt.datetime],
     ) -> None:
         super().__init__()
         self.config = config
         self.strings = strings
         self.navigator = navigator
-        self._wall_clock = wall_clock or _wall_clock(config.centre.timezone)
+        self.programmes = programmes
+        self._wall_clock = wall_clock
         self.theme = Theme(config.display, 1080, icons)
         self.setWindowTitle(strings["app_title"])
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -92,22 +94,38 @@ class KioskWindow(QWidget):
             config.tiles, self.theme, strings.language, navigator.press_tile, self
         )
         self.page = MessagePage(strings, self.theme, navigator.go_home, self)
+        self.playing = PlayingScreen(
+            strings, self.theme, programmes.playback, navigator.go_home, self
+        )
+        self.pin = PinPage(
+            strings, self.theme, gate, navigator.leader_unlocked, navigator.go_home, self
+        )
+        self.leader = LeaderPage(config, strings, self.theme, programmes, navigator.go_home, self)
+        self.banner = ScheduleBanner(strings, self.theme, programmes.title_of, self)
+        self.banner.clicked.connect(navigator.join_banner)
         self.stack = QStackedWidget(self)
-        self.stack.addWidget(self.home)
-        self.stack.addWidget(self.page)
+        for page in (self.home, self.page, self.playing, self.pin, self.leader):
+            self.stack.addWidget(page)
         self.status_strip = StatusStrip(strings, self.theme, self)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.header)
+        column.addWidget(self.banner)
         column.addWidget(self.stack, 1)
         column.addWidget(self.status_strip)
+        self.gesture = LeaderGesture()
+        self.corner_timer = QTimer(self)
+        self.corner_timer.setSingleShot(True)
+        self.corner_timer.setInterval(CORNER_HOLD_MS)
+        self.corner_timer.timeout.connect(navigator.open_leader)
 
         self._unsubscribe = [
             navigator.subscribe(self.show_view),
-            status.subscribe(self.status_strip.show_status),
+            status.subscribe(self.show_status),
         ]
-        self.status_strip.show_status(status.status)
+        programmes.subscribe_banner(self.show_banner)
+        self.show_status(status.status)
         self.show_view(navigator.view)
         self.ticker = QTimer(self)
         self.ticker.setInterval(1000)
@@ -118,13 +136,32 @@ class KioskWindow(QWidget):
     # --- rendering ---------------------------------------------------------
 
     def show_view(self, view: View) -> None:
-        """Show *view*: the home grid or a message page."""
-        if view.screen is Screen.HOME:
+        """Show *view*: the home grid, a programme, leader mode or a message page."""
+        screen = view.screen
+        self._show_banner_bar(view)
+        if screen is Screen.HOME:
             self.home.set_focus_index(view.focus)
             self.stack.setCurrentWidget(self.home)
             return
+        pages: dict[Screen, QWidget] = {
+            Screen.PLAYING: self.playing,
+            Screen.LEADER_PIN: self.pin,
+            Screen.LEADER: self.leader,
+        }
+        if screen in pages:
+            if screen is Screen.LEADER_PIN:
+                self.pin.reset()
+            elif screen is Screen.LEADER:
+                self.leader.refresh()
+            elif screen is Screen.PLAYING:
+                self.playing.show_now(self.programmes.playback.now)
+            self.stack.setCurrentWidget(pages[screen])
+            return
         strings, theme = self.strings, self.theme
-        if view.screen is Screen.NOT_AVAILABLE and view.tile is not None:
+        if screen is Screen.NOT_READY:
+            key = view.notice or "video_not_ready"
+            self.page.show_message(strings[key], strings[f"{key}_detail"], "wait", theme.background)
+        elif screen is Screen.NOT_AVAILABLE and view.tile is not None:
             tile = view.tile
             self.page.show_message(
                 tile.labels(strings.language, show_english=False)[0],
@@ -138,11 +175,26 @@ class KioskWindow(QWidget):
             )
         self.stack.setCurrentWidget(self.page)
 
+    def show_banner(self, banner: Banner | None) -> None:
+        self.banner.show_banner(banner)
+        self._show_banner_bar(self.navigator.view)
+
+    def _show_banner_bar(self, view: View) -> None:
+        shown = view.screen is Screen.HOME and self.banner.banner is not None
+        self.banner.setVisible(shown)
+        self.banner.focused = shown and view.focus == BANNER
+        self.banner.update()
+
+    def show_status(self, status: Status) -> None:
+        self.status_strip.show_status(status)
+        self.leader.show_downloads(status.downloads)
+
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         height = event.size().height()
         if height != self.theme.height:
             self.theme = Theme(self.config.display, height, self.theme.icons)
-            for part in (self.header, self.home, self.page, self.status_strip):
+            parts = (self.header, self.home, self.page, self.status_strip, self.playing)
+            for part in (*parts, self.pin, self.leader, self.banner):
                 part.set_theme(self.theme)
         super().resizeEvent(event)
 
@@ -158,16 +210,49 @@ class KioskWindow(QWidget):
     # --- input ---------------------------------------------------------------
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
-        if not self.navigator.key(key_name(event)):
+        if not self._key(key_name(event)):
             super().keyPressEvent(event)
 
+    def _key(self, name: str) -> bool:
+        """The current screen's own keys first, then the navigator's."""
+        nav = self.navigator
+        if name.casefold() in (k.casefold() for k in self.config.keys.leader):
+            if self.gesture.key(time.monotonic()):
+                nav.open_leader()
+            return True
+        screen = nav.view.screen
+        if screen is Screen.LEADER_PIN and self.pin.key(name):
+            nav.note_input()
+            return True
+        command = nav.keymap.resolve(name)
+        if (
+            screen is Screen.PLAYING
+            and isinstance(command, Command)
+            and command is not Command.BACK
+            and self.playing.command(command)
+        ):
+            nav.note_input()
+            return True
+        return nav.key(name)
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() in _INPUT_EVENTS:
+        kind = event.type()
+        if kind in _INPUT_EVENTS:
             self.navigator.note_input()
+            if self.navigator.view.screen is Screen.PLAYING:
+                self.playing.poke()
+        if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
+            spot = self.mapFromGlobal(event.globalPosition().toPoint())
+            corner = spot.x() < self.width() // 10 and spot.y() < self.header.height()
+            if corner and self.isActiveWindow():
+                self.corner_timer.start()
+        elif kind == QEvent.Type.MouseButtonRelease:
+            self.corner_timer.stop()
         return False
 
     def tick(self) -> None:
         self.header.show_time(self._wall_clock())
+        self.programmes.tick()
         self.navigator.tick()
 
     def close_window(self) -> None:

@@ -1,12 +1,17 @@
-"""A built kiosk window (offscreen) on a fake clock."""
+"""A built kiosk window (offscreen) on a fake clock, optionally with a real libvlc player."""
 
+import datetime as dt
+import queue
 from collections.abc import Callable, Iterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk, build_kiosk
 from kiosk.config import ConfigSource, KioskConfig, LoadedConfig
+from kiosk.media.runtime import wanted_for
+from kiosk.media.vlc_video import PlayerEvent, VlcVideo
 from kiosk.paths import Paths
 from kiosk.ui.qt import QApplication, QFont
 from kiosk.ui.theme import FONT_FAMILY
@@ -21,6 +26,33 @@ class FakeClock:
         return self.now
 
 
+class WallClock:
+    """The centre's wall clock, set by the test (default: Tuesday 2026-11-24 08:00 in Seoul)."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, hour: int, minute: int, second: int = 0) -> None:
+        self.now = self.now.replace(hour=hour, minute=minute, second=second)
+
+
+class Player:
+    """A real libvlc player (no picture, no sound) whose events the test delivers."""
+
+    def __init__(self) -> None:
+        self.events: queue.Queue[PlayerEvent] = queue.Queue()
+        self.video = VlcVideo(("--vout=dummy", "--aout=dummy"), self.events.put)
+
+    def deliver(self, kiosk: Kiosk) -> None:
+        """Hand queued events to the kiosk, as the run loop does."""
+        while not self.events.empty():
+            event = self.events.get()
+            kiosk.programmes.playback.handle(event.generation, event.what)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -30,8 +62,35 @@ BuildKiosk = Callable[..., Kiosk]
 
 
 @pytest.fixture
-def build(qtbot: QtBot, paths: Paths, clock: FakeClock) -> Iterator[BuildKiosk]:
-    """Builds a kiosk from a configuration, shows it at a size, and closes it afterwards."""
+def wall() -> WallClock:
+    return WallClock()
+
+
+@pytest.fixture
+def player() -> Iterator[Player]:
+    made = Player()
+    yield made
+    made.video.close()
+
+
+def seed_demo_media(paths: Paths, config: KioskConfig) -> None:
+    """Put the bundled demo videos into the kiosk's cache, verified, as the demo does."""
+    from kiosk.demo import describe
+    from kiosk.media.cache import MediaCache
+
+    folder = paths.assets / "demo" / "media"
+    by_hash = {describe(p).sha256: p for p in folder.iterdir()}
+    cache = MediaCache(paths.media)
+    for item in wanted_for(config):
+        cache.import_file(item.media, by_hash[item.media.sha256])
+
+
+@pytest.fixture
+def build(qtbot: QtBot, paths: Paths, clock: FakeClock, wall: WallClock) -> Iterator[BuildKiosk]:
+    """Builds a kiosk from a configuration, shows it at a size, and closes it afterwards.
+
+    With *player*, the demo media are in its cache and the player is attached.
+    """
     built: list[Kiosk] = []
     app = QApplication.instance()
     assert isinstance(app, QApplication)
@@ -41,11 +100,15 @@ def build(qtbot: QtBot, paths: Paths, clock: FakeClock) -> Iterator[BuildKiosk]:
         config: KioskConfig | LoadedConfig,
         size: tuple[int, int] = (1920, 1080),
         language: str | None = None,
+        player: Player | None = None,
     ) -> Kiosk:
         loaded = (
             config if isinstance(config, LoadedConfig) else LoadedConfig(config, ConfigSource.FILE)
         )
-        kiosk = build_kiosk(loaded, paths, language, clock)
+        kiosk = build_kiosk(loaded, paths, language, clock, wall_clock=wall)
+        if player is not None:
+            seed_demo_media(paths, loaded.config)
+            kiosk.programmes.playback.attach(player.video)
         qtbot.addWidget(kiosk.window)
         app.installEventFilter(kiosk.window)
         kiosk.window.resize(*size)

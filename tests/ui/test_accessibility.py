@@ -11,23 +11,49 @@ from kiosk.app import Kiosk
 from kiosk.config import KioskConfig
 from kiosk.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk.navigation import Screen
+from kiosk.ui.buttons import KEY_COLOUR
 from kiosk.ui.header import MISSING_COLOUR, UNKNOWN_TEXT
+from kiosk.ui.leader import GREEN, RED
+from kiosk.ui.playing import BAR_COLOUR, STOP_COLOUR
 from kiosk.ui.qt import QFontMetrics, QLabel, QPoint, Qt, QWidget
 from kiosk.ui.theme import MIN_LABEL_PX, MIN_TEXT_PX
-from tests.ui.conftest import BuildKiosk
+from tests.ui.conftest import BuildKiosk, Player
 
 SIZES = [(1280, 720), (1920, 1080), (3840, 2160)]
 
 
+def info_tile(kiosk: Kiosk) -> int:
+    """A tile whose capability is not built yet (information pages)."""
+    return next(i for i, t in enumerate(kiosk.navigator.tiles) if t.action == "info")
+
+
+def visit(kiosk: Kiosk, name: str) -> QWidget:
+    """Open the screen *name*; return the widget that shows it."""
+    nav, window = kiosk.navigator, kiosk.window
+    nav.go_home()
+    if name == "not_available":
+        nav.press_tile(info_tile(kiosk))
+    elif name == "please_wait":
+        nav.fail()
+    elif name == "not_ready":
+        nav.show_not_ready("video_not_ready")
+    elif name == "playing":
+        assert kiosk.programmes.start("singing")
+    elif name == "leader_pin":
+        nav.open_leader()
+    elif name == "leader":
+        nav.leader_unlocked()
+    assert nav.view.screen.value == name
+    return window.stack.currentWidget()
+
+
+SCREENS = [screen.value for screen in Screen]
+
+
 def screens(kiosk: Kiosk) -> dict[str, QWidget]:
     """Visit every screen; return the widget shown for each."""
-    nav = kiosk.navigator
-    shown: dict[str, QWidget] = {"home": kiosk.window.home}
-    nav.press_tile(0)
-    shown["not_available"] = kiosk.window.page
-    nav.fail()
-    shown["please_wait"] = kiosk.window.page
-    nav.go_home()
+    shown = {name: visit(kiosk, name) for name in SCREENS}
+    kiosk.navigator.go_home()
     return shown
 
 
@@ -61,15 +87,18 @@ def test_tile_labels_are_at_least_40px_at_1080p_and_scale(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_every_text_on_every_screen_is_large(
-    build: BuildKiosk, demo_config: KioskConfig, size: tuple[int, int], qtbot: QtBot
+    build: BuildKiosk,
+    demo_config: KioskConfig,
+    size: tuple[int, int],
+    qtbot: QtBot,
+    player: Player,
 ) -> None:
-    kiosk = build(demo_config, size)
+    kiosk = build(demo_config, size, player=player)
     floor = MIN_TEXT_PX * size[1] / 1080 - 1
-    for name in ("home", "not_available", "please_wait"):
-        if name != "home":
-            kiosk.navigator.press_tile(0) if name == "not_available" else kiosk.navigator.fail()
+    for name in SCREENS:
+        visit(kiosk, name)
         labels = [w for w in kiosk.window.findChildren(QLabel) if w.isVisible() and w.text()]
-        assert labels, name
+        assert labels or name == "home", name
         for label in labels:
             assert label.font().pixelSize() >= floor, (name, label.text(), label.font().pixelSize())
         kiosk.navigator.go_home()
@@ -85,6 +114,12 @@ def test_every_colour_pair_of_the_theme_reaches_7_to_1(demo_config: KioskConfig)
         "home button text on accent": (display.background, display.accent),
         "unchecked indicator on background": (UNKNOWN_TEXT, display.background),
         "missing indicator": (display.text, MISSING_COLOUR),
+        "playing bars": (display.text, BAR_COLOUR),
+        "playing notice": (display.accent, BAR_COLOUR),
+        "stop button": (display.text, STOP_COLOUR),
+        "keypad keys": (display.text, KEY_COLOUR),
+        "leader red": (display.text, RED),
+        "leader green": (display.text, GREEN),
     }
     for tile in demo_config.tiles:
         pairs[f"text on tile {tile.id}"] = (display.text, tile.colour)
@@ -130,21 +165,23 @@ def test_every_control_is_reachable_by_keys(
     reached.add(kiosk.navigator.view.focus)
     assert reached == set(range(len(demo_config.tiles)))
     # On every other screen the one control, the home button, answers Enter.
-    for name in ("not_available", "please_wait"):
-        kiosk.navigator.press_tile(0) if name == "not_available" else kiosk.navigator.fail()
+    for name in ("not_available", "please_wait", "not_ready"):
+        visit(kiosk, name)
         assert window.page.home.isVisible() and window.page.home.focused
         qtbot.keyClick(window, Qt.Key.Key_Return)
         assert kiosk.navigator.view.screen is Screen.HOME
 
 
-def test_every_screen_is_covered(build: BuildKiosk, demo_config: KioskConfig) -> None:
-    kiosk = build(demo_config)
+def test_every_screen_is_covered(
+    build: BuildKiosk, demo_config: KioskConfig, player: Player
+) -> None:
+    kiosk = build(demo_config, player=player)
     assert set(screens(kiosk)) == {screen.value for screen in Screen}
 
 
 def test_home_button_is_big(build: BuildKiosk, demo_config: KioskConfig) -> None:
     kiosk = build(demo_config)
-    kiosk.navigator.press_tile(0)
+    kiosk.navigator.press_tile(info_tile(kiosk))
     home = kiosk.window.page.home
     assert home.height() >= kiosk.window.height() / 5
     assert home.width() >= kiosk.window.width() / 3

@@ -12,7 +12,8 @@ from kiosk.i18n import Strings
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import load_enrolment
 from kiosk.sync.onscreen import load_defaults
-from kiosk.ui.enrolment import KEY_COLOUR, EnrolmentWindow
+from kiosk.ui.buttons import KEY_COLOUR
+from kiosk.ui.enrolment import EnrolmentWindow
 from kiosk.ui.qt import QLabel, Qt
 from kiosk.ui.theme import MIN_TEXT_PX, Theme
 from tests.sync.conftest import Fleet

@@ -61,7 +61,7 @@ def test_applied_only_when_home_idle_and_quiet(
     player = Player()
     session.kiosk.voice.attach(player)
     old = session.kiosk
-    old.navigator.press_tile(0)
+    old.navigator.press_tile(5)  # notices: not available yet
     session.on_sync_result(ready(new_config(demo_config)))
     clock.now += 600
     session.tick()

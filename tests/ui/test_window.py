@@ -4,22 +4,24 @@ import json
 import sys
 from pathlib import Path
 
-import msgspec
 import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk
 from kiosk.config import KioskConfig, load_with_fallback, parse_config
 from kiosk.navigation import Screen
+from kiosk.programmes.schedule import centre_clock
 from kiosk.ui.qt import QPointF, Qt
 from tests.conftest import DEMO_CONFIG
-from tests.ui.conftest import BuildKiosk, FakeClock
+from tests.ui.conftest import BuildKiosk, FakeClock, Player
 
 
 def shown_screen(kiosk: Kiosk) -> str:
     window = kiosk.window
     if window.stack.currentWidget() is window.home:
         return "home"
+    if window.stack.currentWidget() is window.playing:
+        return f"▶ {window.playing.title.text()}"
     return window.page.title.text()
 
 
@@ -45,14 +47,17 @@ def test_four_tiles_make_two_rows_of_two(build: BuildKiosk) -> None:
 
 
 def test_number_key_opens_the_tile_and_escape_comes_back(
-    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, player: Player
 ) -> None:
-    kiosk = build(demo_config)
+    kiosk = build(demo_config, player=player)
     qtbot.keyClick(kiosk.window, Qt.Key.Key_2)
-    assert shown_screen(kiosk) == "건강체조"
-    assert "아직 준비 중입니다" in kiosk.window.page.detail.text()
+    assert shown_screen(kiosk) == "▶ 건강체조 1부 — 목과 어깨  1/2편"
     qtbot.keyClick(kiosk.window, Qt.Key.Key_Escape)
     assert shown_screen(kiosk) == "home"
+    assert kiosk.programmes.playback.now is None
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_6)
+    assert shown_screen(kiosk) == "오늘의 안내"
+    assert "아직 준비 중입니다" in kiosk.window.page.detail.text()
 
 
 def test_keypad_digits_work_like_number_keys(
@@ -72,11 +77,12 @@ def test_arrows_move_the_ring_and_enter_presses(
     qtbot.keyClick(kiosk.window, Qt.Key.Key_Right)
     qtbot.keyClick(kiosk.window, Qt.Key.Key_Down)
     assert [i for i, b in enumerate(buttons) if b.focused] == [4]
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_Right)
     qtbot.keyClick(kiosk.window, Qt.Key.Key_Return)
-    assert shown_screen(kiosk) == "시청 방송"
+    assert shown_screen(kiosk) == "오늘의 안내"
     qtbot.keyClick(kiosk.window, Qt.Key.Key_Enter)  # Enter presses the big home button
     assert shown_screen(kiosk) == "home"
-    assert buttons[4].focused
+    assert buttons[5].focused
 
 
 def test_remapped_keys_from_a_usb_keypad(build: BuildKiosk, qtbot: QtBot) -> None:
@@ -97,8 +103,8 @@ def test_touch_or_click_on_a_tile_and_on_home(
     build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
 ) -> None:
     kiosk = build(demo_config)
-    qtbot.mouseClick(kiosk.window.home.buttons[0], Qt.MouseButton.LeftButton)
-    assert shown_screen(kiosk) == "노래교실"
+    qtbot.mouseClick(kiosk.window.home.buttons[5], Qt.MouseButton.LeftButton)
+    assert shown_screen(kiosk) == "오늘의 안내"
     qtbot.mouseClick(kiosk.window.page.home, Qt.MouseButton.LeftButton)
     assert shown_screen(kiosk) == "home"
 
@@ -107,10 +113,10 @@ def test_idle_returns_home_on_the_real_tick(
     build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, clock: FakeClock
 ) -> None:
     kiosk = build(demo_config)
-    qtbot.keyClick(kiosk.window, Qt.Key.Key_1)
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_6)
     clock.now += 119
     kiosk.window.tick()
-    assert shown_screen(kiosk) == "노래교실"
+    assert shown_screen(kiosk) == "오늘의 안내"
     clock.now += 1
     # The window's own one-second timer must notice.
     qtbot.waitUntil(lambda: shown_screen(kiosk) == "home", timeout=3000)
@@ -120,12 +126,12 @@ def test_a_touch_anywhere_restarts_the_idle_countdown(
     build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, clock: FakeClock
 ) -> None:
     kiosk = build(demo_config)
-    qtbot.keyClick(kiosk.window, Qt.Key.Key_1)
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_6)
     clock.now += 100
     qtbot.mouseClick(kiosk.window.page.title, Qt.MouseButton.LeftButton)
     clock.now += 100
     kiosk.window.tick()
-    assert shown_screen(kiosk) == "노래교실"
+    assert shown_screen(kiosk) == "오늘의 안내"
 
 
 @pytest.mark.allow_warnings
@@ -180,7 +186,7 @@ def test_no_notice_when_the_configuration_is_good(
 def test_english_is_selectable(build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot) -> None:
     kiosk = build(demo_config, language="en")
     assert kiosk.window.status_strip.items["camera"].text == "Camera"
-    qtbot.keyClick(kiosk.window, Qt.Key.Key_1)
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_6)
     assert kiosk.window.page.home.text() == "Home"
     assert "Not available yet" in kiosk.window.page.detail.text()
 
@@ -198,20 +204,17 @@ def test_a_view_change_is_painted(
     window = kiosk.window
     centre = QPointF(window.width() / 2, window.height() / 2).toPoint()
     before = window.grab().toImage().pixelColor(centre).name()
-    kiosk.navigator.press_tile(0)
+    kiosk.navigator.press_tile(5)  # notices: not available yet
     after = window.grab().toImage().pixelColor(centre).name()
     assert before != after
     assert kiosk.navigator.view.screen is Screen.NOT_AVAILABLE
 
 
 @pytest.mark.allow_warnings
-def test_unknown_time_zone_falls_back_to_local_time(
-    build: BuildKiosk, demo_config: KioskConfig, caplog: pytest.LogCaptureFixture
-) -> None:
-    centre = msgspec.structs.replace(demo_config.centre, timezone="Mars/Olympus_Mons")
-    kiosk = build(msgspec.structs.replace(demo_config, centre=centre))
+def test_unknown_time_zone_falls_back_to_local_time(caplog: pytest.LogCaptureFixture) -> None:
+    now = centre_clock("Mars/Olympus_Mons")()
     assert "Mars/Olympus_Mons" in caplog.text
-    assert kiosk.window.header.time.text().startswith(("오전", "오후"))
+    assert now.tzinfo is not None
 
 
 def test_a_locked_kiosk_refuses_to_close(build: BuildKiosk, demo_config: KioskConfig) -> None:

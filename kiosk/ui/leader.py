@@ -1,0 +1,286 @@
+"""Leader mode: the PIN keypad, then the leader's screen.
+
+The keypad checks PINs through :class:`~kiosk.lockout.PinGate` (five wrong
+tries lock it for five minutes, across restarts). The leader's screen starts
+any programme or library video now, stops what plays, sets the room volume,
+and shows today's timetable and the download progress. The navigator sends
+it home after ``leader.leave_after_s`` without a touch.
+"""
+
+from collections.abc import Callable
+
+from kiosk.config.model import KioskConfig
+from kiosk.i18n import Strings
+from kiosk.lockout import Outcome, PinGate, Verdict
+from kiosk.media.progress import Progress
+from kiosk.programmes.conductor import Programmes
+from kiosk.ui.buttons import KEY_COLOUR, KeyButton
+from kiosk.ui.qt import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+)
+from kiosk.ui.theme import Theme
+
+RED, GREEN = "#9B1C1C", "#14532D"
+MAX_DIGITS = 8
+
+
+class PinPage(QWidget):
+    """A big keypad; calls *on_open* when the right PIN is entered."""
+
+    def __init__(
+        self,
+        strings: Strings,
+        theme: Theme,
+        gate: PinGate,
+        on_open: Callable[[], object],
+        on_cancel: Callable[[], object],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.strings = strings
+        self.theme = theme
+        self.gate = gate
+        self._on_open = on_open
+        self.digits = ""
+        self.title = QLabel(strings["pin_title"], self)
+        self.entry = QLabel(self)
+        self.message = QLabel(self)
+        column = QVBoxLayout(self)
+        for label in (self.title, self.entry, self.message):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            label.setWordWrap(True)
+            column.addWidget(label)
+        pad = QGridLayout()
+        self.keys: dict[str, KeyButton] = {}
+        layout = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "delete", "0", "ok"]
+        for index, key in enumerate(layout):
+            text = strings[f"enrol_{key}"] if key in ("delete", "ok") else key
+            colour = {"delete": "#7C2D12", "ok": GREEN}.get(key, KEY_COLOUR)
+            button = KeyButton(text, colour, theme, self)
+            button.clicked.connect(lambda _=False, k=key: self.press(k))
+            pad.addWidget(button, index // 3, index % 3)
+            self.keys[key] = button
+        self.cancel = KeyButton(strings["pin_cancel"], RED, theme, self)
+        self.cancel.clicked.connect(on_cancel)
+        pad.addWidget(self.cancel, 0, 3, 4, 1)
+        column.addLayout(pad, 1)
+        self.set_theme(theme)
+
+    def reset(self) -> None:
+        """Shown afresh: empty entry, and the lock-out (if any) said at once."""
+        self.digits = ""
+        self._show(self.gate.state())
+
+    def press(self, key: str) -> None:
+        if key == "delete":
+            self.digits = self.digits[:-1]
+        elif key == "ok":
+            verdict = self.gate.try_pin(self.digits)
+            self.digits = ""
+            if verdict.outcome is Outcome.OPEN:
+                self._on_open()
+                return
+            self._show(verdict)
+            return
+        elif len(self.digits) < MAX_DIGITS:
+            self.digits += key
+        self.entry.setText("● " * len(self.digits) or "_ _ _ _")
+
+    def key(self, name: str) -> bool:
+        """Digits, Backspace and Enter from a keyboard."""
+        if name.isdigit() and len(name) == 1:
+            self.press(name)
+        elif name == "Backspace":
+            self.press("delete")
+        elif name in ("Return", "Enter"):
+            self.press("ok")
+        else:
+            return False
+        return True
+
+    def _show(self, verdict: Verdict) -> None:
+        strings = self.strings
+        locked = verdict.outcome in (Outcome.LOCKED, Outcome.NO_PIN)
+        for button in self.keys.values():
+            button.setEnabled(not locked)
+        self.entry.setText("● " * len(self.digits) or "_ _ _ _")
+        if verdict.outcome is Outcome.LOCKED:
+            minutes, seconds = divmod(verdict.locked_s, 60)
+            text = strings["pin_locked"].format(minutes=minutes, seconds=seconds)
+        elif verdict.outcome is Outcome.NO_PIN:
+            text = strings["pin_no_pin"]
+        elif verdict.tries_left < 5:
+            text = strings["pin_wrong"].format(tries=verdict.tries_left)
+        else:
+            text = strings["pin_hint"]
+        self.message.setText(text)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        for label, role, colour in (
+            (self.title, "title", theme.display.text),
+            (self.entry, "title", theme.display.accent),
+            (self.message, "detail", theme.display.accent),
+        ):
+            label.setFont(theme.font(role))
+            label.setStyleSheet(f"color: {colour}; background: transparent;")
+        for button in [*self.keys.values(), self.cancel]:
+            button.theme = theme
+            button.setFont(theme.font("button"))
+            button.setMinimumHeight(theme.px(120))
+
+
+class LeaderPage(QWidget):
+    """What a centre leader can do, on one screen."""
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        strings: Strings,
+        theme: Theme,
+        programmes: Programmes,
+        on_leave: Callable[[], object],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.strings = strings
+        self.programmes = programmes
+        self.title = QLabel(strings["leader_title"], self)
+        self.playing = QLabel(self)
+        self.headings = [
+            QLabel(strings[key], self)
+            for key in ("leader_programmes", "leader_library", "leader_today", "leader_downloads")
+        ]
+        self.start_buttons = []
+        for programme in config.programmes:
+            button = KeyButton(programme.title, KEY_COLOUR, theme, self)
+            button.clicked.connect(lambda _=False, p=programme.id: programmes.start(p))
+            self.start_buttons.append(button)
+        self.library = QListWidget(self)
+        for video in config.library:
+            item = QListWidgetItem(video.title)
+            item.setData(Qt.ItemDataRole.UserRole, video.id)
+            self.library.addItem(item)
+        self.library.itemClicked.connect(
+            lambda item: programmes.play_video(str(item.data(Qt.ItemDataRole.UserRole)))
+        )
+        self.stop = KeyButton(strings["leader_stop"], RED, theme, self)
+        self.stop.clicked.connect(self._stop)
+        self.quieter = KeyButton("−", GREEN, theme, self)
+        self.louder = KeyButton("+", GREEN, theme, self)
+        self.volume = QLabel(self)
+        self.quieter.clicked.connect(lambda: self._volume(-1))
+        self.louder.clicked.connect(lambda: self._volume(+1))
+        self.call = KeyButton(strings["leader_call"], KEY_COLOUR, theme, self)
+        self.call.setEnabled(False)
+        self.leave = KeyButton(strings["leader_leave"], "#7C2D12", theme, self)
+        self.leave.clicked.connect(on_leave)
+        self.today = QLabel(self)
+        self.downloads = QLabel(self)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self._layout(theme)
+        self.set_theme(theme)
+
+    def _layout(self, theme: Theme) -> None:
+        grid = QGridLayout(self)
+        grid.addWidget(self.title, 0, 0, 1, 2)
+        grid.addWidget(self.playing, 0, 2)
+        left = QVBoxLayout()
+        left.addWidget(self.headings[0])
+        for button in self.start_buttons:
+            left.addWidget(button)
+        left.addWidget(self.headings[1])
+        left.addWidget(self.library, 1)
+        middle = QVBoxLayout()
+        middle.addWidget(self.stop)
+        volume = QHBoxLayout()
+        volume.addWidget(self.quieter)
+        volume.addWidget(self.volume)
+        volume.addWidget(self.louder)
+        middle.addLayout(volume)
+        middle.addWidget(self.call)
+        middle.addStretch(1)
+        middle.addWidget(self.leave)
+        right = QVBoxLayout()
+        right.addWidget(self.headings[2])
+        right.addWidget(self.today)
+        right.addWidget(self.headings[3])
+        right.addWidget(self.progress)
+        right.addWidget(self.downloads)
+        right.addStretch(1)
+        for index, part in enumerate((left, middle, right)):
+            grid.addLayout(part, 1, index)
+            grid.setColumnStretch(index, 1)
+        grid.setRowStretch(1, 1)
+
+    def refresh(self) -> None:
+        """Re-read what plays, the volume and today's timetable."""
+        strings = self.strings
+        now = self.programmes.playback.now
+        self.playing.setText(
+            strings["leader_playing"].format(title=now.title) if now else strings["leader_idle"]
+        )
+        self.stop.setEnabled(now is not None)
+        self.volume.setText(strings["leader_volume"].format(volume=self.programmes.playback.volume))
+        lines = []
+        for occ in self.programmes.today():
+            title = self.programmes.title_of(occ.slot.programme)
+            auto = f" ({strings['leader_auto']})" if occ.slot.auto_start else ""
+            lines.append(f"{occ.start:%H:%M} {title}{auto}")
+        self.today.setText("\n".join(lines) or strings["leader_nothing_today"])
+
+    def show_downloads(self, progress: Progress) -> None:
+        text = self.strings["leader_downloads_state"].format(
+            ready=progress.items_ready, total=progress.items_total, left=progress.items_left
+        )
+        if progress.current:
+            text += "\n" + self.strings["leader_downloading"].format(title=progress.current)
+        if progress.errors:
+            text += "\n⚠ " + "\n⚠ ".join(progress.errors[:3])
+        self.downloads.setText(text)
+        self.progress.setValue(round(progress.fraction * 1000))
+
+    def _stop(self) -> None:
+        self.programmes.playback.stop()
+        self.refresh()
+
+    def _volume(self, steps: int) -> None:
+        self.programmes.playback.change_volume(steps)
+        self.refresh()
+
+    def set_theme(self, theme: Theme) -> None:
+        text, accent = theme.display.text, theme.display.accent
+        labels = [(self.title, "title", text), (self.playing, "status", accent)]
+        labels += [(h, "detail", accent) for h in self.headings]
+        labels += [(self.volume, "status", text), (self.today, "status", text)]
+        labels += [(self.downloads, "status", text)]
+        for label, role, colour in labels:
+            label.setFont(theme.font(role, bold=role != "status"))
+            label.setStyleSheet(f"color: {colour}; background: transparent;")
+            label.setWordWrap(True)
+        self.library.setFont(theme.font("status", bold=False))
+        self.library.setStyleSheet(
+            f"QListWidget {{ color: {text}; background: {theme.display.background};"
+            f" border: {theme.px(3)}px solid {text}; }}"
+            f" QListWidget::item {{ padding: {theme.px(12)}px; }}"
+        )
+        self.progress.setFixedHeight(theme.px(48))
+        self.progress.setStyleSheet(
+            f"QProgressBar {{ border: {theme.px(3)}px solid {text}; background: "
+            f"{theme.display.background}; }} QProgressBar::chunk {{ background: {accent}; }}"
+        )
+        buttons = [*self.start_buttons, self.stop, self.quieter, self.louder, self.call]
+        for button in [*buttons, self.leave]:
+            button.theme = theme
+            button.setFont(theme.font("status"))
+            button.setMinimumHeight(theme.px(100))

@@ -136,6 +136,7 @@ class MediaRuntime:
         if QApplication.platformName() == "xcb":
             video.set_window(kiosk.window.playing.surface.window_id())
         kiosk.programmes.playback.attach(video)
+        log.info("video player ready")
 
     def _redownload(self, media: MediaFile) -> None:
         if self.downloads is not None:
@@ -163,3 +164,4 @@ class MediaRuntime:
         total = sum(w.media.size for w in wanted)
         done = sum(w.media.size for w in wanted if self._cache.ready(w.media))
         self._report(Progress(len(wanted), ready, total, done))
+        log.info("demo media ready: %d of %d files", ready, len(wanted))

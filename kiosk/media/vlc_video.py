@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 SUBTITLE_OPTIONS = (
     "--freetype-font=NanumGothic Bold",
-    "--freetype-rel-fontsize=8",  # big: about 1/8 of the picture's height per line
+    "--freetype-rel-fontsize=10",  # big: a line is a tenth of the picture's height
     "--freetype-outline-thickness=6",
     "--freetype-background-opacity=160",
     "--sub-margin=40",

@@ -188,7 +188,7 @@ class PlayingScreen(QWidget):
         for label, role, colour in (
             (self.title, "detail", text),
             (self.notice, "detail", theme.display.accent),
-            (self.volume, "status", text),
+            (self.volume, "detail", text),
             (self.message, "title", text),
         ):
             label.setFont(theme.font(role))

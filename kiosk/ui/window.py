@@ -139,6 +139,9 @@ class KioskWindow(QWidget):
         """Show *view*: the home grid, a programme, leader mode or a message page."""
         screen = view.screen
         self._show_banner_bar(view)
+        # A programme fills the whole screen; the clock and status return with home.
+        for bar in (self.header, self.status_strip):
+            bar.setVisible(screen is not Screen.PLAYING)
         if screen is Screen.HOME:
             self.home.set_focus_index(view.focus)
             self.stack.setCurrentWidget(self.home)

@@ -1,0 +1,127 @@
+"""Leader mode in the window: the gesture, the PIN keypad with its lock-out, the leader's screen."""
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from kiosk.config import KioskConfig
+from kiosk.lockout import MAX_TRIES
+from kiosk.navigation import Screen
+from kiosk.ui.qt import QPoint, Qt
+from kiosk.ui.window import CORNER_HOLD_MS
+from tests.ui.conftest import BuildKiosk, FakeClock, Player
+
+DEMO_PIN = "1234"
+
+
+def enter(qtbot: QtBot, kiosk: object, pin: str) -> None:
+    window = kiosk.window  # type: ignore[attr-defined]
+    for digit in pin:
+        qtbot.mouseClick(window.pin.keys[digit], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.pin.keys["ok"], Qt.MouseButton.LeftButton)
+
+
+def test_three_presses_of_the_leader_key_then_the_pin_open_the_leader_screen(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
+) -> None:
+    kiosk = build(demo_config)
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_F12)
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_F12)
+    assert kiosk.navigator.view.screen is Screen.HOME
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_F12)
+    assert kiosk.navigator.view.screen is Screen.LEADER_PIN
+    # Digits now go to the keypad, not to the tiles.
+    for key in (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_Return):
+        qtbot.keyClick(kiosk.window, key)
+    assert kiosk.navigator.view.screen is Screen.LEADER
+    leader = kiosk.window.leader
+    assert [b.text() for b in leader.start_buttons] == ["노래교실", "건강체조", "시청 방송"]
+    assert leader.library.count() == len(demo_config.library)
+    assert leader.today.text() == "10:00 노래교실\n14:00 건강체조 (자동 시작)"
+
+
+def test_holding_the_top_left_corner_opens_the_keypad(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
+) -> None:
+    kiosk = build(demo_config)
+    kiosk.window.activateWindow()
+    qtbot.waitUntil(kiosk.window.isActiveWindow)
+    corner = QPoint(5, 5)
+    qtbot.mousePress(kiosk.window.header, Qt.MouseButton.LeftButton, pos=corner)
+    assert kiosk.window.corner_timer.isActive()
+    assert kiosk.window.corner_timer.interval() == CORNER_HOLD_MS
+    qtbot.mouseRelease(kiosk.window.header, Qt.MouseButton.LeftButton, pos=corner)
+    assert not kiosk.window.corner_timer.isActive(), "letting go early cancels"
+    qtbot.mousePress(kiosk.window.header, Qt.MouseButton.LeftButton, pos=corner)
+    qtbot.waitUntil(lambda: kiosk.navigator.view.screen is Screen.LEADER_PIN, timeout=5000)
+
+
+@pytest.mark.allow_warnings
+def test_wrong_pins_count_down_lock_out_and_stay_locked_after_a_restart(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
+) -> None:
+    kiosk = build(demo_config)
+    kiosk.navigator.open_leader()
+    enter(qtbot, kiosk, "9999")
+    assert kiosk.window.pin.message.text() == "비밀번호가 틀렸습니다. 4번 남았습니다"
+    for _ in range(MAX_TRIES - 1):
+        enter(qtbot, kiosk, "9999")
+    assert kiosk.window.pin.message.text().endswith("뒤에 다시 해 보세요")
+    assert not kiosk.window.pin.keys["ok"].isEnabled()
+    restarted = build(demo_config)
+    restarted.navigator.open_leader()
+    assert restarted.window.pin.message.text().startswith(("5분", "4분"))
+    assert not restarted.window.pin.keys["1"].isEnabled()
+    assert restarted.navigator.view.screen is Screen.LEADER_PIN
+
+
+def test_the_leader_starts_a_programme_and_sets_the_volume(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, player: Player
+) -> None:
+    kiosk = build(demo_config, player=player)
+    kiosk.navigator.open_leader()
+    enter(qtbot, kiosk, DEMO_PIN)
+    leader = kiosk.window.leader
+    qtbot.mouseClick(leader.louder, Qt.MouseButton.LeftButton)
+    assert leader.volume.text() == "방 소리 90"
+    qtbot.mouseClick(leader.start_buttons[1], Qt.MouseButton.LeftButton)
+    assert kiosk.navigator.view.screen is Screen.PLAYING
+    assert kiosk.programmes.playback.volume == 90
+    # The leader comes back and stops it.
+    kiosk.navigator.go_home()
+    kiosk.navigator.open_leader()
+    enter(qtbot, kiosk, DEMO_PIN)
+    item = leader.library.item(0)
+    leader.library.itemClicked.emit(item)
+    assert kiosk.window.playing.title.text() == "고향의 봄"
+
+
+def test_the_leader_screen_leaves_by_itself_after_idle(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, clock: FakeClock
+) -> None:
+    kiosk = build(demo_config)
+    kiosk.navigator.open_leader()
+    enter(qtbot, kiosk, DEMO_PIN)
+    clock.now += demo_config.leader.leave_after_s - 1
+    kiosk.window.tick()
+    assert kiosk.navigator.view.screen is Screen.LEADER
+    clock.now += 1
+    kiosk.window.tick()
+    assert kiosk.navigator.view.screen is Screen.HOME
+
+
+def test_download_progress_is_shown_to_the_leader(
+    build: BuildKiosk, demo_config: KioskConfig
+) -> None:
+    from kiosk.media.progress import Progress
+
+    kiosk = build(demo_config)
+    kiosk.status.update(
+        downloads=Progress(5, 2, 1000, 400, "고향의 봄", ("건강체조 2부: 연결 실패",))
+    )
+    leader = kiosk.window.leader
+    assert leader.progress.value() == 400
+    assert leader.downloads.text().splitlines() == [
+        "2/5개 준비됨 · 3개 남음",
+        "받는 중: 고향의 봄",
+        "⚠ 건강체조 2부: 연결 실패",
+    ]

@@ -5,8 +5,11 @@ lines as SRT. Nothing here runs on a real box.
 """
 
 import hashlib
+import http.server
 import shutil
+import signal
 import subprocess
+import sys
 from pathlib import Path
 
 from kiosk.config.programmes import MediaFile
@@ -66,3 +69,59 @@ def describe(path: Path) -> MediaFile:
     """The library entry for a local file (its hash names it)."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return MediaFile(file=f"{digest}{path.suffix.lower()}", sha256=digest, size=path.stat().st_size)
+
+
+CAPTION_FONT = Path("/usr/share/fonts/truetype/nanum/NanumGothicBold.ttf")
+
+
+def live_feed_command(folder: Path, size: str = "960x540", caption: str = "") -> list[str]:
+    """ffmpeg writing a live HLS stream (1 s segments, a sliding window of 6) into *folder*.
+
+    *caption* is burnt into the picture with the time of day, so a viewer sees it is live.
+    """
+    filters = []
+    if caption and CAPTION_FONT.exists():
+        clock = r"%{localtime\:%H\\\:%M\\\:%S}"
+        filters = [
+            "-vf",
+            f"drawtext=fontfile={CAPTION_FONT}:text='{caption} {clock}':fontsize=64:"
+            "fontcolor=white:box=1:boxcolor=black@0.6:boxborderw=16:x=40:y=40",
+        ]
+    return [
+        "ffmpeg", "-loglevel", "error", "-re",
+        "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25",
+        "-f", "lavfi", "-i", "sine=frequency=500",
+        *filters,
+        "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac",
+        "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
+        "-hls_flags", "delete_segments", str(folder / "live.m3u8"),
+    ]  # fmt: skip
+
+
+def broadcast(port: int) -> None:
+    """The demo's city-hall live broadcast at ``http://127.0.0.1:PORT/live.m3u8``, until killed."""
+    import functools
+    import tempfile
+    import threading
+
+    # `kill` (SIGTERM) must still stop ffmpeg and remove the folder.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with tempfile.TemporaryDirectory(prefix="kiosk-demo-live-") as folder:
+        feed = subprocess.Popen(live_feed_command(Path(folder), caption="시청 생방송"))
+        handler = functools.partial(_QuietHandler, directory=folder)
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            feed.wait()
+        finally:
+            feed.terminate()
+            server.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+if __name__ == "__main__":
+    broadcast(int(sys.argv[1]) if len(sys.argv) > 1 else 8089)

@@ -58,7 +58,14 @@ class VlcVideo:
         vlc_args: Sequence[str],
         post: Callable[[PlayerEvent], None],
     ) -> None:
-        args = ["--quiet", "--no-video-title-show", "--no-osd", *SUBTITLE_OPTIONS, *vlc_args]
+        args = [
+            "--quiet",
+            "--no-video-title-show",
+            "--no-osd",
+            "--no-disable-screensaver",  # the kiosk session keeps the screen on, not libvlc
+            *SUBTITLE_OPTIONS,
+            *vlc_args,
+        ]
         self._instance = vlc.Instance(args)
         if self._instance is None:
             raise RuntimeError("libvlc could not start (is vlc-plugin-base installed?)")

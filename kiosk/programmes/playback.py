@@ -12,8 +12,9 @@ through :meth:`Playback.handle` on the GUI thread, and time through
 - A live broadcast that ends, fails, or stops moving for :data:`STALL_S`
   is *lost*: the programme's fallback recording plays if it is in the cache
   (otherwise a "broadcast interrupted" notice), and the stream is probed
-  every :data:`PROBE_S`; when it answers, live resumes. With no fallback
-  and no stream for :data:`GIVE_UP_S`, playback ends.
+  every :data:`PROBE_S`; when it answers, live resumes. With no recording
+  (or once it ran out) the screen says the broadcast is interrupted; after
+  :data:`GIVE_UP_S` of that, playback ends.
 - When the last video ends, or a scheduled broadcast reaches its end time,
   playback ends and the kiosk goes home.
 """
@@ -106,6 +107,7 @@ class Playback:
         self._until: float | None = None
         self._last_move = (0.0, -1)
         self._lost_since: float | None = None
+        self._waiting_since: float | None = None
         self._next_probe = 0.0
 
     def subscribe(self, listener: Callable[[NowPlaying | None], None]) -> None:
@@ -191,7 +193,7 @@ class Playback:
             self._finish(Notice.NOT_READY)
         elif what is Happened.ENDED:
             if self._lost_since is not None:
-                self._finish(Notice.LIVE_DOWN)  # the fallback ran out before the stream came back
+                self._wait_for_live(now)  # the recording ran out before the stream came back
             elif self._queue:
                 self._next_video(now.programme)
             else:
@@ -215,7 +217,8 @@ class Playback:
                 self._live_lost(f"no picture for {STALL_S:.0f} s")
                 return
         if self._lost_since is not None:
-            if not now.live and self._fallback() is None and t - self._lost_since >= GIVE_UP_S:
+            waiting = self._waiting_since
+            if waiting is not None and t - waiting >= GIVE_UP_S:
                 self._finish(Notice.LIVE_DOWN)
             elif t >= self._next_probe:
                 self._next_probe = t + PROBE_S
@@ -265,6 +268,7 @@ class Playback:
         now = self.now
         assert now is not None and now.programme.live_url
         self._lost_since = None
+        self._waiting_since = None
         self._current = None
         self._last_move = (self._clock(), -1)
         self._generation = self._output.play(now.programme.live_url)
@@ -286,9 +290,7 @@ class Playback:
         self._next_probe = self._lost_since + PROBE_S
         fallback = self._fallback()
         if fallback is None:
-            self._output.stop()
-            self._generation = -1
-            self._set(_replace(now, live=False, notice=Notice.LIVE_DOWN))
+            self._wait_for_live(now)
             return
         self._current = fallback
         subtitles = self._cache.path(fallback.subtitles) if fallback.subtitles else None
@@ -297,12 +299,21 @@ class Playback:
             NowPlaying(now.programme, fallback.title, live=False, notice=Notice.LIVE_FALLBACK)
         )
 
+    def _wait_for_live(self, now: NowPlaying) -> None:
+        """Nothing to show: say the broadcast is interrupted, keep probing, give up later."""
+        self._output.stop()
+        self._generation = -1
+        self._current = None
+        self._waiting_since = self._clock()
+        self._set(_replace(now, live=False, notice=Notice.LIVE_DOWN))
+
     def _halt(self) -> None:
         self._output.stop()
         self._generation = -1
         self._queue = []
         self._current = None
         self._lost_since = None
+        self._waiting_since = None
 
     def _finish(self, notice: Notice | None) -> None:
         self._halt()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.demo import live_feed_command
 from kiosk.media.cache import MediaCache
 from kiosk.programmes.playback import Notice
 from tests.media.conftest import Rig, fill_cache, library_config
@@ -17,16 +18,7 @@ def live_feed(tmp_path: Path) -> Iterator[Path]:
     """ffmpeg writing a live HLS stream (1 s segments, sliding window) into a folder."""
     www = tmp_path / "www"
     www.mkdir()
-    feed = subprocess.Popen(
-        [
-            "ffmpeg", "-loglevel", "error", "-re",
-            "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25",
-            "-f", "lavfi", "-i", "sine=frequency=660",
-            "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-c:a", "aac",
-            "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
-            "-hls_flags", "delete_segments", str(www / "live.m3u8"),
-        ]
-    )  # fmt: skip
+    feed = subprocess.Popen(live_feed_command(www, size="320x180"))
     yield www
     feed.terminate()
     feed.wait(10)

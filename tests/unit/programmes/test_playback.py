@@ -111,3 +111,33 @@ def test_volume_stays_within_the_room_range(tmp_path: Path, clock: list[float]) 
 def test_media_file_names_must_be_their_hash() -> None:
     with pytest.raises(ValueError, match="not named by its sha256"):
         MediaFile(file="a" * 64 + ".mp4", sha256="b" * 64, size=1)
+
+
+@pytest.mark.allow_warnings
+def test_when_the_recording_runs_out_the_screen_waits_for_live(
+    tmp_path: Path, clock: list[float]
+) -> None:
+    clip = tmp_path / "rec.mp4"
+    clip.write_bytes(b"recording")
+    from kiosk.config.programmes import Video
+    from kiosk.demo import describe
+
+    rec = Video(id="rec", title="녹화", video=describe(clip))
+    live = msgspec.structs.replace(LIVE, fallback="rec")
+    config = msgspec.structs.replace(builtin_config(), library=[rec], programmes=[live])
+    cache = MediaCache(tmp_path / "cache")
+    cache.import_file(rec.video, clip)
+    player = FakePlayer()
+    pb = Playback(config, cache, player, lambda: clock[0], lambda m: None, lambda u: None)
+    pb.start(live)
+    pb.handle(player.generation, Happened.ERROR)
+    assert pb.now is not None and pb.now.notice is Notice.LIVE_FALLBACK
+    clock[0] += 3000  # a long recording
+    pb.handle(player.generation, Happened.FIRST_FRAME)
+    pb.handle(player.generation, Happened.ENDED)
+    assert pb.now is not None and pb.now.notice is Notice.LIVE_DOWN
+    pb.tick()
+    assert pb.now is not None, "the wait starts when the recording ends"
+    clock[0] += GIVE_UP_S
+    pb.tick()
+    assert pb.now is None and pb.finished_with is Notice.LIVE_DOWN

@@ -12,6 +12,7 @@ from kiosk.config.programmes import MediaFile
 from kiosk.media.cache import MediaCache
 from kiosk.media.downloads import Downloader, DownloadWorker, Wanted
 from kiosk.media.progress import Progress
+from tests.disks import tiny_disk
 from tests.webserver import access_log, nginx
 
 
@@ -131,3 +132,18 @@ def test_a_file_changed_on_disk_is_not_ready_and_is_fetched_again(
         assert cache.ready(media) and cache.path(media).read_bytes() == data
     finally:
         worker.close()
+
+
+@pytest.mark.allow_warnings
+def test_a_full_disk_is_reported_and_nothing_half_is_played(
+    server: tuple[Path, str, Path], tmp_path: Path
+) -> None:
+    root, url, _ = server
+    data = os.urandom(1_000_000)
+    media = media_of(data)
+    publish(root, media, data)
+    with tiny_disk(tmp_path / "disk", 512) as disk:
+        cache = MediaCache(disk / "media")
+        progress = Downloader(cache, url, 10**9).run([Wanted("고향의 봄", media)])
+        assert progress.errors == ("고향의 봄: 저장 공간 부족 / disk full",)
+        assert not cache.ready(media) and not cache.path(media).exists()

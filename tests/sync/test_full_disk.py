@@ -1,9 +1,6 @@
 """A full disk on a real (tiny tmpfs) file system: the update fails cleanly."""
 
-import contextlib
 import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,26 +9,8 @@ from kiosk.paths import Paths
 from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import Enrolment
 from kiosk.sync.result import Outcome
+from tests.disks import fill, tiny_disk
 from tests.sync.conftest import Fleet
-
-
-@contextlib.contextmanager
-def tiny_disk(where: Path, size_kb: int) -> Iterator[Path]:
-    where.mkdir()
-    subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k", "tmpfs", str(where)], check=True
-    )
-    try:
-        yield where
-    finally:
-        subprocess.run(["umount", str(where)], check=True)
-
-
-def fill(disk: Path) -> None:
-    """Take every free byte."""
-    with (disk / "filler").open("wb", buffering=0) as out, contextlib.suppress(OSError):
-        while True:
-            out.write(b"\0" * 4096)
 
 
 @pytest.mark.allow_warnings

@@ -1,7 +1,9 @@
 """``kiosk doctor``: what a technician over SSH needs to know, in words or JSON.
 
 Today it covers the configuration (enrolment, what is in force, the last check
-and whether the repository has expired); devices and calls join it later.
+and whether the repository has expired) and how much of the video library is
+downloaded; devices and calls join it later. Missing videos are reported but
+do not fail the check: the box serves everything else meanwhile.
 Exit status 1 with the reason in one line when the box cannot serve as it should.
 """
 
@@ -10,7 +12,8 @@ import sys
 from typing import Any
 
 from kiosk import __version__
-from kiosk.config import ConfigError, read_config
+from kiosk.config import ConfigError, KioskConfig, read_config
+from kiosk.media.cache import MediaCache
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import load_enrolment
 
@@ -23,9 +26,11 @@ def examine(paths: Paths) -> dict[str, Any]:
         "centre": enrolment.centre_id if enrolment else None,
         "server": enrolment.server if enrolment else None,
     }
+    media: dict[str, Any] = {"files": 0, "ready": 0, "missing": []}
     try:
         active = read_config(paths.config)
         config.update(revision=active.revision, name=active.centre.name, active=True)
+        media = library_report(active, MediaCache(paths.media))
     except ConfigError as err:
         config.update(revision=None, active=False, active_problem=str(err))
     try:
@@ -39,7 +44,14 @@ def examine(paths: Paths) -> dict[str, Any]:
         last_success=status.get("last_success"),
         expired=bool(status.get("expired")),
     )
-    return {"version": __version__, "config": config}
+    return {"version": __version__, "config": config, "media": media}
+
+
+def library_report(config: KioskConfig, cache: MediaCache) -> dict[str, Any]:
+    """How much of the video library is downloaded and verified."""
+    files = [(v.title, m) for v in config.library for m in (v.video, v.subtitles) if m]
+    missing = [f"{title} ({media.file})" for title, media in files if not cache.ready(media)]
+    return {"files": len(files), "ready": len(files) - len(missing), "missing": missing}
 
 
 def problem(report: dict[str, Any]) -> str | None:
@@ -69,6 +81,9 @@ def render(report: dict[str, Any]) -> str:
         "expired",
     ):
         lines.append(f"  {key}: {config.get(key)}")
+    media = report["media"]
+    lines.append(f"media: {media['ready']}/{media['files']} files downloaded and verified")
+    lines += [f"  missing: {name}" for name in media["missing"]]
     return "\n".join(lines)
 
 

@@ -1,11 +1,18 @@
 """Programmes in the window: a tile plays with real libvlc, the banner counts down and joins,
 the timetable starts a class by itself, and playback ends back home."""
 
+from pathlib import Path
+
+import msgspec
 import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.config import KioskConfig
+from kiosk.config.programmes import Programme, Video
+from kiosk.demo import describe, make_video
+from kiosk.media.cache import MediaCache
 from kiosk.navigation import BANNER, Screen
+from kiosk.paths import Paths
 from kiosk.ui.qt import Qt
 from tests.ui.conftest import BuildKiosk, FakeClock, Player, WallClock
 
@@ -106,3 +113,32 @@ class _SilentOutput:
 
     def position_ms(self) -> int:
         return 0
+
+
+def test_a_class_that_plays_to_its_end_returns_home(
+    build: BuildKiosk,
+    demo_config: KioskConfig,
+    qtbot: QtBot,
+    player: Player,
+    tmp_path: Path,
+    paths: Paths,
+) -> None:
+    clip = make_video(tmp_path / "short.mp4", 1.5, "320x240")
+    short = Video(id="short", title="짧은 노래", video=describe(clip))
+    config = msgspec.structs.replace(
+        demo_config,
+        library=[*demo_config.library, short],
+        programmes=[Programme(id="singing", title="노래교실", videos=["short"])],
+        schedule=[],
+    )
+    kiosk = build(config, player=player)
+    MediaCache(paths.media).import_file(short.video, clip)
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_1)
+    assert kiosk.navigator.view.screen is Screen.PLAYING
+
+    def home() -> bool:
+        player.deliver(kiosk)
+        return kiosk.navigator.view.screen is Screen.HOME
+
+    qtbot.waitUntil(home, timeout=15_000)
+    assert kiosk.programmes.playback.finished_with is None

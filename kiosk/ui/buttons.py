@@ -1,6 +1,18 @@
 """Big painted buttons shared by the keypads, the playing screen and the leader screen."""
 
-from kiosk.ui.qt import QAbstractButton, QColor, QPainter, QPaintEvent, QRectF, Qt, QWidget
+from collections.abc import Callable
+
+from kiosk.i18n import Strings
+from kiosk.ui.qt import (
+    QAbstractButton,
+    QColor,
+    QGridLayout,
+    QPainter,
+    QPaintEvent,
+    QRectF,
+    Qt,
+    QWidget,
+)
 from kiosk.ui.theme import Theme
 
 KEY_COLOUR = "#1E3A8A"
@@ -36,3 +48,33 @@ class KeyButton(QAbstractButton):
         painter.setFont(self.font())
         painter.drawText(QRectF(self.rect()), int(Qt.AlignmentFlag.AlignCenter), self.text())
         painter.end()
+
+
+KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "delete", "0", "ok")
+"""A phone-style keypad: digits, then 지움 (delete), 0 and 확인 (ok)."""
+
+
+def build_keypad(
+    strings: Strings,
+    theme: Theme,
+    parent: QWidget,
+    on_press: Callable[[str], object],
+) -> tuple[QGridLayout, dict[str, KeyButton]]:
+    """The 4×3 keypad: its layout, and its buttons by key (``0``–``9``, ``delete``, ``ok``)."""
+    grid = QGridLayout()
+    keys: dict[str, KeyButton] = {}
+    for index, key in enumerate(KEYPAD):
+        text = strings[f"enrol_{key}"] if key in ("delete", "ok") else key
+        colour = {"delete": "#7C2D12", "ok": "#14532D"}.get(key, KEY_COLOUR)
+        button = KeyButton(text, colour, theme, parent)
+        button.clicked.connect(lambda _=False, k=key: on_press(k))
+        grid.addWidget(button, index // 3, index % 3)
+        keys[key] = button
+    return grid, keys
+
+
+def keypad_key(name: str) -> str | None:
+    """The keypad key a keyboard key stands for (digits, Backspace, Enter), or ``None``."""
+    if name.isdigit() and len(name) == 1:
+        return name
+    return {"Backspace": "delete", "Return": "ok", "Enter": "ok"}.get(name)

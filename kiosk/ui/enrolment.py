@@ -10,10 +10,9 @@ from kiosk.i18n import Strings
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import hardware_id
 from kiosk.sync.onscreen import CentreNumber, EnrolmentDefaults, EnrolmentOutcome, enrol_and_sync
-from kiosk.ui.buttons import KEY_COLOUR, KeyButton
+from kiosk.ui.buttons import build_keypad, keypad_key
 from kiosk.ui.qt import (
     QCloseEvent,
-    QGridLayout,
     QKeyEvent,
     QLabel,
     QResizeEvent,
@@ -56,17 +55,9 @@ class EnrolmentWindow(QWidget):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
             column.addWidget(label)
-        self.keys: dict[str, KeyButton] = {}
-        pad = QGridLayout()
-        layout = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "delete", "0", "ok"]
-        for index, key in enumerate(layout):
-            text = strings[f"enrol_{key}"] if key in ("delete", "ok") else key
-            colour = {"delete": "#7C2D12", "ok": "#14532D"}.get(key, KEY_COLOUR)
-            button = KeyButton(text, colour, theme, self)
-            button.clicked.connect(lambda _=False, k=key: self.press(k))
+        pad, self.keys = build_keypad(strings, theme, self, self.press)
+        for button in self.keys.values():
             button.setEnabled(defaults is not None)
-            pad.addWidget(button, index // 3, index % 3)
-            self.keys[key] = button
         column.addLayout(pad, 1)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
@@ -129,13 +120,9 @@ class EnrolmentWindow(QWidget):
             super().closeEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
-        name = key_name(event)
-        if name.isdigit():
-            self.press(name)
-        elif name == "Backspace":
-            self.press("delete")
-        elif name in ("Return", "Enter"):
-            self.press("ok")
+        key = keypad_key(key_name(event))
+        if key is not None:
+            self.press(key)
         else:
             super().keyPressEvent(event)
 

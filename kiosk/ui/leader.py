@@ -14,7 +14,7 @@ from kiosk.i18n import Strings
 from kiosk.lockout import Outcome, PinGate, Verdict
 from kiosk.media.progress import Progress
 from kiosk.programmes.conductor import Programmes
-from kiosk.ui.buttons import KEY_COLOUR, KeyButton
+from kiosk.ui.buttons import KEY_COLOUR, KeyButton, build_keypad, keypad_key
 from kiosk.ui.qt import (
     QGridLayout,
     QHBoxLayout,
@@ -58,16 +58,7 @@ class PinPage(QWidget):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
             column.addWidget(label)
-        pad = QGridLayout()
-        self.keys: dict[str, KeyButton] = {}
-        layout = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "delete", "0", "ok"]
-        for index, key in enumerate(layout):
-            text = strings[f"enrol_{key}"] if key in ("delete", "ok") else key
-            colour = {"delete": "#7C2D12", "ok": GREEN}.get(key, KEY_COLOUR)
-            button = KeyButton(text, colour, theme, self)
-            button.clicked.connect(lambda _=False, k=key: self.press(k))
-            pad.addWidget(button, index // 3, index % 3)
-            self.keys[key] = button
+        pad, self.keys = build_keypad(strings, theme, self, self.press)
         self.cancel = KeyButton(strings["pin_cancel"], RED, theme, self)
         self.cancel.clicked.connect(on_cancel)
         pad.addWidget(self.cancel, 0, 3, 4, 1)
@@ -96,15 +87,10 @@ class PinPage(QWidget):
 
     def key(self, name: str) -> bool:
         """Digits, Backspace and Enter from a keyboard."""
-        if name.isdigit() and len(name) == 1:
-            self.press(name)
-        elif name == "Backspace":
-            self.press("delete")
-        elif name in ("Return", "Enter"):
-            self.press("ok")
-        else:
-            return False
-        return True
+        key = keypad_key(name)
+        if key is not None:
+            self.press(key)
+        return key is not None
 
     def _show(self, verdict: Verdict) -> None:
         strings = self.strings

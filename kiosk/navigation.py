@@ -37,6 +37,8 @@ class Screen(enum.Enum):
 
 _MESSAGES = (Screen.PLEASE_WAIT, Screen.NOT_READY)
 """Screens that go home by themselves after ``idle.please_wait_s``."""
+LEADER_SCREENS = (Screen.LEADER_PIN, Screen.LEADER)
+"""Leader mode: it may open over a programme, which plays on behind it."""
 
 
 class Command(enum.Enum):
@@ -248,10 +250,8 @@ class Navigator:
         self._set(View(Screen.NOT_READY, focus=max(self._view.focus, 0), notice=notice))
 
     def open_leader(self) -> bool:
-        """The leader's gesture: the PIN keypad (not while a programme plays)."""
-        if self._view.screen in (Screen.LEADER_PIN, Screen.LEADER):
-            return False
-        if self._busy:
+        """The leader's gesture: the PIN keypad, also over a programme (to stop it)."""
+        if self._view.screen in LEADER_SCREENS:
             return False
         self.note_input()
         self._set(View(Screen.LEADER_PIN, focus=max(self._view.focus, 0)))
@@ -262,9 +262,15 @@ class Navigator:
         self._set(View(Screen.LEADER, focus=max(self._view.focus, 0)))
 
     def go_home(self) -> bool:
-        """Return to the home screen, keeping the focus where it was."""
+        """Return to the home screen, keeping the focus where it was.
+
+        Leaving leader mode while a programme still plays returns to the programme.
+        """
         if self._view.screen is Screen.HOME:
             return False
+        if self._view.screen in LEADER_SCREENS and self._busy:
+            self._set(View(Screen.PLAYING, focus=self._view.focus))
+            return True
         self._busy = False
         self._set(View(Screen.HOME, focus=max(self._view.focus, 0)))
         return True
@@ -289,9 +295,10 @@ class Navigator:
             if now >= self._please_wait_until:
                 self.go_home()
             return
-        limit = self._leader_idle_s if screen is Screen.LEADER else self._idle.return_home_after_s
+        limit = self._leader_idle_s if screen in LEADER_SCREENS else self._idle.return_home_after_s
         idle = now - self._last_input >= limit
-        if screen is not Screen.HOME and idle and not self._busy:
+        leader = screen in LEADER_SCREENS
+        if screen is not Screen.HOME and idle and (leader or not self._busy):
             log.info("idle for %d s: going home", limit)
             self.go_home()
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from kiosk.config.model import KioskConfig, Tile
 from kiosk.config.programmes import Programme
-from kiosk.navigation import Navigator, Screen, View
+from kiosk.navigation import LEADER_SCREENS, Navigator, Screen, View
 from kiosk.programmes.playback import Notice, NowPlaying, Playback
 from kiosk.programmes.schedule import Banner, Occurrence, Timetable
 
@@ -116,11 +116,15 @@ class Programmes:
         return Screen.NOT_READY
 
     def _on_view(self, view: View) -> None:
-        if view.screen is not Screen.PLAYING and self.playback.now is not None:
+        behind = view.screen is Screen.PLAYING or view.screen in LEADER_SCREENS
+        if not behind and self.playback.now is not None:
             self.playback.stop()
 
     def _on_playback(self, now: NowPlaying | None) -> None:
-        if now is not None or self._navigator.view.screen is not Screen.PLAYING:
+        if now is not None:
+            return
+        if self._navigator.view.screen is not Screen.PLAYING:
+            self._navigator.set_busy(False)  # e.g. the leader stopped it from leader mode
             return
         notice = self.playback.finished_with
         if notice is None:

@@ -246,7 +246,7 @@ class KioskWindow(QWidget):
                 self.playing.poke()
         if kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
             spot = self.mapFromGlobal(event.globalPosition().toPoint())
-            corner = spot.x() < self.width() // 10 and spot.y() < self.header.height()
+            corner = spot.x() < self.width() // 10 and spot.y() < self.height() // 10
             if corner and self.isActiveWindow():
                 self.corner_timer.start()
         elif kind == QEvent.Type.MouseButtonRelease:

@@ -125,3 +125,39 @@ def test_download_progress_is_shown_to_the_leader(
         "받는 중: 고향의 봄",
         "⚠ 건강체조 2부: 연결 실패",
     ]
+
+
+def test_leader_mode_opens_over_a_programme_and_stops_it(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, player: Player
+) -> None:
+    kiosk = build(demo_config, player=player)
+    window = kiosk.window
+    qtbot.keyClick(window, Qt.Key.Key_1)
+    for _ in range(3):
+        qtbot.keyClick(window, Qt.Key.Key_F12)
+    assert kiosk.navigator.view.screen is Screen.LEADER_PIN
+    assert kiosk.programmes.playback.now is not None, "the class plays on behind the keypad"
+    qtbot.mouseClick(window.pin.cancel, Qt.MouseButton.LeftButton)
+    assert kiosk.navigator.view.screen is Screen.PLAYING, "cancel returns to the class"
+    for _ in range(3):
+        qtbot.keyClick(window, Qt.Key.Key_F12)
+    enter(qtbot, kiosk, DEMO_PIN)
+    assert window.leader.playing.text() == "지금 재생 중: 고향의 봄"
+    qtbot.mouseClick(window.leader.stop, Qt.MouseButton.LeftButton)
+    assert kiosk.programmes.playback.now is None and not kiosk.navigator.busy
+    assert window.leader.playing.text() == "재생 중인 것 없음"
+    qtbot.mouseClick(window.leader.leave, Qt.MouseButton.LeftButton)
+    assert kiosk.navigator.view.screen is Screen.HOME
+
+
+def test_an_idle_leader_screen_over_a_programme_returns_to_it(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, player: Player, clock: FakeClock
+) -> None:
+    kiosk = build(demo_config, player=player)
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_1)
+    kiosk.navigator.open_leader()
+    enter(qtbot, kiosk, DEMO_PIN)
+    clock.now += demo_config.leader.leave_after_s
+    kiosk.window.tick()
+    assert kiosk.navigator.view.screen is Screen.PLAYING
+    assert kiosk.programmes.playback.now is not None

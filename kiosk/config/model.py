@@ -173,6 +173,25 @@ class Leader(_Frozen, frozen=True, kw_only=True):
     """The leader screen closes by itself after this many seconds without a touch."""
 
 
+SoundLink = Literal["speakerphone", "usb", "hdmi", "analog"]
+
+
+class Devices(_Frozen, frozen=True, kw_only=True):
+    """Which camera, microphone and speaker to use when several are attached."""
+
+    camera_model: Annotated[str, Meta(max_length=60)] = ""
+    """Prefer a camera whose model name contains this (case-insensitive), e.g. ``BRIO``."""
+    microphone_order: list[SoundLink] = msgspec.field(
+        default_factory=lambda: ["speakerphone", "usb", "analog", "hdmi"]
+    )
+    """Kinds of microphone in order of preference; unlisted kinds are never used."""
+    speaker_order: list[SoundLink] = msgspec.field(
+        default_factory=lambda: ["speakerphone", "hdmi", "usb", "analog"]
+    )
+    """Kinds of speaker in order of preference. A USB speakerphone first: it cancels
+    the echo of its own speaker in hardware, so city hall hears the room, not the TV."""
+
+
 class Sync(_Frozen, frozen=True, kw_only=True):
     """How the box keeps its configuration up to date."""
 
@@ -205,6 +224,7 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
     )
     schedule: Annotated[list[Slot], Meta(max_length=200)] = msgspec.field(default_factory=list)
     downloads: Downloads = msgspec.field(default_factory=Downloads)
+    devices: Devices = msgspec.field(default_factory=Devices)
 
     def programme(self, programme_id: str) -> Programme | None:
         return next((p for p in self.programmes if p.id == programme_id), None)

@@ -1,0 +1,1 @@
+"""Cameras, microphones and speakers: what is attached, and which to use. Qt-free."""

@@ -32,8 +32,11 @@ from kiosk.systemd import notify
 from kiosk.voice import SoundPlayer, VoiceGuide
 
 if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop
     from concurrent.futures import Future
 
+    from kiosk.devices.watch import DeviceWatch
+    from kiosk.session import Session
     from kiosk.sync.enrolment import Enrolment
     from kiosk.ui.qt import QApplication
     from kiosk.ui.screen import StopRequest
@@ -240,6 +243,7 @@ def _run_loop(
         present(new.window, app, options.windowed, new.loaded.config.display.show_cursor)
         _install(app, new, old)
         media.handover(new, old)
+        devices.set_policy(new.loaded.config.devices)
         old.window.setProperty("locked", False)
         old.window.close()
 
@@ -258,6 +262,7 @@ def _run_loop(
         paths.assets / "demo" / "media" if options.demo else None,
     )
     media.start()
+    devices = _watch_devices(loop, session)
     slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-start")
     future = slow.submit(open_sound_player, options.vlc_args)
     future.add_done_callback(
@@ -299,11 +304,29 @@ def _run_loop(
             log.error("stopping: the event loop ended unexpectedly (%s)", err)
             code = 1
     ticker.stop()
+    loop.remove_reader(devices.fileno)
+    devices.close()
     session.kiosk.close()
     media.close()
     slow.shutdown(wait=False, cancel_futures=True)
     log.info("kiosk stopped")
     return code
+
+
+def _watch_devices(loop: "AbstractEventLoop", session: "Session") -> "DeviceWatch":
+    """Follow cameras, microphones and speakers; the status strip shows what is chosen."""
+    import pyudev
+
+    from kiosk.devices.status import levels
+    from kiosk.devices.watch import DeviceWatch
+
+    watch = DeviceWatch(
+        pyudev.Context(),
+        session.kiosk.loaded.config.devices,
+        lambda devices, choice: session.kiosk.status.update(**levels(choice)),
+    )
+    loop.add_reader(watch.start(), watch.readable)
+    return watch
 
 
 def _install(app: "QApplication", new: Kiosk, old: Kiosk | None) -> None:

@@ -25,6 +25,7 @@ class Status:
 
     camera: Level = Level.UNKNOWN
     microphone: Level = Level.UNKNOWN
+    speaker: Level = Level.UNKNOWN
     network: Level = Level.UNKNOWN
     config_problem: str | None = None
     """Why the wanted configuration was refused (technicians read it), or ``None``."""

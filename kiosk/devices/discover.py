@@ -33,9 +33,7 @@ def _attribute(device: Any, name: str) -> str:
 
 
 def _on_usb(device: Any) -> bool:
-    return device.properties.get("ID_BUS") == "usb" or (
-        device.find_parent("usb") is not None
-    )
+    return device.properties.get("ID_BUS") == "usb" or (device.find_parent("usb") is not None)
 
 
 def cameras(devices: Iterable[Any]) -> list[Device]:

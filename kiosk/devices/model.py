@@ -24,7 +24,7 @@ class Link(enum.Enum):
     """A camera not on USB (a capture card, a built-in camera)."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Device:
     """One camera, microphone or speaker."""
 

@@ -1,5 +1,5 @@
 """The header (centre name, date, time) and the status strip (camera,
-microphone, network) shown above and below every screen."""
+microphone, speaker, network) shown above and below every screen."""
 
 import datetime as dt
 
@@ -116,13 +116,14 @@ class StatusItem(QWidget):
 
 
 class StatusStrip(QWidget):
-    """Camera, microphone and network at a glance, and a notice for technicians."""
+    """Camera, microphone, speaker and network at a glance, and a notice for technicians."""
 
     def __init__(self, strings: Strings, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.items = {
             "camera": StatusItem("camera", strings["status_camera"], theme, self),
             "microphone": StatusItem("microphone", strings["status_microphone"], theme, self),
+            "speaker": StatusItem("speaker", strings["status_speaker"], theme, self),
             "network": StatusItem("network", strings["status_network"], theme, self),
         }
         self.notice = _label(self)
@@ -150,5 +151,6 @@ class StatusStrip(QWidget):
     def show_status(self, status: Status) -> None:
         self.items["camera"].set_level(status.camera)
         self.items["microphone"].set_level(status.microphone)
+        self.items["speaker"].set_level(status.speaker)
         self.items["network"].set_level(status.network)
         self.notice.setText(f"⚠ {self.notice_text}" if status.config_problem else "")

@@ -1,0 +1,109 @@
+"""Hotplug through umockdev's Testbed: real uevents reach a real pyudev monitor."""
+
+import select
+from pathlib import Path
+
+import pyudev
+
+from kiosk.config.model import Devices
+from kiosk.devices.model import Device, Link
+from kiosk.devices.policy import Choice
+from kiosk.devices.watch import DeviceWatch
+from tests.devices.conftest import ROOMS, load_room
+
+SPEAKERPHONE = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2"
+CARD = f"{SPEAKERPHONE}/1-2:1.0/sound/card1"
+
+
+def speakerphone_blocks() -> str:
+    """The speakerphone's part of the centre room (USB device, card and PCMs), without
+    its /dev nodes: umockdev keeps those after a removal, and DEVNAME still names them."""
+    blocks = (ROOMS / "centre-room.umockdev").read_text().strip().split("\n\n")
+    lines = [
+        "\n".join(line for line in b.splitlines() if not line.startswith("N:"))
+        for b in blocks
+        if "usb1/1-2" in b
+    ]
+    return "\n\n".join(lines) + "\n"
+
+
+class Seen:
+    def __init__(self) -> None:
+        self.choices: list[Choice] = []
+
+    def __call__(self, devices: list[Device], choice: Choice) -> None:
+        self.choices.append(choice)
+
+
+def wait_and_read(watch: DeviceWatch, seen: Seen) -> None:
+    """Block until udev reports something, then let the watch read it (as the loop does)."""
+    before = len(seen.choices)
+    while len(seen.choices) == before:
+        ready, _, _ = select.select([watch.fileno], [], [], 10)
+        assert ready, "no uevent within 10 s"
+        watch.readable()
+
+
+def unplug(testbed: object) -> None:
+    """Children first, as the kernel reports them, each gone from sysfs with its links."""
+    for path in (f"{CARD}/pcmC1D0c", f"{CARD}/pcmC1D0p", CARD):
+        testbed.uevent(path, "remove")  # type: ignore[attr-defined]
+        testbed.remove_device(path)  # type: ignore[attr-defined]
+    testbed.remove_device(SPEAKERPHONE)  # type: ignore[attr-defined]
+
+
+def plug(testbed: object) -> None:
+    assert testbed.add_from_string(speakerphone_blocks())  # type: ignore[attr-defined]
+    for path in (CARD, f"{CARD}/pcmC1D0c", f"{CARD}/pcmC1D0p"):
+        testbed.uevent(path, "add")  # type: ignore[attr-defined]
+
+
+def open_fds() -> int:
+    return sum(1 for _ in Path("/proc/self/fd").iterdir())
+
+
+def test_unplugging_the_speakerphone_moves_sound_to_the_tv_and_back(testbed: object) -> None:
+    load_room(testbed, "centre-room")
+    seen = Seen()
+    watch = DeviceWatch(pyudev.Context(), Devices(), seen)
+    watch.start()
+    try:
+        assert seen.choices[-1].speaker is not None
+        assert seen.choices[-1].speaker.link is Link.SPEAKERPHONE
+        unplug(testbed)
+        wait_and_read(watch, seen)
+        after = seen.choices[-1]
+        assert after.speaker is not None and after.speaker.name == "HDMI 0"
+        assert after.microphone is not None and after.microphone.name == "ALC897 Analog"
+        plug(testbed)
+        wait_and_read(watch, seen)
+        back = seen.choices[-1]
+        assert back.speaker is not None and back.speaker.link is Link.SPEAKERPHONE
+    finally:
+        watch.close()
+
+
+def test_a_hundred_unplug_replug_cycles_leak_nothing(testbed: object) -> None:
+    load_room(testbed, "centre-room")
+    seen = Seen()
+    watch = DeviceWatch(pyudev.Context(), Devices(), seen)
+    watch.start()
+    try:
+        unplug(testbed)
+        wait_and_read(watch, seen)
+        plug(testbed)
+        wait_and_read(watch, seen)
+        fds = open_fds()
+        for _ in range(100):
+            unplug(testbed)
+            wait_and_read(watch, seen)
+            assert seen.choices[-1].speaker is not None
+            assert seen.choices[-1].speaker.link is Link.HDMI
+            plug(testbed)
+            wait_and_read(watch, seen)
+        assert open_fds() == fds
+        final = seen.choices[-1]
+        assert final.speaker is not None and final.speaker.link is Link.SPEAKERPHONE
+        assert final.camera is not None and final.camera.node == "/dev/video0"
+    finally:
+        watch.close()

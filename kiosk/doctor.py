@@ -9,10 +9,14 @@ Exit status 1 with the reason in one line when the box cannot serve as it should
 
 import json
 import sys
+import time
 from typing import Any
 
 from kiosk import __version__
 from kiosk.config import ConfigError, KioskConfig, read_config
+from kiosk.config.model import Devices
+from kiosk.devices.discover import discover
+from kiosk.devices.policy import choose
 from kiosk.media.cache import MediaCache
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import load_enrolment
@@ -27,6 +31,7 @@ def examine(paths: Paths) -> dict[str, Any]:
         "server": enrolment.server if enrolment else None,
     }
     media: dict[str, Any] = {"files": 0, "ready": 0, "missing": []}
+    active = None
     try:
         active = read_config(paths.config)
         config.update(revision=active.revision, name=active.centre.name, active=True)
@@ -44,7 +49,54 @@ def examine(paths: Paths) -> dict[str, Any]:
         last_success=status.get("last_success"),
         expired=bool(status.get("expired")),
     )
-    return {"version": __version__, "config": config, "media": media}
+    not_yet = {"checked": False, "why": "calls are not configured yet"}
+    network: dict[str, Any] = {
+        "config_server": (
+            reach(f"{enrolment.server}/metadata/timestamp.json")
+            if enrolment
+            else {"checked": False, "why": "not enrolled"}
+        ),
+        "janus": not_yet,
+        "turn": not_yet,
+    }
+    report: dict[str, Any] = {"version": __version__, "config": config, "media": media}
+    report.update(devices_report(active.devices if active else Devices()))
+    report["network"] = network
+    return report
+
+
+def devices_report(policy: Devices) -> dict[str, Any]:
+    """``cameras``, ``microphones`` and ``speakers``, each device with ``chosen``."""
+    import pyudev
+
+    devices = discover(pyudev.Context())
+    choice = choose(devices, policy)
+    lists: dict[str, Any] = {"cameras": [], "microphones": [], "speakers": []}
+    for device in devices:
+        lists[f"{device.kind.value}s"].append(
+            {
+                "name": device.name,
+                "node": device.node,
+                "link": device.link.value,
+                "chosen": choice.chosen(device),
+            }
+        )
+    lists["missing_devices"] = [kind.value for kind in choice.missing]
+    return lists
+
+
+def reach(url: str) -> dict[str, Any]:
+    """Whether *url* answers, and how fast (TLS verified)."""
+    import requests
+
+    began = time.monotonic()
+    try:
+        reply = requests.get(url, timeout=(3, 5))
+    except requests.RequestException as err:
+        return {"checked": True, "reachable": False, "url": url, "error": type(err).__name__}
+    ms = round((time.monotonic() - began) * 1000)
+    ok = reply.status_code < 400
+    return {"checked": True, "reachable": ok, "url": url, "status": reply.status_code, "ms": ms}
 
 
 def library_report(config: KioskConfig, cache: MediaCache) -> dict[str, Any]:
@@ -63,6 +115,12 @@ def problem(report: dict[str, Any]) -> str | None:
         return f"no configuration in force yet: {config.get('active_problem', '')}"
     if config["expired"]:
         return "the configuration repository has expired: is the centre's server re-signing it?"
+    missing = report.get("missing_devices") or []
+    if missing:
+        return f"no {' and no '.join(missing)} found: calls need them; plug them in (USB)"
+    server = report.get("network", {}).get("config_server", {})
+    if server.get("checked") and not server.get("reachable"):
+        return f"the configuration server does not answer: {server.get('url')}"
     return None
 
 
@@ -81,10 +139,32 @@ def render(report: dict[str, Any]) -> str:
         "expired",
     ):
         lines.append(f"  {key}: {config.get(key)}")
+    for key, title in (("cameras", "cameras"), ("microphones", "microphones")):
+        lines.append(f"{title}:")
+        lines += _device_lines(report[key])
+    lines.append("speakers:")
+    lines += _device_lines(report["speakers"])
+    lines.append("network:")
+    for name, check in report["network"].items():
+        if not check.get("checked"):
+            lines.append(f"  {name}: not checked ({check.get('why')})")
+        elif check.get("reachable"):
+            lines.append(f"  {name}: reachable in {check['ms']} ms ({check['url']})")
+        else:
+            lines.append(f"  {name}: NOT reachable ({check['url']})")
     media = report["media"]
     lines.append(f"media: {media['ready']}/{media['files']} files downloaded and verified")
     lines += [f"  missing: {name}" for name in media["missing"]]
     return "\n".join(lines)
+
+
+def _device_lines(devices: list[dict[str, Any]]) -> list[str]:
+    if not devices:
+        return ["  (none)"]
+    return [
+        f"  {'*' if d['chosen'] else ' '} {d['name'] or '(no name)'}  {d['node']}  [{d['link']}]"
+        for d in devices
+    ]
 
 
 def doctor_command(paths: Paths, as_json: bool) -> int:

@@ -13,14 +13,17 @@ from kiosk.paths import Paths
 from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import Enrolment
 from kiosk.sync.result import Outcome
+from tests.devices.conftest import ROOMS
 from tests.sync.conftest import Fleet, make_box
 
 KIOSK = Path(sys.executable).parent / "kiosk"
 
 
-def kiosk(paths: Paths, *args: str) -> subprocess.CompletedProcess[str]:
+def kiosk(paths: Paths, *args: str, room: str = "") -> subprocess.CompletedProcess[str]:
+    """Run ``kiosk``; with *room*, among that umockdev room's devices."""
+    devices = ["umockdev-run", "-d", str(ROOMS / f"{room}.umockdev"), "--"] if room else []
     return subprocess.run(
-        [KIOSK, "--state-dir", str(paths.state), "--etc-dir", str(paths.etc), *args],
+        [*devices, KIOSK, "--state-dir", str(paths.state), "--etc-dir", str(paths.etc), *args],
         capture_output=True,
         text=True,
         check=False,
@@ -135,8 +138,12 @@ def test_doctor_reports_enrolment_revision_and_expiry(fleet: Fleet, tmp_path: Pa
 
     root = fleet.repo.path / "root.json"
     kiosk(paths, "enroll", "--server", fleet.url, "--centre", "namwon-002", "--root", str(root))
-    fine = kiosk(paths, "doctor", "--json")
+    fine = kiosk(paths, "doctor", "--json", room="centre-room")
     assert fine.returncode == 0, fine.stderr
+    assert json.loads(fine.stdout)["network"]["config_server"]["reachable"] is True
+    silent = kiosk(paths, "doctor", room="odd-cameras")
+    assert silent.returncode == 1
+    assert silent.stderr.startswith("no microphone and no speaker found")
     config = json.loads(fine.stdout)["config"]
     assert (config["centre"], config["revision"], config["last_outcome"]) == (
         "namwon-002",
@@ -148,7 +155,7 @@ def test_doctor_reports_enrolment_revision_and_expiry(fleet: Fleet, tmp_path: Pa
     fleet.set_default("idle", "return_home_after_s", 290)
     fleet.publish()
     assert kiosk(paths, "sync", "--once").returncode == 2
-    frozen = kiosk(paths, "doctor")
+    frozen = kiosk(paths, "doctor", room="centre-room")
     assert frozen.returncode == 1
     assert "expired: True" in frozen.stdout
     assert "revision: 1" in frozen.stdout, "still serving the last good configuration"

@@ -13,5 +13,14 @@ def test_the_library_report_counts_verified_files(paths: Paths, demo_config: Kio
     seed_demo_media(paths, demo_config)
     full = library_report(demo_config, cache)
     assert (full["ready"], full["missing"]) == (5, [])
-    report = {"version": "0", "config": {}, "media": full}
+    nothing: list[dict[str, object]] = []
+    report = {
+        "version": "0",
+        "config": {},
+        "media": full,
+        "cameras": nothing,
+        "microphones": nothing,
+        "speakers": nothing,
+        "network": {},
+    }
     assert "media: 5/5 files downloaded and verified" in render(report)

@@ -9,22 +9,9 @@ from kiosk.config.model import Devices
 from kiosk.devices.model import Device, Link
 from kiosk.devices.policy import Choice
 from kiosk.devices.watch import DeviceWatch
-from tests.devices.conftest import ROOMS, load_room
+from tests.devices.conftest import Hotplug, load_room
 
-SPEAKERPHONE = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-2"
-CARD = f"{SPEAKERPHONE}/1-2:1.0/sound/card1"
-
-
-def speakerphone_blocks() -> str:
-    """The speakerphone's part of the centre room (USB device, card and PCMs), without
-    its /dev nodes: umockdev keeps those after a removal, and DEVNAME still names them."""
-    blocks = (ROOMS / "centre-room.umockdev").read_text().strip().split("\n\n")
-    lines = [
-        "\n".join(line for line in b.splitlines() if not line.startswith("N:"))
-        for b in blocks
-        if "usb1/1-2" in b
-    ]
-    return "\n\n".join(lines) + "\n"
+SPEAKERPHONE = Hotplug("centre-room", "1-2")
 
 
 class Seen:
@@ -45,17 +32,11 @@ def wait_and_read(watch: DeviceWatch, seen: Seen) -> None:
 
 
 def unplug(testbed: object) -> None:
-    """Children first, as the kernel reports them, each gone from sysfs with its links."""
-    for path in (f"{CARD}/pcmC1D0c", f"{CARD}/pcmC1D0p", CARD):
-        testbed.uevent(path, "remove")  # type: ignore[attr-defined]
-        testbed.remove_device(path)  # type: ignore[attr-defined]
-    testbed.remove_device(SPEAKERPHONE)  # type: ignore[attr-defined]
+    SPEAKERPHONE.unplug(testbed)
 
 
 def plug(testbed: object) -> None:
-    assert testbed.add_from_string(speakerphone_blocks())  # type: ignore[attr-defined]
-    for path in (CARD, f"{CARD}/pcmC1D0c", f"{CARD}/pcmC1D0p"):
-        testbed.uevent(path, "add")  # type: ignore[attr-defined]
+    SPEAKERPHONE.plug(testbed)
 
 
 def open_fds() -> int:

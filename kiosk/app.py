@@ -120,7 +120,8 @@ def build_kiosk(
     programmes = Programmes(config, navigator, playback, wall, clock)
     navigator.set_opener("programme", programmes.open_tile)
     navigator.set_opener("live", programmes.open_tile)
-    gate = PinGate(config.leader.pin_hash, paths.leader_pin_record)
+    doors = {"leader": config.leader.pin_hash, "technician": config.technician.pin_hash}
+    gate = PinGate(doors, paths.leader_pin_record)
     window = KioskWindow(
         config, strings, navigator, status, paths.assets / "icons", programmes, gate, wall
     )

@@ -1,5 +1,7 @@
 """PIN entry with a lock-out that survives restarts (leader mode, technician screen). Qt-free.
 
+One keypad serves both doors: the PIN entered says which one opens.
+
 After :data:`MAX_TRIES` wrong PINs in a row, no PIN is even checked for
 :data:`LOCKOUT_S` seconds. The count and the end of the lock-out are written
 to disk at every wrong try, so pulling the plug does not reset them. The end
@@ -12,7 +14,7 @@ import enum
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,24 +38,30 @@ class Outcome(enum.Enum):
 @dataclass(frozen=True)
 class Verdict:
     outcome: Outcome
+    door: str = ""
+    """Which PIN opened (``leader``, ``technician``) when the outcome is OPEN."""
     tries_left: int = MAX_TRIES
     locked_s: int = 0
     """Seconds until PINs are checked again (when locked)."""
 
 
 class PinGate:
-    """Checks PINs against one salted hash; one owner (the GUI thread)."""
+    """Checks PINs against the salted hashes of its doors (e.g. leader and technician),
+    with one count of wrong tries for all; one owner (the GUI thread)."""
 
     def __init__(
-        self, pin_hash: str | None, record: Path, clock: Callable[[], float] = time.time
+        self,
+        doors: Mapping[str, str | None],
+        record: Path,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self._hash = pin_hash
+        self._doors = {door: pin_hash for door, pin_hash in doors.items() if pin_hash}
         self._record = record
         self._clock = clock
 
     def state(self) -> Verdict:
         """Whether PINs are being accepted now, without trying one."""
-        if self._hash is None:
+        if not self._doors:
             return Verdict(Outcome.NO_PIN)
         failures, until = self._load()
         now = self._clock()
@@ -61,28 +69,29 @@ class PinGate:
             until = now + LOCKOUT_S
             self._save(failures, until)
         if until > now:
-            return Verdict(Outcome.LOCKED, 0, int(until - now + 0.999))
-        return Verdict(Outcome.WRONG if failures else Outcome.OPEN, MAX_TRIES - failures)
+            return Verdict(Outcome.LOCKED, "", 0, int(until - now + 0.999))
+        return Verdict(Outcome.WRONG if failures else Outcome.OPEN, "", MAX_TRIES - failures)
 
     def try_pin(self, pin: str) -> Verdict:
         """Check *pin*; counts a wrong one, locks after the last."""
         state = self.state()
         if state.outcome in (Outcome.NO_PIN, Outcome.LOCKED):
             return state
-        assert self._hash is not None
         failures, _ = self._load()
-        if verify_pin(pin, self._hash):
+        # Every hash is checked, so the time taken does not tell which door exists.
+        opened = [door for door, pin_hash in self._doors.items() if verify_pin(pin, pin_hash)]
+        if opened:
             if failures:
                 self._save(0, 0.0)
-            return Verdict(Outcome.OPEN)
+            return Verdict(Outcome.OPEN, opened[0])
         failures += 1
         log.warning("wrong PIN (%d of %d)", failures, MAX_TRIES)
         if failures >= MAX_TRIES:
             self._save(0, self._clock() + LOCKOUT_S)
             log.warning("PIN entry locked for %d s", LOCKOUT_S)
-            return Verdict(Outcome.LOCKED, 0, LOCKOUT_S)
+            return Verdict(Outcome.LOCKED, "", 0, LOCKOUT_S)
         self._save(failures, 0.0)
-        return Verdict(Outcome.WRONG, MAX_TRIES - failures)
+        return Verdict(Outcome.WRONG, "", MAX_TRIES - failures)
 
     def _load(self) -> tuple[int, float]:
         try:

@@ -192,6 +192,15 @@ class Devices(_Frozen, frozen=True, kw_only=True):
     the echo of its own speaker in hardware, so city hall hears the room, not the TV."""
 
 
+class Technician(_Frozen, frozen=True, kw_only=True):
+    """The installer's access to the diagnostics screen (same keypad as leader mode)."""
+
+    pin_hash: PinHash | None = None
+    """Salted scrypt hash of the technicians' PIN (it must differ from the leader's, whose
+    screen would open instead); none: no diagnostics screen on the box (``kiosk doctor``
+    over SSH still works)."""
+
+
 class Sync(_Frozen, frozen=True, kw_only=True):
     """How the box keeps its configuration up to date."""
 
@@ -225,6 +234,7 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
     schedule: Annotated[list[Slot], Meta(max_length=200)] = msgspec.field(default_factory=list)
     downloads: Downloads = msgspec.field(default_factory=Downloads)
     devices: Devices = msgspec.field(default_factory=Devices)
+    technician: Technician = msgspec.field(default_factory=Technician)
 
     def programme(self, programme_id: str) -> Programme | None:
         return next((p for p in self.programmes if p.id == programme_id), None)

@@ -22,16 +22,16 @@ def record(tmp_path: Path) -> Path:
 
 
 def test_right_pin_opens(record: Path) -> None:
-    assert PinGate(PIN_HASH, record).try_pin("2468").outcome is Outcome.OPEN
+    assert PinGate({"leader": PIN_HASH}, record).try_pin("2468").outcome is Outcome.OPEN
 
 
 def test_no_configured_pin_keeps_the_door_shut(record: Path) -> None:
-    assert PinGate(None, record).try_pin("2468").outcome is Outcome.NO_PIN
+    assert PinGate({"leader": None}, record).try_pin("2468").outcome is Outcome.NO_PIN
 
 
 @pytest.mark.allow_warnings
 def test_wrong_tries_count_down_and_a_right_one_resets(record: Path) -> None:
-    gate = PinGate(PIN_HASH, record)
+    gate = PinGate({"leader": PIN_HASH}, record)
     assert gate.try_pin("1111").tries_left == MAX_TRIES - 1
     assert gate.try_pin("1111").tries_left == MAX_TRIES - 2
     assert gate.try_pin("2468").outcome is Outcome.OPEN
@@ -41,10 +41,10 @@ def test_wrong_tries_count_down_and_a_right_one_resets(record: Path) -> None:
 @pytest.mark.allow_warnings
 def test_five_wrong_lock_for_five_minutes_across_a_restart(record: Path) -> None:
     clock = Clock()
-    gate = PinGate(PIN_HASH, record, clock)
+    gate = PinGate({"leader": PIN_HASH}, record, clock)
     verdicts = [gate.try_pin("0000") for _ in range(MAX_TRIES)]
     assert [v.outcome for v in verdicts] == [Outcome.WRONG] * 4 + [Outcome.LOCKED]
-    restarted = PinGate(PIN_HASH, record, clock)
+    restarted = PinGate({"leader": PIN_HASH}, record, clock)
     clock.now += LOCKOUT_S - 1
     locked = restarted.try_pin("2468")
     assert locked.outcome is Outcome.LOCKED and locked.locked_s == 1
@@ -55,7 +55,7 @@ def test_five_wrong_lock_for_five_minutes_across_a_restart(record: Path) -> None
 @pytest.mark.allow_warnings
 def test_clock_set_back_never_lengthens_the_lock_out(record: Path) -> None:
     clock = Clock()
-    gate = PinGate(PIN_HASH, record, clock)
+    gate = PinGate({"leader": PIN_HASH}, record, clock)
     for _ in range(MAX_TRIES):
         gate.try_pin("0000")
     clock.now -= 86_400
@@ -68,7 +68,13 @@ def test_clock_set_back_never_lengthens_the_lock_out(record: Path) -> None:
 def test_a_tampered_record_locks_rather_than_resets(record: Path) -> None:
     record.write_text('{"failures": -3, "locked_until": 0}')
     clock = Clock()
-    gate = PinGate(PIN_HASH, record, clock)
+    gate = PinGate({"leader": PIN_HASH}, record, clock)
     assert gate.try_pin("2468").outcome is Outcome.LOCKED
     clock.now += LOCKOUT_S
     assert gate.try_pin("2468").outcome is Outcome.OPEN
+
+
+def test_one_keypad_two_doors(record: Path) -> None:
+    gate = PinGate({"leader": PIN_HASH, "technician": hash_pin("97531")}, record)
+    assert gate.try_pin("2468").door == "leader"
+    assert gate.try_pin("97531").door == "technician"

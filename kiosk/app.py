@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.config import LoadedConfig, builtin_config, load_with_fallback
 from kiosk.config.programmes import MediaFile
+from kiosk.diagnostics import BoxFacts
 from kiosk.i18n import Strings
 from kiosk.lockout import PinGate
 from kiosk.media.cache import MediaCache
@@ -86,6 +87,8 @@ def build_kiosk(
     status: StatusBoard | None = None,
     hooks: MediaHooks | None = None,
     wall_clock: "Callable[[], dt.datetime] | None" = None,
+    vlc_args: tuple[str, ...] = (),
+    demo: bool = False,
 ) -> "Kiosk":
     """Build every part of a running kiosk except the event loop. Needs a QApplication.
 
@@ -123,7 +126,17 @@ def build_kiosk(
     doors = {"leader": config.leader.pin_hash, "technician": config.technician.pin_hash}
     gate = PinGate(doors, paths.leader_pin_record)
     window = KioskWindow(
-        config, strings, navigator, status, paths.assets / "icons", programmes, gate, wall
+        config,
+        strings,
+        navigator,
+        status,
+        paths.assets / "icons",
+        programmes,
+        gate,
+        wall,
+        BoxFacts(paths, demo),
+        voice.speaker_test,
+        lambda: _open_monitor(vlc_args),
     )
     return Kiosk(loaded, strings, status, voice, navigator, programmes, window, link)
 
@@ -159,6 +172,13 @@ class Kiosk:
         self.programmes.playback.stop()
         self.window.close_window()
         self.voice.close()
+
+
+def _open_monitor(vlc_args: tuple[str, ...]) -> object:
+    """libvlc for the diagnostics screen's camera preview and microphone meter."""
+    from kiosk.media.vlc_monitor import Monitor
+
+    return Monitor(vlc_args)
 
 
 def run(options: RunOptions) -> int:
@@ -203,7 +223,9 @@ def _start(app: "QApplication", options: RunOptions, stop: "StopRequest") -> int
             return 0
 
     loaded = load_configuration(options)
-    kiosk = build_kiosk(loaded, paths, options.language)
+    kiosk = build_kiosk(
+        loaded, paths, options.language, vlc_args=options.vlc_args, demo=options.demo
+    )
     _install(app, kiosk, None)
     present(kiosk.window, app, options.windowed, loaded.config.display.show_cursor)
     wait_first_frame(kiosk.window)
@@ -238,7 +260,15 @@ def _run_loop(
     paths = options.paths
 
     def build(loaded: LoadedConfig, status: StatusBoard) -> Kiosk:
-        return build_kiosk(loaded, paths, options.language, status=status, hooks=hooks)
+        return build_kiosk(
+            loaded,
+            paths,
+            options.language,
+            status=status,
+            hooks=hooks,
+            vlc_args=options.vlc_args,
+            demo=options.demo,
+        )
 
     def swap(new: Kiosk, old: Kiosk) -> None:
         present(new.window, app, options.windowed, new.loaded.config.display.show_cursor)
@@ -318,13 +348,13 @@ def _watch_devices(loop: "AbstractEventLoop", session: "Session") -> "DeviceWatc
     """Follow cameras, microphones and speakers; the status strip shows what is chosen."""
     import pyudev
 
-    from kiosk.devices.status import levels
+    from kiosk.devices.status import facts
     from kiosk.devices.watch import DeviceWatch
 
     watch = DeviceWatch(
         pyudev.Context(),
         session.kiosk.loaded.config.devices,
-        lambda devices, choice: session.kiosk.status.update(**levels(choice)),
+        lambda devices, choice: session.kiosk.status.update(**facts(devices, choice)),
     )
     loop.add_reader(watch.start(), watch.readable)
     return watch

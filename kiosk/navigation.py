@@ -33,12 +33,15 @@ class Screen(enum.Enum):
     """The centre leader enters a PIN on a big keypad."""
     LEADER = "leader"
     """The leader's screen: start programmes, volume, schedule, downloads."""
+    DIAGNOSTICS = "diagnostics"
+    """The technician's screen: devices, live camera, microphone level, network."""
 
 
 _MESSAGES = (Screen.PLEASE_WAIT, Screen.NOT_READY)
 """Screens that go home by themselves after ``idle.please_wait_s``."""
-LEADER_SCREENS = (Screen.LEADER_PIN, Screen.LEADER)
-"""Leader mode: it may open over a programme, which plays on behind it."""
+LEADER_SCREENS = (Screen.LEADER_PIN, Screen.LEADER, Screen.DIAGNOSTICS)
+"""Behind the PIN: may open over a programme, which plays on behind it, and leave
+by themselves after ``leader.leave_after_s``."""
 
 
 class Command(enum.Enum):
@@ -257,9 +260,11 @@ class Navigator:
         self._set(View(Screen.LEADER_PIN, focus=max(self._view.focus, 0)))
         return True
 
-    def leader_unlocked(self) -> None:
+    def unlocked(self, door: str) -> None:
+        """The right PIN was entered: the leader's screen or the technician's."""
         self.note_input()
-        self._set(View(Screen.LEADER, focus=max(self._view.focus, 0)))
+        screen = Screen.DIAGNOSTICS if door == "technician" else Screen.LEADER
+        self._set(View(screen, focus=max(self._view.focus, 0)))
 
     def go_home(self) -> bool:
         """Return to the home screen, keeping the focus where it was.

@@ -8,6 +8,8 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from kiosk.devices.model import Device
+from kiosk.devices.policy import Choice
 from kiosk.media.progress import Progress
 
 
@@ -31,6 +33,10 @@ class Status:
     """Why the wanted configuration was refused (technicians read it), or ``None``."""
     downloads: Progress = field(default_factory=Progress)
     """How far the media library has been downloaded."""
+    devices: tuple[Device, ...] = ()
+    """Every camera, microphone and speaker attached (for the diagnostics screen)."""
+    choice: Choice = field(default_factory=lambda: Choice(None, None, None))
+    """The ones in use."""
 
 
 class StatusBoard:
@@ -44,7 +50,7 @@ class StatusBoard:
     def status(self) -> Status:
         return self._status
 
-    def update(self, **changes: Level | str | Progress | None) -> None:
+    def update(self, **changes: object) -> None:
         """Change some fields; listeners hear about it once, if anything changed."""
         new = replace(self._status, **changes)  # type: ignore[arg-type]
         if new == self._status:

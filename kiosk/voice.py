@@ -27,6 +27,9 @@ class SoundPlayer(Protocol):
         """Stop and release the device. Safe to call twice."""
 
 
+SPEAKER_TEST = "speaker-test.wav"
+
+
 class VoiceGuide:
     """Decides which prompt to speak, and speaks it when voice guidance is on."""
 
@@ -59,6 +62,16 @@ class VoiceGuide:
             self._pending = prompt
             return
         self._player.play(prompt, self._voice.volume)
+
+    def speaker_test(self) -> bool:
+        """The technician's speaker test: a tone, then a sentence, at full volume,
+        whether or not guidance is on. ``False`` when there is no player yet."""
+        for folder in self._dirs:
+            candidate = folder / SPEAKER_TEST
+            if candidate.is_file() and self._player is not None:
+                self._player.play(candidate, 100)
+                return True
+        return False
 
     def attach(self, player: SoundPlayer) -> None:
         """Hand over the player (once it has started); plays a queued prompt."""

@@ -61,3 +61,13 @@ def libvlc_options(speaker: Device | None) -> list[str]:
     if speaker is None:
         return []
     return ["--aout=alsa", f"--alsa-audio-device={speaker.node}"]
+
+
+def camera_mrl(camera: Device) -> str:
+    """Where libvlc reads the camera (``v4l2:///dev/video0``)."""
+    return f"v4l2://{camera.node}"
+
+
+def microphone_mrl(microphone: Device) -> str:
+    """Where libvlc reads the microphone (``alsa://plughw:CARD=USB,DEV=0``)."""
+    return f"alsa://{microphone.node}"

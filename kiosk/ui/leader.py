@@ -33,14 +33,14 @@ MAX_DIGITS = 8
 
 
 class PinPage(QWidget):
-    """A big keypad; calls *on_open* when the right PIN is entered."""
+    """A big keypad; *on_open* gets the door a right PIN opens (``leader``, ``technician``)."""
 
     def __init__(
         self,
         strings: Strings,
         theme: Theme,
         gate: PinGate,
-        on_open: Callable[[], object],
+        on_open: Callable[[str], object],
         on_cancel: Callable[[], object],
         parent: QWidget | None = None,
     ) -> None:
@@ -77,7 +77,7 @@ class PinPage(QWidget):
             verdict = self.gate.try_pin(self.digits)
             self.digits = ""
             if verdict.outcome is Outcome.OPEN:
-                self._on_open()
+                self._on_open(verdict.door)
                 return
             self._show(verdict)
             return

@@ -38,7 +38,8 @@ class VideoSurface(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        if QApplication.platformName() == "xcb":
+        self.is_native = QApplication.platformName() == "xcb"
+        if self.is_native:
             self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)
             self.setAttribute(Qt.WidgetAttribute.WA_DontCreateNativeAncestors)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)

@@ -13,6 +13,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
     SignalInstance,
+    qVersion,
 )
 from PySide6.QtGui import (
     QCloseEvent,
@@ -82,4 +83,5 @@ __all__ = [
     "Qt",
     "Signal",
     "SignalInstance",
+    "qVersion",
 ]

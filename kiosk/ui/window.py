@@ -10,8 +10,10 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kiosk.config.model import KioskConfig
+from kiosk.diagnostics import BoxFacts
 from kiosk.i18n import Strings
 from kiosk.leader import LeaderGesture
 from kiosk.lockout import PinGate
@@ -20,6 +22,7 @@ from kiosk.programmes.conductor import Programmes
 from kiosk.programmes.schedule import Banner
 from kiosk.status import Status, StatusBoard
 from kiosk.ui.banner import ScheduleBanner
+from kiosk.ui.diagnostics import DiagnosticsPage
 from kiosk.ui.header import Header, StatusStrip
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.leader import LeaderPage, PinPage
@@ -78,6 +81,9 @@ class KioskWindow(QWidget):
         programmes: Programmes,
         gate: PinGate,
         wall_clock: Callable[[], dt.datetime],
+        facts: BoxFacts,
+        speaker_test: Callable[[], object],
+        open_monitor: Callable[[], Any],
     ) -> None:
         super().__init__()
         self.config = config
@@ -97,14 +103,17 @@ class KioskWindow(QWidget):
         self.playing = PlayingScreen(
             strings, self.theme, programmes.playback, navigator.go_home, self
         )
-        self.pin = PinPage(
-            strings, self.theme, gate, navigator.leader_unlocked, navigator.go_home, self
-        )
+        self.pin = PinPage(strings, self.theme, gate, navigator.unlocked, navigator.go_home, self)
         self.leader = LeaderPage(config, strings, self.theme, programmes, navigator.go_home, self)
+        self.diagnostics = DiagnosticsPage(
+            strings, self.theme, facts, speaker_test, navigator.go_home, open_monitor, self
+        )
+        self._diagnosing = False
         self.banner = ScheduleBanner(strings, self.theme, programmes.title_of, self)
         self.banner.clicked.connect(navigator.join_banner)
         self.stack = QStackedWidget(self)
-        for page in (self.home, self.page, self.playing, self.pin, self.leader):
+        pages = (self.home, self.page, self.playing, self.pin, self.leader, self.diagnostics)
+        for page in pages:
             self.stack.addWidget(page)
         self.status_strip = StatusStrip(strings, self.theme, self)
         column = QVBoxLayout(self)
@@ -139,6 +148,9 @@ class KioskWindow(QWidget):
         """Show *view*: the home grid, a programme, leader mode or a message page."""
         screen = view.screen
         self._show_banner_bar(view)
+        if self._diagnosing and screen is not Screen.DIAGNOSTICS:
+            self._diagnosing = False
+            self.diagnostics.closed()
         # A programme fills the whole screen; the clock and status return with home.
         for bar in (self.header, self.status_strip):
             bar.setVisible(screen is not Screen.PLAYING)
@@ -150,8 +162,12 @@ class KioskWindow(QWidget):
             Screen.PLAYING: self.playing,
             Screen.LEADER_PIN: self.pin,
             Screen.LEADER: self.leader,
+            Screen.DIAGNOSTICS: self.diagnostics,
         }
         if screen in pages:
+            if screen is Screen.DIAGNOSTICS and not self._diagnosing:
+                self._diagnosing = True
+                self.diagnostics.opened()
             if screen is Screen.LEADER_PIN:
                 self.pin.reset()
             elif screen is Screen.LEADER:
@@ -191,13 +207,14 @@ class KioskWindow(QWidget):
     def show_status(self, status: Status) -> None:
         self.status_strip.show_status(status)
         self.leader.show_downloads(status.downloads)
+        self.diagnostics.show_status(status)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         height = event.size().height()
         if height != self.theme.height:
             self.theme = Theme(self.config.display, height, self.theme.icons)
             parts = (self.header, self.home, self.page, self.status_strip, self.playing)
-            for part in (*parts, self.pin, self.leader, self.banner):
+            for part in (*parts, self.pin, self.leader, self.banner, self.diagnostics):
                 part.set_theme(self.theme)
         super().resizeEvent(event)
 
@@ -259,8 +276,9 @@ class KioskWindow(QWidget):
         self.navigator.tick()
 
     def close_window(self) -> None:
-        """Stop the tick and unsubscribe. Safe to call twice."""
+        """Stop the tick, the diagnostics' live checks, and unsubscribe. Safe to call twice."""
         self.ticker.stop()
+        self.diagnostics.closed()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []

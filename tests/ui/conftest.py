@@ -17,6 +17,8 @@ from kiosk.ui.qt import QApplication, QFont
 from kiosk.ui.theme import FONT_FAMILY
 from tests.sync.conftest import fleet  # noqa: F401 - the published fleet behind nginx
 
+HEADLESS = ("--vout=dummy", "--aout=dummy")
+
 
 class FakeClock:
     def __init__(self) -> None:
@@ -44,7 +46,7 @@ class Player:
 
     def __init__(self) -> None:
         self.events: queue.Queue[PlayerEvent] = queue.Queue()
-        self.video = VlcVideo(("--vout=dummy", "--aout=dummy"), self.events.put)
+        self.video = VlcVideo(HEADLESS, self.events.put)
 
     def deliver(self, kiosk: Kiosk) -> None:
         """Hand queued events to the kiosk, as the run loop does."""
@@ -106,7 +108,9 @@ def build(qtbot: QtBot, paths: Paths, clock: FakeClock, wall: WallClock) -> Iter
         loaded = (
             config if isinstance(config, LoadedConfig) else LoadedConfig(config, ConfigSource.FILE)
         )
-        kiosk = build_kiosk(loaded, paths, language, clock, wall_clock=wall)
+        kiosk = build_kiosk(
+            loaded, paths, language, clock, wall_clock=wall, vlc_args=HEADLESS, demo=True
+        )
         if player is not None:
             seed_demo_media(paths, loaded.config)
             kiosk.programmes.playback.attach(player.video)

@@ -41,8 +41,8 @@ def visit(kiosk: Kiosk, name: str) -> QWidget:
         assert kiosk.programmes.start("singing")
     elif name == "leader_pin":
         nav.open_leader()
-    elif name == "leader":
-        nav.leader_unlocked()
+    elif name in ("leader", "diagnostics"):
+        nav.unlocked("technician" if name == "diagnostics" else "leader")
     assert nav.view.screen.value == name
     return window.stack.currentWidget()
 

@@ -47,10 +47,13 @@ class DiagnosticsPage(QWidget):
         speaker_test: Callable[[], object],
         on_leave: Callable[[], object],
         open_monitor: Callable[[], Any],
+        revision: int,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.strings = strings
+        self.revision = revision
+        """The settings revision in force (``kiosk sync`` records newer facts)."""
         self.facts = facts
         self._open_monitor = open_monitor
         self.monitor: Any = None
@@ -148,6 +151,11 @@ class DiagnosticsPage(QWidget):
 
     def _restart_live(self) -> None:
         camera, microphone = self.facts.sources(self.status.choice)
+        stand_in = self.facts.demo and self.status.choice.camera is None
+        heading = self.strings["diag_preview"]
+        self.preview_heading.setText(
+            f"{heading} ({self.strings['diag_demo']})" if stand_in else heading
+        )
         window = self.preview.window_id() if self.preview.is_native else None
         self.monitor.show_camera(camera, window)
         self.monitor.microphone.listen(microphone)
@@ -183,7 +191,7 @@ class DiagnosticsPage(QWidget):
         lines = [
             strings["diag_versions"].format(kiosk=self.facts.version(), qt=qVersion(), vlc=vlc),
             strings["diag_config"].format(
-                revision=sync.get("revision", "-"),
+                revision=sync.get("revision", self.revision),
                 last_check=str(sync.get("last_check", "-"))[:16].replace("T", " "),
             ),
             strings["diag_disk"].format(gb=self.facts.disk_free_gb()),

@@ -106,7 +106,14 @@ class KioskWindow(QWidget):
         self.pin = PinPage(strings, self.theme, gate, navigator.unlocked, navigator.go_home, self)
         self.leader = LeaderPage(config, strings, self.theme, programmes, navigator.go_home, self)
         self.diagnostics = DiagnosticsPage(
-            strings, self.theme, facts, speaker_test, navigator.go_home, open_monitor, self
+            strings,
+            self.theme,
+            facts,
+            speaker_test,
+            navigator.go_home,
+            open_monitor,
+            config.revision,
+            self,
         )
         self._diagnosing = False
         self.banner = ScheduleBanner(strings, self.theme, programmes.title_of, self)

@@ -66,6 +66,17 @@ def test_demo_fills_the_screen_with_tiles_and_keys_work(kiosk: RunningKiosk) -> 
     kiosk.wait_log("screen playing -> home")
     wait_for(lambda: home_is_shown(screenshot(kiosk.display)), 10, "home again")
 
+    # The technician: F12 three times, PIN 4321, the diagnostics screen with the demo's
+    # test pattern standing in for a camera (libvlc draws it into the window).
+    xdotool(kiosk.display, "key", "F12", "F12", "F12")
+    kiosk.wait_log("screen home -> leader_pin")
+    xdotool(kiosk.display, "key", "4", "3", "2", "1", "Return")
+    kiosk.wait_log("screen leader_pin -> diagnostics")
+    wait_for(lambda: not is_black(screenshot(kiosk.display), 0.5, 0.45), 10, "camera preview")
+    kiosk.shot("diagnostics")
+    xdotool(kiosk.display, "key", "Escape")
+    kiosk.wait_log("screen diagnostics -> home")
+
     kiosk.process.send_signal(signal.SIGTERM)
     assert kiosk.process.wait(timeout=15) == 0
     text = kiosk.log_text()

@@ -1,4 +1,4 @@
-"""Big painted buttons shared by the keypads, the playing screen and the leader screen."""
+"""Big controls shared by the keypads, the playing, leader and diagnostics screens."""
 
 from collections.abc import Callable
 
@@ -9,6 +9,7 @@ from kiosk.ui.qt import (
     QGridLayout,
     QPainter,
     QPaintEvent,
+    QProgressBar,
     QRectF,
     Qt,
     QWidget,
@@ -78,3 +79,13 @@ def keypad_key(name: str) -> str | None:
     if name.isdigit() and len(name) == 1:
         return name
     return {"Backspace": "delete", "Return": "ok", "Enter": "ok"}.get(name)
+
+
+def style_bar(bar: QProgressBar, theme: Theme, height: int) -> None:
+    """A thick, high-contrast bar (downloads, microphone level), *height* at 1080 lines."""
+    bar.setFixedHeight(theme.px(height))
+    bar.setStyleSheet(
+        f"QProgressBar {{ border: {theme.px(3)}px solid {theme.display.text}; background: "
+        f"{theme.display.background}; }} QProgressBar::chunk {{ background: "
+        f"{theme.display.accent}; }}"
+    )

@@ -16,7 +16,7 @@ from kiosk.devices.model import Device, Kind
 from kiosk.diagnostics import BoxFacts
 from kiosk.i18n import Strings
 from kiosk.status import Status
-from kiosk.ui.buttons import KEY_COLOUR, KeyButton
+from kiosk.ui.buttons import KEY_COLOUR, KeyButton, style_bar
 from kiosk.ui.playing import VideoSurface
 from kiosk.ui.qt import (
     QGridLayout,
@@ -213,11 +213,7 @@ class DiagnosticsPage(QWidget):
             label.setFont(theme.font(role, bold=role != "status"))
             label.setStyleSheet(f"color: {colour}; background: transparent;")
             label.setWordWrap(True)
-        self.meter.setFixedHeight(theme.px(60))
-        self.meter.setStyleSheet(
-            f"QProgressBar {{ border: {theme.px(3)}px solid {text}; background: "
-            f"{theme.display.background}; }} QProgressBar::chunk {{ background: {accent}; }}"
-        )
+        style_bar(self.meter, theme, 60)
         self.preview.setMinimumHeight(theme.px(360))
         for button in (self.speaker_button, self.leave):
             button.theme = theme

@@ -14,7 +14,7 @@ from kiosk.i18n import Strings
 from kiosk.lockout import Outcome, PinGate, Verdict
 from kiosk.media.progress import Progress
 from kiosk.programmes.conductor import Programmes
-from kiosk.ui.buttons import KEY_COLOUR, KeyButton, build_keypad, keypad_key
+from kiosk.ui.buttons import KEY_COLOUR, KeyButton, build_keypad, keypad_key, style_bar
 from kiosk.ui.qt import (
     QGridLayout,
     QHBoxLayout,
@@ -260,11 +260,7 @@ class LeaderPage(QWidget):
             f" border: {theme.px(3)}px solid {text}; }}"
             f" QListWidget::item {{ padding: {theme.px(12)}px; }}"
         )
-        self.progress.setFixedHeight(theme.px(48))
-        self.progress.setStyleSheet(
-            f"QProgressBar {{ border: {theme.px(3)}px solid {text}; background: "
-            f"{theme.display.background}; }} QProgressBar::chunk {{ background: {accent}; }}"
-        )
+        style_bar(self.progress, theme, 48)
         buttons = [*self.start_buttons, self.stop, self.quieter, self.louder, self.call]
         for button in [*buttons, self.leave]:
             button.theme = theme

@@ -274,7 +274,8 @@ def _run_loop(
         present(new.window, app, options.windowed, new.loaded.config.display.show_cursor)
         _install(app, new, old)
         media.handover(new, old)
-        devices.set_policy(new.loaded.config.devices)
+        if devices is not None:
+            devices.set_policy(new.loaded.config.devices)
         old.window.setProperty("locked", False)
         old.window.close()
 
@@ -294,6 +295,7 @@ def _run_loop(
     )
     media.start()
     devices = _watch_devices(loop, session)
+    device_fd = devices.fileno if devices is not None else -1
     slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-start")
     future = slow.submit(open_sound_player, options.vlc_args)
     future.add_done_callback(
@@ -335,8 +337,9 @@ def _run_loop(
             log.error("stopping: the event loop ended unexpectedly (%s)", err)
             code = 1
     ticker.stop()
-    loop.remove_reader(devices.fileno)
-    devices.close()
+    if devices is not None:
+        loop.remove_reader(device_fd)
+        devices.close()
     session.kiosk.close()
     media.close()
     slow.shutdown(wait=False, cancel_futures=True)
@@ -344,19 +347,26 @@ def _run_loop(
     return code
 
 
-def _watch_devices(loop: "AbstractEventLoop", session: "Session") -> "DeviceWatch":
-    """Follow cameras, microphones and speakers; the status strip shows what is chosen."""
+def _watch_devices(loop: "AbstractEventLoop", session: "Session") -> "DeviceWatch | None":
+    """Follow cameras, microphones and speakers; the status strip shows what is chosen.
+
+    Without udev (a container, a broken install) the kiosk runs on, devices unknown.
+    """
     import pyudev
 
     from kiosk.devices.status import facts
     from kiosk.devices.watch import DeviceWatch
 
-    watch = DeviceWatch(
-        pyudev.Context(),
-        session.kiosk.loaded.config.devices,
-        lambda devices, choice: session.kiosk.status.update(**facts(devices, choice)),
-    )
-    loop.add_reader(watch.start(), watch.readable)
+    try:
+        watch = DeviceWatch(
+            pyudev.Context(),
+            session.kiosk.loaded.config.devices,
+            lambda devices, choice: session.kiosk.status.update(**facts(devices, choice)),
+        )
+        loop.add_reader(watch.start(), watch.readable)
+    except (OSError, ImportError) as err:
+        log.error("cannot follow cameras and sound devices (udev): %s", err)
+        return None
     return watch
 
 

@@ -21,6 +21,7 @@ from kiosk.config.programmes import MediaFile
 from kiosk.diagnostics import BoxFacts
 from kiosk.i18n import Strings
 from kiosk.lockout import PinGate
+from kiosk.maintenance import NightlyRestart
 from kiosk.media.cache import MediaCache
 from kiosk.navigation import Navigator
 from kiosk.paths import Paths
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
     from kiosk.ui.window import KioskWindow
 
 log = logging.getLogger(__name__)
+
+NIGHTLY_QUIET_S = 300
+"""The planned restart waits for five minutes without a touch on the home screen."""
 
 
 @dataclass(frozen=True)
@@ -301,8 +305,18 @@ def _run_loop(
     future.add_done_callback(
         lambda done: loop.call_soon_threadsafe(_attach_player, session.kiosk.voice, done)
     )
+    wall = centre_clock(kiosk.loaded.config.centre.timezone)
+    nightly = NightlyRestart(kiosk.loaded.config.maintenance.restart_at, wall())
+
+    def tick() -> None:
+        session.tick()
+        if nightly.due(wall(), session.kiosk.navigator.is_safe_moment(NIGHTLY_QUIET_S)):
+            # systemd (Restart=always) starts a fresh kiosk: memory hygiene.
+            log.info("planned quiet-hours restart")
+            closing.set()
+
     ticker = QTimer()
-    ticker.timeout.connect(session.tick)
+    ticker.timeout.connect(tick)
     ticker.start(1000)
 
     watch = None

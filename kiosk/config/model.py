@@ -201,6 +201,14 @@ class Technician(_Frozen, frozen=True, kw_only=True):
     over SSH still works)."""
 
 
+class Maintenance(_Frozen, frozen=True, kw_only=True):
+    """Unattended care of the box."""
+
+    restart_at: Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")] | None = "04:00"
+    """Daily restart (centre time) for memory hygiene, only when nobody uses the kiosk;
+    none: never."""
+
+
 class Sync(_Frozen, frozen=True, kw_only=True):
     """How the box keeps its configuration up to date."""
 
@@ -235,6 +243,7 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
     downloads: Downloads = msgspec.field(default_factory=Downloads)
     devices: Devices = msgspec.field(default_factory=Devices)
     technician: Technician = msgspec.field(default_factory=Technician)
+    maintenance: Maintenance = msgspec.field(default_factory=Maintenance)
 
     def programme(self, programme_id: str) -> Programme | None:
         return next((p for p in self.programmes if p.id == programme_id), None)

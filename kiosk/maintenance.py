@@ -1,0 +1,30 @@
+"""The planned quiet-hours restart: months of uptime without creeping memory. Qt-free.
+
+Once a day at ``maintenance.restart_at`` (centre time, default 04:00) the kiosk ends
+itself cleanly and systemd starts it again (``Restart=always``), back on the home
+screen. Never during a programme or a call, never while someone is using the screen:
+if the kiosk is busy at that time it restarts as soon as it is free within
+:data:`WINDOW`, otherwise not until the next day. A kiosk started less than
+:data:`MIN_UPTIME` ago does not restart (a box switched on at 03:59).
+"""
+
+import datetime as dt
+
+WINDOW = dt.timedelta(hours=2)
+MIN_UPTIME = dt.timedelta(hours=1)
+
+
+class NightlyRestart:
+    def __init__(self, restart_at: str | None, started: dt.datetime) -> None:
+        self._at = None if restart_at is None else dt.time.fromisoformat(restart_at)
+        self._started = started
+
+    def due(self, now: dt.datetime, free: bool) -> bool:
+        """Whether to restart now (*now* in the centre's zone; *free*: nobody using it)."""
+        if self._at is None or not free or now - self._started < MIN_UPTIME:
+            return False
+        for day in (now.date(), now.date() - dt.timedelta(days=1)):
+            start = dt.datetime.combine(day, self._at, now.tzinfo)
+            if start <= now < start + WINDOW and self._started < start:
+                return True
+        return False

@@ -103,6 +103,7 @@ def test_install_run_upgrade_and_purge_on_a_bare_debian(
     assert in_root(bare, "stat", "-c", "%U:%G %a", "/etc/kiosk").strip() == "root:kiosk 750"
     assert (bare / "etc/systemd/system/ctrl-alt-del.target").readlink() == Path("/dev/null")
     assert (bare / "lib/systemd/system/kiosk.service").is_file()
+    assert "kernel.sysrq = 0" in (bare / "usr/lib/sysctl.d/60-kiosk-no-sysrq.conf").read_text()
 
     # The box's state survives an upgrade.
     (bare / "var/lib/kiosk/enrolment.json").write_text('{"centre_id": "namwon-001"}')

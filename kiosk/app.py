@@ -306,7 +306,9 @@ def _run_loop(
         lambda done: loop.call_soon_threadsafe(_attach_player, session.kiosk.voice, done)
     )
     wall = centre_clock(kiosk.loaded.config.centre.timezone)
-    nightly = NightlyRestart(kiosk.loaded.config.maintenance.restart_at, wall())
+    # The demo runs in someone's window: it never restarts itself.
+    restart_at = None if options.demo else kiosk.loaded.config.maintenance.restart_at
+    nightly = NightlyRestart(restart_at, wall())
 
     def tick() -> None:
         session.tick()

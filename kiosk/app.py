@@ -1,27 +1,26 @@
 """The composition root: builds the concrete objects and wires them together.
 
-Nothing else in the package creates long-lived collaborators; they are passed
-in. The home screen is painted first; slow parts (libvlc for voice prompts,
-and later calls and media) start after the first frame.
+Nothing else in the package (but its second half, :mod:`kiosk.runloop`)
+creates long-lived collaborators; they are passed in. The home screen is
+painted first; slow parts (libvlc, downloads, devices, the configuration
+watch) start after the first frame, in :func:`kiosk.runloop.run_loop`.
 """
 
 import datetime as dt
 import logging
 import os
-import signal
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kiosk.config import LoadedConfig, builtin_config, load_with_fallback
 from kiosk.config.programmes import MediaFile
 from kiosk.diagnostics import BoxFacts
 from kiosk.i18n import Strings
 from kiosk.lockout import PinGate
-from kiosk.maintenance import NightlyRestart
 from kiosk.media.cache import MediaCache
 from kiosk.navigation import Navigator
 from kiosk.paths import Paths
@@ -31,23 +30,15 @@ from kiosk.programmes.schedule import centre_clock
 from kiosk.status import Status, StatusBoard
 from kiosk.sync.enrolment import load_enrolment
 from kiosk.systemd import notify
-from kiosk.voice import SoundPlayer, VoiceGuide
+from kiosk.voice import VoiceGuide
 
 if TYPE_CHECKING:
-    from asyncio import AbstractEventLoop
-    from concurrent.futures import Future
-
-    from kiosk.devices.watch import DeviceWatch
-    from kiosk.session import Session
     from kiosk.sync.enrolment import Enrolment
     from kiosk.ui.qt import QApplication
     from kiosk.ui.screen import StopRequest
     from kiosk.ui.window import KioskWindow
 
 log = logging.getLogger(__name__)
-
-NIGHTLY_QUIET_S = 300
-"""The planned restart waits for five minutes without a touch on the home screen."""
 
 
 @dataclass(frozen=True)
@@ -230,7 +221,7 @@ def _start(app: "QApplication", options: RunOptions, stop: "StopRequest") -> int
     kiosk = build_kiosk(
         loaded, paths, options.language, vlc_args=options.vlc_args, demo=options.demo
     )
-    _install(app, kiosk, None)
+    route_input(app, kiosk, None)
     present(kiosk.window, app, options.windowed, loaded.config.display.show_cursor)
     wait_first_frame(kiosk.window)
     log.info("home screen painted %.0f ms after start", (time.monotonic() - options.started) * 1000)
@@ -238,155 +229,12 @@ def _start(app: "QApplication", options: RunOptions, stop: "StopRequest") -> int
     if stop.requested.is_set():
         kiosk.close()
         return 0
-    return _run_loop(app, options, kiosk, enrolment, stop)
+    from kiosk.runloop import run_loop
+
+    return run_loop(app, options, kiosk, enrolment, stop)
 
 
-def _run_loop(
-    app: "QApplication",
-    options: RunOptions,
-    kiosk: Kiosk,
-    enrolment: "Enrolment | None",
-    stop: "StopRequest",
-) -> int:
-    """The asyncio loop on Qt's, the voice player, and (on an enrolled box) the config watch."""
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
-    os.environ.setdefault("QT_API", "pyside6")  # spares qasync probing other bindings
-    import qasync
-
-    from kiosk.media.runtime import MediaRuntime
-    from kiosk.media.vlc_sound import open_sound_player
-    from kiosk.session import Session
-    from kiosk.ui.qt import QTimer
-    from kiosk.ui.screen import present
-
-    paths = options.paths
-
-    def build(loaded: LoadedConfig, status: StatusBoard) -> Kiosk:
-        return build_kiosk(
-            loaded,
-            paths,
-            options.language,
-            status=status,
-            hooks=hooks,
-            vlc_args=options.vlc_args,
-            demo=options.demo,
-        )
-
-    def swap(new: Kiosk, old: Kiosk) -> None:
-        present(new.window, app, options.windowed, new.loaded.config.display.show_cursor)
-        _install(app, new, old)
-        media.handover(new, old)
-        if devices is not None:
-            devices.set_policy(new.loaded.config.devices)
-        old.window.setProperty("locked", False)
-        old.window.close()
-
-    session = Session(kiosk, paths, build, swap)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
-    loop.set_exception_handler(lambda _loop, context: _loop_error(session.kiosk, context))
-    hooks = kiosk.hooks
-    media = MediaRuntime(
-        MediaCache(paths.media),
-        loop,
-        lambda: session.kiosk,
-        hooks,
-        options.vlc_args,
-        f"{enrolment.server}/targets/media" if enrolment else None,
-        paths.assets / "demo" / "media" if options.demo else None,
-    )
-    media.start()
-    devices = _watch_devices(loop, session)
-    device_fd = devices.fileno if devices is not None else -1
-    slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-start")
-    future = slow.submit(open_sound_player, options.vlc_args)
-    future.add_done_callback(
-        lambda done: loop.call_soon_threadsafe(_attach_player, session.kiosk.voice, done)
-    )
-    wall = centre_clock(kiosk.loaded.config.centre.timezone)
-    # The demo runs in someone's window: it never restarts itself.
-    restart_at = None if options.demo else kiosk.loaded.config.maintenance.restart_at
-    nightly = NightlyRestart(restart_at, wall())
-
-    def tick() -> None:
-        session.tick()
-        if nightly.due(wall(), session.kiosk.navigator.is_safe_moment(NIGHTLY_QUIET_S)):
-            # systemd (Restart=always) starts a fresh kiosk: memory hygiene.
-            log.info("planned quiet-hours restart")
-            closing.set()
-
-    ticker = QTimer()
-    ticker.timeout.connect(tick)
-    ticker.start(1000)
-
-    watch = None
-    if enrolment is not None:
-        from kiosk.sync.child import check_in_child
-        from kiosk.sync.watch import ConfigWatch
-
-        interval = kiosk.loaded.config.sync.interval_s
-        watch = ConfigWatch(lambda: check_in_child(paths), interval, session.on_sync_result)
-        # `systemctl reload kiosk` (SIGHUP): a technician asks for a check now.
-        signal.signal(signal.SIGHUP, lambda *_: loop.call_soon_threadsafe(watch.wake))
-    closing = asyncio.Event()
-    stop.on_stop = lambda: loop.call_soon_threadsafe(closing.set)
-    app.lastWindowClosed.connect(closing.set)
-
-    async def main() -> None:
-        if watch is not None:
-            watch.start()
-        try:
-            await closing.wait()
-        finally:
-            if watch is not None:
-                await watch.close()
-
-    code = 0
-    with loop:
-        try:
-            loop.run_until_complete(main())
-        except RuntimeError as err:
-            # Qt's loop ended under us, e.g. the display server went away: nothing
-            # can be shown any more, so end and let systemd start us again.
-            log.error("stopping: the event loop ended unexpectedly (%s)", err)
-            code = 1
-    ticker.stop()
-    if devices is not None:
-        loop.remove_reader(device_fd)
-        devices.close()
-    session.kiosk.close()
-    media.close()
-    slow.shutdown(wait=False, cancel_futures=True)
-    log.info("kiosk stopped")
-    return code
-
-
-def _watch_devices(loop: "AbstractEventLoop", session: "Session") -> "DeviceWatch | None":
-    """Follow cameras, microphones and speakers; the status strip shows what is chosen.
-
-    Without udev (a container, a broken install) the kiosk runs on, devices unknown.
-    """
-    import pyudev
-
-    from kiosk.devices.status import facts
-    from kiosk.devices.watch import DeviceWatch
-
-    try:
-        watch = DeviceWatch(
-            pyudev.Context(),
-            session.kiosk.loaded.config.devices,
-            lambda devices, choice: session.kiosk.status.update(**facts(devices, choice)),
-        )
-        loop.add_reader(watch.start(), watch.readable)
-    except (OSError, ImportError) as err:
-        log.error("cannot follow cameras and sound devices (udev): %s", err)
-        return None
-    return watch
-
-
-def _install(app: "QApplication", new: Kiosk, old: Kiosk | None) -> None:
+def route_input(app: "QApplication", new: Kiosk, old: Kiosk | None) -> None:
     """Route input and unexpected errors to *new* (and away from *old*)."""
     if old is not None:
         app.removeEventFilter(old.window)
@@ -417,17 +265,3 @@ def _enrol_on_screen(
     window.setProperty("locked", False)
     window.close()
     return load_enrolment(paths)
-
-
-def _loop_error(kiosk: Kiosk, context: dict[str, Any]) -> None:
-    error = context.get("exception") or RuntimeError(context.get("message", "asyncio error"))
-    kiosk.on_unexpected_error(type(error), error, error.__traceback__)
-
-
-def _attach_player(voice: VoiceGuide, done: "Future[SoundPlayer]") -> None:
-    try:
-        player = done.result()
-    except Exception as err:  # noqa: BLE001 - no sound is not a reason to stop the kiosk
-        log.error("voice prompts unavailable: %s", err)
-        return
-    voice.attach(player)

@@ -159,7 +159,10 @@ class MediaRuntime:
         for item in wanted:
             source = by_hash.get(item.media.sha256)
             if source is not None and not self._cache.ready(item.media):
-                self._cache.import_file(item.media, source)
+                try:
+                    self._cache.import_file(item.media, source)
+                except (OSError, ValueError) as err:
+                    log.error("demo file %s not taken into the cache: %s", source.name, err)
         ready = sum(1 for w in wanted if self._cache.ready(w.media))
         total = sum(w.media.size for w in wanted)
         done = sum(w.media.size for w in wanted if self._cache.ready(w.media))

@@ -4,7 +4,6 @@ Videos are test patterns with a tone; lyrics are a Korean folk song's first
 lines as SRT. Nothing here runs on a real box.
 """
 
-import hashlib
 import http.server
 import shutil
 import signal
@@ -13,6 +12,7 @@ import sys
 from pathlib import Path
 
 from kiosk.config.programmes import MediaFile
+from kiosk.media.cache import sha256_of
 
 LYRICS = (
     "나의 살던 고향은 꽃피는 산골",
@@ -67,7 +67,7 @@ def make_lyrics(out: Path, seconds_per_line: float = 2.5, lines: tuple[str, ...]
 
 def describe(path: Path) -> MediaFile:
     """The library entry for a local file (its hash names it)."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = sha256_of(path)
     return MediaFile(file=f"{digest}{path.suffix.lower()}", sha256=digest, size=path.stat().st_size)
 
 

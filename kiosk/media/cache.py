@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 
 from kiosk.config.programmes import MediaFile
@@ -18,6 +19,15 @@ from kiosk.files import write_atomically
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as src:
+        for chunk in iter(lambda: src.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 class MediaCache:
@@ -39,20 +49,44 @@ class MediaCache:
             return False
         return entry == [media.size, st.st_mtime_ns] and st.st_size == media.size
 
+    def part(self, media: MediaFile) -> Path:
+        """Where *media* is written while it arrives."""
+        return self.folder / f"{media.file}.part"
+
+    def admit(self, media: MediaFile, digest: str) -> None:
+        """Move the finished part file of *media* into the cache if its SHA-256 (*digest*)
+        and size are those of the signed configuration; else delete it, ``ValueError``."""
+        part = self.part(media)
+        if digest != media.sha256 or part.stat().st_size != media.size:
+            part.unlink()
+            raise ValueError(f"{media.file} does not match its signature")
+        part.replace(self.path(media))
+        index = self._index()
+        index[media.file] = [media.size, self.path(media).stat().st_mtime_ns]
+        self._write_index(index)
+
     def import_file(self, media: MediaFile, source: Path) -> None:
         """Copy a local *source* in (the demo, a technician's USB stick), if its hash matches."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        part = self.folder / f"{media.file}.part"
         digest = hashlib.sha256()
-        with source.open("rb") as src, part.open("wb") as out:
+        with source.open("rb") as src, self.part(media).open("wb") as out:
             for chunk in iter(lambda: src.read(CHUNK), b""):
                 digest.update(chunk)
                 out.write(chunk)
-        if digest.hexdigest() != media.sha256 or part.stat().st_size != media.size:
-            part.unlink()
-            raise ValueError(f"{source} does not match {media.file}")
-        part.replace(self.path(media))
-        self._mark_verified(media)
+        self.admit(media, digest.hexdigest())
+
+    def import_folder(self, folder: Path, wanted: Iterable[MediaFile]) -> None:
+        """Copy in each of *wanted* that *folder* holds and the cache lacks (the demo's
+        bundled videos), whatever the file is called there; one that fails is logged."""
+        by_hash = {sha256_of(path): path for path in folder.iterdir() if path.is_file()}
+        for media in wanted:
+            source = by_hash.get(media.sha256)
+            if source is None or self.ready(media):
+                continue
+            try:
+                self.import_file(media, source)
+            except (OSError, ValueError) as err:
+                log.error("%s not taken into the cache: %s", source.name, err)
 
     def forget(self, media: MediaFile) -> None:
         """Mark a file bad (it failed to play): it is deleted and downloaded again."""
@@ -74,8 +108,3 @@ class MediaCache:
 
     def _write_index(self, index: dict[str, list[int]]) -> None:
         write_atomically(self._index_path, json.dumps(index).encode())
-
-    def _mark_verified(self, media: MediaFile) -> None:
-        index = self._index()
-        index[media.file] = [media.size, self.path(media).stat().st_mtime_ns]
-        self._write_index(index)

@@ -16,7 +16,6 @@ The GUI thread calls :meth:`DownloadWorker.want` (a new library) and
 import contextlib
 import errno
 import functools
-import hashlib
 import logging
 import os
 import threading
@@ -27,7 +26,7 @@ from pathlib import Path
 import requests
 
 from kiosk.config.programmes import MediaFile
-from kiosk.media.cache import CHUNK, MediaCache
+from kiosk.media.cache import CHUNK, MediaCache, sha256_of
 from kiosk.media.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -117,22 +116,19 @@ class Downloader:
 
     def _fetch(self, w: Wanted, moved: Callable[[int], None]) -> None:
         media = w.media
-        part = self.cache.folder / f"{media.file}.part"
+        part = self.cache.part(media)
         have = part.stat().st_size if part.exists() else 0
         if have > media.size:
             part.unlink()
             have = 0
         if have < media.size:
             self._download(media, part, have, moved)
-        digest = hashlib.sha256()
-        with part.open("rb") as src:
-            for chunk in iter(lambda: src.read(CHUNK), b""):
-                digest.update(chunk)
-        if digest.hexdigest() != media.sha256:
-            part.unlink()
-            raise DownloadError("내용이 서명과 다릅니다 / content does not match its signature")
-        part.replace(self.cache.path(media))
-        self.cache._mark_verified(media)
+        try:
+            self.cache.admit(media, sha256_of(part))
+        except ValueError as err:
+            raise DownloadError(
+                "내용이 서명과 다릅니다 / content does not match its signature"
+            ) from err
         log.info("downloaded and verified %s (%s)", media.file, w.title)
 
     def _download(
@@ -208,8 +204,7 @@ class DownloadWorker:
             self._wake.notify()
 
     def redownload(self, media: MediaFile) -> None:
-        """*media* turned out missing or broken: fetch it again, soon."""
-        self.cache.forget(media)
+        """*media* is missing, or was marked bad (:meth:`MediaCache.forget`): fetch it soon."""
         with self._wake:
             self._pending = True
             self._wake.notify()

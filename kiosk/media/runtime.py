@@ -152,19 +152,9 @@ class MediaRuntime:
     def _seed(self, config: KioskConfig) -> None:
         """Demo: fill the cache from bundled files instead of a server."""
         assert self._seed_folder is not None
-        from kiosk.demo import describe
-
-        by_hash = {describe(path).sha256: path for path in self._seed_folder.iterdir()}
-        wanted = wanted_for(config)
-        for item in wanted:
-            source = by_hash.get(item.media.sha256)
-            if source is not None and not self._cache.ready(item.media):
-                try:
-                    self._cache.import_file(item.media, source)
-                except (OSError, ValueError) as err:
-                    log.error("demo file %s not taken into the cache: %s", source.name, err)
-        ready = sum(1 for w in wanted if self._cache.ready(w.media))
-        total = sum(w.media.size for w in wanted)
-        done = sum(w.media.size for w in wanted if self._cache.ready(w.media))
-        self._report(Progress(len(wanted), ready, total, done))
-        log.info("demo media ready: %d of %d files", ready, len(wanted))
+        wanted = [w.media for w in wanted_for(config)]
+        self._cache.import_folder(self._seed_folder, wanted)
+        ready = [m for m in wanted if self._cache.ready(m)]
+        total = sum(m.size for m in wanted)
+        self._report(Progress(len(wanted), len(ready), total, sum(m.size for m in ready)))
+        log.info("demo media ready: %d of %d files", len(ready), len(wanted))

@@ -1,12 +1,12 @@
 """The media library: videos, subtitles and voice prompts, addressed by content hash."""
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 from kiosk.files import write_atomically
+from kiosk.media.cache import sha256_of
 from kiosk.provision.problems import Problem, ProvisionError
 
 CATEGORIES = ("singing", "exercise", "subtitle", "voice", "notice")
@@ -22,11 +22,8 @@ def add_media(
         )
     if not file.is_file():
         raise ProvisionError([Problem(str(file), "no such file")])
-    digest = hashlib.sha256()
-    with file.open("rb") as src:
-        for chunk in iter(lambda: src.read(1 << 20), b""):
-            digest.update(chunk)
-    name = f"{digest.hexdigest()}{file.suffix.lower()}"
+    digest = sha256_of(file)
+    name = f"{digest}{file.suffix.lower()}"
     folder = repo / "media"
     folder.mkdir(parents=True, exist_ok=True)
     if not (folder / name).exists():
@@ -38,7 +35,7 @@ def add_media(
     )
     entry = {
         "file": name,
-        "sha256": digest.hexdigest(),
+        "sha256": digest,
         "length": (folder / name).stat().st_size,
         "title": title,
         "category": category,

@@ -77,15 +77,10 @@ def player() -> Iterator[Player]:
 
 def seed_demo_media(paths: Paths, config: KioskConfig) -> None:
     """Put the bundled demo videos into the kiosk's cache, verified, as the demo does."""
-    from kiosk.demo import describe
     from kiosk.media.cache import MediaCache
 
-    folder = paths.assets / "demo" / "media"
-    by_hash = {describe(p).sha256: p for p in folder.iterdir()}
-    cache = MediaCache(paths.media)
-    for item in wanted_for(config):
-        if item.media.sha256 in by_hash:
-            cache.import_file(item.media, by_hash[item.media.sha256])
+    wanted = [w.media for w in wanted_for(config)]
+    MediaCache(paths.media).import_folder(paths.assets / "demo" / "media", wanted)
 
 
 @pytest.fixture

@@ -109,6 +109,11 @@ class Playback:
         self._lost_since: float | None = None
         self._waiting_since: float | None = None
         self._next_probe = 0.0
+        self._current: Video | None = None
+        """The library video on screen (``None`` while live or waiting)."""
+        self._count = 1
+        self._pictured = -1
+        """Generation of the last media that showed a picture."""
 
     def subscribe(self, listener: Callable[[NowPlaying | None], None]) -> None:
         self._listeners.append(listener)
@@ -236,11 +241,6 @@ class Playback:
 
     # --- internals ---------------------------------------------------------------
 
-    _current: Video | None = None
-    _count = 1
-    _pictured = -1
-    """Generation of the last media that showed a picture."""
-
     def _ready(self, video: Video) -> bool:
         ok = self._cache.ready(video.video) and (
             video.subtitles is None or self._cache.ready(video.subtitles)
@@ -249,11 +249,15 @@ class Playback:
             self._redownload(video.video)
         return ok
 
-    def _next_video(self, programme: Programme) -> None:
-        video = self._queue.pop(0)
+    def _play_video(self, video: Video) -> None:
+        """Put a cached library video (with its lyrics) on screen."""
         self._current = video
         subtitles = self._cache.path(video.subtitles) if video.subtitles else None
         self._generation = self._output.play(self._cache.path(video.video), subtitles)
+
+    def _next_video(self, programme: Programme) -> None:
+        video = self._queue.pop(0)
+        self._play_video(video)
         self._set(
             NowPlaying(
                 programme,
@@ -292,9 +296,7 @@ class Playback:
         if fallback is None:
             self._wait_for_live(now)
             return
-        self._current = fallback
-        subtitles = self._cache.path(fallback.subtitles) if fallback.subtitles else None
-        self._generation = self._output.play(self._cache.path(fallback.video), subtitles)
+        self._play_video(fallback)
         self._set(
             NowPlaying(now.programme, fallback.title, live=False, notice=Notice.LIVE_FALLBACK)
         )

@@ -15,7 +15,7 @@ from typing import Any
 from kiosk.config.model import KioskConfig
 from kiosk.diagnostics import BoxFacts
 from kiosk.i18n import Strings
-from kiosk.leader import LeaderGesture
+from kiosk.leader import HOLD_S, LeaderGesture
 from kiosk.lockout import PinGate
 from kiosk.navigation import BANNER, Command, Navigator, Screen, View
 from kiosk.programmes.conductor import Programmes
@@ -49,7 +49,7 @@ from kiosk.ui.theme import Theme
 
 log = logging.getLogger(__name__)
 
-CORNER_HOLD_MS = 3000
+CORNER_HOLD_MS = round(HOLD_S * 1000)
 """Holding the top-left corner this long opens the leader's PIN keypad."""
 
 _INPUT_EVENTS = {

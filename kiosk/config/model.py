@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from kiosk.config.calls import Calls
 from kiosk.config.programmes import Downloads, Programme, Slot, Video, check_references
 from kiosk.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk.pin import PIN_HASH_PATTERN
@@ -244,6 +245,7 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
     devices: Devices = msgspec.field(default_factory=Devices)
     technician: Technician = msgspec.field(default_factory=Technician)
     maintenance: Maintenance = msgspec.field(default_factory=Maintenance)
+    calls: Calls = msgspec.field(default_factory=Calls)
 
     def programme(self, programme_id: str) -> Programme | None:
         return next((p for p in self.programmes if p.id == programme_id), None)
@@ -262,6 +264,7 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
             if ids.count(tile_id) > 1:
                 raise ValueError(f"tile id {tile_id!r} is used twice")
         check_references(self.library, self.programmes, self.schedule)
+        self._check_call_tiles()
         text = self.display.text
         pairs = [("display.background", self.display.background)]
         pairs += [(f"tiles[{i}].colour", t.colour) for i, t in enumerate(self.tiles)]
@@ -278,3 +281,13 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
                 f"display.accent gives contrast {accent:.1f}:1 with display.background; "
                 f"at least {AAA_CONTRAST}:1 is needed"
             )
+
+    def _check_call_tiles(self) -> None:
+        """With a call server configured, call and group tiles name a contact or room."""
+        if self.calls.server is None:
+            return  # those tiles say "not available yet"
+        for tile in self.tiles:
+            if tile.action == "call" and self.calls.contact(tile.target) is None:
+                raise ValueError(f"tile {tile.id!r} calls {tile.target!r}, not a contact")
+            if tile.action == "group" and self.calls.room(tile.target) is None:
+                raise ValueError(f"tile {tile.id!r} joins {tile.target!r}, not a room")

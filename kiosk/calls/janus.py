@@ -1,0 +1,250 @@
+"""Janus' WebSocket API: a session, plugin handles, requests and their replies.
+
+One :class:`JanusSession` owns one WebSocket, a reader task that hands each
+message to whoever waits for it (by transaction) or to the handle it concerns
+(events), and a keepalive task. When the socket closes or Janus forgets the
+session, :attr:`JanusSession.lost` is set and every waiter fails with
+:class:`SessionLostError` at once: that is how calls notice a server that went away,
+long before the media path times out.
+"""
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_S = 25.0
+"""Janus drops a session after 60 s without a request."""
+REPLY_TIMEOUT_S = 10.0
+"""A request Janus does not answer within this long counts as a lost server."""
+CONNECT_TIMEOUT_S = 5.0
+PING_S = 5.0
+"""WebSocket pings this often."""
+PING_TIMEOUT_S = 10.0
+"""A ping unanswered this long means the path is dead. Long enough that a cut of a
+few seconds keeps the session (media then resumes by itself, without a rejoin)."""
+
+Json = dict[str, Any]
+
+
+class JanusError(Exception):
+    """Janus or a plugin refused a request."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class SessionLostError(JanusError):
+    """The server, the connection or the session is gone."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(0, reason)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something Janus said about a handle without being asked (or a plugin's reply)."""
+
+    kind: str
+    """``event``, ``webrtcup``, ``media``, ``hangup``, ``slowlink``, ``detached``, ``trickle``."""
+    data: Json = field(default_factory=dict)
+    """The plugin's data (``plugindata.data``) for ``event``; the message itself otherwise."""
+    jsep: Json | None = None
+
+
+class Handle:
+    """One plugin attached to the session."""
+
+    def __init__(self, session: "JanusSession", handle_id: int, plugin: str) -> None:
+        self.session = session
+        self.id = handle_id
+        self.plugin = plugin
+        self.events: asyncio.Queue[Event] = asyncio.Queue()
+
+    async def send(self, body: Json, jsep: Json | None = None) -> Event:
+        """A plugin request; returns the plugin's reply (raises :class:`JanusError`)."""
+        message: Json = {"janus": "message", "handle_id": self.id, "body": body}
+        if jsep is not None:
+            message["jsep"] = jsep
+        reply = await self.session.request(message)
+        plugindata = reply.get("plugindata", {})
+        data = plugindata.get("data", {})
+        if "error_code" in data:
+            raise JanusError(int(data["error_code"]), str(data.get("error", "")))
+        return Event(reply["janus"], data, reply.get("jsep"))
+
+    async def detach(self) -> None:
+        with contextlib.suppress(JanusError):
+            await self.session.request({"janus": "detach", "handle_id": self.id})
+        self.session.forget(self)
+
+    def __repr__(self) -> str:
+        return f"<Handle {self.plugin} {self.id}>"
+
+
+class JanusSession:
+    """A Janus session over one WebSocket. Use :meth:`open`; :meth:`close` when done."""
+
+    def __init__(self, socket: ClientConnection, api_secret: str | None) -> None:
+        self._socket = socket
+        self._secret = api_secret
+        self.id = 0
+        self._waiting: dict[str, tuple[asyncio.Future[Json], bool]] = {}
+        self._handles: dict[int, Handle] = {}
+        self.lost = asyncio.Event()
+        self.lost_reason = ""
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @classmethod
+    async def open(cls, url: str, api_secret: str | None = None) -> "JanusSession":
+        """Connect to *url* (``ws://`` or ``wss://``, TLS verified) and create a session."""
+        try:
+            socket = await websockets.connect(
+                url,
+                subprotocols=[websockets.Subprotocol("janus-protocol")],
+                open_timeout=CONNECT_TIMEOUT_S,
+                ping_interval=PING_S,
+                ping_timeout=PING_TIMEOUT_S,
+                max_size=2**22,
+            )
+        except (OSError, TimeoutError, websockets.InvalidHandshake) as err:
+            raise SessionLostError(f"cannot reach {url}: {err}") from err
+        session = cls(socket, api_secret)
+        session._tasks.append(asyncio.create_task(session._read(), name="janus-read"))
+        try:
+            reply = await session.request({"janus": "create"})
+        except BaseException:
+            await session.close()
+            raise
+        session.id = int(reply["data"]["id"])
+        session._tasks.append(asyncio.create_task(session._keepalive(), name="janus-keepalive"))
+        log.info("janus session %d at %s", session.id, url)
+        return session
+
+    async def attach(self, plugin: str) -> Handle:
+        reply = await self.request({"janus": "attach", "plugin": plugin})
+        handle = Handle(self, int(reply["data"]["id"]), plugin)
+        self._handles[handle.id] = handle
+        return handle
+
+    def forget(self, handle: Handle) -> None:
+        self._handles.pop(handle.id, None)
+
+    async def request(self, message: Json, until_ack: bool = False) -> Json:
+        """Send *message*; return Janus' reply to it (the ``ack`` only if *until_ack*)."""
+        if self.lost.is_set():
+            raise SessionLostError(self.lost_reason)
+        transaction = secrets.token_hex(6)
+        message = {**message, "transaction": transaction}
+        if self.id:
+            message["session_id"] = self.id
+        if self._secret:
+            message["apisecret"] = self._secret
+        reply: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
+        self._waiting[transaction] = (reply, until_ack)
+        try:
+            await self._socket.send(json.dumps(message))
+            async with asyncio.timeout(REPLY_TIMEOUT_S):
+                answer = await reply
+        except websockets.ConnectionClosed as err:
+            self._lose(f"connection closed: {err}")
+            raise SessionLostError(self.lost_reason) from err
+        except TimeoutError as err:
+            self._lose(f"no reply to {message['janus']} in {REPLY_TIMEOUT_S:.0f} s")
+            raise SessionLostError(self.lost_reason) from err
+        finally:
+            self._waiting.pop(transaction, None)
+        if answer.get("janus") == "error":
+            error = answer.get("error", {})
+            code, reason = int(error.get("code", 0)), str(error.get("reason", ""))
+            if code == 458:  # no such session: Janus restarted or timed us out
+                self._lose(f"session gone: {reason}")
+                raise SessionLostError(self.lost_reason)
+            raise JanusError(code, reason)
+        return answer
+
+    async def close(self) -> None:
+        """Destroy the session (if the server is still there) and close the socket."""
+        if self.id and not self.lost.is_set():
+            with contextlib.suppress(JanusError):
+                await self.request({"janus": "destroy"})
+        self._lose("closed")
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self._socket.close()
+
+    # --- internals -----------------------------------------------------------
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self._socket:
+                try:
+                    message = json.loads(raw)
+                except ValueError:
+                    log.warning("janus sent something that is not JSON; ignored")
+                    continue
+                if isinstance(message, dict):
+                    self._dispatch(message)
+        except websockets.ConnectionClosed:
+            pass
+        self._lose("connection closed")
+
+    def _dispatch(self, message: Json) -> None:
+        kind = str(message.get("janus", ""))
+        waiter = self._waiting.get(str(message.get("transaction", "")))
+        if waiter is not None:
+            reply, until_ack = waiter
+            if (kind != "ack" or until_ack) and not reply.done():
+                reply.set_result(message)
+                return
+            if kind == "ack":
+                return
+        if kind == "timeout":
+            self._lose("session timed out")
+            return
+        handle = self._handles.get(int(message.get("sender", 0) or 0))
+        if handle is None:
+            if kind not in ("ack", "success"):
+                log.debug("janus %s for no known handle", kind)
+            return
+        if kind == "event":
+            data = message.get("plugindata", {}).get("data", {})
+            handle.events.put_nowait(Event(kind, data, message.get("jsep")))
+        else:
+            handle.events.put_nowait(Event(kind, message))
+
+    async def _keepalive(self) -> None:
+        while not self.lost.is_set():
+            await asyncio.sleep(KEEPALIVE_S)
+            try:
+                await self.request({"janus": "keepalive"}, until_ack=True)
+            except JanusError:
+                return
+
+    def _lose(self, reason: str) -> None:
+        if self.lost.is_set():
+            return
+        self.lost_reason = reason
+        self.lost.set()
+        if reason != "closed":
+            log.warning("janus session %d lost: %s", self.id, reason)
+        error = SessionLostError(reason)
+        for reply, _ in list(self._waiting.values()):
+            if not reply.done():
+                reply.set_exception(error)
+        for handle in self._handles.values():
+            handle.events.put_nowait(Event("lost", {"reason": reason}))

@@ -1,0 +1,123 @@
+"""Writes a Janus configuration folder for city hall's call server.
+
+Only what the kiosks use is switched on: the VideoCall plugin (one-to-one calls),
+the VideoRoom plugin (group sessions) with the configured rooms, the WebSocket API
+for kiosks and browsers, and the HTTP admin API (session counts for monitoring).
+Plugins and transports are loaded from folders holding links to just those, so
+nothing else Debian ships is started.
+"""
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+JANUS_LIB = Path("/usr/lib/x86_64-linux-gnu/janus")
+PLUGINS = ("libjanus_videocall.so", "libjanus_videoroom.so")
+TRANSPORTS = ("libjanus_websockets.so", "libjanus_http.so")
+
+
+@dataclass(frozen=True)
+class Room:
+    """A VideoRoom room: a town meeting or a live class."""
+
+    number: int
+    description: str
+    publishers: int = 12
+    bitrate: int = 512_000
+
+
+@dataclass(frozen=True)
+class JanusSetup:
+    """What differs between city hall's server, the demo's and a test's."""
+
+    ws_port: int = 8188
+    admin_port: int = 7088
+    admin_secret: str = field(default_factory=lambda: secrets.token_hex(16))
+    rooms: tuple[Room, ...] = ()
+    interfaces: tuple[str, ...] = ()
+    """Gather ICE candidates only on these interfaces (all when empty)."""
+    rtp_ports: tuple[int, int] = (20000, 40000)
+    session_timeout_s: int = 60
+    no_media_s: int = 1
+    """Janus reports a stream that stopped after this many seconds (its ``media`` event)."""
+    library: Path = JANUS_LIB
+
+
+def write_config(folder: Path, setup: JanusSetup) -> None:
+    """Fill *folder* with ``janus.jcfg`` and the plugin and transport settings."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, names in (("plugins", PLUGINS), ("transports", TRANSPORTS)):
+        links = folder / kind
+        links.mkdir(exist_ok=True)
+        for name in names:
+            link = links / name
+            if not link.is_symlink():
+                link.symlink_to(setup.library / kind / name)
+    enforce = ",".join(setup.interfaces)
+    low, high = setup.rtp_ports
+    (folder / "janus.jcfg").write_text(
+        f"""general: {{
+	configs_folder = "{folder}"
+	plugins_folder = "{folder / "plugins"}"
+	transports_folder = "{folder / "transports"}"
+	debug_level = 4
+	admin_secret = "{setup.admin_secret}"
+	session_timeout = {setup.session_timeout_s}
+	server_name = "kiosk-city-hall"
+}}
+media: {{
+	rtp_port_range = "{low}-{high}"
+	no_media_timer = {setup.no_media_s}
+}}
+nat: {{
+	nice_debug = false
+	{f'ice_enforce_list = "{enforce}"' if enforce else ""}
+}}
+plugins: {{
+}}
+transports: {{
+}}
+events: {{
+	broadcast = false
+}}
+"""
+    )
+    (folder / "janus.transport.websockets.jcfg").write_text(
+        f"""general: {{
+	json = "plain"
+	ws = true
+	ws_port = {setup.ws_port}
+	wss = false
+}}
+admin: {{
+	admin_ws = false
+}}
+"""
+    )
+    (folder / "janus.transport.http.jcfg").write_text(
+        f"""general: {{
+	json = "plain"
+	http = false
+}}
+admin: {{
+	admin_base_path = "/admin"
+	admin_http = true
+	admin_port = {setup.admin_port}
+}}
+"""
+    )
+    rooms = "".join(
+        f"""room-{room.number}: {{
+	description = "{room.description}"
+	publishers = {room.publishers}
+	bitrate = {room.bitrate}
+	fir_freq = 2
+	notify_joining = true
+}}
+"""
+        for room in setup.rooms
+    )
+    (folder / "janus.plugin.videoroom.jcfg").write_text(
+        f'general: {{\n\tadmin_key = "{setup.admin_secret}"\n}}\n{rooms}'
+    )
+    (folder / "janus.plugin.videocall.jcfg").write_text("general: {\n}\n")

@@ -62,8 +62,10 @@ class ConfigWatch:
         if self._sleep is not None:
             await self._sleep(seconds)
             return
+        # asyncio.timeout: wait_for on Python 3.11 can lose a cancellation (close()).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
         self._wake.clear()
 
     def start(self) -> None:

@@ -1,0 +1,177 @@
+"""Our presence in one group session: our camera published, the others received.
+
+A :class:`GroupCall` lives for one attempt at being in the room: when the
+session is lost or media stops for too long, :meth:`GroupCall.run` returns why,
+the desk closes it and, after a pause, opens a new one (aiortc cannot restart
+ICE, so a new connection is the only repair).
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+
+from aiortc.mediastreams import MediaStreamTrack
+
+from kiosk.calls.janus import JanusError, JanusSession
+from kiosk.calls.peer import FrameListener, IceServer, Peer
+from kiosk.calls.videoroom import Feed, Publisher, Subscriber, read_event
+
+log = logging.getLogger(__name__)
+
+MAX_SHOWN = 4
+"""The host large and up to three other centres small."""
+WATCH_S = 0.2
+
+
+class Watched:
+    """One remote feed and the connection it arrives on."""
+
+    def __init__(self, feed: Feed, subscriber: Subscriber, peer: Peer) -> None:
+        self.feed = feed
+        self.subscriber = subscriber
+        self.peer = peer
+
+
+class GroupCall:
+    """One attempt at being in room *room*: publish, subscribe, watch."""
+
+    def __init__(
+        self,
+        session: JanusSession,
+        room: int,
+        display: str,
+        ice: Sequence[IceServer],
+        host: str | None,
+        on_frame: Callable[[int, str, object], None] | None = None,
+    ) -> None:
+        self._session = session
+        self._room = room
+        self._display = display
+        self._ice = list(ice)
+        self._host = host
+        self._on_frame = on_frame
+        self._publisher: Publisher | None = None
+        self.own: Peer | None = None
+        self.watched: dict[int, Watched] = {}
+        self._waiting: list[Feed] = []
+        self.changed: Callable[[], None] = lambda: None
+        """Called when feeds come or go (the screen re-lays itself out)."""
+
+    async def open(self, tracks: Sequence[MediaStreamTrack]) -> None:
+        """Join as a publisher, send *tracks*, subscribe to those already there."""
+        self._publisher = await Publisher.join(self._session, self._room, self._display)
+        self.own = Peer(self._ice, label=f"{self._display} publishing")
+        self.own.send(*tracks)
+        answer = await self._publisher.publish(await self.own.offer())
+        await self.own.accept(answer)
+        for feed in self._publisher.already:
+            await self._subscribe(feed)
+
+    def shown(self) -> list[Watched]:
+        """Feeds on screen, the host first."""
+        feeds = sorted(
+            self.watched.values(),
+            key=lambda w: (w.feed.display != self._host, w.feed.id),
+        )
+        return feeds[:MAX_SHOWN]
+
+    async def run(
+        self, no_media_s: float, give_up_s: float, unsteady: Callable[[bool], None]
+    ) -> str:
+        """Follow the room until it breaks; returns why (``lost``, ``no media``, ``refused``).
+
+        Media silent for *no_media_s* calls *unsteady(True)* (the screen says so)
+        and keeps waiting, since a short outage heals by itself; silent for
+        *give_up_s*, the connection is given up.
+        """
+        assert self._publisher is not None
+        events = self._publisher.handle.events
+        shaky = False
+        while True:
+            event = None
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+            # cancellation that lands as the queue hands over an item.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(WATCH_S):
+                    event = await events.get()
+            if event is not None:
+                room = read_event(event)
+                if room.kind == "lost":
+                    return "lost"
+                if room.kind in ("hangup", "detached"):
+                    return "refused"
+                for feed in room.joined:
+                    self._waiting.append(feed)
+                for feed_id in room.left:
+                    await self._unsubscribe(feed_id)
+            await self._subscribe_waiting()
+            silence = self._silence()
+            if silence >= give_up_s:
+                return "no media"
+            if (silence >= no_media_s) != shaky:
+                shaky = not shaky
+                unsteady(shaky)
+
+    async def close(self) -> None:
+        for feed_id in list(self.watched):
+            await self._unsubscribe(feed_id)
+        if self.own is not None:
+            await self.own.close()
+        if self._publisher is not None:
+            with contextlib.suppress(JanusError):
+                await self._publisher.leave()
+            with contextlib.suppress(JanusError):
+                await self._publisher.handle.detach()
+
+    # --- internals -------------------------------------------------------------
+
+    def _silence(self) -> float:
+        """Seconds since anything arrived from the feeds we watch (0 with none)."""
+        if not self.watched:
+            return 0.0
+        return min(
+            min(w.peer.silent_for("audio"), w.peer.silent_for("video"))
+            for w in self.watched.values()
+        )
+
+    async def _subscribe_waiting(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for feed in waiting:
+            if feed.id not in self.watched and len(self.watched) < MAX_SHOWN:
+                await self._subscribe(feed)
+
+    async def _subscribe(self, feed: Feed) -> None:
+        try:
+            subscriber = await Subscriber.open(self._session, self._room, feed)
+        except JanusError as err:
+            if err.code == 428:  # not up yet: Janus names it again when it is
+                log.info("feed %s not ready yet", feed.display)
+                self._waiting.append(feed)
+                return
+            raise
+        label = f"{self._display} watching {feed.display}"
+        peer = Peer(self._ice, self._frame_listener(feed.id), label=label)
+        # Watched at once, so that close() closes it whatever happens next.
+        self.watched[feed.id] = Watched(feed, subscriber, peer)
+        await subscriber.start(await peer.answer(subscriber.offer))
+        peer.mark_start()
+        log.info("room %d: watching %s", self._room, feed.display or feed.id)
+        self.changed()
+
+    async def _unsubscribe(self, feed_id: int) -> None:
+        watched = self.watched.get(feed_id)
+        if watched is None:
+            return
+        await watched.peer.close()
+        self.watched.pop(feed_id, None)  # only now: a cancelled close is finished by close()
+        with contextlib.suppress(JanusError):
+            await watched.subscriber.close()
+        log.info("room %d: %s left", self._room, watched.feed.display or feed_id)
+        self.changed()
+
+    def _frame_listener(self, feed_id: int) -> FrameListener | None:
+        listener = self._on_frame
+        if listener is None:
+            return None
+        return lambda kind, frame: listener(feed_id, kind, frame)

@@ -1,0 +1,123 @@
+"""Group sessions through Janus' VideoRoom plugin: the centre publishes, sees the
+host large and other centres small, and follows them coming and going."""
+
+import asyncio
+
+from kiosk.calls.desk import Notice, Phase
+from kiosk.calls.group import GroupCall
+from kiosk.calls.janus import JanusSession
+from kiosk.calls.tracks import ColourTrack, ToneTrack
+from kiosk.cityhall.server import JanusServer
+from tests.calls.conftest import (
+    CENTRE_COLOUR,
+    CENTRE_TONE,
+    HALL_COLOUR,
+    HALL_TONE,
+    ROOM,
+    calls_for,
+    heard,
+    reach,
+    run,
+    started,
+    until,
+)
+from tests.calls.signals import mean_rgb, mono_samples, near, pitch_share
+
+OTHER_CENTRE = (40, 160, 60)
+
+
+class Member:
+    """Someone else in the room (the host, another centre), with its own session."""
+
+    def __init__(self, session: JanusSession, group: GroupCall) -> None:
+        self.session = session
+        self.group = group
+        self.task: asyncio.Task[str] | None = None
+
+    @classmethod
+    async def join(
+        cls, janus: JanusServer, name: str, colour: tuple[int, int, int], tone: int
+    ) -> "Member":
+        session = await JanusSession.open(janus.url)
+        group = GroupCall(session, ROOM, name, [], None)
+        await group.open([ToneTrack(tone), ColourTrack(colour)])
+        member = cls(session, group)
+        member.task = asyncio.create_task(group.run(2, 60, lambda shaky: None))
+        return member
+
+    def sees(self, colour: tuple[int, int, int]) -> bool:
+        pictures = [w.peer.picture() for w in self.group.watched.values()]
+        return any(p is not None and near(mean_rgb(p), colour) for p in pictures)
+
+    def hears(self, hertz: int) -> bool:
+        sounds = [w.peer.sound() for w in self.group.watched.values()]
+        return any(
+            s is not None and pitch_share(mono_samples(s), s.sample_rate, hertz) > 0.5
+            for s in sounds
+        )
+
+    async def leave(self) -> None:
+        assert self.task is not None
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        await self.group.close()
+        await self.session.close()
+
+
+def test_centre_joins_a_town_meeting_and_follows_who_comes_and_goes(janus: JanusServer) -> None:
+    async def scenario() -> None:
+        host = await Member.join(janus, "cityhall-host", HALL_COLOUR, HALL_TONE)
+        desk = await started(calls_for(janus))
+        assert desk.join("town-meeting")
+        assert desk.view.phase is Phase.JOINING
+        joined = await reach(desk, Phase.IN_ROOM)
+        assert joined.who == "군민 회의"
+        # The host on the centre's screen, the centre's camera and voice at the host.
+        await until(
+            lambda: (
+                bool(desk.remote_frames()) and near(mean_rgb(desk.remote_frames()[0]), HALL_COLOUR)
+            )
+        )
+        await until(lambda: host.sees(CENTRE_COLOUR) and host.hears(CENTRE_TONE))
+        # Another centre joins: shown small, after the host.
+        other = await Member.join(janus, "centre-2", OTHER_CENTRE, 700)
+        await until(
+            lambda: (
+                len(desk.remote_frames()) == 2
+                and near(mean_rgb(desk.remote_frames()[1]), OTHER_CENTRE)
+            )
+        )
+        assert near(mean_rgb(desk.remote_frames()[0]), HALL_COLOUR)
+        await until(lambda: other.sees(CENTRE_COLOUR))
+        # The centre's speaker plays the host and the other centre together.
+        together = await heard(desk)
+        assert pitch_share(together, 48_000, HALL_TONE) > 0.2
+        assert pitch_share(together, 48_000, 700) > 0.2
+        assert pitch_share(together, 48_000, CENTRE_TONE) < 0.05
+        # It leaves again: the centre's screen follows.
+        await other.leave()
+        await until(lambda: len(desk.remote_frames()) == 1)
+        desk.hang_up()
+        await reach(desk, Phase.IDLE)
+        await until(lambda: not host.group.watched)  # the host saw the centre leave
+        await host.leave()
+        await desk.close()
+
+    run(scenario())
+
+
+def test_alone_in_the_room_says_so_until_someone_comes(janus: JanusServer) -> None:
+    async def scenario() -> None:
+        desk = await started(calls_for(janus))
+        desk.join("town-meeting")
+        alone = await reach(desk, Phase.IN_ROOM)
+        assert alone.notice is Notice.ALONE
+        host = await Member.join(janus, "cityhall-host", HALL_COLOUR, HALL_TONE)
+        await until(lambda: desk.view.notice is Notice.NONE)
+        await until(lambda: bool(desk.remote_frames()))
+        desk.hang_up()
+        await reach(desk, Phase.IDLE)
+        await host.leave()
+        await desk.close()
+
+    run(scenario())

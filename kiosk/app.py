@@ -33,6 +33,8 @@ from kiosk.systemd import notify
 from kiosk.voice import VoiceGuide
 
 if TYPE_CHECKING:
+    from kiosk.calls.desk import CallDesk
+    from kiosk.calls.screens import CallScreens
     from kiosk.sync.enrolment import Enrolment
     from kiosk.ui.qt import QApplication
     from kiosk.ui.screen import StopRequest
@@ -148,6 +150,45 @@ class Kiosk:
     programmes: Programmes
     window: "KioskWindow"
     hooks: MediaHooks
+    calls: "CallDesk | None" = None
+    """Calls with city hall, once connected (after the first frame; none if not configured)."""
+    call_screens: "CallScreens | None" = None
+
+    def connect_calls(self, demo: bool) -> None:
+        """Build the call desk for this configuration and start its line. Loop thread.
+
+        aiortc takes ~0.4 s to import: the run loop imports it in the background first.
+        """
+        from kiosk.calls.desk import CallDesk
+        from kiosk.calls.local import SpeakerMedia
+        from kiosk.calls.screens import CallScreens
+
+        config = self.loaded.config
+        if config.calls.server is None or self.calls is not None:
+            return
+        wall = centre_clock(config.centre.timezone)
+        desk = CallDesk(config.calls, config.centre.id, SpeakerMedia(), wall)
+        if demo:
+            # The demo's city hall lives in a private network only root can make;
+            # without it, no packet is sent towards its address.
+            from kiosk.cityhall.network import PrivateNetwork
+
+            desk.reachable = PrivateNetwork(0).is_up
+        screens = CallScreens(desk, self.navigator)
+        self.navigator.set_opener("call", screens.open_tile)
+        self.navigator.set_opener("group", screens.open_tile)
+        self.window.attach_calls(desk, self.status.status)
+        self.calls, self.call_screens = desk, screens
+        desk.start()
+
+    async def close_calls(self) -> None:
+        """Hang up and leave city hall's server. Safe to call twice."""
+        desk, self.calls = self.calls, None
+        if self.call_screens is not None:
+            self.call_screens.close()
+            self.call_screens = None
+        if desk is not None:
+            await desk.close()
 
     def on_unexpected_error(
         self,

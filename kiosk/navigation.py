@@ -35,6 +35,8 @@ class Screen(enum.Enum):
     """The leader's screen: start programmes, volume, schedule, downloads."""
     DIAGNOSTICS = "diagnostics"
     """The technician's screen: devices, live camera, microphone level, network."""
+    CALL = "call"
+    """A call or group session: ringing, dialling, talking (see :mod:`kiosk.calls`)."""
 
 
 _MESSAGES = (Screen.PLEASE_WAIT, Screen.NOT_READY)
@@ -245,6 +247,12 @@ class Navigator:
         """A programme started (tile, banner, schedule or leader): it fills the screen."""
         self._busy = True
         self._set(View(Screen.PLAYING, focus=max(self._view.focus, 0)))
+
+    def show_call(self) -> None:
+        """A call rings, or a call or group session starts from the schedule: it fills
+        the screen until it ends."""
+        self._busy = True
+        self._set(View(Screen.CALL, focus=max(self._view.focus, 0)))
 
     def show_not_ready(self, notice: str) -> None:
         """Something cannot play: say *notice* calmly, then go home by itself."""

@@ -7,6 +7,7 @@ Everything started here is stopped here.
 """
 
 import asyncio
+import importlib
 import logging
 import os
 import signal
@@ -70,6 +71,9 @@ def run_loop(
         present(new.window, app, options.windowed, new.loaded.config.display.show_cursor)
         route_input(app, new, old)
         media.handover(new, old)
+        if calls_ready.done() and calls_ready.exception() is None:
+            closing_calls.add(loop.create_task(old.close_calls()))
+            new.connect_calls(options.demo)
         if devices is not None:
             devices.set_policy(new.loaded.config.devices)
         old.window.setProperty("locked", False)
@@ -96,6 +100,12 @@ def run_loop(
     future = slow.submit(open_sound_player, options.vlc_args)
     future.add_done_callback(
         lambda done: loop.call_soon_threadsafe(_attach_player, session.kiosk.voice, done)
+    )
+    # Calls: aiortc is imported off the GUI thread, then the desk starts on the loop.
+    closing_calls: set[asyncio.Task[None]] = set()
+    calls_ready = slow.submit(importlib.import_module, "kiosk.calls.desk")
+    calls_ready.add_done_callback(
+        lambda done: loop.call_soon_threadsafe(_connect_calls, session.kiosk, done, options.demo)
     )
     wall = centre_clock(kiosk.loaded.config.centre.timezone)
     # The demo runs in someone's window: it never restarts itself.
@@ -135,10 +145,16 @@ def run_loop(
             if watch is not None:
                 await watch.close()
 
+    async def hang_up_everything() -> None:
+        await session.kiosk.close_calls()
+        for task in closing_calls:
+            await task
+
     code = 0
     with loop:
         try:
             loop.run_until_complete(main())
+            loop.run_until_complete(hang_up_everything())
         except RuntimeError as err:
             # Qt's loop ended under us, e.g. the display server went away: nothing
             # can be shown any more, so end and let systemd start us again.
@@ -181,6 +197,15 @@ def _watch_devices(loop: "AbstractEventLoop", session: "Session") -> "DeviceWatc
 def _loop_error(kiosk: Kiosk, context: dict[str, Any]) -> None:
     error = context.get("exception") or RuntimeError(context.get("message", "asyncio error"))
     kiosk.on_unexpected_error(type(error), error, error.__traceback__)
+
+
+def _connect_calls(kiosk: Kiosk, done: "Future[object]", demo: bool) -> None:
+    try:
+        done.result()
+    except Exception as err:  # noqa: BLE001 - the kiosk runs on without calls
+        log.error("calls unavailable: %s", err)
+        return
+    kiosk.connect_calls(demo)
 
 
 def _attach_player(voice: VoiceGuide, done: "Future[SoundPlayer]") -> None:

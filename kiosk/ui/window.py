@@ -10,7 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.config.model import KioskConfig
 from kiosk.diagnostics import BoxFacts
@@ -46,6 +46,10 @@ from kiosk.ui.qt import (
 )
 from kiosk.ui.screen import refuse_if_locked
 from kiosk.ui.theme import Theme
+
+if TYPE_CHECKING:
+    from kiosk.calls.desk import CallDesk
+    from kiosk.ui.call import CallPage
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +122,7 @@ class KioskWindow(QWidget):
         self._diagnosing = False
         self.banner = ScheduleBanner(strings, self.theme, programmes.title_of, self)
         self.banner.clicked.connect(navigator.join_banner)
+        self.call: CallPage | None = None
         self.stack = QStackedWidget(self)
         pages = (self.home, self.page, self.playing, self.pin, self.leader, self.diagnostics)
         for page in pages:
@@ -149,6 +154,14 @@ class KioskWindow(QWidget):
         self.ticker.start()
         self.header.show_time(self._wall_clock())
 
+    def attach_calls(self, desk: "CallDesk", status: Status) -> None:
+        """Calls are ready (aiortc loads after the first frame): add their screen."""
+        from kiosk.ui.call import CallPage
+
+        self.call = CallPage(self.strings, self.theme, desk, self)
+        self.call.show_status(status)
+        self.stack.addWidget(self.call)
+
     # --- rendering ---------------------------------------------------------
 
     def show_view(self, view: View) -> None:
@@ -158,9 +171,9 @@ class KioskWindow(QWidget):
         if self._diagnosing and screen is not Screen.DIAGNOSTICS:
             self._diagnosing = False
             self.diagnostics.closed()
-        # A programme fills the whole screen; the clock and status return with home.
+        # A programme or call fills the whole screen; the clock and status return with home.
         for bar in (self.header, self.status_strip):
-            bar.setVisible(screen is not Screen.PLAYING)
+            bar.setVisible(screen not in (Screen.PLAYING, Screen.CALL))
         if screen is Screen.HOME:
             self.home.set_focus_index(view.focus)
             self.stack.setCurrentWidget(self.home)
@@ -171,6 +184,8 @@ class KioskWindow(QWidget):
             Screen.LEADER: self.leader,
             Screen.DIAGNOSTICS: self.diagnostics,
         }
+        if self.call is not None:
+            pages[Screen.CALL] = self.call
         if screen in pages:
             if screen is Screen.DIAGNOSTICS and not self._diagnosing:
                 self._diagnosing = True
@@ -215,6 +230,8 @@ class KioskWindow(QWidget):
         self.status_strip.show_status(status)
         self.leader.show_downloads(status.downloads)
         self.diagnostics.show_status(status)
+        if self.call is not None:
+            self.call.show_status(status)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
         height = event.size().height()
@@ -223,6 +240,8 @@ class KioskWindow(QWidget):
             parts = (self.header, self.home, self.page, self.status_strip, self.playing)
             for part in (*parts, self.pin, self.leader, self.banner, self.diagnostics):
                 part.set_theme(self.theme)
+            if self.call is not None:
+                self.call.set_theme(self.theme)
         super().resizeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
@@ -252,6 +271,14 @@ class KioskWindow(QWidget):
             nav.note_input()
             return True
         command = nav.keymap.resolve(name)
+        if (
+            screen is Screen.CALL
+            and self.call is not None
+            and isinstance(command, Command)
+            and self.call.command(command)
+        ):
+            nav.note_input()
+            return True
         if (
             screen is Screen.PLAYING
             and isinstance(command, Command)
@@ -286,6 +313,8 @@ class KioskWindow(QWidget):
         """Stop the tick, the diagnostics' live checks, and unsubscribe. Safe to call twice."""
         self.ticker.stop()
         self.diagnostics.closed()
+        if self.call is not None:
+            self.call.close_page()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []

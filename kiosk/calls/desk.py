@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 GIVE_UP_FACTOR = 5
 """Media silent for this many times ``no_media_s``: the connection is rebuilt."""
 FINISH = "call-finish"
+ALREADY_IN_CALL = 480
+BUSY_RETRIES = 5
+BUSY_PAUSE_S = 0.1
+HANGUP_S = 2.0
+"""How long a hang-up waits for the server to confirm it."""
 WATCH_S = 0.2
 """How often a call's media is checked for silence."""
 
@@ -155,6 +160,11 @@ class CallDesk:
         self._line_task: asyncio.Task[None] | None = None
         self._call_task: asyncio.Task[None] | None = None
         self._timer: asyncio.Task[None] | None = None
+        self._hung_up = asyncio.Event()
+        """Janus closed the current call's connection (its ``hangup``): only then does
+        the VideoCall plugin let go of the call."""
+        self._media_up = False
+        """The current call's connection came up on the server (``webrtcup``)."""
         self.reachable: Callable[[], bool] = lambda: True
         """Whether trying the server makes sense now (the demo: its private network is up)."""
         self.busy: Callable[[], bool] = lambda: False
@@ -256,12 +266,16 @@ class CallDesk:
 
     async def _on_line_event(self, line: VideoCallLine, event: CallEvent) -> None:
         phase = self._view.phase
+        if event.name == "webrtcup":
+            self._media_up = True
         if event.name == "incomingcall":
             await self._incoming(line, event)
         elif event.name == "accepted" and self._call and self._call.outgoing and event.jsep:
             await self._call.peer.accept(event.jsep)
             self._connected()
         elif event.name == "hangup":
+            if event.media:
+                self._hung_up.set()  # our connection is gone: the plugin let go of the call
             if phase is Phase.RINGING:
                 self._end(Notice.CALLER_LEFT)
             elif phase is Phase.CALLING:
@@ -283,6 +297,8 @@ class CallDesk:
                 await line.hang_up()
             return
         peer = self._peer(f"call from {ringing.contact.id}")
+        self._hung_up.clear()
+        self._media_up = False
         self._call = _OneToOne(ringing.contact, peer, outgoing=False, offer=event.jsep)
         answer_at = None
         if ringing.answer_after_s is not None:
@@ -312,12 +328,22 @@ class CallDesk:
         assert line is not None
         peer = self._peer(f"call to {contact.id}")
         peer.send(*self._media.tracks())
+        self._hung_up.clear()
+        self._media_up = False
         self._call = _OneToOne(contact, peer, outgoing=True, since=since)
-        try:
-            await line.call(contact.name, await peer.offer())
-        except JanusError as err:
-            log.warning("could not call %s: %s", contact.name, err)
-            self._end(Notice.UNAVAILABLE)
+        offer = await peer.offer()
+        for attempt in range(1, BUSY_RETRIES + 1):
+            try:
+                await line.call(contact.name, offer)
+                return
+            except JanusError as err:
+                if err.code != ALREADY_IN_CALL or attempt == BUSY_RETRIES:
+                    log.warning("could not call %s: %s", contact.name, err)
+                    self._end(Notice.UNAVAILABLE)
+                    return
+            # Janus tells us our connection is gone a moment before the VideoCall
+            # plugin lets go of the last call: a quick redial can land in between.
+            await asyncio.sleep(BUSY_PAUSE_S * attempt)
 
     def answer(self) -> None:
         """받기: take the ringing call."""
@@ -446,8 +472,7 @@ class CallDesk:
 
     async def _redial(self, call: _OneToOne) -> None:
         if self._line is not None and self._online.is_set():
-            with contextlib.suppress(JanusError):
-                await self._line.hang_up()
+            await self._hang_up_line(self._line)
         await self._drop_call()
         await self._dial(call.contact, call.since)
 
@@ -479,8 +504,7 @@ class CallDesk:
                 await task
         line = self._line
         if self._call is not None and line is not None and self._online.is_set():
-            with contextlib.suppress(JanusError):
-                await line.hang_up()
+            await self._hang_up_line(line)
         await self._drop_call()
         await self._drop_group()
         self._media.silence()
@@ -495,6 +519,19 @@ class CallDesk:
     def _heard(self, source: object, kind: str, frame: object) -> None:
         if kind == "audio" and isinstance(frame, AudioFrame):
             self._media.hear(source, frame)
+
+    async def _hang_up_line(self, line: VideoCallLine) -> None:
+        """End the call on the server and wait until it says so (``hangup``): a call
+        placed before that is refused with "Already in a call"."""
+        if self._hung_up.is_set():
+            return  # the connection is already gone: so is the call
+        with contextlib.suppress(JanusError):
+            await line.hang_up()
+        if not self._media_up:
+            return  # no connection on the server: the call is over at once
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(HANGUP_S):
+                await self._hung_up.wait()
 
     async def _drop_call(self) -> None:
         call = self._call

@@ -22,13 +22,16 @@ class CallEvent:
     """The caller's name (``incomingcall``)."""
     reason: str = ""
     jsep: Json | None = None
+    media: bool = False
+    """Said by Janus about our connection (``webrtcup``, ``hangup`` once it is gone),
+    not by the plugin."""
 
 
 def read_event(event: Event) -> CallEvent:
     """What a raw handle event means for a one-to-one call."""
     if event.kind != "event":
         reason = str(event.data.get("reason", ""))
-        return CallEvent(event.kind, reason=reason)
+        return CallEvent(event.kind, reason=reason, media=True)
     result = event.data.get("result", {})
     if "error_code" in event.data:
         return CallEvent("error", reason=str(event.data.get("error", "")))

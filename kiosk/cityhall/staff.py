@@ -87,9 +87,17 @@ class StaffDesk:
         self.peer.mark_start()
 
     async def hang_up(self) -> None:
+        """End the call and wait (up to 2 s) until Janus has closed our connection:
+        until then the VideoCall plugin still counts us as busy."""
+        had_call = self.peer is not None
         with contextlib.suppress(JanusError):
             await self.line.hang_up()
         await self._drop_peer()
+        if had_call:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(2):
+                    while not (event := await self.events.get()).media or event.name != "hangup":
+                        pass
 
     async def close(self) -> None:
         self._reader.cancel()

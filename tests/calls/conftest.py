@@ -147,20 +147,20 @@ async def until(check: Callable[[], bool], step: float = 0.02) -> None:
         await asyncio.sleep(step)
 
 
-def run(scenario: Coroutine[Any, Any, T]) -> T:
+def run(scenario: Coroutine[Any, Any, T], limit: float = HANG_S) -> T:
     """Run *scenario* on a fresh loop; a hang fails it after HANG_S, naming where
     every task was stuck."""
 
     async def guarded() -> T:
         main = asyncio.create_task(scenario)
-        done, _ = await asyncio.wait({main}, timeout=HANG_S)
+        done, _ = await asyncio.wait({main}, timeout=limit)
         if not done:
             stuck = io.StringIO()
             for task in asyncio.all_tasks():
                 if task is not asyncio.current_task():
                     task.print_stack(limit=6, file=stuck)
             main.cancel()
-            pytest.fail(f"scenario hung for {HANG_S:.0f} s; tasks:\n{stuck.getvalue()}")
+            pytest.fail(f"scenario hung for {limit:.0f} s; tasks:\n{stuck.getvalue()}")
         return main.result()
 
     return asyncio.run(guarded())

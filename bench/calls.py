@@ -1,0 +1,237 @@
+"""Calls benchmark: how fast a call starts and how fast it heals, on a real Janus.
+
+Janus runs in its own network namespace (as in the tests). A city-hall host sits
+in the town-meeting room (itself a call desk, so it rejoins by itself too).
+
+- press "join" -> first remote video frame decoded, the kiosk's desk (registered,
+  idle) against the raw floor: a bare aiortc client doing the same signalling on a
+  fresh session (JanusSession + GroupCall); press "call" -> first frame with a staff
+  desk answering at once.
+- Janus killed: loss noticed (the desk says "reconnecting"); Janus started again:
+  back in the room with new frames arriving.
+- cable cut for 5 s: audio and video frames arriving again after the link returns.
+- cable cut for 40 s: back in the room with new frames after the link returns.
+
+Usage (root): .venv/bin/python bench/calls.py [--rounds 20] [--long-rounds 3]
+Writes bench/results/calls.json.
+"""
+
+import argparse
+import asyncio
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results" / "calls.json"
+
+from kiosk.calls.desk import CallDesk, CallView, Phase  # noqa: E402
+from kiosk.calls.group import GroupCall  # noqa: E402
+from kiosk.calls.janus import JanusSession  # noqa: E402
+from kiosk.calls.local import StandInMedia  # noqa: E402
+from kiosk.calls.peer import Peer  # noqa: E402
+from kiosk.cityhall.janus_config import JanusSetup, Room  # noqa: E402
+from kiosk.cityhall.network import PrivateNetwork  # noqa: E402
+from kiosk.cityhall.server import JanusServer  # noqa: E402
+from kiosk.cityhall.staff import StaffDesk  # noqa: E402
+from kiosk.config.calls import Calls, Contact  # noqa: E402
+from kiosk.config.calls import Room as RoomConfig  # noqa: E402
+
+ROOM = 1001
+POLL_S = 0.002
+
+
+def calls_for(url: str, name: str) -> Calls:
+    return Calls(
+        server=url,
+        call_name=name,
+        contacts=[Contact(id="city-hall", name="cityhall-welfare", label="시청")],
+        rooms=[RoomConfig(id="meeting", number=ROOM, title="회의", host="cityhall-host")],
+    )
+
+
+def desk_for(url: str, name: str, colour: tuple[int, int, int]) -> CallDesk:
+    now = time.time
+    import datetime as dt
+
+    return CallDesk(
+        calls_for(url, name),
+        name,
+        StandInMedia(colour, 440),
+        lambda: dt.datetime.fromtimestamp(now()),
+    )
+
+
+async def until(check: Any, limit: float = 60.0) -> float:
+    """Poll *check* until true; returns when (monotonic). Raises after *limit* s."""
+    deadline = time.monotonic() + limit
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not reached")
+        await asyncio.sleep(POLL_S)
+    return time.monotonic()
+
+
+async def phase(desk: CallDesk, *phases: Phase) -> float:
+    """When the desk next enters one of *phases* (monotonic)."""
+    if desk.view.phase in phases:
+        return time.monotonic()
+    reached: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+
+    def listen(view: CallView) -> None:
+        if view.phase in phases and not reached.done():
+            reached.set_result(time.monotonic())
+
+    stop = desk.subscribe(listen)
+    try:
+        return await reached
+    finally:
+        stop()
+
+
+def host_peer(desk: CallDesk) -> Peer | None:
+    group = desk._group
+    shown = group.shown() if group else []
+    return shown[0].peer if shown else None
+
+
+def arrived_after(desk: CallDesk, kind: str, moment: float) -> bool:
+    peer = host_peer(desk)
+    got = peer.received.get(kind) if peer else None
+    return bool(got and got.last_at > moment)
+
+
+def first_picture(group: GroupCall) -> bool:
+    return any(w.peer.picture() is not None for w in group.watched.values())
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "median_s": round(statistics.median(ordered), 3),
+        "p95_s": round(p95, 3),
+        "max_s": round(ordered[-1], 3),
+        "n": len(ordered),
+    }
+
+
+async def join_times(url: str, centre: CallDesk, rounds: int) -> dict[str, Any]:
+    kiosk, floor = [], []
+    for _ in range(rounds):
+        start = time.monotonic()
+        centre.join("meeting")
+        kiosk.append(await until(lambda: bool(centre.remote_frames())) - start)
+        centre.hang_up()
+        await phase(centre, Phase.IDLE)
+        start = time.monotonic()
+        session = await JanusSession.open(url)
+        group = GroupCall(session, ROOM, "floor", [], None)
+        await group.open(StandInMedia((9, 9, 9), 440).tracks())
+        floor.append(await until(lambda g=group: first_picture(g)) - start)
+        await group.close()
+        await session.close()
+    return {
+        "kiosk": summary(kiosk),
+        "floor": summary(floor),
+        "ratio_median": round(statistics.median(kiosk) / statistics.median(floor), 2),
+    }
+
+
+async def call_times(url: str, centre: CallDesk, rounds: int) -> dict[str, Any]:
+    staff = await StaffDesk.open(
+        url, "cityhall-welfare", lambda: StandInMedia((40, 60, 200), 1000).tracks()
+    )
+    times = []
+    for _ in range(rounds):
+        start = time.monotonic()
+        centre.call("city-hall")
+        await staff.answer(await staff.next("incomingcall"))
+        times.append(await until(lambda: bool(centre.remote_frames())) - start)
+        centre.hang_up()
+        await staff.next("hangup")
+        await staff.hang_up()
+        await phase(centre, Phase.IDLE)
+    await staff.close()
+    return summary(times)
+
+
+async def kill_times(janus: JanusServer, centre: CallDesk, rounds: int) -> dict[str, Any]:
+    detect, back = [], []
+    for _ in range(rounds):
+        killed = time.monotonic()
+        janus.kill()
+        detect.append(await phase(centre, Phase.RECONNECTING) - killed)
+        janus.start()
+        up = time.monotonic()
+        await phase(centre, Phase.IN_ROOM)
+        back.append(await until(lambda t=up: arrived_after(centre, "video", t)) - up)
+    return {"loss_detected": summary(detect), "back_after_restart": summary(back)}
+
+
+async def cut_times(
+    network: PrivateNetwork, centre: CallDesk, rounds: int, seconds: float
+) -> dict[str, Any]:
+    audio, video = [], []
+    for _ in range(rounds):
+        network.cut()
+        await asyncio.sleep(seconds)  # the outage itself
+        network.mend()
+        mended = time.monotonic()
+        await phase(centre, Phase.IN_ROOM)
+        audio.append(await until(lambda t=mended: arrived_after(centre, "audio", t)) - mended)
+        video.append(await until(lambda t=mended: arrived_after(centre, "video", t)) - mended)
+        await asyncio.sleep(2)  # steady again before the next cut
+    return {"cut_s": seconds, "audio_back": summary(audio), "video_back": summary(video)}
+
+
+async def measure(
+    janus: JanusServer, network: PrivateNetwork, rounds: int, long_rounds: int
+) -> dict[str, Any]:
+    url = janus.url
+    host = desk_for(url, "cityhall-host", (40, 60, 200))
+    centre = desk_for(url, "centre-1", (200, 40, 40))
+    host.start()
+    centre.start()
+    await phase(host, Phase.IDLE)
+    await phase(centre, Phase.IDLE)
+    host.join("meeting")
+    await phase(host, Phase.IN_ROOM)
+    results: dict[str, Any] = {"join_to_first_frame": await join_times(url, centre, rounds)}
+    results["call_to_first_frame"] = await call_times(url, centre, rounds)
+    centre.join("meeting")
+    await until(lambda: bool(centre.remote_frames()))
+    results["janus_killed"] = await kill_times(janus, centre, rounds)
+    results["cut_5s"] = await cut_times(network, centre, rounds, 5)
+    results["cut_40s"] = await cut_times(network, centre, long_rounds, 40)
+    await centre.close()
+    await host.close()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--long-rounds", type=int, default=3)
+    options = parser.parse_args()
+    with PrivateNetwork(0) as network, tempfile.TemporaryDirectory() as folder:
+        setup = JanusSetup(rooms=(Room(ROOM, "회의"),), interfaces=(network.inner,))
+        with JanusServer(network, Path(folder), setup) as janus:
+            results = asyncio.run(measure(janus, network, options.rounds, options.long_rounds))
+    results["machine"] = (
+        f"{platform.node()} {platform.machine()} python {platform.python_version()}"
+    )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

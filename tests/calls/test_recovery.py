@@ -1,0 +1,111 @@
+"""Healing without anyone touching it: the server killed and restarted, the cable
+pulled for a few seconds. Times are measured in bench/calls.py; these tests check
+that the session comes back with media flowing both ways."""
+
+import asyncio
+import logging
+
+import pytest
+
+from kiosk.calls.desk import CallDesk, Notice, Phase
+from kiosk.calls.local import StandInMedia
+from kiosk.cityhall.network import PrivateNetwork
+from kiosk.cityhall.server import JanusServer
+from tests.calls.conftest import (
+    HALL_COLOUR,
+    HALL_TONE,
+    RECORDS,
+    TUESDAY_10,
+    Record,
+    calls_for,
+    reach,
+    run,
+    started,
+    until,
+)
+from tests.calls.signals import mean_rgb, near
+
+
+async def host_desk(janus: JanusServer) -> CallDesk:
+    """City hall's host, itself a desk (it rejoins by itself too)."""
+    media = StandInMedia(HALL_COLOUR, HALL_TONE)
+    desk = CallDesk(calls_for(janus, call_name="cityhall-host"), "host", media, lambda: TUESDAY_10)
+    RECORDS[desk] = Record(media)
+    desk.subscribe(RECORDS[desk].add)
+    desk.start()
+    await reach(desk, Phase.IDLE)
+    return desk
+
+
+def fresh_media(desk: CallDesk) -> int:
+    """Frames received from the host so far (video), to see new ones arrive."""
+    group = desk._group
+    if group is None:
+        return -1
+    shown = group.shown()
+    if not shown:
+        return -1
+    got = shown[0].peer.received.get("video")
+    return got.frames if got else 0
+
+
+async def flowing(desk: CallDesk) -> None:
+    """The host's picture is on the centre's screen and new frames keep arriving."""
+
+    def host_seen() -> bool:
+        frames = desk.remote_frames()
+        return bool(frames) and near(mean_rgb(frames[0]), HALL_COLOUR)
+
+    await until(host_seen)
+    first = fresh_media(desk)
+    await until(lambda: fresh_media(desk) >= first + 10)
+
+
+async def both_in_the_room(janus: JanusServer) -> tuple[CallDesk, CallDesk]:
+    host = await host_desk(janus)
+    assert host.join("town-meeting")
+    centre = await started(calls_for(janus))
+    assert centre.join("town-meeting")
+    await reach(centre, Phase.IN_ROOM)
+    await flowing(centre)
+    return host, centre
+
+
+@pytest.mark.allow_warnings
+def test_server_killed_and_restarted_the_session_comes_back(
+    janus: JanusServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        host, centre = await both_in_the_room(janus)
+        janus.kill()
+        lost = await reach(centre, Phase.RECONNECTING)
+        assert lost.notice is Notice.RECONNECTING
+        janus.start()
+        await reach(centre, Phase.IN_ROOM)
+        await flowing(centre)
+        await centre.close()
+        await host.close()
+
+    run(scenario())
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("lost: connection closed" in w for w in warned)
+    assert all("lost" in w or "rejoining" in w or "call server" in w for w in warned), warned
+
+
+def test_short_cable_cut_heals_without_rejoining(
+    janus: JanusServer, network: PrivateNetwork
+) -> None:
+    async def scenario() -> None:
+        host, centre = await both_in_the_room(janus)
+        views = len(RECORDS[centre].views)
+        network.cut()
+        await asyncio.sleep(5)  # the outage itself, not a wait for something
+        network.mend()
+        await flowing(centre)
+        seen = [v.phase for v in RECORDS[centre].views[views:]]
+        assert Phase.RECONNECTING not in seen  # media came back on the same connection
+        assert centre.view.phase is Phase.IN_ROOM
+        await centre.close()
+        await host.close()
+
+    run(scenario())

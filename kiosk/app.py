@@ -154,8 +154,9 @@ class Kiosk:
     """Calls with city hall, once connected (after the first frame; none if not configured)."""
     call_screens: "CallScreens | None" = None
 
-    def connect_calls(self, demo: bool) -> None:
-        """Build the call desk for this configuration and start its line. Loop thread.
+    def connect_calls(self, demo: bool, start: bool = True) -> None:
+        """Build the call desk for this configuration and (with *start*) start its line
+        on the running loop.
 
         aiortc takes ~0.4 s to import: the run loop imports it in the background first.
         """
@@ -179,7 +180,8 @@ class Kiosk:
         self.navigator.set_opener("group", screens.open_tile)
         self.window.attach_calls(desk, self.status.status)
         self.calls, self.call_screens = desk, screens
-        desk.start()
+        if start:
+            desk.start()
 
     async def close_calls(self) -> None:
         """Hang up and leave city hall's server. Safe to call twice."""

@@ -68,8 +68,11 @@ class PrivateNetwork:
             return False
 
     def command(self, argv: Sequence[str]) -> list[str]:
-        """*argv* as a command that runs inside city hall's namespace."""
-        return ["ip", "netns", "exec", self.namespace, *argv]
+        """*argv* as a command that runs inside city hall's namespace.
+
+        nsenter switches the network namespace only; ``ip netns exec`` also remounts
+        /sys and /, which fails where / is not a mount point (a chroot, a container)."""
+        return ["nsenter", f"--net=/run/netns/{self.namespace}", "--", *argv]
 
     def cut(self) -> None:
         """Pull the cable: the link goes down on our side."""

@@ -8,6 +8,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk
+from kiosk.calls.desk import CallView, Phase
 from kiosk.config import KioskConfig
 from kiosk.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk.navigation import Screen
@@ -43,6 +44,12 @@ def visit(kiosk: Kiosk, name: str) -> QWidget:
         nav.open_leader()
     elif name in ("leader", "diagnostics"):
         nav.unlocked("technician" if name == "diagnostics" else "leader")
+    elif name == "call":
+        # The call screen as a call rings (the desk is built but not connected).
+        kiosk.connect_calls(demo=True, start=False)
+        nav.show_call()
+        assert window.call is not None
+        window.call.show_call(CallView(Phase.RINGING, "남원시청 복지과", answer_at=None))
     assert nav.view.screen.value == name
     return window.stack.currentWidget()
 

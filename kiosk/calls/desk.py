@@ -224,6 +224,7 @@ class CallDesk:
     async def _keep_line(self) -> None:
         assert self._calls.server is not None
         backoff = Backoff()
+        failing = ""
         while True:
             if not self.reachable():
                 await asyncio.sleep(backoff.next())
@@ -233,11 +234,15 @@ class CallDesk:
                 self._session = session
                 self._line = await VideoCallLine.register(session, self._name)
             except JanusError as err:
-                log.warning("call server: %s", err)
+                # Once per kind of failure, not every 2 s while city hall is down.
+                if str(err) != failing:
+                    log.warning("call server: %s (retrying quietly)", err)
+                    failing = str(err)
                 await self._drop_session()
                 await asyncio.sleep(backoff.next())
                 continue
             backoff.reset()
+            failing = ""
             self._online.set()
             if self._view.phase is Phase.OFFLINE:
                 self._set(CallView(Phase.IDLE))

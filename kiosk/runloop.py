@@ -11,8 +11,9 @@ import importlib
 import logging
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kiosk.app import Kiosk, RunOptions, build_kiosk, route_input
 from kiosk.config import LoadedConfig
@@ -20,7 +21,6 @@ from kiosk.maintenance import NightlyRestart
 from kiosk.media.cache import MediaCache
 from kiosk.programmes.schedule import centre_clock
 from kiosk.status import StatusBoard
-from kiosk.voice import SoundPlayer, VoiceGuide
 
 if TYPE_CHECKING:
     from asyncio import AbstractEventLoop
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from kiosk.ui.screen import StopRequest
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 NIGHTLY_QUIET_S = 300
 """The planned restart waits for five minutes without a touch on the home screen."""
@@ -99,13 +100,17 @@ def run_loop(
     slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-start")
     future = slow.submit(open_sound_player, options.vlc_args)
     future.add_done_callback(
-        lambda done: loop.call_soon_threadsafe(_attach_player, session.kiosk.voice, done)
+        lambda done: loop.call_soon_threadsafe(
+            _when_ready, done, "voice prompts", lambda player: session.kiosk.voice.attach(player)
+        )
     )
     # Calls: aiortc is imported off the GUI thread, then the desk starts on the loop.
     closing_calls: set[asyncio.Task[None]] = set()
     calls_ready = slow.submit(importlib.import_module, "kiosk.calls.desk")
     calls_ready.add_done_callback(
-        lambda done: loop.call_soon_threadsafe(_connect_calls, session.kiosk, done, options.demo)
+        lambda done: loop.call_soon_threadsafe(
+            _when_ready, done, "calls", lambda _: session.kiosk.connect_calls(options.demo)
+        )
     )
     wall = centre_clock(kiosk.loaded.config.centre.timezone)
     # The demo runs in someone's window: it never restarts itself.
@@ -199,19 +204,12 @@ def _loop_error(kiosk: Kiosk, context: dict[str, Any]) -> None:
     kiosk.on_unexpected_error(type(error), error, error.__traceback__)
 
 
-def _connect_calls(kiosk: Kiosk, done: "Future[object]", demo: bool) -> None:
+def _when_ready(done: Future[T], what: str, then: Callable[[T], object]) -> None:
+    """Hand what a start-up thread made to *then* (on the loop); a part that could not
+    start is logged and the kiosk runs on without it (no sound, no calls)."""
     try:
-        done.result()
-    except Exception as err:  # noqa: BLE001 - the kiosk runs on without calls
-        log.error("calls unavailable: %s", err)
+        made = done.result()
+    except Exception as err:  # noqa: BLE001 - a missing part is not a reason to stop
+        log.error("%s unavailable: %s", what, err)
         return
-    kiosk.connect_calls(demo)
-
-
-def _attach_player(voice: VoiceGuide, done: "Future[SoundPlayer]") -> None:
-    try:
-        player = done.result()
-    except Exception as err:  # noqa: BLE001 - no sound is not a reason to stop the kiosk
-        log.error("voice prompts unavailable: %s", err)
-        return
-    voice.attach(player)
+    then(made)

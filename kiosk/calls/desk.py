@@ -30,9 +30,9 @@ from aiortc.mediastreams import MediaStreamTrack
 from av import AudioFrame, VideoFrame
 
 from kiosk.calls.backoff import Backoff
-from kiosk.calls.group import GroupCall
+from kiosk.calls.group import WATCH_S, GroupCall
 from kiosk.calls.janus import JanusError, JanusSession
-from kiosk.calls.peer import IceServer, Peer
+from kiosk.calls.peer import IceServer, Peer, SilenceRule
 from kiosk.calls.policy import on_incoming
 from kiosk.calls.videocall import CallEvent, VideoCallLine, read_event
 from kiosk.config.calls import Calls, Contact, Room
@@ -47,8 +47,6 @@ BUSY_RETRIES = 5
 BUSY_PAUSE_S = 0.1
 HANGUP_S = 2.0
 """How long a hang-up waits for the server to confirm it."""
-WATCH_S = 0.2
-"""How often a call's media is checked for silence."""
 
 
 class Phase(enum.Enum):
@@ -448,18 +446,15 @@ class CallDesk:
 
     async def _watch_call(self, call: _OneToOne) -> None:
         """Media silent: say so, then rebuild the connection by dialling again."""
-        shaky = False
-        give_up = self._calls.no_media_s * GIVE_UP_FACTOR
+        no_media = self._calls.no_media_s
+        rule = SilenceRule(no_media, no_media * GIVE_UP_FACTOR, self._unsteady)
         while True:
             await asyncio.sleep(WATCH_S)
-            silence = min(call.peer.silent_for("audio"), call.peer.silent_for("video"))
-            if silence >= give_up:
+            silence = call.peer.silence()
+            if rule.give_up(silence):
                 log.warning("no media from %s for %.0f s: calling again", call.contact.id, silence)
                 self._reconnect_call(call)
                 return
-            if (silence >= self._calls.no_media_s) != shaky:
-                shaky = not shaky
-                self._unsteady(shaky)
 
     def _reconnect_call(self, call: _OneToOne) -> None:
         """The call broke: dial the same contact again while the screen says so."""

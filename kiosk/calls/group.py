@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from aiortc.mediastreams import MediaStreamTrack
 
 from kiosk.calls.janus import JanusError, JanusSession
-from kiosk.calls.peer import FrameListener, IceServer, Peer
+from kiosk.calls.peer import FrameListener, IceServer, Peer, SilenceRule
 from kiosk.calls.videoroom import Feed, Publisher, Subscriber, read_event
 
 log = logging.getLogger(__name__)
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 MAX_SHOWN = 4
 """The host large and up to three other centres small."""
 WATCH_S = 0.2
+"""How often a call's or session's media is checked for silence."""
 
 
 class Watched:
@@ -87,7 +88,7 @@ class GroupCall:
         """
         assert self._publisher is not None
         events = self._publisher.handle.events
-        shaky = False
+        rule = SilenceRule(no_media_s, give_up_s, unsteady)
         while True:
             event = None
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
@@ -106,12 +107,8 @@ class GroupCall:
                 for feed_id in room.left:
                     await self._unsubscribe(feed_id)
             await self._subscribe_waiting()
-            silence = self._silence()
-            if silence >= give_up_s:
+            if rule.give_up(self._silence()):
                 return "no media"
-            if (silence >= no_media_s) != shaky:
-                shaky = not shaky
-                unsteady(shaky)
 
     async def close(self) -> None:
         for feed_id in list(self.watched):
@@ -130,10 +127,7 @@ class GroupCall:
         """Seconds since anything arrived from the feeds we watch (0 with none)."""
         if not self.watched:
             return 0.0
-        return min(
-            min(w.peer.silent_for("audio"), w.peer.silent_for("video"))
-            for w in self.watched.values()
-        )
+        return min(w.peer.silence() for w in self.watched.values())
 
     async def _subscribe_waiting(self) -> None:
         waiting, self._waiting = self._waiting, []

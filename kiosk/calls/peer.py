@@ -143,6 +143,10 @@ class Peer:
         got = self.received.get("audio")
         return got.latest if got and isinstance(got.latest, AudioFrame) else None
 
+    def silence(self) -> float:
+        """Seconds since anything (sound or picture) arrived."""
+        return min(self.silent_for("audio"), self.silent_for("video"))
+
     def silent_for(self, kind: str) -> float:
         """Seconds since the last *kind* frame arrived (since the start if none did)."""
         got = self.received.get(kind)
@@ -195,6 +199,29 @@ class Peer:
             got.latest = frame
             if self._on_frame is not None:
                 self._on_frame(track.kind, frame)
+
+
+class SilenceRule:
+    """The one rule for media that stops, for calls and group sessions alike: say so
+    after *unsteady_s* (a short outage heals by itself), give up after *give_up_s*."""
+
+    def __init__(
+        self, unsteady_s: float, give_up_s: float, unsteady: Callable[[bool], None]
+    ) -> None:
+        self.unsteady_s = unsteady_s
+        self.give_up_s = give_up_s
+        self._unsteady = unsteady
+        self._shaky = False
+
+    def give_up(self, silence: float) -> bool:
+        """Whether *silence* seconds mean the connection is lost; calls *unsteady*
+        each time the screen's notice should appear or go."""
+        if silence >= self.give_up_s:
+            return True
+        if (silence >= self.unsteady_s) != self._shaky:
+            self._shaky = not self._shaky
+            self._unsteady(self._shaky)
+        return False
 
 
 def _jsep(description: RTCSessionDescription | None) -> dict[str, str]:

@@ -32,6 +32,7 @@ from av import AudioFrame, VideoFrame
 from kiosk.calls.backoff import Backoff
 from kiosk.calls.group import WATCH_S, GroupCall
 from kiosk.calls.janus import JanusError, JanusSession
+from kiosk.calls.memory import give_back
 from kiosk.calls.peer import IceServer, Peer, SilenceRule
 from kiosk.calls.policy import on_incoming
 from kiosk.calls.videocall import CallEvent, VideoCallLine, read_event
@@ -508,6 +509,7 @@ class CallDesk:
         await self._drop_call()
         await self._drop_group()
         self._media.silence()
+        give_back()
         if self._view.phase is Phase.ENDED:
             phase = Phase.IDLE if self._online.is_set() else Phase.OFFLINE
             self._set(CallView(phase))

@@ -39,6 +39,8 @@ class StaffDesk:
         self._on_frame = on_frame
         self.peer: Peer | None = None
         self.events: asyncio.Queue[CallEvent] = asyncio.Queue()
+        self._released = asyncio.Event()
+        """Janus closed our last connection: the VideoCall plugin counts us free."""
         self._reader = asyncio.create_task(self._read(), name=f"staff-{line.name}")
 
     @classmethod
@@ -74,6 +76,8 @@ class StaffDesk:
     async def connected(self) -> None:
         """Wait for the centre to answer our call."""
         event = await self.next("accepted", "hangup")
+        while event.media:  # Janus closing a connection, not the centre's answer
+            event = await self.next("accepted", "hangup")
         if event.name != "accepted" or event.jsep is None or self.peer is None:
             raise JanusError(0, f"not answered: {event.reason}")
         await self.peer.accept(event.jsep)
@@ -96,8 +100,12 @@ class StaffDesk:
         if had_call:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(2):
-                    while not (event := await self.events.get()).media or event.name != "hangup":
-                        pass
+                    await self.released()
+
+    async def released(self) -> None:
+        """Wait until Janus has closed the last call's connection (the far side hung
+        up): until then the VideoCall plugin still counts us busy."""
+        await self._released.wait()
 
     async def close(self) -> None:
         self._reader.cancel()
@@ -108,6 +116,9 @@ class StaffDesk:
 
     async def _new_peer(self) -> None:
         await self._drop_peer()
+        self._released.clear()
+        while not self.events.empty():  # what is left of the last call
+            self.events.get_nowait()
         self.peer = Peer(self._ice, self._on_frame)
         self.peer.send(*self._tracks())
 
@@ -120,6 +131,8 @@ class StaffDesk:
         while True:
             event = read_event(await self.line.handle.events.get())
             log.debug("staff %s: %s", self.line.name, event.name)
+            if event.name == "hangup" and event.media:
+                self._released.set()
             self.events.put_nowait(event)
             if event.name == "lost":
                 return

@@ -1,5 +1,6 @@
 """One-to-one calls through Janus' VideoCall plugin, with real media both ways."""
 
+from collections import deque
 from typing import Any
 
 import msgspec
@@ -30,7 +31,8 @@ class Hall:
     """City hall's side: a staff desk that keeps the sound it receives."""
 
     def __init__(self) -> None:
-        self.heard: list[int] = []
+        self.heard: deque[int] = deque(maxlen=48_000)
+        """The last second city hall heard (48 kHz)."""
         self.desk: StaffDesk | None = None
 
     async def open(self, janus: JanusServer, name: str = "cityhall-welfare") -> StaffDesk:
@@ -61,8 +63,9 @@ async def both_ways(desk: CallDesk, hall: Hall) -> None:
         return bool(frames) and near(mean_rgb(frames[0]), HALL_COLOUR)
 
     await until(centre_sees_hall)
-    await until(lambda: len(hall.heard) >= 48_000)
-    second = hall.heard[-48_000:]
+    hall.heard.clear()
+    await until(lambda: len(hall.heard) == 48_000)
+    second = list(hall.heard)
     assert pitch_share(second, 48_000, CENTRE_TONE) > 0.8
     assert pitch_share(second, 48_000, HALL_TONE) < 0.05
     speaker = await heard(desk)

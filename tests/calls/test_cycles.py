@@ -1,0 +1,109 @@
+"""A hundred calls in a row leave nothing behind: no file descriptors, threads,
+tasks or Janus sessions, and memory stays flat."""
+
+import asyncio
+import os
+import threading
+from pathlib import Path
+
+import requests
+
+from kiosk.calls.desk import CallDesk, Phase
+from kiosk.cityhall.server import JanusServer
+from tests.calls.conftest import CENTRE_COLOUR, HALL_COLOUR, calls_for, reach, run, started, until
+from tests.calls.signals import mean_rgb, near
+from tests.calls.test_one_to_one import Hall, sees
+
+CYCLES = 100
+WARM_UP = 5
+"""Calls made before counting: the first ones load codecs and fill caches."""
+RSS_GROWTH_MB = 30
+POOL_MAX = min(32, (os.cpu_count() or 1) + 4)
+"""ThreadPoolExecutor's default bound, which asyncio's default executor uses."""
+
+
+def open_fds() -> int:
+    return sum(1 for _ in Path("/proc/self/fd").iterdir())
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def pooled(thread: threading.Thread) -> bool:
+    return thread.name.startswith("asyncio_")
+
+
+def janus_sessions(janus: JanusServer) -> int:
+    """Sessions Janus itself holds, from its admin API."""
+    reply = requests.post(
+        janus.admin_url,
+        json={
+            "janus": "list_sessions",
+            "transaction": "count",
+            "admin_secret": janus.setup.admin_secret,
+        },
+        timeout=5,
+    ).json()
+    assert reply["janus"] == "success", reply
+    return len(reply["sessions"])
+
+
+def counts(janus: JanusServer) -> dict[str, object]:
+    return {
+        "fds": open_fds(),
+        # The loop's default executor starts its threads lazily, up to a fixed
+        # bound: those are counted apart (see POOL_MAX), every other thread here.
+        "threads": sorted(t.name for t in threading.enumerate() if not pooled(t)),
+        "tasks": len(asyncio.all_tasks()),
+        "janus sessions": janus_sessions(janus),
+        "executor within its bound": sum(map(pooled, threading.enumerate())) <= POOL_MAX,
+    }
+
+
+async def one_call(desk: CallDesk, hall: Hall, centre_calls: bool) -> None:
+    """One whole call with media seen on both sides, hung up by the caller."""
+    staff = hall.desk
+    assert staff is not None
+    if centre_calls:
+        assert desk.call("city-hall")
+        await staff.answer(await staff.next("incomingcall"))
+    else:
+        await staff.call("centre-1")
+        await reach(desk, Phase.RINGING)
+        desk.answer()
+        await staff.connected()
+    await reach(desk, Phase.IN_CALL)
+    await until(lambda: sees(staff.peer, CENTRE_COLOUR) and bool(desk.remote_frames()))
+    assert near(mean_rgb(desk.remote_frames()[0]), HALL_COLOUR)
+    if centre_calls:
+        desk.hang_up()
+        await staff.next("hangup")
+        await staff.released()
+    else:
+        await staff.hang_up()
+    await reach(desk, Phase.IDLE)
+
+
+def test_a_hundred_calls_leave_nothing_behind(janus: JanusServer) -> None:
+    async def scenario() -> tuple[dict[str, object], dict[str, object], float]:
+        desk = await started(calls_for(janus))
+        hall = Hall()
+        await hall.open(janus)
+        for cycle in range(WARM_UP):
+            await one_call(desk, hall, centre_calls=cycle % 2 == 0)
+        before, rss_before = counts(janus), rss_mb()
+        for cycle in range(CYCLES):
+            await one_call(desk, hall, centre_calls=cycle % 2 == 0)
+        after, rss_after = counts(janus), rss_mb()
+        assert hall.desk is not None
+        await hall.desk.close()
+        await desk.close()
+        return before, after, rss_after - rss_before
+
+    before, after, growth = run(scenario(), limit=900)
+    assert after == before
+    assert growth <= RSS_GROWTH_MB, f"RSS grew {growth:.1f} MB over {CYCLES} calls"

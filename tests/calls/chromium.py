@@ -1,0 +1,172 @@
+"""City hall staff in a real browser: Debian's Chromium, headless, with a fake
+camera and microphone sending a known colour and tone, running ``janus.js`` from
+Debian's libjs-janus-gateway (tests/calls/web/staff.js drives it).
+
+Chromium runs inside city hall's network namespace (it can reach nothing but
+Janus and this test's page server on our end of the veth pair). The page POSTs
+what happens, and what the far side looks and sounds like, to that server."""
+
+import asyncio
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from kiosk.cityhall.network import PrivateNetwork
+from kiosk.cityhall.server import JanusServer
+
+WEB = Path(__file__).parent / "web"
+SCRIPTS = {
+    "/staff.html": WEB / "staff.html",
+    "/staff.js": WEB / "staff.js",
+    "/janus.js": Path("/usr/share/javascript/janus-gateway/janus.js"),
+    "/adapter.js": Path("/usr/share/javascript/webrtc-adapter/adapter.js"),
+}
+Report = dict[str, Any]
+
+
+class PageServer:
+    """Serves the staff page on our end of the veth pair and collects its reports."""
+
+    def __init__(self, address: str) -> None:
+        self.reports: queue.Queue[Report] = queue.Queue()
+        reports = self.reports
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = SCRIPTS.get(self.path.split("?")[0])
+                if path is None:
+                    self.send_error(404)
+                    return
+                body = path.read_bytes()
+                kind = "text/html" if path.suffix == ".html" else "text/javascript"
+                self.send_response(200)
+                self.send_header("Content-Type", f"{kind}; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                reports.put(json.loads(body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._http = ThreadingHTTPServer((address, 0), Handler)
+        self.origin = f"http://{address}:{self._http.server_address[1]}"
+        self._thread = threading.Thread(target=self._http.serve_forever, name="staff-page")
+        self._thread.start()
+
+    def close(self) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+        self._thread.join()
+
+    async def next(self, check: Callable[[Report], bool]) -> Report:
+        """The next report for which *check* holds (earlier ones are dropped)."""
+        while True:
+            try:  # a short wait, so a cancelled test does not leave a thread waiting
+                report = await asyncio.to_thread(self.reports.get, True, 0.5)
+            except queue.Empty:
+                continue
+            if report.get("event") == "error":
+                raise AssertionError(f"the browser failed: {report}")
+            if check(report):
+                return report
+
+
+def fake_media(folder: Path, colour: tuple[int, int, int], tone: int) -> tuple[Path, Path]:
+    """A y4m picture of *colour* and a wav of *tone* Hz for Chromium's fake devices."""
+    video, audio = folder / "camera.y4m", folder / "microphone.wav"
+    hex_colour = "0x{:02x}{:02x}{:02x}".format(*colour)
+    ffmpeg = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi"]
+    subprocess.run(
+        [*ffmpeg, "-i", f"color=c={hex_colour}:s=640x480:r=15:d=2", "-pix_fmt", "yuv420p", video],
+        check=True,
+    )
+    subprocess.run(
+        [*ffmpeg, "-i", f"sine=frequency={tone}:sample_rate=48000:duration=2", audio], check=True
+    )
+    return video, audio
+
+
+class StaffBrowser:
+    """Chromium as city hall's staff: *colour* on its camera, *tone* on its
+    microphone, its page served from our end of the veth pair. Close it when done."""
+
+    def __init__(
+        self,
+        network: PrivateNetwork,
+        janus: JanusServer,
+        folder: Path,
+        colour: tuple[int, int, int],
+        tone: int,
+    ) -> None:
+        self._network = network
+        self._janus = janus
+        self._folder = folder
+        self._media = fake_media(folder, colour, tone)
+        self.page = PageServer(network.kiosk_address)
+
+    async def next(self, check: Callable[[Report], bool]) -> Report:
+        return await self.page.next(check)
+
+    @contextmanager
+    def showing(self, **query: str) -> Iterator[subprocess.Popen[bytes]]:
+        """Chromium showing the staff page with *query*, inside city hall's namespace;
+        closed (the tab gone, as when staff close it) on leaving."""
+        url = f"{self.page.origin}/staff.html?{urlencode({'server': self._janus.url, **query})}"
+        video, audio = self._media
+        argv = [
+            "chromium",
+            "--headless=new",
+            "--no-sandbox",  # we are root in the test rig
+            f"--user-data-dir={self._folder / 'profile'}",
+            "--no-first-run",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+            f"--use-file-for-fake-audio-capture={audio}",
+            "--autoplay-policy=no-user-gesture-required",
+            "--disable-features=WebRtcHideLocalIpsWithMdns",
+            # The page comes from our end of the veth pair, not localhost: let it use
+            # the (fake) camera all the same.
+            f"--unsafely-treat-insecure-origin-as-secure={self.page.origin}",
+            url,
+        ]
+        log = (self._folder / "chromium.log").open("ab")
+        process = subprocess.Popen(
+            self._network.command(argv),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            yield process
+        finally:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                with suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            log.close()
+
+    def close(self) -> None:
+        self.page.close()

@@ -153,6 +153,18 @@ class Peer:
         last = got.last_at if got and got.last_at else self._started
         return self._clock() - last
 
+    def route(self) -> str | None:
+        """How the media goes: the kind of our end of the chosen path ("host" on a
+        LAN, "relay" through TURN), or ``None`` before there is one. For the
+        technician's checks; aiortc does not expose it, so it is read from aioice."""
+        for transceiver in self.pc.getTransceivers():
+            ice = transceiver.sender.transport.transport
+            connection = getattr(ice, "_connection", None)
+            chosen = getattr(connection, "_nominated", {}).get(1)
+            if chosen is not None:
+                return str(chosen.local_candidate.type)
+        return None
+
     def mark_start(self) -> None:
         """Media is expected from now on (the "no media" check counts from here)."""
         self._started = self._clock()

@@ -22,6 +22,7 @@ from kiosk.cityhall.network import PrivateNetwork
 from kiosk.cityhall.server import JanusServer
 from kiosk.config.calls import AutoAnswer, Calls, Contact
 from kiosk.config.calls import Room as RoomConfig
+from tests.calls.chromium import StaffBrowser
 
 T = TypeVar("T")
 HANG_S = 60.0
@@ -66,6 +67,14 @@ def janus(network: PrivateNetwork, tmp_path: Path) -> Iterator[JanusServer]:
     setup = JanusSetup(rooms=(Room(ROOM, "town meeting"),), interfaces=(network.inner,))
     with JanusServer(network, tmp_path / "janus", setup) as server:
         yield server
+
+
+@pytest.fixture
+def browser(network: PrivateNetwork, janus: JanusServer, tmp_path: Path) -> Iterator[StaffBrowser]:
+    """City hall staff in Chromium (janus.js), sending the hall's colour and tone."""
+    staff = StaffBrowser(network, janus, tmp_path, HALL_COLOUR, HALL_TONE)
+    yield staff
+    staff.close()
 
 
 def calls_for(janus: JanusServer, **changes: Any) -> Calls:

@@ -1,13 +1,9 @@
 """Interop with a real browser: city hall staff in Chromium with janus.js call the
 centre, take its call and share a room with it; media flows both ways."""
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
-import pytest
+from collections.abc import Callable
 
 from kiosk.calls.desk import CallDesk, Phase
-from kiosk.cityhall.network import PrivateNetwork
 from kiosk.cityhall.server import JanusServer
 from tests.calls.chromium import Report, StaffBrowser
 from tests.calls.conftest import (
@@ -26,13 +22,6 @@ from tests.calls.signals import mean_rgb, near, pitch_share
 
 PITCH_HZ = 12.0
 """The browser's pitch estimate is one FFT bin (48 kHz / 8192 ≈ 6 Hz) wide."""
-
-
-@pytest.fixture
-def browser(network: PrivateNetwork, janus: JanusServer, tmp_path: Path) -> Iterator[StaffBrowser]:
-    staff = StaffBrowser(network, janus, tmp_path, HALL_COLOUR, HALL_TONE)
-    yield staff
-    staff.close()
 
 
 def sees_centre(report: Report) -> bool:

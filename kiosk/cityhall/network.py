@@ -21,6 +21,10 @@ PREFIX = "kiosk-ch"
 killed run can be found and removed."""
 
 
+BLACKHOLE_METRIC = "4000"
+"""Below the link's own route (metric 0), so it only counts while the link is down."""
+
+
 class PrivateNetwork:
     """One namespace (city hall) and the veth pair to it. Close it when done."""
 
@@ -35,6 +39,7 @@ class PrivateNetwork:
         base = index * 4
         self.kiosk_address = f"198.18.0.{base + 1}"
         self.server_address = f"198.18.0.{base + 2}"
+        self.subnet = f"198.18.0.{base}/30"
         self._open = False
 
     def open(self) -> "PrivateNetwork":
@@ -43,6 +48,9 @@ class PrivateNetwork:
         _run([*ip, "netns", "add", self.namespace])
         self._open = True
         try:
+            # While the link is down its route goes with it: without this, traffic
+            # for city hall would follow the default route off the machine.
+            _run([*ip, "route", "add", "blackhole", self.subnet, "metric", BLACKHOLE_METRIC])
             _run([*ip, "link", "add", self.outer, "type", "veth", "peer", "name", self.inner])
             _run([*ip, "link", "set", self.inner, "netns", self.namespace])
             _run([*ip, "addr", "add", f"{self.kiosk_address}/30", "dev", self.outer])
@@ -75,7 +83,8 @@ class PrivateNetwork:
         return ["nsenter", f"--net=/run/netns/{self.namespace}", "--", *argv]
 
     def cut(self) -> None:
-        """Pull the cable: the link goes down on our side."""
+        """Pull the cable: the link goes down on our side (packets for city hall
+        are then dropped here, see :meth:`open`)."""
         _run(["ip", "link", "set", self.outer, "down"])
 
     def mend(self) -> None:
@@ -114,6 +123,11 @@ class PrivateNetwork:
             subprocess.run(["ip", "netns", "delete", self.namespace], check=False)
         if Path(f"/sys/class/net/{self.outer}").exists():
             subprocess.run(["ip", "link", "delete", self.outer], capture_output=True, check=False)
+        subprocess.run(
+            ["ip", "route", "delete", "blackhole", self.subnet, "metric", BLACKHOLE_METRIC],
+            capture_output=True,
+            check=False,
+        )
 
     def close(self) -> None:
         """Remove the namespace and both ends of the pair. Safe to call twice."""

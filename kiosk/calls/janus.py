@@ -164,6 +164,8 @@ class JanusSession:
             raise SessionLostError(self.lost_reason) from err
         finally:
             self._waiting.pop(transaction, None)
+            if reply.done() and not reply.cancelled():
+                reply.exception()  # failed by _lose while we were still sending: seen
         if answer.get("janus") == "error":
             error = answer.get("error", {})
             code, reason = int(error.get("code", 0)), str(error.get("reason", ""))

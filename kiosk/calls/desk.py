@@ -35,6 +35,7 @@ from kiosk.calls.janus import JanusError, JanusSession
 from kiosk.calls.memory import give_back
 from kiosk.calls.peer import IceServer, Peer, SilenceRule
 from kiosk.calls.policy import on_incoming
+from kiosk.calls.tracks import Mirror
 from kiosk.calls.videocall import CallEvent, VideoCallLine, read_event
 from kiosk.config.calls import Calls, Contact, Room
 
@@ -164,6 +165,8 @@ class CallDesk:
         the VideoCall plugin let go of the call."""
         self._media_up = False
         """The current call's connection came up on the server (``webrtcup``)."""
+        self._mirror: Mirror | None = None
+        """What the current call or session sends as its picture (the self-view)."""
         self.reachable: Callable[[], bool] = lambda: True
         """Whether trying the server makes sense now (the demo: its private network is up)."""
         self.busy: Callable[[], bool] = lambda: False
@@ -198,6 +201,16 @@ class CallDesk:
         elif self._group is not None:
             peers = [w.peer for w in self._group.shown()]
         return [frame for frame in (peer.picture() for peer in peers) if frame is not None]
+
+    def own_picture(self) -> VideoFrame | None:
+        """The newest picture this centre sends (the small self-view)."""
+        return self._mirror.latest if self._mirror is not None else None
+
+    def _tracks(self) -> tuple[MediaStreamTrack, MediaStreamTrack]:
+        """Fresh tracks for a connection; the picture goes through the self-view."""
+        audio, video = self._media.tracks()
+        self._mirror = Mirror(video)
+        return audio, self._mirror
 
     # --- the line -------------------------------------------------------------
 
@@ -331,7 +344,7 @@ class CallDesk:
         line = self._line
         assert line is not None
         peer = self._peer(f"call to {contact.id}")
-        peer.send(*self._media.tracks())
+        peer.send(*self._tracks())
         self._hung_up.clear()
         self._media_up = False
         self._call = _OneToOne(contact, peer, outgoing=True, since=since)
@@ -357,7 +370,7 @@ class CallDesk:
 
     async def _answer(self, call: _OneToOne) -> None:
         assert self._line is not None and call.offer is not None
-        call.peer.send(*self._media.tracks())
+        call.peer.send(*self._tracks())
         try:
             await self._line.accept(await call.peer.answer(call.offer))
         except JanusError as err:
@@ -401,7 +414,7 @@ class CallDesk:
             )
             self._group = group
             try:
-                await group.open(self._media.tracks())
+                await group.open(self._tracks())
                 backoff.reset()
                 since = since or self._clock()
                 self._set(CallView(Phase.IN_ROOM, room.title, since=since, notice=self._alone()))
@@ -509,6 +522,7 @@ class CallDesk:
         await self._drop_call()
         await self._drop_group()
         self._media.silence()
+        self._mirror = None
         give_back()
         if self._view.phase is Phase.ENDED:
             phase = Phase.IDLE if self._online.is_set() else Phase.OFFLINE

@@ -138,3 +138,25 @@ class ToneTrack(MediaStreamTrack):
         frame.sample_rate = AUDIO_RATE
         frame.time_base = fractions.Fraction(1, AUDIO_RATE)
         return frame
+
+
+class Mirror(MediaStreamTrack):
+    """Passes on *source*'s pictures and keeps the newest: the self-view shows what
+    the far side is sent, not what the camera might be doing."""
+
+    kind = "video"
+
+    def __init__(self, source: MediaStreamTrack) -> None:
+        super().__init__()
+        self.source = source
+        self.latest: VideoFrame | None = None
+
+    async def recv(self) -> VideoFrame:
+        frame = await self.source.recv()
+        assert isinstance(frame, VideoFrame)
+        self.latest = frame
+        return frame
+
+    def stop(self) -> None:
+        super().stop()
+        self.source.stop()

@@ -15,11 +15,13 @@ from kiosk.navigation import Command
 from kiosk.status import Level, Status
 from kiosk.ui.buttons import KeyButton
 from kiosk.ui.qt import (
+    QColor,
     QHBoxLayout,
     QImage,
     QLabel,
     QPainter,
     QPaintEvent,
+    QPen,
     QRectF,
     Qt,
     QTimer,
@@ -52,14 +54,22 @@ def fit(box: QRectF, aspect: float) -> QRectF:
 
 
 class Pictures(QWidget):
-    """The far sides: the first large, the others in a column on the right."""
+    """The far sides: the first large, the others in a column on the right; what
+    the centre sends small in the main picture's lower left corner, framed."""
 
     def __init__(
-        self, frames: Callable[[], list[VideoFrame]], theme: Theme, parent: QWidget | None = None
+        self,
+        frames: Callable[[], list[VideoFrame]],
+        own: Callable[[], VideoFrame | None],
+        theme: Theme,
+        caption: str,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self._frames = frames
+        self._own = own
         self.theme = theme
+        self.caption = caption
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         painter = QPainter(self)
@@ -78,7 +88,25 @@ class Pictures(QWidget):
             main = area
         if frames:
             self._draw(painter, frames[0], main)
+        own = self._own()
+        if own is not None:
+            self._draw_self(painter, own, main)
         painter.end()
+
+    def _draw_self(self, painter: QPainter, frame: VideoFrame, main: QRectF) -> None:
+        width = main.width() * 0.22
+        height = width * frame.height / max(1, frame.width)
+        margin = self.theme.px(16)
+        box = QRectF(main.left() + margin, main.bottom() - margin - height, width, height)
+        self._draw(painter, frame, box)
+        pen = QPen(QColor(self.theme.display.text), self.theme.px(4))
+        painter.setPen(pen)
+        painter.drawRect(box)
+        painter.setFont(self.theme.font("status"))
+        above = QRectF(box.left(), box.top() - self.theme.px(60), box.width(), self.theme.px(56))
+        painter.drawText(
+            above, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom, self.caption
+        )
 
     def _draw(self, painter: QPainter, frame: VideoFrame, box: QRectF) -> None:
         target = fit(box, frame.width / max(1, frame.height))
@@ -109,7 +137,9 @@ class CallPage(QWidget):
         # Without pictures (ringing, dialling) the name and what happens sit together.
         self.who.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom)
         self.what.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.pictures = Pictures(desk.remote_frames, theme, self)
+        self.pictures = Pictures(
+            desk.remote_frames, desk.own_picture, theme, strings["call_self"], self
+        )
         self.answer = KeyButton(strings["call_answer"], GREEN, theme, self)
         self.decline = KeyButton(strings["call_decline"], RED, theme, self)
         self.quieter = KeyButton(strings["call_quieter"], BLUE, theme, self)

@@ -175,7 +175,7 @@ class Kiosk:
             from kiosk.cityhall.network import PrivateNetwork
 
             desk.reachable = PrivateNetwork(0).is_up
-        screens = CallScreens(desk, self.navigator)
+        screens = CallScreens(desk, self.navigator, ring=self.voice.ring)
         self.navigator.set_opener("call", screens.open_tile)
         self.navigator.set_opener("group", screens.open_tile)
         self.window.attach_calls(desk, self.status.status)

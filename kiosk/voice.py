@@ -20,14 +20,21 @@ log = logging.getLogger(__name__)
 class SoundPlayer(Protocol):
     """Plays short sound files. Methods are called from the GUI thread and return at once."""
 
-    def play(self, path: Path, volume: int) -> None:
-        """Start *path* at *volume* percent, cutting off whatever was playing."""
+    def play(self, path: Path, volume: int, repeat: bool = False) -> None:
+        """Start *path* at *volume* percent, cutting off whatever was playing;
+        with *repeat*, over and over until something else plays or :meth:`stop`."""
+
+    def stop(self) -> None:
+        """Stop whatever is playing."""
 
     def close(self) -> None:
         """Stop and release the device. Safe to call twice."""
 
 
 SPEAKER_TEST = "speaker-test.wav"
+RING = "ring.wav"
+RING_VOLUME = 90
+"""A call rings at least this loud (percent), voice guidance on or off."""
 
 
 class VoiceGuide:
@@ -37,7 +44,8 @@ class VoiceGuide:
         self._voice = voice
         self._dirs = list(prompt_dirs)
         self._player: SoundPlayer | None = None
-        self._pending: Path | None = None
+        self._pending: tuple[Path, int, bool] | None = None
+        self._ringing = False
         self._missing_reported: set[str] = set()
 
     def prompt_for(self, tile: Tile) -> Path | None:
@@ -58,27 +66,53 @@ class VoiceGuide:
         prompt = self.prompt_for(tile)
         if prompt is None:
             return
-        if self._player is None:
-            self._pending = prompt
+        self._play(prompt, self._voice.volume)
+
+    def ring(self, on: bool) -> None:
+        """Ring (a chime and "전화가 왔습니다", over and over) while a call waits to
+        be answered, whether or not voice guidance is on; *on* ``False`` stops it."""
+        if on == self._ringing:
             return
-        self._player.play(prompt, self._voice.volume)
+        self._ringing = on
+        if not on:
+            if self._pending is not None and self._pending[2]:
+                self._pending = None
+            elif self._player is not None:
+                self._player.stop()
+            return
+        sound = self._find(RING)
+        if sound is None:
+            log.warning("no ring sound (%s) in %s", RING, self._dirs)
+            return
+        self._play(sound, max(self._voice.volume, RING_VOLUME), repeat=True)
+
+    def _find(self, name: str) -> Path | None:
+        for folder in self._dirs:
+            if (folder / name).is_file():
+                return folder / name
+        return None
+
+    def _play(self, path: Path, volume: int, repeat: bool = False) -> None:
+        if self._player is None:
+            self._pending = (path, volume, repeat)
+            return
+        self._player.play(path, volume, repeat)
 
     def speaker_test(self) -> bool:
         """The technician's speaker test: a tone, then a sentence, at full volume,
         whether or not guidance is on. ``False`` when there is no player yet."""
-        for folder in self._dirs:
-            candidate = folder / SPEAKER_TEST
-            if candidate.is_file() and self._player is not None:
-                self._player.play(candidate, 100)
-                return True
-        return False
+        sound = self._find(SPEAKER_TEST)
+        if sound is None or self._player is None:
+            return False
+        self._player.play(sound, 100)
+        return True
 
     def attach(self, player: SoundPlayer) -> None:
         """Hand over the player (once it has started); plays a queued prompt."""
         self._player = player
         pending, self._pending = self._pending, None
         if pending is not None:
-            player.play(pending, self._voice.volume)
+            player.play(*pending)
 
     def detach(self) -> SoundPlayer | None:
         """Hand the player over (to the guide of a rebuilt kiosk); this guide goes quiet."""

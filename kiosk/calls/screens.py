@@ -7,6 +7,8 @@ Leaving the call screen any other way (Escape, the navigator going home) hangs
 up. A call that ends with something to say shows it calmly, then home.
 """
 
+from collections.abc import Callable
+
 from kiosk.calls.desk import CallDesk, CallView, Notice, Phase
 from kiosk.config.model import Tile
 from kiosk.navigation import LEADER_SCREENS, Navigator, Screen, View
@@ -24,9 +26,13 @@ ACTIVE = (
 class CallScreens:
     """Connects the call desk to the navigator (and back)."""
 
-    def __init__(self, desk: CallDesk, navigator: Navigator) -> None:
+    def __init__(
+        self, desk: CallDesk, navigator: Navigator, ring: Callable[[bool], None] = lambda on: None
+    ) -> None:
         self.desk = desk
         self.navigator = navigator
+        self._ring = ring
+        """Rings while a call waits for an answer (the voice guide's ring)."""
         desk.busy = self.busy
         self._unsubscribe = [desk.subscribe(self._on_call), navigator.subscribe(self._on_view)]
 
@@ -50,11 +56,13 @@ class CallScreens:
         return Screen.NOT_READY
 
     def close(self) -> None:
+        self._ring(False)
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []
 
     def _on_call(self, view: CallView) -> None:
+        self._ring(view.phase is Phase.RINGING)
         on_call_screen = self.navigator.view.screen is Screen.CALL
         if view.phase is Phase.RINGING and not on_call_screen:
             self.navigator.show_call()

@@ -14,6 +14,10 @@ import vlc
 log = logging.getLogger(__name__)
 
 
+REPEATS = 65535
+"""libvlc's repeat count for a looping sound (a ring): far longer than any ringing."""
+
+
 class VlcSoundPlayer:
     """A :class:`kiosk.voice.SoundPlayer` over one libvlc media player.
 
@@ -31,11 +35,13 @@ class VlcSoundPlayer:
         self.now_playing: Path | None = None
         """The file last started, for diagnostics and tests."""
 
-    def play(self, path: Path, volume: int) -> None:
+    def play(self, path: Path, volume: int, repeat: bool = False) -> None:
         with self._lock:
             if self._closed:
                 return
             media = self._instance.media_new_path(str(path))
+            if repeat:
+                media.add_option(f":input-repeat={REPEATS}")
             self._player.set_media(media)
             media.release()
             self._player.audio_set_volume(volume)
@@ -43,6 +49,11 @@ class VlcSoundPlayer:
                 log.error("could not play voice prompt %s", path)
                 return
             self.now_playing = path
+
+    def stop(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._player.stop()
 
     def state(self) -> str:
         """libvlc's state of the player, e.g. ``playing`` or ``ended``."""

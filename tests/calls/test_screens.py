@@ -12,12 +12,21 @@ from kiosk.navigation import Navigator, Screen
 from tests.calls.conftest import calls_for, make_desk, reach, run
 from tests.calls.test_one_to_one import Hall
 
+RINGS: list[bool] = []
+"""Every change of the ring (on, off) the screens asked for, in order."""
+
+
+def ring(on: bool) -> None:
+    if not RINGS or RINGS[-1] != on:
+        RINGS.append(on)
+
 
 def kiosk_with_calls(demo_config: KioskConfig, janus: JanusServer) -> tuple[Navigator, CallDesk]:
     config = msgspec.structs.replace(demo_config, calls=calls_for(janus))
     navigator = Navigator(config.tiles, config.keys, config.idle, time.monotonic)
     desk = make_desk(config.calls)
-    screens = CallScreens(desk, navigator)
+    RINGS.clear()
+    screens = CallScreens(desk, navigator, ring)
     navigator.set_opener("call", screens.open_tile)
     navigator.set_opener("group", screens.open_tile)
     return navigator, desk
@@ -59,9 +68,11 @@ def test_escape_during_a_call_hangs_up(demo_config: KioskConfig, janus: JanusSer
         await staff.call("centre-1")
         await reach(desk, Phase.RINGING)
         assert navigator.view.screen is Screen.CALL  # the ring fills the screen
+        assert RINGS == [False, True]  # and rings
         desk.answer()
         await staff.connected()
         await reach(desk, Phase.IN_CALL)
+        assert RINGS == [False, True, False]
         navigator.key("Escape")
         assert navigator.view.screen is Screen.HOME
         assert (await staff.next("hangup")).name == "hangup"
@@ -85,6 +96,7 @@ def test_a_programme_playing_is_never_interrupted(
         assert (await staff.next("hangup")).name == "hangup"  # busy
         assert navigator.view.screen is Screen.PLAYING
         assert desk.view.phase is Phase.IDLE
+        assert True not in RINGS
         await staff.close()
         await desk.close()
 

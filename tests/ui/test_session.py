@@ -21,7 +21,10 @@ class Player:
     def __init__(self) -> None:
         self.closed = False
 
-    def play(self, path: Path, volume: int) -> None:
+    def play(self, path: Path, volume: int, repeat: bool = False) -> None:
+        pass
+
+    def stop(self) -> None:
         pass
 
     def close(self) -> None:

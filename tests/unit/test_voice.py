@@ -12,10 +12,17 @@ from tests.conftest import ASSETS
 class RecordingPlayer:
     def __init__(self) -> None:
         self.played: list[tuple[str, int]] = []
+        self.looping: list[str] = []
+        self.stopped = 0
         self.closed = 0
 
-    def play(self, path: Path, volume: int) -> None:
+    def play(self, path: Path, volume: int, repeat: bool = False) -> None:
         self.played.append((path.name, volume))
+        if repeat:
+            self.looping.append(path.name)
+
+    def stop(self) -> None:
+        self.stopped += 1
 
     def close(self) -> None:
         self.closed += 1
@@ -83,3 +90,36 @@ def test_close_is_safe_twice() -> None:
     guide.close()
     guide.close()
     assert player.closed == 1
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_a_call_rings_in_a_loop_even_with_guidance_off(language: str) -> None:
+    guide = VoiceGuide(Voice(enabled=False, volume=40), [ASSETS / "voice" / language])
+    player = RecordingPlayer()
+    guide.attach(player)
+    guide.ring(True)
+    guide.ring(True)  # still ringing: not started again
+    assert player.played == [("ring.wav", 90)]
+    assert player.looping == ["ring.wav"]
+    guide.ring(False)
+    assert player.stopped == 1
+    guide.ring(False)
+    assert player.stopped == 1
+
+
+def test_a_ring_before_the_player_starts_rings_once_it_does() -> None:
+    guide = VoiceGuide(Voice(volume=100), BUNDLED)
+    guide.ring(True)
+    player = RecordingPlayer()
+    guide.attach(player)
+    assert player.played == [("ring.wav", 100)]
+
+
+def test_a_ring_answered_before_the_player_starts_never_sounds() -> None:
+    guide = VoiceGuide(Voice(), BUNDLED)
+    guide.ring(True)
+    guide.ring(False)
+    player = RecordingPlayer()
+    guide.attach(player)
+    assert player.played == []
+    assert player.stopped == 0

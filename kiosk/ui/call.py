@@ -39,10 +39,14 @@ TALKING = (Phase.IN_CALL, Phase.IN_ROOM, Phase.RECONNECTING)
 
 
 def to_image(frame: VideoFrame, width: int, height: int) -> QImage:
-    """*frame* scaled to *width*×*height* as a QImage (a copy Qt owns)."""
-    rgb = frame.reformat(width=width, height=height, format="rgb24")
-    plane = rgb.planes[0]
-    image = QImage(bytes(plane), width, height, plane.line_size, QImage.Format.Format_RGB888)
+    """*frame* scaled to *width*×*height* as a QImage (a copy Qt owns).
+
+    Converted straight into Qt's native raster layout (32-bit, B G R x in memory),
+    so painting it is a plain copy, and read through the plane's buffer: the one
+    copy made is Qt's own."""
+    bgra = frame.reformat(width=width, height=height, format="bgra")
+    plane = bgra.planes[0]
+    image = QImage(memoryview(plane), width, height, plane.line_size, QImage.Format.Format_RGB32)
     return image.copy()
 
 

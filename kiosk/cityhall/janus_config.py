@@ -88,13 +88,13 @@ events: {{
 	ws = true
 	ws_port = {setup.ws_port}
 	wss = false
-	# A kiosk whose link died is dropped ~15 s after it fell silent (its session
+	# A kiosk whose link died is dropped ~20 s after it fell silent (its session
 	# and its name on the VideoCall plugin with it), so that it can register again
 	# as soon as the link is back, instead of "already taken" until
-	# session_timeout (60 s). Kiosks ping every 5 s, so a short cut (which heals on
-	# the same connection) never reaches this.
+	# session_timeout (60 s). A cut of a few seconds (which heals on the same
+	# connection) stays below it: a ping lost in it is answered once it ends.
 	pingpong_trigger = 10
-	pingpong_timeout = 5
+	pingpong_timeout = 10
 }}
 admin: {{
 	admin_ws = false

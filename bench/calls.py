@@ -11,6 +11,10 @@ in the town-meeting room (itself a call desk, so it rejoins by itself too).
   back in the room with new frames arriving.
 - cable cut for 5 s: audio and video frames arriving again after the link returns.
 - cable cut for 40 s: back in the room with new frames after the link returns.
+- Chromium + janus.js (city hall's browser) joining the same room: its script
+  starting (session, attach, join, subscribe) -> first frame of the host.
+- UDP dropped on the link: a desk configured with city hall's TURN server
+  (coturn, TCP) presses "join" -> first frame, every connection relayed.
 
 Usage (root): .venv/bin/python bench/calls.py [--rounds 20] [--long-rounds 3]
 Writes bench/results/calls.json.
@@ -40,28 +44,33 @@ from kiosk.cityhall.janus_config import JanusSetup, Room  # noqa: E402
 from kiosk.cityhall.network import PrivateNetwork  # noqa: E402
 from kiosk.cityhall.server import JanusServer  # noqa: E402
 from kiosk.cityhall.staff import StaffDesk  # noqa: E402
-from kiosk.config.calls import Calls, Contact  # noqa: E402
+from kiosk.cityhall.turn import TurnServer  # noqa: E402
+from kiosk.config.calls import Calls, Contact, IceServer  # noqa: E402
 from kiosk.config.calls import Room as RoomConfig  # noqa: E402
+from tests.calls.chromium import StaffBrowser  # noqa: E402
 
 ROOM = 1001
 POLL_S = 0.002
 
 
-def calls_for(url: str, name: str) -> Calls:
+def calls_for(url: str, name: str, ice: tuple[IceServer, ...] = ()) -> Calls:
     return Calls(
         server=url,
         call_name=name,
+        ice_servers=list(ice),
         contacts=[Contact(id="city-hall", name="cityhall-welfare", label="시청")],
         rooms=[RoomConfig(id="meeting", number=ROOM, title="회의", host="cityhall-host")],
     )
 
 
-def desk_for(url: str, name: str, colour: tuple[int, int, int]) -> CallDesk:
+def desk_for(
+    url: str, name: str, colour: tuple[int, int, int], ice: tuple[IceServer, ...] = ()
+) -> CallDesk:
     now = time.time
     import datetime as dt
 
     return CallDesk(
-        calls_for(url, name),
+        calls_for(url, name, ice),
         name,
         StandInMedia(colour, 440),
         lambda: dt.datetime.fromtimestamp(now()),
@@ -191,8 +200,48 @@ async def cut_times(
     return {"cut_s": seconds, "audio_back": summary(audio), "video_back": summary(video)}
 
 
+async def browser_times(browser: StaffBrowser, rounds: int) -> dict[str, Any]:
+    times = []
+    for _ in range(rounds):
+        with browser.showing(me="city-hall-viewer", room=str(ROOM)):
+            first = await browser.next(
+                lambda r: r["event"] == "first-frame" and r["from"] == "cityhall-host"
+            )
+            times.append(first["at"] / 1000)
+    return summary(times)
+
+
+async def turn_times(
+    janus: JanusServer, network: PrivateNetwork, turn: TurnServer, rounds: int
+) -> dict[str, Any]:
+    """UDP blocked; city hall's host is a browser beside Janus (untouched by the block)."""
+    relay = IceServer(urls=turn.url, username=turn.user, credential=turn.password)
+    centre = desk_for(janus.url, "centre-2", (200, 40, 40), (relay,))
+    centre.start()
+    await phase(centre, Phase.IDLE)
+    browser = StaffBrowser(network, janus, turn.folder / "browser", (40, 60, 200), 1000)
+    times, routes = [], set()
+    network.drop_udp()
+    try:
+        with browser.showing(me="cityhall-host", room=str(ROOM)):
+            await browser.next(lambda r: r["event"] == "webrtc" and r["up"])
+            for _ in range(rounds):
+                start = time.monotonic()
+                centre.join("meeting")
+                times.append(await until(lambda: bool(centre.remote_frames())) - start)
+                peer = host_peer(centre)
+                routes.add(peer.route() if peer else None)
+                centre.hang_up()
+                await phase(centre, Phase.IDLE)
+    finally:
+        network.drop_udp(False)
+        browser.close()
+        await centre.close()
+    return {"join_to_first_frame": summary(times), "routes": sorted(map(str, routes))}
+
+
 async def measure(
-    janus: JanusServer, network: PrivateNetwork, rounds: int, long_rounds: int
+    janus: JanusServer, network: PrivateNetwork, rounds: int, long_rounds: int, folder: Path
 ) -> dict[str, Any]:
     url = janus.url
     host = desk_for(url, "cityhall-host", (40, 60, 200))
@@ -203,15 +252,54 @@ async def measure(
     await phase(centre, Phase.IDLE)
     host.join("meeting")
     await phase(host, Phase.IN_ROOM)
+    try:
+        return await _stages(janus, network, rounds, long_rounds, folder, host, centre)
+    finally:
+        await centre.close()
+        await host.close()
+
+
+def stage(name: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {name}", file=sys.stderr, flush=True)
+
+
+async def _stages(
+    janus: JanusServer,
+    network: PrivateNetwork,
+    rounds: int,
+    long_rounds: int,
+    folder: Path,
+    host: CallDesk,
+    centre: CallDesk,
+) -> dict[str, Any]:
+    url = janus.url
+    stage("join -> first frame: kiosk and floor")
     results: dict[str, Any] = {"join_to_first_frame": await join_times(url, centre, rounds)}
+    stage("join -> first frame: Chromium + janus.js")
+    browser = StaffBrowser(network, janus, folder / "browser", (40, 160, 60), 700)
+    try:
+        results["browser_join_to_first_frame"] = await browser_times(browser, rounds)
+    finally:
+        browser.close()
+    kiosk = results["join_to_first_frame"]["kiosk"]["median_s"]
+    results["join_to_first_frame"]["browser_ratio_median"] = round(
+        kiosk / results["browser_join_to_first_frame"]["median_s"], 2
+    )
+    stage("call -> first frame")
     results["call_to_first_frame"] = await call_times(url, centre, rounds)
     centre.join("meeting")
     await until(lambda: bool(centre.remote_frames()))
+    stage("Janus killed and restarted")
     results["janus_killed"] = await kill_times(janus, centre, rounds)
+    stage("5 s cable cuts")
     results["cut_5s"] = await cut_times(network, centre, rounds, 5)
+    stage("40 s cable cuts")
     results["cut_40s"] = await cut_times(network, centre, long_rounds, 40)
     await centre.close()
     await host.close()
+    stage("UDP dropped: through TURN")
+    with TurnServer(network, folder / "turn") as turn:
+        results["udp_dropped_turn"] = await turn_times(janus, network, turn, rounds)
     return results
 
 
@@ -222,8 +310,10 @@ def main() -> int:
     options = parser.parse_args()
     with PrivateNetwork(0) as network, tempfile.TemporaryDirectory() as folder:
         setup = JanusSetup(rooms=(Room(ROOM, "회의"),), interfaces=(network.inner,))
-        with JanusServer(network, Path(folder), setup) as janus:
-            results = asyncio.run(measure(janus, network, options.rounds, options.long_rounds))
+        with JanusServer(network, Path(folder) / "janus", setup) as janus:
+            results = asyncio.run(
+                measure(janus, network, options.rounds, options.long_rounds, Path(folder))
+            )
     results["machine"] = (
         f"{platform.node()} {platform.machine()} python {platform.python_version()}"
     )

@@ -86,36 +86,42 @@ class PageServer:
                 return report
 
 
-def fake_media(folder: Path, colour: tuple[int, int, int], tone: int) -> tuple[Path, Path]:
-    """A y4m picture of *colour* and a wav of *tone* Hz for Chromium's fake devices."""
+def fake_media(
+    folder: Path, colour: tuple[int, int, int] | None, tone: int, seconds: int = 2
+) -> tuple[Path, Path]:
+    """A y4m picture of *colour* (``None``: ffmpeg's moving test pattern) and a wav
+    of *tone* Hz for Chromium's fake devices, 640×480 at 15 frames a second."""
     video, audio = folder / "camera.y4m", folder / "microphone.wav"
-    hex_colour = "0x{:02x}{:02x}{:02x}".format(*colour)
+    picture = "testsrc=" if colour is None else "color=c=0x{:02x}{:02x}{:02x}:".format(*colour)
     ffmpeg = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi"]
     subprocess.run(
-        [*ffmpeg, "-i", f"color=c={hex_colour}:s=640x480:r=15:d=2", "-pix_fmt", "yuv420p", video],
+        [*ffmpeg, "-i", f"{picture}s=640x480:r=15:d={seconds}", "-pix_fmt", "yuv420p", video],
         check=True,
     )
     subprocess.run(
-        [*ffmpeg, "-i", f"sine=frequency={tone}:sample_rate=48000:duration=2", audio], check=True
+        [*ffmpeg, "-i", f"sine=frequency={tone}:sample_rate=48000:duration={seconds}", audio],
+        check=True,
     )
     return video, audio
 
 
 class StaffBrowser:
-    """Chromium as city hall's staff: *colour* on its camera, *tone* on its
-    microphone, its page served from our end of the veth pair. Close it when done."""
+    """Chromium as city hall's staff: *colour* (or a moving test pattern) on its
+    camera, *tone* on its microphone, its page served from our end of the veth
+    pair. Close it when done."""
 
     def __init__(
         self,
         network: PrivateNetwork,
         janus: JanusServer,
         folder: Path,
-        colour: tuple[int, int, int],
+        colour: tuple[int, int, int] | None,
         tone: int,
     ) -> None:
         self._network = network
         self._janus = janus
         self._folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
         self._media = fake_media(folder, colour, tone)
         self.page = PageServer(network.kiosk_address)
 

@@ -7,9 +7,6 @@ hour's memory for ever. ``malloc_trim`` returns it; elsewhere this does nothing.
 
 import ctypes
 import ctypes.util
-import logging
-
-log = logging.getLogger(__name__)
 
 
 def _trim() -> "ctypes._NamedFuncPointer | None":

@@ -1,5 +1,6 @@
 """Voice prompts through real libvlc (no sound card: libvlc's dummy output)."""
 
+import subprocess
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
@@ -29,6 +30,24 @@ def test_a_new_prompt_cuts_off_the_last(qtbot: QtBot) -> None:
         player.play(other, 80)
         assert player.now_playing == other
         qtbot.waitUntil(lambda: player.state() == "ended", timeout=15_000)
+    finally:
+        player.close()
+
+
+def test_a_ring_starts_again_at_its_end_until_stopped(qtbot: QtBot, tmp_path: Path) -> None:
+    short = tmp_path / "ring.wav"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=d=0.3", str(short)], check=True
+    )
+    player = open_sound_player(["--aout=dummy"])
+    try:
+        player.play(short, 80, repeat=True)
+        # Read through three times over: it went round (a sound played once stops
+        # at its size, see the first test's "ended").
+        qtbot.waitUntil(lambda: player.bytes_read() > 3 * short.stat().st_size, timeout=15_000)
+        assert player.state() == "playing"
+        player.stop()
+        qtbot.waitUntil(lambda: player.state() == "stopped", timeout=15_000)
     finally:
         player.close()
 

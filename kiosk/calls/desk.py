@@ -32,7 +32,7 @@ from av import AudioFrame, VideoFrame
 from kiosk.calls.backoff import Backoff
 from kiosk.calls.group import WATCH_S, GroupCall
 from kiosk.calls.janus import JanusError, JanusSession
-from kiosk.calls.memory import give_back
+from kiosk.calls.memory import give_back, limit_arenas
 from kiosk.calls.peer import IceServer, Peer, SilenceRule
 from kiosk.calls.policy import on_incoming
 from kiosk.calls.tracks import Mirror
@@ -143,6 +143,7 @@ class CallDesk:
         wall: Callable[[], dt.datetime],
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        limit_arenas()  # calls are the kiosk's many-threaded part: see calls/memory.py
         self._calls = calls
         self._name = calls.call_name or centre_id
         self._media = media

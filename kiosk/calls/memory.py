@@ -9,6 +9,7 @@ system (:func:`give_back`). Without glibc both do nothing.
 
 import ctypes
 import ctypes.util
+from pathlib import Path
 
 M_ARENA_MAX = -8
 """glibc's mallopt() parameter for the number of arenas."""
@@ -16,7 +17,8 @@ ARENAS = 2
 
 
 def _libc() -> "ctypes.CDLL | None":
-    name = ctypes.util.find_library("c")
+    # glibc's soname first: find_library depends on ldconfig or a compiler being there.
+    name = "libc.so.6" if Path("/proc/self/maps").is_file() else ctypes.util.find_library("c")
     if name is None:
         return None
     try:

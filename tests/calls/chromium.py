@@ -143,6 +143,8 @@ class StaffBrowser:
             "--disable-gpu",
             "--disable-background-networking",
             "--disable-component-update",
+            "--disable-breakpad",
+            "--disable-crash-reporter",
             "--use-fake-ui-for-media-stream",
             "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-video-capture={video}",
@@ -164,14 +166,11 @@ class StaffBrowser:
         try:
             yield process
         finally:
+            # Every process of the browser at once, as when the machine's tab dies: a
+            # child left behind (its network service) would keep the WebSocket open.
             with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                with suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
             log.close()
 
     def close(self) -> None:

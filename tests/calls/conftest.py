@@ -143,11 +143,14 @@ async def reach(desk: CallDesk, *phases: Phase) -> CallView:
         await record.new.wait()
 
 
-async def heard(desk: CallDesk) -> list[int]:
-    """The next 200 ms the centre's speaker would play (every far side mixed)."""
+async def heard(desk: CallDesk, windows: int = 1) -> list[int]:
+    """The next *windows* × 200 ms the centre's speaker would play (every far side mixed)."""
     mixer = RECORDS[desk].media.mixer
-    await until(lambda: mixer.pending() >= MAX_BACKLOG)
-    return list(array.array("h", mixer.take(MAX_BACKLOG)))
+    samples: list[int] = []
+    for _ in range(windows):
+        await until(lambda: mixer.pending() >= MAX_BACKLOG)
+        samples += array.array("h", mixer.take(MAX_BACKLOG))
+    return samples
 
 
 async def until(check: Callable[[], bool], step: float = 0.02) -> None:
@@ -162,7 +165,13 @@ def run(scenario: Coroutine[Any, Any, T], limit: float = HANG_S) -> T:
 
     async def guarded() -> T:
         main = asyncio.create_task(scenario)
-        done, _ = await asyncio.wait({main}, timeout=limit)
+        try:
+            done, _ = await asyncio.wait({main}, timeout=limit)
+        finally:
+            # A scenario that failed half-way leaves its desks open: close them here,
+            # so its failure is reported alone, not with leaked sockets in later tests.
+            for desk in list(RECORDS):
+                await desk.close()
         if not done:
             stuck = io.StringIO()
             for task in asyncio.all_tasks():

@@ -55,3 +55,17 @@ def pitch_share(samples: list[int], rate: int, hertz: float) -> float:
     power = s_prev2**2 + s_prev**2 - coefficient * s_prev * s_prev2
     total = sum(x * x for x in samples) * n / 2
     return min(1.0, power / total) if total else 0.0
+
+
+def steady_pitch(samples: list[int], rate: int, hertz: float, block_s: float = 0.1) -> float:
+    """The median :func:`pitch_share` of *samples* cut in blocks of *block_s*.
+
+    A sender starved of CPU skips or repeats a few milliseconds of sound now and
+    then; the phase jump spoils the share of the one block it falls in, not the
+    median. Silence or another tone still gives a median near 0."""
+    size = round(rate * block_s)
+    shares = sorted(
+        pitch_share(samples[i : i + size], rate, hertz)
+        for i in range(0, len(samples) - size + 1, size)
+    )
+    return shares[len(shares) // 2] if shares else 0.0

@@ -18,7 +18,7 @@ from tests.calls.conftest import (
     started,
     until,
 )
-from tests.calls.signals import mean_rgb, near, pitch_share
+from tests.calls.signals import mean_rgb, near, steady_pitch
 
 PITCH_HZ = 12.0
 """The browser's pitch estimate is one FFT bin (48 kHz / 8192 ≈ 6 Hz) wide."""
@@ -46,8 +46,9 @@ async def both_ways(desk: CallDesk, browser: StaffBrowser) -> None:
         return bool(frames) and near(mean_rgb(frames[0]), HALL_COLOUR)
 
     await until(centre_sees_hall)
-    speaker = await heard(desk)
-    assert pitch_share(speaker, 48_000, HALL_TONE) > 0.8
+    speaker = await heard(desk, windows=5)
+    assert steady_pitch(speaker, 48_000, HALL_TONE) > 0.8
+    assert steady_pitch(speaker, 48_000, CENTRE_TONE) < 0.05
 
 
 def videocall_event(name: str) -> Callable[[Report], bool]:

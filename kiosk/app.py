@@ -153,6 +153,7 @@ class Kiosk:
     calls: "CallDesk | None" = None
     """Calls with city hall, once connected (after the first frame; none if not configured)."""
     call_screens: "CallScreens | None" = None
+    _forget_devices: Callable[[], None] = field(default=lambda: None, repr=False)
 
     def connect_calls(self, demo: bool, start: bool = True) -> None:
         """Build the call desk for this configuration and (with *start*) start its line
@@ -161,14 +162,18 @@ class Kiosk:
         aiortc takes ~0.4 s to import: the run loop imports it in the background first.
         """
         from kiosk.calls.desk import CallDesk
-        from kiosk.calls.local import SpeakerMedia
+        from kiosk.calls.local import DeviceMedia
         from kiosk.calls.screens import CallScreens
 
         config = self.loaded.config
         if config.calls.server is None or self.calls is not None:
             return
         wall = centre_clock(config.centre.timezone)
-        desk = CallDesk(config.calls, config.centre.id, SpeakerMedia(), wall)
+        media = DeviceMedia()
+        media.use(self.status.status.choice)
+        # A camera, microphone or speaker plugged or unplugged reaches the call at once.
+        self._forget_devices = self.status.subscribe(lambda status: media.use(status.choice))
+        desk = CallDesk(config.calls, config.centre.id, media, wall)
         if demo:
             # The demo's city hall lives in a private network only root can make;
             # without it, no packet is sent towards its address.
@@ -186,6 +191,8 @@ class Kiosk:
     async def close_calls(self) -> None:
         """Hang up and leave city hall's server. Safe to call twice."""
         desk, self.calls = self.calls, None
+        self._forget_devices()
+        self._forget_devices = _nothing
         if self.call_screens is not None:
             self.call_screens.close()
             self.call_screens = None
@@ -210,6 +217,10 @@ class Kiosk:
         self.programmes.playback.stop()
         self.window.close_window()
         self.voice.close()
+
+
+def _nothing() -> None:
+    pass
 
 
 def _open_monitor(vlc_args: tuple[str, ...]) -> object:

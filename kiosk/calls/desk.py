@@ -232,6 +232,7 @@ class CallDesk:
         await self._drop_call()
         await self._drop_group()
         await self._drop_session()
+        self._media.silence()
         self._line_task = self._call_task = self._timer = None
 
     async def _keep_line(self) -> None:

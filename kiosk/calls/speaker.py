@@ -97,17 +97,30 @@ class Mixer:
 class Speaker:
     """Plays a :class:`Mixer` on an ALSA device from its own thread while started."""
 
-    def __init__(self, mixer: Mixer, device: str = "default") -> None:
+    def __init__(self, mixer: Mixer, device: str | None = "default") -> None:
         self.mixer = mixer
         self.device = device
+        """The ALSA device; ``None``: no speaker attached, nothing is played."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def use(self, device: str | None) -> None:
+        """Play on *device* from now on (the one playing is closed, the new one opened)."""
+        if device == self.device:
+            return
+        playing = self._thread is not None
+        self.stop()
+        self.device = device
+        if playing:
+            self.start()
+
     def start(self) -> None:
-        if self._thread is not None:
+        if self._thread is not None or self.device is None:
             return
         self._stop.clear()
-        self._thread = threading.Thread(target=self._play, name="call-speaker", daemon=True)
+        self._thread = threading.Thread(
+            target=self._play, args=(self.device,), name="call-speaker", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:
@@ -116,11 +129,11 @@ class Speaker:
             self._stop.set()
             thread.join(timeout=2)
 
-    def _play(self) -> None:
+    def _play(self, device: str) -> None:
         try:
-            output = av.open(self.device, mode="w", format="alsa")
+            output = av.open(device, mode="w", format="alsa")
         except (av.FFmpegError, OSError) as err:
-            log.error("no sound for calls: cannot open speaker %s (%s)", self.device, err)
+            log.error("no sound for calls: cannot open speaker %s (%s)", device, err)
             return
         try:
             stream = output.add_stream("pcm_s16le", rate=RATE, layout="mono")
@@ -134,6 +147,6 @@ class Speaker:
                 for packet in stream.encode(frame):
                     output.mux(packet)  # blocks while ALSA's buffer is full: the pace
         except (av.FFmpegError, OSError) as err:
-            log.error("speaker %s stopped working: %s", self.device, err)
+            log.error("speaker %s stopped working: %s", device, err)
         finally:
             output.close()

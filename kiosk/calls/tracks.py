@@ -56,7 +56,7 @@ def paint_bars(size: tuple[int, int], colours: Sequence[tuple[int, int, int]]) -
     return frame
 
 
-class _Paced:
+class Paced:
     """Hands out timestamps at a steady rate, sleeping until each is due."""
 
     def __init__(self, period_s: float) -> None:
@@ -87,7 +87,7 @@ class ColourTrack(MediaStreamTrack):
         self.rgb = rgb
         self._size = size
         self._fps = fps
-        self._pace = _Paced(1 / fps)
+        self._pace = Paced(1 / fps)
         self._frame = self._paint(rgb)
 
     def _paint(self, rgb: tuple[int, int, int]) -> VideoFrame:
@@ -118,7 +118,7 @@ class ToneTrack(MediaStreamTrack):
     def __init__(self, hertz: int, level: float = 0.3) -> None:
         super().__init__()
         self.hertz = hertz
-        self._pace = _Paced(AUDIO_FRAME_S)
+        self._pace = Paced(AUDIO_FRAME_S)
         self._samples = int(AUDIO_RATE * AUDIO_FRAME_S)
         # One second holds a whole number of periods: frames are slices of it.
         step = 2 * math.pi * hertz / AUDIO_RATE

@@ -71,3 +71,13 @@ def camera_mrl(camera: Device) -> str:
 def microphone_mrl(microphone: Device) -> str:
     """Where libvlc reads the microphone (``alsa://plughw:CARD=USB,DEV=0``)."""
     return f"alsa://{microphone.node}"
+
+
+def camera_input(camera: Device) -> list[str]:
+    """ffmpeg's input arguments for *camera* (calls read it through ffmpeg's V4L2)."""
+    return ["-f", "v4l2", "-framerate", "15", "-video_size", "640x480", "-i", camera.node]
+
+
+def microphone_input(microphone: Device) -> list[str]:
+    """ffmpeg's input arguments for *microphone* (its ALSA device)."""
+    return ["-f", "alsa", "-i", microphone.node]

@@ -131,6 +131,9 @@ class CallPage(QWidget):
         self.desk = desk
         self.view = CallView()
         self.missing: list[str] = []
+        self.status = Status()
+        self.in_call: set[str] = set()
+        """The devices that were there at some time in this call."""
         self.who = QLabel(self)
         self.what = QLabel(self)
         self.notice = QLabel(self)
@@ -191,18 +194,27 @@ class CallPage(QWidget):
         return False
 
     def show_status(self, status: Status) -> None:
-        """Say plainly when the camera or microphone is missing."""
-        self.missing = [
-            self.strings[key]
-            for key, level in (
-                ("call_no_camera", status.camera),
-                ("call_no_microphone", status.microphone),
-            )
-            if level is Level.MISSING
-        ]
+        """Say plainly when the camera or microphone is missing, and calmly when one
+        that was there in this call came loose (the call goes on without it)."""
+        self.status = status
+        talking = self.view.phase in TALKING
+        self.missing = []
+        for device, level in (("camera", status.camera), ("microphone", status.microphone)):
+            if level is not Level.MISSING:
+                if talking:
+                    self.in_call.add(device)
+            elif device in self.in_call:
+                self.missing.append(self.strings[f"call_{device}_lost"])
+            else:
+                self.missing.append(self.strings[f"call_no_{device}"])
         self.show_call(self.view)
 
     def show_call(self, view: CallView) -> None:
+        if view.phase in TALKING and self.view.phase not in TALKING:
+            self.view = view
+            self.in_call = set()
+            self.show_status(self.status)
+            return
         self.view = view
         s = self.strings
         phase = view.phase

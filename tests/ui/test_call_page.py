@@ -2,6 +2,7 @@
 the lower left corner, framed. A stand-in desk hands the page its frames."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
@@ -9,6 +10,7 @@ from kiosk.calls.desk import CallView, Phase
 from kiosk.calls.tracks import paint_bars
 from kiosk.config.model import Display
 from kiosk.i18n import Strings
+from kiosk.status import Level, Status
 from kiosk.ui.call import CallPage
 from kiosk.ui.theme import Theme
 from tests.calls.signals import near
@@ -73,4 +75,30 @@ def test_without_its_own_picture_nothing_is_drawn_in_the_corner(qtbot: QtBot) ->
     page = page_for(qtbot, Desk(own=False))
     assert not near(colour_at(page, 0.1, 0.85), OWN)
     assert near(colour_at(page, 0.5, 0.85), FAR)
+    page.close_page()
+
+
+def test_a_camera_that_comes_loose_in_a_call_is_said_calmly(qtbot: QtBot, tmp_path: Path) -> None:
+    desk = Desk(own=True)
+    desk.view = CallView(Phase.IDLE)
+    page = page_for(qtbot, desk)
+    page.show_status(Status(camera=Level.OK, microphone=Level.OK))
+    page.show_call(CallView(Phase.IN_CALL, "남원시청 복지과", since=1.0))
+    assert not page.notice.isVisible()
+    page.show_status(Status(camera=Level.MISSING, microphone=Level.OK))
+    assert page.notice.isVisible()
+    assert page.notice.text() == "카메라 연결이 끊어졌습니다. 소리로 계속합니다"
+    page.grab().save(str(tmp_path / "call-camera-lost.png"))
+    page.show_status(Status(camera=Level.OK, microphone=Level.OK))
+    assert not page.notice.isVisible()
+    page.close_page()
+
+
+def test_a_call_begun_without_a_camera_says_there_is_none(qtbot: QtBot) -> None:
+    desk = Desk(own=False)
+    desk.view = CallView(Phase.IDLE)
+    page = page_for(qtbot, desk)
+    page.show_status(Status(camera=Level.MISSING, microphone=Level.OK))
+    page.show_call(CallView(Phase.IN_CALL, "남원시청 복지과", since=1.0))
+    assert page.notice.text() == "카메라 없음"
     page.close_page()

@@ -40,3 +40,22 @@ def paths(tmp_path: Path) -> Paths:
 @pytest.fixture
 def demo_config() -> KioskConfig:
     return read_config(DEMO_CONFIG)
+
+
+def _preloaded() -> bool:
+    return "libumockdev-preload" in os.environ.get("LD_PRELOAD", "")
+
+
+@pytest.fixture
+def testbed() -> Iterator[object]:
+    """An empty UMockdev.Testbed for this test."""
+    if not _preloaded():
+        pytest.fail("device tests must run under umockdev-wrapper (as scripts/test runs them)")
+    import gi
+
+    gi.require_version("UMockdev", "1.0")
+    from gi.repository import UMockdev
+
+    bed = UMockdev.Testbed.new()
+    yield bed
+    del bed

@@ -91,17 +91,20 @@ def calls_for(janus: JanusServer, **changes: Any) -> Calls:
     return Calls(**settings)
 
 
-def make_desk(calls: Calls, when: dt.datetime = TUESDAY_10) -> CallDesk:
-    media = StandInMedia(CENTRE_COLOUR, CENTRE_TONE)
+def make_desk(
+    calls: Calls, when: dt.datetime = TUESDAY_10, media: StandInMedia | None = None
+) -> CallDesk:
+    """A desk sending the centre's colour and tone (or what *media* sends)."""
+    media = media or StandInMedia(CENTRE_COLOUR, CENTRE_TONE)
     desk = CallDesk(calls, "centre-1", media, lambda: when)
     RECORDS[desk] = Record(media)
     desk.subscribe(RECORDS[desk].add)
     return desk
 
 
-async def started(calls: Calls) -> CallDesk:
+async def started(calls: Calls, media: StandInMedia | None = None) -> CallDesk:
     """A desk registered with the server, idle."""
-    desk = make_desk(calls)
+    desk = make_desk(calls, media=media)
     desk.start()
     await reach(desk, Phase.IDLE)
     return desk

@@ -1,40 +1,26 @@
 """The chosen camera and microphone as call tracks, read through real ffmpeg children.
 
-No kernel camera or sound card exists here: each "device" is read from ffmpeg's
-generated picture or tone (lavfi) in place of V4L2 or ALSA; the child process,
-its pipe, the switching and the "camera off" picture are the real ones.
+Each "device" is read from ffmpeg's generated picture or tone (see
+:mod:`tests.calls.stand_ins`); the child process, its pipe, the switching and the
+"camera off" picture are the real ones.
 """
 
 import asyncio
-from collections.abc import Sequence
 
 import pytest
 from aiortc.mediastreams import MediaStreamTrack
 from av import AudioFrame, VideoFrame
 
-from kiosk.calls.local import CAMERA_OFF, DeviceMedia
+from kiosk.calls.local import CAMERA_OFF
 from kiosk.devices.model import Device, Kind, Link
 from kiosk.devices.policy import Choice
 from tests.calls.signals import mean_rgb, near, steady_pitch
+from tests.calls.stand_ins import COLOURS, PITCHES, device_media
 
 WEBCAM = Device(Kind.CAMERA, "/dev/video0", "C920", Link.USB)
 OTHER_CAMERA = Device(Kind.CAMERA, "/dev/video2", "Capture card", Link.INTERNAL)
-MICROPHONE = Device(Kind.MICROPHONE, "plughw:CARD=S510,DEV=0", "S510", Link.SPEAKERPHONE, "S510")
-COLOURS = {WEBCAM.node: (40, 200, 40), OTHER_CAMERA.node: (200, 200, 40)}
-TONE = 700
-
-
-def picture_of(camera: Device) -> Sequence[str]:
-    r, g, b = COLOURS[camera.node]
-    return ["-re", "-f", "lavfi", "-i", f"color=c=0x{r:02X}{g:02X}{b:02X}:s=640x480:r=15"]
-
-
-def tone_of(microphone: Device) -> Sequence[str]:
-    return ["-re", "-f", "lavfi", "-i", f"sine=frequency={TONE}:sample_rate=48000"]
-
-
-def media() -> DeviceMedia:
-    return DeviceMedia(picture_of, tone_of, speaker=False)
+MICROPHONE = Device(Kind.MICROPHONE, "plughw:CARD=USB,DEV=0", "Jabra", Link.SPEAKERPHONE, "USB")
+TONE = PITCHES[MICROPHONE.node]
 
 
 async def shows(track: MediaStreamTrack, colour: tuple[int, int, int]) -> None:
@@ -65,7 +51,7 @@ def run(scenario: object) -> None:
 
 def test_the_chosen_camera_is_sent_and_the_off_picture_while_there_is_none() -> None:
     async def scenario() -> None:
-        box = media()
+        box = device_media()
         box.use(Choice(WEBCAM, MICROPHONE, None))
         assert not box.camera.capture.running, "no call yet: the camera stays closed"
         audio, video = box.tracks()
@@ -86,7 +72,7 @@ def test_the_chosen_camera_is_sent_and_the_off_picture_while_there_is_none() -> 
 
 def test_no_microphone_sends_silence() -> None:
     async def scenario() -> None:
-        box = media()
+        box = device_media()
         box.use(Choice(WEBCAM, None, None))
         audio, video = box.tracks()
         assert set(await second_of(audio)) == {0}
@@ -100,7 +86,7 @@ def test_no_microphone_sends_silence() -> None:
 @pytest.mark.allow_warnings
 def test_a_camera_whose_reader_dies_is_read_again() -> None:
     async def scenario() -> None:
-        box = media()
+        box = device_media()
         box.use(Choice(WEBCAM, MICROPHONE, None))
         audio, video = box.tracks()
         await shows(video, COLOURS[WEBCAM.node])

@@ -20,12 +20,14 @@ from kiosk.config import LoadedConfig
 from kiosk.maintenance import NightlyRestart
 from kiosk.media.cache import MediaCache
 from kiosk.programmes.schedule import centre_clock
-from kiosk.status import StatusBoard
+from kiosk.status import Status, StatusBoard
 
 if TYPE_CHECKING:
     from asyncio import AbstractEventLoop
 
     from kiosk.devices.watch import DeviceWatch
+    from kiosk.media.runtime import MediaRuntime
+    from kiosk.media.vlc_sound import VlcSoundPlayer
     from kiosk.session import Session
     from kiosk.sync.enrolment import Enrolment
     from kiosk.ui.qt import QApplication
@@ -99,11 +101,15 @@ def run_loop(
     device_fd = devices.fileno if devices is not None else -1
     slow = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-start")
     future = slow.submit(open_sound_player, options.vlc_args)
+    speakers = SpeakerFollower(media)
     future.add_done_callback(
         lambda done: loop.call_soon_threadsafe(
-            _when_ready, done, "voice prompts", lambda player: session.kiosk.voice.attach(player)
+            _when_ready, done, "voice prompts", speakers.voice_ready(session)
         )
     )
+    # A speaker unplugged mid-programme: the sound moves to the next one chosen.
+    forget_speakers = session.kiosk.status.subscribe(speakers.follow)
+    speakers.follow(session.kiosk.status.status)
     # Calls: aiortc is imported off the GUI thread, then the desk starts on the loop.
     closing_calls: set[asyncio.Task[None]] = set()
     calls_ready = slow.submit(importlib.import_module, "kiosk.calls.desk")
@@ -169,11 +175,41 @@ def run_loop(
     if devices is not None:
         loop.remove_reader(device_fd)
         devices.close()
+    forget_speakers()
     session.kiosk.close()
     media.close()
     slow.shutdown(wait=False, cancel_futures=True)
     log.info("kiosk stopped")
     return code
+
+
+class SpeakerFollower:
+    """Sends programmes, voice prompts and the ring to the chosen speaker (calls
+    follow it themselves, see :class:`kiosk.calls.local.DeviceMedia`)."""
+
+    def __init__(self, media: "MediaRuntime") -> None:
+        self._media = media
+        self._voice: VlcSoundPlayer | None = None
+        self._device: str | None = None
+
+    def voice_ready(self, session: "Session") -> "Callable[[VlcSoundPlayer], None]":
+        def ready(player: "VlcSoundPlayer") -> None:
+            session.kiosk.voice.attach(player)
+            self._voice = player
+            if self._device is not None:
+                player.use_speaker(self._device)
+
+        return ready
+
+    def follow(self, status: Status) -> None:
+        speaker = status.choice.speaker
+        if speaker is None or speaker.node == self._device:
+            return  # none attached: keep the last (sound comes back when it does)
+        self._device = speaker.node
+        log.info("sound goes to %s (%s)", speaker.label, speaker.node)
+        self._media.use_speaker(speaker.node)
+        if self._voice is not None:
+            self._voice.use_speaker(speaker.node)
 
 
 def _watch_devices(loop: "AbstractEventLoop", session: "Session") -> "DeviceWatch | None":

@@ -64,6 +64,7 @@ class MediaRuntime:
         self._seed_folder = seed_folder
         self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-media")
         self.video: VlcVideo | None = None
+        self._speaker: str | None = None
         self.downloads: DownloadWorker | None = None
         self._closed = False
 
@@ -91,6 +92,14 @@ class MediaRuntime:
             self._attach(new, player)
         if self.downloads is not None:
             self.downloads.want(wanted_for(new.loaded.config))
+
+    def use_speaker(self, device: str | None) -> None:
+        """Programmes play on *device* (kept while none is attached)."""
+        if device is None or device == self._speaker:
+            return
+        self._speaker = device
+        if self.video is not None:
+            self.video.use_speaker(device)
 
     def close(self) -> None:
         self._closed = True
@@ -128,6 +137,8 @@ class MediaRuntime:
             video.close()
             return
         self.video = video
+        if self._speaker is not None:
+            video.use_speaker(self._speaker)
         self._attach(self._current(), video)
 
     def _attach(self, kiosk: "Kiosk", video: VlcVideo) -> None:

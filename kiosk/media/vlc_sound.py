@@ -55,6 +55,12 @@ class VlcSoundPlayer:
             if not self._closed:
                 self._player.stop()
 
+    def use_speaker(self, device: str) -> None:
+        """Play on *device* (an ALSA device, with libvlc's ALSA output) from now on."""
+        with self._lock:
+            if not self._closed:
+                self._player.audio_output_device_set(None, device)
+
     def bytes_read(self) -> int:
         """Bytes libvlc has read out of the current sound so far, every repeat
         counted (0 when nothing plays): the technician's proof that sound flows."""

@@ -121,6 +121,11 @@ class VlcVideo:
             self._generation += 1
         self._player.stop()
 
+    def use_speaker(self, device: str) -> None:
+        """Play sound on *device* (an ALSA device, with libvlc's ALSA output), now
+        and from here on: a speaker unplugged mid-programme hands over to the next."""
+        self._player.audio_output_device_set(None, device)
+
     def set_volume(self, percent: int) -> None:
         self._player.audio_set_volume(max(0, min(100, percent)))
 

@@ -131,7 +131,7 @@ def build_kiosk(
         programmes,
         gate,
         wall,
-        BoxFacts(paths, demo),
+        BoxFacts(paths, demo, config.calls),
         voice.speaker_test,
         lambda: _open_monitor(vlc_args),
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import __version__
+from kiosk.config.calls import Calls
 from kiosk.devices.policy import Choice, camera_mrl, microphone_mrl
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import load_enrolment
@@ -20,20 +21,25 @@ from kiosk.sync.enrolment import load_enrolment
 class BoxFacts:
     paths: Paths
     demo: bool = False
+    calls: Calls | None = None
+    """City hall's call server and TURN server, to check they answer."""
     """On the demo, a missing camera and microphone are stood in for by a test pattern
     with a tone, so that the preview and the meter can be seen working."""
 
     def network(self) -> dict[str, dict[str, Any]]:
-        from kiosk.doctor import reach
+        from kiosk.doctor import network_report
 
-        enrolment = load_enrolment(self.paths)
-        not_yet = {"checked": False, "why": "calls_not_configured"}
-        server = (
-            reach(f"{enrolment.server}/metadata/timestamp.json")
-            if enrolment
-            else {"checked": False, "why": "not_enrolled"}
-        )
-        return {"config_server": server, "janus": not_yet, "turn": not_yet}
+        calls = self.calls
+        if self.demo and calls is not None and calls.server:
+            # The demo's city hall lives in a private network only root can make;
+            # without it, no packet is sent towards its address.
+            from kiosk.cityhall.network import PrivateNetwork
+
+            if not PrivateNetwork(0).is_up():
+                off = {"checked": False, "why": "demo_city_hall_off"}
+                report = network_report(load_enrolment(self.paths), None)
+                return {**report, "janus": off, "turn": off}
+        return network_report(load_enrolment(self.paths), calls)
 
     def sync(self) -> dict[str, Any]:
         """The last configuration check, as ``kiosk sync`` recorded it."""

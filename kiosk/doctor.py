@@ -1,8 +1,10 @@
 """``kiosk doctor``: what a technician over SSH needs to know, in words or JSON.
 
-Today it covers the configuration (enrolment, what is in force, the last check
-and whether the repository has expired) and how much of the video library is
-downloaded; devices and calls join it later. Missing videos are reported but
+It covers the configuration (enrolment, what is in force, the last check and
+whether the repository has expired), how much of the video library is
+downloaded, the cameras, microphones and speakers (the chosen ones marked), and
+whether the configuration server, city hall's call server and its TURN server
+answer. Missing videos are reported but
 do not fail the check: the box serves everything else meanwhile.
 Exit status 1 with the reason in one line when the box cannot serve as it should.
 """
@@ -14,12 +16,13 @@ from typing import Any
 
 from kiosk import __version__
 from kiosk.config import ConfigError, KioskConfig, read_config
+from kiosk.config.calls import Calls
 from kiosk.config.model import Devices
 from kiosk.devices.discover import discover
 from kiosk.devices.policy import choose
 from kiosk.media.cache import MediaCache
 from kiosk.paths import Paths
-from kiosk.sync.enrolment import load_enrolment
+from kiosk.sync.enrolment import Enrolment, load_enrolment
 
 
 def examine(paths: Paths) -> dict[str, Any]:
@@ -49,20 +52,33 @@ def examine(paths: Paths) -> dict[str, Any]:
         last_success=status.get("last_success"),
         expired=bool(status.get("expired")),
     )
-    not_yet = {"checked": False, "why": "calls are not configured yet"}
-    network: dict[str, Any] = {
-        "config_server": (
-            reach(f"{enrolment.server}/metadata/timestamp.json")
-            if enrolment
-            else {"checked": False, "why": "not enrolled"}
-        ),
-        "janus": not_yet,
-        "turn": not_yet,
-    }
+    network = network_report(enrolment, active.calls if active else None)
     report: dict[str, Any] = {"version": __version__, "config": config, "media": media}
     report.update(devices_report(active.devices if active else Devices()))
     report["network"] = network
     return report
+
+
+def network_report(enrolment: "Enrolment | None", calls: Calls | None) -> dict[str, Any]:
+    """Can the box reach its configuration server, city hall's call server and its
+    TURN (or STUN) server, and how fast? Blocks for up to a few seconds."""
+    from kiosk.calls.probe import check_ice, check_janus
+
+    config_server = (
+        reach(f"{enrolment.server}/metadata/timestamp.json")
+        if enrolment
+        else {"checked": False, "why": "not_enrolled"}
+    )
+    janus = (
+        check_janus(calls.server)
+        if calls is not None and calls.server
+        else {"checked": False, "why": "calls_not_configured"}
+    )
+    relays = [s for s in (calls.ice_servers if calls else ()) if s.urls.startswith("turn")]
+    stuns = [s for s in (calls.ice_servers if calls else ()) if s.urls.startswith("stun")]
+    relay = (relays or stuns)[:1]
+    turn = check_ice(relay[0]) if relay else {"checked": False, "why": "no_turn_server"}
+    return {"config_server": config_server, "janus": janus, "turn": turn}
 
 
 def devices_report(policy: Devices) -> dict[str, Any]:
@@ -118,9 +134,17 @@ def problem(report: dict[str, Any]) -> str | None:
     missing = report.get("missing_devices") or []
     if missing:
         return f"no {' and no '.join(missing)} found: calls need them; plug them in (USB)"
-    server = report.get("network", {}).get("config_server", {})
-    if server.get("checked") and not server.get("reachable"):
-        return f"the configuration server does not answer: {server.get('url')}"
+    network = report.get("network", {})
+    for key, what in (
+        ("config_server", "the configuration server"),
+        ("janus", "city hall's call server (Janus)"),
+        ("turn", "the TURN server"),
+    ):
+        check = network.get(key, {})
+        if check.get("checked") and not check.get("reachable"):
+            plugins = check.get("missing_plugins")
+            lacking = f" (it lacks {', '.join(plugins)})" if plugins else ""
+            return f"{what} does not answer as it should{lacking}: {check.get('url')}"
     return None
 
 
@@ -147,7 +171,7 @@ def render(report: dict[str, Any]) -> str:
     lines.append("network:")
     for name, check in report["network"].items():
         if not check.get("checked"):
-            lines.append(f"  {name}: not checked ({check.get('why')})")
+            lines.append(f"  {name}: not checked ({str(check.get('why')).replace('_', ' ')})")
         elif check.get("reachable"):
             lines.append(f"  {name}: reachable in {check['ms']} ms ({check['url']})")
         else:

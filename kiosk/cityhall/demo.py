@@ -31,6 +31,7 @@ from kiosk.cityhall.staff import StaffDesk
 from kiosk.paths import default_assets
 
 log = logging.getLogger("kiosk.cityhall.demo")
+CLOSE_S = 8.0
 
 STAFF = "cityhall-welfare"
 HOST = "cityhall-host"
@@ -61,11 +62,17 @@ async def serve(url: str, stop: asyncio.Event, ring: asyncio.Event) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         hosting.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await hosting
-        await host.close()
-        await host_session.close()
-        await desk.close()
+        try:
+            # Bounded: a server that stopped answering must not keep city hall (and
+            # its network namespace) alive; Janus is stopped after this either way.
+            async with asyncio.timeout(CLOSE_S):
+                with contextlib.suppress(asyncio.CancelledError):
+                    await hosting
+                await host.close()
+                await host_session.close()
+                await desk.close()
+        except TimeoutError:
+            log.warning("closing took over %.0f s; stopping anyway", CLOSE_S)
 
 
 async def follow(desk: StaffDesk) -> None:

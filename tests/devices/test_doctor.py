@@ -48,7 +48,7 @@ def test_the_centre_room_field_by_field(tmp_path: Path) -> None:
         ("Jabra SPEAK 510 USB", True),
     ]
     assert found["missing_devices"] == []
-    assert found["network"]["config_server"] == {"checked": False, "why": "not enrolled"}
+    assert found["network"]["config_server"] == {"checked": False, "why": "not_enrolled"}
     assert found["config"]["enrolled"] is False
 
 

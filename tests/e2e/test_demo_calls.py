@@ -31,7 +31,10 @@ def city_hall(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         pytest.fail("the demo's city hall needs root (a network namespace)")
     log = (tmp_path / "city-hall.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.cityhall.demo"], stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "kiosk.cityhall.demo"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its Janus too can be killed as one group
     )
     try:
         wait_for(
@@ -42,8 +45,16 @@ def city_hall(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         yield process
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(20)
-        log.close()
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            # Fail, but leave nothing behind for the tests that follow.
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            PrivateNetwork(0).remove_leftovers()
+            raise
+        finally:
+            log.close()
     assert not PrivateNetwork(0).is_up(), "the demo left its network behind"
 
 

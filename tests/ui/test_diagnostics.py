@@ -35,7 +35,7 @@ def test_the_technician_pin_opens_diagnostics_with_every_device(
     assert page.device_lists[Kind.MICROPHONE].text() == "· ALC897 Analog\n★ Jabra SPEAK 510 USB"
     assert page.device_lists[Kind.SPEAKER].text() == "없음 — 연결을 확인하세요"
     qtbot.waitUntil(lambda: "설정 서버: 등록 안 됨" in page.network.text(), timeout=10_000)
-    assert "화상통화 서버: 아직 설정 안 됨" in page.network.text()
+    assert "화상통화 서버: 데모 시청이 꺼져 있음" in page.network.text()
     assert "디스크 여유" in page.box.text() and "VLC 3.0" in page.box.text()
 
 

@@ -1,0 +1,122 @@
+"""Cables during a call: a udev remove/add of the webcam -> what city hall sees changes.
+
+A real call through a real Janus in its private network (as the tests' rig), the
+kiosk's device watch on the loop among umockdev's fake devices, the webcam read
+by ffmpeg (a generated picture stands in for V4L2, see tests/calls/stand_ins.py).
+Each round unplugs the webcam and takes the time from the uevent to city hall's
+received picture turning to "camera off", then plugs it back and takes the time
+until city hall sees the camera's picture again (target: within 3 s).
+
+Usage (root): .venv/bin/python bench/call_devices.py [--rounds 20]
+(re-runs itself under umockdev-wrapper). Writes bench/results/call_devices.json.
+"""
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results" / "call_devices.json"
+
+
+async def measure(url: str, rounds: int, testbed: Any) -> dict[str, Any]:
+    import pyudev
+
+    from bench.calls import phase, summary, until
+    from kiosk.calls.desk import CallDesk, Phase
+    from kiosk.calls.local import CAMERA_OFF
+    from kiosk.calls.tracks import ColourTrack, ToneTrack
+    from kiosk.cityhall.staff import StaffDesk
+    from kiosk.config.calls import Calls, Contact
+    from kiosk.config.model import Devices
+    from kiosk.devices.watch import DeviceWatch
+    from tests.calls.signals import mean_rgb, near
+    from tests.calls.stand_ins import COLOURS, device_media
+    from tests.devices.conftest import Hotplug
+
+    webcam = Hotplug("centre-room", "1-1")
+    media = device_media()
+    watch = DeviceWatch(pyudev.Context(), Devices(), lambda _, choice: media.use(choice))
+    loop = asyncio.get_running_loop()
+    loop.add_reader(watch.start(), watch.readable)
+    contact = Contact(id="city-hall", name="cityhall-welfare", label="시청")
+    calls = Calls(server=url, call_name="centre-1", contacts=[contact])
+    desk = CallDesk(calls, "centre-1", media, dt.datetime.now)
+    desk.start()
+    await phase(desk, Phase.IDLE)
+    staff = await StaffDesk.open(
+        url, "cityhall-welfare", lambda: (ToneTrack(0), ColourTrack((40, 60, 200)))
+    )
+    await staff.call("centre-1")
+    await phase(desk, Phase.RINGING)
+    desk.answer()
+    await staff.connected()
+
+    def sees(colour: tuple[int, int, int]) -> bool:
+        picture = staff.peer.picture() if staff.peer else None
+        return picture is not None and near(mean_rgb(picture), colour)
+
+    camera = COLOURS["/dev/video0"]
+    await until(lambda: sees(camera))
+    gone, back = [], []
+    for _ in range(rounds):
+        began = time.monotonic()
+        webcam.unplug(testbed)
+        gone.append(await until(lambda: sees(CAMERA_OFF), 10) - began)
+        began = time.monotonic()
+        webcam.plug(testbed)
+        back.append(await until(lambda: sees(camera), 10) - began)
+    assert desk.view.phase is Phase.IN_CALL
+    desk.hang_up()
+    await phase(desk, Phase.IDLE)
+    await staff.close()
+    await desk.close()
+    loop.remove_reader(watch.fileno)
+    watch.close()
+    return {
+        "rounds": rounds,
+        "unplug_to_city_hall_sees_camera_off": summary(gone),
+        "plug_to_city_hall_sees_the_camera": summary(back),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=20)
+    options = parser.parse_args()
+    if "libumockdev-preload" not in os.environ.get("LD_PRELOAD", ""):
+        os.execvp("umockdev-wrapper", ["umockdev-wrapper", sys.executable, *sys.argv])
+    import gi
+
+    gi.require_version("UMockdev", "1.0")
+    from gi.repository import UMockdev
+
+    from kiosk.cityhall.janus_config import JanusSetup
+    from kiosk.cityhall.network import PrivateNetwork
+    from kiosk.cityhall.server import JanusServer
+
+    testbed = UMockdev.Testbed.new()
+    rooms = ROOT / "tests" / "devices" / "rooms"
+    assert testbed.add_from_file(str(rooms / "centre-room.umockdev"))
+    with PrivateNetwork(0) as network, tempfile.TemporaryDirectory() as folder:
+        setup = JanusSetup(interfaces=(network.inner,))
+        with JanusServer(network, Path(folder) / "janus", setup) as janus:
+            results = asyncio.run(measure(janus.url, options.rounds, testbed))
+    results["machine"] = f"{platform.node()} {os.cpu_count()} cores"
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

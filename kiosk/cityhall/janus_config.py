@@ -41,6 +41,12 @@ class JanusSetup:
     no_media_s: int = 1
     """Janus reports a stream that stopped after this many seconds (its ``media`` event)."""
     library: Path = JANUS_LIB
+    listen: str = ""
+    """The WebSocket API's address (all when empty); city hall's is 127.0.0.1 behind
+    nginx's TLS."""
+    public_ip: str = ""
+    """The address kiosks reach Janus' media at, when Janus is behind NAT (1:1)."""
+    debug_level: int = 4
 
 
 def write_config(folder: Path, setup: JanusSetup) -> None:
@@ -60,7 +66,7 @@ def write_config(folder: Path, setup: JanusSetup) -> None:
 	configs_folder = "{folder}"
 	plugins_folder = "{folder / "plugins"}"
 	transports_folder = "{folder / "transports"}"
-	debug_level = 4
+	debug_level = {setup.debug_level}
 	admin_secret = "{setup.admin_secret}"
 	session_timeout = {setup.session_timeout_s}
 	server_name = "kiosk-city-hall"
@@ -72,6 +78,7 @@ media: {{
 nat: {{
 	nice_debug = false
 	{f'ice_enforce_list = "{enforce}"' if enforce else ""}
+	{f'nat_1_1_mapping = "{setup.public_ip}"' if setup.public_ip else ""}
 }}
 plugins: {{
 }}
@@ -87,6 +94,7 @@ events: {{
 	json = "plain"
 	ws = true
 	ws_port = {setup.ws_port}
+	{f'ws_ip = "{setup.listen}"' if setup.listen else ""}
 	wss = false
 	# A kiosk whose link died is dropped ~20 s after it fell silent (its session
 	# and its name on the VideoCall plugin with it), so that it can register again
@@ -110,12 +118,13 @@ admin: {{
 	admin_base_path = "/admin"
 	admin_http = true
 	admin_port = {setup.admin_port}
+	admin_ip = "{setup.listen or "0.0.0.0"}"
 }}
 """
     )
     rooms = "".join(
         f"""room-{room.number}: {{
-	description = "{room.description}"
+	description = "{_quoted(room.description)}"
 	publishers = {room.publishers}
 	bitrate = {room.bitrate}
 	fir_freq = 2
@@ -128,3 +137,10 @@ admin: {{
         f'general: {{\n\tadmin_key = "{setup.admin_secret}"\n}}\n{rooms}'
     )
     (folder / "janus.plugin.videocall.jcfg").write_text("general: {\n}\n")
+    for written in folder.glob("*.jcfg"):
+        written.chmod(0o640)  # the admin secret is in them
+
+
+def _quoted(text: str) -> str:
+    """*text* inside a libconfig string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")

@@ -8,6 +8,8 @@ refresh REPO                      re-sign the freshness timestamp (run from a ti
 rotate-key REPO ROLE              replace a signing key (boxes follow by themselves)
 verify REPO                       check the published repository end to end
 check FILE...                     validate configuration documents
+janus-config DIR --fleet DIR --inventory CSV [--listen IP] [--public-ip IP]
+                                  city hall's Janus configuration for the fleet's rooms
 """
 
 import argparse
@@ -47,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--duration", type=float, required=True, help="seconds")
     check = commands.add_parser("check")
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    janus = commands.add_parser("janus-config")
+    janus.add_argument("out", type=Path, metavar="DIR")
+    janus.add_argument("--fleet", type=Path, required=True, metavar="DIR")
+    janus.add_argument("--inventory", type=Path, required=True, metavar="CSV")
+    janus.add_argument("--listen", default="127.0.0.1", metavar="IP")
+    janus.add_argument("--public-ip", default="", metavar="IP")
     return parser
 
 
@@ -66,6 +74,15 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.command == "check":
         return _check(args.files)
+    if args.command == "janus-config":
+        from kiosk.provision.janus import write_janus_config
+
+        setup = write_janus_config(
+            args.out, args.fleet, args.inventory, args.listen, args.public_ip
+        )
+        rooms = ", ".join(f"{room.number} ({room.description})" for room in setup.rooms)
+        print(f"{args.out}: Janus configuration written; rooms: {rooms or 'none'}")
+        return 0
     repo = Repository(args.repo)
     started = time.perf_counter()
     if args.command == "init":

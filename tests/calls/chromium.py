@@ -8,6 +8,7 @@ what happens, and what the far side looks and sounds like, to that server."""
 
 import asyncio
 import json
+import logging
 import os
 import queue
 import signal
@@ -17,13 +18,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlencode
 
 from kiosk.cityhall.network import PrivateNetwork
 from kiosk.cityhall.server import JanusServer
 
 WEB = Path(__file__).parent / "web"
+PAGE_S = 8.0
+"""Chromium fetches its page within a second or two; one that has not in this long
+has stalled (the caller's event loop is blocked meanwhile: keep it short)."""
 SCRIPTS = {
     "/staff.html": WEB / "staff.html",
     "/staff.js": WEB / "staff.js",
@@ -39,6 +43,10 @@ class PageServer:
     def __init__(self, address: str) -> None:
         self.reports: queue.Queue[Report] = queue.Queue()
         reports = self.reports
+        self.pages_served = 0
+        served = threading.Condition()
+        self.served = served
+        page = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
@@ -53,6 +61,10 @@ class PageServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+                if path.suffix == ".html":
+                    with served:
+                        page.pages_served += 1
+                        served.notify_all()
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -67,6 +79,11 @@ class PageServer:
         self.origin = f"http://{address}:{self._http.server_address[1]}"
         self._thread = threading.Thread(target=self._http.serve_forever, name="staff-page")
         self._thread.start()
+
+    def loaded_since(self, count: int, timeout: float) -> bool:
+        """Whether the page was fetched more than *count* times within *timeout* s."""
+        with self.served:
+            return self.served.wait_for(lambda: self.pages_served > count, timeout)
 
     def close(self) -> None:
         self._http.shutdown()
@@ -157,21 +174,38 @@ class StaffBrowser:
             url,
         ]
         log = (self._folder / "chromium.log").open("ab")
-        process = subprocess.Popen(
-            self._network.command(argv),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        process = self._launch(argv, log)
         try:
             yield process
         finally:
-            # Every process of the browser at once, as when the machine's tab dies: a
-            # child left behind (its network service) would keep the WebSocket open.
-            with suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+            _end(process)
             log.close()
+
+    def _launch(self, argv: list[str], log: IO[bytes]) -> "subprocess.Popen[bytes]":
+        """Start Chromium; one that has not fetched its page in PAGE_S (it stalls at
+        start now and then on a busy machine, before any network or media) is
+        started once more. Blocks the caller for at most 2 × PAGE_S."""
+        for attempt in (1, 2):
+            before = self.page.pages_served
+            process = subprocess.Popen(
+                self._network.command(argv),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            if self.page.loaded_since(before, PAGE_S) or attempt == 2:
+                return process
+            logging.getLogger(__name__).info("chromium did not load its page; starting it again")
+            _end(process)
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self.page.close()
+
+
+def _end(process: "subprocess.Popen[bytes]") -> None:
+    """Every process of the browser at once, as when the machine's tab dies: a child
+    left behind (its network service) would keep the WebSocket open."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()

@@ -8,7 +8,10 @@ import pyudev
 from kiosk.config.model import Devices
 from kiosk.devices.model import Device, Link
 from kiosk.devices.policy import Choice
+from kiosk.devices.status import facts
 from kiosk.devices.watch import DeviceWatch
+from kiosk.runloop import SpeakerFollower
+from kiosk.status import StatusBoard
 from tests.devices.conftest import Hotplug, load_room
 
 SPEAKERPHONE = Hotplug("centre-room", "1-2")
@@ -37,6 +40,14 @@ def unplug(testbed: object) -> None:
 
 def plug(testbed: object) -> None:
     SPEAKERPHONE.plug(testbed)
+
+
+def round_trip(testbed: object, watch: DeviceWatch, seen: Seen) -> None:
+    """Unplug the speakerphone and plug it back, each seen by the watch."""
+    unplug(testbed)
+    wait_and_read(watch, seen)
+    plug(testbed)
+    wait_and_read(watch, seen)
 
 
 def open_fds() -> int:
@@ -70,10 +81,7 @@ def test_a_hundred_unplug_replug_cycles_leak_nothing(testbed: object) -> None:
     watch = DeviceWatch(pyudev.Context(), Devices(), seen)
     watch.start()
     try:
-        unplug(testbed)
-        wait_and_read(watch, seen)
-        plug(testbed)
-        wait_and_read(watch, seen)
+        round_trip(testbed, watch, seen)
         fds = open_fds()
         for _ in range(100):
             unplug(testbed)
@@ -88,3 +96,40 @@ def test_a_hundred_unplug_replug_cycles_leak_nothing(testbed: object) -> None:
         assert final.camera is not None and final.camera.node == "/dev/video0"
     finally:
         watch.close()
+
+
+class Programmes:
+    """Stands in for the media runtime: keeps the speakers it is told to play on."""
+
+    def __init__(self) -> None:
+        self.speakers: list[str] = []
+
+    def use_speaker(self, device: str) -> None:
+        self.speakers.append(device)
+
+
+def test_unplugging_the_speakerphone_during_a_programme_moves_its_sound_to_the_tv(
+    testbed: object,
+) -> None:
+    load_room(testbed, "centre-room")
+    programmes = Programmes()
+    board = StatusBoard()
+    follower = SpeakerFollower(programmes)  # type: ignore[arg-type]
+    board.subscribe(follower.follow)
+    seen = Seen()
+
+    def on_change(devices: list[Device], choice: Choice) -> None:
+        seen(devices, choice)
+        board.update(**facts(devices, choice))
+
+    watch = DeviceWatch(pyudev.Context(), Devices(), on_change)
+    watch.start()
+    try:
+        round_trip(testbed, watch, seen)
+    finally:
+        watch.close()
+    assert programmes.speakers == [
+        "plughw:CARD=USB,DEV=0",  # the speakerphone
+        "plughw:CARD=PCH,DEV=3",  # the TV, over HDMI
+        "plughw:CARD=USB,DEV=0",
+    ]

@@ -1,0 +1,62 @@
+"""``kiosk-provision janus-config``: city hall's Janus set up as the kiosks expect it.
+
+Every room a centre's configuration names (``calls.rooms``) becomes a VideoRoom
+room (keyframes asked for every 2 s so pictures come back quickly after an outage,
+publishers joining announced); the VideoCall plugin is on; the WebSocket API listens
+on 127.0.0.1 by default, for nginx to serve it over TLS (see the site example), and
+pings clients that fell silent so a kiosk whose cable was pulled can register its
+name again soon after it is back; the admin API (session counts) listens on the
+same address. Only those two plugins and two transports are loaded.
+
+Two centres naming one room number with different titles is a problem to fix,
+reported like any other fleet problem; nothing is written then.
+"""
+
+from pathlib import Path
+
+from kiosk.cityhall.janus_config import JanusSetup, Room, write_config
+from kiosk.provision.fleet import build_centre, read_fleet
+from kiosk.provision.inventory import read_inventory
+from kiosk.provision.problems import Problem, ProvisionError
+
+
+def fleet_rooms(fleet_dir: Path, inventory: Path) -> list[Room]:
+    """Every VideoRoom room the fleet's centres use, by number."""
+    fleet = read_fleet(fleet_dir)
+    problems: list[Problem] = []
+    rooms: dict[int, tuple[Room, str]] = {}
+    reported: set[int] = set()
+    for row in read_inventory(inventory):
+        try:
+            _, config = build_centre(fleet, row, str(inventory))
+        except ProvisionError as err:
+            problems.extend(err.problems)
+            continue
+        for room in config.calls.rooms:
+            known = rooms.get(room.number)
+            if known is None:
+                rooms[room.number] = (Room(room.number, room.title), row.centre_id)
+            elif known[0].description != room.title and room.number not in reported:
+                reported.add(room.number)
+                message = (
+                    f"room {room.number} is {room.title!r} here and "
+                    f"{known[0].description!r} for centre {known[1]}"
+                )
+                problems.append(Problem(str(inventory), message, row.line, "calls.rooms"))
+    if problems:
+        raise ProvisionError(problems)
+    return [room for room, _ in sorted(rooms.values(), key=lambda r: r[0].number)]
+
+
+def write_janus_config(
+    out: Path, fleet_dir: Path, inventory: Path, listen: str, public_ip: str
+) -> JanusSetup:
+    """Write Janus' configuration for the fleet into *out*; returns what was written."""
+    setup = JanusSetup(
+        rooms=tuple(fleet_rooms(fleet_dir, inventory)),
+        listen=listen,
+        public_ip=public_ip,
+        debug_level=3,
+    )
+    write_config(out, setup)
+    return setup

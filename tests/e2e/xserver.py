@@ -42,7 +42,11 @@ def xvfb(width: int = 1920, height: int = 1080) -> Iterator[str]:
         yield f":{number}"
     finally:
         server.terminate()
-        server.wait(timeout=10)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()  # never leave an X server behind for the next test
+            server.wait()
 
 
 def screenshot(display: str) -> QImage:

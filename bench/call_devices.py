@@ -14,7 +14,6 @@ Usage (root): .venv/bin/python bench/call_devices.py [--rounds 20]
 import argparse
 import asyncio
 import datetime as dt
-import json
 import os
 import platform
 import sys
@@ -25,7 +24,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "bench" / "results" / "call_devices.json"
+
+from bench.figures import save  # noqa: E402
 
 
 async def measure(url: str, rounds: int, testbed: Any) -> dict[str, Any]:
@@ -112,9 +112,7 @@ def main() -> int:
         with JanusServer(network, Path(folder) / "janus", setup) as janus:
             results = asyncio.run(measure(janus.url, options.rounds, testbed))
     results["machine"] = f"{platform.node()} {os.cpu_count()} cores"
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    save("call_devices", results)
     return 0
 
 

@@ -36,7 +36,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "bench" / "results" / "call_load.json"
+
+from bench.figures import save  # noqa: E402
+
 TICKS = os.sysconf("SC_CLK_TCK")
 WARM_UP_S = 5.0
 
@@ -313,9 +315,7 @@ def main() -> int:
     ):
         results[f"median_{side}_{figure}"] = statistics.median(r[side][figure] for r in runs)
     results["machine"] = f"{os.cpu_count()} cores, python {sys.version.split()[0]}"
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    save("call_load", results)
     return 0
 
 

@@ -22,7 +22,6 @@ Writes bench/results/calls.json.
 
 import argparse
 import asyncio
-import json
 import platform
 import statistics
 import sys
@@ -33,8 +32,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "bench" / "results" / "calls.json"
 
+from bench.figures import save  # noqa: E402
 from kiosk.calls.desk import CallDesk, CallView, Phase  # noqa: E402
 from kiosk.calls.group import GroupCall  # noqa: E402
 from kiosk.calls.janus import JanusSession  # noqa: E402
@@ -317,9 +316,7 @@ def main() -> int:
     results["machine"] = (
         f"{platform.node()} {platform.machine()} python {platform.python_version()}"
     )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
+    save("calls", results)
     return 0
 
 

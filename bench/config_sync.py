@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.figures import save  # noqa: E402
 from kiosk.paths import Paths  # noqa: E402
 from kiosk.provision.build import build, publish  # noqa: E402
 from kiosk.provision.repository import Repository  # noqa: E402
@@ -31,7 +32,6 @@ from kiosk.sync.result import Outcome, apply  # noqa: E402
 from tests.webserver import access_log, nginx  # noqa: E402
 
 EXAMPLES = ROOT / "provisioning" / "examples"
-RESULTS = ROOT / "bench" / "results" / "config_sync.json"
 
 
 def wire_bytes(lines: list[str]) -> int:
@@ -119,8 +119,7 @@ def main() -> int:
             "unchanged <= 2 KB": statistics.median(unchanged_bytes) <= 2048,
         },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(summary, indent=2) + "\n")
+    save("config_sync", summary, show=False)
     for key, value in summary.items():
         print(f"{key}: {value}")
     return 0

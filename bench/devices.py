@@ -12,7 +12,6 @@ Usage: umockdev-wrapper .venv/bin/python bench/devices.py [--rounds 50] [--idle-
 
 import argparse
 import asyncio
-import json
 import os
 import platform
 import resource
@@ -25,7 +24,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-RESULTS = ROOT / "bench" / "results" / "devices.json"
+
+from bench.figures import save  # noqa: E402
 
 
 def main() -> int:
@@ -111,9 +111,7 @@ def main() -> int:
             result = loop.run_until_complete(run())
         watch.close()
         kiosk.close()
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    save("devices", result)
     return 0
 
 

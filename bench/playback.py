@@ -34,9 +34,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.figures import save  # noqa: E402
 from tests.e2e.xserver import xvfb  # noqa: E402
 
-RESULTS = ROOT / "bench" / "results" / "playback.json"
 FIRST_PICTURE = "Received first picture"
 
 
@@ -247,9 +247,7 @@ def main() -> int:
         ),
         "playing_720p": playing,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    save("playback", result)
     return 0
 
 

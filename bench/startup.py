@@ -16,7 +16,6 @@ Writes bench/results/startup.json. Needs Debian's chromium:
 import argparse
 import compileall
 import http.server
-import json
 import os
 import platform
 import signal
@@ -33,10 +32,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.figures import save  # noqa: E402
 from tests.e2e.xserver import xvfb  # noqa: E402
 
 VENV_BIN = Path(sys.executable).parent
-RESULTS = ROOT / "bench" / "results" / "startup.json"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -221,8 +220,7 @@ def main() -> int:
             "idle peak RSS <= 150 MB (enrolled)": enrolled_kb / 1024 <= 150,
         },
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    written = save("startup", result, show=False)
     print()
     for name in samples:
         print(
@@ -235,7 +233,7 @@ def main() -> int:
     print(f"idle kiosk peak RSS {result['idle_enrolled_kiosk_peak_rss_mb']} MB (enrolled)")
     for target, met in result["targets"].items():
         print(f"  {'met ' if met else 'MISS'} {target}")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    print(f"written to {written.relative_to(ROOT)}")
     return 0
 
 

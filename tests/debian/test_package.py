@@ -106,13 +106,7 @@ def test_the_installed_unit_boots_to_active_and_comes_back(
     subprocess.run(["umount", "-l", str(bare / "proc")], check=False)  # nspawn mounts its own
     try:
         _can_boot(bare)
-        booted = subprocess.run(
-            ["systemd-nspawn", "-D", str(bare), "--register=no", "--keep-unit", "--boot", "-q"],
-            capture_output=True,
-            text=True,
-            timeout=900,
-            check=False,
-        )
+        booted = _nspawn(bare, ["--boot"], 900)
     finally:
         run("mount", "-t", "proc", "proc", str(bare / "proc"))
     journal = bare / "var/tmp/kiosk-journal"
@@ -136,13 +130,18 @@ def _can_boot(root: Path) -> None:
     """Skip when this machine cannot run systemd-nspawn at all: inside a chroot (such as
     a throwaway CI root) its own / is not a mount point, which nspawn needs. Any other
     failure fails the test."""
-    tried = subprocess.run(
-        ["systemd-nspawn", "-D", str(root), "--register=no", "--keep-unit", "-q", "/bin/true"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    tried = _nspawn(root, ["/bin/true"], 120)
     if tried.returncode != 0 and "MS_SLAVE" in tried.stderr:
         pytest.skip(f"systemd-nspawn cannot run here (a chroot?): {tried.stderr.strip()[:200]}")
     assert tried.returncode == 0, tried.stderr
+
+
+def _nspawn(root: Path, what: list[str], timeout: float) -> "subprocess.CompletedProcess[str]":
+    """systemd-nspawn on *root* without machined (this machine may have no system bus)."""
+    return subprocess.run(
+        ["systemd-nspawn", "-D", str(root), "--register=no", "--keep-unit", "-q", *what],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )

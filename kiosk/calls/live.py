@@ -62,11 +62,6 @@ class LiveCamera:
         fresh = time.monotonic() - self.capture.last_chunk < STALE_S
         return _picture(self._newest if fresh and self.capture.running else self._off)
 
-    @property
-    def showing(self) -> bool:
-        """The camera's own picture is being sent (not the "off" picture)."""
-        return self.capture.running and time.monotonic() - self.capture.last_chunk < STALE_S
-
 
 class LiveMicrophone:
     """The chosen microphone's sound, copied to every track listening."""

@@ -8,8 +8,6 @@ system (:func:`give_back`). Without glibc both do nothing.
 """
 
 import ctypes
-import ctypes.util
-from pathlib import Path
 
 M_ARENA_MAX = -8
 """glibc's mallopt() parameter for the number of arenas."""
@@ -17,12 +15,8 @@ ARENAS = 2
 
 
 def _libc() -> "ctypes.CDLL | None":
-    # glibc's soname first: find_library depends on ldconfig or a compiler being there.
-    name = "libc.so.6" if Path("/proc/self/maps").is_file() else ctypes.util.find_library("c")
-    if name is None:
-        return None
     try:
-        libc = ctypes.CDLL(name)
+        libc = ctypes.CDLL("libc.so.6")  # glibc's soname: no ldconfig or compiler needed
         libc.malloc_trim, libc.mallopt  # noqa: B018 - both exist only in glibc
     except (OSError, AttributeError):
         return None

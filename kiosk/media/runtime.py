@@ -93,10 +93,8 @@ class MediaRuntime:
         if self.downloads is not None:
             self.downloads.want(wanted_for(new.loaded.config))
 
-    def use_speaker(self, device: str | None) -> None:
-        """Programmes play on *device* (kept while none is attached)."""
-        if device is None or device == self._speaker:
-            return
+    def use_speaker(self, device: str) -> None:
+        """Programmes play on *device* (also once libvlc has started, if not yet)."""
         self._speaker = device
         if self.video is not None:
             self.video.use_speaker(device)

@@ -35,10 +35,10 @@ async def measure(url: str, rounds: int, testbed: Any) -> dict[str, Any]:
     from kiosk.calls.desk import CallDesk, Phase
     from kiosk.calls.local import CAMERA_OFF
     from kiosk.calls.tracks import ColourTrack, ToneTrack
-    from kiosk.cityhall.staff import StaffDesk
-    from kiosk.config.calls import Calls, Contact
-    from kiosk.config.model import Devices
     from kiosk.devices.watch import DeviceWatch
+    from kiosk_contract.config.calls import Calls, Contact
+    from kiosk_contract.config.model import Devices
+    from kiosk_demo.staff import StaffDesk
     from tests.calls.signals import mean_rgb, near
     from tests.calls.stand_ins import COLOURS, device_media
     from tests.devices.conftest import Hotplug
@@ -100,9 +100,9 @@ def main() -> int:
     gi.require_version("UMockdev", "1.0")
     from gi.repository import UMockdev
 
-    from kiosk.cityhall.janus_config import JanusSetup
-    from kiosk.cityhall.network import PrivateNetwork
-    from kiosk.cityhall.server import JanusServer
+    from kiosk_demo.network import PrivateNetwork
+    from kiosk_demo.server import JanusServer
+    from kiosk_provisioning.janus_config import JanusSetup
 
     testbed = UMockdev.Testbed.new()
     rooms = ROOT / "tests" / "devices" / "rooms"

@@ -53,12 +53,12 @@ def kiosk_side(url: str, camera: Path, seconds: float) -> None:
     from kiosk.calls.desk import CallDesk, CallView, Phase
     from kiosk.calls.speaker import Mixer
     from kiosk.calls.tracks import ToneTrack
-    from kiosk.config.calls import Calls, Contact
-    from kiosk.config.model import Display
     from kiosk.i18n import Strings
     from kiosk.ui.call import CallPage
     from kiosk.ui.qt import QApplication
     from kiosk.ui.theme import Theme
+    from kiosk_contract.config.calls import Calls, Contact
+    from kiosk_contract.config.model import Display
 
     class PatternCamera:
         def __init__(self) -> None:
@@ -248,9 +248,9 @@ async def watch_chromium(pgid: int, seconds: float) -> dict[str, Any]:
 
 
 async def measure(seconds: float, folder: Path) -> dict[str, Any]:
-    from kiosk.cityhall.janus_config import JanusSetup
-    from kiosk.cityhall.network import PrivateNetwork
-    from kiosk.cityhall.server import JanusServer
+    from kiosk_demo.network import PrivateNetwork
+    from kiosk_demo.server import JanusServer
+    from kiosk_provisioning.janus_config import JanusSetup
     from tests.calls.chromium import StaffBrowser, fake_media
 
     with PrivateNetwork(0) as network:

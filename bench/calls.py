@@ -39,13 +39,13 @@ from kiosk.calls.group import GroupCall  # noqa: E402
 from kiosk.calls.janus import JanusSession  # noqa: E402
 from kiosk.calls.local import StandInMedia  # noqa: E402
 from kiosk.calls.peer import Peer  # noqa: E402
-from kiosk.cityhall.janus_config import JanusSetup, Room  # noqa: E402
-from kiosk.cityhall.network import PrivateNetwork  # noqa: E402
-from kiosk.cityhall.server import JanusServer  # noqa: E402
-from kiosk.cityhall.staff import StaffDesk  # noqa: E402
-from kiosk.cityhall.turn import TurnServer  # noqa: E402
-from kiosk.config.calls import Calls, Contact, IceServer  # noqa: E402
-from kiosk.config.calls import Room as RoomConfig  # noqa: E402
+from kiosk_contract.config.calls import Calls, Contact, IceServer  # noqa: E402
+from kiosk_contract.config.calls import Room as RoomConfig  # noqa: E402
+from kiosk_demo.network import PrivateNetwork  # noqa: E402
+from kiosk_demo.server import JanusServer  # noqa: E402
+from kiosk_demo.staff import StaffDesk  # noqa: E402
+from kiosk_demo.turn import TurnServer  # noqa: E402
+from kiosk_provisioning.janus_config import JanusSetup, Room  # noqa: E402
 from tests.calls.chromium import StaffBrowser  # noqa: E402
 
 ROOM = 1001

@@ -23,12 +23,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.figures import save  # noqa: E402
 from kiosk.paths import Paths  # noqa: E402
-from kiosk.provision.build import build, publish  # noqa: E402
-from kiosk.provision.repository import Repository  # noqa: E402
 from kiosk.sync.child import check_in_child  # noqa: E402
 from kiosk.sync.client import Synchroniser  # noqa: E402
 from kiosk.sync.enrolment import enrol  # noqa: E402
 from kiosk.sync.result import Outcome, apply  # noqa: E402
+from kiosk_provisioning.build import build, publish  # noqa: E402
+from kiosk_provisioning.repository import Repository  # noqa: E402
 from tests.webserver import access_log, nginx  # noqa: E402
 
 EXAMPLES = ROOT / "provisioning" / "examples"

@@ -46,12 +46,13 @@ def main() -> int:
     from gi.repository import UMockdev
 
     from kiosk.app import build_kiosk
-    from kiosk.config import ConfigSource, LoadedConfig, read_config
+    from kiosk.config import ConfigSource, LoadedConfig
     from kiosk.devices.status import levels
     from kiosk.devices.watch import DeviceWatch
     from kiosk.paths import Paths, default_assets
     from kiosk.status import Level
     from kiosk.ui.qt import QApplication
+    from kiosk_contract.config import read_config
     from tests.devices.conftest import Hotplug
 
     webcam = Hotplug("centre-room", "1-1")

@@ -84,13 +84,14 @@ class KioskRig:
         import msgspec
 
         from kiosk.app import build_kiosk
-        from kiosk.config import ConfigSource, LoadedConfig, read_config
-        from kiosk.config.programmes import Programme, Video
-        from kiosk.demo import describe
+        from kiosk.config import ConfigSource, LoadedConfig
         from kiosk.media.cache import MediaCache
         from kiosk.media.vlc_video import PlayerEvent, VlcVideo
         from kiosk.paths import Paths, default_assets
         from kiosk.ui.qt import QApplication
+        from kiosk_contract.config import read_config
+        from kiosk_contract.config.programmes import Programme, Video
+        from kiosk_demo.media import describe
 
         self.app = QApplication.instance() or QApplication(["bench"])
         paths = Paths(folder / "etc", folder / "state", default_assets())
@@ -206,7 +207,7 @@ def main() -> int:
     if shutil.which("cvlc") is None or shutil.which("ffmpeg") is None:
         print("needs cvlc and ffmpeg: bash scripts/setup", file=sys.stderr)
         return 2
-    from kiosk.demo import make_video
+    from kiosk_demo.media import make_video
 
     with tempfile.TemporaryDirectory() as tmp, xvfb(1920, 1080) as display:
         folder = Path(tmp)

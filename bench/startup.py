@@ -128,10 +128,10 @@ def run_chromium(page: Path, profile: Path) -> float:
 def enrolled_idle_rss(folder: Path, env: dict[str, str], notify: Notify) -> int:
     """Peak RSS (kB) of an enrolled kiosk (signature stack loaded) idle for 10 s."""
     from kiosk.paths import Paths
-    from kiosk.provision.build import build, publish
-    from kiosk.provision.repository import Repository
     from kiosk.sync.client import sync_once
     from kiosk.sync.enrolment import enrol
+    from kiosk_provisioning.build import build, publish
+    from kiosk_provisioning.repository import Repository
     from tests.webserver import nginx
 
     examples = ROOT / "provisioning" / "examples"

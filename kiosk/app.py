@@ -17,7 +17,6 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from kiosk.config import LoadedConfig, builtin_config, load_with_fallback
-from kiosk.config.programmes import MediaFile
 from kiosk.diagnostics import BoxFacts
 from kiosk.i18n import Strings
 from kiosk.lockout import PinGate
@@ -31,6 +30,7 @@ from kiosk.status import Status, StatusBoard
 from kiosk.sync.enrolment import load_enrolment
 from kiosk.systemd import notify
 from kiosk.voice import VoiceGuide
+from kiosk_contract.config.programmes import MediaFile
 
 if TYPE_CHECKING:
     from kiosk.calls.desk import CallDesk
@@ -177,9 +177,9 @@ class Kiosk:
         if demo:
             # The demo's city hall lives in a private network only root can make;
             # without it, no packet is sent towards its address.
-            from kiosk.cityhall.network import PrivateNetwork
+            from kiosk.demolink import demo_city_hall_up
 
-            desk.reachable = PrivateNetwork(0).is_up
+            desk.reachable = demo_city_hall_up
         screens = CallScreens(desk, self.navigator, ring=self.voice.ring)
         self.navigator.set_opener("call", screens.open_tile)
         self.navigator.set_opener("group", screens.open_tile)

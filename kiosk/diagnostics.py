@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from kiosk import __version__
-from kiosk.config.calls import Calls
 from kiosk.devices.policy import Choice, camera_mrl, microphone_mrl
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import load_enrolment
+from kiosk_contract.config.calls import Calls
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,9 @@ class BoxFacts:
         if self.demo and calls is not None and calls.server:
             # The demo's city hall lives in a private network only root can make;
             # without it, no packet is sent towards its address.
-            from kiosk.cityhall.network import PrivateNetwork
+            from kiosk.demolink import demo_city_hall_up
 
-            if not PrivateNetwork(0).is_up():
+            if not demo_city_hall_up():
                 off = {"checked": False, "why": "demo_city_hall_off"}
                 report = network_report(load_enrolment(self.paths), None)
                 return {**report, "janus": off, "turn": off}

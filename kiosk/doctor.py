@@ -15,14 +15,14 @@ import time
 from typing import Any
 
 from kiosk import __version__
-from kiosk.config import ConfigError, KioskConfig, read_config
-from kiosk.config.calls import Calls
-from kiosk.config.model import Devices
 from kiosk.devices.discover import discover
 from kiosk.devices.policy import choose
 from kiosk.media.cache import MediaCache
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import Enrolment, load_enrolment
+from kiosk_contract.config import ConfigError, KioskConfig, read_config
+from kiosk_contract.config.calls import Calls
+from kiosk_contract.config.model import Devices
 
 
 def examine(paths: Paths) -> dict[str, Any]:

@@ -18,8 +18,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.files import write_atomically
-from kiosk.pin import verify_pin
+from kiosk_contract.files import write_atomically
+from kiosk_contract.pin import verify_pin
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from kiosk.config.model import Idle, Keys, Tile, TileAction
+from kiosk_contract.config.model import Idle, Keys, Tile, TileAction
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ by themselves after ``leader.leave_after_s``."""
 
 
 class Command(enum.Enum):
-    """What a key asks for (see :class:`kiosk.config.model.Keys`)."""
+    """What a key asks for (see :class:`kiosk_contract.config.model.Keys`)."""
 
     UP = "up"
     DOWN = "down"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from kiosk.config.model import Tile, Voice
+from kiosk_contract.config.model import Tile, Voice
 
 log = logging.getLogger(__name__)
 

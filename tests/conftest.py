@@ -9,8 +9,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from kiosk.config import KioskConfig, read_config
 from kiosk.paths import Paths, default_assets
+from kiosk_contract.config import KioskConfig, read_config
 
 ASSETS = default_assets()
 DEMO_CONFIG = ASSETS / "demo" / "config.json"

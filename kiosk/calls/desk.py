@@ -37,7 +37,7 @@ from kiosk.calls.peer import IceServer, Peer, SilenceRule
 from kiosk.calls.policy import on_incoming
 from kiosk.calls.tracks import Mirror
 from kiosk.calls.videocall import CallEvent, VideoCallLine, read_event
-from kiosk.config.calls import Calls, Contact, Room
+from kiosk_contract.config.calls import Calls, Contact, Room
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ Decisions (for the senior's safety and privacy):
 import datetime as dt
 from dataclasses import dataclass
 
-from kiosk.config.calls import AutoAnswer, Calls, Contact
-from kiosk.config.programmes import DAYS
+from kiosk_contract.config.calls import AutoAnswer, Calls, Contact
+from kiosk_contract.config.programmes import DAYS
 
 
 @dataclass(frozen=True)

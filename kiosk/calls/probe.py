@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 from aioice import stun
 
-from kiosk.config.calls import IceServer
+from kiosk_contract.config.calls import IceServer
 
 TIMEOUT_S = 3.0
 PLUGINS = ("janus.plugin.videocall", "janus.plugin.videoroom")

@@ -10,8 +10,8 @@ up. A call that ends with something to say shows it calmly, then home.
 from collections.abc import Callable
 
 from kiosk.calls.desk import CallDesk, CallView, Notice, Phase
-from kiosk.config.model import Tile
 from kiosk.navigation import LEADER_SCREENS, Navigator, Screen, View
+from kiosk_contract.config.model import Tile
 
 ACTIVE = (
     Phase.RINGING,

@@ -13,67 +13,11 @@ from pathlib import Path
 
 import msgspec
 
-from kiosk.config.model import SCHEMA_VERSION, KioskConfig
-from kiosk.files import write_atomically
+from kiosk_contract.config.model import KioskConfig
+from kiosk_contract.config.parsing import ConfigError, parse_config, read_config
+from kiosk_contract.files import write_atomically
 
 log = logging.getLogger(__name__)
-
-MAX_DOCUMENT_BYTES = 1_000_000
-"""A configuration is a few kilobytes; anything this large is refused unread."""
-
-
-class ConfigError(ValueError):
-    """A document was refused. ``field`` names the offending setting ('' if none)."""
-
-    def __init__(self, message: str, field: str = "") -> None:
-        super().__init__(f"{field}: {message}" if field else message)
-        self.field = field
-        self.reason = message
-
-
-class _Header(msgspec.Struct):
-    schema_version: int
-
-
-def parse_config(data: bytes) -> KioskConfig:
-    """Parse and validate one JSON document; raise :class:`ConfigError` naming the field."""
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise ConfigError(f"document is {len(data)} bytes, more than {MAX_DOCUMENT_BYTES}")
-    try:
-        header = msgspec.json.decode(data, type=_Header)
-    except msgspec.ValidationError as err:
-        raise _named(err) from None
-    except msgspec.DecodeError as err:
-        raise ConfigError(f"not valid JSON ({err})") from None
-    if header.schema_version != SCHEMA_VERSION:
-        raise ConfigError(
-            f"version {header.schema_version} is not {SCHEMA_VERSION}, "
-            "the one this kiosk understands",
-            "schema_version",
-        )
-    try:
-        return msgspec.json.decode(data, type=KioskConfig)
-    except msgspec.ValidationError as err:
-        raise _named(err) from None
-
-
-def _named(err: msgspec.ValidationError) -> ConfigError:
-    # msgspec says "<reason> - at `$.tiles[0].colour`"; technicians want the
-    # field first, without the JSONPath sigil.
-    message, _, where = str(err).rpartition(" - at `")
-    if not message:
-        return ConfigError(str(err))
-    return ConfigError(message, where.rstrip("`").removeprefix("$.").removeprefix("$"))
-
-
-def read_config(path: Path) -> KioskConfig:
-    """Read and parse *path*; ``ConfigError`` for a missing, unreadable or bad file."""
-    try:
-        with path.open("rb") as src:
-            data = src.read(MAX_DOCUMENT_BYTES + 1)
-    except OSError as err:
-        raise ConfigError(f"cannot read {path}: {err.strerror}") from None
-    return parse_config(data)
 
 
 def builtin_config() -> KioskConfig:

@@ -13,8 +13,8 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kiosk.config.model import Devices
 from kiosk.devices.model import Device, Kind, Link
+from kiosk_contract.config.model import Devices
 
 
 @dataclass(frozen=True)

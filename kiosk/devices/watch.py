@@ -11,10 +11,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from kiosk.config.model import Devices
 from kiosk.devices.discover import discover
 from kiosk.devices.model import Device
 from kiosk.devices.policy import Choice, choose
+from kiosk_contract.config.model import Devices
 
 log = logging.getLogger(__name__)
 

@@ -13,21 +13,10 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
-from kiosk.config.programmes import MediaFile
-from kiosk.files import write_atomically
+from kiosk_contract.config.programmes import MediaFile
+from kiosk_contract.files import CHUNK, sha256_of, write_atomically
 
 log = logging.getLogger(__name__)
-
-CHUNK = 1 << 20
-
-
-def sha256_of(path: Path) -> str:
-    """The SHA-256 of a file, read a megabyte at a time."""
-    digest = hashlib.sha256()
-    with path.open("rb") as src:
-        for chunk in iter(lambda: src.read(CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class MediaCache:

@@ -25,9 +25,10 @@ from pathlib import Path
 
 import requests
 
-from kiosk.config.programmes import MediaFile
-from kiosk.media.cache import CHUNK, MediaCache, sha256_of
+from kiosk.media.cache import MediaCache
 from kiosk.media.progress import Progress
+from kiosk_contract.config.programmes import MediaFile
+from kiosk_contract.files import CHUNK, sha256_of
 
 log = logging.getLogger(__name__)
 

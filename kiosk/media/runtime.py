@@ -14,13 +14,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from kiosk.config.model import KioskConfig
-from kiosk.config.programmes import MediaFile
 from kiosk.media.cache import MediaCache
 from kiosk.media.downloads import DownloadWorker, Wanted
 from kiosk.media.live_probe import stream_answers
 from kiosk.media.progress import Progress
 from kiosk.media.vlc_video import PlayerEvent, VlcVideo, open_video
+from kiosk_contract.config.model import KioskConfig
+from kiosk_contract.config.programmes import MediaFile
 
 if TYPE_CHECKING:
     from kiosk.app import Kiosk, MediaHooks

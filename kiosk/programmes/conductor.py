@@ -10,11 +10,11 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from kiosk.config.model import KioskConfig, Tile
-from kiosk.config.programmes import Programme
 from kiosk.navigation import LEADER_SCREENS, Navigator, Screen, View
 from kiosk.programmes.playback import Notice, NowPlaying, Playback
 from kiosk.programmes.schedule import Banner, Occurrence, Timetable
+from kiosk_contract.config.model import KioskConfig, Tile
+from kiosk_contract.config.programmes import Programme
 
 log = logging.getLogger(__name__)
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol
 
-from kiosk.config.model import KioskConfig
-from kiosk.config.programmes import MediaFile, Programme, Video
 from kiosk.media.cache import MediaCache
+from kiosk_contract.config.model import KioskConfig
+from kiosk_contract.config.programmes import MediaFile, Programme, Video
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from kiosk.config.programmes import DAYS, Slot
+from kiosk_contract.config.programmes import DAYS, Slot
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import json
 import subprocess
 import sys
 
-from kiosk.config import ConfigError, parse_config
 from kiosk.paths import Paths
 from kiosk.sync.result import Outcome, SyncResult, pending_config_path
+from kiosk_contract.config import ConfigError, parse_config
 
 TIMEOUT_S = 180
 

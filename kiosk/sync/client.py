@@ -17,7 +17,6 @@ from pathlib import Path
 from tuf.api import exceptions
 from tuf.ngclient import Updater
 
-from kiosk.config import ConfigError, parse_config
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import Enrolment, metadata_dir
 from kiosk.sync.fetcher import ConfigFetcher
@@ -30,13 +29,10 @@ from kiosk.sync.result import (
     record,
     stage,
 )
+from kiosk_contract.config import ConfigError, parse_config
+from kiosk_contract.targets import config_target
 
 log = logging.getLogger(__name__)
-
-
-def config_target(centre_id: str) -> str:
-    """The repository path of a centre's configuration."""
-    return f"centres/{centre_id}/config.json"
 
 
 class Synchroniser:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from kiosk.files import write_atomically
 from kiosk.paths import Paths
+from kiosk_contract.files import write_atomically
 
 _CENTRE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 

@@ -21,7 +21,7 @@ from tuf.ngclient import FetcherInterface
 from urllib3.util.retry import Retry
 
 from kiosk import __version__
-from kiosk.files import write_atomically
+from kiosk_contract.files import write_atomically
 
 log = logging.getLogger(__name__)
 # urllib3 warns at every retry; the sync logs one line per outcome instead (and

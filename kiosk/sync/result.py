@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.config import KioskConfig
-from kiosk.files import write_atomically
 from kiosk.paths import Paths
+from kiosk_contract.config import KioskConfig
+from kiosk_contract.files import write_atomically
 
 log = logging.getLogger(__name__)
 

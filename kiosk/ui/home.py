@@ -2,11 +2,11 @@
 
 from collections.abc import Callable, Sequence
 
-from kiosk.config.model import Tile
 from kiosk.navigation import grid_shape
 from kiosk.ui.qt import QHBoxLayout, QVBoxLayout, QWidget
 from kiosk.ui.theme import Theme
 from kiosk.ui.tile import TileButton
+from kiosk_contract.config.model import Tile
 
 
 class HomeScreen(QWidget):

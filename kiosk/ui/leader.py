@@ -9,7 +9,6 @@ it home after ``leader.leave_after_s`` without a touch.
 
 from collections.abc import Callable
 
-from kiosk.config.model import KioskConfig
 from kiosk.i18n import Strings
 from kiosk.lockout import Outcome, PinGate, Verdict
 from kiosk.media.progress import Progress
@@ -27,6 +26,7 @@ from kiosk.ui.qt import (
     QWidget,
 )
 from kiosk.ui.theme import Theme
+from kiosk_contract.config.model import KioskConfig
 
 RED, GREEN = "#9B1C1C", "#14532D"
 MAX_DIGITS = 8

@@ -8,8 +8,8 @@ is :data:`MIN_TEXT_PX`; tile labels are never below :data:`MIN_LABEL_PX`.
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.config.model import Display
 from kiosk.ui.qt import QColor, QFont
+from kiosk_contract.config.model import Display
 
 FONT_FAMILY = "NanumGothic"
 """Debian's ``fonts-nanum``: renders Hangul cleanly at large sizes."""

@@ -1,6 +1,5 @@
 """A home-screen tile: a huge coloured button with a picture and a Korean label."""
 
-from kiosk.config.model import Tile
 from kiosk.ui.paint import draw_focus_ring, draw_icon, fitted_pixel_size
 from kiosk.ui.qt import (
     QAbstractButton,
@@ -13,6 +12,7 @@ from kiosk.ui.qt import (
     QWidget,
 )
 from kiosk.ui.theme import MIN_LABEL_PX, Theme
+from kiosk_contract.config.model import Tile
 
 
 class TileButton(QAbstractButton):

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk.config.model import KioskConfig
 from kiosk.diagnostics import BoxFacts
 from kiosk.i18n import Strings
 from kiosk.leader import HOLD_S, LeaderGesture
@@ -46,6 +45,7 @@ from kiosk.ui.qt import (
 )
 from kiosk.ui.screen import refuse_if_locked
 from kiosk.ui.theme import Theme
+from kiosk_contract.config.model import KioskConfig
 
 if TYPE_CHECKING:
     from kiosk.calls.desk import CallDesk

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlencode
 
-from kiosk.cityhall.network import PrivateNetwork
-from kiosk.cityhall.server import JanusServer
+from kiosk_demo.network import PrivateNetwork
+from kiosk_demo.server import JanusServer
 
 WEB = Path(__file__).parent / "web"
 PAGE_S = 8.0

@@ -17,11 +17,11 @@ from kiosk.calls.desk import CallDesk, CallView, Phase
 from kiosk.calls.local import StandInMedia
 from kiosk.calls.peer import LIVE
 from kiosk.calls.speaker import MAX_BACKLOG
-from kiosk.cityhall.janus_config import JanusSetup, Room
-from kiosk.cityhall.network import PrivateNetwork
-from kiosk.cityhall.server import JanusServer
-from kiosk.config.calls import AutoAnswer, Calls, Contact
-from kiosk.config.calls import Room as RoomConfig
+from kiosk_contract.config.calls import AutoAnswer, Calls, Contact
+from kiosk_contract.config.calls import Room as RoomConfig
+from kiosk_demo.network import PrivateNetwork
+from kiosk_demo.server import JanusServer
+from kiosk_provisioning.janus_config import JanusSetup, Room
 from tests.calls.chromium import StaffBrowser
 
 T = TypeVar("T")

@@ -4,7 +4,7 @@ centre, take its call and share a room with it; media flows both ways."""
 from collections.abc import Callable
 
 from kiosk.calls.desk import CallDesk, Phase
-from kiosk.cityhall.server import JanusServer
+from kiosk_demo.server import JanusServer
 from tests.calls.chromium import Report, StaffBrowser
 from tests.calls.conftest import (
     CENTRE_COLOUR,

@@ -9,7 +9,7 @@ from pathlib import Path
 import requests
 
 from kiosk.calls.desk import CallDesk, Phase
-from kiosk.cityhall.server import JanusServer
+from kiosk_demo.server import JanusServer
 from tests.calls.conftest import CENTRE_COLOUR, HALL_COLOUR, calls_for, reach, run, started, until
 from tests.calls.signals import mean_rgb, near
 from tests.calls.test_one_to_one import Hall, sees

@@ -8,10 +8,10 @@ import pyudev
 
 from kiosk.calls.desk import Phase
 from kiosk.calls.local import CAMERA_OFF
-from kiosk.cityhall.server import JanusServer
-from kiosk.config.model import Devices
 from kiosk.devices.model import Link
 from kiosk.devices.watch import DeviceWatch
+from kiosk_contract.config.model import Devices
+from kiosk_demo.server import JanusServer
 from tests.calls.conftest import RECORDS, calls_for, reach, run, started, until
 from tests.calls.signals import steady_pitch
 from tests.calls.stand_ins import COLOURS, PITCHES, device_media

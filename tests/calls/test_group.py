@@ -7,7 +7,7 @@ from kiosk.calls.desk import Notice, Phase
 from kiosk.calls.group import GroupCall
 from kiosk.calls.janus import JanusSession
 from kiosk.calls.tracks import ColourTrack, ToneTrack
-from kiosk.cityhall.server import JanusServer
+from kiosk_demo.server import JanusServer
 from tests.calls.conftest import (
     CENTRE_COLOUR,
     CENTRE_TONE,

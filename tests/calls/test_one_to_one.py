@@ -9,8 +9,8 @@ import pytest
 from kiosk.calls.desk import CallDesk, Notice, Phase
 from kiosk.calls.peer import Peer
 from kiosk.calls.tracks import ColourTrack, ToneTrack
-from kiosk.cityhall.server import JanusServer
-from kiosk.cityhall.staff import StaffDesk
+from kiosk_demo.server import JanusServer
+from kiosk_demo.staff import StaffDesk
 from tests.calls.conftest import (
     CENTRE_COLOUR,
     CENTRE_TONE,

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from kiosk.calls.probe import check_ice, check_janus
-from kiosk.cityhall.network import PrivateNetwork
-from kiosk.cityhall.server import JanusServer
-from kiosk.cityhall.turn import TurnServer
-from kiosk.config.calls import IceServer
 from kiosk.doctor import network_report, problem
+from kiosk_contract.config.calls import IceServer
+from kiosk_demo.network import PrivateNetwork
+from kiosk_demo.server import JanusServer
+from kiosk_demo.turn import TurnServer
 from tests.calls.conftest import calls_for
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from kiosk.calls.desk import CallDesk, Notice, Phase
 from kiosk.calls.local import StandInMedia
-from kiosk.cityhall.network import PrivateNetwork
-from kiosk.cityhall.server import JanusServer
+from kiosk_demo.network import PrivateNetwork
+from kiosk_demo.server import JanusServer
 from tests.calls.conftest import (
     HALL_COLOUR,
     HALL_TONE,

@@ -6,9 +6,9 @@ import msgspec
 
 from kiosk.calls.desk import CallDesk, Phase
 from kiosk.calls.screens import CallScreens
-from kiosk.cityhall.server import JanusServer
-from kiosk.config import KioskConfig
 from kiosk.navigation import Navigator, Screen
+from kiosk_contract.config import KioskConfig
+from kiosk_demo.server import JanusServer
 from tests.calls.conftest import calls_for, make_desk, reach, run
 from tests.calls.test_one_to_one import Hall
 

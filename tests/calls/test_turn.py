@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from kiosk.calls.desk import CallDesk, Phase
-from kiosk.cityhall.network import PrivateNetwork
-from kiosk.cityhall.server import JanusServer
-from kiosk.cityhall.turn import TurnServer
-from kiosk.config.calls import IceServer
+from kiosk_contract.config.calls import IceServer
+from kiosk_demo.network import PrivateNetwork
+from kiosk_demo.server import JanusServer
+from kiosk_demo.turn import TurnServer
 from tests.calls.chromium import StaffBrowser
 from tests.calls.conftest import calls_for, reach, run, started
 from tests.calls.test_browser import both_ways

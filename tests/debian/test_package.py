@@ -54,6 +54,10 @@ def test_install_run_upgrade_and_purge_on_a_bare_debian(
     assert (bare / "etc/systemd/system/ctrl-alt-del.target").readlink() == Path("/dev/null")
     assert (bare / "lib/systemd/system/kiosk.service").is_file()
     assert "kernel.sysrq = 0" in (bare / "usr/lib/sysctl.d/60-kiosk-no-sysrq.conf").read_text()
+    box = bare / "opt/venvs/kiosk/lib/python3.11/site-packages"
+    assert (box / "kiosk").is_dir() and (box / "kiosk_contract").is_dir()
+    assert not (box / "kiosk_provisioning").exists(), "city hall's tools are not on a box"
+    assert not (box / "kiosk_demo").exists(), "the demo's city hall is not on a box"
 
     # The box's state survives an upgrade.
     (bare / "var/lib/kiosk/enrolment.json").write_text('{"centre_id": "namwon-001"}')
@@ -73,6 +77,9 @@ def test_the_central_side_installs_alone(debs: dict[str, Path], bare: Path) -> N
     assert "libvlc5" not in depends and "cage" not in depends, "no box parts on the server"
     venv = bare / "opt/venvs/kiosk-provisioning/lib/python3.11/site-packages"
     assert not (venv / "PySide6").exists() and (venv / "tuf").is_dir()
+    assert (venv / "kiosk_provisioning").is_dir() and (venv / "kiosk_contract").is_dir()
+    assert not (venv / "kiosk").exists(), "no box modules at city hall"
+    assert not (venv / "kiosk_demo").exists()
 
 
 def test_the_installed_unit_boots_to_active_and_comes_back(

@@ -2,10 +2,10 @@
 
 import pyudev
 
-from kiosk.config.model import Devices
 from kiosk.devices.discover import discover
 from kiosk.devices.model import Kind, Link
 from kiosk.devices.policy import choose, libvlc_options
+from kiosk_contract.config.model import Devices
 from tests.devices.conftest import load_room
 
 

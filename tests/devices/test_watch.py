@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pyudev
 
-from kiosk.config.model import Devices
 from kiosk.devices.model import Device, Link
 from kiosk.devices.policy import Choice
 from kiosk.devices.status import facts
 from kiosk.devices.watch import DeviceWatch
 from kiosk.runloop import SpeakerFollower
 from kiosk.status import StatusBoard
+from kiosk_contract.config.model import Devices
 from tests.devices.conftest import Hotplug, load_room
 
 SPEAKERPHONE = Hotplug("centre-room", "1-2")

@@ -1,5 +1,5 @@
 """The real demo: ``kiosk run --demo`` on a real X server, calling the demo's city hall
-(``python -m kiosk.cityhall.demo``: Janus in a network namespace, a staff desk)."""
+(``python -m kiosk_demo.cityhall``: Janus in a network namespace, a staff desk)."""
 
 import os
 import signal
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.calls.tracks import BARS
-from kiosk.cityhall.network import PrivateNetwork
+from kiosk_demo.network import PrivateNetwork
 from tests.calls.signals import near
 from tests.e2e.xserver import (
     RunningKiosk,
@@ -31,7 +31,7 @@ def city_hall(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         pytest.fail("the demo's city hall needs root (a network namespace)")
     log = (tmp_path / "city-hall.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "kiosk.cityhall.demo"],
+        [sys.executable, "-m", "kiosk_demo.cityhall"],
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its Janus too can be killed as one group

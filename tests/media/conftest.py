@@ -10,13 +10,13 @@ import msgspec
 import pytest
 
 from kiosk.config import builtin_config
-from kiosk.config.model import KioskConfig
-from kiosk.config.programmes import MediaFile, Programme, Video
-from kiosk.demo import describe, make_lyrics, make_video
 from kiosk.media.cache import MediaCache
 from kiosk.media.live_probe import stream_answers
 from kiosk.media.vlc_video import PlayerEvent, VlcVideo
 from kiosk.programmes.playback import Playback
+from kiosk_contract.config.model import KioskConfig
+from kiosk_contract.config.programmes import MediaFile, Programme, Video
+from kiosk_demo.media import describe, make_lyrics, make_video
 
 HEADLESS = ("--vout=dummy", "--aout=dummy")
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config.programmes import MediaFile
 from kiosk.media.cache import MediaCache
 from kiosk.media.downloads import Downloader, DownloadWorker, Wanted
 from kiosk.media.progress import Progress
+from kiosk_contract.config.programmes import MediaFile
 from tests.disks import tiny_disk
 from tests.webserver import access_log, nginx
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.demo import live_feed_command
 from kiosk.media.cache import MediaCache
 from kiosk.programmes.playback import Notice
+from kiosk_demo.media import live_feed_command
 from tests.media.conftest import Rig, fill_cache, library_config
 from tests.webserver import free_port, nginx
 

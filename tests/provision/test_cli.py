@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk.provision.repository import Repository
+from kiosk_provisioning.repository import Repository
 
 TOOL = Path(sys.executable).parent / "kiosk-provision"
 EXAMPLES = Path(__file__).resolve().parents[2] / "provisioning" / "examples"

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kiosk.config import parse_config
-from kiosk.provision.build import build, publish
-from kiosk.provision.fleet import Fleet, Layer, build_centre, read_fleet
-from kiosk.provision.inventory import parse_inventory
-from kiosk.provision.problems import ProvisionError
-from kiosk.provision.repository import Repository
-from kiosk.provision.verify import verify
+from kiosk_contract.config import parse_config
+from kiosk_provisioning.build import build, publish
+from kiosk_provisioning.fleet import Fleet, Layer, build_centre, read_fleet
+from kiosk_provisioning.inventory import parse_inventory
+from kiosk_provisioning.problems import ProvisionError
+from kiosk_provisioning.repository import Repository
+from kiosk_provisioning.verify import verify
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "provisioning" / "examples"
 
@@ -165,7 +165,7 @@ def test_an_override_for_one_centre_never_leaks_into_the_next(fleet_dir: Path) -
 
 
 def test_pins_are_published_only_as_salted_hashes(fleet_dir: Path, tmp_path: Path) -> None:
-    from kiosk.pin import verify_pin
+    from kiosk_contract.pin import verify_pin
 
     repo = tmp_path / "repo"
     csv = tmp_path / "centres.csv"

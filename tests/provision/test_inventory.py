@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.provision.inventory import parse_inventory
-from kiosk.provision.problems import ProvisionError
+from kiosk_provisioning.inventory import parse_inventory
+from kiosk_provisioning.problems import ProvisionError
 
 HEADER = "id,name,district,contact\n"
 

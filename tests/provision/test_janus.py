@@ -12,8 +12,8 @@ import pytest
 
 from kiosk.calls.janus import JanusSession
 from kiosk.calls.probe import check_janus
-from kiosk.cityhall.daemon import Daemon
-from kiosk.cityhall.network import PrivateNetwork
+from kiosk_demo.daemon import Daemon
+from kiosk_demo.network import PrivateNetwork
 from tests.provision.test_cli import EXAMPLES, tool
 
 

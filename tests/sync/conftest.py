@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from kiosk.paths import Paths
-from kiosk.provision.build import build, publish
-from kiosk.provision.repository import Repository
 from kiosk.sync.enrolment import Enrolment, enrol
+from kiosk_provisioning.build import build, publish
+from kiosk_provisioning.repository import Repository
 from tests.conftest import ASSETS
 from tests.webserver import nginx
 

@@ -16,10 +16,10 @@ from tuf.api.metadata import Metadata
 from tuf.api.serialization.json import JSONSerializer
 
 from kiosk.paths import Paths
-from kiosk.provision.keys import key_path, load_signer
 from kiosk.sync.client import Synchroniser, sync_once
 from kiosk.sync.enrolment import Enrolment, metadata_dir
 from kiosk.sync.result import Outcome, SyncResult, apply
+from kiosk_provisioning.keys import key_path, load_signer
 from tests.sync.conftest import Fleet
 
 Box = tuple[Paths, Enrolment]
@@ -186,7 +186,7 @@ def test_a_signed_configuration_for_another_centre_is_refused(fleet: Fleet, box:
     before = synced(box)
     built = fleet.repo.path / "build" / "centres"
     (built / "namwon-002.json").write_bytes((built / "namwon-001.json").read_bytes())
-    from kiosk.provision.build import publish
+    from kiosk_provisioning.build import publish
 
     publish(fleet.repo)
     result = assert_refused(box, before)

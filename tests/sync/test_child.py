@@ -1,10 +1,10 @@
 """The running kiosk's check, done by a child process."""
 
-from kiosk.config import parse_config
 from kiosk.paths import Paths
 from kiosk.sync.child import check_in_child
 from kiosk.sync.enrolment import Enrolment
 from kiosk.sync.result import Outcome, apply, read_active
+from kiosk_contract.config import parse_config
 from tests.sync.conftest import Fleet
 
 

@@ -8,11 +8,11 @@ import sys
 import time
 from pathlib import Path
 
-from kiosk.config import parse_config
 from kiosk.paths import Paths
 from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import Enrolment
 from kiosk.sync.result import Outcome
+from kiosk_contract.config import parse_config
 from tests.devices.conftest import ROOMS
 from tests.sync.conftest import Fleet, make_box
 

@@ -2,11 +2,11 @@
 
 from pathlib import Path
 
-from kiosk.config import parse_config
 from kiosk.paths import Paths
 from kiosk.sync.client import Synchroniser, sync_once
 from kiosk.sync.enrolment import Enrolment
 from kiosk.sync.result import Outcome
+from kiosk_contract.config import parse_config
 from tests.sync.conftest import Fleet
 from tests.webserver import access_log
 

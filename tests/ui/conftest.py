@@ -9,12 +9,13 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk, build_kiosk
-from kiosk.config import ConfigSource, KioskConfig, LoadedConfig
+from kiosk.config import ConfigSource, LoadedConfig
 from kiosk.media.runtime import wanted_for
 from kiosk.media.vlc_video import PlayerEvent, VlcVideo
 from kiosk.paths import Paths
 from kiosk.ui.qt import QApplication, QFont
 from kiosk.ui.theme import FONT_FAMILY
+from kiosk_contract.config import KioskConfig
 from tests.sync.conftest import fleet  # noqa: F401 - the published fleet behind nginx
 
 HEADLESS = ("--vout=dummy", "--aout=dummy")

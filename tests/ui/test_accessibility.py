@@ -9,8 +9,6 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk
 from kiosk.calls.desk import CallView, Phase
-from kiosk.config import KioskConfig
-from kiosk.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk.navigation import Screen
 from kiosk.ui.buttons import KEY_COLOUR
 from kiosk.ui.header import MISSING_COLOUR, UNKNOWN_TEXT
@@ -18,6 +16,8 @@ from kiosk.ui.leader import GREEN, RED
 from kiosk.ui.playing import BAR_COLOUR, STOP_COLOUR
 from kiosk.ui.qt import QFontMetrics, QLabel, QPoint, Qt, QWidget
 from kiosk.ui.theme import MIN_LABEL_PX, MIN_TEXT_PX
+from kiosk_contract.config import KioskConfig
+from kiosk_contract.contrast import AAA_CONTRAST, contrast_ratio
 from tests.ui.conftest import BuildKiosk, Player
 
 SIZES = [(1280, 720), (1920, 1080), (3840, 2160)]

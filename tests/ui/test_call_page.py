@@ -8,11 +8,11 @@ from pytestqt.qtbot import QtBot
 
 from kiosk.calls.desk import CallView, Phase
 from kiosk.calls.tracks import paint_bars
-from kiosk.config.model import Display
 from kiosk.i18n import Strings
 from kiosk.status import Level, Status
 from kiosk.ui.call import CallPage
 from kiosk.ui.theme import Theme
+from kiosk_contract.config.model import Display
 from tests.calls.signals import near
 from tests.conftest import ASSETS
 

@@ -3,7 +3,6 @@ test, network, and the box's facts."""
 
 from pytestqt.qtbot import QtBot
 
-from kiosk.config import KioskConfig
 from kiosk.devices.model import Device, Kind, Link
 from kiosk.devices.policy import Choice
 from kiosk.devices.status import facts
@@ -11,6 +10,7 @@ from kiosk.media.vlc_sound import VlcSoundPlayer
 from kiosk.navigation import Screen
 from kiosk.status import Level
 from kiosk.ui.qt import Qt
+from kiosk_contract.config import KioskConfig
 from tests.ui.conftest import HEADLESS, BuildKiosk, FakeClock
 from tests.ui.test_leader import enter
 

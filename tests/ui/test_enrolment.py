@@ -7,7 +7,6 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.config import builtin_config
-from kiosk.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk.i18n import Strings
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import load_enrolment
@@ -16,6 +15,7 @@ from kiosk.ui.buttons import KEY_COLOUR
 from kiosk.ui.enrolment import EnrolmentWindow
 from kiosk.ui.qt import QLabel, Qt
 from kiosk.ui.theme import MIN_TEXT_PX, Theme
+from kiosk_contract.contrast import AAA_CONTRAST, contrast_ratio
 from tests.sync.conftest import Fleet
 
 

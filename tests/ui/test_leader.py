@@ -3,11 +3,11 @@
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kiosk.config import KioskConfig
 from kiosk.lockout import MAX_TRIES
 from kiosk.navigation import Screen
 from kiosk.ui.qt import QPoint, Qt
 from kiosk.ui.window import CORNER_HOLD_MS
+from kiosk_contract.config import KioskConfig
 from tests.ui.conftest import BuildKiosk, FakeClock, Player
 
 DEMO_PIN = "1234"

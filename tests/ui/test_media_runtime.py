@@ -11,14 +11,14 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk
-from kiosk.config import KioskConfig
-from kiosk.config.programmes import Downloads
-from kiosk.demo import describe
 from kiosk.media.cache import MediaCache
 from kiosk.media.runtime import MediaRuntime
 from kiosk.navigation import Screen
 from kiosk.paths import Paths
 from kiosk.ui.qt import Qt
+from kiosk_contract.config import KioskConfig
+from kiosk_contract.config.programmes import Downloads
+from kiosk_demo.media import describe
 from tests.ui.conftest import BuildKiosk
 from tests.webserver import nginx
 

@@ -7,13 +7,13 @@ import msgspec
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kiosk.config import KioskConfig
-from kiosk.config.programmes import Programme, Video
-from kiosk.demo import describe, make_video
 from kiosk.media.cache import MediaCache
 from kiosk.navigation import BANNER, Screen
 from kiosk.paths import Paths
 from kiosk.ui.qt import Qt
+from kiosk_contract.config import KioskConfig
+from kiosk_contract.config.programmes import Programme, Video
+from kiosk_demo.media import describe, make_video
 from tests.ui.conftest import BuildKiosk, FakeClock, Player, WallClock
 
 

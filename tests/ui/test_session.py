@@ -8,12 +8,13 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk, build_kiosk
-from kiosk.config import ConfigSource, KioskConfig, LoadedConfig
+from kiosk.config import ConfigSource, LoadedConfig
 from kiosk.paths import Paths
 from kiosk.session import Session
 from kiosk.status import Level, StatusBoard
 from kiosk.sync import result
 from kiosk.sync.result import Outcome, SyncResult
+from kiosk_contract.config import KioskConfig
 from tests.ui.conftest import BuildKiosk, FakeClock
 
 

@@ -8,10 +8,11 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk
-from kiosk.config import KioskConfig, load_with_fallback, parse_config
+from kiosk.config import load_with_fallback
 from kiosk.navigation import Screen
 from kiosk.programmes.schedule import centre_clock
 from kiosk.ui.qt import QPointF, Qt
+from kiosk_contract.config import KioskConfig, parse_config
 from tests.conftest import DEMO_CONFIG
 from tests.ui.conftest import BuildKiosk, FakeClock, Player
 

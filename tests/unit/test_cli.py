@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import main
-from kiosk.provision import main as provision_main
+from kiosk_provisioning import main as provision_main
 from tests.conftest import DEMO_CONFIG
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from kiosk.contrast import contrast_ratio, relative_luminance
+from kiosk_contract.contrast import contrast_ratio, relative_luminance
 
 
 def test_black_on_white_is_the_maximum() -> None:

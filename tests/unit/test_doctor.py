@@ -1,7 +1,7 @@
-from kiosk.config import KioskConfig
 from kiosk.doctor import library_report, render
 from kiosk.media.cache import MediaCache
 from kiosk.paths import Paths
+from kiosk_contract.config import KioskConfig
 from tests.ui.conftest import seed_demo_media
 
 

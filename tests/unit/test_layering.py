@@ -1,14 +1,25 @@
-"""The core never imports Qt; the command line starts without it."""
+"""Layering: the import contracts (import-linter, pyproject.toml) hold and see every
+import; the command line starts without Qt; the path to the first frame stays light."""
 
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import kiosk
 
 PACKAGE = Path(kiosk.__file__).parent
+ROOT = PACKAGE.parent
+DISTRIBUTIONS = {
+    "contract": "kiosk_contract",
+    "provisioning": "kiosk_provisioning",
+    "demo": "kiosk_demo",
+}
+"""The tree's other distributions: folder -> package."""
 
 _BLOCK_QT = textwrap.dedent(
     """
@@ -22,25 +33,57 @@ _BLOCK_QT = textwrap.dedent(
 )
 
 
-def core_modules() -> list[str]:
-    names = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        relative = path.relative_to(PACKAGE.parent).with_suffix("")
-        parts = relative.parts
-        if "ui" in parts or parts[-1] in ("__main__", "app"):
-            continue
-        names.append(".".join(parts).removesuffix(".__init__"))
-    return names
-
-
-def test_core_imports_with_qt_absent() -> None:
-    modules = core_modules()
-    assert "kiosk.navigation" in modules and "kiosk.config.model" in modules
-    imports = "\n".join(f"import {name}" for name in modules)
-    result = subprocess.run(
-        [sys.executable, "-c", _BLOCK_QT + imports], capture_output=True, text=True, check=False
+def lint_imports(config: Path, *roots: Path) -> "subprocess.CompletedProcess[str]":
+    """import-linter with *config*, the packages found under *roots* first on the path."""
+    path = ":".join(str(r) for r in roots)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "lint-imports"), "--config", str(config), "--no-cache"],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": path, "PATH": "/usr/bin:/bin"},
+        cwd=roots[0],
     )
-    assert result.returncode == 0, result.stderr
+
+
+def test_the_layering_contracts_hold() -> None:
+    done = lint_imports(ROOT / "pyproject.toml", ROOT, *(ROOT / d for d in DISTRIBUTIONS))
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "Contracts: 5 kept, 0 broken" in done.stdout, done.stdout[-2000:]
+
+
+@pytest.mark.parametrize(
+    ("module", "imported", "contract"),
+    [
+        # An import inside a function, of Qt through the UI: the core at any depth.
+        ("kiosk/navigation.py", "from kiosk.ui.qt import QApplication", "never imports Qt"),
+        # Under TYPE_CHECKING only: the composition root, from a service.
+        ("kiosk/media/cache.py", "from kiosk.app import RunOptions", "run one way"),
+        ("kiosk/calls/policy.py", "import kiosk_demo.network", "never imports city hall"),
+        ("contract/kiosk_contract/pin.py", "import kiosk.paths", "imports neither end"),
+        ("provisioning/kiosk_provisioning/keys.py", "import kiosk.paths", "never import the box"),
+    ],
+)
+def test_the_contracts_see_every_import(
+    tmp_path: Path, module: str, imported: str, contract: str
+) -> None:
+    """A copy of the tree with one forbidden import hidden where a text search or an
+    import-time check would miss it: the contracts name the broken one."""
+    tree = tmp_path / "tree"
+    for part in ("kiosk", *(f"{d}/{pkg}" for d, pkg in DISTRIBUTIONS.items())):
+        shutil.copytree(ROOT / part, tree / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(ROOT / "pyproject.toml", tree / "pyproject.toml")
+    target = tree / module
+    hidden = (
+        f"\n\ndef _hidden() -> None:\n    {imported}  # noqa\n"
+        if module.endswith("navigation.py")
+        else f"\nfrom typing import TYPE_CHECKING\n\nif TYPE_CHECKING:\n    {imported}  # noqa\n"
+    )
+    target.write_text(target.read_text() + hidden)
+    done = lint_imports(tree / "pyproject.toml", tree, *(tree / d for d in DISTRIBUTIONS))
+    assert done.returncode != 0, done.stdout[-2000:]
+    broken = [line for line in done.stdout.splitlines() if "BROKEN" in line]
+    assert len(broken) == 1 and contract in broken[0], done.stdout[-3000:]
 
 
 def test_only_the_qt_module_imports_pyside() -> None:
@@ -76,3 +119,10 @@ def test_the_path_to_the_first_frame_stays_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_demo_box_looks_for_the_demo_city_halls_own_link() -> None:
+    from kiosk.demolink import DEMO_LINK
+    from kiosk_demo.network import PrivateNetwork
+
+    assert PrivateNetwork(0).outer == DEMO_LINK

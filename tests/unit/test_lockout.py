@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.lockout import LOCKOUT_S, MAX_TRIES, Outcome, PinGate
-from kiosk.pin import hash_pin
+from kiosk_contract.pin import hash_pin
 
 PIN_HASH = hash_pin("2468")
 

@@ -4,8 +4,8 @@ from collections.abc import Callable
 
 import pytest
 
-from kiosk.config import Idle, Keys, KioskConfig, Tile
 from kiosk.navigation import Command, KeyMap, Navigator, Screen, grid_shape
+from kiosk_contract.config import Idle, Keys, KioskConfig, Tile
 
 
 class FakeClock:

@@ -1,6 +1,6 @@
 import pytest
 
-from kiosk.pin import hash_pin, is_valid_pin, verify_pin
+from kiosk_contract.pin import hash_pin, is_valid_pin, verify_pin
 
 
 def test_a_hash_verifies_its_pin_only() -> None:

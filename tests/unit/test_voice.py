@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import KioskConfig, Voice
 from kiosk.voice import VoiceGuide
+from kiosk_contract.config import KioskConfig, Voice
 from tests.conftest import ASSETS
 
 

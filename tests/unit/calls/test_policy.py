@@ -6,7 +6,7 @@ import msgspec
 import pytest
 
 from kiosk.calls.policy import is_open, on_incoming
-from kiosk.config.calls import AutoAnswer, Calls, Contact
+from kiosk_contract.config.calls import AutoAnswer, Calls, Contact
 
 WELFARE = Contact(id="welfare", name="cityhall-welfare", label="남원시청 복지과", auto_answer=True)
 MAYOR = Contact(id="mayor", name="cityhall-mayor", label="시장실")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import ConfigSource, builtin_config, load_with_fallback
-from kiosk.files import write_atomically
+from kiosk_contract.files import write_atomically
 from tests.conftest import DEMO_CONFIG
 
 

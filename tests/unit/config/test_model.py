@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk.config import ConfigError, builtin_config, parse_config
+from kiosk.config import builtin_config
+from kiosk_contract.config import ConfigError, parse_config
 from tests.conftest import DEMO_CONFIG
 
 DEMO: dict[str, Any] = json.loads(DEMO_CONFIG.read_text())

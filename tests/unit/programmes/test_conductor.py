@@ -8,13 +8,13 @@ import msgspec
 import pytest
 
 from kiosk.config import builtin_config
-from kiosk.config.model import KioskConfig
-from kiosk.config.programmes import Programme, Video
-from kiosk.demo import describe
 from kiosk.media.cache import MediaCache
 from kiosk.navigation import Navigator, Screen
 from kiosk.programmes.conductor import Programmes
 from kiosk.programmes.playback import Happened, Playback
+from kiosk_contract.config.model import KioskConfig
+from kiosk_contract.config.programmes import Programme, Video
+from kiosk_demo.media import describe
 from tests.unit.programmes.test_playback import FakePlayer
 
 LIVE = Programme(id="live", title="시청 방송", live_url="http://198.18.0.1/live.m3u8")

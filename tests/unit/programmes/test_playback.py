@@ -6,9 +6,9 @@ import msgspec
 import pytest
 
 from kiosk.config import builtin_config
-from kiosk.config.programmes import MediaFile, Programme
 from kiosk.media.cache import MediaCache
 from kiosk.programmes.playback import GIVE_UP_S, STALL_S, Happened, Notice, Playback
+from kiosk_contract.config.programmes import MediaFile, Programme
 
 
 class FakePlayer:
@@ -119,8 +119,8 @@ def test_when_the_recording_runs_out_the_screen_waits_for_live(
 ) -> None:
     clip = tmp_path / "rec.mp4"
     clip.write_bytes(b"recording")
-    from kiosk.config.programmes import Video
-    from kiosk.demo import describe
+    from kiosk_contract.config.programmes import Video
+    from kiosk_demo.media import describe
 
     rec = Video(id="rec", title="녹화", video=describe(clip))
     live = msgspec.structs.replace(LIVE, fallback="rec")

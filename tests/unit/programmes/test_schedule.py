@@ -1,8 +1,8 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from kiosk.config.programmes import Slot
 from kiosk.programmes.schedule import AUTO_START_GRACE, Phase, Timetable, announced, day_plan
+from kiosk_contract.config.programmes import Slot
 
 SEOUL = ZoneInfo("Asia/Seoul")
 # 2026-11-24 is a Tuesday.

@@ -18,9 +18,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from kiosk import __version__
-from kiosk.config import ConfigError, read_config
-from kiosk.provision.problems import ProvisionError
+from kiosk_contract.config import ConfigError, read_config
+from kiosk_provisioning import __version__
+from kiosk_provisioning.problems import ProvisionError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,12 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from kiosk.provision.repository import Repository
+    from kiosk_provisioning.repository import Repository
 
     if args.command == "check":
         return _check(args.files)
     if args.command == "janus-config":
-        from kiosk.provision.janus import write_janus_config
+        from kiosk_provisioning.janus import write_janus_config
 
         setup = write_janus_config(
             args.out, args.fleet, args.inventory, args.listen, args.public_ip
@@ -90,7 +90,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{args.repo}: repository created; ship {args.repo / 'root.json'} with every box")
         print(f"move {args.repo / 'offline'} to offline storage: only rotate-key root needs it")
     elif args.command == "build":
-        from kiosk.provision.build import build
+        from kiosk_provisioning.build import build
 
         report = build(args.repo, args.fleet, args.inventory)
         print(
@@ -98,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
             f"{len(report.removed)} removed ({time.perf_counter() - started:.2f} s)"
         )
     elif args.command == "publish":
-        from kiosk.provision.build import publish
+        from kiosk_provisioning.build import publish
 
         changed = publish(repo)
         print(f"published{'' if changed else ' (no change)'} to {repo.public}")
@@ -109,12 +109,12 @@ def _run(args: argparse.Namespace) -> int:
         repo.rotate_key(args.role)
         print(f"{args.role} key replaced; new trust root version published")
     elif args.command == "verify":
-        from kiosk.provision.verify import verify
+        from kiosk_provisioning.verify import verify
 
         summary = verify(repo)
         print(summary)
     elif args.command == "media":
-        from kiosk.provision.media import add_media
+        from kiosk_provisioning.media import add_media
 
         entry = add_media(args.repo, args.file, args.title, args.category, args.duration)
         print(f"added {entry['file']} ({entry['title']})")

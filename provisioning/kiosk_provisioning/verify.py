@@ -14,9 +14,9 @@ from urllib.parse import unquote, urlparse
 from tuf.api import exceptions
 from tuf.ngclient import FetcherInterface, Updater
 
-from kiosk.config import ConfigError, parse_config
-from kiosk.provision.problems import Problem, ProvisionError
-from kiosk.provision.repository import Repository
+from kiosk_contract.config import ConfigError, parse_config
+from kiosk_provisioning.problems import Problem, ProvisionError
+from kiosk_provisioning.repository import Repository
 
 
 class LocalFetcher(FetcherInterface):

@@ -3,9 +3,9 @@
 import logging
 from pathlib import Path
 
-from kiosk.cityhall.daemon import Daemon
-from kiosk.cityhall.janus_config import JanusSetup, write_config
-from kiosk.cityhall.network import PrivateNetwork
+from kiosk_demo.daemon import Daemon
+from kiosk_demo.network import PrivateNetwork
+from kiosk_provisioning.janus_config import JanusSetup, write_config
 
 log = logging.getLogger(__name__)
 

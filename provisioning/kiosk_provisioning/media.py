@@ -5,9 +5,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from kiosk.files import write_atomically
-from kiosk.media.cache import sha256_of
-from kiosk.provision.problems import Problem, ProvisionError
+from kiosk_contract.files import sha256_of, write_atomically
+from kiosk_provisioning.problems import Problem, ProvisionError
 
 CATEGORIES = ("singing", "exercise", "subtitle", "voice", "notice")
 

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
+from kiosk.demolink import demo_city_hall_up
+
 log = logging.getLogger(__name__)
 
 PREFIX = "kiosk-ch"
@@ -69,11 +71,7 @@ class PrivateNetwork:
 
     def is_up(self) -> bool:
         """Our end of the pair exists and is up (someone opened this network)."""
-        state = Path(f"/sys/class/net/{self.outer}/operstate")
-        try:
-            return state.read_text().strip() in ("up", "unknown")
-        except OSError:
-            return False
+        return demo_city_hall_up(self.outer)
 
     def command(self, argv: Sequence[str]) -> list[str]:
         """*argv* as a command that runs inside city hall's namespace.

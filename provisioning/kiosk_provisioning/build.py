@@ -8,13 +8,13 @@ from pathlib import Path
 
 import msgspec
 
-from kiosk.config import KioskConfig, parse_config
-from kiosk.pin import hash_pin, verify_pin
-from kiosk.provision.fleet import build_centre, read_fleet
-from kiosk.provision.inventory import LEADER_PIN, CentreRow, read_inventory
-from kiosk.provision.problems import Problem, ProvisionError
-from kiosk.provision.repository import Repository
-from kiosk.sync.client import config_target
+from kiosk_contract.config import KioskConfig, parse_config
+from kiosk_contract.pin import hash_pin, verify_pin
+from kiosk_contract.targets import config_target
+from kiosk_provisioning.fleet import build_centre, read_fleet
+from kiosk_provisioning.inventory import LEADER_PIN, CentreRow, read_inventory
+from kiosk_provisioning.problems import Problem, ProvisionError
+from kiosk_provisioning.repository import Repository
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ import logging
 import secrets
 from pathlib import Path
 
-from kiosk.cityhall.daemon import Daemon
-from kiosk.cityhall.network import PrivateNetwork
+from kiosk_demo.daemon import Daemon
+from kiosk_demo.network import PrivateNetwork
 
 log = logging.getLogger(__name__)
 

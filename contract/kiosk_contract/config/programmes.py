@@ -1,6 +1,6 @@
 """Configuration of programmes: the video library, live broadcasts and the weekly timetable.
 
-Part of :class:`kiosk.config.model.KioskConfig`; declared here to keep the
+Part of :class:`kiosk_contract.config.model.KioskConfig`; declared here to keep the
 model file short. The library names each file by its SHA-256 and size, so a
 box can verify every download against the signed configuration alone.
 """

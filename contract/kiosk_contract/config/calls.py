@@ -1,6 +1,6 @@
 """Configuration of calls: the city-hall server, who may call, rooms for group sessions.
 
-Part of :class:`kiosk.config.model.KioskConfig`. A ``call`` tile's ``target`` is a
+Part of :class:`kiosk_contract.config.model.KioskConfig`. A ``call`` tile's ``target`` is a
 contact id; a ``group`` tile's ``target`` is a room id.
 """
 
@@ -9,7 +9,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from kiosk.config.programmes import DAYS, Clock, Day, Slug
+from kiosk_contract.config.programmes import DAYS, Clock, Day, Slug
 
 JanusUrl = Annotated[str, Meta(pattern=r"^wss?://[^\s]{1,300}$")]
 IceUrl = Annotated[str, Meta(pattern=r"^(stun|turn|turns):[^\s]{1,300}$")]

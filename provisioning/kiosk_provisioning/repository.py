@@ -25,9 +25,9 @@ from tuf.api.metadata import (
 )
 from tuf.api.serialization.json import JSONSerializer
 
-from kiosk.files import write_atomically
-from kiosk.provision.keys import ONLINE_ROLES, load_signer, new_signer
-from kiosk.provision.problems import Problem, ProvisionError
+from kiosk_contract.files import write_atomically
+from kiosk_provisioning.keys import ONLINE_ROLES, load_signer, new_signer
+from kiosk_provisioning.problems import Problem, ProvisionError
 
 LIFETIME = {
     "root": dt.timedelta(days=365),

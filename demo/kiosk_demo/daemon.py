@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from types import TracebackType
 
-from kiosk.cityhall.network import PrivateNetwork
+from kiosk_demo.network import PrivateNetwork
 
 START_TIMEOUT_S = 15.0
 

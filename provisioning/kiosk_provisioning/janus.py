@@ -14,10 +14,10 @@ reported like any other fleet problem; nothing is written then.
 
 from pathlib import Path
 
-from kiosk.cityhall.janus_config import JanusSetup, Room, write_config
-from kiosk.provision.fleet import build_centre, read_fleet
-from kiosk.provision.inventory import read_inventory
-from kiosk.provision.problems import Problem, ProvisionError
+from kiosk_provisioning.fleet import build_centre, read_fleet
+from kiosk_provisioning.inventory import read_inventory
+from kiosk_provisioning.janus_config import JanusSetup, Room, write_config
+from kiosk_provisioning.problems import Problem, ProvisionError
 
 
 def fleet_rooms(fleet_dir: Path, inventory: Path) -> list[Room]:

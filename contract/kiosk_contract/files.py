@@ -1,6 +1,7 @@
-"""Writing files so that a crash or power cut never leaves half of one."""
+"""Writing files so that a crash or power cut never leaves half of one; their digests."""
 
 import contextlib
+import hashlib
 import os
 from pathlib import Path
 
@@ -29,3 +30,15 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+CHUNK = 1 << 20
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with path.open("rb") as src:
+        for chunk in iter(lambda: src.read(CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

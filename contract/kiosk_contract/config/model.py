@@ -10,10 +10,10 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
-from kiosk.config.calls import Calls
-from kiosk.config.programmes import Downloads, Programme, Slot, Video, check_references
-from kiosk.contrast import AAA_CONTRAST, contrast_ratio
-from kiosk.pin import PIN_HASH_PATTERN
+from kiosk_contract.config.calls import Calls
+from kiosk_contract.config.programmes import Downloads, Programme, Slot, Video, check_references
+from kiosk_contract.contrast import AAA_CONTRAST, contrast_ratio
+from kiosk_contract.pin import PIN_HASH_PATTERN
 
 SCHEMA_VERSION = 1
 """The one document layout this kiosk understands."""

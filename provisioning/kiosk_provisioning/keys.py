@@ -12,7 +12,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from securesystemslib.signer import CryptoSigner
 
-from kiosk.provision.problems import Problem, ProvisionError
+from kiosk_provisioning.problems import Problem, ProvisionError
 
 ONLINE_ROLES = ("targets", "snapshot", "timestamp")
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk.pin import is_valid_pin
-from kiosk.provision.problems import Problem, ProvisionError
+from kiosk_contract.pin import is_valid_pin
+from kiosk_provisioning.problems import Problem, ProvisionError
 
 MAX_INVENTORY_BYTES = 20_000_000
 

@@ -4,15 +4,12 @@ Videos are test patterns with a tone; lyrics are a Korean folk song's first
 lines as SRT. Nothing here runs on a real box.
 """
 
-import http.server
 import shutil
-import signal
 import subprocess
-import sys
 from pathlib import Path
 
-from kiosk.config.programmes import MediaFile
-from kiosk.media.cache import sha256_of
+from kiosk_contract.config.programmes import MediaFile
+from kiosk_contract.files import sha256_of
 
 LYRICS = (
     "나의 살던 고향은 꽃피는 산골",
@@ -96,32 +93,3 @@ def live_feed_command(folder: Path, size: str = "960x540", caption: str = "") ->
         "-f", "hls", "-hls_time", "1", "-hls_list_size", "6",
         "-hls_flags", "delete_segments", str(folder / "live.m3u8"),
     ]  # fmt: skip
-
-
-def broadcast(port: int) -> None:
-    """The demo's city-hall live broadcast at ``http://127.0.0.1:PORT/live.m3u8``, until killed."""
-    import functools
-    import tempfile
-    import threading
-
-    # `kill` (SIGTERM) must still stop ffmpeg and remove the folder.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with tempfile.TemporaryDirectory(prefix="kiosk-demo-live-") as folder:
-        feed = subprocess.Popen(live_feed_command(Path(folder), caption="시청 생방송"))
-        handler = functools.partial(_QuietHandler, directory=folder)
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        try:
-            feed.wait()
-        finally:
-            feed.terminate()
-            server.shutdown()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-if __name__ == "__main__":
-    broadcast(int(sys.argv[1]) if len(sys.argv) > 1 else 8089)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk.config import ConfigError, KioskConfig, parse_config
-from kiosk.provision.inventory import CentreRow
-from kiosk.provision.problems import Problem, ProvisionError
+from kiosk_contract.config import ConfigError, KioskConfig, parse_config
+from kiosk_provisioning.inventory import CentreRow
+from kiosk_provisioning.problems import Problem, ProvisionError
 
 MAX_FLEET_FILE_BYTES = 1_000_000
 

@@ -1,8 +1,8 @@
 """The demo's city hall: a call server and a staff member, on this machine.
 
-``python -m kiosk.cityhall.demo`` (as root) starts Janus in its own network
+``python -m kiosk_demo.cityhall`` (as root) starts Janus in its own network
 namespace (city hall at 198.18.0.2, this machine at 198.18.0.1; see
-:mod:`kiosk.cityhall.network`), registers the welfare office as
+:mod:`kiosk_demo.network`), registers the welfare office as
 ``cityhall-welfare``, answers every call from the demo centre with a test picture
 and a spoken greeting, and hosts the town meeting (room 1001) with the same.
 ``kill -USR1 <pid>`` makes city hall call the demo centre. Ctrl+C (or SIGTERM)
@@ -24,13 +24,13 @@ from aiortc.mediastreams import MediaStreamTrack
 from kiosk.calls.group import GroupCall
 from kiosk.calls.janus import JanusError, JanusSession
 from kiosk.calls.tracks import BarsTrack
-from kiosk.cityhall.janus_config import JanusSetup, Room
-from kiosk.cityhall.network import PrivateNetwork
-from kiosk.cityhall.server import JanusServer
-from kiosk.cityhall.staff import StaffDesk
 from kiosk.paths import default_assets
+from kiosk_demo.network import PrivateNetwork
+from kiosk_demo.server import JanusServer
+from kiosk_demo.staff import StaffDesk
+from kiosk_provisioning.janus_config import JanusSetup, Room
 
-log = logging.getLogger("kiosk.cityhall.demo")
+log = logging.getLogger("kiosk_demo.cityhall")
 CLOSE_S = 8.0
 
 STAFF = "cityhall-welfare"

@@ -47,7 +47,6 @@ class CallScreens:
             self.desk.call(tile.target) if tile.action == "call" else self.desk.join(tile.target)
         )
         if started:
-            self.navigator.set_busy(True)
             return Screen.CALL
         notice = self.desk.view.notice
         self.navigator.show_not_ready(

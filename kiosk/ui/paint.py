@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from kiosk.ui.qt import QColor, QFont, QFontMetrics, QPainter, QPen, QRectF, QSvgRenderer, Qt
+from kiosk.ui.qt import QColor, QFont, QFontMetricsF, QPainter, QPen, QRectF, QSvgRenderer, Qt
 
 _renderers: dict[Path, QSvgRenderer] = {}
 
@@ -29,25 +29,66 @@ def draw_focus_ring(painter: QPainter, rect: QRectF, colour: QColor, width: int)
     painter.drawRoundedRect(rect.adjusted(half, half, -half, -half), radius, radius)
 
 
-def fitted_pixel_size(text: str, font: QFont, width: float, largest: int, smallest: int) -> int:
-    """The largest pixel size in [smallest, largest] at which *text* fits in *width* on one line."""
+ONE_LINE = Qt.AlignmentFlag.AlignCenter
+WRAPPED = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
+
+
+def text_block(text: str, font: QFont, width: float, wrap: bool = True) -> QRectF:
+    """The rectangle ``drawText`` fills with *text* in *font* in a box *width* wide:
+    on one line, or (with *wrap*) broken between words, never inside one (a word
+    longer than *width* makes the block wider than *width*).
+
+    Measured as the painter lays text out, fractional advances and the last
+    glyph's overhang included: a whole-pixel ``horizontalAdvance`` can say "fits"
+    for a line that ``drawText`` then wraps.
+    """
+    flags = WRAPPED if wrap else ONE_LINE
+    return QFontMetricsF(font).boundingRect(QRectF(0, 0, width, 1e6), int(flags), text)
+
+
+def fitted_size(
+    text: str, font: QFont, width: float, height: float, largest: int, smallest: int, wrap: bool
+) -> int | None:
+    """The largest pixel size in [smallest, largest] at which *text* (one line, or
+    wrapped between words) fits in *width* x *height*; None if it fits at none."""
 
     def fits(size: int) -> bool:
         font.setPixelSize(size)
-        return QFontMetrics(font).horizontalAdvance(text) <= width
+        block = text_block(text, font, width, wrap)
+        return block.width() <= width and block.height() <= height
 
     if fits(largest):
         return largest
-    # Text width grows nearly in proportion to the size: start close, then adjust.
-    font.setPixelSize(largest)
-    guess = int(largest * width / max(1, QFontMetrics(font).horizontalAdvance(text)))
-    size = max(smallest, min(largest - 1, guess))
-    if fits(size):
-        while size + 1 < largest and fits(size + 1):
-            size += 1
-        return size
-    while size > smallest:
-        size -= 1
-        if fits(size):
-            return size
-    return smallest
+    if not fits(smallest):
+        return None
+    low, high = smallest, largest  # fits(low), not fits(high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def fitted_pixel_size(text: str, font: QFont, width: float, largest: int, smallest: int) -> int:
+    """The largest pixel size in [smallest, largest] at which *text* fits in *width* on one
+    line; *smallest* if none."""
+    size = fitted_size(text, font, width, float("inf"), largest, smallest, wrap=False)
+    return smallest if size is None else size
+
+
+def fitted_label(
+    text: str, font: QFont, width: float, height: float, largest: int, smallest: int
+) -> int:
+    """The pixel size for a tile label that must be read whole, never elided.
+
+    One line at the largest size in [smallest, largest] that fits *width*; if one
+    line does not fit even at *smallest*, wrapped between words at the largest size
+    whose lines fit *width* x *height*, or else at *smallest* (the caller then
+    makes room for the taller block).
+    """
+    size = fitted_size(text, font, width, float("inf"), largest, smallest, wrap=False)
+    if size is None:
+        size = fitted_size(text, font, width, height, largest, smallest, wrap=True)
+    return smallest if size is None else size

@@ -1,9 +1,18 @@
-"""A home-screen tile: a huge coloured button with a picture and a Korean label."""
+"""A home-screen tile: a huge coloured button with a picture and its label, read whole."""
 
-from kiosk.ui.paint import draw_focus_ring, draw_icon, fitted_pixel_size
+from kiosk.ui.paint import (
+    WRAPPED,
+    draw_focus_ring,
+    draw_icon,
+    fitted_label,
+    fitted_pixel_size,
+    text_block,
+)
 from kiosk.ui.qt import (
     QAbstractButton,
     QColor,
+    QFont,
+    QFontMetricsF,
     QPainter,
     QPaintEvent,
     QRectF,
@@ -11,8 +20,11 @@ from kiosk.ui.qt import (
     Qt,
     QWidget,
 )
-from kiosk.ui.theme import MIN_LABEL_PX, Theme
+from kiosk.ui.theme import MIN_LABEL_PX, MIN_TEXT_PX, Theme
 from kiosk_contract.config.model import Tile
+
+MIN_ICON_SHARE = 0.35
+"""The picture keeps at least this share of a tile's height, however long its label."""
 
 
 class TileButton(QAbstractButton):
@@ -34,6 +46,8 @@ class TileButton(QAbstractButton):
         """Pixel size the label was last drawn at (read by accessibility checks)."""
         self.label_width = 0.0
         """Width the label had to fit in, in pixels (read by accessibility checks)."""
+        self.drawn: list[tuple[str, QFont, QRectF, int]] = []
+        """Each text last painted: text, font, rectangle, flags (read by accessibility checks)."""
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setText(self.label)
         self.setAccessibleName(self.label)
@@ -71,30 +85,47 @@ class TileButton(QAbstractButton):
 
         pad = theme.px(24)
         inner = body.adjusted(pad, pad, -pad, -pad)
-        two_lines = bool(self.sub_label)
-        text_share = 0.42 if two_lines else 0.32
-        icon_rect = QRectF(inner.x(), inner.y(), inner.width(), inner.height() * (1 - text_share))
+        label_font, sub_font = theme.font("label"), theme.font("label_en", bold=False)
+        sub_h = 0.0
+        if self.sub_label:
+            sub_font.setPixelSize(
+                fitted_pixel_size(
+                    self.sub_label,
+                    sub_font,
+                    inner.width(),
+                    sub_font.pixelSize(),
+                    theme.px(MIN_TEXT_PX),
+                )
+            )
+            sub_h = QFontMetricsF(sub_font).lineSpacing()
+        # The label has room for one line at its full size; a label that must wrap
+        # (one line would be under MIN_LABEL_PX) takes more, down to the smallest picture.
+        usual = QFontMetricsF(label_font).lineSpacing()
+        self.label_width = inner.width()
+        self.label_px = fitted_label(
+            self.label,
+            label_font,
+            inner.width(),
+            usual,
+            label_font.pixelSize(),
+            theme.px(MIN_LABEL_PX),
+        )
+        label_font.setPixelSize(self.label_px)
+        label_h = text_block(self.label, label_font, inner.width()).height()
+        most = inner.height() * (1 - MIN_ICON_SHARE) - sub_h
+        text_h = min(max(usual, label_h), most) + sub_h
+        icon_rect = QRectF(inner.x(), inner.y(), inner.width(), inner.height() - text_h)
         draw_icon(painter, theme.icon(self.tile.icon), icon_rect.adjusted(0, 0, 0, -pad / 2))
 
         painter.setPen(theme.text)
-        font = theme.font("label")
-        self.label_width = inner.width()
-        self.label_px = fitted_pixel_size(
-            self.label, font, inner.width(), font.pixelSize(), theme.px(MIN_LABEL_PX)
-        )
-        font.setPixelSize(self.label_px)
-        painter.setFont(font)
-        text_top = icon_rect.bottom()
-        label_h = inner.bottom() - text_top
-        if two_lines:
-            label_h *= 0.62
-        label_rect = QRectF(inner.x(), text_top, inner.width(), label_h)
-        flags = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
-        painter.drawText(label_rect, int(flags), self.label)
-        if two_lines:
-            painter.setFont(theme.font("label_en", bold=False))
-            en_rect = QRectF(
-                inner.x(), label_rect.bottom(), inner.width(), inner.bottom() - label_rect.bottom()
-            )
-            painter.drawText(en_rect, int(Qt.AlignmentFlag.AlignCenter), self.sub_label)
+        painter.setFont(label_font)
+        label_rect = QRectF(inner.x(), icon_rect.bottom(), inner.width(), text_h - sub_h)
+        painter.drawText(label_rect, int(WRAPPED), self.label)
+        self.drawn = [(self.label, label_font, label_rect, int(WRAPPED))]
+        if self.sub_label:
+            painter.setFont(sub_font)
+            sub_rect = QRectF(inner.x(), label_rect.bottom(), inner.width(), sub_h)
+            centred = int(Qt.AlignmentFlag.AlignCenter)
+            painter.drawText(sub_rect, centred, self.sub_label)
+            self.drawn.append((self.sub_label, sub_font, sub_rect, centred))
         painter.end()

@@ -4,18 +4,23 @@ Sizes, contrast, a visible focus ring, and every control reachable by keys,
 checked over the live widget tree rather than over constants.
 """
 
+import itertools
+
 import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.app import Kiosk
 from kiosk.calls.desk import CallView, Phase
 from kiosk.navigation import Screen
+from kiosk.paths import Paths
 from kiosk.ui.buttons import KEY_COLOUR
 from kiosk.ui.header import MISSING_COLOUR, UNKNOWN_TEXT
+from kiosk.ui.home import HomeScreen
 from kiosk.ui.leader import GREEN, RED
 from kiosk.ui.playing import BAR_COLOUR, STOP_COLOUR
-from kiosk.ui.qt import QFontMetrics, QLabel, QPoint, Qt, QWidget
-from kiosk.ui.theme import MIN_LABEL_PX, MIN_TEXT_PX
+from kiosk.ui.qt import QFontMetrics, QFontMetricsF, QLabel, QPoint, QRectF, Qt, QWidget
+from kiosk.ui.theme import MIN_LABEL_PX, MIN_TEXT_PX, Theme
+from kiosk.ui.tile import TileButton
 from kiosk_contract.config import KioskConfig
 from kiosk_contract.contrast import AAA_CONTRAST, contrast_ratio
 from tests.ui.conftest import BuildKiosk, Player
@@ -74,22 +79,33 @@ def test_tiles_are_at_least_a_quarter_of_the_screen_high(
         assert button.height() >= height / 4, (button.tile.id, button.height(), height)
 
 
+def one_line_fits(button: TileButton, size: int) -> bool:
+    """Whether the label, laid out on one line as the painter does, fits the tile's width."""
+    font = button.theme.font("label")
+    font.setPixelSize(size)
+    line = QFontMetricsF(font).boundingRect(QRectF(0, 0, 1e6, 1e6), 0, button.label)
+    return line.width() <= button.label_width
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
 @pytest.mark.parametrize("size", SIZES)
 def test_tile_labels_are_at_least_40px_at_1080p_and_scale(
-    build: BuildKiosk, demo_config: KioskConfig, size: tuple[int, int]
+    build: BuildKiosk, demo_config: KioskConfig, language: str, size: tuple[int, int]
 ) -> None:
-    kiosk = build(demo_config, size)
+    kiosk = build(demo_config, size, language=language)
     kiosk.window.grab()  # paint, so that each tile fits its label
-    scale = size[1] / 1080
+    theme = kiosk.window.theme
+    scale = theme.height / 1080  # the height the window really has
     for button in kiosk.window.home.buttons:
         assert button.label_px >= 40 * scale, (button.tile.id, button.label_px)
-        font = button.theme.font("label")
-        font.setPixelSize(button.label_px)
-        fits = QFontMetrics(font).horizontalAdvance(button.label) <= button.label_width
-        assert fits or button.label_px == button.theme.px(MIN_LABEL_PX), "cut only at the floor"
-        font.setPixelSize(button.label_px + 1)
-        bigger_fits = QFontMetrics(font).horizontalAdvance(button.label) <= button.label_width
-        assert button.label_px == button.theme.px(88) or not bigger_fits, "as large as fits"
+        assert button.label_px >= theme.px(MIN_LABEL_PX), (button.tile.id, button.label_px)
+        if one_line_fits(button, button.label_px):
+            bigger_fits = one_line_fits(button, button.label_px + 1)
+            largest = button.label_px == theme.px(88)
+            assert largest or not bigger_fits, ("as large as fits", button.label)
+        else:
+            floor_fits = one_line_fits(button, theme.px(MIN_LABEL_PX))
+            assert not floor_fits, ("wrapped though one line fits", button.label)
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -208,13 +224,58 @@ def test_no_text_is_cut_off_in_the_status_strip(
         assert item.width() >= text_left + advance, (item.text, item.width())
 
 
+def assert_tile_texts_fit(button: TileButton, label_floor: float, text_floor: float) -> None:
+    """Every text the tile painted, laid out in its own rectangle with its own font and
+    flags (word wrap included), lies wholly inside that rectangle and inside the tile:
+    no line cut at the top or bottom, no word past the sides, nothing elided."""
+    where = f"{button.tile.id} {button.label!r}"
+    assert [text for text, *_ in button.drawn] == [t for t in (button.label, button.sub_label) if t]
+    body = QRectF(button.rect())
+    for index, (text, font, rect, flags) in enumerate(button.drawn):
+        floor = label_floor if index == 0 else text_floor
+        assert font.pixelSize() >= floor, (where, text, font.pixelSize(), floor)
+        needed = QFontMetricsF(font).boundingRect(rect, flags, text)
+        assert needed.width() <= rect.width() + 0.01, (where, text, "too wide", needed, rect)
+        assert needed.height() <= rect.height() + 0.01, (where, text, "cut", needed, rect)
+        assert body.contains(rect), (where, text, "outside the tile", rect, body)
+    rects = [rect for *_, rect, _ in button.drawn]
+    for upper, lower in itertools.pairwise(rects):
+        assert upper.bottom() <= lower.top() + 0.01, (where, "texts overlap", upper, lower)
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
 @pytest.mark.parametrize("size", SIZES)
-def test_english_labels_fit_their_tiles(
-    build: BuildKiosk, demo_config: KioskConfig, size: tuple[int, int]
+def test_tile_labels_fit_their_tiles_whole(
+    build: BuildKiosk, demo_config: KioskConfig, language: str, size: tuple[int, int]
 ) -> None:
-    kiosk = build(demo_config, size, language="en")
-    kiosk.window.grab()
-    scale = size[1] / 1080
+    kiosk = build(demo_config, size, language=language)
+    kiosk.window.grab()  # paint, so that each tile lays its texts out
+    theme = kiosk.window.theme
     for button in kiosk.window.home.buttons:
-        assert button.label == button.tile.label_en
-        assert button.label_px >= 40 * scale, button.label
+        label = button.tile.label_en if language == "en" else button.tile.label
+        assert button.label == label
+        assert_tile_texts_fit(button, theme.px(MIN_LABEL_PX), theme.px(MIN_TEXT_PX))
+
+
+# The window cannot be made smaller than its pages' minimum sizes (the 720p case above
+# runs at about 1450x1008), so the tiles are also checked on a home screen alone, at
+# the share of the screen it has in the window.
+HOME_SIZES = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080), (3840, 2160)]
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("size", HOME_SIZES)
+def test_tile_labels_fit_on_a_home_screen_of_every_size(
+    qtbot: QtBot, paths: Paths, demo_config: KioskConfig, language: str, size: tuple[int, int]
+) -> None:
+    width, height = size
+    theme = Theme(demo_config.display, height, paths.assets / "icons")
+    home = HomeScreen(demo_config.tiles, theme, language, lambda _: None)
+    qtbot.addWidget(home)
+    home.resize(width, round(height * 0.8))
+    home.show()
+    qtbot.waitExposed(home)
+    home.grab()
+    assert home.size().toTuple() == (width, round(height * 0.8))
+    for button in home.buttons:
+        assert_tile_texts_fit(button, theme.px(MIN_LABEL_PX), theme.px(MIN_TEXT_PX))

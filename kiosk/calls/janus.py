@@ -6,6 +6,15 @@ message to whoever waits for it (by transaction) or to the handle it concerns
 session, :attr:`JanusSession.lost` is set and every waiter fails with
 :class:`SessionLostError` at once: that is how calls notice a server that went away,
 long before the media path times out.
+
+What Janus sends is read defensively: a reply without the fields a request expects
+is a :class:`MalformedReplyError` (a :class:`JanusError`), an event that makes no
+sense is dropped, and however the reader ends, the session counts as lost. So a
+server speaking garbage costs the caller one failed request, never a stuck line.
+
+The socket is anything with the WebSocket's ``send``, async iteration and ``close``
+(:class:`Socket`): :meth:`JanusSession.open` connects a real one, and tests hand
+:meth:`JanusSession.create` an in-memory pair with a fake server at the other end.
 """
 
 import asyncio
@@ -13,11 +22,11 @@ import contextlib
 import json
 import logging
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import websockets
-from websockets.asyncio.client import ClientConnection
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +48,7 @@ class JanusError(Exception):
     """Janus or a plugin refused a request."""
 
     def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"{code}: {reason}")
+        super().__init__(f"{code}: {reason}" if code else reason)
         self.code = code
         self.reason = reason
 
@@ -49,6 +58,64 @@ class SessionLostError(JanusError):
 
     def __init__(self, reason: str) -> None:
         super().__init__(0, reason)
+
+
+class MalformedReplyError(JanusError):
+    """Janus answered, but without what the request expects (a field missing or of
+    the wrong type): a server we do not understand, treated as a refusal."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(0, f"malformed reply: {reason}")
+
+
+class Socket(Protocol):
+    """A connection to Janus carrying one JSON message per frame (the WebSocket)."""
+
+    async def send(self, message: str) -> None:
+        """Raises ``websockets.ConnectionClosed`` once the connection is gone."""
+        ...
+
+    def __aiter__(self) -> AsyncIterator[str | bytes]:
+        """Messages as they arrive; ends (or raises ``ConnectionClosed``) when it closes."""
+        ...
+
+    async def close(self) -> None:
+        """Close the connection; safe to call twice."""
+        ...
+
+
+def part(message: Json, *path: str) -> Json:
+    """The object at *path* inside *message* (raises :class:`MalformedReplyError`)."""
+    found: Any = message
+    for key in path:
+        found = found.get(key) if isinstance(found, dict) else None
+        if not isinstance(found, dict):
+            raise MalformedReplyError(f"no object {'.'.join(path)}")
+    assert isinstance(found, dict)
+    return found
+
+
+def number(message: Json, *path: str) -> int:
+    """The integer at *path* inside *message* (raises :class:`MalformedReplyError`)."""
+    parent = message
+    for key in path[:-1]:
+        parent = as_object(parent.get(key))
+    found = parent.get(path[-1])
+    if not isinstance(found, int) or isinstance(found, bool):
+        raise MalformedReplyError(f"no number {'.'.join(path)}")
+    return found
+
+
+def as_object(value: object) -> Json:
+    """*value* if it is a JSON object, else an empty one (for optional parts)."""
+    return value if isinstance(value, dict) else {}
+
+
+def _jsep(value: object) -> Json | None:
+    """A session description, or ``None`` for anything that is not one."""
+    if isinstance(value, dict) and isinstance(value.get("sdp"), str):
+        return value
+    return None
 
 
 @dataclass(frozen=True)
@@ -77,11 +144,10 @@ class Handle:
         if jsep is not None:
             message["jsep"] = jsep
         reply = await self.session.request(message)
-        plugindata = reply.get("plugindata", {})
-        data = plugindata.get("data", {})
+        data = part(reply, "plugindata", "data")
         if "error_code" in data:
-            raise JanusError(int(data["error_code"]), str(data.get("error", "")))
-        return Event(reply["janus"], data, reply.get("jsep"))
+            raise JanusError(_code(data.get("error_code")), str(data.get("error", "")))
+        return Event(str(reply.get("janus", "")), data, _jsep(reply.get("jsep")))
 
     async def detach(self) -> None:
         with contextlib.suppress(JanusError):
@@ -95,7 +161,7 @@ class Handle:
 class JanusSession:
     """A Janus session over one WebSocket. Use :meth:`open`; :meth:`close` when done."""
 
-    def __init__(self, socket: ClientConnection, api_secret: str | None) -> None:
+    def __init__(self, socket: Socket, api_secret: str | None) -> None:
         self._socket = socket
         self._secret = api_secret
         self.id = 0
@@ -119,21 +185,27 @@ class JanusSession:
             )
         except (OSError, TimeoutError, websockets.InvalidHandshake) as err:
             raise SessionLostError(f"cannot reach {url}: {err}") from err
+        session = await cls.create(socket, api_secret)
+        log.info("janus session %d at %s", session.id, url)
+        return session
+
+    @classmethod
+    async def create(cls, socket: Socket, api_secret: str | None = None) -> "JanusSession":
+        """Create a session over *socket*, which it then owns (closed if this fails)."""
         session = cls(socket, api_secret)
         session._tasks.append(asyncio.create_task(session._read(), name="janus-read"))
         try:
             reply = await session.request({"janus": "create"})
+            session.id = number(reply, "data", "id")
         except BaseException:
             await session.close()
             raise
-        session.id = int(reply["data"]["id"])
         session._tasks.append(asyncio.create_task(session._keepalive(), name="janus-keepalive"))
-        log.info("janus session %d at %s", session.id, url)
         return session
 
     async def attach(self, plugin: str) -> Handle:
         reply = await self.request({"janus": "attach", "plugin": plugin})
-        handle = Handle(self, int(reply["data"]["id"]), plugin)
+        handle = Handle(self, number(reply, "data", "id"), plugin)
         self._handles[handle.id] = handle
         return handle
 
@@ -167,8 +239,8 @@ class JanusSession:
             if reply.done() and not reply.cancelled():
                 reply.exception()  # failed by _lose while we were still sending: seen
         if answer.get("janus") == "error":
-            error = answer.get("error", {})
-            code, reason = int(error.get("code", 0)), str(error.get("reason", ""))
+            error = as_object(answer.get("error"))
+            code, reason = _code(error.get("code")), str(error.get("reason", ""))
             if code == 458:  # no such session: Janus restarted or timed us out
                 self._lose(f"session gone: {reason}")
                 raise SessionLostError(self.lost_reason)
@@ -192,18 +264,25 @@ class JanusSession:
     # --- internals -----------------------------------------------------------
 
     async def _read(self) -> None:
+        """Hand each message on until the connection ends; then (and if this ever
+        fails) the session is lost, so nobody waits on a reader that is gone."""
+        reason = "connection closed"
         try:
             async for raw in self._socket:
                 try:
                     message = json.loads(raw)
-                except ValueError:
+                except (ValueError, RecursionError):  # not JSON, or nested past reading
                     log.warning("janus sent something that is not JSON; ignored")
                     continue
                 if isinstance(message, dict):
                     self._dispatch(message)
         except websockets.ConnectionClosed:
             pass
-        self._lose("connection closed")
+        except asyncio.CancelledError:
+            reason = "closed"  # by its owner, not by the server
+            raise
+        finally:
+            self._lose(reason)
 
     def _dispatch(self, message: Json) -> None:
         kind = str(message.get("janus", ""))
@@ -218,14 +297,15 @@ class JanusSession:
         if kind == "timeout":
             self._lose("session timed out")
             return
-        handle = self._handles.get(int(message.get("sender", 0) or 0))
+        sender = message.get("sender")
+        handle = self._handles.get(sender) if isinstance(sender, int) else None
         if handle is None:
             if kind not in ("ack", "success"):
                 log.debug("janus %s for no known handle", kind)
             return
         if kind == "event":
-            data = message.get("plugindata", {}).get("data", {})
-            handle.events.put_nowait(Event(kind, data, message.get("jsep")))
+            data = as_object(as_object(message.get("plugindata")).get("data"))
+            handle.events.put_nowait(Event(kind, data, _jsep(message.get("jsep"))))
         else:
             handle.events.put_nowait(Event(kind, message))
 
@@ -250,3 +330,8 @@ class JanusSession:
                 reply.set_exception(error)
         for handle in self._handles.values():
             handle.events.put_nowait(Event("lost", {"reason": reason}))
+
+
+def _code(value: object) -> int:
+    """An error code as Janus sends it (0 when it sends none we can read)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

@@ -6,7 +6,7 @@ the handle's queue and are read by the call desk, their one reader.
 
 from dataclasses import dataclass
 
-from kiosk.calls.janus import Event, Handle, JanusSession, Json
+from kiosk.calls.janus import Event, Handle, JanusSession, Json, as_object
 
 PLUGIN = "janus.plugin.videocall"
 
@@ -28,11 +28,12 @@ class CallEvent:
 
 
 def read_event(event: Event) -> CallEvent:
-    """What a raw handle event means for a one-to-one call."""
+    """What a raw handle event means for a one-to-one call (fields Janus left out
+    or garbled read as empty: an event named ``""`` means nothing to anyone)."""
     if event.kind != "event":
         reason = str(event.data.get("reason", ""))
         return CallEvent(event.kind, reason=reason, media=True)
-    result = event.data.get("result", {})
+    result = as_object(event.data.get("result"))
     if "error_code" in event.data:
         return CallEvent("error", reason=str(event.data.get("error", "")))
     return CallEvent(
@@ -71,5 +72,5 @@ class VideoCallLine:
     async def online(self) -> list[str]:
         """Names registered on the server now."""
         reply = await self.handle.send({"request": "list"})
-        names = reply.data.get("result", {}).get("list", [])
-        return [str(n) for n in names]
+        names = as_object(reply.data.get("result")).get("list")
+        return [str(n) for n in names] if isinstance(names, list) else []

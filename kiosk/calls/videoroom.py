@@ -3,7 +3,7 @@ subscribe to the others there (one handle and one connection per feed)."""
 
 from dataclasses import dataclass
 
-from kiosk.calls.janus import Event, Handle, JanusSession, Json
+from kiosk.calls.janus import Event, Handle, JanusSession, Json, MalformedReplyError, number
 
 PLUGIN = "janus.plugin.videoroom"
 
@@ -31,13 +31,18 @@ class RoomEvent:
 
 
 def read_event(event: Event) -> RoomEvent:
+    """What a raw handle event means for a room (a publisher Janus names without a
+    numeric id is skipped: nobody could subscribe to it)."""
     if event.kind != "event":
         return RoomEvent(kind=event.kind)
     data = event.data
     if "error_code" in data:
         return RoomEvent(error=str(data.get("error", "")))
+    publishers = data.get("publishers")
     joined = tuple(
-        Feed(int(p["id"]), str(p.get("display", ""))) for p in data.get("publishers", [])
+        Feed(p["id"], str(p.get("display", "")))
+        for p in (publishers if isinstance(publishers, list) else [])
+        if isinstance(p, dict) and isinstance(p.get("id"), int) and not isinstance(p["id"], bool)
     )
     left = []
     for key in ("unpublished", "leaving"):
@@ -64,13 +69,13 @@ class Publisher:
             {"request": "join", "ptype": "publisher", "room": room, "display": display}
         )
         joined = read_event(Event("event", reply.data))
-        return cls(handle, room, int(reply.data["id"]), joined.joined)
+        return cls(handle, room, number(reply.data, "id"), joined.joined)
 
     async def publish(self, offer: Json) -> Json:
         """Send our offer; returns Janus' answer."""
         reply = await self.handle.send({"request": "publish", "audio": True, "video": True}, offer)
         if reply.jsep is None:
-            raise ValueError("janus answered a publish without an answer")
+            raise MalformedReplyError("a publish answered without a session description")
         return reply.jsep
 
     async def leave(self) -> None:
@@ -102,7 +107,7 @@ class Subscriber:
         reply = await handle.send(body)
         if reply.jsep is None:
             await handle.detach()
-            raise ValueError(f"janus offered nothing for feed {feed.id}")
+            raise MalformedReplyError(f"nothing offered for feed {feed.id}")
         return cls(handle, feed, reply.jsep)
 
     async def start(self, answer: Json) -> None:

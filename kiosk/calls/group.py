@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from aiortc.mediastreams import MediaStreamTrack
 
 from kiosk.calls.janus import JanusError, JanusSession
-from kiosk.calls.peer import FrameListener, IceServer, Peer, SilenceRule
+from kiosk.calls.peer import Connection, FrameListener, IceServer, NewPeer, Peer, SilenceRule
 from kiosk.calls.videoroom import Feed, Publisher, Subscriber, read_event
 
 log = logging.getLogger(__name__)
@@ -23,12 +23,14 @@ MAX_SHOWN = 4
 """The host large and up to three other centres small."""
 WATCH_S = 0.2
 """How often a call's or session's media is checked for silence."""
+GIVE_UP_FACTOR = 5
+"""Media silent for this many times ``no_media_s``: the connection is rebuilt."""
 
 
 class Watched:
     """One remote feed and the connection it arrives on."""
 
-    def __init__(self, feed: Feed, subscriber: Subscriber, peer: Peer) -> None:
+    def __init__(self, feed: Feed, subscriber: Subscriber, peer: Connection) -> None:
         self.feed = feed
         self.subscriber = subscriber
         self.peer = peer
@@ -45,6 +47,7 @@ class GroupCall:
         ice: Sequence[IceServer],
         host: str | None,
         on_frame: Callable[[int, str, object], None] | None = None,
+        new_peer: NewPeer = Peer,
     ) -> None:
         self._session = session
         self._room = room
@@ -52,8 +55,9 @@ class GroupCall:
         self._ice = list(ice)
         self._host = host
         self._on_frame = on_frame
+        self._new_peer = new_peer
         self._publisher: Publisher | None = None
-        self.own: Peer | None = None
+        self.own: Connection | None = None
         self.watched: dict[int, Watched] = {}
         self._waiting: list[Feed] = []
         self.changed: Callable[[], None] = lambda: None
@@ -62,7 +66,7 @@ class GroupCall:
     async def open(self, tracks: Sequence[MediaStreamTrack]) -> None:
         """Join as a publisher, send *tracks*, subscribe to those already there."""
         self._publisher = await Publisher.join(self._session, self._room, self._display)
-        self.own = Peer(self._ice, label=f"{self._display} publishing")
+        self.own = self._new_peer(self._ice, label=f"{self._display} publishing")
         self.own.send(*tracks)
         answer = await self._publisher.publish(await self.own.offer())
         await self.own.accept(answer)
@@ -145,7 +149,7 @@ class GroupCall:
                 return
             raise
         label = f"{self._display} watching {feed.display}"
-        peer = Peer(self._ice, self._frame_listener(feed.id), label=label)
+        peer = self._new_peer(self._ice, self._frame_listener(feed.id), label=label)
         # Watched at once, so that close() closes it whatever happens next.
         self.watched[feed.id] = Watched(feed, subscriber, peer)
         await subscriber.start(await peer.answer(subscriber.offer))

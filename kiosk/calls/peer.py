@@ -13,7 +13,7 @@ import time
 import weakref
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aiortc import (
     RTCConfiguration,
@@ -59,6 +59,53 @@ LIVE: "weakref.WeakSet[Peer]" = weakref.WeakSet()
 """Every connection not yet garbage: tests check none is left open."""
 
 FrameListener = Callable[[str, VideoFrame | AudioFrame], None]
+
+
+class Connection(Protocol):
+    """What calls and group sessions use of one connection (:class:`Peer`, or a
+    test's fake without WebRTC). Methods run on the asyncio loop."""
+
+    label: str
+    closed: bool
+    received: "dict[str, Received]"
+
+    def send(self, *tracks: MediaStreamTrack) -> None: ...
+
+    async def offer(self) -> dict[str, str]: ...
+
+    async def answer(self, remote: dict[str, str]) -> dict[str, str]: ...
+
+    async def accept(self, remote: dict[str, str]) -> None: ...
+
+    def picture(self) -> VideoFrame | None: ...
+
+    def sound(self) -> AudioFrame | None: ...
+
+    def silence(self) -> float:
+        """Seconds since anything (sound or picture) arrived (see :meth:`mark_start`)."""
+        ...
+
+    def route(self) -> str | None: ...
+
+    def mark_start(self) -> None:
+        """Media is expected from now on."""
+        ...
+
+    async def close(self) -> None:
+        """Idempotent; finishes even if the caller is cancelled."""
+        ...
+
+
+class NewPeer(Protocol):
+    """Makes a connection: :class:`Peer` itself, or a test's fake."""
+
+    def __call__(
+        self,
+        ice_servers: Sequence[IceServer],
+        on_frame: FrameListener | None = None,
+        *,
+        label: str = "",
+    ) -> Connection: ...
 
 
 class Peer:

@@ -4,7 +4,6 @@ veth pair with addresses from 198.18.0.0/15, torn down after each test."""
 import array
 import asyncio
 import datetime as dt
-import io
 import os
 import weakref
 from collections.abc import Callable, Coroutine, Iterator
@@ -17,29 +16,23 @@ from kiosk.calls.desk import CallDesk, CallView, Phase
 from kiosk.calls.local import StandInMedia
 from kiosk.calls.peer import LIVE
 from kiosk.calls.speaker import MAX_BACKLOG
-from kiosk_contract.config.calls import AutoAnswer, Calls, Contact
-from kiosk_contract.config.calls import Room as RoomConfig
+from kiosk_contract.config.calls import Calls
 from kiosk_demo.network import PrivateNetwork
 from kiosk_demo.server import JanusServer
 from kiosk_provisioning.janus_config import JanusSetup, Room
 from tests.calls.chromium import StaffBrowser
+from tests.unit.calls.rig import KST as KST
+from tests.unit.calls.rig import MAYOR as MAYOR
+from tests.unit.calls.rig import ROOM as ROOM
+from tests.unit.calls.rig import TUESDAY_10 as TUESDAY_10
+from tests.unit.calls.rig import WELFARE as WELFARE
+from tests.unit.calls.rig import calls_for as calls_for
+from tests.unit.calls.views import Views
+from tests.unit.calls.virtual import hung
 
 T = TypeVar("T")
 HANG_S = 60.0
 """A scenario not done in this long has hung (a detector, not a speed check)."""
-ROOM = 1001
-KST = dt.timezone(dt.timedelta(hours=9))
-TUESDAY_10 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=KST)
-
-WELFARE = Contact(
-    id="city-hall",
-    name="cityhall-welfare",
-    label="남원시청 복지과",
-    label_en="Namwon City Hall, welfare",
-    auto_answer=True,
-)
-MAYOR = Contact(id="mayor", name="cityhall-mayor", label="시장실")
-
 # What each side sends, so each side can check it receives the other's.
 CENTRE_COLOUR, CENTRE_TONE = (200, 40, 40), 440
 HALL_COLOUR, HALL_TONE = (40, 60, 200), 1000
@@ -77,28 +70,13 @@ def browser(network: PrivateNetwork, janus: JanusServer, tmp_path: Path) -> Iter
     staff.close()
 
 
-def calls_for(janus: JanusServer, **changes: Any) -> Calls:
-    settings: dict[str, Any] = {
-        "server": janus.url,
-        "call_name": "centre-1",
-        "contacts": [WELFARE, MAYOR],
-        "rooms": [
-            RoomConfig(id="town-meeting", number=ROOM, title="군민 회의", host="cityhall-host")
-        ],
-        "auto_answer": AutoAnswer(after_s=0),
-    }
-    settings.update(changes)
-    return Calls(**settings)
-
-
 def make_desk(
     calls: Calls, when: dt.datetime = TUESDAY_10, media: StandInMedia | None = None
 ) -> CallDesk:
     """A desk sending the centre's colour and tone (or what *media* sends)."""
     media = media or StandInMedia(CENTRE_COLOUR, CENTRE_TONE)
     desk = CallDesk(calls, "centre-1", media, lambda: when)
-    RECORDS[desk] = Record(media)
-    desk.subscribe(RECORDS[desk].add)
+    RECORDS[desk] = Record(desk, media)
     return desk
 
 
@@ -110,40 +88,20 @@ async def started(calls: Calls, media: StandInMedia | None = None) -> CallDesk:
     return desk
 
 
-class Record:
-    """Every view a desk showed, in order, and how far a test has read them."""
+class Record(Views):
+    """Every view a desk showed (see :class:`Views`), and the media it was given."""
 
-    def __init__(self, media: StandInMedia) -> None:
+    def __init__(self, desk: CallDesk, media: StandInMedia) -> None:
+        super().__init__(desk)
         self.media = media
-        self.views: list[CallView] = []
-        self.read = 0
-        self.new = asyncio.Event()
-
-    def add(self, view: CallView) -> None:
-        self.views.append(view)
-        self.new.set()
 
 
 RECORDS: "weakref.WeakKeyDictionary[CallDesk, Record]" = weakref.WeakKeyDictionary()
 
 
 async def reach(desk: CallDesk, *phases: Phase) -> CallView:
-    """The next view (after the last one returned) in one of *phases*, now or later.
-
-    Reading the desk's history in order means a phase that came and went while
-    the test awaited something else is still seen.
-    """
-    record = RECORDS[desk]
-    if record.read == 0 and desk.view.phase in phases and not record.views:
-        return desk.view
-    while True:
-        while record.read < len(record.views):
-            view = record.views[record.read]
-            record.read += 1
-            if view.phase in phases:
-                return view
-        record.new.clear()
-        await record.new.wait()
+    """The desk's next view in one of *phases*, now or later (see :meth:`Views.reach`)."""
+    return await RECORDS[desk].reach(*phases)
 
 
 async def heard(desk: CallDesk, windows: int = 1) -> list[int]:
@@ -176,12 +134,7 @@ def run(scenario: Coroutine[Any, Any, T], limit: float = HANG_S) -> T:
             for desk in list(RECORDS):
                 await desk.close()
         if not done:
-            stuck = io.StringIO()
-            for task in asyncio.all_tasks():
-                if task is not asyncio.current_task():
-                    task.print_stack(limit=6, file=stuck)
-            main.cancel()
-            pytest.fail(f"scenario hung for {limit:.0f} s; tasks:\n{stuck.getvalue()}")
+            hung(main, f"{limit:.0f} s")
         return main.result()
 
     return asyncio.run(guarded())

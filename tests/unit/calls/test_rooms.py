@@ -1,0 +1,149 @@
+"""Group sessions through the desk on a fake Janus, on a virtual clock: joining,
+following who comes and goes, and rejoining after every kind of break."""
+
+import asyncio
+
+import pytest
+
+from kiosk.calls.desk import Notice, Phase
+from kiosk.calls.group import GIVE_UP_FACTOR
+from tests.unit.calls.fake_janus import FakeJanus
+from tests.unit.calls.rig import ROOM, Rig, calls_for
+from tests.unit.calls.virtual import now, run
+
+
+async def host_in_the_room(janus: FakeJanus) -> Rig:
+    """City hall's host, itself a desk in the room."""
+    host = await Rig(janus, calls_for(janus, call_name="cityhall-host"), centre_id="host").started()
+    assert host.desk.join("town-meeting")
+    await host.reach(Phase.IN_ROOM)
+    return host
+
+
+def feeds(janus: FakeJanus) -> list[str]:
+    """Who publishes in the room, as the server sees it."""
+    return sorted(h.display for h in janus.handles.values() if h.room == ROOM and h.publishing)
+
+
+def test_alone_in_the_room_until_the_host_comes_and_after_it_leaves() -> None:
+    async def scenario() -> None:
+        janus = FakeJanus()
+        rig = await Rig(janus).started()
+        assert rig.desk.join("town-meeting")
+        assert rig.desk.view.phase is Phase.JOINING
+        alone = await rig.reach(Phase.IN_ROOM)
+        assert (alone.who, alone.notice) == ("군민 회의", Notice.ALONE)
+        host = await host_in_the_room(janus)
+        assert (await rig.reach(Phase.IN_ROOM)).notice is Notice.NONE
+        assert rig.desk.group is not None and len(rig.desk.group.watched) == 1
+        host.desk.hang_up()
+        assert (await rig.reach(Phase.IN_ROOM)).notice is Notice.ALONE
+        rig.desk.hang_up()
+        await rig.reach(Phase.IDLE)
+        assert feeds(janus) == []
+        await host.close()
+        await rig.close()
+
+    run(scenario())
+
+
+@pytest.mark.allow_warnings
+def test_a_room_whose_line_breaks_is_joined_again() -> None:
+    async def scenario() -> None:
+        janus = FakeJanus()
+        host = await host_in_the_room(janus)
+        rig = await Rig(janus).started()
+        rig.desk.join("town-meeting")
+        began = (await rig.reach(Phase.IN_ROOM)).since
+        janus.drop("centre-1")
+        broke = now()
+        assert (await rig.reach(Phase.RECONNECTING)).notice is Notice.RECONNECTING
+        back = await rig.reach(Phase.IN_ROOM)
+        assert now() - broke < 0.6  # the line's and the room's first retries are quick
+        assert back.since == began
+        assert feeds(janus) == ["centre-1", "cityhall-host"]
+        await host.close()
+        await rig.close()
+
+    run(scenario())
+
+
+@pytest.mark.allow_warnings
+def test_a_room_is_joined_again_after_the_server_restarts() -> None:
+    async def scenario() -> None:
+        janus = FakeJanus()
+        rig = await Rig(janus).started()
+        rig.desk.join("town-meeting")
+        await rig.reach(Phase.IN_ROOM)
+        janus.stop()
+        await rig.reach(Phase.RECONNECTING)
+        await asyncio.sleep(20)  # the outage itself (virtual), not a wait for something
+        janus.start()
+        restarted = now()
+        await rig.reach(Phase.IN_ROOM)
+        assert now() - restarted <= 30  # the backoff's cap
+        assert feeds(janus) == ["centre-1"]
+        await rig.close()
+
+    run(scenario())
+
+
+@pytest.mark.allow_warnings
+def test_silence_in_a_room_says_so_then_joins_again() -> None:
+    async def scenario() -> None:
+        janus = FakeJanus()
+        host = await host_in_the_room(janus)
+        rig = await Rig(janus, calls_for(janus, no_media_s=3)).started()
+        rig.desk.join("town-meeting")
+        await rig.reach(Phase.IN_ROOM)
+        rig.path.cut()
+        cut = now()
+        assert (await rig.reach(Phase.IN_ROOM)).notice is Notice.UNSTEADY
+        assert 3 <= now() - cut < 3.5
+        await rig.reach(Phase.RECONNECTING)
+        assert 3 * GIVE_UP_FACTOR <= now() - cut < 3 * GIVE_UP_FACTOR + 0.5
+        rig.path.mend()
+        assert (await rig.reach(Phase.IN_ROOM)).notice is Notice.NONE
+        made = rig.path.made
+        assert len(made) == 4 and [c.closed for c in made] == [True, True, False, False]
+        await host.close()
+        await rig.close()
+
+    run(scenario())
+
+
+@pytest.mark.allow_warnings
+def test_a_room_the_server_refuses_is_tried_again_ever_more_slowly() -> None:
+    async def scenario() -> None:
+        janus = FakeJanus(rooms=())  # no such room (yet)
+        rig = await Rig(janus).started()
+        rig.desk.join("town-meeting")
+        await rig.reach(Phase.RECONNECTING)
+        joined = janus.count("join")
+        await asyncio.sleep(300)  # five (virtual) minutes of a room that is not there
+        tries = janus.count("join") - joined
+        # Full jitter capped at 30 s: some 20 tries in five minutes, where a fixed
+        # 2 s made it 150.
+        assert 8 <= tries <= 40, tries
+        rig.desk.hang_up()
+        assert (await rig.reach(Phase.ENDED)).notice is Notice.NONE
+        await rig.reach(Phase.IDLE)
+        await rig.close()
+
+    run(scenario())
+
+
+def test_leaving_while_joining_leaves_nothing_behind() -> None:
+    async def scenario() -> None:
+        janus = FakeJanus()
+        host = await host_in_the_room(janus)
+        rig = await Rig(janus).started()
+        rig.desk.join("town-meeting")
+        rig.desk.hang_up()  # at once, before the join has even been sent
+        await rig.reach(Phase.IDLE)
+        assert feeds(janus) == ["cityhall-host"]
+        assert not rig.path.open()
+        await host.close()
+        await rig.close()
+
+    run(scenario())

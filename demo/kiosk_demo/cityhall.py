@@ -10,7 +10,7 @@ removes the namespace again.
 """
 
 import asyncio
-import contextlib
+import datetime as dt
 import logging
 import os
 import signal
@@ -20,11 +20,15 @@ from pathlib import Path
 
 from aiortc.contrib.media import MediaPlayer
 from aiortc.mediastreams import MediaStreamTrack
+from av import AudioFrame
 
-from kiosk.calls.group import GroupCall
-from kiosk.calls.janus import JanusError, JanusSession
+from kiosk.calls.desk import CallDesk, CallView, Phase
+from kiosk.calls.janus import JanusError
 from kiosk.calls.tracks import BarsTrack
+from kiosk.calls.videocall import CallEvent
 from kiosk.paths import default_assets
+from kiosk_contract.config.calls import Calls
+from kiosk_contract.config.calls import Room as RoomConfig
 from kiosk_demo.network import PrivateNetwork
 from kiosk_demo.server import JanusServer
 from kiosk_demo.staff import StaffDesk
@@ -37,6 +41,7 @@ STAFF = "cityhall-welfare"
 HOST = "cityhall-host"
 CENTRE = "demo-centre"
 ROOM = 1001
+MEETING = "meeting"
 
 
 def greeting_tracks() -> tuple[MediaStreamTrack, MediaStreamTrack]:
@@ -46,59 +51,122 @@ def greeting_tracks() -> tuple[MediaStreamTrack, MediaStreamTrack]:
     return player.audio, BarsTrack((0, 0, 0))
 
 
-async def serve(url: str, stop: asyncio.Event, ring: asyncio.Event) -> None:
-    """Answer the centre's calls, host the meeting, call the centre when asked."""
+class Greeting:
+    """The host's media: the greeting and the bars out, nothing played back."""
+
+    def tracks(self) -> tuple[MediaStreamTrack, MediaStreamTrack]:
+        return greeting_tracks()
+
+    def hear(self, source: object, frame: AudioFrame) -> None:
+        pass
+
+    def silence(self) -> None:
+        pass
+
+    def change_volume(self, delta: int) -> int:
+        return 100
+
+
+def host_desk(url: str) -> CallDesk:
+    """City hall's host of the meeting: a call desk of its own, so that it rejoins
+    the room by itself after any loss, as a centre does."""
+    calls = Calls(
+        server=url,
+        call_name=HOST,
+        rooms=[RoomConfig(id=MEETING, number=ROOM, title="마을 회의")],
+    )
+    return CallDesk(calls, HOST, Greeting(), dt.datetime.now)
+
+
+async def serve(
+    url: str,
+    stop: asyncio.Event,
+    ring: asyncio.Event,
+    ready: asyncio.Event | None = None,
+    centre: str = CENTRE,
+) -> None:
+    """Answer the centre's calls, host the meeting, call *centre* when *ring* is set;
+    *ready* is set once both are registered. Every part outlives a lost session."""
     desk = await StaffDesk.open(url, STAFF, greeting_tracks)
-    host_session = await JanusSession.open(url)
-    host = GroupCall(host_session, ROOM, HOST, [], None)
-    await host.open(greeting_tracks())
-    hosting = asyncio.create_task(host.run(2, 3600, lambda shaky: None))
-    log.info("city hall is ready: %s answers calls, %s hosts room %d", STAFF, HOST, ROOM)
-    tasks = [asyncio.create_task(follow(desk)), asyncio.create_task(call_when_asked(desk, ring))]
+    host = host_desk(url)
+    hosting = host.subscribe(lambda view: _host_follows(host, view))
+    host.start()
+    tasks = [
+        asyncio.create_task(follow(desk)),
+        asyncio.create_task(call_when_asked(desk, ring, centre)),
+    ]
     try:
+        await _until(host, Phase.IN_ROOM)
+        log.info("city hall is ready: %s answers calls, %s hosts room %d", STAFF, HOST, ROOM)
+        if ready is not None:
+            ready.set()
         await stop.wait()
+    finally:
+        hosting()
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-    finally:
-        hosting.cancel()
         try:
             # Bounded: a server that stopped answering must not keep city hall (and
             # its network namespace) alive; Janus is stopped after this either way.
             async with asyncio.timeout(CLOSE_S):
-                with contextlib.suppress(asyncio.CancelledError):
-                    await hosting
                 await host.close()
-                await host_session.close()
                 await desk.close()
         except TimeoutError:
             log.warning("closing took over %.0f s; stopping anyway", CLOSE_S)
 
 
+def _host_follows(host: CallDesk, view: CallView) -> None:
+    """The host is in the meeting whenever its line is up (joined from the loop, not
+    from inside the desk's telling its listeners)."""
+    if view.phase is Phase.IDLE:
+        asyncio.get_running_loop().call_soon(host.join, MEETING)
+
+
+async def _until(desk: CallDesk, phase: Phase) -> None:
+    reached = asyncio.Event()
+    stop = desk.subscribe(lambda view: reached.set() if view.phase is phase else None)
+    try:
+        if desk.view.phase is not phase:
+            await reached.wait()
+    finally:
+        stop()
+
+
 async def follow(desk: StaffDesk) -> None:
-    """Answer every call; take the centre's answer to ours; tidy up after a hang-up."""
+    """Answer every call; take the centre's answer to ours; tidy up after a hang-up.
+    A session lost only ends the call on it: the desk registers again by itself."""
     while True:
         event = await desk.events.get()
-        if event.name == "incomingcall":
-            log.info("answering a call from %s", event.peer)
-            await desk.answer(event)
-        elif event.name == "accepted" and event.jsep is not None and desk.peer is not None:
-            log.info("%s answered", CENTRE)
-            await desk.peer.accept(event.jsep)
-        elif event.name == "hangup":
-            log.info("the call ended (%s)", event.reason)
-            await desk.hang_up()
-        elif event.name == "lost":
-            return
+        try:
+            await _follow(desk, event)
+        except JanusError as err:
+            log.warning("%s: %s", event.name, err)
 
 
-async def call_when_asked(desk: StaffDesk, ring: asyncio.Event) -> None:
+async def _follow(desk: StaffDesk, event: CallEvent) -> None:
+    if event.name == "incomingcall":
+        log.info("answering a call from %s", event.peer)
+        await desk.answer(event)
+    elif event.name == "accepted" and event.jsep is not None and desk.peer is not None:
+        log.info("the centre answered")
+        await desk.peer.accept(event.jsep)
+    elif event.name == "hangup":
+        log.info("the call ended (%s)", event.reason)
+        await desk.hang_up()
+    elif event.name == "lost":
+        log.info("the session was lost; registering again")
+
+
+async def call_when_asked(desk: StaffDesk, ring: asyncio.Event, centre: str = CENTRE) -> None:
     while True:
         await ring.wait()
         ring.clear()
-        log.info("calling %s", CENTRE)
-        with contextlib.suppress(JanusError):
-            await desk.call(CENTRE)
+        log.info("calling %s", centre)
+        try:
+            await desk.call(centre)
+        except JanusError as err:
+            log.warning("could not call %s: %s", centre, err)
 
 
 def main() -> int:
@@ -114,17 +182,22 @@ def main() -> int:
     with PrivateNetwork(0) as network, tempfile.TemporaryDirectory() as folder:
         setup = JanusSetup(rooms=(Room(ROOM, "마을 회의"),), interfaces=(network.inner,))
         with JanusServer(network, Path(folder), setup) as janus:
-            asyncio.run(_run(janus.url))
+            asyncio.run(run(janus.url))
     return 0
 
 
-async def _run(url: str) -> None:
+async def run(url: str, ready: asyncio.Event | None = None, centre: str = CENTRE) -> None:
+    """:func:`serve` until SIGINT or SIGTERM; SIGUSR1 rings *centre*."""
     loop = asyncio.get_running_loop()
     stop, ring = asyncio.Event(), asyncio.Event()
-    loop.add_signal_handler(signal.SIGINT, stop.set)
-    loop.add_signal_handler(signal.SIGTERM, stop.set)
-    loop.add_signal_handler(signal.SIGUSR1, ring.set)
-    await serve(url, stop, ring)
+    signals = {signal.SIGINT: stop.set, signal.SIGTERM: stop.set, signal.SIGUSR1: ring.set}
+    for number, handler in signals.items():
+        loop.add_signal_handler(number, handler)
+    try:
+        await serve(url, stop, ring, ready, centre)
+    finally:
+        for number in signals:
+            loop.remove_signal_handler(number)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
 """Where the senior is, and how presses, keys and time move them. Qt-free.
 
 The :class:`Navigator` owns the one piece of state every screen depends on
-(which screen, which tile, where the focus ring is). The UI renders its
-:class:`View` and forwards presses; all rules (idle return, error recovery,
-what a key does) live here so they can be tested without a screen.
-Call every method from the GUI thread.
+(which screen, which tile, where the focus ring is, and which activity goes on
+behind it). The UI renders its :class:`View` and forwards presses; all rules
+(idle return, error recovery, what a key does) live here so they can be tested
+without a screen. Call every method from the GUI thread.
+
+Activities: a programme fills the PLAYING screen, a call the CALL screen. Leader
+mode may open over a programme (which plays on behind it; leaving returns to it)
+but never over a call: a call in progress is never hidden or hung up by the
+leader's gesture, it ends only by its own buttons or from the far side.
 """
 
 import enum
@@ -12,7 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from kiosk_contract.config.model import Idle, Keys, Tile, TileAction
+from kiosk_contract.config.model import Idle, Keys, KioskConfig, Tile, TileAction
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,21 @@ LEADER_SCREENS = (Screen.LEADER_PIN, Screen.LEADER, Screen.DIAGNOSTICS)
 by themselves after ``leader.leave_after_s``."""
 
 
+class Activity(enum.Enum):
+    """What goes on behind the screen, whichever page shows."""
+
+    NONE = "none"
+    PROGRAMME = "programme"
+    """A programme or live broadcast plays (on PLAYING, or behind leader mode)."""
+    CALL = "call"
+    """A call or group session is up or ringing (on CALL)."""
+
+
+ACTIVITY_OF = {Screen.PLAYING: Activity.PROGRAMME, Screen.CALL: Activity.CALL}
+"""The activity that fills each of these screens."""
+SCREEN_OF = {activity: screen for screen, activity in ACTIVITY_OF.items()}
+
+
 class Command(enum.Enum):
     """What a key asks for (see :class:`kiosk_contract.config.model.Keys`)."""
 
@@ -68,6 +88,8 @@ class View:
     """Index of the home tile inside the focus ring; :data:`BANNER` for the schedule banner."""
     notice: str = ""
     """Strings key of the message on a NOT_READY screen."""
+    behind: Activity = Activity.NONE
+    """The activity going on: its own screen's, or the programme behind leader mode."""
 
 
 BANNER = -1
@@ -133,7 +155,6 @@ class Navigator:
         self._listeners: list[Callable[[View], None]] = []
         self._last_input = clock()
         self._please_wait_until = 0.0
-        self._busy = False
         self._leader_idle_s = leader_idle_s
         self.on_banner: Callable[[], object] | None = None
         """Joins the programme the schedule banner announces; ``None`` while there is none."""
@@ -150,6 +171,16 @@ class Navigator:
     def tiles(self) -> list[Tile]:
         return list(self._tiles)
 
+    def reconfigure(self, config: KioskConfig) -> None:
+        """A new configuration (applied only at a safe moment, on the home screen):
+        its tiles, keys and idle times from now on; the focus ring starts on the first tile."""
+        self._tiles = list(config.tiles)
+        self._keys = KeyMap(config.keys)
+        self._idle = config.idle
+        self._leader_idle_s = config.leader.leave_after_s
+        self.on_banner = None
+        self._set(View(Screen.HOME))
+
     def set_opener(self, action: TileAction, opener: Opener) -> None:
         """*opener* starts tiles of *action* from now on."""
         self._openers[action] = opener
@@ -161,22 +192,28 @@ class Navigator:
 
     @property
     def busy(self) -> bool:
-        return self._busy
+        """Something is playing or a call is up: no idle return, no tile keys."""
+        return self._view.behind is not Activity.NONE
 
     def is_safe_moment(self, quiet_s: float) -> bool:
         """Nobody is using the kiosk: home screen, nothing playing, no touch or key
         for *quiet_s* seconds. The moment to apply a new configuration."""
         quiet = self._clock() - self._last_input >= quiet_s
-        return self._view.screen is Screen.HOME and not self._busy and quiet
+        return self._view.screen is Screen.HOME and not self.busy and quiet
 
-    def set_busy(self, busy: bool) -> None:
-        """Something is playing or a call is up: no idle return, no tile keys.
-
-        When it ends, the idle countdown starts afresh.
-        """
-        if self._busy and not busy:
-            self.note_input()
-        self._busy = busy
+    def activity_ended(self, activity: Activity) -> None:
+        """*activity* is over (the programme ran out, the call ended). On its own
+        screen: home (its owner may first show why, with :meth:`show_not_ready`).
+        Behind leader mode: leader mode stays, with nothing behind it any more.
+        The idle countdown starts afresh."""
+        view = self._view
+        if view.behind is not activity:
+            return
+        self.note_input()
+        if view.screen is SCREEN_OF[activity]:
+            self.go_home()
+        else:
+            self._set(replace(view, behind=Activity.NONE))
 
     # --- input -----------------------------------------------------------
 
@@ -212,7 +249,7 @@ class Navigator:
     def press_tile(self, index: int) -> bool:
         """A tile was pressed (touch, mouse, or its number key)."""
         self.note_input()
-        if self._busy or not 0 <= index < len(self._tiles):
+        if self.busy or not 0 <= index < len(self._tiles):
             return False
         tile = self._tiles[index]
         self._announce(tile)
@@ -226,13 +263,14 @@ class Navigator:
             return True
         # An opener that already showed its own message keeps it.
         notice = self._view.notice if screen is self._view.screen else ""
-        self._set(View(screen, tile, focus=index, notice=notice))
+        behind = ACTIVITY_OF.get(screen, Activity.NONE)
+        self._set(View(screen, tile, focus=index, notice=notice, behind=behind))
         return True
 
     def join_banner(self) -> bool:
         """The schedule banner was pressed."""
         self.note_input()
-        if self._busy or self.on_banner is None or self._view.screen is not Screen.HOME:
+        if self.busy or self.on_banner is None or self._view.screen is not Screen.HOME:
             return False
         self.on_banner()
         return True
@@ -245,47 +283,51 @@ class Navigator:
 
     def show_playing(self) -> None:
         """A programme started (tile, banner, schedule or leader): it fills the screen."""
-        self._busy = True
-        self._set(View(Screen.PLAYING, focus=max(self._view.focus, 0)))
+        self._set(View(Screen.PLAYING, focus=max(self._view.focus, 0), behind=Activity.PROGRAMME))
 
     def show_call(self) -> None:
         """A call rings, or a call or group session starts from the schedule: it fills
         the screen until it ends."""
-        self._busy = True
-        self._set(View(Screen.CALL, focus=max(self._view.focus, 0)))
+        self._set(View(Screen.CALL, focus=max(self._view.focus, 0), behind=Activity.CALL))
 
     def show_not_ready(self, notice: str) -> None:
         """Something cannot play: say *notice* calmly, then go home by itself."""
-        self._busy = False
         self._please_wait_until = self._clock() + self._idle.please_wait_s
         self._set(View(Screen.NOT_READY, focus=max(self._view.focus, 0), notice=notice))
 
     def open_leader(self) -> bool:
-        """The leader's gesture: the PIN keypad, also over a programme (to stop it)."""
-        if self._view.screen in LEADER_SCREENS:
+        """The leader's gesture: the PIN keypad, also over a programme (to stop it), but
+        never over a call (see the module notes)."""
+        view = self._view
+        if view.screen in LEADER_SCREENS:
+            return False
+        if view.behind is Activity.CALL:
+            log.info("leader mode not opened: a call is up")
             return False
         self.note_input()
-        self._set(View(Screen.LEADER_PIN, focus=max(self._view.focus, 0)))
+        self._set(View(Screen.LEADER_PIN, focus=max(view.focus, 0), behind=view.behind))
         return True
 
     def unlocked(self, door: str) -> None:
         """The right PIN was entered: the leader's screen or the technician's."""
         self.note_input()
         screen = Screen.DIAGNOSTICS if door == "technician" else Screen.LEADER
-        self._set(View(screen, focus=max(self._view.focus, 0)))
+        self._set(replace(self._view, screen=screen, tile=None, notice=""))
 
     def go_home(self) -> bool:
         """Return to the home screen, keeping the focus where it was.
 
         Leaving leader mode while a programme still plays returns to the programme.
+        Leaving a programme's or a call's screen ends it (its owner stops it on seeing
+        the view change).
         """
-        if self._view.screen is Screen.HOME:
+        view = self._view
+        if view.screen is Screen.HOME:
             return False
-        if self._view.screen in LEADER_SCREENS and self._busy:
-            self._set(View(Screen.PLAYING, focus=self._view.focus))
+        if view.screen in LEADER_SCREENS and view.behind is Activity.PROGRAMME:
+            self._set(View(Screen.PLAYING, focus=view.focus, behind=Activity.PROGRAMME))
             return True
-        self._busy = False
-        self._set(View(Screen.HOME, focus=max(self._view.focus, 0)))
+        self._set(View(Screen.HOME, focus=max(view.focus, 0)))
         return True
 
     def note_input(self) -> None:
@@ -296,7 +338,6 @@ class Navigator:
 
     def fail(self) -> None:
         """Something unexpected happened: show the calm message, then go home."""
-        self._busy = False
         self._please_wait_until = self._clock() + self._idle.please_wait_s
         self._set(View(Screen.PLEASE_WAIT, focus=self._view.focus))
 
@@ -311,7 +352,7 @@ class Navigator:
         limit = self._leader_idle_s if screen in LEADER_SCREENS else self._idle.return_home_after_s
         idle = now - self._last_input >= limit
         leader = screen in LEADER_SCREENS
-        if screen is not Screen.HOME and idle and (leader or not self._busy):
+        if screen is not Screen.HOME and idle and (leader or not self.busy):
             log.info("idle for %d s: going home", limit)
             self.go_home()
 
@@ -338,15 +379,19 @@ class Navigator:
         return min(target, last)
 
     def _set(self, view: View) -> None:
+        """The one place the view changes: logged as ``old -> new``, listeners told once."""
         old = self._view
         if view == old:
             return
+        if old.behind is not Activity.NONE and view.behind is Activity.NONE:
+            self._last_input = self._clock()  # idle counts from the end of the activity
         self._view = view
         log.info(
-            "screen %s -> %s%s",
+            "screen %s -> %s%s%s",
             old.screen.value,
             view.screen.value,
             f" ({view.tile.id})" if view.tile else "",
+            f" [{view.behind.value}]" if view.behind is not Activity.NONE else "",
         )
         for listener in list(self._listeners):
             listener(view)

@@ -2,9 +2,10 @@
 
 from collections.abc import Callable
 
+import msgspec
 import pytest
 
-from kiosk.navigation import Command, KeyMap, Navigator, Screen, grid_shape
+from kiosk.navigation import Activity, Command, KeyMap, Navigator, Screen, View, grid_shape
 from kiosk_contract.config import Idle, Keys, KioskConfig, Tile
 
 
@@ -128,20 +129,65 @@ def test_input_restarts_the_idle_countdown(demo_config: KioskConfig) -> None:
 
 def test_no_idle_return_while_busy(demo_config: KioskConfig) -> None:
     clock = FakeClock()
-    nav = make(demo_config, clock)
+    nav = make(demo_config, clock, openers={"programme": lambda tile: Screen.PLAYING})
     nav.key("1")
-    nav.set_busy(True)
+    assert nav.view.behind is Activity.PROGRAMME
     clock.now += 10_000
     nav.tick()
-    assert nav.view.screen is Screen.NOT_AVAILABLE
+    assert nav.view.screen is Screen.PLAYING
     assert not nav.key("2"), "tile keys do not interrupt what is playing"
-    nav.set_busy(False)
-    clock.now += 119
+    nav.open_leader()
+    clock.now += 60
+    nav.activity_ended(Activity.PROGRAMME)  # it ran out behind leader mode
+    assert nav.view == View(Screen.LEADER_PIN, focus=0)
+    clock.now += demo_config.leader.leave_after_s - 1
     nav.tick()
-    assert nav.view.screen is Screen.NOT_AVAILABLE, "idle counts from the end of the activity"
+    assert nav.view.screen is Screen.LEADER_PIN, "idle counts from the end of the activity"
     clock.now += 1
     nav.tick()
-    assert nav.view.screen is Screen.HOME
+    assert nav.view.screen is Screen.HOME, "not back to an empty programme screen"
+
+
+def test_leader_mode_opens_over_a_programme_and_returns_to_it(demo_config: KioskConfig) -> None:
+    clock = FakeClock()
+    nav = make(demo_config, clock, openers={"programme": lambda tile: Screen.PLAYING})
+    nav.key("1")
+    assert nav.open_leader()
+    assert nav.view.behind is Activity.PROGRAMME
+    nav.unlocked("leader")
+    assert nav.view == View(Screen.LEADER, focus=0, behind=Activity.PROGRAMME)
+    clock.now += demo_config.leader.leave_after_s
+    nav.tick()
+    assert nav.view == View(Screen.PLAYING, focus=0, behind=Activity.PROGRAMME)
+
+
+def test_leader_mode_never_opens_over_a_call(demo_config: KioskConfig) -> None:
+    """The leader's gesture during a call used to hang the call up, and leaving leader
+    mode then left the senior on an empty programme screen that never timed out."""
+    clock = FakeClock()
+    nav = make(demo_config, clock, openers={"call": lambda tile: Screen.CALL})
+    views: list[View] = []
+    nav.subscribe(views.append)
+    nav.key("3")
+    assert nav.view == View(Screen.CALL, demo_config.tiles[2], focus=2, behind=Activity.CALL)
+    assert not nav.open_leader()
+    assert views == [nav.view], "the call screen stays, untouched"
+    nav.activity_ended(Activity.CALL)
+    assert nav.view == View(Screen.HOME, focus=2)
+
+
+def test_a_ringing_call_fills_the_screen_until_it_ends(demo_config: KioskConfig) -> None:
+    clock = FakeClock()
+    nav = make(demo_config, clock)
+    nav.show_call()
+    clock.now += 10_000
+    nav.tick()
+    assert nav.view.screen is Screen.CALL and nav.busy
+    assert not nav.open_leader() and not nav.key("1")
+    nav.activity_ended(Activity.PROGRAMME)
+    assert nav.view.screen is Screen.CALL, "another activity's end changes nothing"
+    nav.activity_ended(Activity.CALL)
+    assert nav.view.screen is Screen.HOME and not nav.busy
 
 
 def test_failure_shows_please_wait_then_home(demo_config: KioskConfig) -> None:
@@ -242,10 +288,31 @@ def test_a_safe_moment_is_home_idle_and_quiet(demo_config: KioskConfig) -> None:
     assert not nav.is_safe_moment(30), "not on the home screen"
     nav.key("Escape")
     clock.now += 30
-    nav.set_busy(True)
+    nav.show_call()
     clock.now += 30
-    assert not nav.is_safe_moment(30), "something is playing"
-    nav.set_busy(False)
+    assert not nav.is_safe_moment(30), "a call is up"
+    nav.activity_ended(Activity.CALL)
     assert not nav.is_safe_moment(30), "quiet counts from the end of the activity"
     clock.now += 30
     assert nav.is_safe_moment(30)
+
+
+def test_a_new_configuration_brings_its_tiles_keys_and_times(demo_config: KioskConfig) -> None:
+    clock = FakeClock()
+    nav = make(demo_config, clock)
+    nav.command(Command.RIGHT)
+    nav.command(Command.RIGHT)
+    fewer = msgspec.structs.replace(
+        demo_config,
+        tiles=demo_config.tiles[:2],
+        keys=Keys(tiles=["F1", "F2"]),
+        idle=Idle(return_home_after_s=15),
+    )
+    nav.reconfigure(fewer)
+    assert nav.view == View(Screen.HOME, focus=0)
+    assert nav.tiles == list(fewer.tiles)
+    assert not nav.key("1") and nav.key("F2")
+    assert nav.view.tile == fewer.tiles[1]
+    clock.now += 15
+    nav.tick()
+    assert nav.view.screen is Screen.HOME

@@ -47,7 +47,7 @@ async def measure(url: str, rounds: int, testbed: Any) -> dict[str, Any]:
     media = device_media()
     watch = DeviceWatch(pyudev.Context(), Devices(), lambda _, choice: media.use(choice))
     loop = asyncio.get_running_loop()
-    loop.add_reader(watch.start(), watch.readable)
+    watch.start(loop)
     contact = Contact(id="city-hall", name="cityhall-welfare", label="시청")
     calls = Calls(server=url, call_name="centre-1", contacts=[contact])
     desk = CallDesk(calls, "centre-1", media, dt.datetime.now)
@@ -80,8 +80,7 @@ async def measure(url: str, rounds: int, testbed: Any) -> dict[str, Any]:
     await phase(desk, Phase.IDLE)
     await staff.close()
     await desk.close()
-    loop.remove_reader(watch.fileno)
-    watch.close()
+    await watch.close()
     return {
         "rounds": rounds,
         "unplug_to_city_hall_sees_camera_off": summary(gone),

@@ -45,7 +45,7 @@ def main() -> int:
     import qasync
     from gi.repository import UMockdev
 
-    from kiosk.app import build_kiosk
+    from kiosk.app.kiosk import build_kiosk
     from kiosk.config import ConfigSource, LoadedConfig
     from kiosk.devices.status import levels
     from kiosk.devices.watch import DeviceWatch
@@ -76,7 +76,7 @@ def main() -> int:
 
         kiosk.status.subscribe(lambda status: changed.set())  # after the strip's own listener
         watch = DeviceWatch(pyudev.Context(), config.devices, on_change)
-        loop.add_reader(watch.start(), watch.readable)
+        watch.start(loop)
 
         async def one(action: Any) -> float:
             changed.clear()
@@ -110,7 +110,7 @@ def main() -> int:
 
         with loop:
             result = loop.run_until_complete(run())
-        watch.close()
+            loop.run_until_complete(watch.close())
         kiosk.close()
     save("devices", result)
     return 0

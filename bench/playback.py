@@ -77,13 +77,23 @@ def cvlc_first_picture(video: Path) -> float:
         process.wait()
 
 
+class _NoDownloads:
+    """The benchmark's one video is in the cache already; nothing is fetched."""
+
+    def redownload(self, media: object, bad: bool = False) -> None:
+        raise RuntimeError(f"the benchmark's video should be in the cache: {media}")
+
+    def probe(self, url: str, answer: Callable[[bool], None]) -> None:
+        answer(False)
+
+
 class KioskRig:
     """A kiosk window on the X server with *video* as its first tile's programme."""
 
     def __init__(self, folder: Path, video: Path, log: Path, extra: tuple[str, ...]) -> None:
         import msgspec
 
-        from kiosk.app import build_kiosk
+        from kiosk.app.kiosk import build_kiosk
         from kiosk.config import ConfigSource, LoadedConfig
         from kiosk.media.cache import MediaCache
         from kiosk.media.vlc_video import PlayerEvent, VlcVideo
@@ -111,7 +121,7 @@ class KioskRig:
         args = ("--aout=dummy", "--file-logging", f"--logfile={log}", "--log-verbose=2", *extra)
         self.video = VlcVideo(args, self.events.append)
         self.video.set_window(self.kiosk.window.playing.surface.window_id())
-        self.kiosk.programmes.playback.attach(self.video)
+        self.kiosk.programmes.playback.attach(self.video, _NoDownloads())
         self._deadline(lambda: self.kiosk.window.isVisible(), 10)
 
     def _deadline(self, done: Callable[[], bool], seconds: float) -> None:

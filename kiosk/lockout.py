@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk_contract.config import KioskConfig
 from kiosk_contract.files import write_atomically
 from kiosk_contract.pin import verify_pin
 
@@ -45,6 +46,11 @@ class Verdict:
     """Seconds until PINs are checked again (when locked)."""
 
 
+def doors_of(config: KioskConfig) -> dict[str, str | None]:
+    """The keypad's doors and their PIN hashes: the leader's screen and the technician's."""
+    return {"leader": config.leader.pin_hash, "technician": config.technician.pin_hash}
+
+
 class PinGate:
     """Checks PINs against the salted hashes of its doors (e.g. leader and technician),
     with one count of wrong tries for all; one owner (the GUI thread)."""
@@ -58,6 +64,10 @@ class PinGate:
         self._doors = {door: pin_hash for door, pin_hash in doors.items() if pin_hash}
         self._record = record
         self._clock = clock
+
+    def reconfigure(self, config: KioskConfig) -> None:
+        """A new configuration: its PINs from now on (the count of wrong tries stays)."""
+        self._doors = {door: pin_hash for door, pin_hash in doors_of(config).items() if pin_hash}
 
     def state(self) -> Verdict:
         """Whether PINs are being accepted now, without trying one."""

@@ -10,14 +10,28 @@ if the kiosk is busy at that time it restarts as soon as it is free within
 
 import datetime as dt
 
+from kiosk_contract.config import KioskConfig
+
 WINDOW = dt.timedelta(hours=2)
 MIN_UPTIME = dt.timedelta(hours=1)
 
 
 class NightlyRestart:
-    def __init__(self, restart_at: str | None, started: dt.datetime) -> None:
-        self._at = None if restart_at is None else dt.time.fromisoformat(restart_at)
+    """When to restart; a service (:mod:`kiosk.services`): a new ``restart_at`` counts
+    from the next check. *restart_at* ``None``: never; the *demo* (in someone's window)
+    never restarts itself whatever its configuration says."""
+
+    def __init__(self, restart_at: str | None, started: dt.datetime, demo: bool = False) -> None:
+        self._demo = demo
+        self._at = None if restart_at is None or demo else dt.time.fromisoformat(restart_at)
         self._started = started
+
+    def reconfigure(self, config: KioskConfig) -> None:
+        at = config.maintenance.restart_at
+        self._at = None if at is None or self._demo else dt.time.fromisoformat(at)
+
+    async def close(self) -> None:
+        pass
 
     def due(self, now: dt.datetime, free: bool) -> bool:
         """Whether to restart now (*now* in the centre's zone; *free*: nobody using it)."""

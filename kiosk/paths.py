@@ -32,8 +32,18 @@ class Paths:
 
     @property
     def last_good_config(self) -> Path:
-        """Copy of the last configuration that passed validation."""
+        """Copy of the last configuration the kiosk ran well (see :mod:`kiosk.config.trial`)."""
         return self.state / "last-good-config.json"
+
+    @property
+    def auto_started(self) -> Path:
+        """Which timetable entries already started by themselves (recent days)."""
+        return self.state / "auto-started.json"
+
+    @property
+    def config_trial(self) -> Path:
+        """The configuration on trial, its starts, the refused ones."""
+        return self.state / "config-trial.json"
 
     @property
     def media(self) -> Path:

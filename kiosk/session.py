@@ -1,47 +1,51 @@
-"""The running kiosk over time: new configurations arrive, and are applied at a
-safe moment by building a new kiosk in place of the old. Qt-free: building and
-showing are passed in by the composition root.
+"""The running kiosk over time: new configurations arrive from the configuration
+watch and are applied at a safe moment; the one in force proves itself (its trial).
+Qt-free: applying is passed in by the composition root.
 """
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from kiosk.config import ConfigSource, LoadedConfig
+from kiosk.config import ConfigSource, ConfigTrial, LoadedConfig
+from kiosk.config.trial import HEALTHY_S
 from kiosk.paths import Paths
 from kiosk.status import Level, StatusBoard
 from kiosk.sync.result import Outcome, SyncResult, apply
-
-if TYPE_CHECKING:
-    from kiosk.app import Kiosk
 
 log = logging.getLogger(__name__)
 
 
 class Session:
-    """Owns the current :class:`~kiosk.app.Kiosk`. Call from the GUI thread.
+    """Owns which configuration is in force. Call from the GUI thread.
 
-    *build* makes a kiosk from a configuration (sharing *status*); *show*
-    puts the new one on screen in place of the old, which this session closes.
+    *safe_moment(quiet_s)* says nobody is using the kiosk (the navigator's rule);
+    *show* puts a configuration in force everywhere (the composition root).
     """
 
     def __init__(
         self,
-        kiosk: "Kiosk",
+        in_force: LoadedConfig,
         paths: Paths,
-        build: Callable[[LoadedConfig, StatusBoard], "Kiosk"],
-        show: Callable[["Kiosk", "Kiosk"], None],
+        status: StatusBoard,
+        trial: ConfigTrial,
+        safe_moment: Callable[[float], bool],
+        show: Callable[[LoadedConfig], None],
+        clock: Callable[[], float],
     ) -> None:
-        self.kiosk = kiosk
+        self.in_force = in_force
         self._paths = paths
-        self._build = build
+        self._status = status
+        self._trial = trial
+        self._safe_moment = safe_moment
         self._show = show
+        self._clock = clock
+        self._since = clock()
         self.pending: SyncResult | None = None
         """A verified configuration waiting for a safe moment."""
 
     def on_sync_result(self, result: SyncResult) -> None:
         """Record what a check found; keep a new configuration for later."""
-        status = self.kiosk.status
+        status = self._status
         if result.outcome is Outcome.UNREACHABLE:
             status.update(network=Level.MISSING)
             return
@@ -49,29 +53,34 @@ class Session:
         if result.outcome is Outcome.REJECTED:
             status.update(config_problem=result.reason)
             return
-        status.update(config_problem=None)
-        if result.config is not None and result.config != self.kiosk.loaded.config:
+        if result.data is not None and self._trial.refused(result.data):
+            revision = result.config.revision if result.config else 0
+            status.update(config_problem=f"revision {revision} refused: it stopped the kiosk")
+            return
+        status.update(config_problem=self.in_force.problem)
+        if result.config is not None and result.config != self.in_force.config:
             self.pending = result
 
     def tick(self) -> None:
-        """About once a second: apply the pending configuration if nobody is using the kiosk."""
+        """About once a second: prove the configuration in force; apply the pending
+        one if nobody is using the kiosk."""
+        if self._trial.on_trial and self._clock() - self._since >= HEALTHY_S:
+            self._trial.passed()
         pending = self.pending
         if pending is None or pending.config is None:
             return
-        if not self.kiosk.navigator.is_safe_moment(self.kiosk.loaded.config.sync.quiet_s):
+        if not self._safe_moment(self.in_force.config.sync.quiet_s):
             return
         self.pending = None
         applied = apply(self._paths, pending)
         if applied.outcome is Outcome.REJECTED or applied.config is None:
             log.error("new configuration not applied: %s", applied.reason)
-            self.kiosk.status.update(config_problem=applied.reason)
+            self._status.update(config_problem=applied.reason)
             return
-        old = self.kiosk
-        new = self._build(LoadedConfig(applied.config, ConfigSource.FILE), old.status)
-        player = old.voice.detach()
-        if player is not None:
-            new.voice.attach(player)
-        self._show(new, old)
-        old.close()
-        self.kiosk = new
+        if applied.data is not None:
+            self._trial.begin(applied.data, applied.config)
+        loaded = LoadedConfig(applied.config, ConfigSource.FILE)
+        self._show(loaded)
+        self.in_force, self._since = loaded, self._clock()
+        self._status.update(config_problem=None)
         log.info("configuration revision %d in force", applied.config.revision)

@@ -30,6 +30,9 @@ class SoundPlayer(Protocol):
     def close(self) -> None:
         """Stop and release the device. Safe to call twice."""
 
+    def use_speaker(self, device: str) -> None:
+        """Play on the ALSA *device* from now on."""
+
 
 SPEAKER_TEST = "speaker-test.wav"
 RING = "ring.wav"
@@ -47,6 +50,13 @@ class VoiceGuide:
         self._pending: tuple[Path, int, bool] | None = None
         self._ringing = False
         self._missing_reported: set[str] = set()
+        self._speaker: str | None = None
+
+    def reconfigure(self, voice: Voice, prompt_dirs: Sequence[Path]) -> None:
+        """A new configuration: its voice settings and prompt folders (its language)."""
+        self._voice = voice
+        self._dirs = list(prompt_dirs)
+        self._missing_reported.clear()
 
     def prompt_for(self, tile: Tile) -> Path | None:
         """The prompt file for *tile*, or ``None`` (guidance off, none named, none found)."""
@@ -110,14 +120,18 @@ class VoiceGuide:
     def attach(self, player: SoundPlayer) -> None:
         """Hand over the player (once it has started); plays a queued prompt."""
         self._player = player
+        if self._speaker is not None:
+            player.use_speaker(self._speaker)
         pending, self._pending = self._pending, None
         if pending is not None:
             player.play(*pending)
 
-    def detach(self) -> SoundPlayer | None:
-        """Hand the player over (to the guide of a rebuilt kiosk); this guide goes quiet."""
-        player, self._player = self._player, None
-        return player
+    def use_speaker(self, device: str) -> None:
+        """Prompts, the ring and the speaker test play on *device* (also once the
+        player has started, if not yet)."""
+        self._speaker = device
+        if self._player is not None:
+            self._player.use_speaker(device)
 
     def close(self) -> None:
         """Release the player. Safe to call twice."""

@@ -4,9 +4,11 @@ The monitor's file descriptor is handed to the loop (``loop.add_reader``), so
 nothing blocks and no thread is involved: when udev reports a camera or sound
 device added or removed, :meth:`DeviceWatch.readable` drains the events,
 enumerates again (a few milliseconds) and tells *on_change* if what is
-attached, or what is chosen, changed.
+attached, or what is chosen, changed. A service (:mod:`kiosk.services`): a new
+configuration's device policy chooses again at once.
 """
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 from kiosk.devices.discover import discover
 from kiosk.devices.model import Device
 from kiosk.devices.policy import Choice, choose
+from kiosk_contract.config import KioskConfig
 from kiosk_contract.config.model import Devices
 
 log = logging.getLogger(__name__)
@@ -41,12 +44,17 @@ class DeviceWatch:
         self.devices: list[Device] = []
         self.choice = Choice(None, None, None)
         self.fileno = -1
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def start(self) -> int:
-        """Start listening, look once; returns the descriptor to watch for reading."""
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> int:
+        """Start listening and look once; with *loop*, the loop reads the monitor from
+        now on. Returns the descriptor to watch for reading."""
         self._monitor.start()
         self.fileno = int(self._monitor.fileno())
         self.rescan(force=True)
+        if loop is not None:
+            loop.add_reader(self.fileno, self.readable)
+            self._loop = loop
         return self.fileno
 
     def readable(self) -> None:
@@ -57,8 +65,12 @@ class DeviceWatch:
         if drained:
             self.rescan()
 
+    def reconfigure(self, config: KioskConfig) -> None:
+        """A new configuration: choose again by its device policy."""
+        self.set_policy(config.devices)
+
     def set_policy(self, policy: Devices) -> None:
-        """A new configuration: choose again."""
+        """Choose again by *policy*."""
         self.policy = policy
         self.rescan(force=True)
 
@@ -76,5 +88,9 @@ class DeviceWatch:
         self.devices, self.choice = devices, choice
         self._on_change(devices, choice)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Stop reading the monitor. Safe to call twice."""
+        if self._loop is not None and self.fileno >= 0:
+            self._loop.remove_reader(self.fileno)
+        self._loop = None
         self._monitor = None

@@ -1,16 +1,17 @@
-"""Library files downloaded in the background, on one thread.
+"""Library files downloaded in the background, on one thread: the cache's one writer.
 
 Files are fetched from ``<base_url>/<sha256>.<file>`` (the repository's
 content-addressed layout), resumed with HTTP ranges after an interruption,
 and kept only when their SHA-256 and size match the signed configuration.
 Files no longer in the library are deleted; the cache stays within its quota.
 
-The GUI thread calls :meth:`DownloadWorker.want` (a new library) and
-:meth:`DownloadWorker.redownload` (a file failed to play); the worker runs the
-:class:`Downloader` and hands each progress report to
-*report*, which must pass it on to the GUI thread itself (the app uses
-``loop.call_soon_threadsafe``). Failed files are tried again every
-``retry_s`` seconds.
+The GUI thread calls :meth:`DownloadWorker.want` (a new library),
+:meth:`DownloadWorker.redownload` (a file is missing, or failed to play) and
+:meth:`DownloadWorker.reconfigure` (a new server address or quota); the worker's
+thread does every write to the cache (fetching, deleting bad or unwanted files,
+importing the demo's bundled files) and hands each progress report back to the GUI
+thread (:mod:`kiosk.work`). Failed files are tried again after about ``retry_s``
+seconds (jittered, so 500 boxes do not come back in step after an outage).
 """
 
 import contextlib
@@ -18,6 +19,7 @@ import errno
 import functools
 import logging
 import os
+import random
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -27,6 +29,7 @@ import requests
 
 from kiosk.media.cache import MediaCache
 from kiosk.media.progress import Progress
+from kiosk.work import HandBack, hand_back
 from kiosk_contract.config.programmes import MediaFile
 from kiosk_contract.files import CHUNK, sha256_of
 
@@ -56,6 +59,8 @@ class Downloader:
         stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self.cache = cache
+        self.source = (base_url, quota_bytes)
+        """Where files come from and how much may be kept: ``(base_url, quota_bytes)``."""
         self._base = base_url.rstrip("/")
         self._quota = quota_bytes
         self._report = report
@@ -175,23 +180,36 @@ class DownloadError(Exception):
 
 
 class DownloadWorker:
-    """Owns the download thread from :meth:`start` to :meth:`close`."""
+    """Owns the download thread from :meth:`start` to :meth:`close`.
+
+    *base_url* ``None``: no server (the demo); files come only from *seed*, a folder
+    of bundled files taken in by their hash.
+    """
 
     def __init__(
         self,
         cache: MediaCache,
-        base_url: str,
+        base_url: str | None,
         quota_bytes: int,
         report: Callable[[Progress], None],
+        to: HandBack,
         retry_s: float = 300.0,
+        seed: Path | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self.cache = cache
+        self._report = report
+        self._to = to
         self._stop = threading.Event()
         self._wake = threading.Condition()
         self._wanted: list[Wanted] | None = None
+        self._bad: list[MediaFile] = []
         self._pending = False
         self._retry_s = retry_s
-        self._downloader = Downloader(cache, base_url, quota_bytes, report, self._stop.is_set)
+        self._seed = seed
+        self._rng = rng or random.Random()
+        self._source = (base_url, quota_bytes)
+        self._downloader: Downloader | None = None
         self._thread = threading.Thread(target=self._run, name="kiosk-downloads", daemon=True)
 
     def start(self) -> None:
@@ -204,11 +222,21 @@ class DownloadWorker:
             self._pending = True
             self._wake.notify()
 
-    def redownload(self, media: MediaFile) -> None:
-        """*media* is missing, or was marked bad (:meth:`MediaCache.forget`): fetch it soon."""
+    def redownload(self, media: MediaFile, bad: bool = False) -> None:
+        """*media* is missing, or (*bad*) failed to play and is deleted first: fetch it soon."""
         with self._wake:
+            if bad:
+                self._bad.append(media)
             self._pending = True
             self._wake.notify()
+
+    def reconfigure(self, base_url: str | None, quota_bytes: int) -> None:
+        """Fetch from *base_url* within *quota_bytes* from now on (a new configuration)."""
+        with self._wake:
+            if (base_url, quota_bytes) != self._source:
+                self._source = (base_url, quota_bytes)
+                self._pending = True
+                self._wake.notify()
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop after the current chunk; returns within *timeout* seconds."""
@@ -217,22 +245,59 @@ class DownloadWorker:
             self._wake.notify()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        self._downloader.close()
+        if self._downloader is not None:
+            self._downloader.close()
+
+    # --- the download thread -------------------------------------------------
 
     def _run(self) -> None:
         while not self._stop.is_set():
             with self._wake:
                 if not self._pending:
-                    self._wake.wait(self._retry_s)
+                    self._wake.wait(self._retry_s * self._rng.uniform(0.75, 1.25))
                 wanted, self._pending = self._wanted, False
+                bad, self._bad = self._bad, []
+                source = self._source
             if wanted is None or self._stop.is_set():
                 continue
             try:
-                progress = self._downloader.run(wanted)
+                progress = self._bring_up_to_date(wanted, bad, source)
             except Exception:  # supervision boundary of the thread: log, retry later
                 log.exception("downloads failed unexpectedly")
                 continue
-            if progress.items_left == 0:
+            if progress is None or progress.items_left == 0:
                 with self._wake:  # nothing to retry: sleep until asked
                     while not self._pending and not self._stop.is_set():
                         self._wake.wait()
+
+    def _bring_up_to_date(
+        self, wanted: list[Wanted], bad: list[MediaFile], source: tuple[str | None, int]
+    ) -> Progress | None:
+        """Deletes, imports and fetches; the progress, or ``None`` when there is no
+        server to try again."""
+        for media in bad:
+            self.cache.forget(media)
+        if self._seed is not None:
+            self.cache.import_folder(self._seed, [w.media for w in wanted])
+        base_url, quota = source
+        if base_url is None:
+            self._on_disk(wanted)
+            return None
+        downloader = self._downloader
+        if downloader is None or downloader.source != source:
+            if downloader is not None:
+                downloader.close()
+            downloader = Downloader(self.cache, base_url, quota, self._post, self._stop.is_set)
+            self._downloader = downloader
+        return downloader.run(wanted)
+
+    def _on_disk(self, wanted: list[Wanted]) -> None:
+        """No server: what the cache holds is all there is."""
+        files = list({w.media.file: w.media for w in wanted}.values())
+        ready = [m for m in files if self.cache.ready(m)]
+        total, done = sum(m.size for m in files), sum(m.size for m in ready)
+        self._post(Progress(len(files), len(ready), total, done))
+        log.info("media on disk: %d of %d files", len(ready), len(files))
+
+    def _post(self, progress: Progress) -> None:
+        hand_back(self._to, self._report, progress)

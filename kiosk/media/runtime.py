@@ -1,35 +1,29 @@
-"""The run loop's media parts: the video player, the download thread and live-stream probes.
+"""Programmes' machinery once the first frame is painted: the video player, the
+downloads and the live-stream probes. Qt-free.
 
-Created by the composition root once the home screen is painted; owns each
-part from :meth:`MediaRuntime.start` to :meth:`MediaRuntime.close`. Results
-of other threads come back to the GUI thread through *loop*
-(``call_soon_threadsafe``); the kiosk they go to is looked up at delivery, so
-a kiosk rebuilt for a new configuration receives them.
+:class:`MediaService` is built by the composition root after the home screen is
+painted and owns each part until :meth:`MediaService.close`. It is playback's
+:class:`~kiosk.programmes.playback.Supply`. Everything other threads produce
+(libvlc's events, the opened player, download progress, probe answers) comes back
+to the GUI thread through one :class:`~kiosk.work.HandBack`.
 """
 
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 from kiosk.media.cache import MediaCache
 from kiosk.media.downloads import DownloadWorker, Wanted
 from kiosk.media.live_probe import stream_answers
 from kiosk.media.progress import Progress
 from kiosk.media.vlc_video import PlayerEvent, VlcVideo, open_video
-from kiosk_contract.config.model import KioskConfig
+from kiosk.programmes.playback import Playback
+from kiosk.status import StatusBoard
+from kiosk.work import HandBack, Worker, hand_back
+from kiosk_contract.config import KioskConfig
 from kiosk_contract.config.programmes import MediaFile
 
-if TYPE_CHECKING:
-    from kiosk.app import Kiosk, MediaHooks
-
 log = logging.getLogger(__name__)
-
-
-class Loop(Protocol):
-    def call_soon_threadsafe(self, callback: Callable[..., object], *args: object) -> object: ...
 
 
 def wanted_for(config: KioskConfig) -> list[Wanted]:
@@ -42,56 +36,61 @@ def wanted_for(config: KioskConfig) -> list[Wanted]:
     return wanted
 
 
-class MediaRuntime:
-    """One per run of the kiosk."""
+class MediaService:
+    """One per run of the kiosk; a service (:mod:`kiosk.services`)."""
 
     def __init__(
         self,
+        config: KioskConfig,
+        playback: Playback,
         cache: MediaCache,
-        loop: Loop,
-        current: Callable[[], "Kiosk"],
-        hooks: "MediaHooks",
+        status: StatusBoard,
+        to: HandBack,
         vlc_args: Sequence[str],
-        base_url: str | None,
+        repository_media: str | None,
         seed_folder: Path | None = None,
     ) -> None:
-        self._cache = cache
-        self._loop = loop
-        self._current = current
-        self._hooks = hooks
+        """*repository_media*: the enrolled box's default download address (the
+        repository's ``targets/media``), used unless the configuration names one;
+        *seed_folder*: the demo's bundled files."""
+        self._playback = playback
+        self._status = status
+        self._to = to
         self._vlc_args = tuple(vlc_args)
-        self._base_url = base_url
-        self._seed_folder = seed_folder
-        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kiosk-media")
+        self._repository_media = repository_media
+        self._worker = Worker("kiosk-media", to, threads=2)
         self.video: VlcVideo | None = None
         self._speaker: str | None = None
-        self.downloads: DownloadWorker | None = None
+        self._surface: int | None = None
         self._closed = False
+        base, quota = self._source(config)
+        self.downloads = DownloadWorker(cache, base, quota, self._report, to, seed=seed_folder)
+        self._library = wanted_for(config)
 
     def start(self) -> None:
-        """Start libvlc and the downloads in the background; wire playback's hooks."""
-        self._hooks.redownload = self._redownload
-        self._hooks.probe = self._probe
-        self._threads.submit(open_video, self._vlc_args, self._post).add_done_callback(
-            lambda done: self._soon(self._video_ready, done)
+        """Start libvlc (in the background) and the downloads."""
+        self._worker.run(
+            lambda: open_video(self._vlc_args, self._post),
+            self._video_ready,
+            lambda error: log.error("video playback unavailable: %s", error),
         )
-        config = self._current().loaded.config
-        if self._seed_folder is not None:
-            self._threads.submit(self._seed, config)
-        base = config.downloads.base_url or self._base_url
-        if base is not None:
-            quota = config.downloads.quota_mb * 1_000_000
-            self.downloads = DownloadWorker(self._cache, base, quota, self._report)
-            self.downloads.start()
-            self.downloads.want(wanted_for(config))
+        self.downloads.start()
+        self.downloads.want(self._library)
 
-    def handover(self, new: "Kiosk", old: "Kiosk") -> None:
-        """A kiosk was built for a new configuration: give it the player and its library."""
-        player = old.programmes.playback.detach()
-        if player is not None and isinstance(player, VlcVideo):
-            self._attach(new, player)
-        if self.downloads is not None:
-            self.downloads.want(wanted_for(new.loaded.config))
+    def reconfigure(self, config: KioskConfig) -> None:
+        """A new configuration: its library, download address and quota from now on."""
+        self.downloads.reconfigure(*self._source(config))
+        library = wanted_for(config)
+        if library != self._library:
+            self._library = library
+            self.downloads.want(library)
+
+    def show_on(self, surface: int | None) -> None:
+        """Draw video into the native window *surface* (an X11 window id; ``None``: let
+        libvlc open its own), now or once libvlc has started."""
+        self._surface = surface
+        if self.video is not None and surface is not None:
+            self.video.set_window(surface)
 
     def use_speaker(self, device: str) -> None:
         """Programmes play on *device* (also once libvlc has started, if not yet)."""
@@ -99,71 +98,48 @@ class MediaRuntime:
         if self.video is not None:
             self.video.use_speaker(device)
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Stop downloads, probes and the player. Safe to call twice."""
         self._closed = True
-        if self.downloads is not None:
-            self.downloads.close()
-        self._threads.shutdown(wait=False, cancel_futures=True)
+        self.downloads.close()
+        self._worker.close()
         if self.video is not None:
             self.video.close()
             self.video = None
 
-    # --- other threads hand over here -------------------------------------------
+    # --- playback's supply ------------------------------------------------------
 
-    def _soon(self, callback: Callable[..., object], *args: object) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop has closed: the kiosk is stopping
-            self._loop.call_soon_threadsafe(callback, *args)
+    def redownload(self, media: MediaFile, bad: bool = False) -> None:
+        self.downloads.redownload(media, bad)
+
+    def probe(self, url: str, answer: Callable[[bool], None]) -> None:
+        self._worker.run(lambda: stream_answers(url), answer, lambda error: answer(False))
+
+    # --- handed back from other threads -------------------------------------------
+
+    def _source(self, config: KioskConfig) -> tuple[str | None, int]:
+        base = config.downloads.base_url or self._repository_media
+        return base, config.downloads.quota_mb * 1_000_000
 
     def _post(self, event: PlayerEvent) -> None:
-        # libvlc's thread: hand over, nothing else.
-        self._soon(self._deliver, event)
+        # libvlc's own thread: hand over, nothing else (never call libvlc from here).
+        hand_back(self._to, self._deliver, event)
 
     def _deliver(self, event: PlayerEvent) -> None:
         if not self._closed:
-            self._current().programmes.playback.handle(event.generation, event.what)
+            self._playback.handle(event.generation, event.what)
 
     def _report(self, progress: Progress) -> None:
-        self._soon(lambda: self._current().status.update(downloads=progress))
+        self._status.update(downloads=progress)
 
-    def _video_ready(self, done: "Future[VlcVideo]") -> None:
-        try:
-            video = done.result()
-        except Exception as err:  # noqa: BLE001 - no video is not a reason to stop the kiosk
-            log.error("video playback unavailable: %s", err)
-            return
+    def _video_ready(self, video: VlcVideo) -> None:
         if self._closed:
             video.close()
             return
         self.video = video
         if self._speaker is not None:
             video.use_speaker(self._speaker)
-        self._attach(self._current(), video)
-
-    def _attach(self, kiosk: "Kiosk", video: VlcVideo) -> None:
-        from kiosk.ui.qt import QApplication
-
-        if QApplication.platformName() == "xcb":
-            video.set_window(kiosk.window.playing.surface.window_id())
-        kiosk.programmes.playback.attach(video)
+        if self._surface is not None:
+            video.set_window(self._surface)
+        self._playback.attach(video, self)
         log.info("video player ready")
-
-    def _redownload(self, media: MediaFile) -> None:
-        if self.downloads is not None:
-            self.downloads.redownload(media)
-
-    def _probe(self, url: str) -> None:
-        def answer(done: "Future[bool]") -> None:
-            ok = not done.cancelled() and done.exception() is None and done.result()
-            self._soon(lambda: self._current().programmes.playback.live_checked(url, ok))
-
-        self._threads.submit(stream_answers, url).add_done_callback(answer)
-
-    def _seed(self, config: KioskConfig) -> None:
-        """Demo: fill the cache from bundled files instead of a server."""
-        assert self._seed_folder is not None
-        wanted = [w.media for w in wanted_for(config)]
-        self._cache.import_folder(self._seed_folder, wanted)
-        ready = [m for m in wanted if self._cache.ready(m)]
-        total = sum(m.size for m in wanted)
-        self._report(Progress(len(wanted), len(ready), total, sum(m.size for m in ready)))
-        log.info("demo media ready: %d of %d files", len(ready), len(wanted))

@@ -10,9 +10,9 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from kiosk.navigation import LEADER_SCREENS, Navigator, Screen, View
+from kiosk.navigation import LEADER_SCREENS, Activity, Navigator, Screen, View
 from kiosk.programmes.playback import Notice, NowPlaying, Playback
-from kiosk.programmes.schedule import Banner, Occurrence, Timetable
+from kiosk.programmes.schedule import Banner, Occurrence, StartedRecord, Timetable
 from kiosk_contract.config.model import KioskConfig, Tile
 from kiosk_contract.config.programmes import Programme
 
@@ -29,11 +29,12 @@ class Programmes:
         playback: Playback,
         wall_clock: Callable[[], dt.datetime],
         clock: Callable[[], float],
+        started: StartedRecord | None = None,
     ) -> None:
         self._config = config
         self._navigator = navigator
         self.playback = playback
-        self.timetable = Timetable(config.schedule)
+        self.timetable = Timetable(config.schedule, started)
         self._wall_clock = wall_clock
         self._clock = clock
         self.banner: Banner | None = None
@@ -41,8 +42,16 @@ class Programmes:
         navigator.subscribe(self._on_view)
         playback.subscribe(self._on_playback)
 
-    def subscribe_banner(self, listener: Callable[[Banner | None], None]) -> None:
+    def subscribe_banner(self, listener: Callable[[Banner | None], None]) -> Callable[[], None]:
+        """Call *listener* with each new banner; returns the unsubscribe callable."""
         self._banner_listeners.append(listener)
+        return lambda: self._banner_listeners.remove(listener)
+
+    def reconfigure(self, config: KioskConfig) -> None:
+        """A new configuration: its programmes and timetable from now on."""
+        self._config = config
+        self.timetable.reconfigure(config.schedule)
+        self._set_banner(None)
 
     def open_tile(self, tile: Tile) -> Screen:
         """Opener for ``programme`` and ``live`` tiles."""
@@ -52,7 +61,6 @@ class Programmes:
             return self._not_ready(Notice.NOT_READY)
         if not self.playback.start(programme):
             return self._not_ready(self.playback.finished_with or Notice.NOT_READY)
-        self._navigator.set_busy(True)
         return Screen.PLAYING
 
     def start(self, programme_id: str, until: float | None = None) -> bool:
@@ -87,6 +95,9 @@ class Programmes:
         if due is not None:
             log.info("timetable: starting %s by itself", due.slot.programme)
             self.start(due.slot.programme, self._until(due))
+        self._set_banner(banner)
+
+    def _set_banner(self, banner: Banner | None) -> None:
         if banner != self.banner:
             self.banner = banner
             self._navigator.set_banner(self.join_banner if banner else None)
@@ -123,11 +134,11 @@ class Programmes:
     def _on_playback(self, now: NowPlaying | None) -> None:
         if now is not None:
             return
-        if self._navigator.view.screen is not Screen.PLAYING:
-            self._navigator.set_busy(False)  # e.g. the leader stopped it from leader mode
-            return
+        navigator = self._navigator
         notice = self.playback.finished_with
-        if notice is None:
-            self._navigator.go_home()
+        if navigator.view.screen is Screen.PLAYING and notice is not None:
+            navigator.show_not_ready(notice.value)  # says why, then home by itself
         else:
-            self._navigator.show_not_ready(notice.value)
+            # Home from the playing screen; behind leader mode (the leader stopped it,
+            # or it ran out), leader mode stays with nothing behind it.
+            navigator.activity_ended(Activity.PROGRAMME)

@@ -7,8 +7,9 @@ through :meth:`Playback.handle` on the GUI thread, and time through
 - A programme starts with its first video that is in the cache; videos not
   there yet are skipped and asked for again. None there: it does not start
   (:data:`Notice.NOT_READY`), so the senior never faces a black screen.
-- A video that fails to play is dropped from the cache (downloaded again)
-  and playback ends with :data:`Notice.NOT_READY`.
+- A video that fails to play is marked bad (the media service, the cache's
+  one writer, deletes it and downloads it again) and playback ends with
+  :data:`Notice.NOT_READY`.
 - A live broadcast that ends, fails, or stops moving for :data:`STALL_S`
   is *lost*: the programme's fallback recording plays if it is in the cache
   (otherwise a "broadcast interrupted" notice), and the stream is probed
@@ -17,6 +18,9 @@ through :meth:`Playback.handle` on the GUI thread, and time through
   :data:`GIVE_UP_S` of that, playback ends.
 - When the last video ends, or a scheduled broadcast reaches its end time,
   playback ends and the kiosk goes home.
+
+What plays is one :class:`Mode`, changed only by :meth:`Playback._enter`, which
+logs ``old -> new``.
 """
 
 import enum
@@ -45,6 +49,26 @@ class Happened(enum.Enum):
     ERROR = "error"
 
 
+class Mode(enum.Enum):
+    """What the player is doing for the senior."""
+
+    STOPPED = "stopped"
+    """Nothing plays."""
+    RECORDING = "recording"
+    """A library video of the programme plays (one after the other)."""
+    LIVE = "live"
+    """The live stream plays."""
+    FALLBACK = "fallback"
+    """The live stream was lost: its recording plays while the stream is probed."""
+    WAITING = "waiting"
+    """The live stream was lost and nothing can stand in: "broadcast interrupted",
+    probing, until it answers or :data:`GIVE_UP_S` passes."""
+
+
+LOST = (Mode.FALLBACK, Mode.WAITING)
+"""The live stream is being probed."""
+
+
 class Output(Protocol):
     """The video player (libvlc in the app)."""
 
@@ -53,6 +77,17 @@ class Output(Protocol):
     def stop(self) -> None: ...
     def set_volume(self, percent: int) -> None: ...
     def position_ms(self) -> int: ...
+
+
+class Supply(Protocol):
+    """Where playback's files and streams come from (the media service). GUI thread."""
+
+    def redownload(self, media: MediaFile, bad: bool = False) -> None:
+        """Fetch *media* soon; with *bad* (it failed to play) delete the cached copy first."""
+
+    def probe(self, url: str, answer: Callable[[bool], None]) -> None:
+        """Ask whether the live stream at *url* answers now; *answer* is called later,
+        on the GUI thread, with the outcome."""
 
 
 class Notice(enum.Enum):
@@ -78,26 +113,27 @@ class NowPlaying:
 
 
 class Playback:
-    """Owns the one thing playing. Call every method from the GUI thread."""
+    """Owns the one thing playing. Call every method from the GUI thread.
+
+    Nothing plays until :meth:`attach` hands over the player and the media supply
+    (libvlc starts after the first frame).
+    """
 
     def __init__(
         self,
         config: KioskConfig,
         cache: MediaCache,
-        output: Output | None,
         clock: Callable[[], float],
-        redownload: Callable[[MediaFile], None],
-        probe: Callable[[str], None],
         volume: int = 80,
     ) -> None:
         self._config = config
         self._cache = cache
-        self._output: Output = output or _NoPlayer()
-        self._has_player = output is not None
+        self._output: Output = _NoPlayer()
+        self._supply: Supply = _NoSupply()
+        self._has_player = False
         self._clock = clock
-        self._redownload = redownload
-        self._probe = probe
         self.volume = volume
+        self.mode = Mode.STOPPED
         self.now: NowPlaying | None = None
         self.finished_with: Notice | None = None
         """Why the last playback ended early (``None``: it ran to its end or was stopped)."""
@@ -106,8 +142,8 @@ class Playback:
         self._generation = -1
         self._until: float | None = None
         self._last_move = (0.0, -1)
-        self._lost_since: float | None = None
-        self._waiting_since: float | None = None
+        self._lost_since = 0.0
+        self._waiting_since = 0.0
         self._next_probe = 0.0
         self._current: Video | None = None
         """The library video on screen (``None`` while live or waiting)."""
@@ -115,20 +151,21 @@ class Playback:
         self._pictured = -1
         """Generation of the last media that showed a picture."""
 
-    def subscribe(self, listener: Callable[[NowPlaying | None], None]) -> None:
+    def subscribe(self, listener: Callable[[NowPlaying | None], None]) -> Callable[[], None]:
+        """Call *listener* with what plays at each change; returns the unsubscribe callable."""
         self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
 
-    def attach(self, output: Output) -> None:
-        """The player is up (libvlc starts after the first frame)."""
+    def attach(self, output: Output, supply: Supply) -> None:
+        """The player is up (libvlc starts after the first frame), and where files come from."""
         self._output = output
+        self._supply = supply
         self._has_player = True
 
-    def detach(self) -> Output | None:
-        """Stop and hand the player over (to the kiosk built for a new configuration)."""
+    def reconfigure(self, config: KioskConfig) -> None:
+        """A new configuration (applied only while nothing plays): its library from now on."""
         self.stop()
-        output, self._output = self._output, _NoPlayer()
-        had, self._has_player = self._has_player, False
-        return output if had else None
+        self._config = config
 
     # --- starting and stopping -----------------------------------------------
 
@@ -145,7 +182,7 @@ class Playback:
             self.finished_with = Notice.NOT_READY
             return False
         if programme.live_url:
-            self._set(NowPlaying(programme, programme.title, live=True))
+            self._show(NowPlaying(programme, programme.title, live=True))
             self._play_live()
             return True
         videos = [v for ref in programme.videos if (v := self._config.video(ref))]
@@ -169,7 +206,7 @@ class Playback:
         if now is None:
             return
         self._output.pause(not now.paused)
-        self._set(_replace(now, paused=not now.paused))
+        self._show(_replace(now, paused=not now.paused))
 
     def change_volume(self, steps: int) -> int:
         self.volume = max(0, min(100, self.volume + steps * VOLUME_STEP))
@@ -183,21 +220,21 @@ class Playback:
         now = self.now
         if now is None or generation != self._generation:
             return
+        mode = self.mode
         if what is Happened.PLAYING:
             self._output.set_volume(self.volume)
         elif what is Happened.FIRST_FRAME:
             self._pictured = generation
-        elif now.live and what in (Happened.ENDED, Happened.ERROR):
+        elif mode is Mode.LIVE and what in (Happened.ENDED, Happened.ERROR):
             self._live_lost("the stream " + what.value)
         elif what is Happened.ERROR or self._pictured != generation:
             # An error, or an "end" before any picture: the file is broken.
             log.error("%s could not be played: downloading it again", now.title)
             if self._current is not None:
-                self._cache.forget(self._current.video)
-                self._redownload(self._current.video)
+                self._supply.redownload(self._current.video, bad=True)
             self._finish(Notice.NOT_READY)
         elif what is Happened.ENDED:
-            if self._lost_since is not None:
+            if mode is Mode.FALLBACK:
                 self._wait_for_live(now)  # the recording ran out before the stream came back
             elif self._queue:
                 self._next_video(now.programme)
@@ -214,39 +251,45 @@ class Playback:
             log.info("%s reached its scheduled end", now.programme.id)
             self._finish(None)
             return
-        if now.live and not now.paused:
+        if self.mode is Mode.LIVE and not now.paused:
             position = self._output.position_ms()
             if position != self._last_move[1]:
                 self._last_move = (t, position)
             elif t - self._last_move[0] >= STALL_S:
                 self._live_lost(f"no picture for {STALL_S:.0f} s")
                 return
-        if self._lost_since is not None:
-            waiting = self._waiting_since
-            if waiting is not None and t - waiting >= GIVE_UP_S:
-                self._finish(Notice.LIVE_DOWN)
-            elif t >= self._next_probe:
-                self._next_probe = t + PROBE_S
-                self._probe(str(now.programme.live_url))
+        if self.mode is Mode.WAITING and t - self._waiting_since >= GIVE_UP_S:
+            self._finish(Notice.LIVE_DOWN)
+        elif self.mode in LOST and t >= self._next_probe:
+            self._next_probe = t + PROBE_S
+            url = str(now.programme.live_url)
+            self._supply.probe(url, lambda answers: self.live_checked(url, answers))
 
     def live_checked(self, url: str, available: bool) -> None:
         """The answer to a probe (on the GUI thread)."""
         now = self.now
-        if now is None or self._lost_since is None or url != now.programme.live_url:
+        if now is None or self.mode not in LOST or url != now.programme.live_url:
             return
         if available:
             log.info("live stream of %s is back", now.programme.id)
-            self._set(NowPlaying(now.programme, now.programme.title, live=True))
+            self._show(NowPlaying(now.programme, now.programme.title, live=True))
             self._play_live(Notice.LIVE_BACK)
 
     # --- internals ---------------------------------------------------------------
+
+    def _enter(self, mode: Mode, why: str = "") -> None:
+        """The one place the mode changes."""
+        if mode is self.mode:
+            return
+        log.info("playback %s -> %s%s", self.mode.value, mode.value, f" ({why})" if why else "")
+        self.mode = mode
 
     def _ready(self, video: Video) -> bool:
         ok = self._cache.ready(video.video) and (
             video.subtitles is None or self._cache.ready(video.subtitles)
         )
         if not ok:
-            self._redownload(video.video)
+            self._supply.redownload(video.video)
         return ok
 
     def _play_video(self, video: Video) -> None:
@@ -257,8 +300,9 @@ class Playback:
 
     def _next_video(self, programme: Programme) -> None:
         video = self._queue.pop(0)
+        self._enter(Mode.RECORDING, video.id)
         self._play_video(video)
-        self._set(
+        self._show(
             NowPlaying(
                 programme,
                 video.title,
@@ -271,13 +315,12 @@ class Playback:
     def _play_live(self, notice: Notice | None = None) -> None:
         now = self.now
         assert now is not None and now.programme.live_url
-        self._lost_since = None
-        self._waiting_since = None
+        self._enter(Mode.LIVE, now.programme.id)
         self._current = None
         self._last_move = (self._clock(), -1)
         self._generation = self._output.play(now.programme.live_url)
         if notice is not None:
-            self._set(_replace(now, notice=notice, live=True))
+            self._show(_replace(now, notice=notice, live=True))
 
     def _fallback(self) -> Video | None:
         now = self.now
@@ -296,33 +339,34 @@ class Playback:
         if fallback is None:
             self._wait_for_live(now)
             return
+        self._enter(Mode.FALLBACK, why)
         self._play_video(fallback)
-        self._set(
+        self._show(
             NowPlaying(now.programme, fallback.title, live=False, notice=Notice.LIVE_FALLBACK)
         )
 
     def _wait_for_live(self, now: NowPlaying) -> None:
         """Nothing to show: say the broadcast is interrupted, keep probing, give up later."""
+        self._enter(Mode.WAITING, "nothing to show meanwhile")
         self._output.stop()
         self._generation = -1
         self._current = None
         self._waiting_since = self._clock()
-        self._set(_replace(now, live=False, notice=Notice.LIVE_DOWN))
+        self._show(_replace(now, live=False, notice=Notice.LIVE_DOWN))
 
     def _halt(self) -> None:
+        self._enter(Mode.STOPPED)
         self._output.stop()
         self._generation = -1
         self._queue = []
         self._current = None
-        self._lost_since = None
-        self._waiting_since = None
 
     def _finish(self, notice: Notice | None) -> None:
         self._halt()
         self.finished_with = notice
-        self._set(None)
+        self._show(None)
 
-    def _set(self, now: NowPlaying | None) -> None:
+    def _show(self, now: NowPlaying | None) -> None:
         self.now = now
         for listener in list(self._listeners):
             listener(now)
@@ -340,6 +384,13 @@ class _NoPlayer:
 
     def position_ms(self) -> int:
         return 0
+
+
+class _NoSupply:
+    """Stands in until the media service has started: nothing plays before then."""
+
+    def redownload(self, media: MediaFile, bad: bool = False) -> None: ...
+    def probe(self, url: str, answer: Callable[[bool], None]) -> None: ...
 
 
 def _replace(now: NowPlaying, **changes: object) -> NowPlaying:

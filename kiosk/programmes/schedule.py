@@ -12,24 +12,35 @@ Rules (tested in ``tests/unit/programmes/test_schedule.py``):
   the start time still starts it within :data:`AUTO_START_GRACE` after;
   later than that it only shows the banner, so nobody walks in on a class
   half-way through by surprise.
-- Each occurrence is identified by its entry and date: a clock set back never
-  starts the same occurrence twice.
+- Each occurrence is identified by its programme, start time and date: a clock
+  set back never starts the same occurrence twice, and neither does a kiosk that
+  restarted (a crash, a power cut) within the grace period, since what already
+  started is kept on disk (:class:`StartedRecord`).
 - Times are wall-clock times in the centre's zone, re-read at every check, so
   a corrected clock takes effect at once.
 """
 
 import datetime as dt
 import enum
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kiosk_contract.config import KioskConfig
 from kiosk_contract.config.programmes import DAYS, Slot
+from kiosk_contract.files import write_atomically
 
 log = logging.getLogger(__name__)
 
 AUTO_START_GRACE = dt.timedelta(minutes=10)
+KEEP_DAYS = 2
+"""Records of started occurrences older than this are forgotten."""
+
+StartKey = tuple[str, str, str]
+"""An occurrence: programme id, ``HH:MM`` start, ISO date."""
 
 
 class Phase(enum.Enum):
@@ -50,8 +61,8 @@ class Occurrence:
     end: dt.datetime
 
     @property
-    def key(self) -> tuple[int, dt.date]:
-        return self.index, self.start.date()
+    def key(self) -> "StartKey":
+        return self.slot.programme, self.slot.start, self.start.date().isoformat()
 
 
 @dataclass(frozen=True)
@@ -97,12 +108,56 @@ def announced(schedule: Sequence[Slot], now: dt.datetime) -> Banner | None:
     return Banner(first, Phase.RUNNING, 0)
 
 
-class Timetable:
-    """Remembers which occurrences already started by themselves. One owner: the GUI thread."""
+class StartedRecord:
+    """Which occurrences already started, kept in a small JSON file so that a restart
+    never starts one again. A file that cannot be read counts as empty; one that cannot
+    be written (a full disk) is said once in the log and the record lives on in memory."""
 
-    def __init__(self, schedule: Sequence[Slot]) -> None:
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._failing = False
+
+    def load(self) -> set[StartKey]:
+        if self._path is None:
+            return set()
+        try:
+            data = json.loads(self._path.read_bytes())
+            return {(str(p), str(s), str(d)) for p, s, d in data}
+        except FileNotFoundError:
+            return set()
+        except (OSError, ValueError, TypeError) as err:
+            log.error("record of started programmes unreadable (%s): starting afresh", err)
+            return set()
+
+    def save(self, started: set[StartKey], today: dt.date) -> None:
+        if self._path is None:
+            return
+        oldest = (today - dt.timedelta(days=KEEP_DAYS)).isoformat()
+        kept = sorted(key for key in started if key[2] >= oldest)
+        try:
+            write_atomically(self._path, json.dumps(kept).encode())
+        except OSError as err:
+            if not self._failing:
+                log.error("cannot record started programmes (%s): kept in memory", err)
+            self._failing = True
+            return
+        if self._failing:
+            log.info("started programmes are recorded again")
+        self._failing = False
+
+
+class Timetable:
+    """Remembers which occurrences already started by themselves (on disk, through
+    *record*). One owner: the GUI thread."""
+
+    def __init__(self, schedule: Sequence[Slot], record: StartedRecord | None = None) -> None:
         self._schedule = list(schedule)
-        self._started: set[tuple[int, dt.date]] = set()
+        self._record = record or StartedRecord(None)
+        self._started = self._record.load()
+
+    def reconfigure(self, schedule: Sequence[Slot]) -> None:
+        """A new timetable; what already started stays started."""
+        self._schedule = list(schedule)
 
     def today(self, now: dt.datetime) -> list[Occurrence]:
         assert now.tzinfo is not None
@@ -117,21 +172,39 @@ class Timetable:
         due = occ.slot.auto_start and now < occ.start + AUTO_START_GRACE
         if not due or not kiosk_free or occ.key in self._started:
             return banner, None
-        self._started.add(occ.key)
+        self.mark_started(occ)
         return banner, occ
 
     def mark_started(self, occurrence: Occurrence) -> None:
-        """Someone joined by hand: it will not start by itself again."""
+        """It started (by itself, or someone joined by hand): never by itself again."""
         self._started.add(occurrence.key)
+        self._record.save(self._started, occurrence.start.date())
+
+
+class CentreClock:
+    """Now in the centre's time zone; the box's own zone if that one is unknown here.
+    A new configuration's zone counts from then on."""
+
+    def __init__(self, timezone: str) -> None:
+        self._zone = _zone(timezone)
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(self._zone).astimezone(self._zone)
+
+    def reconfigure(self, config: KioskConfig) -> None:
+        self._zone = _zone(config.centre.timezone)
 
 
 def centre_clock(timezone: str) -> Callable[[], dt.datetime]:
-    """Now in the centre's time zone; the box's own zone if that one is unknown here."""
+    """Now in the centre's time zone (see :class:`CentreClock`)."""
+    return CentreClock(timezone)
+
+
+def _zone(timezone: str) -> dt.tzinfo | None:
     try:
-        zone: dt.tzinfo | None = ZoneInfo(timezone)
+        return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         log.error(
             "time zone %r unknown on this box (is tzdata installed?); using local time", timezone
         )
-        zone = None
-    return lambda: dt.datetime.now(zone).astimezone(zone)
+        return None

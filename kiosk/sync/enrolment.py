@@ -73,6 +73,7 @@ def enrol(paths: Paths, server: str, centre_id: str, root: bytes) -> Enrolment:
         # Another centre's configuration must not stay on screen here.
         paths.config.unlink(missing_ok=True)
         paths.last_good_config.unlink(missing_ok=True)
+        paths.config_trial.unlink(missing_ok=True)
     folder = metadata_dir(paths)
     # A new trust root replaces everything learnt under the old one.
     for old in folder.glob("*.json") if folder.exists() else []:

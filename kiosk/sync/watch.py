@@ -1,20 +1,25 @@
 """Checking for a new configuration now and then, while the kiosk runs.
 
 One asyncio task, owned by :class:`ConfigWatch`, waits a jittered interval,
-runs the blocking check on the watch's own thread and hands the result back on
-the loop. It logs a failure once when it starts and once when it ends, however
-long the server stays away. Applying is not its business: the caller applies
-at a safe moment (see :meth:`kiosk.navigation.Navigator.is_safe_moment`).
+runs the blocking check on the watch's own thread (:class:`kiosk.work.Worker`)
+and hands the result back on the loop. It logs a failure once when it starts and
+once when it ends, however long the server stays away. Applying is not its
+business: the caller applies at a safe moment (see
+:meth:`kiosk.navigation.Navigator.is_safe_moment`). A service
+(:mod:`kiosk.services`): a new ``sync.interval_s`` takes effect at once (a wait
+already longer than the new interval is cut short).
 """
 
 import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 
 from kiosk.sync.result import Outcome, SyncResult
+from kiosk.work import Worker
+from kiosk_contract.config import KioskConfig
 
 log = logging.getLogger(__name__)
 
@@ -40,49 +45,79 @@ class ConfigWatch:
         check: Callable[[], SyncResult],
         interval_s: float,
         on_result: Callable[[SyncResult], None],
+        worker: Worker,
         rng: random.Random | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._check = check
-        self._interval_s = interval_s
+        self.interval_s = interval_s
         self._on_result = on_result
+        self._worker = worker
         self._rng = rng or random.Random()
         self._sleep = sleep
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kiosk-sync")
         self._task: asyncio.Task[None] | None = None
         self._failing: str | None = None
         self._wake = asyncio.Event()
+        self._rearm = asyncio.Event()
+        self._waiting_until = 0.0
 
     def wake(self) -> None:
         """Check now instead of at the end of the current wait (``kill -HUP``). Loop thread."""
         self._wake.set()
 
+    @property
+    def next_check_in(self) -> float:
+        """Seconds until the next check (0 when one is due or running)."""
+        return max(0.0, self._waiting_until - time.monotonic())
+
+    def reconfigure(self, config: KioskConfig) -> None:
+        """Check every ``sync.interval_s`` (jittered) from now on."""
+        interval = float(config.sync.interval_s)
+        if interval == self.interval_s:
+            return
+        log.info("configuration checks every %.0f s (was %.0f s)", interval, self.interval_s)
+        self.interval_s = interval
+        if self.next_check_in > interval * 1.25:
+            self._rearm.set()  # the current wait outlasts the new interval: draw again
+
     async def _wait(self, seconds: float) -> None:
-        """*seconds*, or less if woken. Tests pass their own *sleep* instead."""
+        """*seconds*, or less if woken or re-armed. Tests pass their own *sleep* instead."""
         if self._sleep is not None:
             await self._sleep(seconds)
             return
-        # asyncio.timeout: wait_for on Python 3.11 can lose a cancellation (close()).
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._wake.wait()
+        while True:
+            self._waiting_until = time.monotonic() + seconds
+            self._rearm.clear()
+            woken = asyncio.ensure_future(self._wake.wait())
+            rearmed = asyncio.ensure_future(self._rearm.wait())
+            try:
+                done, _ = await asyncio.wait(
+                    (woken, rearmed), timeout=seconds, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                woken.cancel()
+                rearmed.cancel()
+            if rearmed in done and woken not in done:
+                seconds = jittered(self.interval_s, self._rng)
+                continue
+            break
         self._wake.clear()
 
-    def start(self) -> None:
-        """Start the task on the running loop."""
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="config-watch")
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Start the task on *loop* (default: the running one)."""
+        loop = loop or asyncio.get_running_loop()
+        self._task = loop.create_task(self._run(), name="config-watch")
 
     async def _run(self) -> None:
         delay = self._rng.uniform(*FIRST_CHECK_S)
         while True:
             await self._wait(delay)
             await self.check_now()
-            delay = jittered(self._interval_s, self._rng)
+            delay = jittered(self.interval_s, self._rng)
 
     async def check_now(self) -> SyncResult:
         """One check, on the watch's thread; its result goes to *on_result* too."""
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._executor, self._check)
+        result = await self._worker.call(self._check)
         self._log(result)
         self._on_result(result)
         return result
@@ -103,4 +138,4 @@ class ConfigWatch:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._worker.close()

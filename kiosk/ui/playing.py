@@ -110,7 +110,8 @@ class PlayingScreen(QWidget):
         self.hide_timer.setSingleShot(True)
         self.hide_timer.setInterval(CONTROLS_SHOW_MS)
         self.hide_timer.timeout.connect(self._fold)
-        playback.subscribe(self.show_now)
+        self.forget = playback.subscribe(self.show_now)
+        """Stops following playback (the window calls it when it closes)."""
         self.set_theme(theme)
         self.show_now(playback.now)
 

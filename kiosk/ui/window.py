@@ -1,8 +1,10 @@
 """The kiosk's one window: header, the current screen, status strip.
 
 It renders the navigator's :class:`~kiosk.navigation.View` and forwards every
-key, touch and click to it. A one-second tick drives the clock and the
-navigator's time rules (idle return, leaving "please wait").
+key, touch and click to it. Built for one configuration (its tiles, colours and
+words) over the kiosk's long-lived parts; a new configuration gets a new window.
+Time rules (idle return, the timetable) are not its business: the composition
+root ticks the parts; the window's own tick only moves the clock.
 """
 
 import datetime as dt
@@ -141,11 +143,24 @@ class KioskWindow(QWidget):
         self.corner_timer.setInterval(CORNER_HOLD_MS)
         self.corner_timer.timeout.connect(navigator.open_leader)
 
+        self._pages: dict[Screen, QWidget] = {
+            Screen.HOME: self.home,
+            Screen.PLAYING: self.playing,
+            Screen.LEADER_PIN: self.pin,
+            Screen.LEADER: self.leader,
+            Screen.DIAGNOSTICS: self.diagnostics,
+            Screen.NOT_READY: self.page,
+            Screen.NOT_AVAILABLE: self.page,
+            Screen.PLEASE_WAIT: self.page,
+        }
+        """The page showing each screen, registered once (CALL once calls are up)."""
         self._unsubscribe = [
             navigator.subscribe(self.show_view),
             status.subscribe(self.show_status),
+            programmes.subscribe_banner(self.show_banner),
+            self.playing.forget,
         ]
-        programmes.subscribe_banner(self.show_banner)
+        self.show_banner(programmes.banner)
         self.show_status(status.status)
         self.show_view(navigator.view)
         self.ticker = QTimer(self)
@@ -161,6 +176,8 @@ class KioskWindow(QWidget):
         self.call = CallPage(self.strings, self.theme, desk, self)
         self.call.show_status(status)
         self.stack.addWidget(self.call)
+        self._pages[Screen.CALL] = self.call
+        self.show_view(self.navigator.view)
 
     # --- rendering ---------------------------------------------------------
 
@@ -174,31 +191,26 @@ class KioskWindow(QWidget):
         # A programme or call fills the whole screen; the clock and status return with home.
         for bar in (self.header, self.status_strip):
             bar.setVisible(screen not in (Screen.PLAYING, Screen.CALL))
+        page = self._pages.get(screen, self.page)
         if screen is Screen.HOME:
             self.home.set_focus_index(view.focus)
-            self.stack.setCurrentWidget(self.home)
-            return
-        pages: dict[Screen, QWidget] = {
-            Screen.PLAYING: self.playing,
-            Screen.LEADER_PIN: self.pin,
-            Screen.LEADER: self.leader,
-            Screen.DIAGNOSTICS: self.diagnostics,
-        }
-        if self.call is not None:
-            pages[Screen.CALL] = self.call
-        if screen in pages:
-            if screen is Screen.DIAGNOSTICS and not self._diagnosing:
-                self._diagnosing = True
-                self.diagnostics.opened()
-            if screen is Screen.LEADER_PIN:
-                self.pin.reset()
-            elif screen is Screen.LEADER:
-                self.leader.refresh()
-            elif screen is Screen.PLAYING:
-                self.playing.show_now(self.programmes.playback.now)
-            self.stack.setCurrentWidget(pages[screen])
-            return
-        strings, theme = self.strings, self.theme
+        elif screen is Screen.DIAGNOSTICS and not self._diagnosing:
+            self._diagnosing = True
+            self.diagnostics.opened()
+        elif screen is Screen.LEADER_PIN:
+            self.pin.reset()
+        elif screen is Screen.LEADER:
+            self.leader.refresh()
+        elif screen is Screen.PLAYING:
+            self.playing.show_now(self.programmes.playback.now)
+        elif page is self.page:
+            self._show_message(view)
+        self.stack.setCurrentWidget(page)
+
+    def _show_message(self, view: View) -> None:
+        """The message page for NOT_READY, NOT_AVAILABLE and PLEASE_WAIT (or a call
+        screen asked for before calls are up)."""
+        strings, theme, screen = self.strings, self.theme, view.screen
         if screen is Screen.NOT_READY:
             key = view.notice or "video_not_ready"
             self.page.show_message(strings[key], strings[f"{key}_detail"], "wait", theme.background)
@@ -214,7 +226,6 @@ class KioskWindow(QWidget):
             self.page.show_message(
                 strings["please_wait"], strings["please_wait_detail"], "wait", theme.background
             )
-        self.stack.setCurrentWidget(self.page)
 
     def show_banner(self, banner: Banner | None) -> None:
         self.banner.show_banner(banner)
@@ -305,9 +316,8 @@ class KioskWindow(QWidget):
         return False
 
     def tick(self) -> None:
+        """The clock in the header (the parts' time rules are ticked by the root)."""
         self.header.show_time(self._wall_clock())
-        self.programmes.tick()
-        self.navigator.tick()
 
     def close_window(self) -> None:
         """Stop the tick, the diagnostics' live checks, and unsubscribe. Safe to call twice."""

@@ -1,5 +1,6 @@
 """Hotplug through umockdev's Testbed: real uevents reach a real pyudev monitor."""
 
+import asyncio
 import select
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from kiosk.devices.model import Device, Link
 from kiosk.devices.policy import Choice
 from kiosk.devices.status import facts
 from kiosk.devices.watch import DeviceWatch
-from kiosk.runloop import SpeakerFollower
+from kiosk.media.speakers import SpeakerFollower
 from kiosk.status import StatusBoard
 from kiosk_contract.config.model import Devices
 from tests.devices.conftest import Hotplug, load_room
@@ -72,7 +73,7 @@ def test_unplugging_the_speakerphone_moves_sound_to_the_tv_and_back(testbed: obj
         back = seen.choices[-1]
         assert back.speaker is not None and back.speaker.link is Link.SPEAKERPHONE
     finally:
-        watch.close()
+        asyncio.run(watch.close())
 
 
 def test_a_hundred_unplug_replug_cycles_leak_nothing(testbed: object) -> None:
@@ -95,11 +96,11 @@ def test_a_hundred_unplug_replug_cycles_leak_nothing(testbed: object) -> None:
         assert final.speaker is not None and final.speaker.link is Link.SPEAKERPHONE
         assert final.camera is not None and final.camera.node == "/dev/video0"
     finally:
-        watch.close()
+        asyncio.run(watch.close())
 
 
 class Programmes:
-    """Stands in for the media runtime: keeps the speakers it is told to play on."""
+    """Stands in for the media service: keeps the speakers it is told to play on."""
 
     def __init__(self) -> None:
         self.speakers: list[str] = []
@@ -114,8 +115,8 @@ def test_unplugging_the_speakerphone_during_a_programme_moves_its_sound_to_the_t
     load_room(testbed, "centre-room")
     programmes = Programmes()
     board = StatusBoard()
-    follower = SpeakerFollower(programmes)  # type: ignore[arg-type]
-    board.subscribe(follower.follow)
+    follower = SpeakerFollower(board, [programmes])
+    follower.start()
     seen = Seen()
 
     def on_change(devices: list[Device], choice: Choice) -> None:
@@ -127,7 +128,7 @@ def test_unplugging_the_speakerphone_during_a_programme_moves_its_sound_to_the_t
     try:
         round_trip(testbed, watch, seen)
     finally:
-        watch.close()
+        asyncio.run(watch.close())
     assert programmes.speakers == [
         "plughw:CARD=USB,DEV=0",  # the speakerphone
         "plughw:CARD=PCH,DEV=3",  # the TV, over HDMI

@@ -77,16 +77,26 @@ class Rig:
     def __init__(self, config: KioskConfig, cache: MediaCache) -> None:
         self.inbox: queue.Queue[PlayerEvent | Callable[[], None]] = queue.Queue()
         self.video = VlcVideo(HEADLESS, self.inbox.put)
+        self.cache = cache
         self.redownloads: list[MediaFile] = []
+        self.bad: list[MediaFile] = []
         self.events: list[PlayerEvent] = []
-        self.playback = Playback(
-            config, cache, self.video, time.monotonic, self.redownloads.append, self._probe
-        )
+        self.playback = Playback(config, cache, time.monotonic)
+        self.playback.attach(self.video, self)
 
-    def _probe(self, url: str) -> None:
+    def redownload(self, media: MediaFile, bad: bool = False) -> None:
+        """As the download thread: a bad file is deleted, then fetched again."""
+        self.redownloads.append(media)
+        if bad:
+            self.bad.append(media)
+            self.cache.forget(media)
+
+    def probe(self, url: str, answer: Callable[[bool], None]) -> None:
+        """The real probe, off this thread; its answer is pumped like an event."""
+
         def check() -> None:
-            answer = stream_answers(url)
-            self.inbox.put(lambda: self.playback.live_checked(url, answer))
+            answers = stream_answers(url)
+            self.inbox.put(lambda: answer(answers))
 
         threading.Thread(target=check, daemon=True).start()
 

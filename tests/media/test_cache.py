@@ -3,7 +3,7 @@
 import hashlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -36,6 +36,55 @@ def server(tmp_path: Path) -> Iterator[tuple[Path, str, Path]]:
 @pytest.fixture
 def cache(tmp_path: Path) -> MediaCache:
     return MediaCache(tmp_path / "cache")
+
+
+class Direct:
+    """Hands back on the calling thread (the reports here only record and signal)."""
+
+    def call_soon_threadsafe(self, callback: Callable[..., object], *args: object) -> None:
+        callback(*args)
+
+
+class WatchedCache(MediaCache):
+    """Records which thread writes to the cache."""
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.writers: set[str] = set()
+
+    def admit(self, media: MediaFile, digest: str) -> None:
+        self.writers.add(threading.current_thread().name)
+        super().admit(media, digest)
+
+    def forget(self, media: MediaFile) -> None:
+        self.writers.add(threading.current_thread().name)
+        super().forget(media)
+
+
+class Reports:
+    """Progress reports, and a way to wait for one that says *n* files are ready."""
+
+    def __init__(self) -> None:
+        self.seen: list[Progress] = []
+        self._changed = threading.Condition()
+
+    def __call__(self, progress: Progress) -> None:
+        with self._changed:
+            self.seen.append(progress)
+            self._changed.notify_all()
+
+    def wait_ready(self, n: int, after: int = 0) -> Progress:
+        return self.wait(lambda p: p.items_ready == n and not p.current, after)
+
+    def wait(self, wanted: Callable[[Progress], bool], after: int = 0) -> Progress:
+        def found() -> Progress | None:
+            return next((p for p in self.seen[after:] if wanted(p)), None)
+
+        with self._changed:
+            assert self._changed.wait_for(lambda: found() is not None, 30), self.seen[-3:]
+            made = found()
+            assert made is not None
+            return made
 
 
 def test_downloads_verify_and_become_ready(
@@ -119,7 +168,7 @@ def test_a_file_changed_on_disk_is_not_ready_and_is_fetched_again(
         if progress.items_ready == 1 and not progress.current:
             done.set()
 
-    worker = DownloadWorker(cache, url, 10**9, report)
+    worker = DownloadWorker(cache, url, 10**9, report, Direct())
     worker.start()
     try:
         worker.want([Wanted("t", media)])
@@ -147,3 +196,81 @@ def test_a_full_disk_is_reported_and_nothing_half_is_played(
         progress = Downloader(cache, url, 10**9).run([Wanted("고향의 봄", media)])
         assert progress.errors == ("고향의 봄: 저장 공간 부족 / disk full",)
         assert not cache.ready(media) and not cache.path(media).exists()
+
+
+def test_a_file_that_failed_to_play_is_deleted_and_fetched_again_by_the_download_thread(
+    server: tuple[Path, str, Path], tmp_path: Path
+) -> None:
+    root, url, _ = server
+    data = os.urandom(200_000)
+    media = media_of(data)
+    publish(root, media, data)
+    cache, reports = WatchedCache(tmp_path / "cache"), Reports()
+    worker = DownloadWorker(cache, url, 10**9, reports, Direct())
+    worker.start()
+    try:
+        worker.want([Wanted("t", media)])
+        reports.wait_ready(1)
+        mtime = cache.path(media).stat().st_mtime_ns
+        seen = len(reports.seen)
+        worker.redownload(media, bad=True)  # what playback does with a file it cannot play
+        reports.wait_ready(1, after=seen + 1)
+        assert cache.ready(media) and cache.path(media).stat().st_mtime_ns != mtime
+        assert cache.writers == {"kiosk-downloads"}, "one writer: the download thread"
+    finally:
+        worker.close()
+
+
+@pytest.mark.allow_warnings
+def test_a_new_server_address_and_quota_take_effect_without_a_restart(
+    tmp_path: Path, cache: MediaCache
+) -> None:
+    small, large = os.urandom(1_000), os.urandom(50_000)
+    m_small, m_large = media_of(small), media_of(large, "mp3")
+    first_root, second_root = tmp_path / "first", tmp_path / "second"
+    first_root.mkdir()
+    second_root.mkdir()
+    publish(second_root, m_small, small)
+    publish(second_root, m_large, large)
+    reports = Reports()
+    with (
+        nginx(first_root, tmp_path / "n1") as first,
+        nginx(second_root, tmp_path / "n2") as second,
+    ):
+        worker = DownloadWorker(cache, first, 10**9, reports, Direct(), retry_s=3600)
+        worker.start()
+        try:
+            worker.want([Wanted("s", m_small), Wanted("l", m_large)])
+            assert reports.wait(lambda p: len(p.errors) == 2), "the first has none of them"
+            worker.reconfigure(second, 10_000)
+            within_quota = reports.wait_ready(1, after=len(reports.seen))
+            assert cache.ready(m_small) and not cache.ready(m_large)
+            assert within_quota.errors == ("l: 저장 공간 한도 초과 / over the storage quota",)
+            worker.reconfigure(second, 10**9)
+            reports.wait_ready(2, after=len(reports.seen))
+            assert cache.ready(m_large)
+            assert access_log(tmp_path / "n2"), "fetched from the new address"
+        finally:
+            worker.close()
+
+
+def test_without_a_server_the_bundled_files_are_taken_in_by_the_download_thread(
+    tmp_path: Path,
+) -> None:
+    """The demo: no server, its videos bundled in a folder under any name."""
+    bundled = tmp_path / "bundled"
+    bundled.mkdir()
+    data = os.urandom(10_000)
+    media = media_of(data)
+    (bundled / "exercise.mp4").write_bytes(data)
+    cache, reports = WatchedCache(tmp_path / "cache"), Reports()
+    worker = DownloadWorker(cache, None, 10**9, reports, Direct(), seed=bundled)
+    worker.start()
+    try:
+        missing = media_of(b"never bundled")
+        worker.want([Wanted("t", media), Wanted("m", missing)])
+        reports.wait_ready(1)
+        assert cache.ready(media) and not cache.ready(missing)
+        assert cache.writers == {"kiosk-downloads"}
+    finally:
+        worker.close()

@@ -71,6 +71,7 @@ def test_a_corrupt_file_ends_with_a_message_and_a_new_download(rig: Rig) -> None
     assert rig.playback.finished_with is Notice.NOT_READY
     broken = rig.playback._config.video("broken")
     assert broken is not None and rig.redownloads == [broken.video]
+    assert rig.bad == [broken.video], "marked bad, for the cache's writer to delete"
     assert not rig.playback._cache.ready(broken.video)
 
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kiosk.app import Kiosk, build_kiosk
+from kiosk.app.kiosk import Kiosk, build_kiosk
 from kiosk.config import ConfigSource, LoadedConfig
 from kiosk.media.runtime import wanted_for
 from kiosk.media.vlc_video import PlayerEvent, VlcVideo
@@ -16,6 +16,7 @@ from kiosk.paths import Paths
 from kiosk.ui.qt import QApplication, QFont
 from kiosk.ui.theme import FONT_FAMILY
 from kiosk_contract.config import KioskConfig
+from kiosk_contract.config.programmes import MediaFile
 from tests.sync.conftest import fleet  # noqa: F401 - the published fleet behind nginx
 
 HEADLESS = ("--vout=dummy", "--aout=dummy")
@@ -54,6 +55,20 @@ class Player:
         while not self.events.empty():
             event = self.events.get()
             kiosk.programmes.playback.handle(event.generation, event.what)
+
+
+class Supply:
+    """Stands in for the media service: keeps what playback asks for; nothing arrives."""
+
+    def __init__(self) -> None:
+        self.asked: list[MediaFile] = []
+        self.probed: list[str] = []
+
+    def redownload(self, media: MediaFile, bad: bool = False) -> None:
+        self.asked.append(media)
+
+    def probe(self, url: str, answer: Callable[[bool], None]) -> None:
+        self.probed.append(url)
 
 
 @pytest.fixture
@@ -109,9 +124,10 @@ def build(qtbot: QtBot, paths: Paths, clock: FakeClock, wall: WallClock) -> Iter
         )
         if player is not None:
             seed_demo_media(paths, loaded.config)
-            kiosk.programmes.playback.attach(player.video)
+            kiosk.programmes.playback.attach(player.video, Supply())
         qtbot.addWidget(kiosk.window)
         app.installEventFilter(kiosk.window)
+        kiosk.start_ticking()
         kiosk.window.resize(*size)
         kiosk.window.show()
         qtbot.waitExposed(kiosk.window)

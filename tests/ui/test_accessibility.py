@@ -9,7 +9,8 @@ import itertools
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kiosk.app import Kiosk
+from kiosk.app.calls import CallService
+from kiosk.app.kiosk import Kiosk
 from kiosk.calls.desk import CallView, Phase
 from kiosk.navigation import Screen
 from kiosk.paths import Paths
@@ -51,7 +52,11 @@ def visit(kiosk: Kiosk, name: str) -> QWidget:
         nav.unlocked("technician" if name == "diagnostics" else "leader")
     elif name == "call":
         # The call screen as a call rings (the desk is built but not connected).
-        kiosk.connect_calls(demo=True, start=False)
+        if kiosk.calls is None:
+            calls = CallService(
+                kiosk.loaded.config, nav, kiosk.status, kiosk.voice, kiosk.parts.wall, demo=True
+            )
+            kiosk.attach_calls(calls.desk)
         nav.show_call()
         assert window.call is not None
         window.call.show_call(CallView(Phase.RINGING, "남원시청 복지과", answer_at=None))

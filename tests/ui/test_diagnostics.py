@@ -71,6 +71,6 @@ def test_diagnostics_leave_by_themselves(
     kiosk = build(demo_config)
     kiosk.navigator.unlocked("technician")
     clock.now += demo_config.leader.leave_after_s
-    kiosk.window.tick()
+    kiosk.tick()
     assert kiosk.navigator.view.screen is Screen.HOME
     assert kiosk.window.diagnostics.monitor is None

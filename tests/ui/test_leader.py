@@ -102,10 +102,10 @@ def test_the_leader_screen_leaves_by_itself_after_idle(
     kiosk.navigator.open_leader()
     enter(qtbot, kiosk, DEMO_PIN)
     clock.now += demo_config.leader.leave_after_s - 1
-    kiosk.window.tick()
+    kiosk.tick()
     assert kiosk.navigator.view.screen is Screen.LEADER
     clock.now += 1
-    kiosk.window.tick()
+    kiosk.tick()
     assert kiosk.navigator.view.screen is Screen.HOME
 
 
@@ -158,6 +158,6 @@ def test_an_idle_leader_screen_over_a_programme_returns_to_it(
     kiosk.navigator.open_leader()
     enter(qtbot, kiosk, DEMO_PIN)
     clock.now += demo_config.leader.leave_after_s
-    kiosk.window.tick()
+    kiosk.tick()
     assert kiosk.navigator.view.screen is Screen.PLAYING
     assert kiosk.programmes.playback.now is not None

@@ -1,6 +1,7 @@
 """The run loop's media wiring: libvlc started in the background and attached, the library
 downloaded from a real nginx into the cache, progress shown, and a tile then plays."""
 
+import asyncio
 import queue
 import shutil
 from collections.abc import Callable, Iterator
@@ -10,9 +11,8 @@ import msgspec
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kiosk.app import Kiosk
-from kiosk.media.cache import MediaCache
-from kiosk.media.runtime import MediaRuntime
+from kiosk.app.kiosk import Kiosk
+from kiosk.media.runtime import MediaService
 from kiosk.navigation import Screen
 from kiosk.paths import Paths
 from kiosk.ui.qt import Qt
@@ -50,31 +50,36 @@ def media_server(tmp_path: Path, paths: Paths) -> Iterator[str]:
         yield url
 
 
+def service(kiosk: Kiosk, loop: Loop, repository_media: str | None = None) -> MediaService:
+    parts = kiosk.parts
+    return MediaService(
+        parts.loaded.config,
+        parts.playback,
+        parts.cache,
+        parts.status,
+        loop,
+        ("--vout=dummy", "--aout=dummy"),
+        repository_media,
+    )
+
+
 def test_the_library_downloads_and_a_tile_then_plays(
     build: BuildKiosk,
     demo_config: KioskConfig,
-    paths: Paths,
     qtbot: QtBot,
     media_server: str,
 ) -> None:
     config = msgspec.structs.replace(demo_config, downloads=Downloads(base_url=media_server))
     kiosk: Kiosk = build(config)
     loop = Loop()
-    runtime = MediaRuntime(
-        MediaCache(paths.media),
-        loop,
-        lambda: kiosk,
-        kiosk.hooks,
-        ("--vout=dummy", "--aout=dummy"),
-        None,
-    )
-    runtime.start()
+    media = service(kiosk, loop)
+    media.start()
     try:
 
         def done() -> bool:
             loop.run_pending()
             progress = kiosk.status.status.downloads
-            return runtime.video is not None and progress.items_ready == 5 and not progress.current
+            return media.video is not None and progress.items_ready == 5 and not progress.current
 
         qtbot.waitUntil(done, timeout=30_000)
         assert kiosk.window.leader.downloads.text() == "5/5개 준비됨 · 0개 남음"
@@ -83,9 +88,45 @@ def test_the_library_downloads_and_a_tile_then_plays(
 
         def moving() -> bool:
             loop.run_pending()
-            return runtime.video is not None and runtime.video.position_ms() > 0
+            return media.video is not None and media.video.position_ms() > 0
 
         qtbot.waitUntil(moving, timeout=10_000)
         qtbot.keyClick(kiosk.window, Qt.Key.Key_Escape)
     finally:
-        runtime.close()
+        asyncio.run(media.close())
+
+
+@pytest.mark.allow_warnings
+def test_a_new_download_address_is_used_without_a_restart(
+    build: BuildKiosk,
+    demo_config: KioskConfig,
+    qtbot: QtBot,
+    media_server: str,
+    tmp_path: Path,
+) -> None:
+    """``downloads.base_url`` was read once at start: a new configuration never moved it."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with nginx(empty, tmp_path / "nginx-empty") as nowhere:
+        config = msgspec.structs.replace(demo_config, downloads=Downloads(base_url=nowhere))
+        kiosk: Kiosk = build(config)
+        loop = Loop()
+        media = service(kiosk, loop)
+        media.start()
+        try:
+
+            def failed() -> bool:
+                loop.run_pending()
+                return len(kiosk.status.status.downloads.errors) == 5
+
+            qtbot.waitUntil(failed, timeout=30_000)
+            moved = msgspec.structs.replace(config, downloads=Downloads(base_url=media_server))
+            media.reconfigure(moved)
+
+            def done() -> bool:
+                loop.run_pending()
+                return kiosk.status.status.downloads.items_ready == 5
+
+            qtbot.waitUntil(done, timeout=30_000)
+        finally:
+            asyncio.run(media.close())

@@ -14,7 +14,7 @@ from kiosk.ui.qt import Qt
 from kiosk_contract.config import KioskConfig
 from kiosk_contract.config.programmes import Programme, Video
 from kiosk_demo.media import describe, make_video
-from tests.ui.conftest import BuildKiosk, FakeClock, Player, WallClock
+from tests.ui.conftest import BuildKiosk, FakeClock, Player, Supply, WallClock
 
 
 def test_a_singing_tile_plays_with_lyrics_and_big_controls(
@@ -54,10 +54,10 @@ def test_the_banner_counts_down_and_one_press_joins(
     wall.set(9, 49)  # Tuesday: singing class at 10:00, announced from 09:50
     kiosk = build(demo_config, player=player)
     window = kiosk.window
-    window.tick()
+    kiosk.tick()
     assert not window.banner.isVisible()
     wall.set(9, 52)
-    window.tick()
+    kiosk.tick()
     assert window.banner.isVisible()
     assert window.banner.text() == "노래교실 — 8분 뒤 시작"
     qtbot.keyClick(window, Qt.Key.Key_Up)
@@ -67,7 +67,7 @@ def test_the_banner_counts_down_and_one_press_joins(
     assert window.playing.title.text() == "고향의 봄"
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     wall.set(10, 0)
-    window.tick()
+    kiosk.tick()
     assert kiosk.navigator.view.screen is Screen.HOME, "joined by hand: no second start"
     assert window.banner.text() == "노래교실 — 지금 하고 있습니다"
 
@@ -80,11 +80,11 @@ def test_auto_start_plays_only_when_nobody_is_using_the_kiosk(
     window = kiosk.window
     qtbot.keyClick(window, Qt.Key.Key_6)  # someone reads today's notices
     wall.set(14, 0)
-    window.tick()
+    kiosk.tick()
     assert kiosk.navigator.view.screen is Screen.NOT_AVAILABLE
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     wall.set(14, 1)
-    window.tick()
+    kiosk.tick()
     assert kiosk.navigator.view.screen is Screen.PLAYING
     assert window.playing.title.text().startswith("건강체조 1부")
 
@@ -94,12 +94,12 @@ def test_a_programme_not_downloaded_yet_says_so_and_goes_home(
     build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, clock: FakeClock
 ) -> None:
     kiosk = build(demo_config)  # no player, nothing in the cache
-    kiosk.programmes.playback.attach(_SilentOutput())
+    kiosk.programmes.playback.attach(_SilentOutput(), Supply())
     qtbot.keyClick(kiosk.window, Qt.Key.Key_1)
     assert kiosk.navigator.view.screen is Screen.NOT_READY
     assert kiosk.window.page.title.text() == "이 영상은 아직 준비 중입니다"
     clock.now += demo_config.idle.please_wait_s
-    kiosk.window.tick()
+    kiosk.tick()
     assert kiosk.navigator.view.screen is Screen.HOME
 
 

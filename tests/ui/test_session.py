@@ -1,58 +1,69 @@
-"""A new configuration replaces the running kiosk only at a safe moment."""
+"""A new configuration is put in force at a safe moment: the parts take it, a new
+window shows it, the old one lets go of everything."""
 
 import errno
+import json
 from pathlib import Path
 
 import msgspec
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kiosk.app import Kiosk, build_kiosk
-from kiosk.config import ConfigSource, LoadedConfig
+from kiosk.app.kiosk import Kiosk
+from kiosk.app.loop import retire
+from kiosk.config import ConfigSource, ConfigTrial, LoadedConfig
+from kiosk.config.trial import digest
+from kiosk.navigation import Screen
 from kiosk.paths import Paths
 from kiosk.session import Session
-from kiosk.status import Level, StatusBoard
+from kiosk.status import Level
 from kiosk.sync import result
 from kiosk.sync.result import Outcome, SyncResult
 from kiosk_contract.config import KioskConfig
+from kiosk_contract.config.model import Voice
 from tests.ui.conftest import BuildKiosk, FakeClock
 
 
-class Player:
-    def __init__(self) -> None:
-        self.closed = False
-
-    def play(self, path: Path, volume: int, repeat: bool = False) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
-
-    def close(self) -> None:
-        self.closed = True
-
-
 def new_config(old: KioskConfig) -> KioskConfig:
-    return msgspec.structs.replace(old, revision=old.revision + 1, tiles=old.tiles[:2])
+    return msgspec.structs.replace(
+        old, revision=old.revision + 1, tiles=old.tiles[:2], voice=Voice(volume=35)
+    )
+
+
+class Shown:
+    """What the run loop does with a configuration to put in force (minus services)."""
+
+    def __init__(self, kiosk: Kiosk, qtbot: QtBot) -> None:
+        self.kiosk = kiosk
+        self.qtbot = qtbot
+        self.old_windows: list[object] = []
+
+    def __call__(self, loaded: LoadedConfig) -> None:
+        old = self.kiosk.window
+        new = self.kiosk.show(loaded)
+        self.qtbot.addWidget(new)
+        new.resize(old.size())
+        new.show()
+        retire(old)
+        self.old_windows.append(old)
 
 
 @pytest.fixture
-def session(
-    build: BuildKiosk, demo_config: KioskConfig, paths: Paths, clock: FakeClock, qtbot: QtBot
-) -> Session:
-    kiosk = build(demo_config)
+def kiosk(build: BuildKiosk, demo_config: KioskConfig) -> Kiosk:
+    return build(demo_config)
 
-    def rebuild(loaded: LoadedConfig, status: StatusBoard) -> Kiosk:
-        made = build_kiosk(loaded, paths, None, clock, status=status)
-        qtbot.addWidget(made.window)
-        return made
 
-    def swap(new: Kiosk, old: Kiosk) -> None:
-        new.window.resize(old.window.size())
-        new.window.show()
-        old.window.close()
+@pytest.fixture
+def shown(kiosk: Kiosk, qtbot: QtBot) -> Shown:
+    return Shown(kiosk, qtbot)
 
-    return Session(kiosk, paths, rebuild, swap)
+
+@pytest.fixture
+def session(kiosk: Kiosk, shown: Shown, paths: Paths, clock: FakeClock) -> Session:
+    trial = ConfigTrial(paths.config_trial, paths.last_good_config)
+    return Session(
+        kiosk.loaded, paths, kiosk.status, trial, kiosk.navigator.is_safe_moment, shown, clock
+    )
 
 
 def ready(config: KioskConfig) -> SyncResult:
@@ -60,38 +71,42 @@ def ready(config: KioskConfig) -> SyncResult:
 
 
 def test_applied_only_when_home_idle_and_quiet(
-    session: Session, demo_config: KioskConfig, paths: Paths, clock: FakeClock
+    session: Session, kiosk: Kiosk, demo_config: KioskConfig, paths: Paths, clock: FakeClock
 ) -> None:
-    player = Player()
-    session.kiosk.voice.attach(player)
-    old = session.kiosk
-    old.navigator.press_tile(5)  # notices: not available yet
+    first = kiosk.window
+    kiosk.navigator.press_tile(5)  # notices: not available yet
     session.on_sync_result(ready(new_config(demo_config)))
     clock.now += 600
     session.tick()
-    assert session.kiosk is old, "not while a tile's screen is open"
-    old.navigator.key("Escape")
+    assert kiosk.window is first, "not while a tile's screen is open"
+    kiosk.navigator.key("Escape")
     session.tick()
-    assert session.kiosk is old, "not right after someone pressed something"
+    assert kiosk.window is first, "not right after someone pressed something"
     clock.now += demo_config.sync.quiet_s
     session.tick()
-    assert session.kiosk is not old
-    assert [b.tile.id for b in session.kiosk.window.home.buttons] == ["singing", "exercise"]
-    assert not old.window.isVisible()
-    assert session.kiosk.voice.detach() is player, "the sound device moved over"
+    assert kiosk.window is not first and not first.isVisible()
+    assert [b.tile.id for b in kiosk.window.home.buttons] == ["singing", "exercise"]
+    assert kiosk.navigator.tiles == list(new_config(demo_config).tiles)
+    assert kiosk.voice._voice.volume == 35, "the long-lived parts took it"
     active = result.read_active(paths)
     assert active is not None and msgspec.json.decode(active)["revision"] == 2
-    assert session.pending is None
+    assert session.pending is None and session.in_force.config.revision == 2
+    # The old window follows nothing any more: views change only the new one.
+    kiosk.navigator.open_leader()
+    assert first.stack.currentWidget() is first.home
+    assert kiosk.window.stack.currentWidget() is kiosk.window.pin
 
 
-def test_outcomes_reach_the_status_strip(session: Session, demo_config: KioskConfig) -> None:
-    status = session.kiosk.status
+def test_outcomes_reach_the_status_strip(
+    session: Session, kiosk: Kiosk, demo_config: KioskConfig
+) -> None:
+    status = kiosk.status
     session.on_sync_result(SyncResult(Outcome.UNREACHABLE, "server unreachable"))
     assert status.status.network is Level.MISSING
     session.on_sync_result(SyncResult(Outcome.REJECTED, "the repository has expired", expired=True))
     assert status.status.network is Level.OK
     assert status.status.config_problem == "the repository has expired"
-    assert session.kiosk.window.status_strip.notice.text() == "⚠ 설정 확인 필요"
+    assert kiosk.window.status_strip.notice.text() == "⚠ 설정 확인 필요"
     session.on_sync_result(SyncResult(Outcome.UNCHANGED, "unchanged", demo_config))
     assert status.status.config_problem is None
     assert session.pending is None, "the same configuration needs no rebuild"
@@ -100,6 +115,7 @@ def test_outcomes_reach_the_status_strip(session: Session, demo_config: KioskCon
 @pytest.mark.allow_warnings
 def test_a_failed_write_keeps_the_running_kiosk(
     session: Session,
+    kiosk: Kiosk,
     demo_config: KioskConfig,
     clock: FakeClock,
     monkeypatch: pytest.MonkeyPatch,
@@ -108,17 +124,17 @@ def test_a_failed_write_keeps_the_running_kiosk(
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(result, "write_atomically", disk_full)
-    old = session.kiosk
+    first = kiosk.window
     session.on_sync_result(ready(new_config(demo_config)))
     clock.now += 600
     session.tick()
-    assert session.kiosk is old
-    assert old.window.isVisible()
-    assert "No space left" in (old.status.status.config_problem or "")
+    assert kiosk.window is first and first.isVisible()
+    assert kiosk.loaded.config.revision == demo_config.revision
+    assert "No space left" in (kiosk.status.status.config_problem or "")
 
 
 def test_a_configuration_already_active_on_disk_is_shown(
-    session: Session, demo_config: KioskConfig, clock: FakeClock
+    session: Session, kiosk: Kiosk, demo_config: KioskConfig, clock: FakeClock
 ) -> None:
     # e.g. a technician ran `kiosk sync --once` over SSH while the kiosk ran
     newer = new_config(demo_config)
@@ -127,5 +143,39 @@ def test_a_configuration_already_active_on_disk_is_shown(
     )
     clock.now += 600
     session.tick()
-    assert session.kiosk.loaded.config == newer
-    assert session.kiosk.loaded.source is ConfigSource.FILE
+    assert kiosk.loaded.config == newer
+    assert kiosk.loaded.source is ConfigSource.FILE
+
+
+def test_a_new_configuration_runs_on_trial_and_a_refused_one_never_comes_back(
+    session: Session, kiosk: Kiosk, demo_config: KioskConfig, paths: Paths, clock: FakeClock
+) -> None:
+    newer = new_config(demo_config)
+    session.on_sync_result(ready(newer))
+    clock.now += 600
+    session.tick()
+    assert kiosk.loaded.config == newer
+    assert not paths.last_good_config.exists(), "on trial: not yet the last good one"
+    clock.now += 600
+    session.tick()
+    assert paths.last_good_config.read_bytes() == msgspec.json.encode(newer)
+    # A document refused on an earlier start (it kept stopping the kiosk) stays refused.
+    refused = msgspec.structs.replace(newer, revision=7)
+    data = msgspec.json.encode(refused)
+    record = {"sha256": "", "revision": 0, "starts": 0, "refused": [digest(data)]}
+    paths.config_trial.write_text(json.dumps(record))
+    fresh = Session(
+        kiosk.loaded,
+        paths,
+        kiosk.status,
+        ConfigTrial(paths.config_trial, paths.last_good_config),
+        kiosk.navigator.is_safe_moment,
+        lambda loaded: pytest.fail("a refused configuration was shown"),
+        clock,
+    )
+    fresh.on_sync_result(SyncResult(Outcome.APPLIED, "ready", refused, data))
+    clock.now += 600
+    fresh.tick()
+    assert fresh.pending is None and kiosk.loaded.config == newer
+    assert "revision 7 refused" in (kiosk.status.status.config_problem or "")
+    assert kiosk.navigator.view.screen is Screen.HOME

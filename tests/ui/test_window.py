@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kiosk.app import Kiosk
-from kiosk.config import load_with_fallback
+from kiosk.app.kiosk import Kiosk
+from kiosk.config import ConfigTrial
 from kiosk.navigation import Screen
 from kiosk.programmes.schedule import centre_clock
 from kiosk.ui.qt import QPointF, Qt
@@ -116,10 +116,10 @@ def test_idle_returns_home_on_the_real_tick(
     kiosk = build(demo_config)
     qtbot.keyClick(kiosk.window, Qt.Key.Key_6)
     clock.now += 119
-    kiosk.window.tick()
+    kiosk.tick()
     assert shown_screen(kiosk) == "오늘의 안내"
     clock.now += 1
-    # The window's own one-second timer must notice.
+    # The kiosk's own one-second timer must notice.
     qtbot.waitUntil(lambda: shown_screen(kiosk) == "home", timeout=3000)
 
 
@@ -131,7 +131,7 @@ def test_a_touch_anywhere_restarts_the_idle_countdown(
     clock.now += 100
     qtbot.mouseClick(kiosk.window.page.title, Qt.MouseButton.LeftButton)
     clock.now += 100
-    kiosk.window.tick()
+    kiosk.tick()
     assert shown_screen(kiosk) == "오늘의 안내"
 
 
@@ -167,7 +167,7 @@ def test_invalid_configuration_falls_back_and_tells_the_technician(
 ) -> None:
     broken = tmp_path / "config.json"
     broken.write_text('{"schema_version": 1, "centre": ')
-    loaded = load_with_fallback(broken, tmp_path / "last-good.json")
+    loaded = ConfigTrial(tmp_path / "trial.json", tmp_path / "last-good.json").load(broken)
     kiosk = build(loaded)
     assert [b.tile.label for b in kiosk.window.home.buttons] == [
         "노래교실",

@@ -1,7 +1,11 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from kiosk.maintenance import MIN_UPTIME, WINDOW, NightlyRestart
+from kiosk_contract.config import KioskConfig
+from kiosk_contract.config.model import Maintenance
 
 SEOUL = ZoneInfo("Asia/Seoul")
 
@@ -37,3 +41,25 @@ def test_a_window_across_midnight_and_switched_off() -> None:
     nightly = NightlyRestart("23:30", started=at(24, 9))
     assert nightly.due(at(25, 0, 30), free=True)
     assert not NightlyRestart(None, started=at(24, 9)).due(at(25, 4), free=True)
+
+
+def test_a_new_restart_time_applies_without_a_restart(demo_config: KioskConfig) -> None:
+    nightly = NightlyRestart("04:00", started=at(24, 9))
+    nightly.reconfigure(
+        msgspec.structs.replace(demo_config, maintenance=Maintenance(restart_at="01:00"))
+    )
+    assert not nightly.due(at(25, 4, 0), free=True), "the old time is gone"
+    assert nightly.due(at(25, 1, 0), free=True)
+    nightly.reconfigure(
+        msgspec.structs.replace(demo_config, maintenance=Maintenance(restart_at=None))
+    )
+    assert not nightly.due(at(25, 1, 0), free=True), "never"
+
+
+def test_the_demo_never_restarts_itself_whatever_it_is_told(demo_config: KioskConfig) -> None:
+    demo = NightlyRestart("04:00", started=at(24, 9), demo=True)
+    assert not demo.due(at(25, 4, 0), free=True)
+    demo.reconfigure(
+        msgspec.structs.replace(demo_config, maintenance=Maintenance(restart_at="04:00"))
+    )
+    assert not demo.due(at(25, 4, 0), free=True)

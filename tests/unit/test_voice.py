@@ -15,6 +15,7 @@ class RecordingPlayer:
         self.looping: list[str] = []
         self.stopped = 0
         self.closed = 0
+        self.speakers: list[str] = []
 
     def play(self, path: Path, volume: int, repeat: bool = False) -> None:
         self.played.append((path.name, volume))
@@ -26,6 +27,9 @@ class RecordingPlayer:
 
     def close(self) -> None:
         self.closed += 1
+
+    def use_speaker(self, device: str) -> None:
+        self.speakers.append(device)
 
 
 BUNDLED = [ASSETS / "voice" / "ko"]
@@ -123,3 +127,24 @@ def test_a_ring_answered_before_the_player_starts_never_sounds() -> None:
     guide.attach(player)
     assert player.played == []
     assert player.stopped == 0
+
+
+def test_a_new_configuration_brings_its_voice_and_language(demo_config: KioskConfig) -> None:
+    guide = VoiceGuide(Voice(volume=70), BUNDLED)
+    player = RecordingPlayer()
+    guide.attach(player)
+    guide.reconfigure(Voice(volume=40), [ASSETS / "voice" / "en"])
+    guide.announce(demo_config.tiles[0])
+    assert player.played == [(demo_config.tiles[0].prompt, 40)]
+    guide.reconfigure(Voice(enabled=False), BUNDLED)
+    guide.announce(demo_config.tiles[0])
+    assert len(player.played) == 1, "guidance switched off"
+
+
+def test_the_speaker_chosen_before_the_player_started_is_used_once_it_has() -> None:
+    guide = VoiceGuide(Voice(), BUNDLED)
+    guide.use_speaker("plughw:CARD=USB,DEV=0")
+    player = RecordingPlayer()
+    guide.attach(player)
+    guide.use_speaker("plughw:CARD=PCH,DEV=3")
+    assert player.speakers == ["plughw:CARD=USB,DEV=0", "plughw:CARD=PCH,DEV=3"]

@@ -15,7 +15,7 @@ from kiosk.programmes.playback import Happened, Playback
 from kiosk_contract.config.model import KioskConfig
 from kiosk_contract.config.programmes import Programme, Video
 from kiosk_demo.media import describe
-from tests.unit.programmes.test_playback import FakePlayer
+from tests.unit.programmes.test_playback import FakePlayer, FakeSupply
 
 LIVE = Programme(id="live", title="시청 방송", live_url="http://198.18.0.1/live.m3u8")
 
@@ -34,7 +34,8 @@ def parts(tmp_path: Path) -> tuple[Programmes, FakePlayer, Navigator]:
     cache.import_file(video.video, clip)
     player = FakePlayer()
     nav = Navigator(config.tiles, config.keys, config.idle, lambda: 0.0)
-    playback = Playback(config, cache, player, lambda: 0.0, lambda m: None, lambda u: None)
+    playback = Playback(config, cache, lambda: 0.0)
+    playback.attach(player, FakeSupply())
     wall = dt.datetime(2026, 11, 24, 8, 0, tzinfo=ZoneInfo("Asia/Seoul"))
     return Programmes(config, nav, playback, lambda: wall, lambda: 0.0), player, nav
 

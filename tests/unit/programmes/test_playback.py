@@ -1,5 +1,6 @@
 """Playback rules over a fake player and a fake clock (the real libvlc runs in tests/media)."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
@@ -7,7 +8,7 @@ import pytest
 
 from kiosk.config import builtin_config
 from kiosk.media.cache import MediaCache
-from kiosk.programmes.playback import GIVE_UP_S, STALL_S, Happened, Notice, Playback
+from kiosk.programmes.playback import GIVE_UP_S, STALL_S, Happened, Mode, Notice, Playback
 from kiosk_contract.config.programmes import MediaFile, Programme
 
 
@@ -30,6 +31,20 @@ class FakePlayer:
         return self.position
 
 
+class FakeSupply:
+    """The media service: records what playback asks; probes are answered by the test."""
+
+    def __init__(self) -> None:
+        self.probes: list[str] = []
+        self.refetched: list[tuple[str, bool]] = []
+
+    def redownload(self, media: MediaFile, bad: bool = False) -> None:
+        self.refetched.append((media.file, bad))
+
+    def probe(self, url: str, answer: Callable[[bool], None]) -> None:
+        self.probes.append(url)
+
+
 LIVE = Programme(id="live", title="시청 방송", live_url="http://198.18.0.1/live.m3u8")
 
 
@@ -40,11 +55,10 @@ def clock() -> list[float]:
 
 def playback(tmp_path: Path, clock: list[float]) -> tuple[Playback, FakePlayer, list[str]]:
     config = msgspec.structs.replace(builtin_config(), programmes=[LIVE])
-    player, probes = FakePlayer(), list[str]()
-    made = Playback(
-        config, MediaCache(tmp_path), player, lambda: clock[0], lambda m: None, probes.append
-    )
-    return made, player, probes
+    player, supply = FakePlayer(), FakeSupply()
+    made = Playback(config, MediaCache(tmp_path), lambda: clock[0])
+    made.attach(player, supply)
+    return made, player, supply.probes
 
 
 @pytest.mark.allow_warnings
@@ -128,16 +142,63 @@ def test_when_the_recording_runs_out_the_screen_waits_for_live(
     cache = MediaCache(tmp_path / "cache")
     cache.import_file(rec.video, clip)
     player = FakePlayer()
-    pb = Playback(config, cache, player, lambda: clock[0], lambda m: None, lambda u: None)
+    pb = Playback(config, cache, lambda: clock[0])
+    pb.attach(player, FakeSupply())
     pb.start(live)
     pb.handle(player.generation, Happened.ERROR)
     assert pb.now is not None and pb.now.notice is Notice.LIVE_FALLBACK
+    assert pb.mode is Mode.FALLBACK
     clock[0] += 3000  # a long recording
     pb.handle(player.generation, Happened.FIRST_FRAME)
     pb.handle(player.generation, Happened.ENDED)
     assert pb.now is not None and pb.now.notice is Notice.LIVE_DOWN
+    assert pb.mode is Mode.WAITING
     pb.tick()
     assert pb.now is not None, "the wait starts when the recording ends"
     clock[0] += GIVE_UP_S
     pb.tick()
     assert pb.now is None and pb.finished_with is Notice.LIVE_DOWN
+
+
+@pytest.mark.allow_warnings
+def test_a_broken_file_is_handed_to_the_caches_writer_to_delete_and_fetch_again(
+    tmp_path: Path, clock: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    clip = tmp_path / "class.mp4"
+    clip.write_bytes(b"not really a video")
+    from kiosk_contract.config.programmes import Video
+    from kiosk_demo.media import describe
+
+    video = Video(id="class", title="노래교실", video=describe(clip))
+    class_ = Programme(id="class", title="노래교실", videos=["class"])
+    config = msgspec.structs.replace(builtin_config(), library=[video], programmes=[class_])
+    cache = MediaCache(tmp_path / "cache")
+    cache.import_file(video.video, clip)
+    player, supply = FakePlayer(), FakeSupply()
+    pb = Playback(config, cache, lambda: clock[0])
+    pb.attach(player, supply)
+    assert pb.start(class_) and pb.mode is Mode.RECORDING
+    pb.handle(player.generation, Happened.ENDED)  # an end before any picture: broken
+    assert pb.now is None and pb.finished_with is Notice.NOT_READY
+    assert supply.refetched == [(video.video.file, True)]
+    assert cache.ready(video.video), "playback itself never writes to the cache"
+    assert "playback recording -> stopped" in caplog.text
+
+
+@pytest.mark.allow_warnings
+def test_the_mode_changes_in_one_place_and_says_so(
+    tmp_path: Path, clock: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", "kiosk.programmes.playback")
+    pb, player, _ = playback(tmp_path, clock)
+    pb.start(LIVE)
+    pb.handle(player.generation, Happened.ERROR)
+    pb.live_checked(str(LIVE.live_url), True)
+    pb.stop()
+    said = [r.getMessage() for r in caplog.records if " -> " in r.getMessage()]
+    assert said == [
+        "playback stopped -> live (live)",
+        "playback live -> waiting (nothing to show meanwhile)",
+        "playback waiting -> live (live)",
+        "playback live -> stopped",
+    ]

@@ -1,7 +1,18 @@
 import datetime as dt
+import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from kiosk.programmes.schedule import AUTO_START_GRACE, Phase, Timetable, announced, day_plan
+import pytest
+
+from kiosk.programmes.schedule import (
+    AUTO_START_GRACE,
+    Phase,
+    StartedRecord,
+    Timetable,
+    announced,
+    day_plan,
+)
 from kiosk_contract.config.programmes import Slot
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -96,3 +107,44 @@ def test_joined_by_hand_is_not_started_again() -> None:
 def test_today_lists_entries_for_the_leader() -> None:
     table = Timetable([SINGING, EXERCISE])
     assert [o.slot.programme for o in table.today(at(8, 0))] == ["singing", "exercise"]
+
+
+def test_a_restart_within_the_grace_period_does_not_start_it_again(tmp_path: Path) -> None:
+    """A crash (or power cut) right after an auto-start: the new kiosk knows it started."""
+    record = tmp_path / "auto-started.json"
+    first = Timetable([EXERCISE], StartedRecord(record))
+    assert first.check(at(14, 0, 5), kiosk_free=True)[1] is not None
+    again = Timetable([EXERCISE], StartedRecord(record))
+    assert again.check(at(14, 0, 40), kiosk_free=True)[1] is None
+    fresh = Timetable([EXERCISE], StartedRecord(tmp_path / "elsewhere.json"))
+    assert fresh.check(at(14, 0, 40), kiosk_free=True)[1] is not None, "the record did it"
+
+
+def test_the_record_forgets_old_days_and_survives_a_new_timetable(tmp_path: Path) -> None:
+    record = tmp_path / "auto-started.json"
+    table = Timetable([EXERCISE], StartedRecord(record))
+    for days in range(5):
+        assert table.check(at(14, 1, day=TUESDAY + dt.timedelta(days)), True)[1] is not None
+    kept = json.loads(record.read_text())
+    assert [key[2] for key in kept] == ["2026-11-26", "2026-11-27", "2026-11-28"]
+    moved = Slot(programme="singing", days=["sat"], start="15:00", minutes=30, auto_start=True)
+    table.reconfigure([moved, EXERCISE])
+    banner, due = table.check(at(14, 2, day=TUESDAY + dt.timedelta(4)), True)
+    assert banner is not None and banner.occurrence.index == 1, "exercise is now listed second"
+    assert due is None, "it already started today, whatever its place in the list"
+
+
+@pytest.mark.allow_warnings
+def test_a_record_that_cannot_be_written_or_read_never_stops_the_timetable(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    unwritable = tmp_path / "not-a-folder"
+    unwritable.write_text("")
+    table = Timetable([EXERCISE], StartedRecord(unwritable / "auto-started.json"))
+    assert table.check(at(14, 0, 1), kiosk_free=True)[1] is not None
+    assert table.check(at(14, 0, 2), kiosk_free=True)[1] is None, "kept in memory"
+    table.check(at(14, 0, day=TUESDAY + dt.timedelta(1)), kiosk_free=True)
+    assert caplog.text.count("cannot record started programmes") == 1
+    garbage = tmp_path / "garbage.json"
+    garbage.write_text("{not json")
+    assert Timetable([EXERCISE], StartedRecord(garbage)).check(at(14, 1), True)[1] is not None

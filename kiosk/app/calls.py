@@ -1,0 +1,62 @@
+"""City hall's calls as one service of the running kiosk. Qt-free.
+
+Built once aiortc has been imported in the background (it takes ~0.4 s, after the
+first frame): the call desk, its screens in the navigator, and the camera,
+microphone and speaker it uses, which follow the status board's choice.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from kiosk.calls.desk import CallDesk
+from kiosk.calls.local import DeviceMedia
+from kiosk.calls.screens import CallScreens
+from kiosk.demolink import demo_city_hall_up
+from kiosk.navigation import Navigator
+from kiosk.status import StatusBoard
+from kiosk.voice import VoiceGuide
+from kiosk_contract.config import KioskConfig
+
+log = logging.getLogger(__name__)
+
+
+class CallService:
+    """A service (:mod:`kiosk.services`) from :meth:`start` to :meth:`close`."""
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        navigator: Navigator,
+        status: StatusBoard,
+        voice: VoiceGuide,
+        wall: Callable[[], dt.datetime],
+        demo: bool,
+    ) -> None:
+        self.media = DeviceMedia()
+        self.media.use(status.status.choice)
+        # A camera, microphone or speaker plugged or unplugged reaches the call at once.
+        self._forget = status.subscribe(lambda now: self.media.use(now.choice))
+        self.desk = CallDesk(config.calls, config.centre.id, self.media, wall)
+        if demo:
+            # The demo's city hall lives in a private network only root can make;
+            # without it, no packet is sent towards its address.
+            self.desk.reachable = demo_city_hall_up
+        self.screens = CallScreens(self.desk, navigator, ring=voice.ring)
+        navigator.set_opener("call", self.screens.open_tile)
+        navigator.set_opener("group", self.screens.open_tile)
+
+    def start(self) -> None:
+        """Connect to city hall's server (if one is configured) and stay connected."""
+        self.desk.start()
+
+    def reconfigure(self, config: KioskConfig) -> None:
+        """Contacts, rooms and rules from now on; a new server or name re-registers."""
+        self.desk.reconfigure(config.calls, config.centre.id)
+
+    async def close(self) -> None:
+        """Hang up and leave city hall's server. Safe to call twice."""
+        self.screens.close()
+        self._forget()
+        self._forget = lambda: None
+        await self.desk.close()

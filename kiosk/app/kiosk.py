@@ -1,0 +1,163 @@
+"""The kiosk on screen: its long-lived parts (:mod:`kiosk.app.parts`) and the window
+built for the configuration in force. Needs a QApplication."""
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from kiosk.app.parts import Parts, build_parts
+from kiosk.config import LoadedConfig
+from kiosk.diagnostics import BoxFacts
+from kiosk.i18n import Strings
+from kiosk.navigation import Navigator
+from kiosk.paths import Paths
+from kiosk.programmes.conductor import Programmes
+from kiosk.status import StatusBoard
+from kiosk.voice import VoiceGuide
+
+if TYPE_CHECKING:
+    from kiosk.calls.desk import CallDesk
+    from kiosk.ui.qt import QTimer
+    from kiosk.ui.window import KioskWindow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Kiosk:
+    """The parts and their window. :meth:`show` puts a new configuration in force."""
+
+    parts: Parts
+    window: "KioskWindow"
+    demo: bool = False
+    vlc_args: tuple[str, ...] = ()
+    calls: "CallDesk | None" = field(default=None, repr=False)
+    """City hall's calls, once their service is up (the window shows their screen)."""
+    ticker: "QTimer | None" = field(default=None, repr=False)
+
+    # --- what the tests and the root read -------------------------------------
+
+    @property
+    def loaded(self) -> LoadedConfig:
+        return self.parts.loaded
+
+    @property
+    def strings(self) -> Strings:
+        return self.window.strings
+
+    @property
+    def status(self) -> StatusBoard:
+        return self.parts.status
+
+    @property
+    def voice(self) -> VoiceGuide:
+        return self.parts.voice
+
+    @property
+    def navigator(self) -> Navigator:
+        return self.parts.navigator
+
+    @property
+    def programmes(self) -> Programmes:
+        return self.parts.programmes
+
+    # --- over time -------------------------------------------------------------
+
+    def tick(self) -> None:
+        """About once a second: the parts' time rules and the clock on screen."""
+        self.parts.tick()
+        self.window.tick()
+
+    def start_ticking(self, also: Callable[[], None] | None = None) -> None:
+        """Tick every second from now on (then *also*, e.g. the session's checks)."""
+        from kiosk.ui.qt import QTimer
+
+        def tick() -> None:
+            self.tick()
+            if also is not None:
+                also()
+
+        self.ticker = QTimer()
+        self.ticker.timeout.connect(tick)
+        self.ticker.start(1000)
+
+    def show(self, loaded: LoadedConfig) -> "KioskWindow":
+        """Put *loaded* in force: the parts take it, a new window is built for it (and
+        returned; the caller presents it and closes the old one)."""
+        self.parts.reconfigure(loaded)
+        self.window = build_window(self.parts, self.demo, self.vlc_args)
+        if self.calls is not None:
+            self.window.attach_calls(self.calls, self.status.status)
+        return self.window
+
+    def attach_calls(self, desk: "CallDesk | None") -> None:
+        """Calls came up (or went): the window shows their screen."""
+        self.calls = desk
+        if desk is not None:
+            self.window.attach_calls(desk, self.status.status)
+
+    def on_unexpected_error(
+        self,
+        kind: type[BaseException],
+        error: BaseException,
+        trace: TracebackType | None,
+    ) -> None:
+        """Supervision boundary for anything that escaped: log it, calm the senior, go home."""
+        log.error("unexpected error; showing 'please wait'", exc_info=(kind, error, trace))
+        try:
+            self.navigator.fail()
+        except Exception:  # the last line of defence must not raise itself
+            log.exception("could not show the 'please wait' screen")
+
+    def close(self) -> None:
+        """Release the window and the sound. Safe to call twice."""
+        if self.ticker is not None:
+            self.ticker.stop()
+        self.parts.playback.stop()
+        self.window.close_window()
+        self.parts.voice.close()
+
+
+def build_kiosk(
+    loaded: LoadedConfig,
+    paths: Paths,
+    language: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    wall_clock: "Callable[[], dt.datetime] | None" = None,
+    vlc_args: tuple[str, ...] = (),
+    demo: bool = False,
+) -> Kiosk:
+    """Every part of a running kiosk except the services and the event loop."""
+    parts = build_parts(loaded, paths, language, clock, wall_clock)
+    return Kiosk(parts, build_window(parts, demo, vlc_args), demo, vlc_args)
+
+
+def build_window(parts: Parts, demo: bool, vlc_args: tuple[str, ...]) -> "KioskWindow":
+    """The window for the configuration in force."""
+    from kiosk.ui.window import KioskWindow
+
+    config = parts.loaded.config
+    return KioskWindow(
+        config,
+        parts.strings(),
+        parts.navigator,
+        parts.status,
+        parts.paths.assets / "icons",
+        parts.programmes,
+        parts.gate,
+        parts.wall,
+        BoxFacts(parts.paths, demo, config.calls),
+        parts.voice.speaker_test,
+        lambda: _open_monitor(vlc_args),
+    )
+
+
+def _open_monitor(vlc_args: tuple[str, ...]) -> object:
+    """libvlc for the diagnostics screen's camera preview and microphone meter."""
+    from kiosk.media.vlc_monitor import Monitor
+
+    return Monitor(vlc_args)

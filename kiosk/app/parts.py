@@ -1,0 +1,125 @@
+"""The kiosk's long-lived, Qt-free parts: built once per run, before the first frame,
+and reconfigured (never rebuilt) when a new configuration comes into force.
+
+Only the window is rebuilt for a new configuration (its tiles, colours and words);
+it renders these parts and forwards presses to them.
+"""
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from kiosk.config import LoadedConfig
+from kiosk.i18n import Strings
+from kiosk.lockout import PinGate, doors_of
+from kiosk.media.cache import MediaCache
+from kiosk.navigation import Navigator
+from kiosk.paths import Paths
+from kiosk.programmes.conductor import Programmes
+from kiosk.programmes.playback import Playback
+from kiosk.programmes.schedule import CentreClock, StartedRecord
+from kiosk.status import Status, StatusBoard
+from kiosk.voice import VoiceGuide
+from kiosk_contract.config import KioskConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Parts:
+    """What every screen depends on, for the whole run."""
+
+    paths: Paths
+    language: str | None
+    """The language asked for on the command line (``None``: the configuration's)."""
+    loaded: LoadedConfig
+    """The configuration in force."""
+    status: StatusBoard
+    zone: CentreClock
+    """The centre's time zone (the configuration's)."""
+    wall: Callable[[], dt.datetime]
+    """Now, in the centre's time (the zone's clock, or a test's)."""
+    voice: VoiceGuide
+    navigator: Navigator
+    playback: Playback
+    programmes: Programmes
+    gate: PinGate
+    cache: MediaCache
+
+    def strings(self) -> Strings:
+        """The words of the screen, in the language in force."""
+        return Strings(self._language(self.loaded.config))
+
+    def reconfigure(self, loaded: LoadedConfig) -> None:
+        """Put *loaded* in force everywhere (only at a safe moment: nothing plays, no
+        call is up, the senior is on the home screen)."""
+        config = loaded.config
+        self.loaded = loaded
+        self.zone.reconfigure(config)
+        self.voice.reconfigure(config.voice, self._prompt_dirs(config))
+        self.navigator.reconfigure(config)
+        self.playback.reconfigure(config)
+        self.programmes.reconfigure(config)
+        self.gate.reconfigure(config)
+
+    def tick(self) -> None:
+        """About once a second: the timetable, playback's timers, idle return."""
+        self.programmes.tick()
+        self.navigator.tick()
+
+    def _language(self, config: KioskConfig) -> Literal["ko", "en"]:
+        return "en" if (self.language or config.display.language) == "en" else "ko"
+
+    def _prompt_dirs(self, config: KioskConfig) -> list[Path]:
+        return self.paths.voice_dirs(self._language(config))
+
+
+def build_parts(
+    loaded: LoadedConfig,
+    paths: Paths,
+    language: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    wall: "Callable[[], dt.datetime] | None" = None,
+) -> Parts:
+    """Every long-lived part for *loaded*. *clock* (monotonic seconds) and *wall* (the
+    centre's time) are the tests' to fake."""
+    config = loaded.config
+    zone = CentreClock(config.centre.timezone)
+    now = wall or zone
+    status = StatusBoard(Status(config_problem=loaded.problem))
+    lang = "en" if (language or config.display.language) == "en" else "ko"
+    voice = VoiceGuide(config.voice, paths.voice_dirs(lang))
+    navigator = Navigator(
+        config.tiles,
+        config.keys,
+        config.idle,
+        clock,
+        leader_idle_s=config.leader.leave_after_s,
+        announce=voice.announce,
+    )
+    cache = MediaCache(paths.media)
+    playback = Playback(config, cache, clock)
+    programmes = Programmes(
+        config, navigator, playback, now, clock, StartedRecord(paths.auto_started)
+    )
+    navigator.set_opener("programme", programmes.open_tile)
+    navigator.set_opener("live", programmes.open_tile)
+    gate = PinGate(doors_of(config), paths.leader_pin_record)
+    return Parts(
+        paths,
+        language,
+        loaded,
+        status,
+        zone,
+        now,
+        voice,
+        navigator,
+        playback,
+        programmes,
+        gate,
+        cache,
+    )

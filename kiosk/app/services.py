@@ -1,0 +1,150 @@
+"""Starting the kiosk's services once the home screen is painted: media (libvlc,
+downloads), voice prompts, the device watch, the speaker follower, the quiet-hours
+restart, the configuration watch (an enrolled box) and calls (once aiortc is
+imported in the background). Each is a :class:`~kiosk.services.Service`."""
+
+import asyncio
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kiosk.app.kiosk import Kiosk
+from kiosk.app.options import RunOptions
+from kiosk.devices.watch import DeviceWatch
+from kiosk.maintenance import NightlyRestart
+from kiosk.media.runtime import MediaService
+from kiosk.media.speakers import SpeakerFollower
+from kiosk.services import Services
+from kiosk.sync.enrolment import Enrolment
+from kiosk.sync.result import SyncResult
+from kiosk.sync.watch import ConfigWatch
+from kiosk.work import Worker
+
+if TYPE_CHECKING:
+    from kiosk.media.vlc_sound import VlcSoundPlayer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Running:
+    """This run's services; *all* reconfigures and closes every one of them."""
+
+    all: Services
+    media: MediaService
+    nightly: NightlyRestart
+    watch: ConfigWatch | None
+    start_up: Worker
+    """Opens the slow parts (the sound player, the calls' libraries) after the first frame."""
+
+    async def close(self) -> None:
+        self.start_up.close()
+        await self.all.close()
+
+
+def start_services(
+    loop: asyncio.AbstractEventLoop,
+    options: RunOptions,
+    kiosk: Kiosk,
+    enrolment: Enrolment | None,
+    on_sync_result: Callable[[SyncResult], None],
+) -> Running:
+    """Start every service of this run on *loop* (the GUI thread's, under qasync)."""
+    parts, paths = kiosk.parts, options.paths
+    config = parts.loaded.config
+    services = Services()
+    start_up = Worker("kiosk-start", loop)
+    media = services.add(
+        MediaService(
+            config,
+            parts.playback,
+            parts.cache,
+            parts.status,
+            loop,
+            options.vlc_args,
+            f"{enrolment.server}/targets/media" if enrolment else None,
+            paths.assets / "demo" / "media" if options.demo else None,
+        )
+    )
+    media.start()
+    devices = _watch_devices(loop, kiosk)
+    if devices is not None:
+        services.add(devices)
+    # A speaker unplugged mid-programme: the sound moves to the next one chosen.
+    services.add(SpeakerFollower(parts.status, [media, parts.voice])).start()
+    start_up.run(
+        lambda: _open_sound_player(options.vlc_args),
+        parts.voice.attach,
+        lambda error: log.error("voice prompts unavailable: %s", error),
+    )
+    nightly = services.add(
+        NightlyRestart(config.maintenance.restart_at, parts.wall(), demo=options.demo)
+    )
+    watch = None
+    if enrolment is not None:
+        from kiosk.sync.child import check_in_child
+
+        watch = services.add(
+            ConfigWatch(
+                lambda: check_in_child(paths),
+                config.sync.interval_s,
+                on_sync_result,
+                Worker("kiosk-sync", loop),
+            )
+        )
+        watch.start(loop)
+
+    def calls_ready(module: object) -> None:
+        from kiosk.app.calls import CallService
+
+        calls = services.add(
+            CallService(
+                parts.loaded.config,
+                parts.navigator,
+                parts.status,
+                parts.voice,
+                parts.wall,
+                options.demo,
+            )
+        )
+        kiosk.attach_calls(calls.desk)
+        calls.start()
+
+    # aiortc takes ~0.4 s to import: off the GUI thread, then the desk starts on the loop.
+    start_up.run(
+        lambda: importlib.import_module("kiosk.app.calls"),
+        calls_ready,
+        lambda error: log.error("calls unavailable: %s", error),
+    )
+    return Running(services, media, nightly, watch, start_up)
+
+
+def _open_sound_player(vlc_args: tuple[str, ...]) -> "VlcSoundPlayer":
+    from kiosk.media.vlc_sound import open_sound_player
+
+    return open_sound_player(vlc_args)
+
+
+def _watch_devices(loop: asyncio.AbstractEventLoop, kiosk: Kiosk) -> DeviceWatch | None:
+    """Follow cameras, microphones and speakers; the status strip shows what is chosen.
+
+    Without udev (a container, a broken install) the kiosk runs on, devices unknown.
+    """
+    import pyudev
+
+    from kiosk.devices.status import facts
+
+    status = kiosk.status
+    try:
+        watch = DeviceWatch(
+            pyudev.Context(),
+            kiosk.loaded.config.devices,
+            lambda devices, choice: status.update(**facts(devices, choice)),
+        )
+        watch.start(loop)
+    except (OSError, ImportError) as err:
+        log.error("cannot follow cameras and sound devices (udev): %s", err)
+        return None
+    return watch

@@ -1,0 +1,202 @@
+"""A new configuration runs on trial before it becomes the last good one. Qt-free.
+
+Parsing proves a document is well formed, not that the kiosk can run it. So a
+configuration in force is kept as *last good* only once the kiosk has run it for
+:data:`HEALTHY_S` without stopping. Until then it is on trial, and every start of
+the kiosk with it counts (a crash, a freeze the watchdog ended, a power cut: systemd
+starts the kiosk again). A configuration that reaches :data:`MAX_STARTS` starts
+without running healthily is refused for good: the box goes back to its last good
+configuration (or the built-in one), says why on the status strip and in ``kiosk
+doctor``, and never takes that document again, whatever the repository serves,
+until a different one arrives.
+
+The record (``STATE/config-trial.json``) holds the document on trial (its SHA-256
+and revision), how often the kiosk started with it, and the refused documents.
+One owner: the GUI thread of ``kiosk run``.
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kiosk.config.loading import ConfigSource, LoadedConfig, builtin_config
+from kiosk_contract.config import ConfigError, KioskConfig, parse_config
+from kiosk_contract.config.parsing import MAX_DOCUMENT_BYTES
+from kiosk_contract.files import write_atomically
+
+log = logging.getLogger(__name__)
+
+HEALTHY_S = 600.0
+"""Ten minutes of running without stopping proves a configuration."""
+MAX_STARTS = 3
+"""Starts allowed to a configuration on trial before it is refused."""
+MAX_REFUSED = 20
+"""Refused documents remembered (the oldest are forgotten)."""
+
+
+@dataclass
+class _Record:
+    sha256: str = ""
+    revision: int = 0
+    starts: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class ConfigTrial:
+    """Which configuration the kiosk runs, and whether it has proved itself."""
+
+    def __init__(self, record: Path, last_good: Path) -> None:
+        self._path = record
+        self._last_good = last_good
+        self._record = self._read()
+        self.on_trial = False
+        """The configuration in force has not yet run for :data:`HEALTHY_S`."""
+        self._data: bytes | None = None
+
+    def load(self, wanted: Path) -> LoadedConfig:
+        """At start: *wanted* (the active configuration) if it is valid and not refused,
+        counting this start if it is on trial; else the last good or the built-in one.
+        Never raises for bad input."""
+        try:
+            data = _read_document(wanted)
+            config = parse_config(data)
+        except ConfigError as err:
+            log.error("configuration %s refused: %s", wanted, err)
+            return self._fall_back(str(err))
+        sha = digest(data)
+        if sha in self._record.refused:
+            return self._fall_back(_refusal(config.revision))
+        if self._proven(data):
+            self._data = data
+            return LoadedConfig(config, ConfigSource.FILE)
+        record = self._record
+        if record.sha256 != sha:
+            record.sha256, record.revision, record.starts = sha, config.revision, 0
+        record.starts += 1
+        if record.starts > MAX_STARTS:
+            log.error(
+                "configuration revision %d stopped the kiosk %d times before running %d s: "
+                "refused, going back to the last good one",
+                config.revision,
+                MAX_STARTS,
+                HEALTHY_S,
+            )
+            self._refuse(sha)
+            return self._fall_back(_refusal(config.revision))
+        self._write()
+        self.on_trial, self._data = True, data
+        log.info(
+            "configuration revision %d on trial (start %d of %d)",
+            config.revision,
+            record.starts,
+            MAX_STARTS,
+        )
+        return LoadedConfig(config, ConfigSource.FILE)
+
+    def begin(self, data: bytes, config: KioskConfig) -> None:
+        """A new configuration was applied while the kiosk runs: its trial starts
+        (this counts as its first start)."""
+        if self._proven(data):
+            self.on_trial, self._data = False, data
+            return
+        record = self._record
+        record.sha256, record.revision, record.starts = digest(data), config.revision, 1
+        self._write()
+        self.on_trial, self._data = True, data
+
+    def passed(self) -> None:
+        """The configuration in force ran for :data:`HEALTHY_S`: it is the last good one."""
+        if not self.on_trial or self._data is None:
+            return
+        try:
+            write_atomically(self._last_good, self._data)
+        except OSError as err:
+            # Not fatal: the configuration runs; only the safety copy is stale.
+            log.error("could not save the last good configuration: %s", err)
+            return
+        revision = self._record.revision
+        log.info("configuration revision %d ran well: it is the last good one", revision)
+        self._record.sha256, self._record.revision, self._record.starts = "", 0, 0
+        self._write()
+        self.on_trial = False
+
+    def refused(self, data: bytes) -> bool:
+        """Whether *data* was refused after stopping the kiosk (a check must not bring
+        it back)."""
+        return digest(data) in self._record.refused
+
+    # --- internals --------------------------------------------------------------
+
+    def _proven(self, data: bytes) -> bool:
+        try:
+            return self._last_good.read_bytes() == data
+        except OSError:
+            return False
+
+    def _fall_back(self, problem: str) -> LoadedConfig:
+        try:
+            data = _read_document(self._last_good)
+            config = parse_config(data)
+        except ConfigError as err:
+            if self._last_good.exists():
+                log.error("last good configuration %s unusable too: %s", self._last_good, err)
+            log.warning("using the built-in configuration")
+            return LoadedConfig(builtin_config(), ConfigSource.BUILTIN, problem)
+        log.warning("keeping the last good configuration (revision %d)", config.revision)
+        self._data = data
+        return LoadedConfig(config, ConfigSource.LAST_GOOD, problem)
+
+    def _refuse(self, sha: str) -> None:
+        record = self._record
+        record.refused = [*record.refused, sha][-MAX_REFUSED:]
+        record.sha256, record.revision, record.starts = "", 0, 0
+        self._write()
+
+    def _read(self) -> _Record:
+        try:
+            data = json.loads(self._path.read_bytes())
+            return _Record(
+                str(data["sha256"]),
+                int(data["revision"]),
+                int(data["starts"]),
+                [str(s) for s in data["refused"]],
+            )
+        except FileNotFoundError:
+            return _Record()
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            log.error("configuration trial record unreadable (%s): starting afresh", err)
+            return _Record()
+
+    def _write(self) -> None:
+        record = self._record
+        data = {
+            "sha256": record.sha256,
+            "revision": record.revision,
+            "starts": record.starts,
+            "refused": record.refused,
+        }
+        try:
+            write_atomically(self._path, json.dumps(data).encode())
+        except OSError as err:
+            log.error("cannot record the configuration's trial: %s", err)
+
+
+def _read_document(path: Path) -> bytes:
+    try:
+        with path.open("rb") as src:
+            return src.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as err:
+        raise ConfigError(f"cannot read {path}: {err.strerror}") from None
+
+
+def _refusal(revision: int) -> str:
+    return (
+        f"revision {revision} refused: the kiosk stopped {MAX_STARTS} times running it; "
+        "the last good configuration is kept"
+    )

@@ -1,12 +1,12 @@
 """``kiosk enroll`` and ``kiosk sync --once`` as a technician runs them."""
 
-import os
-import shutil
 import signal
 import subprocess
 import sys
-import time
+import textwrap
 from pathlib import Path
+
+import pytest
 
 from kiosk.paths import Paths
 from kiosk.sync.client import sync_once
@@ -90,40 +90,91 @@ def test_enrolment_refuses_a_file_that_is_not_a_trust_root(tmp_path: Path, fleet
     assert not (paths.state / "enrolment.json").exists()
 
 
-def test_a_kill_at_any_point_leaves_the_old_or_the_new_configuration_whole(
-    fleet: Fleet, box: tuple[Paths, Enrolment], tmp_path: Path
+CRASH = textwrap.dedent(
+    """
+    import os, signal, sys
+    target, when = sys.argv[1], sys.argv[2]
+    real_replace, real_open = os.replace, open
+
+    def die():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    def replace(src, dst, **kw):
+        hit = os.path.basename(os.fspath(dst)) == target
+        if hit and when == "before-rename":
+            die()
+        real_replace(src, dst, **kw)
+        if hit and when == "after-rename":
+            die()
+
+    class HalfWritten:
+        def __init__(self, file):
+            self.file = file
+        def write(self, data):
+            self.file.write(data[: len(data) // 2])
+            self.file.flush()
+            os.fsync(self.file.fileno())
+            die()
+        def __getattr__(self, name):
+            return getattr(self.file, name)
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
+            return self.file.__exit__(*exc)
+
+    def opened(path, mode="r", *args, **kw):
+        file = real_open(path, mode, *args, **kw)
+        temporary = os.path.basename(os.fspath(path)) == "." + target + ".tmp"
+        return HalfWritten(file) if when == "mid-write" and temporary else file
+
+    os.replace = replace
+    import pathlib
+    pathlib.Path.open = lambda self, mode="r", *a, **kw: opened(self, mode, *a, **kw)
+    from kiosk.cli import main
+    sys.exit(main(sys.argv[3:]))
+    """
+)
+"""Runs ``kiosk ...`` and SIGKILLs it at one chosen point: as the named file is half
+written to its temporary, just before the temporary is renamed over it, or just after."""
+
+
+@pytest.mark.parametrize(
+    ("target", "when", "expected"),
+    [
+        ("active-config.json", "mid-write", "old"),
+        ("active-config.json", "before-rename", "old"),
+        ("active-config.json", "after-rename", "new"),
+        ("timestamp.json", "before-rename", "old"),  # python-tuf's own metadata
+        ("timestamp.json", "after-rename", "old"),
+        ("snapshot.json", "after-rename", "old"),
+    ],
+)
+def test_a_kill_at_each_point_leaves_the_old_or_the_new_configuration_whole(
+    fleet: Fleet,
+    box: tuple[Paths, Enrolment],
+    tmp_path: Path,
+    target: str,
+    when: str,
+    expected: str,
 ) -> None:
     paths, enrolment = box
     assert sync_once(paths, enrolment).outcome is Outcome.APPLIED
     old = paths.config.read_bytes()
-    template = tmp_path / "state-v1"
-    shutil.copytree(paths.state, template)
     fleet.set_default("idle", "return_home_after_s", 280)
     fleet.publish()
-
-    seen = {"old": 0, "new": 0}
-    for point in range(30):
-        shutil.rmtree(paths.state)
-        shutil.copytree(template, paths.state)
-        process = subprocess.Popen(
-            [KIOSK, "--state-dir", str(paths.state), "sync", "--once"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        # Spread the kills over start-up, refresh, download and apply.
-        time.sleep(0.1 + point * 0.025)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait()
-        active = paths.config.read_bytes()
-        if active == old:
-            seen["old"] += 1
-        else:
-            assert parse_config(active).idle.return_home_after_s == 280
-            seen["new"] += 1
-        # Whatever was cut off, the next sync completes the update.
-        assert sync_once(paths, enrolment).exit_code == 0
-        assert parse_config(paths.config.read_bytes()).idle.return_home_after_s == 280
-    assert seen["old"] + seen["new"] == 30
+    command = ["--state-dir", str(paths.state), "sync", "--once"]
+    killed = subprocess.run(
+        [sys.executable, "-c", CRASH, target, when, *command], capture_output=True, check=False
+    )
+    assert killed.returncode == -signal.SIGKILL, "the crash point was reached"
+    active = paths.config.read_bytes()
+    new = active != old
+    assert ("new" if new else "old") == expected
+    assert parse_config(active).idle.return_home_after_s == (280 if new else 120)
+    leftovers = [p.name for p in paths.state.iterdir() if p.name.endswith(".tmp")]
+    # Whatever was cut off, the next sync completes the update.
+    assert sync_once(paths, enrolment).exit_code == 0, leftovers
+    assert parse_config(paths.config.read_bytes()).idle.return_home_after_s == 280
 
 
 def test_doctor_reports_enrolment_revision_and_expiry(fleet: Fleet, tmp_path: Path) -> None:

@@ -8,7 +8,6 @@ the screen opens and stops when it closes; the network is checked on a
 worker thread whose answer comes back through a queued signal.
 """
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ from kiosk.diagnostics import BoxFacts
 from kiosk.i18n import Strings
 from kiosk.status import Status
 from kiosk.ui.buttons import KEY_COLOUR, KeyButton, style_bar
+from kiosk.ui.handback import QtHandBack
 from kiosk.ui.playing import VideoSurface
 from kiosk.ui.qt import (
     QGridLayout,
@@ -25,19 +25,16 @@ from kiosk.ui.qt import (
     QTimer,
     QVBoxLayout,
     QWidget,
-    Signal,
     qVersion,
 )
 from kiosk.ui.theme import Theme
+from kiosk.work import Worker
 
 METER_MS = 50
 
 
 class DiagnosticsPage(QWidget):
     """The window shows it for ``Screen.DIAGNOSTICS``, between :meth:`opened` and :meth:`closed`."""
-
-    network_checked = Signal(object)
-    """Internal: the worker's network report, delivered on the GUI thread."""
 
     def __init__(
         self,
@@ -82,7 +79,8 @@ class DiagnosticsPage(QWidget):
         self.meter_timer = QTimer(self)
         self.meter_timer.setInterval(METER_MS)
         self.meter_timer.timeout.connect(self._show_level)
-        self.network_checked.connect(self._show_network)
+        self._worker = Worker("kiosk-diag", QtHandBack(self))
+        """Checks the network off the GUI thread (they take up to a few seconds)."""
         self._lay_out()
         self.set_theme(theme)
 
@@ -115,7 +113,7 @@ class DiagnosticsPage(QWidget):
     def opened(self) -> None:
         """Start the live checks."""
         self.network.setText(self.strings["diag_checking"])
-        threading.Thread(target=self._check_network, name="kiosk-diag", daemon=True).start()
+        self._worker.run(self.facts.network, self._show_network)
         if self.monitor is None:
             self.monitor = self._open_monitor()
         self._restart_live()
@@ -128,6 +126,11 @@ class DiagnosticsPage(QWidget):
         if self.monitor is not None:
             self.monitor.close()
             self.monitor = None
+
+    def release(self) -> None:
+        """The window is going: no more checks. Safe to call twice."""
+        self.closed()
+        self._worker.close()
 
     def show_status(self, status: Status) -> None:
         """Devices or downloads changed."""
@@ -163,9 +166,6 @@ class DiagnosticsPage(QWidget):
     def _show_level(self) -> None:
         if self.monitor is not None:
             self.meter.setValue(round(self.monitor.microphone.level * 100))
-
-    def _check_network(self) -> None:
-        self.network_checked.emit(self.facts.network())
 
     def _show_network(self, report: dict[str, dict[str, Any]]) -> None:
         names = {

@@ -4,13 +4,12 @@ The blocking enrolment runs on a worker thread; its result comes back to the
 GUI thread through the queued :attr:`EnrolmentWindow.finished` signal.
 """
 
-import threading
-
 from kiosk.i18n import Strings
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import hardware_id
 from kiosk.sync.onscreen import CentreNumber, EnrolmentDefaults, EnrolmentOutcome, enrol_and_sync
 from kiosk.ui.buttons import build_keypad, keypad_key
+from kiosk.ui.handback import QtHandBack
 from kiosk.ui.qt import (
     QCloseEvent,
     QKeyEvent,
@@ -24,14 +23,13 @@ from kiosk.ui.qt import (
 from kiosk.ui.screen import refuse_if_locked
 from kiosk.ui.theme import Theme
 from kiosk.ui.window import key_name
+from kiosk.work import Worker
 
 
 class EnrolmentWindow(QWidget):
     """Emits :attr:`enrolled` once the box is enrolled and has its configuration."""
 
     enrolled = Signal()
-    finished = Signal(object)
-    """Internal: the worker's ``(message key, reason)``, delivered on the GUI thread."""
 
     def __init__(
         self, paths: Paths, defaults: EnrolmentDefaults | None, strings: Strings, theme: Theme
@@ -62,7 +60,7 @@ class EnrolmentWindow(QWidget):
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         column.addWidget(self.message)
-        self.finished.connect(self._on_finished)
+        self._worker = Worker("kiosk-enrol", QtHandBack(self))
         self._apply_theme()
         self._show_entry()
 
@@ -96,12 +94,12 @@ class EnrolmentWindow(QWidget):
             button.setEnabled(False)
         self.message.setText(self._strings["enrol_working"])
         centre_id = self.number.centre_id
-        defaults = self._defaults
-
-        def work() -> None:
-            self.finished.emit(enrol_and_sync(self._paths, defaults, centre_id))
-
-        threading.Thread(target=work, name="kiosk-enrol", daemon=True).start()
+        defaults, paths = self._defaults, self._paths
+        self._worker.run(
+            lambda: enrol_and_sync(paths, defaults, centre_id),
+            self._on_finished,
+            lambda error: self._on_finished((EnrolmentOutcome.REFUSED, str(error))),
+        )
 
     def _on_finished(self, outcome: tuple[str, str]) -> None:
         key, reason = outcome

@@ -322,7 +322,7 @@ class KioskWindow(QWidget):
     def close_window(self) -> None:
         """Stop the tick, the diagnostics' live checks, and unsubscribe. Safe to call twice."""
         self.ticker.stop()
-        self.diagnostics.closed()
+        self.diagnostics.release()
         if self.call is not None:
             self.call.close_page()
         for unsubscribe in self._unsubscribe:

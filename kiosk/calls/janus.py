@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import websockets
+from websockets.asyncio.client import ClientConnection
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,26 @@ class Handle:
         return f"<Handle {self.plugin} {self.id}>"
 
 
+class _Connection(ClientConnection):
+    """A WebSocket that counts any pong as the answer to the pings it waits for.
+
+    Janus' WebSocket transport (libwebsockets 4.1, Debian 12) answers a ping that
+    arrives within about a millisecond before it sends its own keepalive ping
+    (``pingpong_trigger``) with a pong carrying garbage instead of the ping's data.
+    ``websockets`` ignores such a pong as unsolicited, so that ping stays unanswered
+    and the connection is closed ``1011 keepalive ping timeout`` 10 s later, on an
+    idle machine too. Our pings every 5 s and Janus' every 10 s both count from the
+    handshake, so they meet every 10 s: not a rare event. A pong, whatever it
+    carries, shows the path and the server are alive; that is all a keepalive asks.
+    """
+
+    def acknowledge_pings(self, data: bytes) -> None:
+        if data not in self.pending_pings and self.pending_pings:
+            log.debug("janus answered a ping with a pong for no ping; counted as an answer")
+            data = next(reversed(self.pending_pings))  # the newest: all are answered
+        super().acknowledge_pings(data)
+
+
 class JanusSession:
     """A Janus session over one WebSocket. Use :meth:`open`; :meth:`close` when done."""
 
@@ -182,6 +203,7 @@ class JanusSession:
                 ping_interval=PING_S,
                 ping_timeout=PING_TIMEOUT_S,
                 max_size=2**22,
+                create_connection=_Connection,
             )
         except (OSError, TimeoutError, websockets.InvalidHandshake) as err:
             raise SessionLostError(f"cannot reach {url}: {err}") from err
@@ -276,8 +298,9 @@ class JanusSession:
                     continue
                 if isinstance(message, dict):
                     self._dispatch(message)
-        except websockets.ConnectionClosed:
-            pass
+        except websockets.ConnectionClosed as err:
+            # Which side closed, and why: "sent 1011 (internal error) keepalive ping timeout"
+            reason = f"connection closed: {err}"
         except asyncio.CancelledError:
             reason = "closed"  # by its owner, not by the server
             raise

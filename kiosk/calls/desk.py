@@ -200,7 +200,7 @@ class CallDesk:
         for task in list(self._tasks):
             if task.get_name() != FINISH:  # tidying up is let to finish: it closes connections
                 task.cancel()
-        if self._tasks:
+        while self._tasks:  # a failing task may still end the call: its tidying too
             await asyncio.wait(set(self._tasks))
         await self._one_to_one.close()
         await self._rooms.close()

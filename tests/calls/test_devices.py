@@ -74,7 +74,7 @@ def test_cables_pulled_and_plugged_back_during_a_call(janus: JanusServer, testbe
         await reach(desk, Phase.IDLE)
         assert not media.camera.capture.running and not media.microphone.capture.running
         loop.remove_reader(watch.fileno)
-        watch.close()
+        await watch.close()
         await staff.close()
 
     run(scenario(), limit=120)

@@ -51,6 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--json", action="store_true", help="the result as one JSON line")
     doctor = commands.add_parser("doctor", help="what is wrong with this box, for technicians")
     doctor.add_argument("--json", action="store_true", help="one JSON object")
+    safe = commands.add_parser(
+        "safe-screen", help="a calm 'out of service' screen (systemd's, when the kiosk gave up)"
+    )
+    safe.add_argument(
+        "--minutes", type=float, default=30, help="then end, so the kiosk is tried again"
+    )
     return parser
 
 
@@ -66,6 +72,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kiosk.doctor import doctor_command
 
         return doctor_command(resolve_paths(args.etc_dir, args.state_dir), args.json)
+    if args.command == "safe-screen":
+        from kiosk.ui.safe import safe_screen
+
+        return safe_screen(resolve_paths(args.etc_dir, args.state_dir), args.minutes)
     if args.command in ("enroll", "sync"):
         from kiosk.sync.commands import enroll_command, sync_command
 

@@ -14,11 +14,18 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = {
     "kiosk.service": ROOT / "debian" / "kiosk.service",
+    "kiosk-safe.service": ROOT / "debian" / "kiosk.kiosk-safe.service",
     "kiosk-provision-refresh.service": ROOT
     / "provisioning/systemd/kiosk-provision-refresh.service",
     "kiosk-provision-refresh.timer": ROOT / "provisioning/systemd/kiosk-provision-refresh.timer",
 }
-PROGRAMS = ("/usr/bin/cage", "/usr/bin/kiosk", "/usr/bin/pkill", "/usr/bin/kiosk-provision")
+PROGRAMS = (
+    "/usr/bin/cage",
+    "/usr/bin/kiosk",
+    "/usr/bin/pkill",
+    "/usr/bin/kiosk-provision",
+    "/bin/sh",
+)
 MAX_EXPOSURE = 6.0
 
 
@@ -49,7 +56,9 @@ def test_units_verify_without_a_word(root: Path, unit: str) -> None:
     assert (done.returncode, done.stdout + done.stderr) == (0, "")
 
 
-@pytest.mark.parametrize("unit", ["kiosk.service", "kiosk-provision-refresh.service"])
+@pytest.mark.parametrize(
+    "unit", ["kiosk.service", "kiosk-safe.service", "kiosk-provision-refresh.service"]
+)
 def test_hardening_exposure_is_at_most_6(unit: str) -> None:
     done = subprocess.run(
         ["systemd-analyze", "security", "--offline=true", str(UNITS[unit])],
@@ -70,3 +79,15 @@ def test_the_kiosk_session_offers_no_way_out() -> None:
     for line in ("Type=notify", "NotifyAccess=all", "Restart=always", "Conflicts=getty@tty1"):
         assert any(entry.startswith(line) for entry in text.splitlines()), line
     assert re.search(r"^WatchdogSec=\d+$", text, re.MULTILINE)
+
+
+def test_the_kiosk_never_ends_in_a_dark_screen_or_unbounded_memory() -> None:
+    kiosk = UNITS["kiosk.service"].read_text().splitlines()
+    safe = UNITS["kiosk-safe.service"].read_text().splitlines()
+    assert "OnFailure=kiosk-safe.service" in kiosk, "the start limit hands over to the safe screen"
+    assert any(line.startswith("MemoryMax=") for line in kiosk)
+    assert any(line.startswith("MemoryHigh=") for line in kiosk)
+    start = next(line for line in safe if line.startswith("ExecStart="))
+    assert start.endswith("/usr/bin/kiosk safe-screen --minutes 30")
+    assert "StartLimitAction=reboot" in safe, "if even the safe screen fails: reboot"
+    assert any("systemctl --no-block start kiosk.service" in line for line in safe)

@@ -9,8 +9,11 @@ if the kiosk is busy at that time it restarts as soon as it is free within
 """
 
 import datetime as dt
+import logging
 
 from kiosk_contract.config import KioskConfig
+
+log = logging.getLogger(__name__)
 
 WINDOW = dt.timedelta(hours=2)
 MIN_UPTIME = dt.timedelta(hours=1)
@@ -28,7 +31,10 @@ class NightlyRestart:
 
     def reconfigure(self, config: KioskConfig) -> None:
         at = config.maintenance.restart_at
-        self._at = None if at is None or self._demo else dt.time.fromisoformat(at)
+        new = None if at is None or self._demo else dt.time.fromisoformat(at)
+        if new != self._at:
+            log.info("quiet-hours restart %s", f"at {at}" if new else "never")
+        self._at = new
 
     async def close(self) -> None:
         pass

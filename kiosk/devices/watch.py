@@ -67,7 +67,9 @@ class DeviceWatch:
 
     def reconfigure(self, config: KioskConfig) -> None:
         """A new configuration: choose again by its device policy."""
-        self.set_policy(config.devices)
+        if config.devices != self.policy:
+            log.info("device policy changed: choosing again")
+            self.set_policy(config.devices)
 
     def set_policy(self, policy: Devices) -> None:
         """Choose again by *policy*."""

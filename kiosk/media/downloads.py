@@ -233,10 +233,12 @@ class DownloadWorker:
     def reconfigure(self, base_url: str | None, quota_bytes: int) -> None:
         """Fetch from *base_url* within *quota_bytes* from now on (a new configuration)."""
         with self._wake:
-            if (base_url, quota_bytes) != self._source:
-                self._source = (base_url, quota_bytes)
-                self._pending = True
-                self._wake.notify()
+            if (base_url, quota_bytes) == self._source:
+                return
+            self._source = (base_url, quota_bytes)
+            self._pending = True
+            self._wake.notify()
+        log.info("downloads from %s, within %d MB", base_url or "nowhere", quota_bytes // 10**6)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop after the current chunk; returns within *timeout* seconds."""

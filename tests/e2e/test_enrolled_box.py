@@ -51,9 +51,21 @@ def test_enrol_on_screen_then_a_central_change_reaches_the_screen(
         centre.parent.mkdir(exist_ok=True)
         tiles = json.loads((fleet.fleet_dir / "fleet.json").read_text())["tiles"]
         centre.write_text(json.dumps({"tiles": [*tiles, BROADCAST]}, ensure_ascii=False))
+        # Settings the kiosk used to read only at start reach its services at once.
+        fleet.set_default("sync", "interval_s", 600)
+        fleet.set_default("downloads", "quota_mb", 500)
+        fleet.set_default("maintenance", "restart_at", "03:30")
+        fleet.set_default("devices", "camera_model", "BRIO")
         fleet.publish()
         os.kill(kiosk.process.pid, signal.SIGHUP)  # "check now", as `systemctl reload` does
         kiosk.wait_log("configuration revision 3 in force")
+        for service_said in (
+            "configuration checks every 600 s (was 900 s)",
+            ", within 500 MB",
+            "quiet-hours restart at 03:30",
+            "device policy changed: choosing again",
+        ):
+            assert service_said in kiosk.log_text(), service_said
         wait_for(
             lambda: colour_share(screenshot(display), BROADCAST["colour"])[0] > 0.02,
             10,

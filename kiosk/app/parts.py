@@ -72,10 +72,16 @@ class Parts:
         self.navigator.tick()
 
     def _language(self, config: KioskConfig) -> Literal["ko", "en"]:
-        return "en" if (self.language or config.display.language) == "en" else "ko"
+        return language_of(config, self.language)
 
     def _prompt_dirs(self, config: KioskConfig) -> list[Path]:
         return self.paths.voice_dirs(self._language(config))
+
+
+def language_of(config: KioskConfig, asked: str | None) -> Literal["ko", "en"]:
+    """The screen's language: the one asked for on the command line, else the
+    configuration's."""
+    return "en" if (asked or config.display.language) == "en" else "ko"
 
 
 def build_parts(
@@ -91,8 +97,7 @@ def build_parts(
     zone = CentreClock(config.centre.timezone)
     now = wall or zone
     status = StatusBoard(Status(config_problem=loaded.problem))
-    lang = "en" if (language or config.display.language) == "en" else "ko"
-    voice = VoiceGuide(config.voice, paths.voice_dirs(lang))
+    voice = VoiceGuide(config.voice, paths.voice_dirs(language_of(config, language)))
     navigator = Navigator(
         config.tiles,
         config.keys,

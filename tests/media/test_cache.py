@@ -160,24 +160,17 @@ def test_a_file_changed_on_disk_is_not_ready_and_is_fetched_again(
     data = os.urandom(100_000)
     media = media_of(data)
     publish(root, media, data)
-    done = threading.Event()
-    reports: list[Progress] = []
-
-    def report(progress: Progress) -> None:
-        reports.append(progress)
-        if progress.items_ready == 1 and not progress.current:
-            done.set()
-
-    worker = DownloadWorker(cache, url, 10**9, report, Direct())
+    reports = Reports()
+    worker = DownloadWorker(cache, url, 10**9, reports, Direct())
     worker.start()
     try:
         worker.want([Wanted("t", media)])
-        assert done.wait(30)
+        reports.wait_ready(1)
         cache.path(media).write_bytes(b"corrupt")
         assert not cache.ready(media)
-        done.clear()
+        seen = len(reports.seen)
         worker.redownload(media)
-        assert done.wait(30)
+        reports.wait_ready(1, after=seen + 1)
         assert cache.ready(media) and cache.path(media).read_bytes() == data
     finally:
         worker.close()

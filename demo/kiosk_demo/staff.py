@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 Tracks = Callable[[], Sequence[MediaStreamTrack]]
 REGISTER_S = 30.0
 """How long :meth:`StaffDesk.open` and a call wait for the registration."""
+CALL_TRIES = 3
+"""A call is placed again on the next registration when its session was lost."""
 
 
 class StaffDesk:
@@ -93,12 +95,21 @@ class StaffDesk:
                 return event
 
     async def call(self, centre: str) -> None:
-        """Ring *centre* (once registered again, if the line is down); :meth:`connected`
-        once it answers."""
-        line = await self._registered()
-        await self._new_peer_for_call()
-        assert self.peer is not None
-        await line.call(centre, await self.peer.offer())
+        """Ring *centre* (once registered again, if the line is down or turns out lost
+        on the way); :meth:`connected` once it answers."""
+        for attempt in range(1, CALL_TRIES + 1):
+            line = await self._registered()
+            await self._new_peer_for_call()
+            assert self.peer is not None
+            try:
+                await line.call(centre, await self.peer.offer())
+                return
+            except SessionLostError:
+                if attempt == CALL_TRIES:
+                    raise
+                log.info(
+                    "the session went as %s called %s: once registered again", self.name, centre
+                )
 
     async def connected(self) -> None:
         """Wait for the centre to answer our call."""

@@ -82,6 +82,8 @@ class CallLine:
         self._session: JanusSession | None = None
         self._videocall: VideoCallLine | None = None
         self._up = asyncio.Event()
+        self._dropped = asyncio.Event()
+        """Set once the current registration has been let go of (cleared when up)."""
         self._task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         """Every run not yet finished (a stopped one may still be closing its session)."""
@@ -95,8 +97,10 @@ class CallLine:
 
     @property
     def up(self) -> bool:
-        """Registered now."""
-        return self._up.is_set()
+        """Registered now, on a session not known to be lost (the line may not have
+        noticed the loss yet: then it is down already)."""
+        session = self._session
+        return self._up.is_set() and session is not None and not session.lost.is_set()
 
     @property
     def session(self) -> JanusSession | None:
@@ -109,7 +113,12 @@ class CallLine:
         return self._videocall if self.up else None
 
     async def wait_up(self) -> None:
-        await self._up.wait()
+        """Until :attr:`up` (a registration on a lost session is waited out)."""
+        while True:
+            await self._up.wait()
+            if self.up:
+                return
+            await self._dropped.wait()
 
     def start(self) -> None:
         """Connect and stay connected (once there are settings; safe to call twice)."""
@@ -177,6 +186,7 @@ class CallLine:
         self._videocall = await VideoCallLine.register(self._session, settings.name)
         backoff.connected()
         self.failure = ""
+        self._dropped.clear()
         self._up.set()
         log.info("registered with city hall as %s", settings.name)
         self._listener.line_up()
@@ -199,8 +209,9 @@ class CallLine:
             log.warning("call server: %s (retrying quietly)", reason)
 
     async def _drop(self) -> None:
-        was_up = self.up
+        was_up = self._up.is_set()
         self._up.clear()
+        self._dropped.set()
         session, self._session, self._videocall = self._session, None, None
         if was_up:
             self._listener.line_down()

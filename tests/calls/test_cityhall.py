@@ -53,16 +53,18 @@ async def host_seen(desk: CallDesk) -> None:
 def after_a_loss(janus: JanusServer, lose: Callable[[], Awaitable[None]]) -> None:
     async def scenario() -> None:
         hall = await city_hall(janus)
-        desk = await started(calls_for(janus))
-        await rung_and_answered(desk)  # before: as it always worked
-        await lose()
-        await reach(desk, Phase.OFFLINE)
-        await reach(desk, Phase.IDLE)
-        await rung_and_answered(desk)
-        await host_seen(desk)
-        os.kill(os.getpid(), signal.SIGTERM)  # city hall stops as on Ctrl+C
-        await hall
-        await desk.close()
+        try:
+            desk = await started(calls_for(janus))
+            await rung_and_answered(desk)  # before: as it always worked
+            await lose()
+            await reach(desk, Phase.OFFLINE)
+            await reach(desk, Phase.IDLE)
+            await rung_and_answered(desk)
+            await host_seen(desk)
+            await desk.close()
+        finally:  # city hall stops as on Ctrl+C, even after a failure
+            os.kill(os.getpid(), signal.SIGTERM)
+            await hall
 
     run(scenario(), limit=120)
 

@@ -45,6 +45,24 @@ def test_a_call_asked_while_the_line_is_down_waits_for_it() -> None:
 
 
 @pytest.mark.allow_warnings
+def test_a_call_placed_as_the_session_dies_is_placed_again() -> None:
+    """The session is already gone but nobody has noticed yet (a ping timeout about to
+    fire): the call fails on it, and is placed once the desk is registered again."""
+
+    async def scenario() -> None:
+        rig = await Rig().started()
+        staff = await rig.staff()
+        rig.janus.drop("cityhall-welfare")
+        await staff.call("centre-1")  # in the same instant
+        await rig.reach(Phase.RINGING)
+        assert rig.janus.count("register") == 3  # the centre, and the staff twice
+        await staff.close()
+        await rig.close()
+
+    run(scenario())
+
+
+@pytest.mark.allow_warnings
 def test_a_name_that_stays_taken_is_said_so() -> None:
     async def scenario() -> None:
         rig = Rig()

@@ -21,7 +21,7 @@ from tests.calls.conftest import (
     started,
     until,
 )
-from tests.calls.signals import mean_rgb, mono_samples, near, pitch_share
+from tests.calls.signals import mean_rgb, mono_samples, near, pitch_share, steady_pitch
 
 OTHER_CENTRE = (40, 160, 60)
 
@@ -89,11 +89,12 @@ def test_centre_joins_a_town_meeting_and_follows_who_comes_and_goes(janus: Janus
         )
         assert near(mean_rgb(desk.remote_frames()[0]), HALL_COLOUR)
         await until(lambda: other.sees(CENTRE_COLOUR))
-        # The centre's speaker plays the host and the other centre together.
-        together = await heard(desk)
-        assert pitch_share(together, 48_000, HALL_TONE) > 0.2
-        assert pitch_share(together, 48_000, 700) > 0.2
-        assert pitch_share(together, 48_000, CENTRE_TONE) < 0.05
+        # The centre's speaker plays the host and the other centre together (judged
+        # over a second: a feed just subscribed may start with a moment of silence).
+        together = await heard(desk, windows=5)
+        assert steady_pitch(together, 48_000, HALL_TONE) > 0.2
+        assert steady_pitch(together, 48_000, 700) > 0.2
+        assert steady_pitch(together, 48_000, CENTRE_TONE) < 0.05
         # It leaves again: the centre's screen follows.
         await other.leave()
         await until(lambda: len(desk.remote_frames()) == 1)

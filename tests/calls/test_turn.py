@@ -25,7 +25,7 @@ def turn(network: PrivateNetwork, tmp_path: Path) -> Iterator[TurnServer]:
 
 def routes(desk: CallDesk) -> set[str | None]:
     """How each of the desk's connections carries its media."""
-    group = desk._group
+    group = desk.group
     assert group is not None and group.own is not None
     return {peer.route() for peer in [group.own, *(w.peer for w in group.shown())]}
 

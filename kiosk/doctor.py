@@ -12,9 +12,12 @@ Exit status 1 with the reason in one line when the box cannot serve as it should
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from kiosk import __version__
+from kiosk.config import ConfigTrial
+from kiosk.config.trial import MAX_STARTS
 from kiosk.devices.discover import discover
 from kiosk.devices.policy import choose
 from kiosk.media.cache import MediaCache
@@ -28,18 +31,39 @@ from kiosk_contract.config.model import Devices
 def examine(paths: Paths) -> dict[str, Any]:
     """Everything ``kiosk doctor`` reports, as one JSON-ready object."""
     enrolment = load_enrolment(paths)
+    config, active = config_report(paths, enrolment)
+    media: dict[str, Any] = {"files": 0, "ready": 0, "missing": []}
+    if active is not None:
+        media = library_report(active, MediaCache(paths.media))
+    network = network_report(enrolment, active.calls if active else None)
+    report: dict[str, Any] = {"version": __version__, "config": config, "media": media}
+    report.update(devices_report(active.devices if active else Devices()))
+    report["network"] = network
+    return report
+
+
+def config_report(
+    paths: Paths, enrolment: "Enrolment | None"
+) -> tuple[dict[str, Any], KioskConfig | None]:
+    """Enrolment, the configuration in force (and its trial), the last check; with
+    the configuration the kiosk runs (``None`` if there is none yet)."""
     config: dict[str, Any] = {
         "enrolled": enrolment is not None,
         "centre": enrolment.centre_id if enrolment else None,
         "server": enrolment.server if enrolment else None,
     }
-    media: dict[str, Any] = {"files": 0, "ready": 0, "missing": []}
     active = None
     try:
         active = read_config(paths.config)
         config.update(revision=active.revision, name=active.centre.name, active=True)
-        media = library_report(active, MediaCache(paths.media))
-    except ConfigError as err:
+        trial = ConfigTrial(paths.config_trial, paths.last_good_config)
+        config["trial"] = trial.standing(paths.config.read_bytes())
+        if config["trial"]["refused"]:
+            # The kiosk runs the last good one (or the built-in one) instead.
+            good = _revision_of(paths.last_good_config)
+            config.update(refused_revision=active.revision, revision=good)
+            active = read_config(paths.last_good_config) if good is not None else None
+    except (ConfigError, OSError) as err:
         config.update(revision=None, active=False, active_problem=str(err))
     try:
         status = json.loads((paths.state / "sync-status.json").read_text())
@@ -52,11 +76,14 @@ def examine(paths: Paths) -> dict[str, Any]:
         last_success=status.get("last_success"),
         expired=bool(status.get("expired")),
     )
-    network = network_report(enrolment, active.calls if active else None)
-    report: dict[str, Any] = {"version": __version__, "config": config, "media": media}
-    report.update(devices_report(active.devices if active else Devices()))
-    report["network"] = network
-    return report
+    return config, active
+
+
+def _revision_of(path: Path) -> int | None:
+    try:
+        return read_config(path).revision
+    except ConfigError:
+        return None
 
 
 def network_report(enrolment: "Enrolment | None", calls: Calls | None) -> dict[str, Any]:
@@ -129,6 +156,11 @@ def problem(report: dict[str, Any]) -> str | None:
         return "not enrolled: run kiosk enroll (or use the on-screen keypad)"
     if not config["active"]:
         return f"no configuration in force yet: {config.get('active_problem', '')}"
+    if config.get("refused_revision") is not None:
+        return (
+            f"configuration revision {config['refused_revision']} refused: the kiosk stopped "
+            f"{MAX_STARTS} times running it; it runs revision {config['revision'] or 'built-in'}"
+        )
     if config["expired"]:
         return "the configuration repository has expired: is the centre's server re-signing it?"
     missing = report.get("missing_devices") or []
@@ -156,6 +188,8 @@ def render(report: dict[str, Any]) -> str:
         "name",
         "server",
         "revision",
+        "refused_revision",
+        "trial",
         "last_check",
         "last_outcome",
         "last_reason",

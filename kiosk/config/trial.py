@@ -126,6 +126,18 @@ class ConfigTrial:
         self._write()
         self.on_trial = False
 
+    def standing(self, data: bytes) -> dict[str, object]:
+        """What the record says of the document *data*, for technicians (``kiosk
+        doctor``): refused, on trial (with its starts so far) or proven."""
+        sha = digest(data)
+        record = self._record
+        return {
+            "refused": sha in record.refused,
+            "on_trial": record.sha256 == sha,
+            "starts": record.starts if record.sha256 == sha else 0,
+            "proven": self._proven(data),
+        }
+
     def refused(self, data: bytes) -> bool:
         """Whether *data* was refused after stopping the kiosk (a check must not bring
         it back)."""

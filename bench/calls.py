@@ -38,7 +38,7 @@ from kiosk.calls.desk import CallDesk, CallView, Phase  # noqa: E402
 from kiosk.calls.group import GroupCall  # noqa: E402
 from kiosk.calls.janus import JanusSession  # noqa: E402
 from kiosk.calls.local import StandInMedia  # noqa: E402
-from kiosk.calls.peer import Peer  # noqa: E402
+from kiosk.calls.peer import Connection  # noqa: E402
 from kiosk_contract.config.calls import Calls, Contact, IceServer  # noqa: E402
 from kiosk_contract.config.calls import Room as RoomConfig  # noqa: E402
 from kiosk_demo.network import PrivateNetwork  # noqa: E402
@@ -103,8 +103,8 @@ async def phase(desk: CallDesk, *phases: Phase) -> float:
         stop()
 
 
-def host_peer(desk: CallDesk) -> Peer | None:
-    group = desk._group
+def host_peer(desk: CallDesk) -> Connection | None:
+    group = desk.group
     shown = group.shown() if group else []
     return shown[0].peer if shown else None
 

@@ -13,7 +13,6 @@ Nothing that runs on a worker thread touches a widget, an asyncio object or the
 kiosk's state: it returns a value, and the callback does the rest on the GUI thread.
 """
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
@@ -70,6 +69,8 @@ class Worker:
 
     async def call(self, work: Callable[[], T]) -> T:
         """Run *work* on a worker thread and await its result (for asyncio code)."""
+        import asyncio  # not on the path to the first frame: the screens import this module
+
         return await asyncio.get_running_loop().run_in_executor(self._pool, work)
 
     def close(self) -> None:

@@ -24,7 +24,7 @@ def test_results_and_failures_come_back_on_the_loops_thread() -> None:
             raise OSError("disk on fire")
 
         worker.run(work, lambda result: seen.append(("then", result, where_now())))
-        worker.run(broken, seen.append, lambda error: seen.append(("failed", error, where_now())))
+        worker.run(broken, print, lambda error: seen.append(("failed", error, where_now())))
         worker.run(lambda: None, lambda _: done.set())
         async with asyncio.timeout(5):
             await done.wait()

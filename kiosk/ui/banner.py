@@ -4,9 +4,9 @@ from collections.abc import Callable
 
 from kiosk.i18n import Strings
 from kiosk.programmes.schedule import Banner, Phase
-from kiosk.ui.paint import draw_focus_ring
+from kiosk.ui.paint import DrawnText, draw_focus_ring, draw_text, fitted_label, text_block
 from kiosk.ui.qt import QAbstractButton, QPainter, QPaintEvent, QRectF, Qt, QWidget
-from kiosk.ui.theme import Theme
+from kiosk.ui.theme import MIN_TEXT_PX, Theme
 
 
 def banner_text(strings: Strings, banner: Banner, title: str) -> str:
@@ -35,7 +35,12 @@ class ScheduleBanner(QAbstractButton):
         self._title_of = title_of
         self.focused = False
         self.banner: Banner | None = None
+        self.drawn: list[DrawnText] = []
+        """The texts of the last paint (read by accessibility checks)."""
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # Its height too: the window sets a theme only when its height changes, and a
+        # 1080-line screen never changes it (the banner was 0 px high there).
+        self.set_theme(theme)
         self.hide()
 
     def show_banner(self, banner: Banner | None) -> None:
@@ -64,16 +69,24 @@ class ScheduleBanner(QAbstractButton):
             draw_focus_ring(painter, outer, theme.text, ring)
         painter.setPen(theme.background)
         pad = theme.px(30)
-        painter.setFont(theme.font("detail"))
-        painter.drawText(
-            body.adjusted(pad, 0, -pad, 0),
-            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
-            self.text(),
+        inner = body.adjusted(pad, 0, -pad, 0)
+        self.drawn = []
+        # "Press to join" on the right, whole; what starts on the left, in the room left
+        # (smaller, then on two lines, when a narrow screen has too little).
+        join = "▶ " + self.strings["banner_join"]
+        join_font = theme.font("status")
+        join_width = text_block(join, join_font, inner.width(), wrap=False).width()
+        join_rect = QRectF(inner.right() - join_width, inner.top(), join_width, inner.height())
+        painter.setFont(join_font)
+        right = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight
+        draw_text(painter, join_rect, int(right), join, self.drawn)
+        what = inner.adjusted(0, 0, -join_width - pad, 0)
+        font = theme.font("detail")
+        largest, smallest = font.pixelSize(), theme.px(MIN_TEXT_PX)
+        font.setPixelSize(
+            fitted_label(self.text(), font, what.width(), what.height(), largest, smallest)
         )
-        painter.setFont(theme.font("status"))
-        painter.drawText(
-            body.adjusted(pad, 0, -pad, 0),
-            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight),
-            "▶ " + self.strings["banner_join"],
-        )
+        painter.setFont(font)
+        left = Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft | Qt.TextFlag.TextWordWrap
+        draw_text(painter, what, int(left), self.text(), self.drawn)
         painter.end()

@@ -4,7 +4,14 @@ big, obvious way home."""
 from collections.abc import Callable
 
 from kiosk.i18n import Strings
-from kiosk.ui.paint import draw_focus_ring, draw_icon
+from kiosk.ui.paint import (
+    ONE_LINE,
+    DrawnText,
+    draw_focus_ring,
+    draw_icon,
+    draw_text,
+    fitted_pixel_size,
+)
 from kiosk.ui.qt import (
     QAbstractButton,
     QColor,
@@ -16,7 +23,7 @@ from kiosk.ui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from kiosk.ui.theme import Theme
+from kiosk.ui.theme import MIN_TEXT_PX, Theme
 
 
 class HomeButton(QAbstractButton):
@@ -31,6 +38,8 @@ class HomeButton(QAbstractButton):
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.focused = True
+        self.drawn: list[DrawnText] = []
+        """The text of the last paint (read by accessibility checks)."""
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
         theme = self.theme
@@ -51,9 +60,16 @@ class HomeButton(QAbstractButton):
         )
         draw_icon(painter, theme.icons / "home.svg", icon)
         painter.setPen(theme.background)
-        painter.setFont(theme.font("button"))
-        text_rect = body.adjusted(icon.width() + pad, 0, 0, 0)
-        painter.drawText(text_rect, int(Qt.AlignmentFlag.AlignCenter), self.text())
+        font = theme.font("button")
+        text_rect = body.adjusted(icon.width() + pad, 0, -pad, 0)
+        largest = font.pixelSize()
+        smallest = min(largest, theme.px(MIN_TEXT_PX))
+        font.setPixelSize(
+            fitted_pixel_size(self.text(), font, text_rect.width(), largest, smallest)
+        )
+        painter.setFont(font)
+        self.drawn = []
+        draw_text(painter, text_rect, int(ONE_LINE), self.text(), self.drawn)
         painter.end()
 
 

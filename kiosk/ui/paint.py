@@ -1,5 +1,6 @@
 """Drawing helpers shared by the big buttons."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 from kiosk.ui.qt import QColor, QFont, QFontMetricsF, QPainter, QPen, QRectF, QSvgRenderer, Qt
@@ -32,6 +33,19 @@ def draw_focus_ring(painter: QPainter, rect: QRectF, colour: QColor, width: int)
 ONE_LINE = Qt.AlignmentFlag.AlignCenter
 WRAPPED = Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap
 
+DrawnText = tuple[str, QFont, QRectF, int]
+"""A text as it was painted: the text, its font, its rectangle and its flags. Painted
+controls keep the texts of their last paint in ``drawn``, so that the accessibility
+audit can lay each one out again and see that it is whole and large enough."""
+
+
+def draw_text(
+    painter: QPainter, rect: QRectF, flags: int, text: str, drawn: list[DrawnText]
+) -> None:
+    """``drawText`` in the painter's font, noted in *drawn*."""
+    painter.drawText(rect, flags, text)
+    drawn.append((text, QFont(painter.font()), QRectF(rect), flags))
+
 
 def text_block(text: str, font: QFont, width: float, wrap: bool = True) -> QRectF:
     """The rectangle ``drawText`` fills with *text* in *font* in a box *width* wide:
@@ -46,17 +60,9 @@ def text_block(text: str, font: QFont, width: float, wrap: bool = True) -> QRect
     return QFontMetricsF(font).boundingRect(QRectF(0, 0, width, 1e6), int(flags), text)
 
 
-def fitted_size(
-    text: str, font: QFont, width: float, height: float, largest: int, smallest: int, wrap: bool
-) -> int | None:
-    """The largest pixel size in [smallest, largest] at which *text* (one line, or
-    wrapped between words) fits in *width* x *height*; None if it fits at none."""
-
-    def fits(size: int) -> bool:
-        font.setPixelSize(size)
-        block = text_block(text, font, width, wrap)
-        return block.width() <= width and block.height() <= height
-
+def largest_fitting(fits: Callable[[int], bool], largest: int, smallest: int) -> int | None:
+    """The largest size in [smallest, largest] that *fits* (which holds for every size
+    below one it holds for); None if none does."""
     if fits(largest):
         return largest
     if not fits(smallest):
@@ -69,6 +75,20 @@ def fitted_size(
         else:
             high = middle
     return low
+
+
+def fitted_size(
+    text: str, font: QFont, width: float, height: float, largest: int, smallest: int, wrap: bool
+) -> int | None:
+    """The largest pixel size in [smallest, largest] at which *text* (one line, or
+    wrapped between words) fits in *width* x *height*; None if it fits at none."""
+
+    def fits(size: int) -> bool:
+        font.setPixelSize(size)
+        block = text_block(text, font, width, wrap)
+        return block.width() <= width and block.height() <= height
+
+    return largest_fitting(fits, largest, smallest)
 
 
 def fitted_pixel_size(text: str, font: QFont, width: float, largest: int, smallest: int) -> int:

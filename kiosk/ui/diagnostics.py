@@ -19,7 +19,7 @@ from kiosk.ui.buttons import KEY_COLOUR, KeyButton, style_bar
 from kiosk.ui.handback import QtHandBack
 from kiosk.ui.playing import VideoSurface
 from kiosk.ui.qt import (
-    QGridLayout,
+    QHBoxLayout,
     QLabel,
     QProgressBar,
     QTimer,
@@ -63,6 +63,9 @@ class DiagnosticsPage(QWidget):
             Kind.SPEAKER: QLabel(strings["diag_speakers"], self),
         }
         self.preview_heading = QLabel(strings["diag_preview"], self)
+        self.preview_note = QLabel(f"({strings['diag_demo']})", self)
+        """Under the heading, in smaller type: what the preview shows is the demo's stand-in."""
+        self.preview_note.hide()
         self.preview = VideoSurface(self)
         self.level_heading = QLabel(strings["diag_level"], self)
         self.meter = QProgressBar(self)
@@ -85,9 +88,8 @@ class DiagnosticsPage(QWidget):
         self.set_theme(theme)
 
     def _lay_out(self) -> None:
-        grid = QGridLayout(self)
-        grid.addWidget(self.title, 0, 0, 1, 2)
-        grid.addWidget(self.leave, 0, 2)
+        # Rows of columns, not a grid: a grid asks its columns for their preferred
+        # height as its minimum, and so claimed more room than the page needs.
         left = QVBoxLayout()
         for kind in Kind:
             left.addWidget(self.headings[kind])
@@ -95,6 +97,7 @@ class DiagnosticsPage(QWidget):
         left.addStretch(1)
         middle = QVBoxLayout()
         middle.addWidget(self.preview_heading)
+        middle.addWidget(self.preview_note)
         middle.addWidget(self.preview, 1)
         middle.addWidget(self.level_heading)
         middle.addWidget(self.meter)
@@ -103,10 +106,14 @@ class DiagnosticsPage(QWidget):
         for label in (self.network_heading, self.network, self.box_heading, self.box):
             right.addWidget(label)
         right.addStretch(1)
-        for column, part in enumerate((left, middle, right)):
-            grid.addLayout(part, 1, column)
-            grid.setColumnStretch(column, 1)
-        grid.setRowStretch(1, 1)
+        right.addWidget(self.leave)  # at the bottom, as on the leader's page
+        columns = QHBoxLayout()
+        # Device names are short; the network's and the box's lines are long.
+        for part, share in ((left, 2), (middle, 3), (right, 3)):
+            columns.addLayout(part, share)
+        self._column = QVBoxLayout(self)
+        self._column.addWidget(self.title)
+        self._column.addLayout(columns, 1)
 
     # --- open and close ------------------------------------------------------------
 
@@ -155,10 +162,7 @@ class DiagnosticsPage(QWidget):
     def _restart_live(self) -> None:
         camera, microphone = self.facts.sources(self.status.choice)
         stand_in = self.facts.demo and self.status.choice.camera is None
-        heading = self.strings["diag_preview"]
-        self.preview_heading.setText(
-            f"{heading} ({self.strings['diag_demo']})" if stand_in else heading
-        )
+        self.preview_note.setVisible(stand_in)
         window = self.preview.window_id() if self.preview.is_native else None
         self.monitor.show_camera(camera, window)
         self.monitor.microphone.listen(microphone)
@@ -209,12 +213,16 @@ class DiagnosticsPage(QWidget):
         labels += [(self.network_heading, "detail", accent), (self.box_heading, "detail", accent)]
         labels += [(v, "status", text) for v in self.device_lists.values()]
         labels += [(self.network, "status", text), (self.box, "status", text)]
+        labels += [(self.preview_note, "status", accent)]
         for label, role, colour in labels:
             label.setFont(theme.font(role, bold=role != "status"))
             label.setStyleSheet(f"color: {colour}; background: transparent;")
             label.setWordWrap(True)
         style_bar(self.meter, theme, 60)
-        self.preview.setMinimumHeight(theme.px(360))
+        # The picture takes what the page has left; it need not be large to show it works.
+        self.preview.setMinimumHeight(theme.px(200))
+        self._column.setContentsMargins(*theme.page_margins)
+        self._column.setSpacing(theme.page_spacing)
         for button in (self.speaker_button, self.leave):
             button.theme = theme
             button.setFont(theme.font("status"))

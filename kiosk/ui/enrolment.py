@@ -48,7 +48,10 @@ class EnrolmentWindow(QWidget):
         )
         self.entry = QLabel(self)
         self.message = QLabel(self)
-        column = QVBoxLayout(self)
+        column = self._column = QVBoxLayout(self)
+        # The window takes the screen's size and its theme follows it (as the kiosk's
+        # window does): the keypad's minimum at the old theme must not push it larger.
+        column.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)
         for label in (self.title, self.hardware, self.hint, self.entry):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
@@ -56,6 +59,9 @@ class EnrolmentWindow(QWidget):
         pad, self.keys = build_keypad(strings, theme, self, self.press)
         for button in self.keys.values():
             button.setEnabled(defaults is not None)
+            # Without the shipped defaults the keypad can do nothing: the message
+            # (run kiosk enroll) has the screen.
+            button.setVisible(defaults is not None)
         column.addLayout(pad, 1)
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
@@ -145,4 +151,6 @@ class EnrolmentWindow(QWidget):
         for button in self.keys.values():
             button.theme = theme
             button.setFont(theme.font("button"))
-            button.setMinimumHeight(theme.px(110))
+            button.setMinimumHeight(theme.px(96))
+        self._column.setContentsMargins(*theme.page_margins)
+        self._column.setSpacing(theme.page_spacing)

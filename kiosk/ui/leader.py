@@ -8,19 +8,23 @@ it home after ``leader.leave_after_s`` without a touch.
 """
 
 from collections.abc import Callable
+from math import ceil
 
 from kiosk.i18n import Strings
 from kiosk.lockout import Outcome, PinGate, Verdict
 from kiosk.media.progress import Progress
 from kiosk.programmes.conductor import Programmes
 from kiosk.ui.buttons import KEY_COLOUR, KeyButton, build_keypad, keypad_key, style_bar
+from kiosk.ui.paint import text_block
 from kiosk.ui.qt import (
-    QGridLayout,
+    QEvent,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QProgressBar,
+    QRectF,
+    QSize,
     Qt,
     QVBoxLayout,
     QWidget,
@@ -30,6 +34,60 @@ from kiosk_contract.config.model import KioskConfig
 
 RED, GREEN = "#9B1C1C", "#14532D"
 MAX_DIGITS = 8
+LIST_PADDING = 12
+"""Around each video's title in the leader's list, at 1080 lines."""
+
+
+class VideoList(QListWidget):
+    """The library's videos, one a row, scrolling up and down: a title too long for the
+    row goes on two lines, never off the side (Qt's list would cut it)."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.setWordWrap(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        text = theme.display.text
+        self.setFont(theme.font("status", bold=False))
+        self.setStyleSheet(
+            f"QListWidget {{ color: {text}; background: {theme.display.background};"
+            f" border: {theme.px(3)}px solid {text}; }}"
+            f" QListWidget::item {{ padding: {theme.px(LIST_PADDING)}px; }}"
+        )
+        self.fit_rows()
+
+    def _insets(self) -> tuple[int, int]:
+        """Room around a title, across and down: the item's padding, and across also
+        the margin Qt's item view leaves for its focus frame."""
+        style = self.style()
+        frame = style.pixelMetric(style.PixelMetric.PM_FocusFrameHMargin, None, self) + 1
+        pad = self.theme.px(LIST_PADDING)
+        return pad + frame, pad
+
+    def text_rect(self, row: int) -> QRectF:
+        """Where row *row*'s title is laid out (read by accessibility checks)."""
+        across, down = self._insets()
+        rect = QRectF(self.visualItemRect(self.item(row)))
+        return rect.adjusted(across, down, -across, -down)
+
+    def fit_rows(self) -> None:
+        """Each row as wide as the list shows and as tall as its title needs there."""
+        width = self.viewport().width()
+        across, down = self._insets()
+        for row in range(self.count()):
+            item = self.item(row)
+            block = text_block(item.text(), self.font(), width - 2 * across)
+            item.setSizeHint(QSize(width, ceil(block.height()) + 2 * down))
+
+    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        # The list's width, or the scroll bar coming or going, changes the rows' room.
+        if event.type() == QEvent.Type.Resize:
+            self.fit_rows()
+        return super().viewportEvent(event)
 
 
 class PinPage(QWidget):
@@ -53,7 +111,7 @@ class PinPage(QWidget):
         self.title = QLabel(strings["pin_title"], self)
         self.entry = QLabel(self)
         self.message = QLabel(self)
-        column = QVBoxLayout(self)
+        column = self._column = QVBoxLayout(self)
         for label in (self.title, self.entry, self.message):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
@@ -122,6 +180,8 @@ class PinPage(QWidget):
             button.theme = theme
             button.setFont(theme.font("button"))
             button.setMinimumHeight(theme.px(120))
+        self._column.setContentsMargins(*theme.page_margins)
+        self._column.setSpacing(theme.page_spacing)
 
 
 class LeaderPage(QWidget):
@@ -150,7 +210,7 @@ class LeaderPage(QWidget):
             button = KeyButton(programme.title, KEY_COLOUR, theme, self)
             button.clicked.connect(lambda _=False, p=programme.id: programmes.start(p))
             self.start_buttons.append(button)
-        self.library = QListWidget(self)
+        self.library = VideoList(theme, self)
         for video in config.library:
             item = QListWidgetItem(video.title)
             item.setData(Qt.ItemDataRole.UserRole, video.id)
@@ -178,9 +238,11 @@ class LeaderPage(QWidget):
         self.set_theme(theme)
 
     def _layout(self, theme: Theme) -> None:
-        grid = QGridLayout(self)
-        grid.addWidget(self.title, 0, 0, 1, 2)
-        grid.addWidget(self.playing, 0, 2)
+        # Rows of columns, not a grid: a grid asks its columns for their preferred
+        # height as its minimum, and so claimed more room than the page needs.
+        top = QHBoxLayout()
+        top.addWidget(self.title, 2)
+        top.addWidget(self.playing, 1)
         left = QVBoxLayout()
         left.addWidget(self.headings[0])
         for button in self.start_buttons:
@@ -204,10 +266,12 @@ class LeaderPage(QWidget):
         right.addWidget(self.progress)
         right.addWidget(self.downloads)
         right.addStretch(1)
-        for index, part in enumerate((left, middle, right)):
-            grid.addLayout(part, 1, index)
-            grid.setColumnStretch(index, 1)
-        grid.setRowStretch(1, 1)
+        columns = QHBoxLayout()
+        for part in (left, middle, right):
+            columns.addLayout(part, 1)
+        self._column = QVBoxLayout(self)
+        self._column.addLayout(top)
+        self._column.addLayout(columns, 1)
 
     def refresh(self) -> None:
         """Re-read what plays, the volume and today's timetable."""
@@ -254,12 +318,9 @@ class LeaderPage(QWidget):
             label.setFont(theme.font(role, bold=role != "status"))
             label.setStyleSheet(f"color: {colour}; background: transparent;")
             label.setWordWrap(True)
-        self.library.setFont(theme.font("status", bold=False))
-        self.library.setStyleSheet(
-            f"QListWidget {{ color: {text}; background: {theme.display.background};"
-            f" border: {theme.px(3)}px solid {text}; }}"
-            f" QListWidget::item {{ padding: {theme.px(12)}px; }}"
-        )
+        self.library.set_theme(theme)
+        self._column.setContentsMargins(*theme.page_margins)
+        self._column.setSpacing(theme.page_spacing)
         style_bar(self.progress, theme, 48)
         buttons = [*self.start_buttons, self.stop, self.quieter, self.louder, self.call]
         for button in [*buttons, self.leave]:

@@ -74,6 +74,18 @@ class Theme:
         return QColor(self.display.accent)
 
     @property
+    def page_margins(self) -> tuple[int, int, int, int]:
+        """Around a page of controls (leader, diagnostics, keypads): as far in from the
+        sides as the header's and the status strip's words."""
+        side, end = self.px(36), self.px(12)
+        return side, end, side, end
+
+    @property
+    def page_spacing(self) -> int:
+        """Between the parts of a page of controls."""
+        return self.px(10)
+
+    @property
     def focus_width(self) -> int:
         """Width of the focus ring: thick enough to see from across the room."""
         return self.px(14)

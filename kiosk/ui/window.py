@@ -39,6 +39,7 @@ from kiosk.ui.qt import (
     QPainter,
     QPaintEvent,
     QResizeEvent,
+    QSizePolicy,
     QStackedWidget,
     Qt,
     QTimer,
@@ -126,11 +127,21 @@ class KioskWindow(QWidget):
         self.banner.clicked.connect(navigator.join_banner)
         self.call: CallPage | None = None
         self.stack = QStackedWidget(self)
+        # The pages get the room between the bars, whatever they would like; each page
+        # must fit it (the audit checks). A hidden page that changes its minimum does
+        # not tell the stack, whose stale minimum would push the status strip off screen.
+        ignored = QSizePolicy.Policy.Ignored
+        self.stack.setSizePolicy(ignored, ignored)
         pages = (self.home, self.page, self.playing, self.pin, self.leader, self.diagnostics)
         for page in pages:
             self.stack.addWidget(page)
         self.status_strip = StatusStrip(strings, self.theme, self)
         column = QVBoxLayout(self)
+        # The window takes the screen's size and its theme follows it; the pages must
+        # fit whatever it is (tests/ui/test_accessibility.py checks they do). Left to
+        # the layout, the pages' minimum at the old theme would push the window past
+        # the screen's edges, where a full-screen kiosk cuts them off.
+        column.setSizeConstraint(QVBoxLayout.SizeConstraint.SetNoConstraint)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.header)

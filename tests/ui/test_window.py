@@ -242,3 +242,26 @@ def test_the_cursor_follows_each_screen_shown(qtbot: QtBot) -> None:
     assert app.overrideCursor() is None
     for window in (first, second):
         window.setProperty("locked", False)
+
+
+def test_full_screen_the_window_has_the_screen_s_size(
+    build: BuildKiosk, demo_config: KioskConfig
+) -> None:
+    """Whatever its pages would like: a window larger than the screen is cut off at the
+    screen's edges (offscreen, the screen is 800x800: smaller than any page's minimum
+    at the 1080-line theme a window starts with)."""
+    from kiosk.ui.qt import QApplication
+    from kiosk.ui.screen import present
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    screen = app.primaryScreen()
+    assert screen is not None
+    kiosk = build(demo_config)
+    window = kiosk.window
+    present(window, app, windowed=False, show_cursor=True)
+    try:
+        assert window.size() == screen.geometry().size()
+        assert window.theme.height == screen.geometry().height()
+    finally:
+        window.setProperty("locked", False)

@@ -1,32 +1,58 @@
-"""Accessibility of every screen at 720p, 1080p and 4K.
+"""Accessibility of every screen at 1024x768, 720p, 1366x768, 1080p and 4K.
 
 Sizes, contrast, a visible focus ring, and every control reachable by keys,
 checked over the live widget tree rather than over constants.
 """
 
 import itertools
+import json
+import logging
 
 import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.app.calls import CallService
 from kiosk.app.kiosk import Kiosk
-from kiosk.calls.desk import CallView, Phase
+from kiosk.calls.desk import CallView, Notice, Phase
+from kiosk.config import builtin_config
+from kiosk.i18n import Strings
+from kiosk.media.progress import Progress
 from kiosk.navigation import Screen
 from kiosk.paths import Paths
-from kiosk.ui.buttons import KEY_COLOUR
+from kiosk.status import Level
+from kiosk.sync.onscreen import load_defaults
+from kiosk.ui.banner import ScheduleBanner
+from kiosk.ui.buttons import KEY_COLOUR, KeyButton
+from kiosk.ui.enrolment import EnrolmentWindow
 from kiosk.ui.header import MISSING_COLOUR, UNKNOWN_TEXT
-from kiosk.ui.home import HomeScreen
-from kiosk.ui.leader import GREEN, RED
+from kiosk.ui.leader import GREEN, RED, VideoList
+from kiosk.ui.pages import HomeButton
+from kiosk.ui.paint import DrawnText
 from kiosk.ui.playing import BAR_COLOUR, STOP_COLOUR
-from kiosk.ui.qt import QFontMetrics, QFontMetricsF, QLabel, QPoint, QRectF, Qt, QWidget
+from kiosk.ui.qt import (
+    QApplication,
+    QEvent,
+    QFont,
+    QFontMetrics,
+    QFontMetricsF,
+    QLabel,
+    QPoint,
+    QRect,
+    QRectF,
+    Qt,
+    QWidget,
+)
 from kiosk.ui.theme import MIN_LABEL_PX, MIN_TEXT_PX, Theme
 from kiosk.ui.tile import TileButton
-from kiosk_contract.config import KioskConfig
+from kiosk.ui.window import KioskWindow
+from kiosk_contract.config import KioskConfig, parse_config
 from kiosk_contract.contrast import AAA_CONTRAST, contrast_ratio
-from tests.ui.conftest import BuildKiosk, Player
+from tests.conftest import DEMO_CONFIG
+from tests.ui.conftest import BuildKiosk, Player, WallClock
 
-SIZES = [(1280, 720), (1920, 1080), (3840, 2160)]
+SIZES = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080), (3840, 2160)]
+"""TVs and panels found in senior centres: 4:3, 720p, 1366x768, 1080p and 4K."""
+SIZE_IDS = [f"{width}x{height}" for width, height in SIZES]
 
 
 def info_tile(kiosk: Kiosk) -> int:
@@ -74,7 +100,7 @@ def screens(kiosk: Kiosk) -> dict[str, QWidget]:
     return shown
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_tiles_are_at_least_a_quarter_of_the_screen_high(
     build: BuildKiosk, demo_config: KioskConfig, size: tuple[int, int]
 ) -> None:
@@ -93,7 +119,7 @@ def one_line_fits(button: TileButton, size: int) -> bool:
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_tile_labels_are_at_least_40px_at_1080p_and_scale(
     build: BuildKiosk, demo_config: KioskConfig, language: str, size: tuple[int, int]
 ) -> None:
@@ -113,7 +139,7 @@ def test_tile_labels_are_at_least_40px_at_1080p_and_scale(
             assert not floor_fits, ("wrapped though one line fits", button.label)
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_every_text_on_every_screen_is_large(
     build: BuildKiosk,
     demo_config: KioskConfig,
@@ -160,7 +186,7 @@ def test_tile_colours_are_distinct(demo_config: KioskConfig) -> None:
     assert len(set(colours)) == len(colours)
 
 
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_focus_ring_is_drawn_around_the_focused_tile(
     build: BuildKiosk, demo_config: KioskConfig, size: tuple[int, int], qtbot: QtBot
 ) -> None:
@@ -216,7 +242,7 @@ def test_home_button_is_big(build: BuildKiosk, demo_config: KioskConfig) -> None
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_no_text_is_cut_off_in_the_status_strip(
     build: BuildKiosk, demo_config: KioskConfig, language: str, size: tuple[int, int]
 ) -> None:
@@ -249,7 +275,7 @@ def assert_tile_texts_fit(button: TileButton, label_floor: float, text_floor: fl
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])
-@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 def test_tile_labels_fit_their_tiles_whole(
     build: BuildKiosk, demo_config: KioskConfig, language: str, size: tuple[int, int]
 ) -> None:
@@ -262,25 +288,281 @@ def test_tile_labels_fit_their_tiles_whole(
         assert_tile_texts_fit(button, theme.px(MIN_LABEL_PX), theme.px(MIN_TEXT_PX))
 
 
-# The window cannot be made smaller than its pages' minimum sizes (the 720p case above
-# runs at about 1450x1008), so the tiles are also checked on a home screen alone, at
-# the share of the screen it has in the window.
-HOME_SIZES = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080), (3840, 2160)]
+def assert_text_fits(where: str, text: str, font: QFont, rect: QRectF, flags: int) -> None:
+    """*text* laid out in *rect* with *font* and *flags*, as the painter does, lies
+    wholly inside *rect*: no line cut at the top or bottom, no word past the sides."""
+    needed = QFontMetricsF(font).boundingRect(rect, flags, text)
+    assert needed.width() <= rect.width() + 0.01, (where, text, "too wide", needed, rect)
+    assert needed.height() <= rect.height() + 0.01, (where, text, "cut", needed, rect)
+
+
+def label_flags(label: QLabel) -> int:
+    """The flags QLabel draws its plain text with."""
+    flags = int(label.alignment().value)
+    return flags | int(Qt.TextFlag.TextWordWrap.value) if label.wordWrap() else flags
+
+
+PAINT_NO_TEXT = {"VideoSurface", "MessagePage", "CallPage", "Pictures"}
+"""Painted widgets of the kiosk that draw no text (the others record what they draw).
+The call's pictures draw "나" over the centre's own picture, which no audited call has."""
+
+
+def shown_widgets(window: QWidget) -> list[QWidget]:
+    return [w for w in window.findChildren(QWidget) if w.isVisible()]
+
+
+def assert_window_fits(window: QWidget, size: tuple[int, int], name: str) -> None:
+    """The window has the size asked for; every widget it shows lies inside its parent;
+    every text it shows is whole and no smaller than :data:`MIN_TEXT_PX` (tile labels:
+    :data:`MIN_LABEL_PX`), scaled."""
+    height = size[1]
+    assert window.size().toTuple() == size, (name, "the window is not the size asked for")
+    floor = MIN_TEXT_PX * height / 1080 - 1
+    texts = 0
+    for widget in shown_widgets(window):
+        where = f"{name}: {type(widget).__name__} {widget.accessibleName()!r}"
+        parent = widget.parentWidget()
+        assert parent is not None
+        inside = QRect(QPoint(0, 0), parent.size()).contains(widget.geometry())
+        assert inside, (where, "outside its parent", widget.geometry(), parent.size())
+        if isinstance(widget, QLabel) and widget.text():
+            assert widget.font().pixelSize() >= floor, (where, widget.text(), "small")
+            rect = QRectF(widget.contentsRect())
+            assert_text_fits(where, widget.text(), widget.font(), rect, label_flags(widget))
+            texts += 1
+        if isinstance(widget, VideoList):
+            # Titles scroll up and down, never sideways; each is whole in its row.
+            assert not widget.horizontalScrollBar().isVisible(), (where, "scrolls sideways")
+            view = QRectF(widget.viewport().rect())
+            assert widget.font().pixelSize() >= floor, (where, "small")
+            flags = int(Qt.AlignmentFlag.AlignVCenter.value | Qt.TextFlag.TextWordWrap.value)
+            for row in range(widget.count()):
+                rect, text = widget.text_rect(row), widget.item(row).text()
+                assert view.left() <= rect.left() and rect.right() <= view.right(), (where, text)
+                assert_text_fits(where, text, widget.font(), rect, flags)
+                texts += 1
+        if isinstance(widget, TileButton):
+            label_floor = MIN_LABEL_PX * height / 1080 - 1
+            assert_tile_texts_fit(widget, label_floor, floor)
+            texts += len(widget.drawn)
+            continue
+        drawn: list[DrawnText] | None = getattr(widget, "drawn", None)
+        painter = type(widget)
+        if painter.__module__.startswith("kiosk.ui") and "paintEvent" in vars(painter):
+            assert drawn is not None or painter.__name__ in PAINT_NO_TEXT, (where, "unaudited")
+            assert drawn or drawn is None, (where, "shown but drew nothing", widget.size())
+        body = QRectF(widget.rect())
+        for text, font, rect, flags in drawn or []:
+            assert font.pixelSize() >= floor, (where, text, "small", font.pixelSize())
+            assert body.contains(rect), (where, text, "outside the control", rect, body)
+            assert_text_fits(where, text, font, rect, flags)
+            texts += 1
+        for first, second in itertools.combinations(drawn or [], 2):
+            one, two = (QFontMetricsF(f).boundingRect(r, fl, t) for t, f, r, fl in (first, second))
+            assert not one.intersects(two), (where, "texts overlap", first[0], second[0])
+    assert texts, (name, "no text checked")
+
+
+def assert_layout_fits(widget: QWidget, name: str, at_width: bool = True) -> None:
+    """*widget*'s layout needs no more room than *widget* has, and (*at_width*) not at its
+    width either: words wrapped to the width can need more lines than the minimum size
+    assumes."""
+    least, layout = widget.minimumSizeHint(), widget.layout()
+    where = (name, type(widget).__name__)
+    assert least.width() <= widget.width(), (where, "too wide", least, widget.size())
+    assert least.height() <= widget.height(), (where, "too tall", least, widget.size())
+    if at_width and layout is not None and layout.hasHeightForWidth():
+        tall = layout.minimumHeightForWidth(widget.width())
+        assert tall <= widget.height(), (where, "too tall at its width", tall, widget.size())
+
+
+def assert_screen_fits(window: KioskWindow, size: tuple[int, int], name: str) -> None:
+    """The kiosk's window fits (see :func:`assert_window_fits`), its theme is for its
+    height, and the page it shows needs no more room than the window gives it."""
+    assert window.theme.height == size[1], (name, "the theme is not for this height")
+    # The bars and the stack; Qt asks the stack's height at the width for its preferred
+    # size, whatever its size policy says, so that is asked of the page itself.
+    assert_layout_fits(window, name, at_width=False)
+    page = window.stack.currentWidget()
+    assert page.size() == window.stack.size()
+    assert_layout_fits(page, name)
+    assert_window_fits(window, size, name)
+
+
+def settle(window: QWidget) -> None:
+    """Let Qt do what it put off: layout requests (posted events) and item views' layouts
+    (zero timers); then paint, so that each control records its texts."""
+    QApplication.processEvents()
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    window.grab()
+
+
+def show_state(kiosk: Kiosk, wall: WallClock, name: str) -> None:
+    """Show a screen (see :func:`visit`), or one of these states of one:
+
+    - ``home_soon``, ``home_running``: the timetable's banner before and during a class;
+    - ``home_problem``: the status strip saying the settings need a look, devices missing;
+    - ``leader_busy``: the leader's page with a download going and failed ones;
+    - ``leader_pin_wrong``: the keypad after a wrong PIN;
+    - ``call_talking``: a call under way, its connection unsteady.
+    """
+    if name.startswith("home_"):
+        if name == "home_problem":
+            kiosk.status.update(
+                config_problem="revision 9 refused", camera=Level.MISSING, speaker=Level.MISSING
+            )
+        else:
+            wall.set(9, 52) if name == "home_soon" else wall.set(10, 5)
+            kiosk.tick()
+            assert kiosk.window.banner.isVisible(), name
+        kiosk.navigator.go_home()
+    elif name == "leader_busy":
+        title = "건강체조 2부 — 허리와 다리"
+        errors = (f"{title}: connection reset by peer", "시청 방송 (녹화): checksum mismatch")
+        progress = Progress(5, 2, 900, 300, current=title, errors=errors)
+        kiosk.status.update(downloads=progress)
+        visit(kiosk, "leader")
+    elif name == "leader_pin_wrong":
+        visit(kiosk, "leader_pin")
+        for key in ("9", "9", "ok"):
+            kiosk.window.pin.press(key)
+    elif name == "call_talking":
+        visit(kiosk, "call")
+        call = kiosk.window.call
+        assert call is not None
+        since = call.desk.now() - 754
+        call.show_call(
+            CallView(Phase.IN_CALL, "남원시청 복지과", notice=Notice.UNSTEADY, since=since)
+        )
+    else:
+        visit(kiosk, name)
+    assert kiosk.navigator.view.screen.value == AUDITED[name]
+
+
+AUDITED = {name: name for name in SCREENS} | {
+    "home_soon": "home",
+    "home_running": "home",
+    "home_problem": "home",
+    "leader_busy": "leader",
+    "leader_pin_wrong": "leader_pin",
+    "call_talking": "call",
+}
+"""Every screen, and the states of them that show the most text (by the screen they are)."""
+
+
+@pytest.mark.allow_warnings
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_every_screen_fits_a_window_of_every_size(
+    build: BuildKiosk,
+    demo_config: KioskConfig,
+    language: str,
+    size: tuple[int, int],
+    player: Player,
+    wall: WallClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A page that needs more room than the screen has must fail here, not push the
+    window past the screen's edge (where a full-screen kiosk would cut it off)."""
+    kiosk = build(demo_config, size, language=language, player=player)
+    problems = []
+    for name in AUDITED:
+        show_state(kiosk, wall, name)
+        settle(kiosk.window)
+        try:
+            assert_screen_fits(kiosk.window, size, name)
+        except AssertionError as problem:  # every screen's first problem, not just one
+            problems.append(str(problem).splitlines()[0])
+        kiosk.navigator.go_home()
+    assert not problems, "\n".join(problems)
+    loud = {r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING}
+    assert loud == {"wrong PIN (1 of 5)"}, "only the wrong PIN typed on purpose"
+
+
+@pytest.mark.parametrize("defaults", [True, False], ids=["shipped", "not-shipped"])
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_the_enrolment_screen_fits_a_window_of_every_size(
+    qtbot: QtBot, paths: Paths, language: str, size: tuple[int, int], defaults: bool
+) -> None:
+    """The technician's screen of a box not enrolled yet, with its longest message."""
+    if defaults:
+        shipped = {"server": "https://config.example", "centre_prefix": "namwon-", "digits": 3}
+        (paths.etc / "enrolment.json").write_text(json.dumps(shipped))
+        (paths.etc / "root.json").write_bytes(b"{}")
+    strings = Strings("en" if language == "en" else "ko")
+    theme = Theme(builtin_config().display, 1080, paths.assets / "icons")
+    window = EnrolmentWindow(paths, load_defaults(paths), strings, theme)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    window.message.setText(strings["enrol_unreachable"])
+    settle(window)
+    assert window.theme.height == size[1]
+    assert_layout_fits(window, "enrolment")
+    assert_window_fits(window, size, "enrolment")
+
+
+def designed_px(widget: QWidget, theme: Theme) -> list[int]:
+    """The sizes a control's texts are designed at (before any fitting to the room)."""
+    if isinstance(widget, KeyButton):
+        return [widget.font().pixelSize()]
+    if isinstance(widget, HomeButton):
+        return [theme.font("button").pixelSize()]
+    if isinstance(widget, ScheduleBanner):
+        return [theme.font("status").pixelSize(), theme.font("detail").pixelSize()]
+    return []
+
+
+@pytest.mark.allow_warnings
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("size", [(1920, 1080), (3840, 2160)], ids=["1920x1080", "3840x2160"])
+def test_on_large_screens_nothing_is_smaller_than_designed(
+    build: BuildKiosk,
+    demo_config: KioskConfig,
+    language: str,
+    size: tuple[int, int],
+    player: Player,
+    wall: WallClock,
+) -> None:
+    """Fitting to small screens must not cost the seniors anything at 1080 lines and up:
+    buttons, the banner and the header draw their words at their full size."""
+    kiosk = build(demo_config, size, language=language, player=player)
+    window, theme = kiosk.window, kiosk.window.theme
+    for name in AUDITED:
+        show_state(kiosk, wall, name)
+        settle(window)
+        for widget in shown_widgets(window):
+            drawn: list[DrawnText] = getattr(widget, "drawn", [])
+            designed = designed_px(widget, theme)
+            if designed:
+                sizes = [font.pixelSize() for _, font, _, _ in drawn]
+                assert sorted(sizes) == sorted(designed), (name, widget.accessibleName())
+        header = window.header
+        if header.isVisible():
+            assert header.centre.font().pixelSize() == theme.font("header").pixelSize()
+            assert header.date.isVisible(), name
+            assert header.date.font().pixelSize() == theme.font("clock").pixelSize()
+        kiosk.navigator.go_home()
+    # Keys as tall as before at least: the PIN keypad's (120 at 1080 lines).
+    visit(kiosk, "leader_pin")
+    settle(window)
+    assert min(key.height() for key in window.pin.keys.values()) >= theme.px(120)
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])
-@pytest.mark.parametrize("size", HOME_SIZES)
-def test_tile_labels_fit_on_a_home_screen_of_every_size(
-    qtbot: QtBot, paths: Paths, demo_config: KioskConfig, language: str, size: tuple[int, int]
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_a_long_centre_name_leaves_the_time_whole(
+    build: BuildKiosk, language: str, size: tuple[int, int]
 ) -> None:
-    width, height = size
-    theme = Theme(demo_config.display, height, paths.assets / "icons")
-    home = HomeScreen(demo_config.tiles, theme, language, lambda _: None)
-    qtbot.addWidget(home)
-    home.resize(width, round(height * 0.8))
-    home.show()
-    qtbot.waitExposed(home)
-    home.grab()
-    assert home.size().toTuple() == (width, round(height * 0.8))
-    for button in home.buttons:
-        assert_tile_texts_fit(button, theme.px(MIN_LABEL_PX), theme.px(MIN_TEXT_PX))
+    """The longest name the schema allows: the date gets smaller, then gives way; the
+    time keeps its size and nothing in the header is cut."""
+    doc = json.loads(DEMO_CONFIG.read_text())
+    doc["centre"]["name"] = "남원시 향교동 제12 경로당 어르신 쉼터 (노인회 분회 사무실 옆 건물)"
+    kiosk = build(parse_config(json.dumps(doc).encode()), size, language=language)
+    settle(kiosk.window)
+    assert_screen_fits(kiosk.window, size, "home")
+    header, theme = kiosk.window.header, kiosk.window.theme
+    assert header.time.font().pixelSize() == theme.font("clock").pixelSize()
+    assert len(header.centre.text()) == 40

@@ -1,16 +1,17 @@
 """City hall's calls as one service of the running kiosk. Qt-free.
 
-Built once aiortc has been imported in the background (it takes ~0.4 s, after the
-first frame): the call desk, its screens in the navigator, and the camera,
-microphone and speaker it uses, which follow the status board's choice.
+Built after the first frame: the call desk (its line registers with city hall at
+once), its screens in the navigator, and the camera, microphone and speaker it uses,
+which follow the status board's choice. WebRTC itself (aiortc, PyAV: ~48 MB) loads
+only when a call is about to need it (see :mod:`kiosk.calls.connection`).
 """
 
 import datetime as dt
 import logging
 from collections.abc import Callable
 
+from kiosk.calls.deferred import DeferredDeviceMedia
 from kiosk.calls.desk import CallDesk
-from kiosk.calls.local import DeviceMedia
 from kiosk.calls.screens import CallScreens
 from kiosk.demolink import demo_city_hall_up
 from kiosk.navigation import Navigator
@@ -33,7 +34,7 @@ class CallService:
         wall: Callable[[], dt.datetime],
         demo: bool,
     ) -> None:
-        self.media = DeviceMedia()
+        self.media = DeferredDeviceMedia()
         self.media.use(status.status.choice)
         # A camera, microphone or speaker plugged or unplugged reaches the call at once.
         self._forget = status.subscribe(lambda now: self.media.use(now.choice))

@@ -112,7 +112,7 @@ def start_services(
         kiosk.attach_calls(calls.desk)
         calls.start()
 
-    # aiortc takes ~0.4 s to import: off the GUI thread, then the desk starts on the loop.
+    # The line's modules (websockets) off the GUI thread, then the desk starts on the loop.
     start_up.run(
         lambda: importlib.import_module("kiosk.app.calls"),
         calls_ready,

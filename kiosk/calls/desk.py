@@ -17,29 +17,34 @@ and the connections are made by the factories passed in (the real Janus and aior
 by default): the unit tests pass a fake Janus and fake connections on a virtual clock.
 """
 
+from __future__ import annotations
+
 import asyncio
 import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from typing import Any, Protocol
-
-from aiortc.mediastreams import MediaStreamTrack
-from av import AudioFrame, VideoFrame
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.backoff import Backoff
-from kiosk.calls.group import GroupCall
+from kiosk.calls.connection import Connection, IceServer, NewPeer, new_connection
 from kiosk.calls.janus import JanusSession
 from kiosk.calls.line import CallLine, LineSettings, OpenSession
 from kiosk.calls.memory import give_back, limit_arenas
 from kiosk.calls.one_to_one import OneToOne
-from kiosk.calls.peer import Connection, IceServer, NewPeer, Peer
 from kiosk.calls.phase import FREE, CallView, Notice, Phase, allowed
 from kiosk.calls.rooms import RoomStay
-from kiosk.calls.tracks import Mirror
 from kiosk.calls.videocall import CallEvent
 from kiosk_contract.config.calls import Calls
+
+if TYPE_CHECKING:
+    # Loaded with the first call, not at idle (see kiosk.calls.connection).
+    from aiortc.mediastreams import MediaStreamTrack
+    from av import AudioFrame, VideoFrame
+
+    from kiosk.calls.group import GroupCall
+    from kiosk.calls.tracks import Mirror
 
 __all__ = ["CallDesk", "CallView", "LocalMedia", "Notice", "Phase"]
 
@@ -81,7 +86,7 @@ class CallDesk:
         clock: Callable[[], float] = time.monotonic,
         *,
         open_session: OpenSession = JanusSession.open,
-        new_peer: NewPeer = Peer,
+        new_peer: NewPeer = new_connection,
         backoff: Callable[[], Backoff] | None = None,
     ) -> None:
         """*clock* (seconds) times calls, auto-answer and the backoff; *backoff*
@@ -289,11 +294,15 @@ class CallDesk:
 
     def tracks(self) -> tuple[MediaStreamTrack, MediaStreamTrack]:
         """Fresh tracks for a connection; the picture goes through the self-view."""
+        from kiosk.calls.tracks import Mirror  # the media stack is loaded by now
+
         audio, video = self._media.tracks()
         self._mirror = Mirror(video)
         return audio, self._mirror
 
     def heard(self, source: object, kind: str, frame: object) -> None:
+        from av import AudioFrame  # frames arrive only once the media stack is loaded
+
         if kind == "audio" and isinstance(frame, AudioFrame):
             self._media.hear(source, frame)
 
@@ -342,7 +351,7 @@ class CallDesk:
         self._calls, self._centre_id = calls, centre_id
         self._line.change(self._line_settings())
 
-    async def _finish(self, task: "asyncio.Task[None] | None") -> None:
+    async def _finish(self, task: asyncio.Task[None] | None) -> None:
         if task is not None:
             if not task.done() and not task.cancelling():
                 task.cancel()  # it ended the call itself but is still busy
@@ -357,13 +366,13 @@ class CallDesk:
             if self._pending is not None:
                 self._apply(*self._pending)
 
-    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> "asyncio.Task[None]":
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
         return task
 
-    def _task_done(self, task: "asyncio.Task[None]") -> None:
+    def _task_done(self, task: asyncio.Task[None]) -> None:
         """The desk's supervision of its tasks: a failure is logged and ends the call
         or session calmly (the line has its own, see kiosk.calls.line)."""
         self._tasks.discard(task)

@@ -6,16 +6,27 @@ the desk closes it and, after a pause, opens a new one (aiortc cannot restart
 ICE, so a new connection is the only repair).
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from aiortc.mediastreams import MediaStreamTrack
-
+from kiosk.calls.connection import (
+    Connection,
+    FrameListener,
+    IceServer,
+    NewPeer,
+    SilenceRule,
+    new_connection,
+)
 from kiosk.calls.janus import JanusError, JanusSession
-from kiosk.calls.peer import Connection, FrameListener, IceServer, NewPeer, Peer, SilenceRule
 from kiosk.calls.videoroom import Feed, Publisher, Subscriber, read_event
+
+if TYPE_CHECKING:
+    from aiortc.mediastreams import MediaStreamTrack
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +58,7 @@ class GroupCall:
         ice: Sequence[IceServer],
         host: str | None,
         on_frame: Callable[[int, str, object], None] | None = None,
-        new_peer: NewPeer = Peer,
+        new_peer: NewPeer = new_connection,
     ) -> None:
         self._session = session
         self._room = room

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from kiosk.backoff import Backoff
+from kiosk.calls.connection import IceServer
 from kiosk.calls.janus import JanusError, JanusSession, SessionLostError
-from kiosk.calls.peer import IceServer
 from kiosk.calls.videocall import CallEvent, VideoCallLine, read_event
 
 log = logging.getLogger(__name__)

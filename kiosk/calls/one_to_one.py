@@ -15,10 +15,10 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
+from kiosk.calls.connection import Connection, NewPeer, SilenceRule, load_media_stack
 from kiosk.calls.group import GIVE_UP_FACTOR, WATCH_S
 from kiosk.calls.janus import JanusError, SessionLostError
 from kiosk.calls.line import CallLine
-from kiosk.calls.peer import Connection, NewPeer, SilenceRule
 from kiosk.calls.phase import FREE, CallView, Desk, Notice, Phase
 from kiosk.calls.policy import on_incoming
 from kiosk.calls.videocall import CallEvent, VideoCallLine
@@ -172,6 +172,8 @@ class OneToOne:
             answer_at = desk.now() + ringing.answer_after_s
             desk.start_timer(ringing.answer_after_s, self.answer)
         desk.move(CallView(Phase.RINGING, contact.label, contact.label_en, answer_at=answer_at))
+        # The ring shows at once; the connection's libraries load while it rings.
+        desk.spawn(load_media_stack(), "call-media-stack")
 
     async def _refuse(self, videocall: VideoCallLine) -> None:
         with contextlib.suppress(JanusError):
@@ -193,6 +195,7 @@ class OneToOne:
     async def _dial(self, call: _Call) -> None:
         desk = self._desk
         desk.start_timer(desk.calls.ring_s, lambda: desk.end(Notice.UNAVAILABLE))
+        await load_media_stack()
         await self._line.wait_up()
         videocall = self._line.videocall
         assert videocall is not None
@@ -214,6 +217,7 @@ class OneToOne:
             await asyncio.sleep(BUSY_PAUSE_S * attempt)
 
     async def _answer(self, call: _Call) -> None:
+        await load_media_stack()  # loading began with the ring: usually done by now
         videocall = self._line.videocall
         assert call.offer is not None
         try:

@@ -12,8 +12,7 @@ import logging
 import time
 import weakref
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from aiortc import (
     RTCConfiguration,
@@ -23,6 +22,26 @@ from aiortc import (
 )
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import AudioFrame, VideoFrame
+
+from kiosk.calls.connection import (
+    Connection,
+    FrameListener,
+    IceServer,
+    NewPeer,
+    Received,
+    SilenceRule,
+)
+
+__all__ = [
+    "LIVE",
+    "Connection",
+    "FrameListener",
+    "IceServer",
+    "NewPeer",
+    "Peer",
+    "Received",
+    "SilenceRule",
+]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,78 +53,8 @@ logging.getLogger("aiortc.rtcrtpreceiver").setLevel(logging.ERROR)
 logging.getLogger("aioice.ice").setLevel(logging.WARNING)
 
 
-@dataclass(frozen=True)
-class IceServer:
-    """A STUN or TURN server from the configuration (never a public default)."""
-
-    urls: str
-    username: str = ""
-    credential: str = ""
-
-
-@dataclass
-class Received:
-    """What one received track delivered so far."""
-
-    kind: str
-    frames: int = 0
-    last_at: float = 0.0
-    """``time.monotonic()`` of the newest frame (0: none yet)."""
-    first_at: float = 0.0
-    latest: VideoFrame | AudioFrame | None = None
-
-
 LIVE: "weakref.WeakSet[Peer]" = weakref.WeakSet()
 """Every connection not yet garbage: tests check none is left open."""
-
-FrameListener = Callable[[str, VideoFrame | AudioFrame], None]
-
-
-class Connection(Protocol):
-    """What calls and group sessions use of one connection (:class:`Peer`, or a
-    test's fake without WebRTC). Methods run on the asyncio loop."""
-
-    label: str
-    closed: bool
-    received: "dict[str, Received]"
-
-    def send(self, *tracks: MediaStreamTrack) -> None: ...
-
-    async def offer(self) -> dict[str, str]: ...
-
-    async def answer(self, remote: dict[str, str]) -> dict[str, str]: ...
-
-    async def accept(self, remote: dict[str, str]) -> None: ...
-
-    def picture(self) -> VideoFrame | None: ...
-
-    def sound(self) -> AudioFrame | None: ...
-
-    def silence(self) -> float:
-        """Seconds since anything (sound or picture) arrived (see :meth:`mark_start`)."""
-        ...
-
-    def route(self) -> str | None: ...
-
-    def mark_start(self) -> None:
-        """Media is expected from now on."""
-        ...
-
-    async def close(self) -> None:
-        """Idempotent; finishes even if the caller is cancelled."""
-        ...
-
-
-class NewPeer(Protocol):
-    """Makes a connection: :class:`Peer` itself, or a test's fake."""
-
-    def __call__(
-        self,
-        ice_servers: Sequence[IceServer],
-        on_frame: FrameListener | None = None,
-        *,
-        label: str = "",
-    ) -> Connection: ...
 
 
 class Peer:
@@ -258,29 +207,6 @@ class Peer:
             got.latest = frame
             if self._on_frame is not None:
                 self._on_frame(track.kind, frame)
-
-
-class SilenceRule:
-    """The one rule for media that stops, for calls and group sessions alike: say so
-    after *unsteady_s* (a short outage heals by itself), give up after *give_up_s*."""
-
-    def __init__(
-        self, unsteady_s: float, give_up_s: float, unsteady: Callable[[bool], None]
-    ) -> None:
-        self.unsteady_s = unsteady_s
-        self.give_up_s = give_up_s
-        self._unsteady = unsteady
-        self._shaky = False
-
-    def give_up(self, silence: float) -> bool:
-        """Whether *silence* seconds mean the connection is lost; calls *unsteady*
-        each time the screen's notice should appear or go."""
-        if silence >= self.give_up_s:
-            return True
-        if (silence >= self.unsteady_s) != self._shaky:
-            self._shaky = not self._shaky
-            self._unsteady(self._shaky)
-        return False
 
 
 def _jsep(description: RTCSessionDescription | None) -> dict[str, str]:

@@ -2,16 +2,19 @@
 (:class:`CallView`), which changes are allowed, and what a job (one-to-one calls,
 room stays) may ask of the desk that owns all this (:class:`Desk`). Qt-free."""
 
+from __future__ import annotations
+
 import datetime as dt
 import enum
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aiortc.mediastreams import MediaStreamTrack
-
-from kiosk.calls.peer import IceServer
+from kiosk.calls.connection import IceServer
 from kiosk_contract.config.calls import Calls
+
+if TYPE_CHECKING:
+    from aiortc.mediastreams import MediaStreamTrack
 
 
 class Phase(enum.Enum):
@@ -123,7 +126,7 @@ class Desk(Protocol):
         """Show *view*; refused (and logged) if its phase may not follow the current one."""
         ...
 
-    def end(self, notice: "Notice") -> None:
+    def end(self, notice: Notice) -> None:
         """The call or session is over: ENDED with *notice*, the current task
         cancelled (unless it is the caller), everything tidied up behind it."""
         ...

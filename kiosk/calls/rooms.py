@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from kiosk.backoff import Backoff
+from kiosk.calls.connection import NewPeer, load_media_stack
 from kiosk.calls.group import GIVE_UP_FACTOR, GroupCall
 from kiosk.calls.janus import JanusError
 from kiosk.calls.line import CallLine
-from kiosk.calls.peer import NewPeer
 from kiosk.calls.phase import CallView, Desk, Notice, Phase
 from kiosk_contract.config.calls import Room
 
@@ -63,6 +63,7 @@ class RoomStay:
         backoff = self._backoff()
         since: float | None = None
         """When the centre first got into the room (kept across rejoins)."""
+        await load_media_stack()
         while True:
             await self._line.wait_up()
             session = self._line.session

@@ -5,9 +5,10 @@ It shows what :class:`kiosk.calls.desk.CallDesk` says and hands presses back to
 it. Pictures are repainted 15 times a second while a call or session is up.
 """
 
-from collections.abc import Callable
+from __future__ import annotations
 
-from av import VideoFrame
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kiosk.calls.desk import CallDesk, CallView, Notice, Phase
 from kiosk.i18n import Strings
@@ -29,6 +30,9 @@ from kiosk.ui.qt import (
     QWidget,
 )
 from kiosk.ui.theme import Theme
+
+if TYPE_CHECKING:
+    from av import VideoFrame  # frames exist only once a call loaded the media stack
 
 GREEN = "#14532D"
 RED = "#991B1B"

@@ -127,3 +127,20 @@ def test_the_demo_box_looks_for_the_demo_city_halls_own_link() -> None:
     from kiosk_demo.network import PrivateNetwork
 
     assert PrivateNetwork(0).outer == DEMO_LINK
+
+
+def test_waiting_for_a_call_loads_no_webrtc() -> None:
+    """aiortc and PyAV (~48 MB) load when a call is about to need them, not at idle:
+    the call service, its line, its screens and the call page leave them out."""
+    code = (
+        "import sys\n"
+        "import kiosk.app.calls, kiosk.ui.call, kiosk.calls.screens, kiosk.calls.line\n"
+        "from kiosk.calls.deferred import DeferredDeviceMedia\n"
+        "from kiosk.devices.policy import Choice\n"
+        "DeferredDeviceMedia().use(Choice(None, None, None))\n"
+        "print(','.join(m for m in ('aiortc', 'av', 'kiosk.calls.peer') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""

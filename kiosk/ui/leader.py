@@ -24,6 +24,7 @@ from kiosk.ui.qt import (
     QListWidgetItem,
     QProgressBar,
     QRectF,
+    QShowEvent,
     QSize,
     Qt,
     QVBoxLayout,
@@ -75,13 +76,22 @@ class VideoList(QListWidget):
         return rect.adjusted(across, down, -across, -down)
 
     def fit_rows(self) -> None:
-        """Each row as wide as the list shows and as tall as its title needs there."""
+        """Each row as wide as the list shows and as tall as its title needs there.
+
+        Only while shown (measuring a hidden list cost the kiosk's first frame ~25 ms):
+        showing the list fits them."""
+        if not self.isVisible():
+            return
         width = self.viewport().width()
         across, down = self._insets()
         for row in range(self.count()):
             item = self.item(row)
             block = text_block(item.text(), self.font(), width - 2 * across)
             item.setSizeHint(QSize(width, ceil(block.height()) + 2 * down))
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.fit_rows()  # rows may have changed while the list was hidden
 
     def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         # The list's width, or the scroll bar coming or going, changes the rows' room.

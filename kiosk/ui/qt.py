@@ -33,6 +33,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QResizeEvent,
+    QShowEvent,
 )
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import (
@@ -79,6 +80,7 @@ __all__ = [
     "QRect",
     "QRectF",
     "QResizeEvent",
+    "QShowEvent",
     "QSize",
     "QSizePolicy",
     "QStackedWidget",

@@ -49,8 +49,7 @@ def test_a_refused_configuration_is_named_with_the_one_running_instead(paths: Pa
     assert running is not None and running.revision == 1
     assert config["trial"]["refused"] is True
     assert problem({"config": {**config, "enrolled": True}}) == (
-        "configuration revision 2 refused: the kiosk stopped 3 times running it; "
-        "it runs revision 1"
+        "configuration revision 2 refused: the kiosk stopped 3 times running it; it runs revision 1"
     )
 
 

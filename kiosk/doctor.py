@@ -17,7 +17,7 @@ from typing import Any
 
 from kiosk import __version__
 from kiosk.config import ConfigTrial
-from kiosk.config.trial import MAX_STARTS
+from kiosk.config.trial import MAX_CRASHES
 from kiosk.devices.discover import discover
 from kiosk.devices.policy import choose
 from kiosk.media.cache import MediaCache
@@ -159,7 +159,7 @@ def problem(report: dict[str, Any]) -> str | None:
     if config.get("refused_revision") is not None:
         return (
             f"configuration revision {config['refused_revision']} refused: the kiosk stopped "
-            f"{MAX_STARTS} times running it; it runs revision {config['revision'] or 'built-in'}"
+            f"{MAX_CRASHES} times running it; it runs revision {config['revision'] or 'built-in'}"
         )
     if config["expired"]:
         return "the configuration repository has expired: is the centre's server re-signing it?"

@@ -77,10 +77,23 @@ class Session:
             log.error("new configuration not applied: %s", applied.reason)
             self._status.update(config_problem=applied.reason)
             return
-        if applied.data is not None:
-            self._trial.begin(applied.data, applied.config)
-        loaded = LoadedConfig(applied.config, ConfigSource.FILE)
-        self._show(loaded)
+        data = applied.data or b""
+        self._trial.begin(data, applied.config)
+        loaded, previous = LoadedConfig(applied.config, ConfigSource.FILE), self.in_force
         self.in_force, self._since = loaded, self._clock()
+        try:
+            self._show(loaded)
+        except Exception:  # supervision boundary: a document that parses yet cannot be shown
+            log.exception(
+                "configuration revision %d could not be put in force: refused",
+                applied.config.revision,
+            )
+            self._trial.refuse(data)
+            self.in_force = previous
+            self._show(previous)  # what ran before, everywhere again
+            self._status.update(
+                config_problem=f"revision {applied.config.revision} refused: it could not be shown"
+            )
+            return
         self._status.update(config_problem=None)
         log.info("configuration revision %d in force", applied.config.revision)

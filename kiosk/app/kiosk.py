@@ -73,17 +73,32 @@ class Kiosk:
         self.window.tick()
 
     def start_ticking(self, also: Callable[[], None] | None = None) -> None:
-        """Tick every second from now on (then *also*, e.g. the session's checks)."""
+        """Tick every second from now on (then *also*, e.g. the session's checks). Each
+        step is its own supervision boundary: one failing never stops the others."""
         from kiosk.ui.qt import QTimer
 
+        steps = [self.parts.tick, self.window_tick]
+        if also is not None:
+            steps.append(also)
+
         def tick() -> None:
-            self.tick()
-            if also is not None:
-                also()
+            for step in steps:
+                try:
+                    step()
+                except Exception:  # supervision boundary: the next step, the next second
+                    log.exception("the one-second tick failed in %s", step.__qualname__)
 
         self.ticker = QTimer()
         self.ticker.timeout.connect(tick)
         self.ticker.start(1000)
+
+    def window_tick(self) -> None:
+        """The window in force's clock (the window changes with the configuration)."""
+        self.window.tick()
+
+    def stop_ticking(self) -> None:
+        if self.ticker is not None:
+            self.ticker.stop()
 
     def show(self, loaded: LoadedConfig) -> "KioskWindow":
         """Put *loaded* in force: the parts take it, a new window is built for it (and
@@ -115,8 +130,7 @@ class Kiosk:
 
     def close(self) -> None:
         """Release the window and the sound. Safe to call twice."""
-        if self.ticker is not None:
-            self.ticker.stop()
+        self.stop_ticking()
         self.parts.playback.stop()
         self.window.close_window()
         self.parts.voice.close()

@@ -87,6 +87,10 @@ def run_loop(
     with loop:
         try:
             loop.run_until_complete(closing.wait())
+            # Nothing new starts from here on (the timetable, a configuration), and the
+            # programme stops while its player still exists.
+            kiosk.stop_ticking()
+            kiosk.parts.playback.stop()
             loop.run_until_complete(running.close())
         except RuntimeError as err:
             # Qt's loop ended under us, e.g. the display server went away: nothing
@@ -94,6 +98,8 @@ def run_loop(
             log.error("stopping: the event loop ended unexpectedly (%s)", err)
             code = 1
     kiosk.close()
+    # An orderly stop, whatever the reason: not held against the configuration's trial.
+    trial.stopped_cleanly()
     log.info("kiosk stopped")
     return code
 

@@ -61,7 +61,7 @@ def _start(app: "QApplication", options: RunOptions, stop: "StopRequest") -> int
         enrolment = _enrol_on_screen(app, options, stop)
         if enrolment is None:
             return 0
-    trial = ConfigTrial(paths.config_trial, paths.last_good_config)
+    trial = ConfigTrial(paths.config_trial, paths.last_good_config, demo=options.demo)
     wanted = paths.assets / "demo" / "config.json" if options.demo else paths.config
     loaded = trial.load(wanted)
     kiosk = build_kiosk(

@@ -2,17 +2,22 @@
 
 Parsing proves a document is well formed, not that the kiosk can run it. So a
 configuration in force is kept as *last good* only once the kiosk has run it for
-:data:`HEALTHY_S` without stopping. Until then it is on trial, and every start of
-the kiosk with it counts (a crash, a freeze the watchdog ended, a power cut: systemd
-starts the kiosk again). A configuration that reaches :data:`MAX_STARTS` starts
-without running healthily is refused for good: the box goes back to its last good
-configuration (or the built-in one), says why on the status strip and in ``kiosk
-doctor``, and never takes that document again, whatever the repository serves,
-until a different one arrives.
+:data:`HEALTHY_S`. Until then it is on trial, and every run of the kiosk with it that
+ends without the kiosk's own orderly stop counts against it: a crash, a freeze the
+watchdog ended, the memory ceiling (systemd starts the kiosk again). A clean stop
+(``systemctl stop`` or restart, a reboot, an upgrade, the display going away) does not:
+the kiosk records it as it stops (:meth:`ConfigTrial.stopped_cleanly`). A configuration
+whose runs end badly :data:`MAX_CRASHES` times before one lasts :data:`HEALTHY_S` is
+refused for good, and so is one that fails while it is being put in force: the box goes
+back to its last good configuration (or the built-in one), says why on the status strip
+and in ``kiosk doctor``, and never takes that document again, whatever the repository
+serves, until a different one arrives.
 
-The record (``STATE/config-trial.json``) holds the document on trial (its SHA-256
-and revision), how often the kiosk started with it, and the refused documents.
-One owner: the GUI thread of ``kiosk run``.
+The record (``STATE/config-trial.json``) holds the document on trial (its SHA-256 and
+revision), how many of its runs ended badly, whether a run with it is going on now
+(``running``: still set at the next start means the last run never stopped cleanly),
+and the refused documents. One owner: the GUI thread of ``kiosk run``. The demo's
+bundled configuration is never on trial.
 """
 
 import hashlib
@@ -29,9 +34,9 @@ from kiosk_contract.files import write_atomically
 log = logging.getLogger(__name__)
 
 HEALTHY_S = 600.0
-"""Ten minutes of running without stopping proves a configuration."""
-MAX_STARTS = 3
-"""Starts allowed to a configuration on trial before it is refused."""
+"""Ten minutes of running proves a configuration."""
+MAX_CRASHES = 3
+"""Runs of a configuration on trial that may end badly before it is refused."""
 MAX_REFUSED = 20
 """Refused documents remembered (the oldest are forgotten)."""
 
@@ -40,7 +45,8 @@ MAX_REFUSED = 20
 class _Record:
     sha256: str = ""
     revision: int = 0
-    starts: int = 0
+    crashes: int = 0
+    running: bool = False
     refused: list[str] = field(default_factory=list)
 
 
@@ -51,24 +57,28 @@ def digest(data: bytes) -> str:
 class ConfigTrial:
     """Which configuration the kiosk runs, and whether it has proved itself."""
 
-    def __init__(self, record: Path, last_good: Path) -> None:
+    def __init__(self, record: Path, last_good: Path, demo: bool = False) -> None:
         self._path = record
         self._last_good = last_good
+        self._demo = demo
         self._record = self._read()
         self.on_trial = False
         """The configuration in force has not yet run for :data:`HEALTHY_S`."""
         self._data: bytes | None = None
+        self._failing = False
 
     def load(self, wanted: Path) -> LoadedConfig:
         """At start: *wanted* (the active configuration) if it is valid and not refused,
-        counting this start if it is on trial; else the last good or the built-in one.
-        Never raises for bad input."""
+        counting the last run against it if that run ended badly while it was on trial;
+        else the last good or the built-in one. Never raises for bad input."""
         try:
             data = _read_document(wanted)
             config = parse_config(data)
         except ConfigError as err:
             log.error("configuration %s refused: %s", wanted, err)
             return self._fall_back(str(err))
+        if self._demo:
+            return LoadedConfig(config, ConfigSource.FILE)
         sha = digest(data)
         if sha in self._record.refused:
             return self._fall_back(_refusal(config.revision))
@@ -77,43 +87,48 @@ class ConfigTrial:
             return LoadedConfig(config, ConfigSource.FILE)
         record = self._record
         if record.sha256 != sha:
-            record.sha256, record.revision, record.starts = sha, config.revision, 0
-        record.starts += 1
-        if record.starts > MAX_STARTS:
+            record.sha256, record.revision, record.crashes = sha, config.revision, 0
+        elif record.running:
+            record.crashes += 1
+            log.warning(
+                "configuration revision %d: the last run with it ended badly (%d of %d)",
+                config.revision,
+                record.crashes,
+                MAX_CRASHES,
+            )
+        if record.crashes >= MAX_CRASHES:
             log.error(
                 "configuration revision %d stopped the kiosk %d times before running %d s: "
                 "refused, going back to the last good one",
                 config.revision,
-                MAX_STARTS,
+                MAX_CRASHES,
                 HEALTHY_S,
             )
-            self._refuse(sha)
+            self._remember_refused(sha)
             return self._fall_back(_refusal(config.revision))
+        record.running = True
         self._write()
         self.on_trial, self._data = True, data
-        log.info(
-            "configuration revision %d on trial (start %d of %d)",
-            config.revision,
-            record.starts,
-            MAX_STARTS,
-        )
+        log.info("configuration revision %d on trial", config.revision)
         return LoadedConfig(config, ConfigSource.FILE)
 
     def begin(self, data: bytes, config: KioskConfig) -> None:
-        """A new configuration was applied while the kiosk runs: its trial starts
-        (this counts as its first start)."""
+        """A new configuration was applied while the kiosk runs: its trial starts."""
         if self._proven(data):
             self.on_trial, self._data = False, data
             return
         record = self._record
-        record.sha256, record.revision, record.starts = digest(data), config.revision, 1
+        record.sha256, record.revision, record.crashes = digest(data), config.revision, 0
+        record.running = True
         self._write()
         self.on_trial, self._data = True, data
 
     def passed(self) -> None:
-        """The configuration in force ran for :data:`HEALTHY_S`: it is the last good one."""
+        """The configuration in force ran for :data:`HEALTHY_S`: it is the last good one.
+        Safe to call every tick: it acts once."""
         if not self.on_trial or self._data is None:
             return
+        self.on_trial = False
         try:
             write_atomically(self._last_good, self._data)
         except OSError as err:
@@ -122,26 +137,36 @@ class ConfigTrial:
             return
         revision = self._record.revision
         log.info("configuration revision %d ran well: it is the last good one", revision)
-        self._record.sha256, self._record.revision, self._record.starts = "", 0, 0
+        self._record.sha256, self._record.revision, self._record.crashes = "", 0, 0
+        self._record.running = False
         self._write()
+
+    def stopped_cleanly(self) -> None:
+        """The kiosk is stopping in order (not crashing): this run does not count."""
+        if self._record.running:
+            self._record.running = False
+            self._write()
+
+    def refuse(self, data: bytes) -> None:
+        """*data* failed while being put in force: refused for good."""
+        self._remember_refused(digest(data))
         self.on_trial = False
+
+    def refused(self, data: bytes) -> bool:
+        """Whether *data* was refused (a check must not bring it back)."""
+        return digest(data) in self._record.refused
 
     def standing(self, data: bytes) -> dict[str, object]:
         """What the record says of the document *data*, for technicians (``kiosk
-        doctor``): refused, on trial (with its starts so far) or proven."""
+        doctor``): refused, on trial (with its bad ends so far) or proven."""
         sha = digest(data)
         record = self._record
         return {
             "refused": sha in record.refused,
             "on_trial": record.sha256 == sha,
-            "starts": record.starts if record.sha256 == sha else 0,
+            "crashes": record.crashes if record.sha256 == sha else 0,
             "proven": self._proven(data),
         }
-
-    def refused(self, data: bytes) -> bool:
-        """Whether *data* was refused after stopping the kiosk (a check must not bring
-        it back)."""
-        return digest(data) in self._record.refused
 
     # --- internals --------------------------------------------------------------
 
@@ -164,10 +189,11 @@ class ConfigTrial:
         self._data = data
         return LoadedConfig(config, ConfigSource.LAST_GOOD, problem)
 
-    def _refuse(self, sha: str) -> None:
+    def _remember_refused(self, sha: str) -> None:
         record = self._record
         record.refused = [*record.refused, sha][-MAX_REFUSED:]
-        record.sha256, record.revision, record.starts = "", 0, 0
+        if record.sha256 == sha:
+            record.sha256, record.revision, record.crashes, record.running = "", 0, 0, False
         self._write()
 
     def _read(self) -> _Record:
@@ -176,7 +202,8 @@ class ConfigTrial:
             return _Record(
                 str(data["sha256"]),
                 int(data["revision"]),
-                int(data["starts"]),
+                int(data["crashes"]),
+                bool(data["running"]),
                 [str(s) for s in data["refused"]],
             )
         except FileNotFoundError:
@@ -190,13 +217,18 @@ class ConfigTrial:
         data = {
             "sha256": record.sha256,
             "revision": record.revision,
-            "starts": record.starts,
+            "crashes": record.crashes,
+            "running": record.running,
             "refused": record.refused,
         }
         try:
             write_atomically(self._path, json.dumps(data).encode())
         except OSError as err:
-            log.error("cannot record the configuration's trial: %s", err)
+            if not self._failing:
+                log.error("cannot record the configuration's trial: %s", err)
+            self._failing = True
+            return
+        self._failing = False
 
 
 def _read_document(path: Path) -> bytes:
@@ -209,6 +241,6 @@ def _read_document(path: Path) -> bytes:
 
 def _refusal(revision: int) -> str:
     return (
-        f"revision {revision} refused: the kiosk stopped {MAX_STARTS} times running it; "
+        f"revision {revision} refused: the kiosk stopped {MAX_CRASHES} times running it; "
         "the last good configuration is kept"
     )

@@ -99,11 +99,13 @@ class MediaService:
             self.video.use_speaker(device)
 
     async def close(self) -> None:
-        """Stop downloads, probes and the player. Safe to call twice."""
+        """Stop downloads, probes and the player (taken from playback first, so that
+        nothing uses it once freed). Safe to call twice."""
         self._closed = True
         self.downloads.close()
         self._worker.close()
         if self.video is not None:
+            self._playback.detach()
             self.video.close()
             self.video = None
 

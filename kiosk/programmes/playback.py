@@ -145,6 +145,8 @@ class Playback:
         self._lost_since = 0.0
         self._waiting_since = 0.0
         self._next_probe = 0.0
+        self._probing = False
+        """A probe was sent and has not answered yet."""
         self._current: Video | None = None
         """The library video on screen (``None`` while live or waiting)."""
         self._count = 1
@@ -161,6 +163,11 @@ class Playback:
         self._output = output
         self._supply = supply
         self._has_player = True
+
+    def detach(self) -> None:
+        """Stop, and let go of the player (the media service is about to free it)."""
+        self.stop()
+        self._output, self._supply, self._has_player = _NoPlayer(), _NoSupply(), False
 
     def reconfigure(self, config: KioskConfig) -> None:
         """A new configuration (applied only while nothing plays): its library from now on."""
@@ -260,10 +267,15 @@ class Playback:
                 return
         if self.mode is Mode.WAITING and t - self._waiting_since >= GIVE_UP_S:
             self._finish(Notice.LIVE_DOWN)
-        elif self.mode in LOST and t >= self._next_probe:
+        elif self.mode in LOST and t >= self._next_probe and not self._probing:
             self._next_probe = t + PROBE_S
             url = str(now.programme.live_url)
-            self._supply.probe(url, lambda answers: self.live_checked(url, answers))
+            self._probing = True  # one at a time: a slow server must not pile them up
+            self._supply.probe(url, lambda answers: self._probed(url, answers))
+
+    def _probed(self, url: str, available: bool) -> None:
+        self._probing = False
+        self.live_checked(url, available)
 
     def live_checked(self, url: str, available: bool) -> None:
         """The answer to a probe (on the GUI thread)."""

@@ -162,7 +162,8 @@ def test_a_new_configuration_runs_on_trial_and_a_refused_one_never_comes_back(
     # A document refused on an earlier start (it kept stopping the kiosk) stays refused.
     refused = msgspec.structs.replace(newer, revision=7)
     data = msgspec.json.encode(refused)
-    record = {"sha256": "", "revision": 0, "starts": 0, "refused": [digest(data)]}
+    record = {"sha256": "", "revision": 0, "crashes": 0, "running": False}
+    record["refused"] = [digest(data)]
     paths.config_trial.write_text(json.dumps(record))
     fresh = Session(
         kiosk.loaded,
@@ -179,3 +180,33 @@ def test_a_new_configuration_runs_on_trial_and_a_refused_one_never_comes_back(
     assert fresh.pending is None and kiosk.loaded.config == newer
     assert "revision 7 refused" in (kiosk.status.status.config_problem or "")
     assert kiosk.navigator.view.screen is Screen.HOME
+
+
+@pytest.mark.allow_warnings
+def test_a_configuration_that_cannot_be_shown_is_refused_and_the_old_one_comes_back(
+    kiosk: Kiosk, shown: Shown, demo_config: KioskConfig, paths: Paths, clock: FakeClock
+) -> None:
+    """It parses, yet putting it in force fails: the kiosk goes on with what it had, and
+    the document never becomes the last good one (nor comes back at the next check)."""
+    trial = ConfigTrial(paths.config_trial, paths.last_good_config)
+    newer = new_config(demo_config)
+
+    def show(loaded: LoadedConfig) -> None:
+        if loaded.config == newer:
+            kiosk.parts.reconfigure(loaded)  # half-way through, then it breaks
+            raise RuntimeError("a window that cannot be built")
+        shown(loaded)
+
+    session = Session(
+        kiosk.loaded, paths, kiosk.status, trial, kiosk.navigator.is_safe_moment, show, clock
+    )
+    session.on_sync_result(ready(newer))
+    clock.now += 600
+    session.tick()
+    assert kiosk.loaded.config == demo_config and session.in_force.config == demo_config
+    assert "revision 2 refused" in (kiosk.status.status.config_problem or "")
+    clock.now += 600
+    session.tick()
+    assert not paths.last_good_config.exists(), "the broken one never becomes last good"
+    session.on_sync_result(ready(newer))
+    assert session.pending is None

@@ -1,7 +1,7 @@
 import pytest
 
 from kiosk.config import ConfigTrial
-from kiosk.config.trial import MAX_STARTS
+from kiosk.config.trial import MAX_CRASHES
 from kiosk.doctor import config_report, library_report, problem, render
 from kiosk.media.cache import MediaCache
 from kiosk.paths import Paths
@@ -42,7 +42,7 @@ def test_a_refused_configuration_is_named_with_the_one_running_instead(paths: Pa
     first.load(paths.config)
     first.passed()
     write_atomically(paths.config, newer)
-    for _ in range(MAX_STARTS + 1):  # the kiosk kept stopping with revision 2
+    for _ in range(MAX_CRASHES + 1):  # every run with revision 2 died
         ConfigTrial(paths.config_trial, paths.last_good_config).load(paths.config)
     config, running = config_report(paths, None)
     assert config["refused_revision"] == 2 and config["revision"] == 1
@@ -53,8 +53,8 @@ def test_a_refused_configuration_is_named_with_the_one_running_instead(paths: Pa
     )
 
 
-def test_a_configuration_on_trial_says_how_many_starts_it_had(paths: Paths) -> None:
+def test_a_configuration_on_trial_says_how_its_runs_ended(paths: Paths) -> None:
     write_atomically(paths.config, DEMO_CONFIG.read_bytes())
     ConfigTrial(paths.config_trial, paths.last_good_config).load(paths.config)
     trial = config_report(paths, None)[0]["trial"]
-    assert trial == {"refused": False, "on_trial": True, "starts": 1, "proven": False}
+    assert trial == {"refused": False, "on_trial": True, "crashes": 0, "proven": False}

@@ -1,5 +1,6 @@
 """Which configuration runs: a bad document never replaces a good one, and a new one is
-kept as last good only once it ran well; one that keeps stopping the kiosk is refused."""
+kept as last good only once it ran well; one whose runs keep ending badly is refused,
+while orderly stops (restarts, reboots, upgrades) never count."""
 
 import json
 import logging
@@ -8,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.config import ConfigSource, ConfigTrial, builtin_config
-from kiosk.config.trial import MAX_STARTS
+from kiosk.config.trial import MAX_CRASHES
 from kiosk_contract.files import write_atomically
 from tests.conftest import DEMO_CONFIG
 
@@ -54,7 +55,7 @@ def test_a_new_document_runs_on_trial_and_becomes_last_good_only_once_it_ran_wel
 
 
 @pytest.mark.allow_warnings
-def test_a_document_that_keeps_stopping_the_kiosk_is_refused_for_good(
+def test_a_document_whose_runs_keep_ending_badly_is_refused_for_good(
     box: Box, caplog: pytest.LogCaptureFixture
 ) -> None:
     write_atomically(box.active, GOOD)
@@ -62,10 +63,10 @@ def test_a_document_that_keeps_stopping_the_kiosk_is_refused_for_good(
     first.load(box.active)
     first.passed()
     write_atomically(box.active, NEWER)  # the sync brought revision 2
-    for start in range(1, MAX_STARTS + 1):
-        trial = box.start()  # ... and the kiosk dies before it ran well, every time
+    for run in range(1, MAX_CRASHES + 1):
+        trial = box.start()  # ... and every run with it dies (no orderly stop)
         loaded = trial.load(box.active)
-        assert loaded.config.revision == 2 and trial.on_trial, f"start {start}"
+        assert loaded.config.revision == 2 and trial.on_trial, f"run {run}"
     trial = box.start()
     loaded = trial.load(box.active)
     assert loaded.source is ConfigSource.LAST_GOOD and loaded.config.revision == 1
@@ -76,13 +77,36 @@ def test_a_document_that_keeps_stopping_the_kiosk_is_refused_for_good(
     assert later.load(box.active).config.revision == 1, "refused on every later start too"
 
 
-@pytest.mark.allow_warnings
-def test_with_nothing_proven_a_crashing_document_falls_back_to_the_builtin(box: Box) -> None:
+def test_orderly_stops_never_count_against_a_document_on_trial(box: Box) -> None:
+    """Restarts, reboots, upgrades, a TV switched off: the kiosk stops in order."""
     write_atomically(box.active, NEWER)
-    for _ in range(MAX_STARTS):
-        box.start().load(box.active)
-    loaded = box.start().load(box.active)
-    assert loaded.source is ConfigSource.BUILTIN and loaded.config == builtin_config()
+    for _ in range(MAX_CRASHES * 3):
+        trial = box.start()
+        assert trial.load(box.active).config.revision == 2
+        trial.stopped_cleanly()
+    assert trial.on_trial and not trial.refused(NEWER)
+
+
+def test_the_demo_is_never_on_trial(box: Box) -> None:
+    write_atomically(box.active, GOOD)
+    for _ in range(MAX_CRASHES + 2):
+        trial = ConfigTrial(box.record, box.last_good, demo=True)
+        assert trial.load(box.active).source is ConfigSource.FILE
+        assert not trial.on_trial
+    assert not box.record.exists()
+
+
+@pytest.mark.allow_warnings
+def test_a_document_that_failed_to_be_put_in_force_is_refused(box: Box) -> None:
+    write_atomically(box.active, GOOD)
+    trial = box.start()
+    trial.load(box.active)
+    trial.passed()
+    trial.begin(NEWER, trial.load(box.active).config)
+    trial.refuse(NEWER)
+    assert trial.refused(NEWER) and not trial.on_trial
+    write_atomically(box.active, NEWER)
+    assert box.start().load(box.active).config.revision == 1
 
 
 def test_a_document_applied_while_running_starts_its_trial_then(box: Box) -> None:
@@ -93,7 +117,8 @@ def test_a_document_applied_while_running_starts_its_trial_then(box: Box) -> Non
     write_atomically(box.active, NEWER)
     trial.begin(NEWER, trial.load(box.active).config)
     assert trial.on_trial
-    assert json.loads(box.record.read_text())["starts"] == 1
+    record = json.loads(box.record.read_text())
+    assert record["running"] and record["crashes"] == 0
     assert box.last_good.read_bytes() == GOOD
 
 

@@ -36,6 +36,7 @@ class FakeSupply:
 
     def __init__(self) -> None:
         self.probes: list[str] = []
+        self.answers: list[Callable[[bool], None]] = []
         self.refetched: list[tuple[str, bool]] = []
 
     def redownload(self, media: MediaFile, bad: bool = False) -> None:
@@ -43,6 +44,7 @@ class FakeSupply:
 
     def probe(self, url: str, answer: Callable[[bool], None]) -> None:
         self.probes.append(url)
+        self.answers.append(answer)
 
 
 LIVE = Programme(id="live", title="시청 방송", live_url="http://198.18.0.1/live.m3u8")
@@ -202,3 +204,35 @@ def test_the_mode_changes_in_one_place_and_says_so(
         "playback waiting -> live (live)",
         "playback live -> stopped",
     ]
+
+
+@pytest.mark.allow_warnings
+def test_one_probe_at_a_time_however_slow_the_server(tmp_path: Path, clock: list[float]) -> None:
+    config = msgspec.structs.replace(builtin_config(), programmes=[LIVE])
+    player, supply = FakePlayer(), FakeSupply()
+    pb = Playback(config, MediaCache(tmp_path), lambda: clock[0])
+    pb.attach(player, supply)
+    pb.start(LIVE)
+    pb.handle(player.generation, Happened.ERROR)  # lost, nothing to show: probing
+    for _ in range(5):
+        clock[0] += 3 * 3  # three probe intervals, and the first is still unanswered
+        pb.tick()
+    assert supply.probes == [LIVE.live_url]
+    supply.answers[0](False)  # the slow server answers at last: no
+    clock[0] += 3
+    pb.tick()
+    assert supply.probes == [LIVE.live_url, LIVE.live_url]
+
+
+@pytest.mark.allow_warnings
+def test_a_detached_playback_never_touches_the_freed_player(
+    tmp_path: Path, clock: list[float]
+) -> None:
+    pb, player, _ = playback(tmp_path, clock)
+    pb.start(LIVE)
+    played = list(player.played)
+    pb.detach()
+    assert pb.now is None
+    pb.start(LIVE)
+    pb.tick()
+    assert player.played == played, "nothing reached the old player"

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from kiosk.app.options import RunOptions
 from kiosk.app.parts import Parts, build_parts
 from kiosk.config import LoadedConfig
 from kiosk.diagnostics import BoxFacts
@@ -21,7 +22,7 @@ from kiosk.voice import VoiceGuide
 
 if TYPE_CHECKING:
     from kiosk.calls.desk import CallDesk
-    from kiosk.ui.qt import QTimer
+    from kiosk.ui.qt import QApplication, QTimer
     from kiosk.ui.window import KioskWindow
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,21 @@ class Kiosk:
         self.parts.playback.stop()
         self.window.close_window()
         self.parts.voice.close()
+
+
+def put_on_screen(
+    app: "QApplication", options: RunOptions, kiosk: Kiosk, old: "KioskWindow | None"
+) -> None:
+    """Show the kiosk's window full screen, and route input and unexpected errors to it."""
+    import sys
+
+    from kiosk.ui.screen import present
+
+    present(kiosk.window, app, options.windowed, kiosk.loaded.config.display.show_cursor)
+    if old is not None:
+        app.removeEventFilter(old)
+    app.installEventFilter(kiosk.window)
+    sys.excepthook = kiosk.on_unexpected_error
 
 
 def build_kiosk(

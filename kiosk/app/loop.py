@@ -1,7 +1,7 @@
 """The kiosk's life after its first frame: asyncio on Qt's loop, the services on it,
 a new configuration put in force at a safe moment, a clean stop.
 
-Started by :func:`kiosk.app.run.run` once the home screen is painted; everything
+Started by :func:`kiosk.app.start.run` once the home screen is painted; everything
 started here is stopped here.
 """
 
@@ -12,7 +12,7 @@ import signal
 import time
 from typing import TYPE_CHECKING, Any
 
-from kiosk.app.kiosk import Kiosk
+from kiosk.app.kiosk import Kiosk, put_on_screen
 from kiosk.app.options import RunOptions
 from kiosk.app.services import start_services
 from kiosk.config import ConfigTrial, LoadedConfig
@@ -102,21 +102,6 @@ def run_loop(
     trial.stopped_cleanly()
     log.info("kiosk stopped")
     return code
-
-
-def put_on_screen(
-    app: "QApplication", options: RunOptions, kiosk: Kiosk, old: "KioskWindow | None"
-) -> None:
-    """Show the kiosk's window full screen, and route input and unexpected errors to it."""
-    import sys
-
-    from kiosk.ui.screen import present
-
-    present(kiosk.window, app, options.windowed, kiosk.loaded.config.display.show_cursor)
-    if old is not None:
-        app.removeEventFilter(old)
-    app.installEventFilter(kiosk.window)
-    sys.excepthook = kiosk.on_unexpected_error
 
 
 def retire(window: "KioskWindow") -> None:

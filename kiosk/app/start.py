@@ -52,7 +52,7 @@ def run(options: RunOptions) -> int:
 
 def _start(app: "QApplication", options: RunOptions, stop: "StopRequest") -> int:
     """The enrolment screen if needed, the home screen, then the run loop."""
-    from kiosk.app.loop import put_on_screen
+    from kiosk.app.kiosk import put_on_screen
     from kiosk.ui.screen import wait_first_frame
 
     paths = options.paths

@@ -2,12 +2,15 @@
 
 One keypad serves both doors: the PIN entered says which one opens.
 
-After :data:`MAX_TRIES` wrong PINs in a row, no PIN is even checked for
-:data:`LOCKOUT_S` seconds. The count and the end of the lock-out are written
-to disk at every wrong try, so pulling the plug does not reset them. The end
-is wall-clock time; a clock set back can lengthen a lock-out to at most
-:data:`LOCKOUT_S` from now, never more. An unreadable record counts as a
-lock-out starting now (the safe side), and is then rewritten.
+After :data:`MAX_TRIES` wrong PINs in a row, no PIN is even checked for a while:
+:data:`LOCKOUT_S` the first time, twice as long at each lock-out that follows without a
+right PIN in between, up to :data:`MAX_LOCKOUT_S`. The count lives in memory, and is
+written to disk at every wrong try so that pulling the plug does not reset it; a record
+that cannot be written (a full disk) changes nothing but that (it fails closed: the
+keypad still locks, and is said once in the log). The end is wall-clock time; a clock
+set back can lengthen a lock-out to at most its own length from now, never more. An
+unreadable record counts as a lock-out starting now (the safe side), and is then
+rewritten.
 """
 
 import enum
@@ -26,6 +29,8 @@ log = logging.getLogger(__name__)
 
 MAX_TRIES = 5
 LOCKOUT_S = 300
+"""The first lock-out; each one after it (without a right PIN between) doubles."""
+MAX_LOCKOUT_S = 3600
 
 
 class Outcome(enum.Enum):
@@ -64,6 +69,8 @@ class PinGate:
         self._doors = {door: pin_hash for door, pin_hash in doors.items() if pin_hash}
         self._record = record
         self._clock = clock
+        self._failing = False
+        self._failures, self._until, self._lockouts = self._load()
 
     def reconfigure(self, config: KioskConfig) -> None:
         """A new configuration: its PINs from now on (the count of wrong tries stays)."""
@@ -73,54 +80,70 @@ class PinGate:
         """Whether PINs are being accepted now, without trying one."""
         if not self._doors:
             return Verdict(Outcome.NO_PIN)
-        failures, until = self._load()
         now = self._clock()
-        if until > now + LOCKOUT_S:  # the clock was set back
-            until = now + LOCKOUT_S
-            self._save(failures, until)
-        if until > now:
-            return Verdict(Outcome.LOCKED, "", 0, int(until - now + 0.999))
-        return Verdict(Outcome.WRONG if failures else Outcome.OPEN, "", MAX_TRIES - failures)
+        longest = _lockout_s(self._lockouts)
+        if self._until > now + longest:  # the clock was set back
+            self._until = now + longest
+            self._save()
+        if self._until > now:
+            return Verdict(Outcome.LOCKED, "", 0, int(self._until - now + 0.999))
+        outcome = Outcome.WRONG if self._failures else Outcome.OPEN
+        return Verdict(outcome, "", MAX_TRIES - self._failures)
 
     def try_pin(self, pin: str) -> Verdict:
         """Check *pin*; counts a wrong one, locks after the last."""
         state = self.state()
         if state.outcome in (Outcome.NO_PIN, Outcome.LOCKED):
             return state
-        failures, _ = self._load()
         # Every hash is checked, so the time taken does not tell which door exists.
         opened = [door for door, pin_hash in self._doors.items() if verify_pin(pin, pin_hash)]
         if opened:
-            if failures:
-                self._save(0, 0.0)
+            if self._failures or self._lockouts:
+                self._failures, self._until, self._lockouts = 0, 0.0, 0
+                self._save()
             return Verdict(Outcome.OPEN, opened[0])
-        failures += 1
-        log.warning("wrong PIN (%d of %d)", failures, MAX_TRIES)
-        if failures >= MAX_TRIES:
-            self._save(0, self._clock() + LOCKOUT_S)
-            log.warning("PIN entry locked for %d s", LOCKOUT_S)
-            return Verdict(Outcome.LOCKED, "", 0, LOCKOUT_S)
-        self._save(failures, 0.0)
-        return Verdict(Outcome.WRONG, "", MAX_TRIES - failures)
+        self._failures += 1
+        log.warning("wrong PIN (%d of %d)", self._failures, MAX_TRIES)
+        if self._failures >= MAX_TRIES:
+            self._lockouts += 1
+            seconds = _lockout_s(self._lockouts)
+            self._failures, self._until = 0, self._clock() + seconds
+            self._save()
+            log.warning("PIN entry locked for %d s (lock-out %d)", seconds, self._lockouts)
+            return Verdict(Outcome.LOCKED, "", 0, seconds)
+        self._save()
+        return Verdict(Outcome.WRONG, "", MAX_TRIES - self._failures)
 
-    def _load(self) -> tuple[int, float]:
+    def _load(self) -> tuple[int, float, int]:
         try:
             data = json.loads(self._record.read_bytes())
             failures, until = int(data["failures"]), float(data["locked_until"])
-            if not 0 <= failures < MAX_TRIES:
-                raise ValueError(f"failures {failures}")
-            return failures, until
+            lockouts = int(data.get("lockouts", 0))  # records before lock-outs grew
+            if not 0 <= failures < MAX_TRIES or lockouts < 0:
+                raise ValueError(f"failures {failures}, lockouts {lockouts}")
+            return failures, until, lockouts
         except FileNotFoundError:
-            return 0, 0.0
-        except (OSError, ValueError, KeyError, TypeError) as err:
+            return 0, 0.0, 0
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as err:
             log.error("PIN record %s unreadable (%s): locking PIN entry", self._record, err)
-            until = self._clock() + LOCKOUT_S
-            self._save(0, until)
-            return 0, until
+            self._failures, self._until, self._lockouts = 0, self._clock() + LOCKOUT_S, 1
+            self._save()
+            return self._failures, self._until, self._lockouts
 
-    def _save(self, failures: int, until: float) -> None:
-        data = json.dumps({"failures": failures, "locked_until": until}).encode()
+    def _save(self) -> None:
+        data = {"failures": self._failures, "locked_until": self._until, "lockouts": self._lockouts}
         try:
-            write_atomically(self._record, data)
+            write_atomically(self._record, json.dumps(data).encode())
         except OSError as err:
-            log.error("cannot record PIN tries in %s: %s", self._record, err)
+            if not self._failing:
+                log.error(
+                    "cannot record PIN tries in %s (%s): counting in memory", self._record, err
+                )
+            self._failing = True
+            return
+        self._failing = False
+
+
+def _lockout_s(lockouts: int) -> int:
+    """How long the *lockouts*-th lock-out in a row lasts."""
+    return int(min(MAX_LOCKOUT_S, LOCKOUT_S * 2 ** max(0, lockouts - 1)))

@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.lockout import LOCKOUT_S, MAX_TRIES, Outcome, PinGate
+from kiosk.lockout import LOCKOUT_S, MAX_LOCKOUT_S, MAX_TRIES, Outcome, PinGate
 from kiosk_contract.pin import hash_pin
+from tests.disks import fill, tiny_disk
 
 PIN_HASH = hash_pin("2468")
 
@@ -78,3 +79,40 @@ def test_one_keypad_two_doors(record: Path) -> None:
     gate = PinGate({"leader": PIN_HASH, "technician": hash_pin("97531")}, record)
     assert gate.try_pin("2468").door == "leader"
     assert gate.try_pin("97531").door == "technician"
+
+
+@pytest.mark.allow_warnings
+def test_lock_outs_in_a_row_grow_longer_until_a_right_pin(record: Path) -> None:
+    clock = Clock()
+    gate = PinGate({"leader": PIN_HASH}, record, clock)
+    lasted = []
+    for _ in range(5):
+        for _ in range(MAX_TRIES):
+            verdict = gate.try_pin("0000")
+        assert verdict.outcome is Outcome.LOCKED
+        lasted.append(verdict.locked_s)
+        clock.now += verdict.locked_s
+    assert lasted == [LOCKOUT_S, 2 * LOCKOUT_S, 4 * LOCKOUT_S, 8 * LOCKOUT_S, MAX_LOCKOUT_S]
+    assert PinGate({"leader": PIN_HASH}, record, clock).state().tries_left == MAX_TRIES
+    assert gate.try_pin("2468").outcome is Outcome.OPEN
+    for _ in range(MAX_TRIES):
+        verdict = gate.try_pin("0000")
+    assert verdict.locked_s == LOCKOUT_S, "a right PIN starts the count afresh"
+
+
+@pytest.mark.allow_warnings
+def test_a_full_disk_still_locks_the_keypad_after_five(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The record cannot be written: the count goes on in memory (it used to fail open:
+    12 wrong PINs never locked the keypad)."""
+    clock = Clock()
+    with tiny_disk(tmp_path / "disk", 64) as disk:
+        fill(disk)
+        gate = PinGate({"leader": PIN_HASH}, disk / "leader-pin.json", clock)
+        verdicts = [gate.try_pin("0000") for _ in range(12)]
+        assert [v.outcome for v in verdicts[:5]] == [Outcome.WRONG] * 4 + [Outcome.LOCKED]
+        assert all(v.outcome is Outcome.LOCKED for v in verdicts[5:])
+        assert gate.try_pin("2468").outcome is Outcome.LOCKED, "not even the right one"
+        assert not (disk / "leader-pin.json").exists()
+    assert caplog.text.count("cannot record PIN tries") == 1

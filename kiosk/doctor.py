@@ -23,9 +23,10 @@ from kiosk.devices.policy import choose
 from kiosk.media.cache import MediaCache
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import Enrolment, load_enrolment
-from kiosk_contract.config import ConfigError, KioskConfig, read_config
+from kiosk_contract.config import ConfigError, KioskConfig, parse_config, read_config
 from kiosk_contract.config.calls import Calls
 from kiosk_contract.config.model import Devices
+from kiosk_contract.config.parsing import read_document
 
 
 def examine(paths: Paths) -> dict[str, Any]:
@@ -54,16 +55,18 @@ def config_report(
     }
     active = None
     try:
-        active = read_config(paths.config)
+        data = read_document(paths.config)
+        active = parse_config(data)
         config.update(revision=active.revision, name=active.centre.name, active=True)
         trial = ConfigTrial(paths.config_trial, paths.last_good_config)
-        config["trial"] = trial.standing(paths.config.read_bytes())
+        config["trial"] = trial.standing(data)
         if config["trial"]["refused"]:
             # The kiosk runs the last good one (or the built-in one) instead.
-            good = _revision_of(paths.last_good_config)
-            config.update(refused_revision=active.revision, revision=good)
-            active = read_config(paths.last_good_config) if good is not None else None
-    except (ConfigError, OSError) as err:
+            good = _config_or_none(paths.last_good_config)
+            revision = good.revision if good is not None else None
+            config.update(refused_revision=active.revision, revision=revision)
+            active = good
+    except ConfigError as err:
         config.update(revision=None, active=False, active_problem=str(err))
     try:
         status = json.loads((paths.state / "sync-status.json").read_text())
@@ -79,9 +82,9 @@ def config_report(
     return config, active
 
 
-def _revision_of(path: Path) -> int | None:
+def _config_or_none(path: Path) -> KioskConfig | None:
     try:
-        return read_config(path).revision
+        return read_config(path)
     except ConfigError:
         return None
 

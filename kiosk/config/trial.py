@@ -28,7 +28,7 @@ from pathlib import Path
 
 from kiosk.config.loading import ConfigSource, LoadedConfig, builtin_config
 from kiosk_contract.config import ConfigError, KioskConfig, parse_config
-from kiosk_contract.config.parsing import MAX_DOCUMENT_BYTES
+from kiosk_contract.config.parsing import read_document
 from kiosk_contract.files import write_atomically
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ class ConfigTrial:
         counting the last run against it if that run ended badly while it was on trial;
         else the last good or the built-in one. Never raises for bad input."""
         try:
-            data = _read_document(wanted)
+            data = read_document(wanted)
             config = parse_config(data)
         except ConfigError as err:
             log.error("configuration %s refused: %s", wanted, err)
@@ -178,7 +178,7 @@ class ConfigTrial:
 
     def _fall_back(self, problem: str) -> LoadedConfig:
         try:
-            data = _read_document(self._last_good)
+            data = read_document(self._last_good)
             config = parse_config(data)
         except ConfigError as err:
             if self._last_good.exists():
@@ -229,14 +229,6 @@ class ConfigTrial:
             self._failing = True
             return
         self._failing = False
-
-
-def _read_document(path: Path) -> bytes:
-    try:
-        with path.open("rb") as src:
-            return src.read(MAX_DOCUMENT_BYTES + 1)
-    except OSError as err:
-        raise ConfigError(f"cannot read {path}: {err.strerror}") from None
 
 
 def _refusal(revision: int) -> str:

@@ -56,11 +56,16 @@ def _named(err: msgspec.ValidationError) -> ConfigError:
     return ConfigError(message, where.rstrip("`").removeprefix("$.").removeprefix("$"))
 
 
-def read_config(path: Path) -> KioskConfig:
-    """Read and parse *path*; ``ConfigError`` for a missing, unreadable or bad file."""
+def read_document(path: Path) -> bytes:
+    """The bytes of the document at *path* (no more than one byte past the limit, which
+    :func:`parse_config` then refuses); ``ConfigError`` for a missing or unreadable file."""
     try:
         with path.open("rb") as src:
-            data = src.read(MAX_DOCUMENT_BYTES + 1)
+            return src.read(MAX_DOCUMENT_BYTES + 1)
     except OSError as err:
         raise ConfigError(f"cannot read {path}: {err.strerror}") from None
-    return parse_config(data)
+
+
+def read_config(path: Path) -> KioskConfig:
+    """Read and parse *path*; ``ConfigError`` for a missing, unreadable or bad file."""
+    return parse_config(read_document(path))

@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.records import Record
 from kiosk_contract.config import KioskConfig
-from kiosk_contract.files import write_atomically
 from kiosk_contract.pin import verify_pin
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class PinGate:
         self._doors = {door: pin_hash for door, pin_hash in doors.items() if pin_hash}
         self._record = record
         self._clock = clock
-        self._failing = False
+        self._saved = Record(record, "PIN tries", "counting in memory")
         self._failures, self._until, self._lockouts = self._load()
 
     def reconfigure(self, config: KioskConfig) -> None:
@@ -132,16 +132,7 @@ class PinGate:
 
     def _save(self) -> None:
         data = {"failures": self._failures, "locked_until": self._until, "lockouts": self._lockouts}
-        try:
-            write_atomically(self._record, json.dumps(data).encode())
-        except OSError as err:
-            if not self._failing:
-                log.error(
-                    "cannot record PIN tries in %s (%s): counting in memory", self._record, err
-                )
-            self._failing = True
-            return
-        self._failing = False
+        self._saved.save(data)
 
 
 def _lockout_s(lockouts: int) -> int:

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.config.loading import ConfigSource, LoadedConfig, builtin_config
+from kiosk.records import Record
 from kiosk_contract.config import ConfigError, KioskConfig, parse_config
 from kiosk_contract.config.parsing import read_document
 from kiosk_contract.files import write_atomically
@@ -65,7 +66,7 @@ class ConfigTrial:
         self.on_trial = False
         """The configuration in force has not yet run for :data:`HEALTHY_S`."""
         self._data: bytes | None = None
-        self._failing = False
+        self._saved = Record(record, "the configuration's trial", "kept in memory")
 
     def load(self, wanted: Path) -> LoadedConfig:
         """At start: *wanted* (the active configuration) if it is valid and not refused,
@@ -221,14 +222,7 @@ class ConfigTrial:
             "running": record.running,
             "refused": record.refused,
         }
-        try:
-            write_atomically(self._path, json.dumps(data).encode())
-        except OSError as err:
-            if not self._failing:
-                log.error("cannot record the configuration's trial: %s", err)
-            self._failing = True
-            return
-        self._failing = False
+        self._saved.save(data)
 
 
 def _refusal(revision: int) -> str:

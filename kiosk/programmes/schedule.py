@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from kiosk.records import Record
 from kiosk_contract.config import KioskConfig
 from kiosk_contract.config.programmes import DAYS, Slot
-from kiosk_contract.files import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class StartedRecord:
 
     def __init__(self, path: Path | None) -> None:
         self._path = path
-        self._failing = False
+        self._record = Record(path, "started programmes", "kept in memory") if path else None
 
     def load(self) -> set[StartKey]:
         if self._path is None:
@@ -130,20 +130,10 @@ class StartedRecord:
             return set()
 
     def save(self, started: set[StartKey], today: dt.date) -> None:
-        if self._path is None:
+        if self._record is None:
             return
         oldest = (today - dt.timedelta(days=KEEP_DAYS)).isoformat()
-        kept = sorted(key for key in started if key[2] >= oldest)
-        try:
-            write_atomically(self._path, json.dumps(kept).encode())
-        except OSError as err:
-            if not self._failing:
-                log.error("cannot record started programmes (%s): kept in memory", err)
-            self._failing = True
-            return
-        if self._failing:
-            log.info("started programmes are recorded again")
-        self._failing = False
+        self._record.save(sorted(key for key in started if key[2] >= oldest))
 
 
 class Timetable:

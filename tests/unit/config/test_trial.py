@@ -29,6 +29,14 @@ class Box:
         """What ``kiosk run`` does first."""
         return ConfigTrial(self.record, self.last_good)
 
+    def proven(self, data: bytes) -> ConfigTrial:
+        """*data* active and run for long enough: the last good one."""
+        write_atomically(self.active, data)
+        trial = self.start()
+        trial.load(self.active)
+        trial.passed()
+        return trial
+
 
 @pytest.fixture
 def box(tmp_path: Path) -> Box:
@@ -58,10 +66,7 @@ def test_a_new_document_runs_on_trial_and_becomes_last_good_only_once_it_ran_wel
 def test_a_document_whose_runs_keep_ending_badly_is_refused_for_good(
     box: Box, caplog: pytest.LogCaptureFixture
 ) -> None:
-    write_atomically(box.active, GOOD)
-    first = box.start()
-    first.load(box.active)
-    first.passed()
+    box.proven(GOOD)
     write_atomically(box.active, NEWER)  # the sync brought revision 2
     for run in range(1, MAX_CRASHES + 1):
         trial = box.start()  # ... and every run with it dies (no orderly stop)
@@ -98,10 +103,7 @@ def test_the_demo_is_never_on_trial(box: Box) -> None:
 
 @pytest.mark.allow_warnings
 def test_a_document_that_failed_to_be_put_in_force_is_refused(box: Box) -> None:
-    write_atomically(box.active, GOOD)
-    trial = box.start()
-    trial.load(box.active)
-    trial.passed()
+    trial = box.proven(GOOD)
     trial.begin(NEWER, trial.load(box.active).config)
     trial.refuse(NEWER)
     assert trial.refused(NEWER) and not trial.on_trial
@@ -110,10 +112,7 @@ def test_a_document_that_failed_to_be_put_in_force_is_refused(box: Box) -> None:
 
 
 def test_a_document_applied_while_running_starts_its_trial_then(box: Box) -> None:
-    write_atomically(box.active, GOOD)
-    trial = box.start()
-    trial.load(box.active)
-    trial.passed()
+    trial = box.proven(GOOD)
     write_atomically(box.active, NEWER)
     trial.begin(NEWER, trial.load(box.active).config)
     assert trial.on_trial
@@ -126,10 +125,7 @@ def test_a_document_applied_while_running_starts_its_trial_then(box: Box) -> Non
 def test_bad_file_keeps_the_last_good_byte_for_byte(
     box: Box, caplog: pytest.LogCaptureFixture
 ) -> None:
-    write_atomically(box.active, GOOD)
-    trial = box.start()
-    trial.load(box.active)
-    trial.passed()
+    box.proven(GOOD)
     before = box.last_good.read_bytes()
     box.active.write_text(DEMO_CONFIG.read_text().replace('"#9B1C1C"', '"#FFFF00"'))
     loaded = box.start().load(box.active)

@@ -69,25 +69,18 @@ class Kiosk:
     # --- over time -------------------------------------------------------------
 
     def tick(self) -> None:
-        """About once a second: the parts' time rules and the clock on screen."""
-        self.parts.tick()
-        self.window.tick()
+        """About once a second: the parts' time rules, then the clock on screen."""
+        _guarded(self.parts.tick)
+        _guarded(self.window_tick)
 
     def start_ticking(self, also: Callable[[], None] | None = None) -> None:
-        """Tick every second from now on (then *also*, e.g. the session's checks). Each
-        step is its own supervision boundary: one failing never stops the others."""
+        """Tick every second from now on (then *also*, e.g. the session's checks)."""
         from kiosk.ui.qt import QTimer
 
-        steps = [self.parts.tick, self.window_tick]
-        if also is not None:
-            steps.append(also)
-
         def tick() -> None:
-            for step in steps:
-                try:
-                    step()
-                except Exception:  # supervision boundary: the next step, the next second
-                    log.exception("the one-second tick failed in %s", step.__qualname__)
+            self.tick()
+            if also is not None:
+                _guarded(also)
 
         self.ticker = QTimer()
         self.ticker.timeout.connect(tick)
@@ -135,6 +128,15 @@ class Kiosk:
         self.parts.playback.stop()
         self.window.close_window()
         self.parts.voice.close()
+
+
+def _guarded(step: Callable[[], object]) -> None:
+    """One step of the one-second tick, its own supervision boundary: one failing never
+    stops the others, nor the next second."""
+    try:
+        step()
+    except Exception:  # supervision boundary, see the docstring
+        log.exception("the one-second tick failed in %s", getattr(step, "__qualname__", step))
 
 
 def put_on_screen(

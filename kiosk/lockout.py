@@ -66,7 +66,7 @@ class PinGate:
         record: Path,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._doors = {door: pin_hash for door, pin_hash in doors.items() if pin_hash}
+        self._doors = _locked_doors(doors)
         self._record = record
         self._clock = clock
         self._saved = Record(record, "PIN tries", "counting in memory")
@@ -74,7 +74,7 @@ class PinGate:
 
     def reconfigure(self, config: KioskConfig) -> None:
         """A new configuration: its PINs from now on (the count of wrong tries stays)."""
-        self._doors = {door: pin_hash for door, pin_hash in doors_of(config).items() if pin_hash}
+        self._doors = _locked_doors(doors_of(config))
 
     def state(self) -> Verdict:
         """Whether PINs are being accepted now, without trying one."""
@@ -133,6 +133,11 @@ class PinGate:
     def _save(self) -> None:
         data = {"failures": self._failures, "locked_until": self._until, "lockouts": self._lockouts}
         self._saved.save(data)
+
+
+def _locked_doors(doors: Mapping[str, str | None]) -> dict[str, str]:
+    """The doors that have a PIN (one without stays shut)."""
+    return {door: pin_hash for door, pin_hash in doors.items() if pin_hash}
 
 
 def _lockout_s(lockouts: int) -> int:

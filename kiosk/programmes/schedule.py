@@ -24,7 +24,7 @@ import datetime as dt
 import enum
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -183,11 +183,6 @@ class CentreClock:
 
     def reconfigure(self, config: KioskConfig) -> None:
         self._zone = _zone(config.centre.timezone)
-
-
-def centre_clock(timezone: str) -> Callable[[], dt.datetime]:
-    """Now in the centre's time zone (see :class:`CentreClock`)."""
-    return CentreClock(timezone)
 
 
 def _zone(timezone: str) -> dt.tzinfo | None:

@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 from kiosk.app.kiosk import Kiosk
 from kiosk.config import ConfigTrial
 from kiosk.navigation import Screen
-from kiosk.programmes.schedule import centre_clock
+from kiosk.programmes.schedule import CentreClock
 from kiosk.ui.qt import QPointF, Qt
 from kiosk_contract.config import KioskConfig, parse_config
 from tests.conftest import DEMO_CONFIG
@@ -213,7 +213,7 @@ def test_a_view_change_is_painted(
 
 @pytest.mark.allow_warnings
 def test_unknown_time_zone_falls_back_to_local_time(caplog: pytest.LogCaptureFixture) -> None:
-    now = centre_clock("Mars/Olympus_Mons")()
+    now = CentreClock("Mars/Olympus_Mons")()
     assert "Mars/Olympus_Mons" in caplog.text
     assert now.tzinfo is not None
 

@@ -12,6 +12,7 @@ from kiosk_contract.config import KioskConfig, parse_config
 from kiosk_contract.pin import hash_pin, verify_pin
 from kiosk_contract.targets import config_target
 from kiosk_provisioning.fleet import build_centre, read_fleet
+from kiosk_provisioning.identity.directory import identity_folder, write_directory
 from kiosk_provisioning.inventory import LEADER_PIN, CentreRow, read_inventory
 from kiosk_provisioning.problems import Problem, ProvisionError
 from kiosk_provisioning.repository import Repository
@@ -25,7 +26,8 @@ class BuildReport:
 
 
 def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
-    """Write one validated configuration per centre into ``REPO/build/centres``.
+    """Write one validated configuration per centre into ``REPO/build/centres``, and
+    the call directory into ``REPO/identity``.
 
     All-or-nothing: with any problem, nothing is written and every problem is
     reported. A centre's ``revision`` goes up only when its content changed.
@@ -34,6 +36,7 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     rows = read_inventory(inventory)
     problems: list[Problem] = []
     outputs: dict[str, bytes] = {}
+    configs: list[KioskConfig] = []
     out_dir = repo / "build" / "centres"
     changed: list[str] = []
     for row in rows:
@@ -50,6 +53,7 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
         if previous is None or revision != previous.revision:
             changed.append(row.centre_id)
         config = msgspec.structs.replace(config, revision=revision)
+        configs.append(config)
         outputs[row.centre_id] = msgspec.json.encode(config)
     if problems:
         raise ProvisionError(problems)
@@ -65,6 +69,8 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
         (staging / f"{centre_id}.json").write_bytes(data)
     shutil.rmtree(out_dir, ignore_errors=True)
     staging.rename(out_dir)
+    # Who may use which call name and room, for the call gate (and each room's keys).
+    write_directory(identity_folder(repo), configs)
     return BuildReport(len(outputs), changed, removed)
 
 

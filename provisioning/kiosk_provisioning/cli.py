@@ -10,6 +10,13 @@ verify REPO                       check the published repository end to end
 check FILE...                     validate configuration documents
 janus-config DIR --fleet DIR --inventory CSV [--listen IP] [--public-ip IP]
                                   city hall's Janus configuration for the fleet's rooms
+
+code REPO CENTRE... [--replace]   one-time enrolment codes for the technician (12 digits)
+codes REPO --inventory CSV --out FILE   a code for every centre without a box, as a CSV
+boxes REPO [--centre ID]          which box holds which centre (certificates, revoked)
+revoke REPO CENTRE                the centre's box gets nothing more (see the README)
+staff-pass REPO --login L --name N [--room R] [--host] [--hours H]
+                                  a staff member's pass for janus.js (its token)
 """
 
 import argparse
@@ -55,6 +62,27 @@ def _parser() -> argparse.ArgumentParser:
     janus.add_argument("--inventory", type=Path, required=True, metavar="CSV")
     janus.add_argument("--listen", default="127.0.0.1", metavar="IP")
     janus.add_argument("--public-ip", default="", metavar="IP")
+    code = commands.add_parser("code")
+    code.add_argument("repo", type=Path, metavar="REPO")
+    code.add_argument("centres", nargs="+", metavar="CENTRE")
+    code.add_argument("--replace", action="store_true", help="for a centre that has a box")
+    codes = commands.add_parser("codes")
+    codes.add_argument("repo", type=Path, metavar="REPO")
+    codes.add_argument("--inventory", type=Path, required=True, metavar="CSV")
+    codes.add_argument("--out", type=Path, required=True, metavar="FILE")
+    boxes = commands.add_parser("boxes")
+    boxes.add_argument("repo", type=Path, metavar="REPO")
+    boxes.add_argument("--centre", metavar="ID")
+    revoke = commands.add_parser("revoke")
+    revoke.add_argument("repo", type=Path, metavar="REPO")
+    revoke.add_argument("centre", metavar="CENTRE")
+    staff = commands.add_parser("staff-pass")
+    staff.add_argument("repo", type=Path, metavar="REPO")
+    staff.add_argument("--login", required=True)
+    staff.add_argument("--name", action="append", required=True, help="a call name (repeat)")
+    staff.add_argument("--room", action="append", type=int, default=[], help="a room number")
+    staff.add_argument("--host", action="store_true", help="may host the rooms")
+    staff.add_argument("--hours", type=float, default=12)
     return parser
 
 
@@ -83,6 +111,10 @@ def _run(args: argparse.Namespace) -> int:
         rooms = ", ".join(f"{room.number} ({room.description})" for room in setup.rooms)
         print(f"{args.out}: Janus configuration written; rooms: {rooms or 'none'}")
         return 0
+    if args.command in ("code", "codes", "boxes", "revoke", "staff-pass"):
+        from kiosk_provisioning.identity.commands import run_identity_command
+
+        return run_identity_command(args)
     repo = Repository(args.repo)
     started = time.perf_counter()
     if args.command == "init":
@@ -105,6 +137,13 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "refresh":
         repo.refresh()
         print("freshness timestamp re-signed")
+        from kiosk_provisioning.identity.directory import identity_folder
+
+        if (identity_folder(args.repo) / "ca.pem").exists():
+            from kiosk_provisioning.identity.authority import Authority
+
+            Authority.open(identity_folder(args.repo)).write_crl()
+            print("certificate revocation list re-signed")
     elif args.command == "rotate-key":
         repo.rotate_key(args.role)
         print(f"{args.role} key replaced; new trust root version published")

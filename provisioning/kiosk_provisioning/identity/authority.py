@@ -135,6 +135,7 @@ class Authority:
                     at REAL NOT NULL, centre_id TEXT NOT NULL, what TEXT NOT NULL);
                 """
             )
+        (folder / "registry.sqlite3").chmod(0o600)  # code hashes, who holds what
         if not self.crl_path.exists():
             self.write_crl()
 

@@ -19,6 +19,11 @@ from kiosk_contract.files import write_atomically
 FILE = "directory.json"
 
 
+def identity_folder(repo: Path) -> Path:
+    """Where a repository's authority, registry and directory live."""
+    return repo / "identity"
+
+
 @dataclass(frozen=True)
 class CentreEntry:
     call_name: str
@@ -59,6 +64,7 @@ def load_directory(folder: Path) -> Directory:
 
 def write_directory(folder: Path, configs: Iterable[KioskConfig]) -> Directory:
     """Write the directory for the centres' *configs*, keeping rooms' keys."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     previous = load_directory(folder)
     centres: dict[str, CentreEntry] = {}
     rooms: dict[int, RoomKeys] = {}

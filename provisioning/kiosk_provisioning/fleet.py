@@ -3,7 +3,8 @@
 A fleet folder holds ``fleet.json`` (defaults for every centre),
 ``districts/<district>.json`` (overrides per district) and optionally
 ``centres/<id>.json`` (overrides per centre); the inventory adds each centre's
-identity and spreadsheet settings last. Objects merge key by key; lists (tiles,
+identity, spreadsheet settings and PINs last (a PIN in ``fleet.json`` or a district
+file is refused: PINs are per centre). Objects merge key by key; lists (tiles,
 key lists) are replaced whole. Every result is validated with the kiosk's own
 schema, and each error is traced back to the file (or CSV line) that set it.
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk_contract.config import ConfigError, KioskConfig, parse_config
-from kiosk_provisioning.inventory import CentreRow
+from kiosk_provisioning.inventory import PIN_HASHES, CentreRow
 from kiosk_provisioning.problems import Problem, ProvisionError
 
 MAX_FLEET_FILE_BYTES = 1_000_000
@@ -48,6 +49,9 @@ def read_fleet(folder: Path) -> Fleet:
         for path in sorted((folder / "districts").glob("*.json"))
         if (layer := _read_layer(path, folder, problems)) is not None
     }
+    for shared in [defaults, *districts.values()]:
+        if shared is not None:
+            problems.extend(_shared_pins(shared))
     centres = {
         path.stem: layer
         for path in sorted((folder / "centres").glob("*.json"))
@@ -56,6 +60,25 @@ def read_fleet(folder: Path) -> Fleet:
     if problems or defaults is None:
         raise ProvisionError(problems)
     return Fleet(defaults, districts, centres)
+
+
+def _shared_pins(layer: Layer) -> list[Problem]:
+    """A PIN hash in a file many centres share would open every one of their boxes
+    (and one leaked configuration would give it away): PINs are per centre."""
+    return [
+        Problem(layer.source, "PINs are per centre: put them in the inventory", field=hashed)
+        for hashed in PIN_HASHES.values()
+        if _get(layer.values, hashed) is not None
+    ]
+
+
+def _get(values: dict[str, Any], dotted: str) -> Any:
+    node: Any = values
+    for part in dotted.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
 
 
 def _read_layer(path: Path, folder: Path, problems: list[Problem]) -> Layer | None:

@@ -7,13 +7,15 @@ columns, missing values), naming the line and column of each problem.
 """
 
 import csv
+import dataclasses
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk_contract.pin import is_valid_pin
+from kiosk_contract.config import KioskConfig
+from kiosk_contract.pin import hash_pin, is_valid_pin, verify_pin
 from kiosk_provisioning.problems import Problem, ProvisionError
 
 MAX_INVENTORY_BYTES = 20_000_000
@@ -45,6 +47,11 @@ def _bool(value: str) -> bool:
 
 LEADER_PIN = "leader.pin"
 """Not a configuration field: the build turns it into ``leader.pin_hash``."""
+TECHNICIAN_PIN = "technician.pin"
+"""Not a configuration field: the build turns it into ``technician.pin_hash``."""
+PIN_HASHES = {LEADER_PIN: "leader.pin_hash", TECHNICIAN_PIN: "technician.pin_hash"}
+"""Each plain-PIN column and the hash the build publishes instead. PINs are per
+centre: only the inventory sets them, never the fleet or a district."""
 
 
 def _pin(value: str) -> str:
@@ -75,7 +82,10 @@ COLUMNS = (
     Column(("voice", "음성안내"), "voice.enabled", _bool),
     Column(("volume", "음량"), "voice.volume", _int),
     Column(("idle_s", "대기시간"), "idle.return_home_after_s", _int),
-    Column(("pin", "비밀번호", "리더pin"), LEADER_PIN, _pin),
+    Column(("pin", "비밀번호", "리더pin", "leader_pin", "leader.pin"), LEADER_PIN, _pin),
+    Column(
+        ("technician_pin", "technician.pin", "기술자pin", "기술자비밀번호"), TECHNICIAN_PIN, _pin
+    ),
 )
 """Every column the inventory may have (case and spaces do not matter)."""
 
@@ -211,6 +221,36 @@ def _row(
             problems.append(Problem(source, str(err), line, column.names[0]))
             ok = False
         names[column.path] = column.names[0]
+    if ok and LEADER_PIN in settings and settings.get(TECHNICIAN_PIN) == settings[LEADER_PIN]:
+        # The keypad opens the leader's screen for it: the diagnostics would be unreachable.
+        problems.append(
+            Problem(source, "must differ from the leader's PIN", line, names[TECHNICIAN_PIN])
+        )
+        ok = False
     if not ok:
         return None
     return CentreRow(line, settings["centre.id"], settings["centre.district"], settings, names)
+
+
+def hash_pins(row: CentreRow, previous: KioskConfig | None) -> CentreRow:
+    """*row* with its plain PINs replaced by their salted hashes (``leader.pin`` ->
+    ``leader.pin_hash``, ``technician.pin`` -> ``technician.pin_hash``). A hash in
+    *previous* (the centre's last build) is kept while it still matches, so an
+    unchanged PIN makes no new revision."""
+    settings = dict(row.settings)
+    columns = dict(row.columns)
+    for plain, hashed in PIN_HASHES.items():
+        pin = settings.pop(plain, None)
+        if pin is None:
+            continue
+        kept = _previous_hash(previous, hashed)
+        settings[hashed] = kept if kept and verify_pin(pin, kept) else hash_pin(pin)
+        columns[hashed] = columns.pop(plain)
+    return dataclasses.replace(row, settings=settings, columns=columns)
+
+
+def _previous_hash(previous: KioskConfig | None, hashed: str) -> str | None:
+    if previous is None:
+        return None
+    door = previous.leader if hashed == "leader.pin_hash" else previous.technician
+    return door.pin_hash

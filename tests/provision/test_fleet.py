@@ -9,9 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kiosk_contract.config import parse_config
+from kiosk_contract.pin import hash_pin, verify_pin
 from kiosk_provisioning.build import build, publish
 from kiosk_provisioning.fleet import Fleet, Layer, build_centre, read_fleet
-from kiosk_provisioning.inventory import parse_inventory
+from kiosk_provisioning.inventory import hash_pins, parse_inventory
 from kiosk_provisioning.problems import ProvisionError
 from kiosk_provisioning.repository import Repository
 from kiosk_provisioning.verify import verify
@@ -165,8 +166,6 @@ def test_an_override_for_one_centre_never_leaks_into_the_next(fleet_dir: Path) -
 
 
 def test_pins_are_published_only_as_salted_hashes(fleet_dir: Path, tmp_path: Path) -> None:
-    from kiosk_contract.pin import verify_pin
-
     repo = tmp_path / "repo"
     csv = tmp_path / "centres.csv"
     csv.write_text("id,name,district,비밀번호\nc-1,가,운봉읍,482916\nc-2,나,금동,\n")
@@ -183,13 +182,48 @@ def test_pins_are_published_only_as_salted_hashes(fleet_dir: Path, tmp_path: Pat
     assert build(repo, fleet_dir, csv).changed == ["c-1"]
 
 
-def test_a_plain_pin_in_a_fleet_file_is_refused(fleet_dir: Path, tmp_path: Path) -> None:
+def test_a_pin_in_a_file_centres_share_is_refused(fleet_dir: Path, tmp_path: Path) -> None:
+    shared = hash_pin("482916")
     write(fleet_dir / "districts" / "금동.json", {"leader": {"pin_hash": "1234"}})
+    defaults = json.loads((fleet_dir / "fleet.json").read_text())
+    write(fleet_dir / "fleet.json", {**defaults, "technician": {"pin_hash": shared}})
     with pytest.raises(ProvisionError) as caught:
         build(tmp_path / "repo", fleet_dir, inventory(tmp_path, "c-2,나,금동,\n"))
-    assert str(caught.value).startswith(
-        "fleet/districts/금동.json: leader.pin_hash: Expected `str` matching"
-    )
+    per_centre = "PINs are per centre: put them in the inventory"
+    assert [str(p) for p in caught.value.problems] == [
+        f"fleet/fleet.json: technician.pin_hash: {per_centre}",
+        f"fleet/districts/금동.json: leader.pin_hash: {per_centre}",
+    ]
+    assert not (tmp_path / "repo" / "build").exists()
+
+
+def test_no_pin_in_shared_files_is_no_problem(fleet_dir: Path) -> None:
+    write(fleet_dir / "districts" / "금동.json", {"leader": {"pin_hash": None}})
+    assert read_fleet(fleet_dir).districts["금동"].values == {"leader": {"pin_hash": None}}
+
+
+def test_each_centre_gets_its_own_technician_pin(fleet_dir: Path) -> None:
+    fleet = read_fleet(fleet_dir)
+    csv = "id,name,district,비밀번호,기술자 PIN\nc-1,가,운봉읍,1111,2222\nc-2,나,금동,3333,4444\n"
+    rows = parse_inventory(csv.encode(), "i.csv")
+    hashed = hash_pins(rows[0], None)
+    assert "2222" not in json.dumps(hashed.settings)
+    assert hashed.columns["technician.pin_hash"] == "technician_pin", "errors name the column"
+    first = build_centre(fleet, hashed, "i.csv")[1]
+    second = build_centre(fleet, hash_pins(rows[1], None), "i.csv")[1]
+    assert first.technician.pin_hash and second.technician.pin_hash
+    assert verify_pin("2222", first.technician.pin_hash)
+    assert not verify_pin("4444", first.technician.pin_hash), "one centre's PIN opens no other"
+    assert verify_pin("4444", second.technician.pin_hash)
+    assert first.leader.pin_hash and verify_pin("1111", first.leader.pin_hash)
+    again = build_centre(fleet, hash_pins(rows[0], first), "i.csv")[1]
+    assert again.technician == first.technician, "an unchanged PIN keeps its hash"
+    assert again.leader == first.leader
+    changed = parse_inventory("id,name,district,기술자pin\nc-1,가,운봉읍,5555\n".encode(), "i.csv")[
+        0
+    ]
+    renewed = build_centre(fleet, hash_pins(changed, first), "i.csv")[1]
+    assert renewed.technician.pin_hash and verify_pin("5555", renewed.technician.pin_hash)
 
 
 def test_a_bad_pin_in_the_inventory_names_line_and_column(fleet_dir: Path, tmp_path: Path) -> None:

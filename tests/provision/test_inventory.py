@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk_provisioning.inventory import parse_inventory
+from kiosk_provisioning.inventory import LEADER_PIN, TECHNICIAN_PIN, parse_inventory
 from kiosk_provisioning.problems import ProvisionError
 
 HEADER = "id,name,district,contact\n"
@@ -115,3 +115,20 @@ def test_any_table_under_a_valid_header_gives_rows_or_a_provision_error(
         assert err.problems
     else:
         assert len({r.centre_id for r in rows}) == len(rows)
+
+
+def test_leader_and_technician_pins_per_centre() -> None:
+    data = "id,name,district,리더 PIN,기술자 PIN\nc-1,가,금동,1234,98765\nc-2,나,금동,,\n"
+    rows = parse_inventory(data.encode(), "centres.csv")
+    assert rows[0].settings[LEADER_PIN] == "1234"
+    assert rows[0].settings[TECHNICIAN_PIN] == "98765"
+    assert rows[0].columns[TECHNICIAN_PIN] == "technician_pin"
+    assert TECHNICIAN_PIN not in rows[1].settings, "no PIN: no diagnostics screen on that box"
+
+
+def test_bad_technician_pins_name_line_and_column() -> None:
+    data = "id,name,district,pin,technician.pin\nc-1,가,금동,1234,12\nc-2,나,금동,5678,5678\n"
+    assert problems(data.encode()) == [
+        "centres.csv line 2: technician_pin: a PIN is 4 to 8 digits",
+        "centres.csv line 3: technician_pin: must differ from the leader's PIN",
+    ]

@@ -6,6 +6,7 @@ with an error naming the field; the kiosk then keeps its last good one.
 """
 
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import Meta
@@ -221,6 +222,27 @@ class Sync(_Frozen, frozen=True, kw_only=True):
     playing, after this many seconds without a touch or key."""
 
 
+class Transport(_Frozen, frozen=True, kw_only=True):
+    """How the box may talk to other machines."""
+
+    allow_unencrypted: bool = False
+    """Allow ``ws://`` and ``http://`` to other machines (calls, downloads, live
+    broadcasts). Only for a closed test network: anyone on the way can then read and
+    change the calls, videos and streams. Addresses on the box itself (``127.0.0.1``,
+    ``localhost``) never need it."""
+
+
+_LOOPBACK_HOSTS = ("localhost", "::1")
+
+
+def _unencrypted_to_another_machine(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "ws"):
+        return False
+    host = (parts.hostname or "").lower()
+    return not (host in _LOOPBACK_HOSTS or host.startswith("127."))
+
+
 class KioskConfig(_Frozen, frozen=True, kw_only=True):
     """One centre's whole configuration."""
 
@@ -246,6 +268,7 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
     technician: Technician = msgspec.field(default_factory=Technician)
     maintenance: Maintenance = msgspec.field(default_factory=Maintenance)
     calls: Calls = msgspec.field(default_factory=Calls)
+    transport: Transport = msgspec.field(default_factory=Transport)
 
     def programme(self, programme_id: str) -> Programme | None:
         return next((p for p in self.programmes if p.id == programme_id), None)
@@ -265,6 +288,7 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
                 raise ValueError(f"tile id {tile_id!r} is used twice")
         check_references(self.library, self.programmes, self.schedule)
         self._check_call_tiles()
+        self._check_transport()
         text = self.display.text
         pairs = [("display.background", self.display.background)]
         pairs += [(f"tiles[{i}].colour", t.colour) for i, t in enumerate(self.tiles)]
@@ -281,6 +305,23 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
                 f"display.accent gives contrast {accent:.1f}:1 with display.background; "
                 f"at least {AAA_CONTRAST}:1 is needed"
             )
+
+    def _check_transport(self) -> None:
+        """Plain text to another machine only where the configuration says so."""
+        if self.transport.allow_unencrypted:
+            return
+        urls = [
+            ("calls.server", self.calls.server),
+            ("downloads.base_url", self.downloads.base_url),
+        ]
+        urls += [(f"programme {p.id!r} live_url", p.live_url) for p in self.programmes]
+        for field, url in urls:
+            if url and _unencrypted_to_another_machine(url):
+                secure = "wss" if url.startswith("ws:") else "https"
+                raise ValueError(
+                    f"{field} {url} is not encrypted: use {secure}:// "
+                    "(transport.allow_unencrypted only on a closed test network)"
+                )
 
     def _check_call_tiles(self) -> None:
         """With a call server configured, call and group tiles name a contact or room."""

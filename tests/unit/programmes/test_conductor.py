@@ -17,7 +17,7 @@ from kiosk_contract.config.programmes import Programme, Video
 from kiosk_demo.media import describe
 from tests.unit.programmes.test_playback import FakePlayer, FakeSupply
 
-LIVE = Programme(id="live", title="시청 방송", live_url="http://198.18.0.1/live.m3u8")
+LIVE = Programme(id="live", title="시청 방송", live_url="https://198.18.0.1/live.m3u8")
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ class FakeSupply:
         self.answers.append(answer)
 
 
-LIVE = Programme(id="live", title="시청 방송", live_url="http://198.18.0.1/live.m3u8")
+LIVE = Programme(id="live", title="시청 방송", live_url="https://198.18.0.1/live.m3u8")
 
 
 @pytest.fixture

@@ -8,10 +8,16 @@ pings clients that fell silent so a kiosk whose cable was pulled can register it
 name again soon after it is back; the admin API (session counts) listens on the
 same address. Only those two plugins and two transports are loaded.
 
+With city hall's identity folder (REPO/identity), Janus gets the token secret
+only the call gate shares (``janus.secret``) and each room the management secret
+the directory keeps for it; without one, both are random: Janus then lets nobody
+in, which is the safe way to be wrong.
+
 Two centres naming one room number with different titles is a problem to fix,
 reported like any other fleet problem; nothing is written then.
 """
 
+from dataclasses import replace
 from pathlib import Path
 
 from kiosk_provisioning.fleet import build_centre, read_fleet
@@ -49,14 +55,29 @@ def fleet_rooms(fleet_dir: Path, inventory: Path) -> list[Room]:
 
 
 def write_janus_config(
-    out: Path, fleet_dir: Path, inventory: Path, listen: str, public_ip: str
+    out: Path,
+    fleet_dir: Path,
+    inventory: Path,
+    listen: str,
+    public_ip: str,
+    identity: Path | None = None,
 ) -> JanusSetup:
-    """Write Janus' configuration for the fleet into *out*; returns what was written."""
-    setup = JanusSetup(
-        rooms=tuple(fleet_rooms(fleet_dir, inventory)),
-        listen=listen,
-        public_ip=public_ip,
-        debug_level=3,
-    )
+    """Write Janus' configuration for the fleet into *out*; returns what was written.
+    *identity*: city hall's identity folder (secrets shared with the call gate)."""
+    rooms = fleet_rooms(fleet_dir, inventory)
+    setup = JanusSetup(rooms=tuple(rooms), listen=listen, public_ip=public_ip, debug_level=3)
+    if identity is not None:
+        from kiosk_provisioning.identity.authority import Authority
+        from kiosk_provisioning.identity.directory import load_directory
+
+        keys = load_directory(identity).rooms
+        setup = replace(
+            setup,
+            token_secret=Authority.open(identity).janus_secret,
+            rooms=tuple(
+                replace(room, secret=keys[room.number].secret) if room.number in keys else room
+                for room in rooms
+            ),
+        )
     write_config(out, setup)
     return setup

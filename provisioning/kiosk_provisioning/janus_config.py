@@ -5,6 +5,17 @@ the VideoRoom plugin (group sessions) with the configured rooms, the WebSocket A
 for kiosks and browsers, and the HTTP admin API (session counts for monitoring).
 Plugins and transports are loaded from folders holding links to just those, so
 nothing else Debian ships is started.
+
+Janus itself refuses whoever has no credential: ``token_auth`` with
+``token_auth_secret`` (HMAC-signed tokens carrying an expiry and the plugins they
+open), so a misconfigured proxy or a local process gets nothing. Only city hall's
+call gate (:mod:`kiosk_provisioning.gate`) holds the secret and mints tokens, for
+parties it has verified; Janus listens only where the gate reaches it. Every room
+is private (no ``list``), has a management ``secret`` clients never get (no
+``destroy``/``edit``/``kick``), needs a signed join token naming it
+(``signed_tokens``: Janus 1.1.2 checks it for publishers and subscribers alike;
+its ``allowed`` list cannot be set from this file and would check publishers only),
+and the plugin's ``admin_key`` keeps clients from creating rooms.
 """
 
 import secrets
@@ -24,6 +35,8 @@ class Room:
     description: str
     publishers: int = 12
     bitrate: int = 512_000
+    secret: str = field(default_factory=lambda: secrets.token_hex(16))
+    """Needed to destroy, edit or kick: kept by city hall (the directory's RoomKeys)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +46,9 @@ class JanusSetup:
     ws_port: int = 8188
     admin_port: int = 7088
     admin_secret: str = field(default_factory=lambda: secrets.token_hex(16))
+    token_secret: str = field(default_factory=lambda: secrets.token_hex(32))
+    """``token_auth_secret``: who holds it can mint Janus tokens (the call gate only).
+    A random one (the default) lets nobody in."""
     rooms: tuple[Room, ...] = ()
     interfaces: tuple[str, ...] = ()
     """Gather ICE candidates only on these interfaces (all when empty)."""
@@ -70,6 +86,8 @@ def write_config(folder: Path, setup: JanusSetup) -> None:
 	admin_secret = "{setup.admin_secret}"
 	session_timeout = {setup.session_timeout_s}
 	server_name = "kiosk-city-hall"
+	token_auth = true
+	token_auth_secret = "{_quoted(setup.token_secret)}"
 }}
 media: {{
 	rtp_port_range = "{low}-{high}"
@@ -125,6 +143,10 @@ admin: {{
     rooms = "".join(
         f"""room-{room.number}: {{
 	description = "{_quoted(room.description)}"
+	is_private = true
+	secret = "{_quoted(room.secret)}"
+	signed_tokens = true
+	lock_record = true
 	publishers = {room.publishers}
 	bitrate = {room.bitrate}
 	fir_freq = 2
@@ -134,11 +156,11 @@ admin: {{
         for room in setup.rooms
     )
     (folder / "janus.plugin.videoroom.jcfg").write_text(
-        f'general: {{\n\tadmin_key = "{setup.admin_secret}"\n}}\n{rooms}'
+        f'general: {{\n\tadmin_key = "{setup.admin_secret}"\n\tlock_rtp_forward = true\n}}\n{rooms}'
     )
     (folder / "janus.plugin.videocall.jcfg").write_text("general: {\n}\n")
     for written in folder.glob("*.jcfg"):
-        written.chmod(0o640)  # the admin secret is in them
+        written.chmod(0o640)  # the admin, token and room secrets are in them
 
 
 def _quoted(text: str) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk_contract.config import ConfigError, KioskConfig, parse_config
-from kiosk_provisioning.inventory import PIN_HASHES, CentreRow
+from kiosk_provisioning.inventory import PIN_HASHES, CentreRow, hash_pins
 from kiosk_provisioning.problems import Problem, ProvisionError
 
 MAX_FLEET_FILE_BYTES = 1_000_000
@@ -106,9 +106,13 @@ def _read_layer(path: Path, folder: Path, problems: list[Problem]) -> Layer | No
 
 
 def build_centre(
-    fleet: Fleet, row: CentreRow, inventory: str
+    fleet: Fleet, row: CentreRow, inventory: str, previous: KioskConfig | None = None
 ) -> tuple[dict[str, Any], KioskConfig]:
-    """The merged document for one inventory row and its validated configuration."""
+    """The merged document for one inventory row and its validated configuration.
+
+    The row's plain PINs become salted hashes (:func:`hash_pins`); *previous*, the
+    centre's last build, keeps a hash that still matches its PIN."""
+    row = hash_pins(row, previous)
     layers = [fleet.defaults]
     district = fleet.districts.get(row.district)
     if fleet.districts and district is None:

@@ -209,20 +209,20 @@ def test_each_centre_gets_its_own_technician_pin(fleet_dir: Path) -> None:
     hashed = hash_pins(rows[0], None)
     assert "2222" not in json.dumps(hashed.settings)
     assert hashed.columns["technician.pin_hash"] == "technician_pin", "errors name the column"
-    first = build_centre(fleet, hashed, "i.csv")[1]
-    second = build_centre(fleet, hash_pins(rows[1], None), "i.csv")[1]
+    first = build_centre(fleet, rows[0], "i.csv")[1]
+    second = build_centre(fleet, rows[1], "i.csv")[1]
     assert first.technician.pin_hash and second.technician.pin_hash
     assert verify_pin("2222", first.technician.pin_hash)
     assert not verify_pin("4444", first.technician.pin_hash), "one centre's PIN opens no other"
     assert verify_pin("4444", second.technician.pin_hash)
     assert first.leader.pin_hash and verify_pin("1111", first.leader.pin_hash)
-    again = build_centre(fleet, hash_pins(rows[0], first), "i.csv")[1]
+    again = build_centre(fleet, rows[0], "i.csv", first)[1]
     assert again.technician == first.technician, "an unchanged PIN keeps its hash"
     assert again.leader == first.leader
     changed = parse_inventory("id,name,district,기술자pin\nc-1,가,운봉읍,5555\n".encode(), "i.csv")[
         0
     ]
-    renewed = build_centre(fleet, hash_pins(changed, first), "i.csv")[1]
+    renewed = build_centre(fleet, changed, "i.csv", first)[1]
     assert renewed.technician.pin_hash and verify_pin("5555", renewed.technician.pin_hash)
 
 

@@ -2,13 +2,22 @@
 
 Run from anywhere: ``python provisioning/examples/generate.py``. Deterministic:
 the same files every time. Names are synthetic; districts are Namwon's real ones.
+
+PINs are per centre, in the inventory only (never in fleet.json or a district file).
+The example gives the first :data:`PILOT_CENTRES` centres a leader's and a
+technician's PIN of their own, made up here; the others have no leader mode and no
+diagnostics screen yet (``kiosk doctor`` over SSH still works). A real inventory gets
+PINs chosen by city hall, one pair per centre.
 """
 
 import csv
 import json
+import random
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+PILOT_CENTRES = 12
+"""Centres with PINs in the example (each PIN costs the build a deliberately slow hash)."""
 DISTRICTS = [
     "운봉읍",
     "주천면",
@@ -97,6 +106,7 @@ def main() -> None:
     (fleet / "centres" / "namwon-001.json").write_text(
         json.dumps(broadcast, ensure_ascii=False, indent=2) + "\n"
     )
+    pins = random.Random(13)  # example PINs, the same every run
     rows = []
     for n in range(496):
         district = DISTRICTS[n % len(DISTRICTS)]
@@ -105,10 +115,14 @@ def main() -> None:
         name = f"{district[:-1]} {village}{'' if number == 1 else number}마을 경로당"
         contact = f"063-6{n % 10}{n % 7}-{1000 + n:04d}"
         volume = "100" if n % 50 == 7 else ""
-        rows.append([f"namwon-{n + 1:03d}", name, district, contact, volume])
+        leader, technician = "", ""
+        if n < PILOT_CENTRES:  # 6 digits and 8 digits: never the same PIN
+            leader = str(pins.randrange(10**5, 10**6))  # no leading zero: spreadsheets drop it
+            technician = str(pins.randrange(10**7, 10**8))
+        rows.append([f"namwon-{n + 1:03d}", name, district, contact, volume, leader, technician])
     with (HERE / "centres.csv").open("w", newline="", encoding="utf-8-sig") as out:
         writer = csv.writer(out, lineterminator="\r\n")  # as spreadsheets export it
-        writer.writerow(["id", "이름", "읍면동", "연락처", "음량"])
+        writer.writerow(["id", "이름", "읍면동", "연락처", "음량", "리더PIN", "기술자PIN"])
         writer.writerows(rows)
 
 

@@ -8,6 +8,8 @@ import http.client
 import json
 import logging
 import ssl
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -328,3 +330,29 @@ def test_bad_and_oversize_bodies_are_refused(city_hall: CityHall) -> None:
     assert missing == (400, {"error": "input", "message": missing[1]["message"]})
     assert "csr" in missing[1]["message"]
     assert enrol(city_hall, box, "namwon-011", code)[0] == 200, "the code was not spent"
+
+
+def test_a_service_that_cannot_listen_says_why(city_hall: CityHall, tmp_path: Path) -> None:
+    cert, key = city_hall.authority.issue_server_cert(["127.0.0.1"], tmp_path / "second")
+    with pytest.raises(OSError):
+        start(city_hall.folder, cert, key, port=city_hall.port)  # the first one holds it
+
+
+@pytest.mark.allow_warnings
+def test_the_command_serves_and_says_when_it_is_ready(city_hall: CityHall, tmp_path: Path) -> None:
+    cert, key = city_hall.authority.issue_server_cert(["127.0.0.1"], tmp_path / "cli")
+    command = [sys.executable, "-m", "kiosk_provisioning.identity.service"]
+    command += ["--repo", str(city_hall.folder.parent), "--listen", "127.0.0.1:0"]
+    command += ["--cert", str(cert), "--key", str(key)]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as server:
+        try:
+            assert server.stdout is not None
+            first = server.stdout.readline().decode()  # blocks until it accepts connections
+            assert first.startswith("ready https://127.0.0.1:"), first
+            city_hall.service.url = first.split()[1]  # talk to the command's server instead
+            client = enrolled(city_hall, tmp_path / "box", "namwon-012")
+            assert call(city_hall, "GET", "/v1/turn", client=client)[0] == 200
+            assert call(city_hall, "GET", "/v1/turn")[0] == 401
+        finally:
+            server.terminate()
+            server.communicate(timeout=10)

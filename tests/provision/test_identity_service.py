@@ -265,7 +265,9 @@ def test_a_revoked_box_gets_nothing(city_hall: CityHall) -> None:
     client = enrolled(city_hall, city_hall.work / "box", "namwon-008")
     assert call(city_hall, "GET", "/v1/turn", client=client)[0] == 200
     city_hall.authority.revoke("namwon-008")
-    assert call(city_hall, "GET", "/v1/turn", client=client)[0] == 401
+    status, answer = call(city_hall, "GET", "/v1/turn", client=client)
+    assert (status, answer["error"]) == (401, "certificate")
+    assert "certificate 'namwon-008'" in answer["message"], "the log says who"
     box = new_box(city_hall.work / "again")
     renewed = call(city_hall, "POST", "/v1/renew", {"csr": box.csr("namwon-008")}, client=client)
     assert renewed[0] == 401
@@ -355,4 +357,5 @@ def test_the_command_serves_and_says_when_it_is_ready(city_hall: CityHall, tmp_p
             assert call(city_hall, "GET", "/v1/turn")[0] == 401
         finally:
             server.terminate()
-            server.communicate(timeout=10)
+            _, errors = server.communicate(timeout=10)
+    assert server.returncode == 0, errors.decode()

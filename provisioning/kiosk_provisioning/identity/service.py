@@ -23,9 +23,11 @@ on the service's ``authority`` thread, so the loop keeps answering meanwhile.
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import re
+import signal
 import ssl
 import sys
 import threading
@@ -38,6 +40,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aiohttp import web
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from kiosk_provisioning.identity.authority import Authority, IdentityError
 from kiosk_provisioning.identity.tokens import turn_credentials
@@ -226,8 +230,21 @@ class IdentityService:
             raise RefusedError(401, "certificate", "no client certificate")
         centre_id = await self._ask(self._authority.identify, der)
         if centre_id is None:
-            raise RefusedError(401, "certificate", "certificate unknown, expired or revoked")
+            raise RefusedError(
+                401, "certificate", f"{_named(der)} is not a live box certificate (revoked?)"
+            )
         return der, centre_id
+
+
+def _named(der: bytes) -> str:
+    """Who a certificate says it is, for the log (not proof of anything)."""
+    try:
+        cert = x509.load_der_x509_certificate(der)
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    except ValueError:
+        return "an unreadable certificate"
+    said = str(names[0].value) if names else "?"
+    return f"certificate {said!r} (serial {cert.serial_number:x})"
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
@@ -387,8 +404,16 @@ def run(argv: Sequence[str] | None = None) -> int:
     def ready(url: str) -> None:
         print(f"ready {url}", flush=True)
 
+    async def foreground() -> None:
+        # systemd stops it with SIGTERM: close the listener and connections cleanly.
+        task = asyncio.current_task()
+        assert task is not None
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await serve(args.repo / "identity", host, port, args.cert, args.key, ready=ready)
+
     try:
-        asyncio.run(serve(args.repo / "identity", host, port, args.cert, args.key, ready=ready))
+        asyncio.run(foreground())
     except KeyboardInterrupt:
         return 0
     except (OSError, ssl.SSLError, IdentityError) as err:

@@ -1,6 +1,5 @@
 """``kiosk-provision build`` and ``publish``: from fleet + inventory to signed targets."""
 
-import dataclasses
 import json
 import shutil
 from dataclasses import dataclass
@@ -9,11 +8,10 @@ from pathlib import Path
 import msgspec
 
 from kiosk_contract.config import KioskConfig, parse_config
-from kiosk_contract.pin import hash_pin, verify_pin
 from kiosk_contract.targets import config_target
 from kiosk_provisioning.fleet import build_centre, read_fleet
 from kiosk_provisioning.identity.directory import identity_folder, write_directory
-from kiosk_provisioning.inventory import LEADER_PIN, CentreRow, read_inventory
+from kiosk_provisioning.inventory import read_inventory
 from kiosk_provisioning.problems import Problem, ProvisionError
 from kiosk_provisioning.repository import Repository
 
@@ -42,7 +40,7 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     for row in rows:
         previous = _previous(out_dir / f"{row.centre_id}.json")
         try:
-            _, config = build_centre(fleet, _hash_pin(row, previous), str(inventory))
+            _, config = build_centre(fleet, row, str(inventory), previous)
         except ProvisionError as err:
             problems.extend(err.problems)
             continue
@@ -72,19 +70,6 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     # Who may use which call name and room, for the call gate (and each room's keys).
     write_directory(identity_folder(repo), configs)
     return BuildReport(len(outputs), changed, removed)
-
-
-def _hash_pin(row: CentreRow, previous: KioskConfig | None) -> CentreRow:
-    """Replace the inventory's plain PIN by its hash. The previous hash is kept while
-    it still matches, so an unchanged PIN does not make a new revision."""
-    settings = dict(row.settings)
-    pin = settings.pop(LEADER_PIN, None)
-    if pin is None:
-        return row
-    kept = previous.leader.pin_hash if previous else None
-    settings["leader.pin_hash"] = kept if kept and verify_pin(pin, kept) else hash_pin(pin)
-    columns = {**row.columns, "leader.pin_hash": row.columns[LEADER_PIN]}
-    return dataclasses.replace(row, settings=settings, columns=columns)
 
 
 def _previous(path: Path) -> KioskConfig | None:

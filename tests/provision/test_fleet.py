@@ -182,11 +182,6 @@ def test_pins_are_published_only_as_salted_hashes(fleet_dir: Path, tmp_path: Pat
     assert build(repo, fleet_dir, csv).changed == ["c-1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until build.py passes the centre's previous build to build_centre (issue 13): "
-    "then remove this mark",
-)
 def test_technician_pins_are_published_only_as_hashes_and_kept(
     fleet_dir: Path, tmp_path: Path
 ) -> None:

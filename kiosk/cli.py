@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
     enroll = commands.add_parser("enroll", help="bind this box to its centre")
     enroll.add_argument("--server", required=True, help="address of the published repository")
     enroll.add_argument("--centre", required=True, help="centre id, e.g. namwon-001")
+    enroll.add_argument(
+        "--identity", help="city hall's identity service (gives the box its certificate)"
+    )
+    enroll.add_argument(
+        "--code", help="the centre's 12-digit one-time code from city hall (with --identity)"
+    )
     enroll.add_argument("--root", required=True, type=Path, help="trust root (root.json)")
     sync = commands.add_parser(
         "sync", help="fetch the configuration now (exit 0 ok, 2 rejected, 3 unreachable)"

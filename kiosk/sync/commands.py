@@ -4,19 +4,32 @@ import argparse
 import json
 import sys
 
+from kiosk.i18n import Strings
 from kiosk.paths import Paths
 from kiosk.sync.client import sync_once
-from kiosk.sync.enrolment import EnrolmentError, enrol, load_enrolment
+from kiosk.sync.enrolment import EnrolmentError, enrol, enrol_with_code, load_enrolment
+from kiosk.sync.onscreen import REFUSAL_MESSAGES
 
 
 def enroll_command(paths: Paths, args: argparse.Namespace) -> int:
+    if (args.identity is None) != (args.code is None):
+        print("not enrolled: give both --identity and --code (from city hall)", file=sys.stderr)
+        return 2
     try:
         root = args.root.read_bytes()
-        enrolment = enrol(paths, args.server, args.centre, root)
+        if args.code is None:
+            enrolment = enrol(paths, args.server, args.centre, root)
+        else:
+            enrolment = enrol_with_code(
+                paths, args.server, args.identity, args.centre, args.code, root
+            )
     except OSError as err:
         print(f"cannot read the trust root {args.root}: {err.strerror}", file=sys.stderr)
         return 2
     except EnrolmentError as err:
+        key = REFUSAL_MESSAGES.get(err.kind)
+        if key is not None:  # what the technician must do, in both languages
+            print(f"{Strings('ko')[key]}\n{Strings('en')[key]}", file=sys.stderr)
         print(f"not enrolled: {err}", file=sys.stderr)
         return 2
     print(f"enrolled as {enrolment.centre_id} with {enrolment.server}")

@@ -1,5 +1,8 @@
 """The technician's screen of a box that is not enrolled: hardware id and a big keypad.
 
+The technician types the centre number, presses OK, then types city hall's
+12-digit one-time code on the same keypad (shown in groups of four).
+
 The blocking enrolment runs on a worker thread; its result comes back to the
 GUI thread through the queued :attr:`EnrolmentWindow.finished` signal.
 """
@@ -7,7 +10,13 @@ GUI thread through the queued :attr:`EnrolmentWindow.finished` signal.
 from kiosk.i18n import Strings
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import hardware_id
-from kiosk.sync.onscreen import CentreNumber, EnrolmentDefaults, EnrolmentOutcome, enrol_and_sync
+from kiosk.sync.onscreen import (
+    CentreNumber,
+    EnrolmentDefaults,
+    EnrolmentOutcome,
+    enrol_and_sync,
+    holds,
+)
 from kiosk.ui.buttons import build_keypad, keypad_key
 from kiosk.ui.handback import QtHandBack
 from kiosk.ui.qt import (
@@ -39,7 +48,9 @@ class EnrolmentWindow(QWidget):
         self._defaults = defaults
         self._strings = strings
         self.theme = theme
-        self.number = CentreNumber(defaults) if defaults else None
+        self.number = (
+            CentreNumber(defaults, lambda centre: holds(paths, centre)) if defaults else None
+        )
         self.working = False
         self.title = QLabel(strings["enrol_title"], self)
         self.hardware = QLabel(f"{strings['enrol_hardware']}: {hardware_id()}", self)
@@ -77,9 +88,9 @@ class EnrolmentWindow(QWidget):
         if key == "delete":
             self.number.delete()
         elif key == "ok":
-            if self.number.complete:
+            if self.number.confirm():
                 self._start()
-            return
+                return
         else:
             self.number.press(key)
         self.message.setText("")
@@ -89,8 +100,16 @@ class EnrolmentWindow(QWidget):
         if self.number is None or self._defaults is None:
             self.entry.setText("")
             return
-        blanks = "_" * (self._defaults.digits - len(self.number.digits))
-        self.entry.setText(f"{self._defaults.centre_prefix}{self.number.digits}{blanks}")
+        if self.number.asking_code:
+            centre = self.number.centre_id
+            self.title.setText(self._strings["enrol_code_title"].format(centre=centre))
+            self.hint.setText(self._strings["enrol_code_hint"])
+            self.entry.setText(self.number.code_shown)
+        else:
+            self.title.setText(self._strings["enrol_title"])
+            self.hint.setText(self._strings["enrol_hint"])
+            blanks = "_" * (self._defaults.digits - len(self.number.digits))
+            self.entry.setText(f"{self._defaults.centre_prefix}{self.number.digits}{blanks}")
         self.keys["ok"].setEnabled(self.number.complete)
 
     def _start(self) -> None:
@@ -99,10 +118,10 @@ class EnrolmentWindow(QWidget):
         for button in self.keys.values():
             button.setEnabled(False)
         self.message.setText(self._strings["enrol_working"])
-        centre_id = self.number.centre_id
+        centre_id, code = self.number.centre_id, self.number.code
         defaults, paths = self._defaults, self._paths
         self._worker.run(
-            lambda: enrol_and_sync(paths, defaults, centre_id),
+            lambda: enrol_and_sync(paths, defaults, centre_id, code),
             self._on_finished,
             lambda error: self._on_finished((EnrolmentOutcome.REFUSED, str(error))),
         )
@@ -115,6 +134,8 @@ class EnrolmentWindow(QWidget):
         if key == EnrolmentOutcome.DONE:
             self.enrolled.emit()
             return
+        if key == EnrolmentOutcome.WRONG_CODE and self.number is not None:
+            self.number.code = ""  # a wrong code is typed again whole
         for button in self.keys.values():
             button.setEnabled(True)
         self._show_entry()

@@ -1,6 +1,7 @@
 """``kiosk doctor``: what a technician over SSH needs to know, in words or JSON.
 
-It covers the configuration (enrolment, what is in force, the last check and
+It covers the configuration (enrolment, the box's certificate — serial,
+expiry, whether a server refused it —, what is in force, the last check and
 whether the repository has expired), how much of the video library is
 downloaded, the cameras, microphones and speakers (the chosen ones marked), and
 whether the configuration server, city hall's call server and its TURN server
@@ -20,6 +21,7 @@ from kiosk.config import ConfigTrial
 from kiosk.config.trial import MAX_CRASHES
 from kiosk.devices.discover import discover
 from kiosk.devices.policy import choose
+from kiosk.identity import client_cert, standing
 from kiosk.media.cache import MediaCache
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import Enrolment, load_enrolment
@@ -36,7 +38,7 @@ def examine(paths: Paths) -> dict[str, Any]:
     media: dict[str, Any] = {"files": 0, "ready": 0, "missing": []}
     if active is not None:
         media = library_report(active, MediaCache(paths.media))
-    network = network_report(enrolment, active.calls if active else None)
+    network = network_report(enrolment, active.calls if active else None, client_cert(paths))
     report: dict[str, Any] = {"version": __version__, "config": config, "media": media}
     report.update(devices_report(active.devices if active else Devices()))
     report["network"] = network
@@ -52,6 +54,7 @@ def config_report(
         "enrolled": enrolment is not None,
         "centre": enrolment.centre_id if enrolment else None,
         "server": enrolment.server if enrolment else None,
+        "identity": standing(paths),
     }
     active = None
     try:
@@ -89,13 +92,16 @@ def _config_or_none(path: Path) -> KioskConfig | None:
         return None
 
 
-def network_report(enrolment: "Enrolment | None", calls: Calls | None) -> dict[str, Any]:
-    """Can the box reach its configuration server, city hall's call server and its
-    TURN (or STUN) server, and how fast? Blocks for up to a few seconds."""
+def network_report(
+    enrolment: "Enrolment | None", calls: Calls | None, cert: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """Can the box reach its configuration server (presenting *cert*, the box's
+    certificate and key files), city hall's call server and its TURN (or STUN)
+    server, and how fast? Blocks for up to a few seconds."""
     from kiosk.calls.probe import check_ice, check_janus
 
     config_server = (
-        reach(f"{enrolment.server}/metadata/timestamp.json")
+        reach(f"{enrolment.server}/metadata/timestamp.json", cert)
         if enrolment
         else {"checked": False, "why": "not_enrolled"}
     )
@@ -131,13 +137,13 @@ def devices_report(policy: Devices) -> dict[str, Any]:
     return lists
 
 
-def reach(url: str) -> dict[str, Any]:
-    """Whether *url* answers, and how fast (TLS verified)."""
+def reach(url: str, cert: tuple[str, str] | None = None) -> dict[str, Any]:
+    """Whether *url* answers, and how fast (TLS verified; presenting *cert* if given)."""
     import requests
 
     began = time.monotonic()
     try:
-        reply = requests.get(url, timeout=(3, 5))
+        reply = requests.get(url, timeout=(3, 5), cert=cert)
     except requests.RequestException as err:
         return {"checked": True, "reachable": False, "url": url, "error": type(err).__name__}
     ms = round((time.monotonic() - began) * 1000)
@@ -157,6 +163,17 @@ def problem(report: dict[str, Any]) -> str | None:
     config = report["config"]
     if not config["enrolled"]:
         return "not enrolled: run kiosk enroll (or use the on-screen keypad)"
+    identity = config.get("identity", {})
+    if identity.get("state") == "refused":
+        return (
+            f"this box's certificate is refused ({identity['refused']}): it gets no new "
+            f"settings; ask city hall for a replacement code and enrol again"
+        )
+    if identity.get("state") == "expired":
+        return (
+            f"this box's certificate expired on {identity['not_after']}: ask city hall "
+            f"for a replacement code and enrol again"
+        )
     if not config["active"]:
         return f"no configuration in force yet: {config.get('active_problem', '')}"
     if config.get("refused_revision") is not None:
@@ -186,6 +203,7 @@ def problem(report: dict[str, Any]) -> str | None:
 def render(report: dict[str, Any]) -> str:
     config = report["config"]
     lines = [f"kiosk {report['version']}", "configuration:"]
+    identity = config.get("identity", {})
     for key in (
         "centre",
         "name",
@@ -200,6 +218,7 @@ def render(report: dict[str, Any]) -> str:
         "expired",
     ):
         lines.append(f"  {key}: {config.get(key)}")
+    lines.append(f"  certificate: {_certificate_line(identity)}")
     for key, title in (("cameras", "cameras"), ("microphones", "microphones")):
         lines.append(f"{title}:")
         lines += _device_lines(report[key])
@@ -217,6 +236,20 @@ def render(report: dict[str, Any]) -> str:
     lines.append(f"media: {media['ready']}/{media['files']} files downloaded and verified")
     lines += [f"  missing: {name}" for name in media["missing"]]
     return "\n".join(lines)
+
+
+def _certificate_line(identity: dict[str, Any]) -> str:
+    state = identity.get("state", "none")
+    if state == "none":
+        return "none (enrolled without a code: the servers will refuse this box)"
+    line = f"serial {identity['serial']}, valid until {identity['not_after']}"
+    if identity.get("renewal_due"):
+        line += ", renewal due"
+    if state == "refused":
+        line += f"; REFUSED: {identity['refused']} (since {identity['refused_at']})"
+    elif state == "expired":
+        line += "; EXPIRED"
+    return line
 
 
 def _device_lines(devices: list[dict[str, Any]]) -> list[str]:

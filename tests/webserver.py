@@ -2,11 +2,50 @@
 
 import contextlib
 import os
+import re
+import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+
+FLEET_SITE = Path(__file__).resolve().parents[1] / "provisioning" / "nginx" / "kiosk-fleet.conf"
+"""The shipped site of the configuration server; :func:`fleet_site` renders it for tests."""
+
+
+@dataclass(frozen=True)
+class MutualTls:
+    """The configuration server's TLS as shipped: its certificate, and the fleet CA and
+    revocation list it checks boxes against."""
+
+    cert: Path
+    key: Path
+    ca: Path
+    crl: Path
+
+
+def fleet_site(root: Path, port: int, tls: MutualTls) -> str:
+    """The shipped ``kiosk-fleet.conf`` with only its paths and listening address
+    changed, so the tests exercise the very rules a city installs."""
+    text = "\n".join(line.split("#", 1)[0] for line in FLEET_SITE.read_text().splitlines())
+    replaced = {
+        "server_name": "localhost",
+        "ssl_certificate": str(tls.cert),
+        "ssl_certificate_key": str(tls.key),
+        "ssl_client_certificate": str(tls.ca),
+        "ssl_crl": str(tls.crl),
+        "root": str(root),
+    }
+    for directive, value in replaced.items():
+        text, count = re.subn(
+            rf"^(\s*){directive}\s+[^;]*;", rf"\g<1>{directive} {value};", text, flags=re.M
+        )
+        assert count == 1, f"{FLEET_SITE.name}: expected one {directive}"
+    text, count = re.subn(r"^\s*listen\s+[^;]*;\n", "", text, flags=re.M)
+    assert count >= 1, f"{FLEET_SITE.name}: no listen"
+    return text.replace("server {", f"server {{\n    listen 127.0.0.1:{port} ssl;", 1)
 
 
 def free_port() -> int:
@@ -17,20 +56,34 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def nginx(
-    root: Path, workdir: Path, tls: tuple[Path, Path] | None = None, port: int = 0
+    root: Path,
+    workdir: Path,
+    tls: tuple[Path, Path] | None = None,
+    port: int = 0,
+    mtls: MutualTls | None = None,
 ) -> Iterator[str]:
     """Serve *root* at the yielded ``http://127.0.0.1:PORT`` until the block ends;
-    with *tls* (certificate, key) at ``https://127.0.0.1:PORT``. *port* 0 picks a free one."""
+    with *tls* (certificate, key) at ``https://127.0.0.1:PORT``; with *mtls*, as the
+    shipped configuration server does (:func:`fleet_site`). *port* 0 picks a free one."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     user = "user root;" if os.geteuid() == 0 else ""
+    plain = f"""
+            server {{
+                listen 127.0.0.1:{port}{" ssl" if tls else ""};
+                {f"ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};" if tls else ""}
+                root {root};
+                etag on;
+                location / {{ }}
+            }}"""
+    site = fleet_site(root, port, mtls) if mtls else plain
     (workdir / "nginx.conf").write_text(
         f"""
         {user}
         daemon off;
         worker_processes 1;
         pid {workdir}/nginx.pid;
-        error_log {workdir}/error.log;
+        error_log {workdir}/error.log notice;
         events {{ worker_connections 64; }}
         http {{
             log_format wire '"$request" $status body=$body_bytes_sent '
@@ -47,13 +100,7 @@ def nginx(
                 video/mp2t ts;
                 video/mp4 mp4;
             }}
-            server {{
-                listen 127.0.0.1:{port}{" ssl" if tls else ""};
-                {f"ssl_certificate {tls[0]}; ssl_certificate_key {tls[1]};" if tls else ""}
-                root {root};
-                etag on;
-                location / {{ }}
-            }}
+            {site}
         }}
         """
     )
@@ -70,7 +117,7 @@ def nginx(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"nginx did not start: {(workdir / 'stderr.log').read_text()}")
             time.sleep(0.02)
-        yield f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        yield f"{'https' if tls or mtls else 'http'}://127.0.0.1:{port}"
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -82,3 +129,21 @@ def access_log(workdir: Path) -> list[str]:
         return (workdir / "access.log").read_text().splitlines()
     except FileNotFoundError:
         return []
+
+
+def reload_nginx(workdir: Path, timeout: float = 15) -> None:
+    """``nginx -s reload`` (SIGHUP to the master), returning once the old worker has
+    exited: from then on every new connection meets the reloaded configuration (its
+    certificates and revocation list too)."""
+    log = workdir / "error.log"
+
+    def exited() -> int:
+        return log.read_text().count("exited with code")
+
+    before = exited()
+    os.kill(int((workdir / "nginx.pid").read_text()), signal.SIGHUP)
+    deadline = time.monotonic() + timeout
+    while exited() <= before:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"nginx did not reload: {log.read_text()[-2000:]}")
+        time.sleep(0.02)

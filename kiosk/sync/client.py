@@ -17,9 +17,10 @@ from pathlib import Path
 from tuf.api import exceptions
 from tuf.ngclient import Updater
 
+from kiosk import identity
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import Enrolment, metadata_dir
-from kiosk.sync.fetcher import ConfigFetcher
+from kiosk.sync.fetcher import CertificateRefused, ConfigFetcher
 from kiosk.sync.result import (
     NO_CONFIGURATION,
     Outcome,
@@ -43,7 +44,9 @@ class Synchroniser:
         self._enrolment = enrolment
         self._metadata = metadata_dir(paths)
         self._targets = paths.state / "tuf" / "targets"
-        self.fetcher = ConfigFetcher(paths.state / "tuf" / "etags.json", self._trusted_copy)
+        self.fetcher = ConfigFetcher(
+            paths.state / "tuf" / "etags.json", self._trusted_copy, identity.client_cert(paths)
+        )
 
     def _trusted_copy(self, url: str) -> bytes | None:
         try:
@@ -74,9 +77,23 @@ class Synchroniser:
             cached = updater.find_cached_target(info)
             path = cached or updater.download_target(info)
             data = Path(path).read_bytes()
+        except CertificateRefused as err:
+            identity.note_refused(self._paths, err.why)
+            return SyncResult(
+                Outcome.REJECTED,
+                f"the configuration server refuses this box's certificate: {err.why}",
+                certificate_refused=err.why,
+            )
         except exceptions.ExpiredMetadataError as err:
             return SyncResult(Outcome.REJECTED, f"the repository has expired ({err})", expired=True)
         except exceptions.DownloadHTTPError as err:
+            if err.status_code == 403:
+                return SyncResult(
+                    Outcome.REJECTED,
+                    f"the configuration server refuses this box the settings of "
+                    f"{self._enrolment.centre_id} (HTTP 403): its certificate is for another "
+                    f"centre, or it has none",
+                )
             return SyncResult(
                 Outcome.UNREACHABLE, f"server unreachable ({server}): HTTP {err.status_code}"
             )
@@ -92,6 +109,7 @@ class Synchroniser:
             return SyncResult(Outcome.REJECTED, f"refused: {type(err).__name__}: {err}")
         except OSError as err:
             return SyncResult(Outcome.REJECTED, f"cannot store the update: {err.strerror or err}")
+        identity.note_accepted(self._paths)
         try:
             config = parse_config(data)
         except ConfigError as err:
@@ -134,9 +152,15 @@ def sync_once(paths: Paths, enrolment: Enrolment, check_only: bool = False) -> S
 
     With *check_only*, a new configuration is not applied but left verified in
     :func:`~kiosk.sync.result.pending_config_path` for the running kiosk to
-    apply at a safe moment.
+    apply at a safe moment. A box enrolled with a code first renews its
+    certificate if that is due (:func:`kiosk.identity.renew_if_due`).
     """
     started = time.perf_counter()
+    if enrolment.identity:
+        # The box renews its certificate by itself, well before it runs out.
+        renewal = identity.renew_if_due(paths, enrolment.identity)
+        if renewal is not None:
+            log.info("identity: %s", renewal)
     synchroniser = Synchroniser(paths, enrolment)
     try:
         result = synchroniser.check()

@@ -1,7 +1,10 @@
 """HTTP for python-tuf's client, through requests: timeouts, retries, conditional GETs.
 
 The one module of the box that talks to the configuration server. TLS
-certificates are always verified. Bodies are streamed in chunks, so an endless
+certificates are always verified, and the box presents its own certificate
+(:mod:`kiosk.identity`): the server gives a centre's settings only to its box.
+A refused certificate (none, unknown, revoked) comes back as
+:class:`CertificateRefused`, with the server's reason. Bodies are streamed in chunks, so an endless
 response costs no memory: python-tuf stops reading at the length its metadata
 allows. ``timestamp.json`` is asked for with ``If-None-Match``: when nothing
 changed the server answers ``304`` with no body and the trusted copy is used
@@ -33,14 +36,38 @@ READ_TIMEOUT_S = 15
 CHUNK_BYTES = 64 * 1024
 
 
+REFUSAL_HEADER = "X-Kiosk-Certificate"
+"""What the configuration server says of a certificate it refused (nginx's
+``$ssl_client_verify``: ``NONE``, ``FAILED:certificate revoked``, ...)."""
+
+
+class CertificateRefused(exceptions.DownloadError):
+    """The server refused the box's certificate; :attr:`why` in a few plain words."""
+
+    def __init__(self, verdict: str) -> None:
+        if verdict == "NONE":
+            why = "no certificate (enrol this box with a code from city hall)"
+        else:
+            why = verdict.removeprefix("FAILED:") or "certificate refused"
+        super().__init__(why)
+        self.why = why
+
+
 class ConfigFetcher(FetcherInterface):
     """*validators* is a small JSON file remembering each URL's ETag; *trusted* returns
-    the trusted copy of a file by its URL (for a 304 answer), or ``None``."""
+    the trusted copy of a file by its URL (for a 304 answer), or ``None``; *cert* is
+    the box's ``(certificate, key)`` files, presented to the server."""
 
-    def __init__(self, validators: Path, trusted: Callable[[str], bytes | None]) -> None:
+    def __init__(
+        self,
+        validators: Path,
+        trusted: Callable[[str], bytes | None],
+        cert: tuple[str, str] | None = None,
+    ) -> None:
         self._validators_path = validators
         self._trusted = trusted
         self._session = requests.Session()
+        self._session.cert = cert
         retry = Retry(
             total=2, connect=2, read=1, backoff_factor=0.3, status_forcelist=(502, 503, 504)
         )
@@ -84,6 +111,9 @@ class ConfigFetcher(FetcherInterface):
             return iter([trusted])
         if response.status_code >= 400:
             response.close()
+            verdict = response.headers.get(REFUSAL_HEADER)
+            if verdict is not None and verdict != "SUCCESS":
+                raise CertificateRefused(verdict)
             raise exceptions.DownloadHTTPError(
                 f"{url}: HTTP {response.status_code}", response.status_code
             )

@@ -50,6 +50,8 @@ class SyncResult:
     data: bytes | None = None
     expired: bool = False
     """The repository's signatures have run out (centre unreachable for days, or frozen)."""
+    certificate_refused: str | None = None
+    """The server refused the box's certificate, and why (e.g. ``certificate revoked``)."""
 
     @property
     def exit_code(self) -> int:
@@ -112,6 +114,7 @@ def record(paths: Paths, result: SyncResult) -> None:
         "last_outcome": result.outcome.value,
         "last_reason": result.reason,
         "expired": result.expired,
+        "certificate_refused": result.certificate_refused,
         "last_success": now if result.exit_code == 0 else previous.get("last_success"),
     }
     try:

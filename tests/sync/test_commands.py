@@ -31,11 +31,22 @@ def kiosk(paths: Paths, *args: str, room: str = "") -> subprocess.CompletedProce
     )
 
 
-def test_enroll_then_sync_exit_codes(fleet: Fleet, tmp_path: Path) -> None:
-    paths = make_box(tmp_path, "cli-box")
+def enroll(
+    paths: Paths, fleet: Fleet, identity: str, centre: str, code: str
+) -> subprocess.CompletedProcess[str]:
+    """``kiosk enroll`` with a one-time code, as the technician types it."""
     root = fleet.repo.path / "root.json"
-    done = kiosk(
-        paths, "enroll", "--server", fleet.url, "--centre", "namwon-001", "--root", str(root)
+    return kiosk(
+        paths, "enroll", "--server", fleet.url, "--identity", identity,
+        "--centre", centre, "--code", code, "--root", str(root),
+    )  # fmt: skip
+
+
+def test_enroll_then_sync_exit_codes(fleet: Fleet, identity_service: str, tmp_path: Path) -> None:
+    paths = make_box(tmp_path, "cli-box")
+    code = fleet.authority.issue_code("namwon-001")
+    done = enroll(
+        paths, fleet, identity_service, "namwon-001", f"{code[:4]}-{code[4:8]}-{code[8:]}"
     )
     assert done.returncode == 0, done.stderr
     assert "enrolled as namwon-001" in done.stdout and "applied revision 1" in done.stdout
@@ -177,7 +188,9 @@ def test_a_kill_at_each_point_leaves_the_old_or_the_new_configuration_whole(
     assert parse_config(paths.config.read_bytes()).idle.return_home_after_s == 280
 
 
-def test_doctor_reports_enrolment_revision_and_expiry(fleet: Fleet, tmp_path: Path) -> None:
+def test_doctor_reports_enrolment_revision_and_expiry(
+    fleet: Fleet, identity_service: str, tmp_path: Path
+) -> None:
     import datetime as dt
     import json
 
@@ -187,8 +200,8 @@ def test_doctor_reports_enrolment_revision_and_expiry(fleet: Fleet, tmp_path: Pa
     assert json.loads(lonely.stdout)["config"]["enrolled"] is False
     assert lonely.stderr.startswith("not enrolled")
 
-    root = fleet.repo.path / "root.json"
-    kiosk(paths, "enroll", "--server", fleet.url, "--centre", "namwon-002", "--root", str(root))
+    code = fleet.authority.issue_code("namwon-002")
+    assert enroll(paths, fleet, identity_service, "namwon-002", code).returncode == 0
     fine = kiosk(paths, "doctor", "--json", room="centre-room")
     assert fine.returncode == 0, fine.stderr
     assert json.loads(fine.stdout)["network"]["config_server"]["reachable"] is True
@@ -201,6 +214,10 @@ def test_doctor_reports_enrolment_revision_and_expiry(fleet: Fleet, tmp_path: Pa
         1,
         "applied",
     )
+    (box,) = fleet.authority.boxes()
+    assert config["identity"]["state"] == "enrolled"
+    assert config["identity"]["serial"] == box.serial
+    assert config["identity"]["not_after"] == box.not_after.isoformat(timespec="seconds")
 
     fleet.repo.now -= dt.timedelta(days=3)
     fleet.set_default("idle", "return_home_after_s", 290)

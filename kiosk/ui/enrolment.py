@@ -7,6 +7,8 @@ The blocking enrolment runs on a worker thread; its result comes back to the
 GUI thread through the queued :attr:`EnrolmentWindow.finished` signal.
 """
 
+import logging
+
 from kiosk.i18n import Strings
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import hardware_id
@@ -33,6 +35,8 @@ from kiosk.ui.screen import refuse_if_locked
 from kiosk.ui.theme import Theme
 from kiosk.ui.window import key_name
 from kiosk.work import Worker
+
+log = logging.getLogger(__name__)
 
 
 class EnrolmentWindow(QWidget):
@@ -88,9 +92,12 @@ class EnrolmentWindow(QWidget):
         if key == "delete":
             self.number.delete()
         elif key == "ok":
+            asking = self.number.asking_code
             if self.number.confirm():
                 self._start()
                 return
+            if self.number.asking_code and not asking:
+                log.info("enrolment: %s, asking for the code", self.number.centre_id)
         else:
             self.number.press(key)
         self.message.setText("")

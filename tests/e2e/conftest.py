@@ -1,1 +1,1 @@
-from tests.sync.conftest import fleet  # noqa: F401 - the published fleet behind nginx
+from tests.sync.conftest import fleet, identity_service  # noqa: F401 - city hall's side

@@ -1,4 +1,5 @@
-"""A new box on a real X server: enrolled from its own screen, then following the centre."""
+"""A new box on a real X server: enrolled from its own screen with city hall's one-time
+code, then following the centre over mutual TLS."""
 
 import json
 import os
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.ui.qt import QImage
 from tests.e2e.xserver import colour_share, running_kiosk, screenshot, wait_for, xdotool, xvfb
 from tests.sync.conftest import Fleet
 
@@ -22,15 +24,33 @@ BROADCAST = {
 }
 
 
+def settled(display: str, unlike: QImage) -> None:
+    """Wait until the screen differs from *unlike* and two pictures in a row agree (the
+    keys sent are all drawn)."""
+    shots = [unlike]
+
+    def still() -> bool:
+        shots.append(screenshot(display))
+        return shots[-1] != unlike and shots[-1] == shots[-2]
+
+    wait_for(still, 10, "the screen to settle")
+
+
 def test_enrol_on_screen_then_a_central_change_reaches_the_screen(
-    fleet: Fleet, tmp_path: Path
+    fleet: Fleet, identity_service: str, tmp_path: Path
 ) -> None:
     fleet.set_default("sync", "quiet_s", 0)  # apply as soon as the home screen is idle
     fleet.publish()
     etc = tmp_path / "etc"
     etc.mkdir()
     (etc / "root.json").write_bytes((fleet.repo.path / "root.json").read_bytes())
-    defaults = {"server": fleet.url, "centre_prefix": "namwon-", "digits": 3}
+    defaults = {
+        "server": fleet.url,
+        "identity": identity_service,
+        "centre_prefix": "namwon-",
+        "digits": 3,
+    }
+    code = fleet.authority.issue_code("namwon-002")
     (etc / "enrolment.json").write_text(json.dumps(defaults))
 
     with (
@@ -39,9 +59,17 @@ def test_enrol_on_screen_then_a_central_change_reaches_the_screen(
     ):
         kiosk.wait_log("not enrolled: showing the enrolment screen")
         kiosk.shot("enrolment")
-        for key in ("0", "0", "2", "Return"):
+        before = screenshot(display)
+        for key in ("0", "0", "2", "Return", *code[:8]):
+            xdotool(display, "key", key)
+        kiosk.wait_log("enrolment: namwon-002, asking for the code")
+        settled(display, before)
+        kiosk.shot("enrolment-code")
+        for key in (*code[8:], "Return"):
             xdotool(display, "key", key)
         kiosk.wait_ready()  # the home screen of namwon-002
+        (box,) = fleet.authority.boxes()
+        assert box.centre_id == "namwon-002" and box.revoked_at is None
         kiosk.wait_log("home screen painted")
         home = kiosk.shot("home")
         assert colour_share(home, "#9B1C1C")[0] > 0.03, "the fleet's tiles are shown"

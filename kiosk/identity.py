@@ -206,9 +206,31 @@ def certificate(paths: Paths) -> Certificate | None:
     return _describe(cert)
 
 
+def _finish_adoption(files: IdentityFiles) -> None:
+    """Finish :func:`store_certificate` if a crash or power cut came between writing the
+    certificate and moving its key into place (the certificate is for the pending key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        pending = serialization.load_pem_private_key(files.pending_key.read_bytes(), None)
+        cert = x509.load_pem_x509_certificate(files.cert.read_bytes())
+    except (OSError, ValueError):
+        return
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    der = serialization.Encoding.DER
+    mine = pending.public_key().public_bytes(der, public)
+    if cert.public_key().public_bytes(der, public) == mine:
+        with contextlib.suppress(OSError):
+            files.pending_key.replace(files.key)
+            log.info("identity: finished adopting the certificate cut off by a restart")
+
+
 def client_cert(paths: Paths) -> tuple[str, str] | None:
     """``(cert, key)`` file names for requests' ``cert=``, or ``None`` if not enrolled."""
     files = identity_files(paths)
+    if files.pending_key.exists():
+        _finish_adoption(files)
     if not (files.cert.exists() and files.key.exists()):
         return None
     return str(files.cert), str(files.key)

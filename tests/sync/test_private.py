@@ -2,7 +2,9 @@
 a centre's settings only to the box holding that centre's certificate."""
 
 import hashlib
+import http.client
 import json
+import ssl
 from pathlib import Path
 
 import requests
@@ -16,6 +18,7 @@ from kiosk.identity import (
     new_request,
     standing,
     store_certificate,
+    tls_context,
 )
 from kiosk.paths import Paths
 from kiosk.sync.client import sync_once
@@ -129,3 +132,38 @@ def test_the_key_stays_on_the_box_readable_by_it_alone(fleet: Fleet, tmp_path: P
     assert cert.public_key().public_bytes(der, public) == key.public_key().public_bytes(der, public)
     (box,) = fleet.authority.boxes()
     assert box.key_sha256 == hashlib.sha256(key.public_key().public_bytes(der, public)).hexdigest()
+
+
+def test_the_tls_context_for_other_parts_presents_the_certificate(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    """What the call line uses (ssl, not requests) meets the same server rules."""
+    paths = make_box(tmp_path, "caller")
+    assert tls_context(paths) is None, "no certificate yet"
+    fleet.certify(paths, "namwon-001")
+    context = tls_context(paths)
+    assert context is not None and context.verify_mode is ssl.CERT_REQUIRED
+    host, port = fleet.url.removeprefix("https://").split(":")
+    connection = http.client.HTTPSConnection(host, int(port), context=context, timeout=10)
+    try:
+        connection.request("GET", config_url(fleet, "namwon-001").removeprefix(fleet.url))
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
+
+
+def test_a_restart_between_certificate_and_key_finishes_the_adoption(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    paths = make_box(tmp_path, "cut-off")
+    fleet.certify(paths, "namwon-001")
+    files = identity_files(paths)
+    old_key = files.key.read_bytes()
+    # Power cut: the renewed certificate was written, its key not moved into place yet.
+    code = fleet.authority.issue_code("namwon-001", replace=True)
+    renewed = fleet.authority.enrol("namwon-001", code, new_request(paths, "namwon-001"))
+    files.cert.write_bytes(renewed)
+    assert files.key.read_bytes() == old_key
+    pair = client_cert(paths)
+    assert pair is not None and not files.pending_key.exists()
+    assert requests.get(config_url(fleet, "namwon-001"), cert=pair, timeout=10).ok

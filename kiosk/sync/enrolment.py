@@ -13,10 +13,14 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from kiosk.paths import Paths
 from kiosk_contract.files import write_atomically
+
+if TYPE_CHECKING:
+    import requests
 
 _CENTRE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
@@ -168,12 +172,21 @@ def request_certificate(paths: Paths, identity: str, centre_id: str, code: str) 
         kind, words = _REFUSALS.get(
             reply.status_code, ("refused", f"city hall refused (HTTP {reply.status_code})")
         )
-        raise EnrolmentError(words, kind)
+        raise EnrolmentError(f"{words}{_said(reply)}", kind)
     try:
         answer = reply.json()
         store_certificate(paths, str(answer["certificate"]).encode(), str(answer["ca"]).encode())
     except (ValueError, KeyError, TypeError) as err:
         raise EnrolmentError(f"city hall's answer is unusable: {err}", "refused") from None
+
+
+def _said(reply: "requests.Response") -> str:
+    """City hall's own words about a refusal (its JSON ``message``), for the record."""
+    try:
+        message = reply.json().get("message")
+    except (ValueError, AttributeError):
+        return ""
+    return f" (city hall: {message})" if isinstance(message, str) and message else ""
 
 
 def enrol_with_code(

@@ -13,6 +13,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from kiosk import identity
 from kiosk.identity import certificate, identity_files, renew_if_due
 from kiosk.sync.client import sync_once
 from kiosk.sync.enrolment import EnrolmentError, enrol_with_code, load_enrolment
@@ -153,3 +154,19 @@ def test_only_the_public_key_is_sent(fleet: Fleet, recorder: str, tmp_path: Path
         assert leaked not in sent and leaked not in request.public_bytes(der)
     assert identity_files(paths).pending_key.stat().st_mode & 0o777 == 0o600
     assert not identity_files(paths).key.exists(), "no identity without a certificate"
+
+
+def test_the_periodic_sync_renews_a_certificate_that_is_due(
+    fleet: Fleet, identity_service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check the running kiosk's child makes every interval renews by itself."""
+    paths = make_box(tmp_path, "due")
+    code = fleet.authority.issue_code("namwon-002")
+    enrolment = enrol_with_code(paths, fleet.url, identity_service, "namwon-002", code, fleet.root)
+    first = certificate(paths)
+    assert first is not None
+    monkeypatch.setattr(identity, "RENEW_WHEN_LEFT", 1.0)  # any time left is under all of it
+    assert sync_once(paths, enrolment).outcome is Outcome.APPLIED
+    renewed = certificate(paths)
+    assert renewed is not None and renewed.serial != first.serial
+    assert {box.serial for box in fleet.authority.boxes()} == {first.serial, renewed.serial}

@@ -39,7 +39,9 @@ class BoxFacts:
                 off = {"checked": False, "why": "demo_city_hall_off"}
                 report = network_report(load_enrolment(self.paths), None)
                 return {**report, "janus": off, "turn": off}
-        return network_report(load_enrolment(self.paths), calls)
+        from kiosk.identity import client_cert
+
+        return network_report(load_enrolment(self.paths), calls, client_cert(self.paths))
 
     def sync(self) -> dict[str, Any]:
         """The last configuration check, as ``kiosk sync`` recorded it."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.options import RunOptions
 from kiosk.devices.watch import DeviceWatch
+from kiosk.identity import client_cert
 from kiosk.maintenance import NightlyRestart
 from kiosk.media.runtime import MediaService
 from kiosk.media.speakers import SpeakerFollower
@@ -66,6 +67,7 @@ def start_services(
             options.vlc_args,
             f"{enrolment.server}/targets/media" if enrolment else None,
             paths.assets / "demo" / "media" if options.demo else None,
+            client_cert(paths) if enrolment else None,
         )
     )
     media.start()

@@ -57,7 +57,10 @@ class Downloader:
         quota_bytes: int,
         report: Callable[[Progress], None] = lambda p: None,
         stopping: Callable[[], bool] = lambda: False,
+        credential: tuple[str, str] | None = None,
     ) -> None:
+        """*credential*: the box's certificate and key files, shown to a server that
+        asks for them (city hall's serves only enrolled boxes)."""
         self.cache = cache
         self.source = (base_url, quota_bytes)
         """Where files come from and how much may be kept: ``(base_url, quota_bytes)``."""
@@ -66,6 +69,7 @@ class Downloader:
         self._report = report
         self._stopping = stopping
         self._session = requests.Session()
+        self._session.cert = credential
 
     def run(self, wanted: Sequence[Wanted]) -> Progress:
         """Delete what is no longer wanted, fetch what is missing; returns the final progress."""
@@ -196,8 +200,10 @@ class DownloadWorker:
         retry_s: float = 300.0,
         seed: Path | None = None,
         rng: random.Random | None = None,
+        credential: tuple[str, str] | None = None,
     ) -> None:
         self.cache = cache
+        self._credential = credential
         self._report = report
         self._to = to
         self._stop = threading.Event()
@@ -289,7 +295,9 @@ class DownloadWorker:
         if downloader is None or downloader.source != source:
             if downloader is not None:
                 downloader.close()
-            downloader = Downloader(self.cache, base_url, quota, self._post, self._stop.is_set)
+            downloader = Downloader(
+                self.cache, base_url, quota, self._post, self._stop.is_set, self._credential
+            )
             self._downloader = downloader
         return downloader.run(wanted)
 

@@ -49,10 +49,12 @@ class MediaService:
         vlc_args: Sequence[str],
         repository_media: str | None,
         seed_folder: Path | None = None,
+        credential: tuple[str, str] | None = None,
     ) -> None:
         """*repository_media*: the enrolled box's default download address (the
         repository's ``targets/media``), used unless the configuration names one;
-        *seed_folder*: the demo's bundled files."""
+        *seed_folder*: the demo's bundled files; *credential*: the box's certificate
+        and key files, for downloads from city hall."""
         self._playback = playback
         self._status = status
         self._to = to
@@ -64,7 +66,9 @@ class MediaService:
         self._surface: int | None = None
         self._closed = False
         base, quota = self._source(config)
-        self.downloads = DownloadWorker(cache, base, quota, self._report, to, seed=seed_folder)
+        self.downloads = DownloadWorker(
+            cache, base, quota, self._report, to, seed=seed_folder, credential=credential
+        )
         self._library = wanted_for(config)
 
     def start(self) -> None:

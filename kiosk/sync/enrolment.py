@@ -74,9 +74,15 @@ def load_enrolment(paths: Paths) -> Enrolment | None:
 
 
 def _check_address(what: str, address: str) -> None:
+    """An ``https://`` address; ``http://`` only to the box itself (a test, the demo):
+    the settings, the certificate request and the code must not cross a network in
+    plain text."""
     url = urlparse(address)
     if url.scheme not in ("https", "http") or not url.netloc:
-        raise EnrolmentError(f"{what} must be an http(s) address, not {address!r}")
+        raise EnrolmentError(f"{what} must be an https address, not {address!r}")
+    host = (url.hostname or "").lower()
+    if url.scheme == "http" and not (host in ("localhost", "::1") or host.startswith("127.")):
+        raise EnrolmentError(f"{what} must be an https address (encrypted), not {address!r}")
 
 
 def _check_root(root: bytes) -> None:

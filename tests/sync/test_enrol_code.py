@@ -170,3 +170,16 @@ def test_the_periodic_sync_renews_a_certificate_that_is_due(
     renewed = certificate(paths)
     assert renewed is not None and renewed.serial != first.serial
     assert {box.serial for box in fleet.authority.boxes()} == {first.serial, renewed.serial}
+
+
+def test_plain_text_to_another_machine_is_refused_before_anything_is_sent(
+    fleet: Fleet, tmp_path: Path
+) -> None:
+    paths = make_box(tmp_path, "plain")
+    for server, service in (
+        ("http://198.18.0.2/fleet", "https://127.0.0.1:9"),
+        (fleet.url, "http://198.18.0.2:8443"),
+    ):
+        with pytest.raises(EnrolmentError, match="encrypted"):
+            enrol_with_code(paths, server, service, "namwon-001", "1" * 12, fleet.root)
+    assert certificate(paths) is None and not identity_files(paths).key.exists()

@@ -237,13 +237,18 @@ def client_cert(paths: Paths) -> tuple[str, str] | None:
 
 
 def tls_context(paths: Paths) -> ssl.SSLContext | None:
-    """A client TLS context presenting the box's certificate (servers verified as
-    by :func:`ssl.create_default_context`), or ``None`` if the box has none."""
+    """A client TLS context presenting the box's certificate, or ``None`` if the box
+    has none. Servers are verified as by :func:`ssl.create_default_context`, and a
+    server certificate from the fleet CA (``kiosk-provision server-cert``) is trusted
+    too: city hall's call gate may use one. The CA signs boxes only for client use, so
+    no box can pose as a server."""
     pair = client_cert(paths)
     if pair is None:
         return None
     context = ssl.create_default_context()
     try:
+        if identity_files(paths).ca.exists():
+            context.load_verify_locations(cafile=str(identity_files(paths).ca))
         context.load_cert_chain(*pair)
     except (OSError, ssl.SSLError) as err:
         log.error("identity: cannot load the box's certificate: %s", err)

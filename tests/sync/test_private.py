@@ -7,6 +7,7 @@ import json
 import ssl
 from pathlib import Path
 
+import pytest
 import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -167,3 +168,30 @@ def test_a_restart_between_certificate_and_key_finishes_the_adoption(
     pair = client_cert(paths)
     assert pair is not None and not files.pending_key.exists()
     assert requests.get(config_url(fleet, "namwon-001"), cert=pair, timeout=10).ok
+
+
+def test_the_call_line_trusts_a_server_certificate_from_the_fleet_ca(
+    fleet: Fleet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """City hall's call gate may use a certificate from the fleet CA: the box trusts it
+    through the CA it received at enrolment, not through the system's store."""
+    monkeypatch.delenv("SSL_CERT_FILE")
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    paths = make_box(tmp_path, "gate-caller")
+    fleet.certify(paths, "namwon-001")
+    host, port = fleet.url.removeprefix("https://").split(":")
+    context = tls_context(paths)
+    assert context is not None
+    connection = http.client.HTTPSConnection(host, int(port), context=context, timeout=10)
+    try:
+        connection.request("GET", config_url(fleet, "namwon-001").removeprefix(fleet.url))
+        assert connection.getresponse().status == 200
+    finally:
+        connection.close()
+    identity_files(paths).ca.unlink()
+    without = tls_context(paths)
+    assert without is not None
+    connection = http.client.HTTPSConnection(host, int(port), context=without, timeout=10)
+    with pytest.raises(ssl.SSLCertVerificationError):
+        connection.request("GET", "/")
+    connection.close()

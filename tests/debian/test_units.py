@@ -4,9 +4,11 @@
 and stand-ins for the programs they start (which only the installed packages bring).
 """
 
+import itertools
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,15 +20,27 @@ UNITS = {
     "kiosk-provision-refresh.service": ROOT
     / "provisioning/systemd/kiosk-provision-refresh.service",
     "kiosk-provision-refresh.timer": ROOT / "provisioning/systemd/kiosk-provision-refresh.timer",
+    "kiosk-identity.service": ROOT / "provisioning/systemd/kiosk-identity.service",
+    "kiosk-call-gate.service": ROOT / "provisioning/systemd/kiosk-call-gate.service",
+    "kiosk-crl.path": ROOT / "provisioning/systemd/kiosk-crl.path",
+    "kiosk-crl.service": ROOT / "provisioning/systemd/kiosk-crl.service",
 }
+SERVICES = sorted(name for name in UNITS if name.endswith(".service"))
 PROGRAMS = (
     "/usr/bin/cage",
     "/usr/bin/kiosk",
     "/usr/bin/pkill",
     "/usr/bin/kiosk-provision",
+    "/opt/venvs/kiosk-provisioning/bin/python",
+    "/bin/systemctl",
     "/bin/sh",
     "/bin/rm",
 )
+CITY_HALL_SERVERS = {
+    "kiosk-identity.service": "kiosk_provisioning.identity.service",
+    "kiosk-call-gate.service": "kiosk_provisioning.gate",
+}
+"""City hall's network services and the module each one runs."""
 MAX_EXPOSURE = 6.0
 
 
@@ -57,9 +71,7 @@ def test_units_verify_without_a_word(root: Path, unit: str) -> None:
     assert (done.returncode, done.stdout + done.stderr) == (0, "")
 
 
-@pytest.mark.parametrize(
-    "unit", ["kiosk.service", "kiosk-safe.service", "kiosk-provision-refresh.service"]
-)
+@pytest.mark.parametrize("unit", SERVICES)
 def test_hardening_exposure_is_at_most_6(unit: str) -> None:
     done = subprocess.run(
         ["systemd-analyze", "security", "--offline=true", str(UNITS[unit])],
@@ -71,6 +83,72 @@ def test_hardening_exposure_is_at_most_6(unit: str) -> None:
     assert found is not None, done.stdout + done.stderr
     print(f"{unit}: exposure {found.group(1)}")
     assert float(found.group(1)) <= MAX_EXPOSURE
+
+
+def _entries(unit: str, key: str) -> list[str]:
+    """The values of *key* in *unit*, in order."""
+    lines = UNITS[unit].read_text().splitlines()
+    return [line.split("=", 1)[1] for line in lines if line.startswith(f"{key}=")]
+
+
+def _start(unit: str) -> list[str]:
+    (start,) = _entries(unit, "ExecStart")
+    return start.split()
+
+
+def _options(words: list[str]) -> dict[str, str]:
+    """``--name value`` pairs of a command line."""
+    return {word: value for word, value in itertools.pairwise(words) if word.startswith("--")}
+
+
+@pytest.mark.parametrize("unit", sorted(CITY_HALL_SERVERS))
+def test_city_hall_services_run_their_module_as_it_takes_its_options(unit: str) -> None:
+    """The unit passes only options the program knows, and every one it requires (the
+    programs are written apart from their units: this catches one changing alone)."""
+    module = CITY_HALL_SERVERS[unit]
+    words = _start(unit)
+    assert words[:3] == ["/opt/venvs/kiosk-provisioning/bin/python", "-m", module]
+    shown = subprocess.run(
+        [sys.executable, "-m", module, "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    usage = shown.split("\n\n", 1)[0]
+    required = set(re.findall(r"--[a-z][a-z-]*", re.sub(r"\[[^]]*\]", "", usage)))
+    known = set(re.findall(r"--[a-z][a-z-]*", shown))
+    given = {word for word in words if word.startswith("--")}
+    assert required, shown
+    assert given - known == set(), f"{unit} passes options {module} does not take"
+    assert required - given == set(), f"{unit} leaves out options {module} requires"
+
+
+@pytest.mark.parametrize("unit", sorted(CITY_HALL_SERVERS))
+def test_city_hall_services_wait_for_the_admins_certificate(unit: str) -> None:
+    """Installed and enabled before any certificate is there: the start is skipped (not
+    failed, not retried every 5 s) until the files the command reads exist."""
+    options = _options(_start(unit))
+    conditions = _entries(unit, "ConditionPathExists")
+    assert {options["--cert"], options["--key"]} <= set(conditions)
+    assert all(path.startswith("/etc/kiosk-provision/") for path in conditions[:2])
+
+
+def test_the_call_gate_sees_the_identity_folder_read_only_and_no_other_part_of_the_repo() -> None:
+    """It holds no key of the repository and writes nothing: a gate taken over can
+    neither sign a configuration nor enrol a box."""
+    repo = _options(_start("kiosk-call-gate.service"))["--repo"]
+    assert _entries("kiosk-call-gate.service", "TemporaryFileSystem") == [f"{repo}:ro"]
+    assert _entries("kiosk-call-gate.service", "BindReadOnlyPaths") == [f"{repo}/identity"]
+    assert _entries("kiosk-call-gate.service", "ReadWritePaths") == []
+    assert f"{repo}/identity/ca.pem" in _entries("kiosk-call-gate.service", "ConditionPathExists")
+    assert "AF_INET AF_INET6" in _entries("kiosk-call-gate.service", "RestrictAddressFamilies")[0]
+
+
+def test_a_changed_revocation_list_reloads_nginx() -> None:
+    assert _entries("kiosk-crl.path", "PathChanged") == ["/srv/kiosk-fleet/identity/crl.pem"]
+    assert _entries("kiosk-crl.path", "Unit") == ["kiosk-crl.service"]
+    assert _entries("kiosk-crl.service", "ExecStart") == ["/bin/systemctl reload nginx.service"]
+    assert _entries("kiosk-crl.service", "User") == [], "only root may ask systemd to reload"
 
 
 def test_the_kiosk_session_offers_no_way_out() -> None:

@@ -16,6 +16,13 @@ import pytest
 from tests.debian.conftest import in_root, install, run
 
 BOOT = Path(__file__).parent / "boot"
+CITY_HALL_UNITS = (
+    "kiosk-identity.service",
+    "kiosk-call-gate.service",
+    "kiosk-crl.path",
+    "kiosk-crl.service",
+)
+"""City hall's services (issue 13) beside the refresh timer."""
 
 
 def test_lintian_reports_no_errors(debs: dict[str, Path]) -> None:
@@ -73,6 +80,28 @@ def test_the_central_side_installs_alone(debs: dict[str, Path], bare: Path) -> N
     install(bare, debs["kiosk-provisioning"])
     assert in_root(bare, "kiosk-provision", "--version").startswith("kiosk-provision 0.1.0")
     assert (bare / "lib/systemd/system/kiosk-provision-refresh.timer").is_file()
+    for unit in CITY_HALL_UNITS:
+        assert (bare / "lib/systemd/system" / unit).is_file(), unit
+    # Enabled (they wait for the admin's certificates: ConditionPathExists=), and the
+    # revocation list's path unit; the reload it starts is static.
+    wants = bare / "etc/systemd/system"
+    for enabled in (
+        "multi-user.target.wants/kiosk-identity.service",
+        "multi-user.target.wants/kiosk-call-gate.service",
+        "paths.target.wants/kiosk-crl.path",
+    ):
+        assert (wants / enabled).is_symlink(), enabled
+    assert list(wants.glob("*/kiosk-crl.service")) == []
+    for module in ("kiosk_provisioning.identity.service", "kiosk_provisioning.gate"):
+        shown = in_root(bare, "/opt/venvs/kiosk-provisioning/bin/python", "-m", module, "--help")
+        assert "--listen" in shown, "what the units start runs in the package's own venv"
+    owners = {
+        "/srv/kiosk-fleet/identity": "kiosk-provision:kiosk-provision 700",
+        "/etc/kiosk-provision/identity": "root:kiosk-provision 750",
+        "/etc/kiosk-provision/gate": "root:kiosk-provision 750",
+    }
+    for folder, expected in owners.items():
+        assert in_root(bare, "stat", "-c", "%U:%G %a", folder).strip() == expected, folder
     depends = run("dpkg-deb", "-f", str(debs["kiosk-provisioning"]), "Depends")
     assert "libvlc5" not in depends and "cage" not in depends, "no box parts on the server"
     venv = bare / "opt/venvs/kiosk-provisioning/lib/python3.11/site-packages"

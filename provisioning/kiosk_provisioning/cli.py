@@ -17,6 +17,8 @@ boxes REPO [--centre ID]          which box holds which centre (certificates, re
 revoke REPO CENTRE                the centre's box gets nothing more (see the README)
 staff-pass REPO --login L --name N [--room R] [--host] [--hours H]
                                   a staff member's pass for janus.js (its token)
+server-cert REPO NAME... --out DIR   a certificate from the fleet CA for city hall's
+                                  identity service or call gate (host names or IPs)
 """
 
 import argparse
@@ -83,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
     staff.add_argument("--room", action="append", type=int, default=[], help="a room number")
     staff.add_argument("--host", action="store_true", help="may host the rooms")
     staff.add_argument("--hours", type=float, default=12)
+    server = commands.add_parser("server-cert")
+    server.add_argument("repo", type=Path, metavar="REPO")
+    server.add_argument("names", nargs="+", metavar="NAME")
+    server.add_argument("--out", type=Path, required=True, metavar="DIR")
     return parser
 
 
@@ -111,7 +117,7 @@ def _run(args: argparse.Namespace) -> int:
         rooms = ", ".join(f"{room.number} ({room.description})" for room in setup.rooms)
         print(f"{args.out}: Janus configuration written; rooms: {rooms or 'none'}")
         return 0
-    if args.command in ("code", "codes", "boxes", "revoke", "staff-pass"):
+    if args.command in ("code", "codes", "boxes", "revoke", "staff-pass", "server-cert"):
         from kiosk_provisioning.identity.commands import run_identity_command
 
         return run_identity_command(args)

@@ -4,6 +4,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 
 from kiosk_provisioning.cli import main
 from kiosk_provisioning.identity.authority import Authority
@@ -77,3 +78,20 @@ def test_a_staff_pass_names_what_it_allows(
         (1001,),
         True,
     )
+
+
+def test_a_server_certificate_for_city_halls_services(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, out = tmp_path / "repo", tmp_path / "gate"
+    assert (
+        main(["server-cert", str(repo), "calls.namwon.example", "198.18.0.2", "--out", str(out)])
+        == 0
+    )
+    cert = x509.load_pem_x509_certificate((out / "server.pem").read_bytes())
+    names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert names.get_values_for_type(x509.DNSName) == ["calls.namwon.example"]
+    assert [str(ip) for ip in names.get_values_for_type(x509.IPAddress)] == ["198.18.0.2"]
+    assert (out / "server.key").stat().st_mode & 0o777 == 0o600
+    ca = Authority.open(repo / "identity")
+    cert.verify_directly_issued_by(x509.load_pem_x509_certificate(ca.ca_pem))

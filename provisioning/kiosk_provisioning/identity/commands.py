@@ -1,4 +1,5 @@
-"""``kiosk-provision code/codes/boxes/revoke/staff-pass``: identity for technicians."""
+"""``kiosk-provision code/codes/boxes/revoke/staff-pass/server-cert``: identity for
+technicians."""
 
 import argparse
 import csv
@@ -47,6 +48,9 @@ def run_identity_command(args: argparse.Namespace) -> int:
                 int(args.hours * 3600),
             )
             print(token)
+        elif args.command == "server-cert":
+            cert, key = authority.issue_server_cert(args.names, args.out)
+            print(f"{cert} and {key} (0600): valid 365 days for {', '.join(args.names)}")
     except IdentityError as err:
         print(f"{err}", file=sys.stderr)
         return 1

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kiosk_provisioning.identity.authority import CODE_TRIES, Authority, IdentityError
+from kiosk_provisioning.identity.authority import CODE_TRIES, Authority, IdentityError, Verifier
 from kiosk_provisioning.identity.tokens import (
     issue_staff_pass,
     janus_token,
@@ -149,3 +149,20 @@ def test_janus_and_turn_tokens_follow_their_servers_schemes(authority: Authority
     user, password = turn_credentials("s3cret", "namwon-001", 600)
     assert user.endswith(":namwon-001") and int(user.split(":")[0]) > time.time()
     assert base64.b64decode(password) == hmac.new(b"s3cret", user.encode(), hashlib.sha1).digest()
+
+
+def test_the_verifier_tells_boxes_apart_without_the_ca_key_or_writing(
+    authority: Authority,
+) -> None:
+    """What the call gate uses: its unit sees the folder read-only."""
+    cert = der(authority.enrol("namwon-001", authority.issue_code("namwon-001"), request_for()[0]))
+    (authority.folder / "ca.key").rename(authority.folder / "elsewhere.key")
+    before = {p.name: p.stat().st_mtime_ns for p in authority.folder.iterdir()}
+    verifier = Verifier.open(authority.folder)
+    assert verifier.identify(cert) == "namwon-001"
+    assert verifier.token_key == authority.token_key
+    assert not hasattr(verifier, "enrol") and not hasattr(verifier, "revoke")
+    assert {p.name: p.stat().st_mtime_ns for p in authority.folder.iterdir()} == before
+    (authority.folder / "elsewhere.key").rename(authority.folder / "ca.key")
+    authority.revoke("namwon-001")
+    assert verifier.identify(cert) is None, "a revocation is seen at once"

@@ -104,22 +104,95 @@ def normal_code(code: str) -> str:
     return "".join(c for c in code if c.isdigit())
 
 
-class Authority:
-    """The fleet CA and its registry in *folder*. Use :meth:`open`."""
+class Verifier:
+    """Tells who a box is, reading the authority's folder and nothing else: what the
+    call gate needs (it never sees the CA's key and never writes). Use :meth:`open`."""
 
-    def __init__(self, folder: Path, key: ec.EllipticCurvePrivateKey, ca: x509.Certificate):
+    def __init__(self, folder: Path, ca: x509.Certificate) -> None:
         self.folder = folder
-        self._key = key
         self._ca = ca
         self.ca_path = folder / "ca.pem"
         self.crl_path = folder / "crl.pem"
-        self.janus_secret = _secret_file(
-            folder / "janus.secret", secrets.token_hex(32).encode()
-        ).decode()
-        self.turn_secret = _secret_file(
-            folder / "turn.secret", secrets.token_hex(32).encode()
-        ).decode()
-        self.token_key = _secret_file(folder / "token.key", secrets.token_hex(32).encode())
+
+    @classmethod
+    def open(cls, folder: Path) -> "Verifier":
+        """The verifier of the authority made in *folder* (raises ``OSError`` if none)."""
+        return cls(folder, x509.load_pem_x509_certificate((folder / "ca.pem").read_bytes()))
+
+    @property
+    def janus_secret(self) -> str:
+        return (self.folder / "janus.secret").read_text()
+
+    @property
+    def turn_secret(self) -> str:
+        return (self.folder / "turn.secret").read_text()
+
+    @property
+    def token_key(self) -> bytes:
+        return (self.folder / "token.key").read_bytes()
+
+    @property
+    def ca_pem(self) -> bytes:
+        return _pem(self._ca)
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        path = (self.folder / "registry.sqlite3").resolve()
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def identify(self, cert_der: bytes) -> str | None:
+        """The centre id of a box certificate this authority issued, still in date and
+        not revoked; ``None`` for anything else."""
+        try:
+            cert = x509.load_der_x509_certificate(cert_der)
+            cert.verify_directly_issued_by(self._ca)
+        except (ValueError, TypeError, InvalidSignature):
+            return None
+        now = _now()
+        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+            return None
+        with self._db() as db:
+            row = db.execute(
+                "SELECT centre_id, revoked_at FROM boxes WHERE serial = ?",
+                (f"{cert.serial_number:x}",),
+            ).fetchone()
+        if row is None or row[1] is not None:
+            return None
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        return str(row[0]) if names and names[0].value == row[0] else None
+
+    def boxes(self) -> list[Box]:
+        """Every certificate ever issued, oldest first."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT serial, centre_id, key_sha256, enrolled_at, not_after, revoked_at "
+                "FROM boxes ORDER BY enrolled_at"
+            ).fetchall()
+        return [
+            Box(
+                serial,
+                centre,
+                key,
+                dt.datetime.fromtimestamp(enrolled, dt.UTC),
+                dt.datetime.fromtimestamp(not_after, dt.UTC),
+                _stamp(revoked),
+            )
+            for serial, centre, key, enrolled, not_after, revoked in rows
+        ]
+
+
+class Authority(Verifier):
+    """The fleet CA and its registry in *folder*. Use :meth:`open`."""
+
+    def __init__(self, folder: Path, key: ec.EllipticCurvePrivateKey, ca: x509.Certificate):
+        super().__init__(folder, ca)
+        self._key = key
+        for name in ("janus.secret", "turn.secret", "token.key"):
+            _secret_file(folder / name, secrets.token_hex(32).encode())
         with self._db() as db:
             db.executescript(
                 """
@@ -190,10 +263,6 @@ class Authority:
         key_path.chmod(0o600)
         write_atomically(ca_path, _pem(ca))
         return cls(folder, key, ca)
-
-    @property
-    def ca_pem(self) -> bytes:
-        return _pem(self._ca)
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -374,27 +443,6 @@ class Authority:
 
     # -- who is this, and revocation -------------------------------------------------
 
-    def identify(self, cert_der: bytes) -> str | None:
-        """The centre id of a box certificate this authority issued, still in date and
-        not revoked; ``None`` for anything else."""
-        try:
-            cert = x509.load_der_x509_certificate(cert_der)
-            cert.verify_directly_issued_by(self._ca)
-        except (ValueError, TypeError, InvalidSignature):
-            return None
-        now = _now()
-        if not cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
-            return None
-        with self._db() as db:
-            row = db.execute(
-                "SELECT centre_id, revoked_at FROM boxes WHERE serial = ?",
-                (f"{cert.serial_number:x}",),
-            ).fetchone()
-        if row is None or row[1] is not None:
-            return None
-        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-        return str(row[0]) if names and names[0].value == row[0] else None
-
     def revoke(self, centre_id: str) -> list[Box]:
         """Revoke every live box of *centre_id*; rewrites the revocation list."""
         live = [box for box in self.boxes() if box.centre_id == centre_id and box.live]
@@ -407,25 +455,6 @@ class Authority:
                 self._event(db, centre_id, f"box {box.serial} revoked")
         self.write_crl()
         return live
-
-    def boxes(self) -> list[Box]:
-        """Every certificate ever issued, oldest first."""
-        with self._db() as db:
-            rows = db.execute(
-                "SELECT serial, centre_id, key_sha256, enrolled_at, not_after, revoked_at "
-                "FROM boxes ORDER BY enrolled_at"
-            ).fetchall()
-        return [
-            Box(
-                serial,
-                centre,
-                key,
-                dt.datetime.fromtimestamp(enrolled, dt.UTC),
-                dt.datetime.fromtimestamp(not_after, dt.UTC),
-                _stamp(revoked),
-            )
-            for serial, centre, key, enrolled, not_after, revoked in rows
-        ]
 
     def events(self, centre_id: str | None = None) -> list[tuple[dt.datetime, str, str]]:
         """What happened (codes, enrolments, refusals, revocations), oldest first."""

@@ -140,6 +140,7 @@ def test_the_call_gate_sees_the_identity_folder_read_only_and_no_other_part_of_t
     assert _entries("kiosk-call-gate.service", "TemporaryFileSystem") == [f"{repo}:ro"]
     assert _entries("kiosk-call-gate.service", "BindReadOnlyPaths") == [f"{repo}/identity"]
     assert _entries("kiosk-call-gate.service", "ReadWritePaths") == []
+    assert _entries("kiosk-call-gate.service", "InaccessiblePaths") == [f"-{repo}/identity/ca.key"]
     assert f"{repo}/identity/ca.pem" in _entries("kiosk-call-gate.service", "ConditionPathExists")
     assert "AF_INET AF_INET6" in _entries("kiosk-call-gate.service", "RestrictAddressFamilies")[0]
 

@@ -8,8 +8,9 @@ refresh REPO                      re-sign the freshness timestamp (run from a ti
 rotate-key REPO ROLE              replace a signing key (boxes follow by themselves)
 verify REPO                       check the published repository end to end
 check FILE...                     validate configuration documents
-janus-config DIR --fleet DIR --inventory CSV [--listen IP] [--public-ip IP]
-                                  city hall's Janus configuration for the fleet's rooms
+janus-config DIR --fleet DIR --inventory CSV [--repo REPO] [--listen IP] [--public-ip IP]
+                                  city hall's Janus for the fleet's rooms (token auth
+                                  with the call gate's secret, rooms' keys from REPO)
 
 code REPO CENTRE... [--replace]   one-time enrolment codes for the technician (12 digits)
 codes REPO --inventory CSV --out FILE   a code for every centre without a box, as a CSV
@@ -64,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     janus.add_argument("--inventory", type=Path, required=True, metavar="CSV")
     janus.add_argument("--listen", default="127.0.0.1", metavar="IP")
     janus.add_argument("--public-ip", default="", metavar="IP")
+    janus.add_argument(
+        "--repo",
+        type=Path,
+        metavar="REPO",
+        help="share the call gate's secrets (else nobody gets in)",
+    )
     code = commands.add_parser("code")
     code.add_argument("repo", type=Path, metavar="REPO")
     code.add_argument("centres", nargs="+", metavar="CENTRE")
@@ -109,10 +116,16 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         return _check(args.files)
     if args.command == "janus-config":
+        from kiosk_provisioning.identity.directory import identity_folder
         from kiosk_provisioning.janus import write_janus_config
 
         setup = write_janus_config(
-            args.out, args.fleet, args.inventory, args.listen, args.public_ip
+            args.out,
+            args.fleet,
+            args.inventory,
+            args.listen,
+            args.public_ip,
+            identity_folder(args.repo) if args.repo else None,
         )
         rooms = ", ".join(f"{room.number} ({room.description})" for room in setup.rooms)
         print(f"{args.out}: Janus configuration written; rooms: {rooms or 'none'}")

@@ -1,6 +1,7 @@
 """Runs Janus for the demo and the tests, inside city hall's private network."""
 
 import logging
+import sys
 from pathlib import Path
 
 from kiosk_demo.daemon import Daemon
@@ -40,5 +41,62 @@ class JanusServer(Daemon):
         log.info("janus up at %s", self.url)
 
     def __enter__(self) -> "JanusServer":
+        self.start()
+        return self
+
+
+class GateServer(Daemon):
+    """City hall's call gate (:mod:`kiosk_provisioning.gate`) in *network*'s namespace,
+    in front of *janus* (whose token secret must be the identity folder's), with a
+    server certificate from the fleet CA for the namespace's address (none if
+    *plain*: staff passes only). Its log is ``folder/gate.log``."""
+
+    name = "call gate"
+
+    def __init__(
+        self,
+        network: PrivateNetwork,
+        janus: JanusServer,
+        repo: Path,
+        folder: Path,
+        port: int = 8989,
+        plain: bool = False,
+    ) -> None:
+        super().__init__(network)
+        self.janus = janus
+        self.repo = repo
+        self.folder = folder
+        self.port = port
+        self.plain = plain
+        self.log_path = folder / "gate.log"
+        folder.mkdir(parents=True, exist_ok=True)
+        self._tls: list[str] = ["--plain"]
+        if not plain:
+            from kiosk_provisioning.identity.authority import Authority
+
+            authority = Authority.open(repo / "identity")
+            cert, key = authority.issue_server_cert([network.server_address], folder)
+            self._tls = ["--cert", str(cert), "--key", str(key)]
+
+    @property
+    def url(self) -> str:
+        """The gate, as kiosks and browsers reach it."""
+        scheme = "ws" if self.plain else "wss"
+        return f"{scheme}://{self.network.server_address}:{self.port}/"
+
+    def start(self) -> None:
+        """Start the gate and wait until it accepts connections."""
+        argv = [
+            sys.executable, "-m", "kiosk_provisioning.gate",
+            "--repo", str(self.repo),
+            "--janus", f"ws://127.0.0.1:{self.janus.setup.ws_port}",
+            "--listen", f"{self.network.server_address}:{self.port}",
+            "--log", str(self.log_path),
+            *self._tls,
+        ]  # fmt: skip
+        self.launch(argv, self.port)
+        log.info("call gate up at %s", self.url)
+
+    def __enter__(self) -> "GateServer":
         self.start()
         return self

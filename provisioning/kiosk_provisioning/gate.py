@@ -1,0 +1,524 @@
+"""City hall's call gate: the only way to Janus, for parties city hall knows.
+
+A WebSocket proxy (subprotocol ``janus-protocol``) in front of Janus, which runs
+with ``token_auth`` and listens only where the gate reaches it. Who is on a
+connection is decided once, by credentials city hall issued, never by a name the
+client chose:
+
+- a **box** presents its client certificate in the TLS handshake (verified
+  against the fleet CA, then :meth:`Authority.identify`: issued by us, not
+  revoked); its centre's entry in the directory gives its one call name and its
+  rooms;
+- **staff** (a stock browser with janus.js) put their staff pass in the ``token``
+  of the ``create`` request (janus.js sends its ``token`` option there); the pass
+  names the call names, rooms and hosting they are allowed.
+
+A connection with neither gets a Janus error reply and is closed. For the others
+the gate mints Janus' tokens itself (the client's ``token`` is replaced in every
+request), so Janus accepts only what passed the gate, and it keeps track of the
+connection's sessions and plugin handles to check every request against the
+party's rights:
+
+- VideoCall: ``register`` only as one of the party's own names; ``call``,
+  ``accept``, ``hangup``; nothing else (no ``list`` of who is online, no ``set``
+  with its recording).
+- VideoRoom: ``join`` only the party's rooms, with the display forced to its
+  name and a join token for that room injected (Janus checks it: the rooms are
+  ``signed_tokens``); publishing only for boxes and for staff allowed to host;
+  ``publish``/``configure`` (media on or off), ``start``, ``leave``; no
+  ``create``, ``destroy``, ``edit``, ``kick``, ``allowed``, ``moderate``,
+  ``enable_recording``, ``list``, ``listparticipants``, forwarding or anything
+  else. Requests carry only the fields the kiosk and the staff page use.
+- Core: ``create``, ``attach`` (those two plugins), ``message``, ``trickle``,
+  ``hangup``, ``detach``, ``destroy``, ``keepalive`` on the connection's own
+  sessions and handles; ``info`` and ``ping`` for anyone; no ``claim``.
+
+Why a centre can trust the caller's name: the VideoCall plugin reports in
+``incomingcall`` the name the caller *registered*, and on this server a name can
+be registered only through the gate, only by a party whose certificate or staff
+pass lists it; Janus refuses a connection without the gate's token, so nobody
+reaches the plugin around it. So ``incomingcall``'s username can only be the
+name of a verified owner, and auto-answer and the big label at the centre can
+rely on it. The same holds for display names in rooms, which the gate sets.
+
+Credentials are checked again every :data:`CHECK_S` seconds: a revoked box or an
+expired pass is cut (connection closed; Janus drops its sessions and names with
+it) within 10 s. Every refusal is one log line naming the party and the reason.
+
+``python -m kiosk_provisioning.gate --repo REPO --janus ws://127.0.0.1:8188
+--listen IP:PORT --cert C --key K`` (``--plain`` instead of the certificate: no
+TLS, staff passes only; for tests).
+"""
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+import ssl
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.server import Server, ServerConnection, serve
+
+log = logging.getLogger(__name__)
+
+CHECK_S = 5.0
+"""How often a connection's credential is checked again (revocation, expiry)."""
+JANUS_TOKEN_S = 3600
+"""Lifetime of the Janus tokens the gate mints (a new one well before it ends)."""
+ROOM_TOKEN_S = 60
+"""Lifetime of a room's join token (Janus checks it once, at the join)."""
+PROTOCOL = websockets.Subprotocol("janus-protocol")
+VIDEOCALL = "janus.plugin.videocall"
+VIDEOROOM = "janus.plugin.videoroom"
+UNAUTHORIZED = 403
+"""Janus' own code for a request without a valid credential."""
+
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Party:
+    """Who is on one connection, as city hall's credentials prove it."""
+
+    who: str
+    """For the log: ``box namwon-001`` or ``staff kim``."""
+    names: tuple[str, ...]
+    """The VideoCall names it may register; the first is its display in rooms."""
+    rooms: frozenset[int]
+    """The VideoRoom rooms it may join."""
+    publishes: bool
+    """May send its camera into a room (boxes; staff only with hosting)."""
+    credential: str | bytes
+    """What proved it (the certificate, DER; the pass), checked again later."""
+
+
+class Parties(Protocol):
+    """City hall's knowledge of who is who (see :class:`CityHall`)."""
+
+    def box(self, cert_der: bytes) -> Party | None:
+        """The centre's box holding this certificate (``None``: unknown, revoked)."""
+        ...
+
+    def staff(self, token: str) -> Party | None:
+        """The staff member this pass belongs to (``None``: forged, expired)."""
+        ...
+
+    def janus_token(self) -> str:
+        """A token Janus accepts (both plugins)."""
+        ...
+
+    def room_token(self, room: int) -> str:
+        """A token Janus accepts for joining *room*."""
+        ...
+
+
+class CityHall:
+    """:class:`Parties` from city hall's identity folder (REPO/identity): the fleet
+    CA's registry, the directory (re-read when it changes) and the secrets."""
+
+    def __init__(self, folder: Path) -> None:
+        from kiosk_provisioning.identity.authority import Authority
+
+        self._folder = folder
+        self._authority = Authority.open(folder)
+        self._secret = self._authority.janus_secret
+        self._key = self._authority.token_key
+        self._directory_at = -1.0
+        self._token: tuple[float, str] | None = None
+        self._load()
+
+    @property
+    def ca_path(self) -> Path:
+        return self._authority.ca_path
+
+    def box(self, cert_der: bytes) -> Party | None:
+        centre = self._authority.identify(cert_der)
+        if centre is None:
+            return None
+        self._load()
+        entry = self._centres.get(centre)
+        names = (entry.call_name,) if entry is not None else (centre,)
+        rooms = frozenset(entry.rooms) if entry is not None else frozenset()
+        return Party(f"box {centre}", names, rooms, True, cert_der)
+
+    def staff(self, token: str) -> Party | None:
+        from kiosk_provisioning.identity.tokens import verify_staff_pass
+
+        found = verify_staff_pass(self._key, token)
+        if found is None or not found.names:
+            return None
+        rooms = frozenset(found.rooms)
+        return Party(f"staff {found.login}", tuple(found.names), rooms, found.host, token)
+
+    def janus_token(self) -> str:
+        from kiosk_provisioning.identity.tokens import janus_token
+
+        now = time.time()
+        if self._token is None or self._token[0] < now + JANUS_TOKEN_S / 2:
+            self._token = (now + JANUS_TOKEN_S, janus_token(self._secret, JANUS_TOKEN_S))
+        return self._token[1]
+
+    def room_token(self, room: int) -> str:
+        return signed_token(self._secret, VIDEOROOM, [f"room={room}"], ROOM_TOKEN_S)
+
+    def _load(self) -> None:
+        from kiosk_provisioning.identity.directory import load_directory
+
+        path = self._folder / "directory.json"
+        try:
+            changed = path.stat().st_mtime
+        except FileNotFoundError:
+            changed = 0.0
+        if changed != self._directory_at:
+            self._centres = load_directory(self._folder).centres if changed else {}
+            self._directory_at = changed
+
+
+def signed_token(secret: str, realm: str, descriptors: Sequence[str], ttl_s: int) -> str:
+    """Janus' HMAC-signed token (``token_auth_secret``): ``expiry,realm,descriptors``
+    and its base64 HMAC-SHA1. Janus' core checks realm ``janus`` with plugin names;
+    the VideoRoom checks realm ``janus.plugin.videoroom`` with ``room=N``."""
+    data = ",".join([str(int(time.time()) + ttl_s), realm, *descriptors])
+    digest = hmac.new(secret.encode(), data.encode(), hashlib.sha1).digest()
+    return f"{data}:{base64.b64encode(digest).decode()}"
+
+
+class RefusedError(Exception):
+    """A request the party may not make; the reason goes to the log and the client."""
+
+
+# What each plugin request may carry (anything else is refused); None: see _police.
+VIDEOCALL_FIELDS = {
+    "register": {"request", "username"},
+    "call": {"request", "username"},
+    "accept": {"request"},
+    "hangup": {"request"},
+}
+VIDEOROOM_FIELDS = {
+    "join": None,
+    "publish": {"request", "audio", "video"},
+    "configure": {"request", "audio", "video"},
+    "start": {"request", "room"},
+    "leave": {"request"},
+}
+PUBLISHER_FIELDS = {"request", "ptype", "room", "display", "token"}
+SUBSCRIBER_FIELDS = {"request", "ptype", "room", "streams", "feed", "private_id", "token"}
+OPEN = {"info", "ping"}
+"""Core requests anyone may make (they open nothing)."""
+ON_SESSION = {"attach", "destroy", "keepalive"}
+ON_HANDLE = {"message", "trickle", "hangup", "detach"}
+
+
+class GateConnection:
+    """One client's connection and its twin to Janus; :meth:`run` until either ends."""
+
+    def __init__(self, client: ServerConnection, parties: Parties, janus_url: str) -> None:
+        self._client = client
+        self._parties = parties
+        self._janus_url = janus_url
+        self.party: Party | None = None
+        self._sessions: set[int] = set()
+        self._handles: dict[int, tuple[int, str]] = {}
+        """Handle id -> (its session, its plugin)."""
+        self._pending: dict[str, Callable[[Json], None]] = {}
+        """Transaction -> what its reply teaches us (a new session or handle)."""
+        self._peer = str(client.remote_address[0]) if client.remote_address else "?"
+
+    @property
+    def who(self) -> str:
+        return self.party.who if self.party is not None else f"stranger at {self._peer}"
+
+    async def run(self) -> None:
+        ssl_object = self._client.transport.get_extra_info("ssl_object")
+        cert = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        if cert:
+            self.party = self._parties.box(cert)
+            if self.party is None:
+                log.warning("refused %s: certificate unknown or revoked", self.who)
+        try:
+            upstream = await websockets.connect(
+                self._janus_url,
+                subprotocols=[PROTOCOL],
+                max_size=2**22,
+                ping_interval=None,  # Janus pings us; its closing is seen by the reader
+            )
+        except (OSError, TimeoutError, websockets.InvalidHandshake) as err:
+            log.warning("janus unreachable at %s: %s", self._janus_url, err)
+            await self._client.close(1011, "call server unavailable")
+            return
+        async with upstream:
+            tasks = [
+                asyncio.create_task(self._from_client(upstream), name="gate-in"),
+                asyncio.create_task(self._from_janus(upstream), name="gate-out"),
+                asyncio.create_task(self._recheck(), name="gate-check"),
+            ]
+            try:
+                await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+        await self._client.close()
+
+    async def _from_client(self, upstream: ClientConnection) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for raw in self._client:
+                try:
+                    message = json.loads(raw)
+                except (ValueError, RecursionError):
+                    message = None
+                if not isinstance(message, dict):
+                    log.warning("refused %s: a message that is not a JSON object", self.who)
+                    return
+                try:
+                    forward = self._police(message)
+                except RefusedError as refusal:
+                    log.warning("refused %s: %s", self.who, refusal)
+                    await self._client.send(json.dumps(_error(message, str(refusal))))
+                    if self.party is None:
+                        return  # no identity: nothing more to say to it
+                    continue
+                await upstream.send(json.dumps(forward))
+
+    async def _from_janus(self, upstream: ClientConnection) -> None:
+        with contextlib.suppress(websockets.ConnectionClosed):
+            async for raw in upstream:
+                with contextlib.suppress(ValueError, RecursionError):
+                    self._learn(json.loads(raw))
+                await self._client.send(raw)
+
+    async def _recheck(self) -> None:
+        """Until the party's credential no longer holds (then the connection ends)."""
+        while True:
+            await asyncio.sleep(CHECK_S)
+            party = self.party
+            if party is None:
+                continue
+            if isinstance(party.credential, bytes):
+                again = self._parties.box(party.credential)
+            else:
+                again = self._parties.staff(party.credential)
+            if again is None:
+                log.warning("cut %s: its credential was revoked or expired", party.who)
+                return
+            self.party = again  # the directory may have given it other rooms
+
+    # --- the rules ---------------------------------------------------------------
+
+    def _police(self, message: Json) -> Json:
+        """The message to send Janus in place of *message*, or :class:`RefusedError`."""
+        kind = message.get("janus")
+        if not isinstance(kind, str) or not isinstance(message.get("transaction"), str):
+            raise RefusedError("no request kind or transaction")
+        if kind in OPEN:
+            return {k: v for k, v in message.items() if k in ("janus", "transaction")}
+        if self.party is None and kind == "create":
+            token = message.get("token")
+            self.party = self._parties.staff(token) if isinstance(token, str) else None
+        if self.party is None:
+            raise RefusedError(f"{kind} without a credential")
+        forward = dict(message)
+        forward.pop("apisecret", None)
+        forward["token"] = self._parties.janus_token()
+        if kind == "create":
+            self._pending[message["transaction"]] = self._created
+            return forward
+        session = message.get("session_id")
+        if session not in self._sessions:
+            raise RefusedError(f"{kind} on a session not its own")
+        if kind == "attach":
+            plugin = message.get("plugin")
+            if plugin not in (VIDEOCALL, VIDEOROOM):
+                raise RefusedError(f"attach to {plugin!r}")
+            self._pending[message["transaction"]] = lambda reply: self._attached(
+                reply, session, str(plugin)
+            )
+            return forward
+        if kind in ("destroy", "keepalive"):
+            if kind == "destroy":
+                self._pending[message["transaction"]] = lambda _: self._destroyed(session)
+            return forward
+        if kind not in ON_HANDLE:
+            raise RefusedError(f"core request {kind!r}")
+        handle_id = message.get("handle_id")
+        handle = self._handles.get(handle_id) if isinstance(handle_id, int) else None
+        if handle is None or handle[0] != session:
+            raise RefusedError(f"{kind} on a handle not its own")
+        if kind == "message":
+            body = message.get("body")
+            if not isinstance(body, dict):
+                raise RefusedError("a message without a body")
+            police = self._videocall if handle[1] == VIDEOCALL else self._videoroom
+            forward["body"] = police(body)
+        elif kind == "detach":
+            self._pending[message["transaction"]] = lambda _: self._detached(handle_id)
+        return forward
+
+    def _videocall(self, body: Json) -> Json:
+        party = self.party
+        assert party is not None
+        request = body.get("request")
+        allowed = VIDEOCALL_FIELDS.get(request) if isinstance(request, str) else None
+        if allowed is None:
+            raise RefusedError(f"videocall {request!r}")
+        extra = set(body) - allowed
+        if extra:
+            raise RefusedError(f"videocall {request} with {sorted(extra)}")
+        if request == "register" and body.get("username") not in party.names:
+            raise RefusedError(f"register as {body.get('username')!r} (its names: {party.names})")
+        return body
+
+    def _videoroom(self, body: Json) -> Json:
+        party = self.party
+        assert party is not None
+        request = body.get("request")
+        if not isinstance(request, str) or request not in VIDEOROOM_FIELDS:
+            raise RefusedError(f"videoroom {request!r}")
+        if request != "join":
+            allowed = VIDEOROOM_FIELDS[request]
+            assert allowed is not None
+            extra = set(body) - allowed
+            if extra:
+                raise RefusedError(f"videoroom {request} with {sorted(extra)}")
+            return body
+        room, ptype = body.get("room"), body.get("ptype")
+        if not isinstance(room, int) or isinstance(room, bool) or room not in party.rooms:
+            raise RefusedError(f"join room {room!r} (its rooms: {sorted(party.rooms)})")
+        if ptype == "publisher":
+            if not party.publishes:
+                raise RefusedError(f"publish in room {room} without hosting rights")
+            allowed, body = PUBLISHER_FIELDS, dict(body)
+            display = body.get("display")
+            body["display"] = display if display in party.names else party.names[0]
+        elif ptype == "subscriber":
+            allowed, body = SUBSCRIBER_FIELDS, dict(body)
+        else:
+            raise RefusedError(f"join as {ptype!r}")
+        extra = set(body) - allowed
+        if extra:
+            raise RefusedError(f"videoroom join with {sorted(extra)}")
+        body["token"] = self._parties.room_token(room)
+        return body
+
+    # --- what Janus' replies teach ---------------------------------------------------
+
+    def _learn(self, message: object) -> None:
+        if not isinstance(message, dict) or message.get("janus") == "ack":
+            return
+        learn = self._pending.pop(str(message.get("transaction")), None)
+        if learn is not None and message.get("janus") == "success":
+            learn(message)
+        elif message.get("janus") == "timeout":
+            self._destroyed(message.get("session_id"))
+        elif message.get("janus") == "detached":
+            self._detached(message.get("sender"))
+
+    def _created(self, reply: Json) -> None:
+        found = reply.get("data", {}).get("id") if isinstance(reply.get("data"), dict) else None
+        if isinstance(found, int):
+            self._sessions.add(found)
+
+    def _attached(self, reply: Json, session: object, plugin: str) -> None:
+        found = reply.get("data", {}).get("id") if isinstance(reply.get("data"), dict) else None
+        if isinstance(found, int) and isinstance(session, int):
+            self._handles[found] = (session, plugin)
+
+    def _detached(self, handle: object) -> None:
+        if isinstance(handle, int):
+            self._handles.pop(handle, None)
+
+    def _destroyed(self, session: object) -> None:
+        if isinstance(session, int):
+            self._sessions.discard(session)
+            for handle, (owner, _) in list(self._handles.items()):
+                if owner == session:
+                    del self._handles[handle]
+
+
+def _error(message: Json, reason: str) -> Json:
+    """Janus' own form of a refusal, so janus.js and the kiosk read it as one."""
+    reply: Json = {
+        "janus": "error",
+        "transaction": message.get("transaction"),
+        "error": {"code": UNAUTHORIZED, "reason": f"Unauthorized: {reason}"},
+    }
+    if isinstance(message.get("session_id"), int):
+        reply["session_id"] = message["session_id"]
+    return reply
+
+
+def tls_context(cert: Path, key: Path, ca: Path) -> ssl.SSLContext:
+    """The gate's TLS: its own certificate; a client certificate optional (browsers
+    have none), and if given, verified against the fleet CA."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    context.load_verify_locations(ca)
+    context.verify_mode = ssl.CERT_OPTIONAL
+    return context
+
+
+async def open_gate(
+    parties: Parties, janus_url: str, host: str, port: int, tls: ssl.SSLContext | None
+) -> Server:
+    """Listen at *host*:*port* (TLS unless *tls* is ``None``); close the server when done."""
+
+    async def handle(client: ServerConnection) -> None:
+        await GateConnection(client, parties, janus_url).run()
+
+    return await serve(
+        handle,
+        host,
+        port,
+        ssl=tls,
+        subprotocols=[PROTOCOL],
+        max_size=2**22,
+        # A client whose link died is dropped ~20 s after it fell silent, so that its
+        # name is free again soon after it is back (Janus drops it with our twin).
+        ping_interval=10,
+        ping_timeout=10,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kiosk_provisioning.gate")
+    parser.add_argument("--repo", type=Path, required=True, metavar="REPO")
+    parser.add_argument("--janus", default="ws://127.0.0.1:8188", metavar="URL")
+    parser.add_argument("--listen", required=True, metavar="IP:PORT")
+    parser.add_argument("--cert", type=Path, metavar="PEM")
+    parser.add_argument("--key", type=Path, metavar="PEM")
+    parser.add_argument("--plain", action="store_true", help="no TLS (tests only)")
+    parser.add_argument("--log", type=Path, metavar="FILE", help="log here (else stderr)")
+    args = parser.parse_args(argv)
+    if not args.plain and (args.cert is None or args.key is None):
+        parser.error("--cert and --key are needed (or --plain, for tests)")
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        filename=args.log,
+    )
+    host, _, port = args.listen.rpartition(":")
+    parties = CityHall(args.repo / "identity")
+    tls = None if args.plain else tls_context(args.cert, args.key, parties.ca_path)
+
+    async def serve_forever() -> None:
+        server = await open_gate(parties, args.janus, host.strip("[]"), int(port), tls)
+        log.info("call gate at %s in front of %s", args.listen, args.janus)
+        await server.serve_forever()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve_forever())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""City hall's identities for the call tests: a fleet CA and directory in the
+test's folder, boxes enrolled with their own keys (as ``kiosk enroll`` does), and
+staff passes, all made by the real authority (kiosk_provisioning.identity)."""
+
+import json
+import secrets
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from kiosk_provisioning.identity.authority import Authority
+from kiosk_provisioning.identity.tokens import issue_staff_pass
+from kiosk_provisioning.janus_config import JanusSetup, Room
+
+STAFF_NAMES = ("cityhall-welfare", "cityhall-mayor", "cityhall-host")
+"""The names city hall's staff use in the tests (contacts and the room's host)."""
+
+
+@dataclass(frozen=True)
+class BoxFiles:
+    """What an enrolled box keeps (STATE/identity/)."""
+
+    key: Path
+    cert: Path
+    ca: Path
+
+    def context(self) -> ssl.SSLContext:
+        """The box's TLS: city hall checked against the fleet CA, its own certificate shown."""
+        context = ssl.create_default_context(cafile=self.ca)
+        context.load_cert_chain(self.cert, self.key)
+        return context
+
+
+class CityHallIdentity:
+    """The authority in *repo*/identity, with a directory naming each of *centres*
+    (centre id -> its rooms; its call name is its id)."""
+
+    def __init__(self, repo: Path, centres: Mapping[str, tuple[int, ...]]) -> None:
+        self.repo = repo
+        self.folder = repo / "identity"
+        self.authority = Authority.open(self.folder)
+        self.room_secrets = {n: secrets.token_hex(16) for r in centres.values() for n in r}
+        document = {
+            "centres": {c: {"call_name": c, "rooms": list(r)} for c, r in centres.items()},
+            "rooms": {
+                str(n): {"secret": s, "join_token": secrets.token_hex(16)}
+                for n, s in self.room_secrets.items()
+            },
+        }
+        (self.folder / "directory.json").write_text(json.dumps(document))
+
+    def janus_setup(self, rooms: dict[int, str], **changes: object) -> JanusSetup:
+        """Janus' setup sharing the gate's token secret, with *rooms* (number -> title)."""
+        kept = tuple(
+            Room(n, title, secret=self.room_secrets.get(n, secrets.token_hex(16)))
+            for n, title in rooms.items()
+        )
+        return JanusSetup(rooms=kept, token_secret=self.authority.janus_secret, **changes)  # type: ignore[arg-type]
+
+    def enrol(self, centre_id: str, folder: Path) -> BoxFiles:
+        """A box for *centre_id*: its key made here, its certificate issued for a
+        one-time code, as at a technician's enrolment."""
+        folder.mkdir(parents=True, exist_ok=True)
+        key = ec.generate_private_key(ec.SECP256R1())
+        csr = (
+            x509.CertificateSigningRequestBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, centre_id)]))
+            .sign(key, hashes.SHA256())
+        )
+        code = self.authority.issue_code(centre_id, replace=True)
+        cert = self.authority.enrol(centre_id, code, csr.public_bytes(serialization.Encoding.PEM))
+        files = BoxFiles(folder / "key.pem", folder / "cert.pem", folder / "ca.pem")
+        files.key.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        files.key.chmod(0o600)
+        files.cert.write_bytes(cert)
+        files.ca.write_bytes(self.authority.ca_pem)
+        return files
+
+    def staff_pass(
+        self,
+        names: tuple[str, ...] = STAFF_NAMES,
+        rooms: tuple[int, ...] = (),
+        host: bool = False,
+        ttl_s: int = 3600,
+    ) -> str:
+        return issue_staff_pass(self.authority.token_key, "staff-kim", names, rooms, host, ttl_s)
+
+    def server_check(self) -> ssl.SSLContext:
+        """TLS for a client without a certificate (staff): the gate checked, nothing shown."""
+        return ssl.create_default_context(cafile=self.authority.ca_path)

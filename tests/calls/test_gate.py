@@ -1,0 +1,286 @@
+"""City hall's call gate in front of a real Janus: only known parties get calls.
+
+A stranger (no certificate, no pass, a forged or expired one) gets nothing, at the
+gate or at Janus itself; a genuine box uses only its own name and rooms; staff
+call a centre under their verified name, and nobody else can take that name; a
+revoked box is cut within 10 s. Each refusal here is the gate's (its reason is
+checked), so a test fails if the gate's check is taken away."""
+
+import json
+import time
+from typing import Any
+
+import msgspec
+import pytest
+import websockets
+
+from kiosk.calls.desk import Phase
+from kiosk.calls.janus import Handle, JanusError, JanusSession
+from kiosk.calls.tracks import ColourTrack, ToneTrack
+from kiosk.calls.videoroom import PLUGIN as VIDEOROOM
+from kiosk_demo.network import PrivateNetwork
+from kiosk_demo.staff import StaffDesk
+from tests.calls.conftest import (
+    CENTRE,
+    HALL_COLOUR,
+    HALL_TONE,
+    OTHER,
+    OTHER_ROOM,
+    RECORDS,
+    ROOM,
+    CallServer,
+    calls_for,
+    reach,
+    run,
+    started,
+)
+from tests.calls.identities import BoxFiles
+
+CUT_S = 10.0
+"""A revoked box or an expired pass is cut within this long (documented)."""
+
+
+def refusals(server: CallServer) -> list[str]:
+    """The gate's log lines saying it refused or cut someone."""
+    lines = server.gate.log_path.read_text().splitlines()
+    return [line for line in lines if " refused " in line or " cut " in line]
+
+
+async def as_stranger(server: CallServer, message: dict[str, Any]) -> dict[str, Any]:
+    """Send *message* as the first request of a connection without a certificate;
+    returns the gate's answer, once the gate has closed the connection too."""
+    async with websockets.connect(
+        server.url,
+        subprotocols=[websockets.Subprotocol("janus-protocol")],
+        ssl=server.identity.server_check(),
+    ) as socket:
+        await socket.send(json.dumps({"transaction": "t1", **message}))
+        answer = json.loads(await socket.recv())
+        with pytest.raises(websockets.ConnectionClosed):
+            await socket.recv()  # nothing more: the gate hung up
+    assert isinstance(answer, dict)
+    return answer
+
+
+def test_a_stranger_gets_nothing(janus: CallServer, network: PrivateNetwork) -> None:
+    guessed = {"session_id": 1, "handle_id": 2}
+    attempts: dict[str, dict[str, Any]] = {
+        "a session": {"janus": "create"},
+        "a session with a forged pass": {"janus": "create", "token": "eyJhbGciOi.forged.x"},
+        "a session with an expired pass": {
+            "janus": "create",
+            "token": janus.identity.staff_pass(ttl_s=-60),
+        },
+        "a session with Janus' own token form": {"janus": "create", "token": "1,janus:x"},
+        "the VideoCall plugin": {
+            "janus": "attach",
+            "session_id": 1,
+            "plugin": "janus.plugin.videocall",
+        },
+        "city hall's name": {
+            "janus": "message",
+            **guessed,
+            "body": {"request": "register", "username": "cityhall-welfare"},
+        },
+        "a centre's name": {
+            "janus": "message",
+            **guessed,
+            "body": {"request": "register", "username": CENTRE},
+        },
+        "the names online": {"janus": "message", **guessed, "body": {"request": "list"}},
+        "a seat in the meeting": {
+            "janus": "message",
+            **guessed,
+            "body": {"request": "join", "room": ROOM, "ptype": "publisher", "display": "x"},
+        },
+        "a look at the meeting": {
+            "janus": "message",
+            **guessed,
+            "body": {"request": "join", "room": ROOM, "ptype": "subscriber", "streams": []},
+        },
+        "the meeting destroyed": {
+            "janus": "message",
+            **guessed,
+            "body": {"request": "destroy", "room": ROOM},
+        },
+        "someone else's session": {"janus": "claim", "session_id": 1},
+    }
+
+    async def scenario() -> None:
+        for what, message in attempts.items():
+            answer = await as_stranger(janus, message)
+            assert answer["janus"] == "error", f"{what}: {answer}"
+            assert answer["error"]["code"] == 403, f"{what}: {answer}"
+        # Past the gate, Janus itself refuses a client without its token: a local
+        # process or a proxy that forgot to check gets no session either.
+        for token in (None, "4102444800,janus,janus.plugin.videocall:Zm9yZ2Vk"):
+            with pytest.raises(JanusError) as refused:
+                await JanusSession.open(f"ws://{network.server_address}:8188/", token=token)
+            assert refused.value.code == 403, refused.value
+
+    run(scenario())
+    assert len(refusals(janus)) == len(attempts), "one log line per refusal"
+
+
+async def box_handle(server: CallServer, plugin: str, box: BoxFiles | None = None) -> Handle:
+    """A handle on *plugin* in a session of *box* (the test centre's) through the gate."""
+    session = await server.box_session(box)(server.url, None)
+    return await session.attach(plugin)
+
+
+async def refused(request: Any, because: str) -> None:
+    """*request* is refused by the gate, for *because* (words of its reason)."""
+    with pytest.raises(JanusError) as error:
+        await request
+    assert error.value.code == 403 and because in error.value.reason, error.value
+
+
+def test_a_box_uses_only_its_own_name_and_rooms(janus: CallServer) -> None:
+    async def scenario() -> None:
+        call = await box_handle(janus, "janus.plugin.videocall")
+        for name in (OTHER, "cityhall-welfare", "cityhall-host"):
+            await refused(call.send({"request": "register", "username": name}), repr(name))
+        await call.send({"request": "register", "username": CENTRE})  # its own: fine
+        await refused(call.send({"request": "list"}), "'list'")
+        await refused(call.send({"request": "set", "record": True}), "'set'")
+
+        room = await call.session.attach(VIDEOROOM)
+        other = {"request": "join", "room": OTHER_ROOM, "ptype": "publisher", "display": CENTRE}
+        await refused(room.send(other), f"room {OTHER_ROOM}")
+        watch = {"request": "join", "room": OTHER_ROOM, "ptype": "subscriber", "streams": []}
+        await refused(room.send(watch), f"room {OTHER_ROOM}")
+        for request in (
+            {"request": "destroy", "room": ROOM, "secret": "guess"},
+            {"request": "create", "room": 4242},
+            {"request": "edit", "room": ROOM, "new_is_private": False},
+            {"request": "kick", "room": ROOM, "id": 1},
+            {"request": "listparticipants", "room": ROOM},
+            {"request": "allowed", "room": ROOM, "action": "disable"},
+            {"request": "rtp_forward", "room": ROOM, "host": "198.18.0.1"},
+            {"request": "list"},
+        ):
+            await refused(room.send(request), repr(request["request"]))
+        await call.session.close()
+
+    run(scenario())
+
+
+def test_in_a_room_a_box_is_shown_by_its_own_name(janus: CallServer) -> None:
+    """The host (staff allowed to host) sees the box join under its centre's name,
+    whatever display it asked for; staff without hosting rights may not publish."""
+
+    async def scenario() -> None:
+        opener = janus.staff_session(rooms=(ROOM,), host=True)
+        host_session = await opener(janus.url, None)
+        host = await host_session.attach(VIDEOROOM)
+        await host.send(
+            {"request": "join", "room": ROOM, "ptype": "publisher", "display": "cityhall-host"}
+        )
+        room = await box_handle(janus, VIDEOROOM)
+        asked = {"request": "join", "room": ROOM, "ptype": "publisher", "display": "cityhall-host"}
+        await room.send(asked)
+        while True:
+            event = await host.events.get()
+            joining = event.data.get("joining")
+            if isinstance(joining, dict):
+                break
+        assert joining["display"] == CENTRE
+
+        guest_session = await janus.staff_session(rooms=(ROOM,), host=False)(janus.url, None)
+        guest = await guest_session.attach(VIDEOROOM)
+        publish = {"request": "join", "room": ROOM, "ptype": "publisher", "display": "x"}
+        await refused(guest.send(publish), "hosting")
+        for session in (host_session, room.session, guest_session):
+            await session.close()
+
+    run(scenario())
+
+
+def test_staff_call_a_centre_under_their_verified_name(janus: CallServer) -> None:
+    """Staff's pass lets them register city hall's name: the centre rings with city
+    hall's label, and auto-answers it within opening hours."""
+    calls = calls_for(
+        janus, auto_answer=msgspec.structs.replace(calls_for(janus).auto_answer, after_s=1)
+    )
+
+    async def scenario() -> None:
+        desk = await started(calls)
+        staff = await StaffDesk.open(
+            janus.url,
+            "cityhall-welfare",
+            lambda: (ToneTrack(HALL_TONE), ColourTrack(HALL_COLOUR)),
+            open_session=janus.staff_session(("cityhall-welfare",)),
+        )
+        await staff.call(CENTRE)
+        ringing = await reach(desk, Phase.RINGING)
+        assert ringing.who == "남원시청 복지과"
+        await reach(desk, Phase.IN_CALL)  # answered by itself
+        await staff.connected()
+        desk.hang_up()
+        await reach(desk, Phase.IDLE)
+        await staff.close()
+        await desk.close()
+
+    run(scenario())
+
+
+def test_nobody_else_gets_auto_answered_as_city_hall(janus: CallServer) -> None:
+    """Another centre's box, or staff with a pass for other names, cannot register
+    city hall's name; calling under its own, it is declined, never answered."""
+    calls = calls_for(
+        janus, auto_answer=msgspec.structs.replace(calls_for(janus).auto_answer, after_s=1)
+    )
+
+    async def scenario() -> None:
+        desk = await started(calls)
+        other_box = janus.identity.enrol(OTHER, janus.gate.folder / OTHER)
+        intruder = await box_handle(janus, "janus.plugin.videocall", other_box)
+        welfare = {"request": "register", "username": "cityhall-welfare"}
+        await refused(intruder.send(welfare), "'cityhall-welfare'")
+        mayor_session = await janus.staff_session(("cityhall-mayor",))(janus.url, None)
+        mayor = await mayor_session.attach("janus.plugin.videocall")
+        await refused(mayor.send(welfare), "'cityhall-welfare'")
+        await intruder.session.close()
+        await mayor_session.close()
+
+        caller = await StaffDesk.open(
+            janus.url,
+            OTHER,
+            lambda: (ToneTrack(HALL_TONE), ColourTrack(HALL_COLOUR)),
+            open_session=janus.box_session(other_box),
+        )
+        await caller.call(CENTRE)
+        await caller.next("hangup")  # declined: not a contact
+        phases = set(RECORDS[desk].phases())
+        assert not phases & {Phase.RINGING, Phase.IN_CALL}, phases
+        await caller.close()
+        await desk.close()
+
+    run(scenario())
+
+
+@pytest.mark.allow_warnings  # the session is lost: that is the point
+def test_a_revoked_box_is_cut_within_ten_seconds(janus: CallServer) -> None:
+    async def scenario() -> None:
+        desk = await started(calls_for(janus))
+        janus.identity.authority.revoke(CENTRE)
+        revoked = time.monotonic()
+        await reach(desk, Phase.OFFLINE)
+        cut = time.monotonic() - revoked
+        assert cut < CUT_S, f"cut after {cut:.1f} s"
+        await desk.close()
+
+    run(scenario())
+    assert any(f"cut box {CENTRE}" in line for line in refusals(janus))
+
+
+@pytest.mark.allow_warnings  # the session is lost: that is the point
+def test_an_expired_staff_pass_is_cut(janus: CallServer) -> None:
+    async def scenario() -> None:
+        session = await janus.staff_session(ttl_s=3)(janus.url, None)
+        started_at = time.monotonic()
+        await session.lost.wait()
+        assert time.monotonic() - started_at < 3 + CUT_S
+
+    run(scenario())
+    assert any("cut staff" in line for line in refusals(janus))

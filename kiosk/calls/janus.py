@@ -22,6 +22,7 @@ import contextlib
 import json
 import logging
 import secrets
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -182,9 +183,10 @@ class _Connection(ClientConnection):
 class JanusSession:
     """A Janus session over one WebSocket. Use :meth:`open`; :meth:`close` when done."""
 
-    def __init__(self, socket: Socket, api_secret: str | None) -> None:
+    def __init__(self, socket: Socket, api_secret: str | None, token: str | None = None) -> None:
         self._socket = socket
         self._secret = api_secret
+        self._token = token
         self.id = 0
         self._waiting: dict[str, tuple[asyncio.Future[Json], bool]] = {}
         self._handles: dict[int, Handle] = {}
@@ -193,11 +195,28 @@ class JanusSession:
         self._tasks: list[asyncio.Task[None]] = []
 
     @classmethod
-    async def open(cls, url: str, api_secret: str | None = None) -> "JanusSession":
-        """Connect to *url* (``ws://`` or ``wss://``, TLS verified) and create a session."""
+    async def open(
+        cls,
+        url: str,
+        api_secret: str | None = None,
+        *,
+        tls: ssl.SSLContext | None = None,
+        token: str | None = None,
+    ) -> "JanusSession":
+        """Connect to *url* (``ws://`` or ``wss://``, TLS verified) and create a session.
+
+        *tls* (``wss://`` only): the context to connect with, e.g. the box's with its
+        client certificate, which is how city hall's call gate knows the box; without
+        one, the system's CAs and no certificate. *token*: put in every request's
+        ``token`` field, as janus.js does with its option (a staff pass at the gate).
+        """
+        if tls is not None and not url.startswith("wss://"):
+            raise SessionLostError(f"a TLS identity needs a wss:// server, not {url}")
+        secure: dict[str, Any] = {"ssl": tls} if tls is not None else {}
         try:
             socket = await websockets.connect(
                 url,
+                **secure,
                 subprotocols=[websockets.Subprotocol("janus-protocol")],
                 open_timeout=CONNECT_TIMEOUT_S,
                 ping_interval=PING_S,
@@ -207,14 +226,16 @@ class JanusSession:
             )
         except (OSError, TimeoutError, websockets.InvalidHandshake) as err:
             raise SessionLostError(f"cannot reach {url}: {err}") from err
-        session = await cls.create(socket, api_secret)
+        session = await cls.create(socket, api_secret, token)
         log.info("janus session %d at %s", session.id, url)
         return session
 
     @classmethod
-    async def create(cls, socket: Socket, api_secret: str | None = None) -> "JanusSession":
+    async def create(
+        cls, socket: Socket, api_secret: str | None = None, token: str | None = None
+    ) -> "JanusSession":
         """Create a session over *socket*, which it then owns (closed if this fails)."""
-        session = cls(socket, api_secret)
+        session = cls(socket, api_secret, token)
         session._tasks.append(asyncio.create_task(session._read(), name="janus-read"))
         try:
             reply = await session.request({"janus": "create"})
@@ -244,6 +265,8 @@ class JanusSession:
             message["session_id"] = self.id
         if self._secret:
             message["apisecret"] = self._secret
+        if self._token:
+            message["token"] = self._token
         reply: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
         self._waiting[transaction] = (reply, until_ack)
         try:

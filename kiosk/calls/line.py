@@ -12,6 +12,7 @@ never by a line that is silently gone.
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -29,6 +30,33 @@ packet sent) looks again."""
 
 OpenSession = Callable[[str, str | None], Awaitable[JanusSession]]
 """Opens a session at a server URL with an API secret (``JanusSession.open``)."""
+
+TlsContext = Callable[[], ssl.SSLContext | None]
+"""The box's TLS context for city hall (its client certificate and the fleet CA),
+made again at each connection so that a renewed certificate is used; ``None``
+while the box has none."""
+
+
+class OpenSecure(Protocol):
+    """``JanusSession.open`` with the TLS context to connect with."""
+
+    def __call__(
+        self, url: str, api_secret: str | None, /, *, tls: ssl.SSLContext | None = None
+    ) -> Awaitable[JanusSession]: ...
+
+
+def identified(tls: TlsContext, open_session: OpenSecure = JanusSession.open) -> OpenSession:
+    """Sessions opened showing the box's identity: at a ``wss://`` server, with the
+    context *tls* gives at that moment (its client certificate is how city hall's
+    call gate knows the box); without one (not enrolled yet), as before."""
+
+    async def open_identified(url: str, api_secret: str | None) -> JanusSession:
+        context = tls() if url.startswith("wss://") else None
+        if context is None:
+            return await open_session(url, api_secret)
+        return await open_session(url, api_secret, tls=context)
+
+    return open_identified
 
 
 @dataclass(frozen=True)
@@ -177,6 +205,11 @@ class CallLine:
                 log.info("call line down (%s); connecting again", lost)
             finally:
                 await self._drop()
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                # Cancelled while connecting, and the connect turned that into a
+                # failure (seen with a server that refuses at once): still the end.
+                raise asyncio.CancelledError
             await asyncio.sleep(backoff.next())
 
     async def _serve(self, settings: LineSettings, backoff: Backoff) -> str:

@@ -23,7 +23,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -49,6 +49,11 @@ if TYPE_CHECKING:
 __all__ = ["CallDesk", "CallView", "LocalMedia", "Notice", "Phase"]
 
 log = logging.getLogger(__name__)
+
+TurnLogin = Callable[[], Awaitable[tuple[str, str]]]
+"""Asks city hall for a time-limited TURN login (username, credential): the box's
+``GET /v1/turn``. Raises ``OSError`` (or ``ValueError`` for a reply it cannot read)
+when it cannot; it may keep a login until shortly before it expires."""
 
 FINISH = "call-finish"
 """The task tidying up behind a call: let finish even by :meth:`CallDesk.close`."""
@@ -88,10 +93,12 @@ class CallDesk:
         open_session: OpenSession = JanusSession.open,
         new_peer: NewPeer = new_connection,
         backoff: Callable[[], Backoff] | None = None,
+        turn_login: TurnLogin | None = None,
     ) -> None:
         """*clock* (seconds) times calls, auto-answer and the backoff; *backoff*
         makes the waiting of the line and of each room stay (default: full jitter
-        on *clock*, capped at 30 s)."""
+        on *clock*, capped at 30 s). *turn_login* is asked before each call or
+        session for the TURN servers configured without a login (see :attr:`ice`)."""
         limit_arenas()  # calls are the kiosk's many-threaded part: see calls/memory.py
         self._calls = calls
         self._centre_id = centre_id
@@ -109,6 +116,10 @@ class CallDesk:
         self._pending: tuple[Calls, str] | None = None
         """A configuration that arrived during a call, applied once it ends."""
         self._closing = False
+        self._turn_login = turn_login
+        self._login: tuple[str, str] | None = None
+        """City hall's newest TURN login (for servers configured without one)."""
+        self._login_failing = False
         make_backoff = backoff or (lambda: Backoff(clock=clock))
         self._line = CallLine(
             self._line_settings(), self, open_session, lambda: self.reachable(), make_backoff
@@ -142,7 +153,35 @@ class CallDesk:
 
     @property
     def ice(self) -> list[IceServer]:
-        return [IceServer(s.urls, s.username, s.credential) for s in self._calls.ice_servers]
+        """The configured servers; a ``turn:``/``turns:`` one without username and
+        credential means "ask city hall": it gets city hall's newest login (and is
+        left out while there is none: a TURN server refuses a connection without)."""
+        servers = []
+        for s in self._calls.ice_servers:
+            if not _asks_city_hall(s.urls, s.username, s.credential):
+                servers.append(IceServer(s.urls, s.username, s.credential))
+            elif self._login is not None:
+                servers.append(IceServer(s.urls, *self._login))
+        return servers
+
+    async def fresh_ice(self) -> None:
+        """Ask city hall for a TURN login, if a configured server needs one. A failure
+        keeps the last login (it may still be valid) and is logged once, its
+        recovery once."""
+        calls = self._calls
+        wanted = any(_asks_city_hall(s.urls, s.username, s.credential) for s in calls.ice_servers)
+        if self._turn_login is None or not wanted:
+            return
+        try:
+            self._login = await self._turn_login()
+        except (OSError, ValueError) as err:
+            if not self._login_failing:
+                log.warning("no TURN login from city hall (%s); calls go without a relay", err)
+            self._login_failing = True
+            return
+        if self._login_failing:
+            log.info("TURN login from city hall again")
+        self._login_failing = False
 
     @property
     def group(self) -> GroupCall | None:
@@ -344,7 +383,8 @@ class CallDesk:
         calls = self._calls
         if calls.server is None:
             return None
-        return LineSettings(calls.server, calls.api_secret, self.name, tuple(self.ice))
+        configured = tuple(IceServer(s.urls, s.username, s.credential) for s in calls.ice_servers)
+        return LineSettings(calls.server, calls.api_secret, self.name, configured)
 
     def _apply(self, calls: Calls, centre_id: str) -> None:
         self._pending = None
@@ -403,3 +443,8 @@ class CallDesk:
         for listener in list(self._listeners):
             listener(view)
         return True
+
+
+def _asks_city_hall(urls: str, username: str, credential: str) -> bool:
+    """A TURN server configured without a login: city hall gives a time-limited one."""
+    return urls.startswith(("turn:", "turns:")) and not username and not credential

@@ -196,6 +196,7 @@ class OneToOne:
         desk = self._desk
         desk.start_timer(desk.calls.ring_s, lambda: desk.end(Notice.UNAVAILABLE))
         await load_media_stack()
+        await desk.fresh_ice()
         await self._line.wait_up()
         videocall = self._line.videocall
         assert videocall is not None
@@ -218,6 +219,7 @@ class OneToOne:
 
     async def _answer(self, call: _Call) -> None:
         await load_media_stack()  # loading began with the ring: usually done by now
+        await self._desk.fresh_ice()
         videocall = self._line.videocall
         assert call.offer is not None
         try:

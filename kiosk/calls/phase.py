@@ -109,7 +109,13 @@ class Desk(Protocol):
         ...
 
     @property
-    def ice(self) -> list[IceServer]: ...
+    def ice(self) -> list[IceServer]:
+        """The STUN/TURN servers for a new connection (with the newest TURN login)."""
+        ...
+
+    async def fresh_ice(self) -> None:
+        """Before a call or session: ask city hall for a TURN login where needed."""
+        ...
 
     busy: Callable[[], bool]
     """Whether the kiosk is busy with something else (calls are then refused)."""

@@ -66,8 +66,10 @@ class RoomStay:
         await load_media_stack()
         while True:
             await self._line.wait_up()
+            await desk.fresh_ice()
             session = self._line.session
-            assert session is not None
+            if session is None:  # lost while city hall was asked for a TURN login
+                continue
             group = GroupCall(
                 session,
                 room.number,

@@ -8,7 +8,7 @@ import random
 from typing import Any, Protocol
 
 from kiosk.backoff import Backoff
-from kiosk.calls.desk import CallDesk, CallView, Phase
+from kiosk.calls.desk import CallDesk, CallView, Phase, TurnLogin
 from kiosk.calls.local import StandInMedia
 from kiosk.calls.phase import FREE
 from kiosk_contract.config.calls import AutoAnswer, Calls, Contact, Room
@@ -68,6 +68,7 @@ class Rig:
         when: dt.datetime = TUESDAY_10,
         net: FakeNet | None = None,
         centre_id: str = "centre-1",
+        turn_login: TurnLogin | None = None,
     ) -> None:
         self.janus = janus or FakeJanus()
         self.path = FakePath()
@@ -81,6 +82,7 @@ class Rig:
             open_session=(net or self.janus).open,
             new_peer=self.path.new_peer,
             backoff=virtual_backoff,
+            turn_login=turn_login,
         )
         self.views = Views(self.desk)
 

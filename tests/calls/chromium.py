@@ -18,11 +18,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 from urllib.parse import urlencode
 
 from kiosk_demo.network import PrivateNetwork
-from kiosk_demo.server import JanusServer
 
 WEB = Path(__file__).parent / "web"
 PAGE_S = 8.0
@@ -35,6 +34,13 @@ SCRIPTS = {
     "/adapter.js": Path("/usr/share/javascript/webrtc-adapter/adapter.js"),
 }
 Report = dict[str, Any]
+
+
+class Server(Protocol):
+    @property
+    def url(self) -> str:
+        """Where janus.js connects (city hall's call gate)."""
+        ...
 
 
 class PageServer:
@@ -130,13 +136,15 @@ class StaffBrowser:
     def __init__(
         self,
         network: PrivateNetwork,
-        janus: JanusServer,
+        janus: Server,
         folder: Path,
         colour: tuple[int, int, int] | None,
         tone: int,
+        token: str = "",
     ) -> None:
         self._network = network
         self._janus = janus
+        self._token = token
         self._folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self._media = fake_media(folder, colour, tone)
@@ -149,7 +157,8 @@ class StaffBrowser:
     def showing(self, **query: str) -> Iterator[subprocess.Popen[bytes]]:
         """Chromium showing the staff page with *query*, inside city hall's namespace;
         closed (the tab gone, as when staff close it) on leaving."""
-        url = f"{self.page.origin}/staff.html?{urlencode({'server': self._janus.url, **query})}"
+        fields = {"server": self._janus.url, "token": self._token, **query}
+        url = f"{self.page.origin}/staff.html?{urlencode(fields)}"
         video, audio = self._media
         argv = [
             "chromium",
@@ -167,6 +176,9 @@ class StaffBrowser:
             f"--use-file-for-fake-video-capture={video}",
             f"--use-file-for-fake-audio-capture={audio}",
             "--autoplay-policy=no-user-gesture-required",
+            # The gate's certificate is from the test's own fleet CA, which this
+            # throwaway profile does not know (staff's browsers trust city hall's).
+            "--ignore-certificate-errors",
             "--disable-features=WebRtcHideLocalIpsWithMdns",
             # The page comes from our end of the veth pair, not localhost: let it use
             # the (fake) camera all the same.

@@ -1,5 +1,7 @@
 """The call rig: a real Janus in its own network namespace, joined to ours by a
-veth pair with addresses from 198.18.0.0/15, torn down after each test."""
+veth pair with addresses from 198.18.0.0/15, torn down after each test, and city
+hall's call gate in front of it: every box and staff member comes through the gate
+with a credential from the test's own fleet CA (see :mod:`tests.calls.identities`)."""
 
 import array
 import asyncio
@@ -7,20 +9,24 @@ import datetime as dt
 import os
 import weakref
 from collections.abc import Callable, Coroutine, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 
 from kiosk.calls.desk import CallDesk, CallView, Phase
+from kiosk.calls.janus import JanusSession
+from kiosk.calls.line import OpenSession, identified
 from kiosk.calls.local import StandInMedia
 from kiosk.calls.peer import LIVE
 from kiosk.calls.speaker import MAX_BACKLOG
 from kiosk_contract.config.calls import Calls
 from kiosk_demo.network import PrivateNetwork
-from kiosk_demo.server import JanusServer
-from kiosk_provisioning.janus_config import JanusSetup, Room
+from kiosk_demo.server import GateServer, JanusServer
+from kiosk_provisioning.janus_config import JanusSetup
 from tests.calls.chromium import StaffBrowser
+from tests.calls.identities import STAFF_NAMES, BoxFiles, CityHallIdentity
 from tests.unit.calls.rig import KST as KST
 from tests.unit.calls.rig import MAYOR as MAYOR
 from tests.unit.calls.rig import ROOM as ROOM
@@ -55,17 +61,98 @@ def network() -> Iterator[PrivateNetwork]:
         yield net
 
 
+CENTRE = "centre-1"
+"""The test centre (its call name too); in room ROOM."""
+OTHER = "centre-2"
+"""Another centre of the fleet."""
+OTHER_ROOM = 1002
+"""The other centre's room (the test centre is not in it)."""
+BOX_SESSIONS: dict[str, OpenSession] = {}
+"""How the test centre's box opens sessions at each call server of the running test
+(its certificate shown): :func:`make_desk` looks its server up here."""
+
+
+class CallServer:
+    """City hall's call server as boxes and staff reach it: the gate (:attr:`url`)
+    in front of Janus (:attr:`janus`, restarted or killed by tests)."""
+
+    def __init__(self, network: PrivateNetwork, folder: Path, **changes: object) -> None:
+        centres = {CENTRE: (ROOM,), OTHER: (OTHER_ROOM,)}
+        self.identity = CityHallIdentity(folder / "repo", centres)
+        rooms = {ROOM: "town meeting", OTHER_ROOM: "other class"}
+        setup = self.identity.janus_setup(rooms, interfaces=(network.inner,), **changes)
+        self.janus = JanusServer(network, folder / "janus", setup)
+        self.gate = GateServer(network, self.janus, self.identity.repo, folder / "gate")
+        self.plain_gate = GateServer(
+            network, self.janus, self.identity.repo, folder / "plain-gate", 8990, plain=True
+        )
+        """For headless Chromium, which does not get past the TLS gate's request for an
+        (optional) client certificate: the same rules without TLS (staff passes only)."""
+        self.box = self.identity.enrol(CENTRE, folder / "box")
+        """The test centre's box (STATE/identity)."""
+
+    @property
+    def url(self) -> str:
+        return self.gate.url
+
+    @property
+    def setup(self) -> JanusSetup:
+        return self.janus.setup
+
+    @property
+    def admin_url(self) -> str:
+        return self.janus.admin_url
+
+    def start(self) -> None:
+        self.janus.start()
+
+    def stop(self) -> None:
+        self.janus.stop()
+
+    def kill(self) -> None:
+        self.janus.kill()
+
+    def box_session(self, box: BoxFiles | None = None) -> OpenSession:
+        """Sessions opened as the box *box* (the test centre's by default) opens them."""
+        return identified((box or self.box).context)
+
+    def staff_session(self, names: tuple[str, ...] | None = None, **rights: Any) -> OpenSession:
+        """Sessions opened by staff with a pass for *names* (every staff name) and
+        *rights* (``rooms``, ``host``)."""
+        token = self.identity.staff_pass(names or STAFF_NAMES, **rights)
+        return partial(JanusSession.open, tls=self.identity.server_check(), token=token)
+
+    def __enter__(self) -> "CallServer":
+        self.janus.start()
+        try:
+            self.gate.start()
+            self.plain_gate.start()
+        except BaseException:
+            self.gate.stop()
+            self.janus.stop()
+            raise
+        BOX_SESSIONS[self.url] = self.box_session()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        BOX_SESSIONS.pop(self.url, None)
+        self.plain_gate.stop()
+        self.gate.stop()
+        self.janus.stop()
+
+
 @pytest.fixture
-def janus(network: PrivateNetwork, tmp_path: Path) -> Iterator[JanusServer]:
-    setup = JanusSetup(rooms=(Room(ROOM, "town meeting"),), interfaces=(network.inner,))
-    with JanusServer(network, tmp_path / "janus", setup) as server:
+def janus(network: PrivateNetwork, tmp_path: Path) -> Iterator[CallServer]:
+    with CallServer(network, tmp_path) as server:
         yield server
 
 
 @pytest.fixture
-def browser(network: PrivateNetwork, janus: JanusServer, tmp_path: Path) -> Iterator[StaffBrowser]:
-    """City hall staff in Chromium (janus.js), sending the hall's colour and tone."""
-    staff = StaffBrowser(network, janus, tmp_path, HALL_COLOUR, HALL_TONE)
+def browser(network: PrivateNetwork, janus: CallServer, tmp_path: Path) -> Iterator[StaffBrowser]:
+    """City hall staff in Chromium (janus.js) with a staff pass for every staff name,
+    the room, and hosting; sending the hall's colour and tone."""
+    token = janus.identity.staff_pass(rooms=(ROOM,), host=True)
+    staff = StaffBrowser(network, janus.plain_gate, tmp_path, HALL_COLOUR, HALL_TONE, token=token)
     yield staff
     staff.close()
 
@@ -75,7 +162,8 @@ def make_desk(
 ) -> CallDesk:
     """A desk sending the centre's colour and tone (or what *media* sends)."""
     media = media or StandInMedia(CENTRE_COLOUR, CENTRE_TONE)
-    desk = CallDesk(calls, "centre-1", media, lambda: when)
+    opener = BOX_SESSIONS.get(calls.server or "", JanusSession.open)
+    desk = CallDesk(calls, CENTRE, media, lambda: when, open_session=opener)
     RECORDS[desk] = Record(desk, media)
     return desk
 

@@ -4,13 +4,13 @@ centre, take its call and share a room with it; media flows both ways."""
 from collections.abc import Callable
 
 from kiosk.calls.desk import CallDesk, Phase
-from kiosk_demo.server import JanusServer
 from tests.calls.chromium import Report, StaffBrowser
 from tests.calls.conftest import (
     CENTRE_COLOUR,
     CENTRE_TONE,
     HALL_COLOUR,
     HALL_TONE,
+    CallServer,
     calls_for,
     heard,
     reach,
@@ -55,7 +55,7 @@ def videocall_event(name: str) -> Callable[[Report], bool]:
     return lambda report: report["event"] == "videocall" and report["name"] == name
 
 
-def test_staff_in_a_browser_calls_the_centre(janus: JanusServer, browser: StaffBrowser) -> None:
+def test_staff_in_a_browser_calls_the_centre(janus: CallServer, browser: StaffBrowser) -> None:
     async def scenario() -> None:
         desk = await started(calls_for(janus))
         with browser.showing(me="cityhall-welfare", centre="centre-1"):
@@ -72,7 +72,7 @@ def test_staff_in_a_browser_calls_the_centre(janus: JanusServer, browser: StaffB
     run(scenario(), limit=120)
 
 
-def test_the_senior_calls_staff_in_a_browser(janus: JanusServer, browser: StaffBrowser) -> None:
+def test_the_senior_calls_staff_in_a_browser(janus: CallServer, browser: StaffBrowser) -> None:
     async def scenario() -> None:
         desk = await started(calls_for(janus))
         with browser.showing(me="cityhall-welfare", answer="1"):
@@ -88,7 +88,7 @@ def test_the_senior_calls_staff_in_a_browser(janus: JanusServer, browser: StaffB
     run(scenario(), limit=120)
 
 
-def test_a_browser_hosts_a_room_the_centre_joins(janus: JanusServer, browser: StaffBrowser) -> None:
+def test_a_browser_hosts_a_room_the_centre_joins(janus: CallServer, browser: StaffBrowser) -> None:
     async def scenario() -> None:
         desk = await started(calls_for(janus))
         with browser.showing(me="cityhall-host", room="1001"):

@@ -12,15 +12,14 @@ import pytest
 from kiosk.calls.desk import CallDesk, Phase
 from kiosk_demo import cityhall
 from kiosk_demo.network import PrivateNetwork
-from kiosk_demo.server import JanusServer
-from tests.calls.conftest import calls_for, reach, run, started, until
+from tests.calls.conftest import CallServer, calls_for, reach, run, started, until
 
 PING_DEAD_S = 17.0
 """A cut this long outlasts the WebSocket's ping interval and timeout (5 + 10 s): the
 client closes with 1011, as the demo's city hall did under load."""
 
 
-async def city_hall(janus: JanusServer) -> "asyncio.Task[None]":
+async def city_hall(janus: CallServer) -> "asyncio.Task[None]":
     """City hall as ``python -m kiosk_demo.cityhall`` runs it (signals included),
     ringing our test centre; returns once it is ready."""
     ready = asyncio.Event()
@@ -50,7 +49,7 @@ async def host_seen(desk: CallDesk) -> None:
     await reach(desk, Phase.IDLE)
 
 
-def after_a_loss(janus: JanusServer, lose: Callable[[], Awaitable[None]]) -> None:
+def after_a_loss(janus: CallServer, lose: Callable[[], Awaitable[None]]) -> None:
     async def scenario() -> None:
         hall = await city_hall(janus)
         try:
@@ -70,7 +69,7 @@ def after_a_loss(janus: JanusServer, lose: Callable[[], Awaitable[None]]) -> Non
 
 
 @pytest.mark.allow_warnings
-def test_city_hall_calls_again_after_janus_was_restarted(janus: JanusServer) -> None:
+def test_city_hall_calls_again_after_janus_was_restarted(janus: CallServer) -> None:
     async def restart() -> None:
         janus.kill()
         await asyncio.sleep(1)  # Janus down for a moment, as under systemd's restart
@@ -81,7 +80,7 @@ def test_city_hall_calls_again_after_janus_was_restarted(janus: JanusServer) -> 
 
 @pytest.mark.allow_warnings
 def test_city_hall_calls_again_after_its_websocket_died_of_a_ping_timeout(
-    janus: JanusServer, network: PrivateNetwork
+    janus: CallServer, network: PrivateNetwork
 ) -> None:
     async def cut() -> None:
         network.cut()

@@ -9,8 +9,16 @@ from pathlib import Path
 import requests
 
 from kiosk.calls.desk import CallDesk, Phase
-from kiosk_demo.server import JanusServer
-from tests.calls.conftest import CENTRE_COLOUR, HALL_COLOUR, calls_for, reach, run, started, until
+from tests.calls.conftest import (
+    CENTRE_COLOUR,
+    HALL_COLOUR,
+    CallServer,
+    calls_for,
+    reach,
+    run,
+    started,
+    until,
+)
 from tests.calls.signals import mean_rgb, near
 from tests.calls.test_one_to_one import Hall, sees
 
@@ -47,7 +55,7 @@ def pooled(thread: threading.Thread) -> bool:
     return thread.name.startswith("asyncio_")
 
 
-def janus_sessions(janus: JanusServer) -> int:
+def janus_sessions(janus: CallServer) -> int:
     """Sessions Janus itself holds, from its admin API."""
     reply = requests.post(
         janus.admin_url,
@@ -62,7 +70,7 @@ def janus_sessions(janus: JanusServer) -> int:
     return len(reply["sessions"])
 
 
-def counts(janus: JanusServer) -> dict[str, object]:
+def counts(janus: CallServer) -> dict[str, object]:
     return {
         "fds": open_fds(),
         # The loop's default executor starts its threads lazily, up to a fixed
@@ -98,7 +106,7 @@ async def one_call(desk: CallDesk, hall: Hall, centre_calls: bool) -> None:
     await reach(desk, Phase.IDLE)
 
 
-def test_a_hundred_calls_leave_nothing_behind(janus: JanusServer) -> None:
+def test_a_hundred_calls_leave_nothing_behind(janus: CallServer) -> None:
     async def scenario() -> tuple[dict[str, object], dict[str, object], dict[str, float]]:
         desk = await started(calls_for(janus))
         hall = Hall()

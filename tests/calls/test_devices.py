@@ -11,8 +11,7 @@ from kiosk.calls.local import CAMERA_OFF
 from kiosk.devices.model import Link
 from kiosk.devices.watch import DeviceWatch
 from kiosk_contract.config.model import Devices
-from kiosk_demo.server import JanusServer
-from tests.calls.conftest import RECORDS, calls_for, reach, run, started, until
+from tests.calls.conftest import RECORDS, CallServer, calls_for, reach, run, started, until
 from tests.calls.signals import steady_pitch
 from tests.calls.stand_ins import COLOURS, PITCHES, device_media
 from tests.calls.test_one_to_one import Hall, sees
@@ -25,7 +24,7 @@ SPEAKERPHONE_PITCH = PITCHES["plughw:CARD=USB,DEV=0"]
 BUILT_IN_PITCH = PITCHES["plughw:CARD=PCH,DEV=0"]
 
 
-def test_cables_pulled_and_plugged_back_during_a_call(janus: JanusServer, testbed: object) -> None:
+def test_cables_pulled_and_plugged_back_during_a_call(janus: CallServer, testbed: object) -> None:
     load_room(testbed, "centre-room")
 
     async def scenario() -> None:

@@ -7,13 +7,13 @@ from kiosk.calls.desk import Notice, Phase
 from kiosk.calls.group import GroupCall
 from kiosk.calls.janus import JanusSession
 from kiosk.calls.tracks import ColourTrack, ToneTrack
-from kiosk_demo.server import JanusServer
 from tests.calls.conftest import (
     CENTRE_COLOUR,
     CENTRE_TONE,
     HALL_COLOUR,
     HALL_TONE,
     ROOM,
+    CallServer,
     calls_for,
     heard,
     reach,
@@ -36,9 +36,10 @@ class Member:
 
     @classmethod
     async def join(
-        cls, janus: JanusServer, name: str, colour: tuple[int, int, int], tone: int
+        cls, janus: CallServer, name: str, colour: tuple[int, int, int], tone: int
     ) -> "Member":
-        session = await JanusSession.open(janus.url)
+        opener = janus.staff_session((name,), rooms=(ROOM,), host=True)
+        session = await opener(janus.url, None)
         group = GroupCall(session, ROOM, name, [], None)
         await group.open([ToneTrack(tone), ColourTrack(colour)])
         member = cls(session, group)
@@ -64,7 +65,7 @@ class Member:
         await self.session.close()
 
 
-def test_centre_joins_a_town_meeting_and_follows_who_comes_and_goes(janus: JanusServer) -> None:
+def test_centre_joins_a_town_meeting_and_follows_who_comes_and_goes(janus: CallServer) -> None:
     async def scenario() -> None:
         host = await Member.join(janus, "cityhall-host", HALL_COLOUR, HALL_TONE)
         desk = await started(calls_for(janus))
@@ -107,7 +108,7 @@ def test_centre_joins_a_town_meeting_and_follows_who_comes_and_goes(janus: Janus
     run(scenario())
 
 
-def test_alone_in_the_room_says_so_until_someone_comes(janus: JanusServer) -> None:
+def test_alone_in_the_room_says_so_until_someone_comes(janus: CallServer) -> None:
     async def scenario() -> None:
         desk = await started(calls_for(janus))
         desk.join("town-meeting")

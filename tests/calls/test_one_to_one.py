@@ -9,13 +9,13 @@ import pytest
 from kiosk.calls.desk import CallDesk, Notice, Phase
 from kiosk.calls.peer import Connection
 from kiosk.calls.tracks import ColourTrack, ToneTrack
-from kiosk_demo.server import JanusServer
 from kiosk_demo.staff import StaffDesk
 from tests.calls.conftest import (
     CENTRE_COLOUR,
     CENTRE_TONE,
     HALL_COLOUR,
     HALL_TONE,
+    CallServer,
     calls_for,
     heard,
     make_desk,
@@ -35,13 +35,17 @@ class Hall:
         """The last second city hall heard (48 kHz)."""
         self.desk: StaffDesk | None = None
 
-    async def open(self, janus: JanusServer, name: str = "cityhall-welfare") -> StaffDesk:
+    async def open(self, janus: CallServer, name: str = "cityhall-welfare") -> StaffDesk:
         def keep(kind: str, frame: Any) -> None:
             if kind == "audio":
                 self.heard.extend(mono_samples(frame))
 
         self.desk = await StaffDesk.open(
-            janus.url, name, lambda: (ToneTrack(HALL_TONE), ColourTrack(HALL_COLOUR)), on_frame=keep
+            janus.url,
+            name,
+            lambda: (ToneTrack(HALL_TONE), ColourTrack(HALL_COLOUR)),
+            on_frame=keep,
+            open_session=janus.staff_session((name,)),
         )
         return self.desk
 
@@ -73,7 +77,7 @@ async def both_ways(desk: CallDesk, hall: Hall) -> None:
     assert pitch_share(speaker, 48_000, CENTRE_TONE) < 0.05
 
 
-def test_city_hall_calls_and_the_senior_answers(janus: JanusServer) -> None:
+def test_city_hall_calls_and_the_senior_answers(janus: CallServer) -> None:
     async def scenario() -> None:
         desk = await started(calls_for(janus))
         hall = Hall()
@@ -97,7 +101,7 @@ def test_city_hall_calls_and_the_senior_answers(janus: JanusServer) -> None:
     run(scenario())
 
 
-def test_the_senior_calls_city_hall_and_hangs_up(janus: JanusServer) -> None:
+def test_the_senior_calls_city_hall_and_hangs_up(janus: CallServer) -> None:
     async def scenario() -> None:
         desk = make_desk(calls_for(janus))
         desk.start()
@@ -120,7 +124,7 @@ def test_the_senior_calls_city_hall_and_hangs_up(janus: JanusServer) -> None:
     run(scenario())
 
 
-def test_declined_call_rings_no_more(janus: JanusServer) -> None:
+def test_declined_call_rings_no_more(janus: CallServer) -> None:
     async def scenario() -> None:
         desk = await started(calls_for(janus))
         staff = await Hall().open(janus)
@@ -135,7 +139,7 @@ def test_declined_call_rings_no_more(janus: JanusServer) -> None:
     run(scenario())
 
 
-def test_allow_listed_call_answers_itself_in_opening_hours(janus: JanusServer) -> None:
+def test_allow_listed_call_answers_itself_in_opening_hours(janus: CallServer) -> None:
     async def scenario() -> None:
         calls = calls_for(
             janus, auto_answer=msgspec.structs.replace(calls_for(janus).auto_answer, after_s=1)
@@ -155,7 +159,7 @@ def test_allow_listed_call_answers_itself_in_opening_hours(janus: JanusServer) -
     run(scenario())
 
 
-def test_second_caller_is_refused_while_in_a_call(janus: JanusServer) -> None:
+def test_second_caller_is_refused_while_in_a_call(janus: CallServer) -> None:
     async def scenario() -> None:
         desk = await started(calls_for(janus))
         first = Hall()
@@ -179,7 +183,7 @@ def test_second_caller_is_refused_while_in_a_call(janus: JanusServer) -> None:
     run(scenario())
 
 
-def test_caller_giving_up_while_ringing_ends_calmly(janus: JanusServer) -> None:
+def test_caller_giving_up_while_ringing_ends_calmly(janus: CallServer) -> None:
     async def scenario() -> None:
         desk = await started(calls_for(janus))
         staff = await Hall().open(janus)
@@ -195,7 +199,7 @@ def test_caller_giving_up_while_ringing_ends_calmly(janus: JanusServer) -> None:
     run(scenario())
 
 
-def test_unknown_caller_never_rings(janus: JanusServer) -> None:
+def test_unknown_caller_never_rings(janus: CallServer) -> None:
     async def scenario() -> None:
         desk = await started(calls_for(janus))
         stranger = await Hall().open(janus, "stranger")
@@ -209,7 +213,7 @@ def test_unknown_caller_never_rings(janus: JanusServer) -> None:
 
 
 @pytest.mark.parametrize("ring_s", [10])
-def test_city_hall_not_answering_ends_with_a_message(janus: JanusServer, ring_s: int) -> None:
+def test_city_hall_not_answering_ends_with_a_message(janus: CallServer, ring_s: int) -> None:
     async def scenario() -> None:
         desk = make_desk(calls_for(janus, ring_s=ring_s))
         desk.start()
@@ -229,7 +233,7 @@ def test_city_hall_not_answering_ends_with_a_message(janus: JanusServer, ring_s:
 
 @pytest.mark.allow_warnings  # the line says once that it cannot reach the server
 def test_calling_with_the_server_down_says_so_and_calls_once_it_is_back(
-    janus: JanusServer,
+    janus: CallServer,
 ) -> None:
     async def scenario() -> None:
         janus.stop()

@@ -10,9 +10,8 @@ from kiosk.calls.probe import check_ice, check_janus
 from kiosk.doctor import network_report, problem
 from kiosk_contract.config.calls import IceServer
 from kiosk_demo.network import PrivateNetwork
-from kiosk_demo.server import JanusServer
 from kiosk_demo.turn import TurnServer
-from tests.calls.conftest import calls_for
+from tests.calls.conftest import CallServer, calls_for
 
 
 @pytest.fixture
@@ -21,21 +20,21 @@ def turn(network: PrivateNetwork, tmp_path: Path) -> Iterator[TurnServer]:
         yield server
 
 
-def test_janus_answers_with_the_plugins_calls_need(janus: JanusServer) -> None:
-    found = check_janus(janus.url)
+def test_janus_answers_with_the_plugins_calls_need(janus: CallServer) -> None:
+    found = check_janus(janus.janus.url)
     assert found["reachable"] is True
     assert found["missing_plugins"] == []
     assert found["version"]
     assert found["ms"] >= 0
 
 
-def test_janus_gone_is_not_reachable(janus: JanusServer) -> None:
+def test_janus_gone_is_not_reachable(janus: CallServer) -> None:
     janus.kill()
-    found = check_janus(janus.url)
+    found = check_janus(janus.janus.url)
     assert found == {
         "checked": True,
         "reachable": False,
-        "url": janus.url,
+        "url": janus.janus.url,
         "error": "ConnectionRefusedError",
     }
 
@@ -51,10 +50,10 @@ def test_turn_answers_over_tcp_and_udp(turn: TurnServer) -> None:
 
 
 def test_turn_blocked_and_janus_gone_are_the_reason_doctor_fails(
-    network: PrivateNetwork, janus: JanusServer, turn: TurnServer
+    network: PrivateNetwork, janus: CallServer, turn: TurnServer
 ) -> None:
     relay = IceServer(urls=turn.url, username=turn.user, credential=turn.password)
-    calls = calls_for(janus, ice_servers=[relay])
+    calls = calls_for(janus.janus, ice_servers=[relay])  # Janus' info, as doctor asks it
     fine = network_report(None, calls)
     assert fine["janus"]["reachable"] and fine["turn"]["reachable"]
     turn.kill()

@@ -11,12 +11,13 @@ from kiosk.calls.desk import CallDesk, Notice, Phase
 from kiosk.calls.local import StandInMedia
 from kiosk.calls.peer import Connection
 from kiosk_demo.network import PrivateNetwork
-from kiosk_demo.server import JanusServer
 from tests.calls.conftest import (
     HALL_COLOUR,
     HALL_TONE,
     RECORDS,
+    ROOM,
     TUESDAY_10,
+    CallServer,
     Record,
     calls_for,
     reach,
@@ -30,10 +31,16 @@ CUT_S = 5.0
 """Longer than ``no_media_s`` (2 s: "unsteady"), shorter than giving up (10 s)."""
 
 
-async def host_desk(janus: JanusServer) -> CallDesk:
+async def host_desk(janus: CallServer) -> CallDesk:
     """City hall's host, itself a desk (it rejoins by itself too)."""
     media = StandInMedia(HALL_COLOUR, HALL_TONE)
-    desk = CallDesk(calls_for(janus, call_name="cityhall-host"), "host", media, lambda: TUESDAY_10)
+    desk = CallDesk(
+        calls_for(janus, call_name="cityhall-host"),
+        "host",
+        media,
+        lambda: TUESDAY_10,
+        open_session=janus.staff_session(("cityhall-host",), rooms=(ROOM,), host=True),
+    )
     RECORDS[desk] = Record(desk, media)
     desk.start()
     await reach(desk, Phase.IDLE)
@@ -67,7 +74,7 @@ async def flowing(desk: CallDesk) -> None:
     await until(lambda: fresh_media(desk) >= first + 10)
 
 
-async def both_in_the_room(janus: JanusServer) -> tuple[CallDesk, CallDesk]:
+async def both_in_the_room(janus: CallServer) -> tuple[CallDesk, CallDesk]:
     host = await host_desk(janus)
     assert host.join("town-meeting")
     centre = await started(calls_for(janus))
@@ -79,7 +86,7 @@ async def both_in_the_room(janus: JanusServer) -> tuple[CallDesk, CallDesk]:
 
 @pytest.mark.allow_warnings
 def test_server_killed_and_restarted_the_session_comes_back(
-    janus: JanusServer, caplog: pytest.LogCaptureFixture
+    janus: CallServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     async def scenario() -> None:
         host, centre = await both_in_the_room(janus)
@@ -99,7 +106,7 @@ def test_server_killed_and_restarted_the_session_comes_back(
 
 
 def test_short_cable_cut_heals_without_rejoining(
-    janus: JanusServer, network: PrivateNetwork
+    janus: CallServer, network: PrivateNetwork
 ) -> None:
     async def scenario() -> None:
         host, centre = await both_in_the_room(janus)

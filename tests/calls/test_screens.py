@@ -8,8 +8,7 @@ from kiosk.calls.desk import CallDesk, Phase
 from kiosk.calls.screens import CallScreens
 from kiosk.navigation import Navigator, Screen
 from kiosk_contract.config import KioskConfig
-from kiosk_demo.server import JanusServer
-from tests.calls.conftest import calls_for, make_desk, reach, run
+from tests.calls.conftest import CallServer, calls_for, make_desk, reach, run
 from tests.calls.test_one_to_one import Hall
 
 RINGS: list[bool] = []
@@ -21,7 +20,7 @@ def ring(on: bool) -> None:
         RINGS.append(on)
 
 
-def kiosk_with_calls(demo_config: KioskConfig, janus: JanusServer) -> tuple[Navigator, CallDesk]:
+def kiosk_with_calls(demo_config: KioskConfig, janus: CallServer) -> tuple[Navigator, CallDesk]:
     config = msgspec.structs.replace(demo_config, calls=calls_for(janus))
     navigator = Navigator(config.tiles, config.keys, config.idle, time.monotonic)
     desk = make_desk(config.calls)
@@ -37,7 +36,7 @@ def tile_index(navigator: Navigator, action: str) -> int:
 
 
 def test_call_tile_calls_and_hanging_up_goes_home(
-    demo_config: KioskConfig, janus: JanusServer
+    demo_config: KioskConfig, janus: CallServer
 ) -> None:
     async def scenario() -> None:
         navigator, desk = kiosk_with_calls(demo_config, janus)
@@ -59,7 +58,7 @@ def test_call_tile_calls_and_hanging_up_goes_home(
     run(scenario())
 
 
-def test_escape_during_a_call_hangs_up(demo_config: KioskConfig, janus: JanusServer) -> None:
+def test_escape_during_a_call_hangs_up(demo_config: KioskConfig, janus: CallServer) -> None:
     async def scenario() -> None:
         navigator, desk = kiosk_with_calls(demo_config, janus)
         staff = await Hall().open(janus)
@@ -84,7 +83,7 @@ def test_escape_during_a_call_hangs_up(demo_config: KioskConfig, janus: JanusSer
 
 
 def test_a_programme_playing_is_never_interrupted(
-    demo_config: KioskConfig, janus: JanusServer
+    demo_config: KioskConfig, janus: CallServer
 ) -> None:
     async def scenario() -> None:
         navigator, desk = kiosk_with_calls(demo_config, janus)
@@ -104,7 +103,7 @@ def test_a_programme_playing_is_never_interrupted(
 
 
 def test_group_tile_with_the_server_down_says_so_and_goes_home(
-    demo_config: KioskConfig, janus: JanusServer
+    demo_config: KioskConfig, janus: CallServer
 ) -> None:
     async def scenario() -> None:
         janus.stop()

@@ -10,10 +10,9 @@ import pytest
 from kiosk.calls.desk import CallDesk, Phase
 from kiosk_contract.config.calls import IceServer
 from kiosk_demo.network import PrivateNetwork
-from kiosk_demo.server import JanusServer
 from kiosk_demo.turn import TurnServer
 from tests.calls.chromium import StaffBrowser
-from tests.calls.conftest import calls_for, reach, run, started
+from tests.calls.conftest import CallServer, calls_for, reach, run, started
 from tests.calls.test_browser import both_ways
 
 
@@ -31,7 +30,7 @@ def routes(desk: CallDesk) -> set[str | None]:
 
 
 def test_with_udp_blocked_a_room_goes_through_turn(
-    network: PrivateNetwork, janus: JanusServer, turn: TurnServer, browser: StaffBrowser
+    network: PrivateNetwork, janus: CallServer, turn: TurnServer, browser: StaffBrowser
 ) -> None:
     async def scenario() -> None:
         network.drop_udp()

@@ -1,4 +1,5 @@
-// City hall staff in Chromium. Query: server, me, and either centre=<name> (call a
+// City hall staff in Chromium. Query: server, token (the staff pass, janus.js' token
+// option: city hall's call gate knows staff by it), me, and either centre=<name> (call a
 // centre), answer=1 (take the next call) or room=<number> (join a VideoRoom room and
 // watch every other publisher). Everything that happens is POSTed to /report; every
 // 300 ms, what the far side looks and sounds like: mean colour of its picture and the
@@ -187,6 +188,7 @@ Janus.init({
   callback: function () {
     const janus = new Janus({
       server: params.get("server"),
+      token: params.get("token") || null,
       iceServers: [],
       success: function () {
         report("connected");

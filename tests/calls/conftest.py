@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from kiosk.calls.desk import CallDesk, CallView, Phase
+from kiosk.calls.desk import CallDesk, CallView, Phase, TurnLogin
 from kiosk.calls.janus import JanusSession
 from kiosk.calls.line import OpenSession, identified
 from kiosk.calls.local import StandInMedia
@@ -158,19 +158,25 @@ def browser(network: PrivateNetwork, janus: CallServer, tmp_path: Path) -> Itera
 
 
 def make_desk(
-    calls: Calls, when: dt.datetime = TUESDAY_10, media: StandInMedia | None = None
+    calls: Calls,
+    when: dt.datetime = TUESDAY_10,
+    media: StandInMedia | None = None,
+    turn_login: TurnLogin | None = None,
 ) -> CallDesk:
-    """A desk sending the centre's colour and tone (or what *media* sends)."""
+    """A desk sending the centre's colour and tone (or what *media* sends), asking
+    *turn_login* for TURN logins."""
     media = media or StandInMedia(CENTRE_COLOUR, CENTRE_TONE)
     opener = BOX_SESSIONS.get(calls.server or "", JanusSession.open)
-    desk = CallDesk(calls, CENTRE, media, lambda: when, open_session=opener)
+    desk = CallDesk(calls, CENTRE, media, lambda: when, open_session=opener, turn_login=turn_login)
     RECORDS[desk] = Record(desk, media)
     return desk
 
 
-async def started(calls: Calls, media: StandInMedia | None = None) -> CallDesk:
+async def started(
+    calls: Calls, media: StandInMedia | None = None, turn_login: TurnLogin | None = None
+) -> CallDesk:
     """A desk registered with the server, idle."""
-    desk = make_desk(calls, media=media)
+    desk = make_desk(calls, media=media, turn_login=turn_login)
     desk.start()
     await reach(desk, Phase.IDLE)
     return desk

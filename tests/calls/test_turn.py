@@ -1,24 +1,43 @@
 """A centre whose network blocks UDP still gets its calls: through city hall's
-TURN server (coturn) over TCP. City hall's own side (a browser beside Janus)
-is untouched by the block."""
+TURN server (coturn) over TCP, with a time-limited login city hall hands out
+(coturn's shared secret scheme), never one static password. City hall's own side
+(a browser beside Janus) is untouched by the block."""
 
-from collections.abc import Iterator
+import asyncio
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
+from aioice import stun
+from aioice.turn import create_turn_endpoint
 
 from kiosk.calls.desk import CallDesk, Phase
 from kiosk_contract.config.calls import IceServer
 from kiosk_demo.network import PrivateNetwork
-from kiosk_demo.turn import TurnServer
+from kiosk_demo.turn import PORT, TurnServer
+from kiosk_provisioning.identity.tokens import turn_credentials
 from tests.calls.chromium import StaffBrowser
-from tests.calls.conftest import CallServer, calls_for, reach, run, started
+from tests.calls.conftest import CENTRE, CallServer, calls_for, reach, run, started
 from tests.calls.test_browser import both_ways
 
 
+class SharedSecretTurn(TurnServer):
+    """coturn as city hall runs it: logins made with *secret* (``use-auth-secret``),
+    each valid until the time in its username, instead of one long-term user."""
+
+    def __init__(self, network: PrivateNetwork, folder: Path, secret: str) -> None:
+        super().__init__(network, folder)
+        self.secret = secret
+
+    def launch(self, argv: Sequence[str], port: int) -> None:
+        static = [a for a in argv if a != "--lt-cred-mech" and not a.startswith("--user=")]
+        super().launch([*static, "--use-auth-secret", f"--static-auth-secret={self.secret}"], port)
+
+
 @pytest.fixture
-def turn(network: PrivateNetwork, tmp_path: Path) -> Iterator[TurnServer]:
-    with TurnServer(network, tmp_path / "turn") as server:
+def turn(network: PrivateNetwork, janus: CallServer, tmp_path: Path) -> Iterator[TurnServer]:
+    secret = janus.identity.authority.turn_secret
+    with SharedSecretTurn(network, tmp_path / "turn", secret) as server:
         yield server
 
 
@@ -32,10 +51,17 @@ def routes(desk: CallDesk) -> set[str | None]:
 def test_with_udp_blocked_a_room_goes_through_turn(
     network: PrivateNetwork, janus: CallServer, turn: TurnServer, browser: StaffBrowser
 ) -> None:
+    secret = janus.identity.authority.turn_secret
+    asked: list[str] = []
+
+    async def login() -> tuple[str, str]:  # what the box's GET /v1/turn gives
+        asked.append(CENTRE)
+        return turn_credentials(secret, CENTRE, 600)
+
     async def scenario() -> None:
         network.drop_udp()
-        relay = IceServer(urls=turn.url, username=turn.user, credential=turn.password)
-        desk = await started(calls_for(janus, ice_servers=[relay]))
+        relay = IceServer(urls=turn.url)  # no login configured: city hall gives one
+        desk = await started(calls_for(janus, ice_servers=[relay]), turn_login=login)
         with browser.showing(me="cityhall-host", room="1001"):
             await browser.next(lambda r: r["event"] == "webrtc" and r["up"])
             assert desk.join("town-meeting")
@@ -47,3 +73,35 @@ def test_with_udp_blocked_a_room_goes_through_turn(
         await desk.close()
 
     run(scenario(), limit=120)
+    assert asked, "the login came from city hall"
+
+
+async def allocation(address: str, username: str, password: str) -> str:
+    """Ask coturn for a relay over TCP with this login: ``granted`` or why not."""
+    try:
+        transport, _ = await create_turn_endpoint(
+            asyncio.DatagramProtocol, (address, PORT), username, password, transport="tcp"
+        )
+    except stun.TransactionFailed as err:
+        return f"refused {err.response.attributes.get('ERROR-CODE')}"
+    transport.close()
+    return "granted"
+
+
+def test_a_turn_login_past_its_time_or_not_city_halls_is_refused(
+    network: PrivateNetwork, janus: CallServer, turn: TurnServer
+) -> None:
+    secret = janus.identity.authority.turn_secret
+    address = network.server_address
+
+    async def scenario() -> dict[str, str]:
+        return {
+            "fresh": await allocation(address, *turn_credentials(secret, CENTRE, 600)),
+            "expired": await allocation(address, *turn_credentials(secret, CENTRE, -60)),
+            "forged": await allocation(address, *turn_credentials("not-" + secret, CENTRE, 600)),
+        }
+
+    found = run(scenario())
+    assert found["fresh"] == "granted", found
+    assert found["expired"].startswith("refused (401"), found
+    assert found["forged"].startswith("refused (401"), found

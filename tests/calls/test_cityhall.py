@@ -12,7 +12,7 @@ import pytest
 from kiosk.calls.desk import CallDesk, Phase
 from kiosk_demo import cityhall
 from kiosk_demo.network import PrivateNetwork
-from tests.calls.conftest import CallServer, calls_for, reach, run, started, until
+from tests.calls.conftest import ROOM, CallServer, calls_for, reach, run, started, until
 
 PING_DEAD_S = 17.0
 """A cut this long outlasts the WebSocket's ping interval and timeout (5 + 10 s): the
@@ -23,7 +23,11 @@ async def city_hall(janus: CallServer) -> "asyncio.Task[None]":
     """City hall as ``python -m kiosk_demo.cityhall`` runs it (signals included),
     ringing our test centre; returns once it is ready."""
     ready = asyncio.Event()
-    hall = asyncio.create_task(cityhall.run(janus.url, ready, centre="centre-1"))
+    sessions = {
+        "staff_session": janus.staff_session(("cityhall-welfare",)),
+        "host_session": janus.staff_session(("cityhall-host",), rooms=(ROOM,), host=True),
+    }
+    hall = asyncio.create_task(cityhall.run(janus.url, ready, centre="centre-1", **sessions))
     await ready.wait()
     return hall
 

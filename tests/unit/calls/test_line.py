@@ -6,11 +6,13 @@ import asyncio
 import itertools
 import logging
 import random
+import ssl
 
 import pytest
 
 from kiosk.backoff import Backoff
-from kiosk.calls.line import CallLine, LineSettings
+from kiosk.calls.janus import JanusSession, SessionLostError
+from kiosk.calls.line import CallLine, LineSettings, identified
 from kiosk.calls.videocall import CallEvent
 from tests.unit.calls.fake_janus import FakeJanus, FakeNet, Json
 from tests.unit.calls.test_janus import replace_reply
@@ -268,3 +270,36 @@ def test_closing_while_connecting_leaves_no_session() -> None:
         assert janus.connections == [] and listener.said == []
 
     run(scenario())
+
+
+def test_identified_sessions_show_the_box_certificate_made_anew_each_time() -> None:
+    """At a ``wss://`` server the box connects with the TLS context of that moment
+    (a renewed certificate is used at the next connection); a ``ws://`` one (tests,
+    the demo) gets none, and no context is made for it."""
+    made: list[ssl.SSLContext] = []
+
+    def context() -> ssl.SSLContext:
+        made.append(ssl.create_default_context())
+        return made[-1]
+
+    seen: list[tuple[str, ssl.SSLContext | None]] = []
+
+    async def connect(
+        url: str, api_secret: str | None, /, *, tls: ssl.SSLContext | None = None
+    ) -> JanusSession:
+        seen.append((url, tls))
+        raise SessionLostError("only recorded")
+
+    async def scenario() -> None:
+        open_session = identified(context, connect)
+        for url in ("wss://calls.example/", "wss://calls.example/", "ws://198.18.0.2:8188/"):
+            with pytest.raises(SessionLostError):
+                await open_session(url, None)
+
+    asyncio.run(scenario())
+    assert len(made) == 2
+    assert seen == [
+        ("wss://calls.example/", made[0]),
+        ("wss://calls.example/", made[1]),
+        ("ws://198.18.0.2:8188/", None),
+    ]

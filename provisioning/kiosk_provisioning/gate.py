@@ -233,6 +233,8 @@ class GateConnection:
         self._pending: dict[str, Callable[[Json], None]] = {}
         """Transaction -> what its reply teaches us (a new session or handle)."""
         self._peer = str(client.remote_address[0]) if client.remote_address else "?"
+        self._unknown_cert = False
+        """It showed a certificate this city hall does not know (or revoked)."""
 
     @property
     def who(self) -> str:
@@ -243,8 +245,7 @@ class GateConnection:
         cert = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         if cert:
             self.party = self._parties.box(cert)
-            if self.party is None:
-                log.warning("refused %s: certificate unknown or revoked", self.who)
+            self._unknown_cert = self.party is None
         try:
             upstream = await websockets.connect(
                 self._janus_url,
@@ -326,7 +327,8 @@ class GateConnection:
             token = message.get("token")
             self.party = self._parties.staff(token) if isinstance(token, str) else None
         if self.party is None:
-            raise RefusedError(f"{kind} without a credential")
+            unknown = " (its certificate is unknown or revoked)" if self._unknown_cert else ""
+            raise RefusedError(f"{kind} without a credential{unknown}")
         forward = dict(message)
         forward.pop("apisecret", None)
         forward["token"] = self._parties.janus_token()

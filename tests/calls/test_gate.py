@@ -269,6 +269,7 @@ def test_a_revoked_box_is_cut_within_ten_seconds(janus: CallServer) -> None:
         cut = time.monotonic() - revoked
         assert cut < CUT_S, f"cut after {cut:.1f} s"
         await desk.close()
+        await refused(janus.box_session()(janus.url, None), "certificate is unknown or revoked")
 
     run(scenario())
     assert any(f"cut box {CENTRE}" in line for line in refusals(janus))

@@ -90,10 +90,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return enroll_command(paths, args)
         return sync_command(paths, args.check_only, args.json)
     state_dir = args.state_dir
-    if args.demo and not (state_dir or os.environ.get("KIOSK_STATE_DIR")):
-        # The demo never writes to /var/lib: it keeps its state in the user's home.
-        base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-        state_dir = str(Path(base) / "kiosk-demo")
+    if args.demo and not state_dir:
+        from kiosk.demolink import demo_state_dir
+
+        state_dir = str(demo_state_dir())
     paths = resolve_paths(args.etc_dir, state_dir)
 
     from kiosk.app import RunOptions, run

@@ -1,4 +1,5 @@
-"""Whether the demo's stand-in city hall is up. Qt-free.
+"""What the demo box and the demo's stand-in city hall agree on: whether city hall is
+up, and where the demo box keeps its state (city hall enrols it there). Qt-free.
 
 The demo's city hall (``python -m kiosk_demo.cityhall``, run as root) lives in a
 private network namespace joined to this machine by a veth pair whose near end is
@@ -7,6 +8,7 @@ called :data:`DEMO_LINK`. Without it the demo's call server address leads nowher
 that calls are unavailable. A real box never asks.
 """
 
+import os
 from pathlib import Path
 
 DEMO_LINK = "kch0o"
@@ -20,3 +22,12 @@ def demo_city_hall_up(link: str = DEMO_LINK) -> bool:
     except OSError:
         return False
     return state in ("up", "unknown")
+
+
+def demo_state_dir() -> Path:
+    """Where ``kiosk run --demo`` keeps its state unless told otherwise: the user's
+    home, never /var/lib (``KIOSK_STATE_DIR`` wins, as for the box)."""
+    if chosen := os.environ.get("KIOSK_STATE_DIR"):
+        return Path(chosen)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "kiosk-demo"

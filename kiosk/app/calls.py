@@ -12,9 +12,12 @@ from collections.abc import Callable
 
 from kiosk.calls.deferred import DeferredDeviceMedia
 from kiosk.calls.desk import CallDesk
+from kiosk.calls.line import identified
 from kiosk.calls.screens import CallScreens
 from kiosk.demolink import demo_city_hall_up
+from kiosk.identity import tls_context
 from kiosk.navigation import Navigator
+from kiosk.paths import Paths
 from kiosk.status import StatusBoard
 from kiosk.voice import VoiceGuide
 from kiosk_contract.config import KioskConfig
@@ -33,12 +36,16 @@ class CallService:
         voice: VoiceGuide,
         wall: Callable[[], dt.datetime],
         demo: bool,
+        paths: Paths,
     ) -> None:
         self.media = DeferredDeviceMedia()
         self.media.use(status.status.choice)
         # A camera, microphone or speaker plugged or unplugged reaches the call at once.
         self._forget = status.subscribe(lambda now: self.media.use(now.choice))
-        self.desk = CallDesk(config.calls, config.centre.id, self.media, wall)
+        # City hall's call gate knows the box by its certificate (read again at each
+        # connection, so a renewed one is used).
+        opener = identified(lambda: tls_context(paths))
+        self.desk = CallDesk(config.calls, config.centre.id, self.media, wall, open_session=opener)
         if demo:
             # The demo's city hall lives in a private network only root can make;
             # without it, no packet is sent towards its address.

@@ -109,6 +109,7 @@ def start_services(
                 parts.voice,
                 parts.wall,
                 options.demo,
+                paths,
             )
         )
         kiosk.attach_calls(calls.desk)

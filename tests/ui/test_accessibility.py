@@ -80,7 +80,13 @@ def visit(kiosk: Kiosk, name: str) -> QWidget:
         # The call screen as a call rings (the desk is built but not connected).
         if kiosk.calls is None:
             calls = CallService(
-                kiosk.loaded.config, nav, kiosk.status, kiosk.voice, kiosk.parts.wall, demo=True
+                kiosk.loaded.config,
+                nav,
+                kiosk.status,
+                kiosk.voice,
+                kiosk.parts.wall,
+                demo=True,
+                paths=kiosk.parts.paths,
             )
             kiosk.attach_calls(calls.desk)
         nav.show_call()

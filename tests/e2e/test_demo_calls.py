@@ -32,6 +32,8 @@ def city_hall(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     log = (tmp_path / "city-hall.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "kiosk_demo.cityhall"],
+        # City hall enrols the demo box where the kiosk below keeps its state.
+        env={**os.environ, "KIOSK_STATE_DIR": str(tmp_path / "state")},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,  # its Janus too can be killed as one group

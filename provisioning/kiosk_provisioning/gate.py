@@ -124,13 +124,14 @@ class Parties(Protocol):
 
 class CityHall:
     """:class:`Parties` from city hall's identity folder (REPO/identity): the fleet
-    CA's registry, the directory (re-read when it changes) and the secrets."""
+    CA's registry, the directory (re-read when it changes) and the secrets, all
+    read only (the :class:`Verifier`: the gate never sees the CA's key)."""
 
     def __init__(self, folder: Path) -> None:
-        from kiosk_provisioning.identity.authority import Authority
+        from kiosk_provisioning.identity.authority import Verifier
 
         self._folder = folder
-        self._authority = Authority.open(folder)
+        self._authority = Verifier.open(folder)
         self._secret = self._authority.janus_secret
         self._key = self._authority.token_key
         self._directory_at = -1.0

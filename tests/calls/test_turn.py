@@ -4,6 +4,10 @@ TURN server (coturn) over TCP, with a time-limited login city hall hands out
 (a browser beside Janus) is untouched by the block."""
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -12,12 +16,15 @@ from aioice import stun
 from aioice.turn import create_turn_endpoint
 
 from kiosk.calls.desk import CallDesk, Phase
+from kiosk.calls.turn import CityHallTurn
 from kiosk_contract.config.calls import IceServer
 from kiosk_demo.network import PrivateNetwork
 from kiosk_demo.turn import PORT, TurnServer
+from kiosk_provisioning.identity.service import start
 from kiosk_provisioning.identity.tokens import turn_credentials
 from tests.calls.chromium import StaffBrowser
 from tests.calls.conftest import CENTRE, CallServer, calls_for, reach, run, started
+from tests.calls.identities import CityHallIdentity
 from tests.calls.test_browser import both_ways
 
 
@@ -105,3 +112,33 @@ def test_a_turn_login_past_its_time_or_not_city_halls_is_refused(
     assert found["fresh"] == "granted", found
     assert found["expired"].startswith("refused (401"), found
     assert found["forged"].startswith("refused (401"), found
+
+
+@pytest.mark.allow_warnings  # the identity service logs the revoked box it refuses
+def test_the_box_gets_its_turn_login_from_city_hall(tmp_path: Path) -> None:
+    """The box asks city hall's identity service (the real one) with its certificate:
+    a login for its centre that coturn's secret check accepts, kept while young; a
+    revoked box gets none."""
+    identity = CityHallIdentity(tmp_path / "repo", {CENTRE: ()})
+    cert, key = identity.authority.issue_server_cert(["127.0.0.1"], tmp_path / "server")
+    service = start(identity.folder, cert, key)
+    try:
+        box = identity.enrol(CENTRE, tmp_path / "box")
+        turn = CityHallTurn(service.url, box.context)
+
+        async def twice() -> tuple[tuple[str, str], tuple[str, str]]:
+            return await turn(), await turn()
+
+        first, again = asyncio.run(twice())
+        assert again == first, "a young login is kept, not asked for at every call"
+        username, credential = first
+        expiry, _, who = username.partition(":")
+        assert who == CENTRE and int(expiry) > time.time()
+        secret = identity.authority.turn_secret.encode()
+        digest = hmac.new(secret, username.encode(), hashlib.sha1).digest()
+        assert credential == base64.b64encode(digest).decode(), "coturn would accept it"
+        identity.authority.revoke(CENTRE)
+        with pytest.raises(OSError):
+            asyncio.run(CityHallTurn(service.url, box.context)())
+    finally:
+        service.close()

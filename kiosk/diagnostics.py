@@ -39,9 +39,10 @@ class BoxFacts:
                 off = {"checked": False, "why": "demo_city_hall_off"}
                 report = network_report(load_enrolment(self.paths), None)
                 return {**report, "janus": off, "turn": off}
-        from kiosk.identity import client_cert
+        from kiosk.identity import client_cert, tls_context
 
-        return network_report(load_enrolment(self.paths), calls, client_cert(self.paths))
+        enrolment = load_enrolment(self.paths)
+        return network_report(enrolment, calls, client_cert(self.paths), tls_context(self.paths))
 
     def sync(self) -> dict[str, Any]:
         """The last configuration check, as ``kiosk sync`` recorded it."""

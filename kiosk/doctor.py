@@ -11,6 +11,7 @@ Exit status 1 with the reason in one line when the box cannot serve as it should
 """
 
 import json
+import ssl
 import sys
 import time
 from pathlib import Path
@@ -21,7 +22,7 @@ from kiosk.config import ConfigTrial
 from kiosk.config.trial import MAX_CRASHES
 from kiosk.devices.discover import discover
 from kiosk.devices.policy import choose
-from kiosk.identity import client_cert, standing
+from kiosk.identity import client_cert, standing, tls_context
 from kiosk.media.cache import MediaCache
 from kiosk.paths import Paths
 from kiosk.sync.enrolment import Enrolment, load_enrolment
@@ -38,7 +39,8 @@ def examine(paths: Paths) -> dict[str, Any]:
     media: dict[str, Any] = {"files": 0, "ready": 0, "missing": []}
     if active is not None:
         media = library_report(active, MediaCache(paths.media))
-    network = network_report(enrolment, active.calls if active else None, client_cert(paths))
+    calls = active.calls if active else None
+    network = network_report(enrolment, calls, client_cert(paths), tls_context(paths))
     report: dict[str, Any] = {"version": __version__, "config": config, "media": media}
     report.update(devices_report(active.devices if active else Devices()))
     report["network"] = network
@@ -93,11 +95,15 @@ def _config_or_none(path: Path) -> KioskConfig | None:
 
 
 def network_report(
-    enrolment: "Enrolment | None", calls: Calls | None, cert: tuple[str, str] | None = None
+    enrolment: "Enrolment | None",
+    calls: Calls | None,
+    cert: tuple[str, str] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> dict[str, Any]:
     """Can the box reach its configuration server (presenting *cert*, the box's
-    certificate and key files), city hall's call server and its TURN (or STUN)
-    server, and how fast? Blocks for up to a few seconds."""
+    certificate and key files), city hall's call server (with *tls*, the box's TLS
+    context) and its TURN (or STUN) server, and how fast? Blocks for up to a few
+    seconds."""
     from kiosk.calls.probe import check_ice, check_janus
 
     config_server = (
@@ -106,7 +112,7 @@ def network_report(
         else {"checked": False, "why": "not_enrolled"}
     )
     janus = (
-        check_janus(calls.server)
+        check_janus(calls.server, tls)
         if calls is not None and calls.server
         else {"checked": False, "why": "calls_not_configured"}
     )

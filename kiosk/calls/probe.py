@@ -25,7 +25,9 @@ TIMEOUT_S = 3.0
 PLUGINS = ("janus.plugin.videocall", "janus.plugin.videoroom")
 
 
-def check_janus(url: str) -> dict[str, Any]:
+def check_janus(url: str, tls: ssl.SSLContext | None = None) -> dict[str, Any]:
+    """Janus (or city hall's call gate in front of it) answers ``info``; *tls*: the
+    box's TLS context for a ``wss://`` server (its certificate, the fleet CA)."""
     from websockets.exceptions import WebSocketException
     from websockets.sync.client import connect
     from websockets.typing import Subprotocol
@@ -33,7 +35,8 @@ def check_janus(url: str) -> dict[str, Any]:
     began = time.monotonic()
     try:
         protocol = [Subprotocol("janus-protocol")]
-        with connect(url, subprotocols=protocol, open_timeout=TIMEOUT_S) as line:
+        secure: dict[str, Any] = {"ssl": tls} if tls is not None and url.startswith("wss:") else {}
+        with connect(url, subprotocols=protocol, open_timeout=TIMEOUT_S, **secure) as line:
             line.send(json.dumps({"janus": "info", "transaction": "kiosk-doctor"}))
             reply = json.loads(line.recv(timeout=TIMEOUT_S))
     except (OSError, TimeoutError, WebSocketException, ValueError) as err:

@@ -8,12 +8,14 @@ only when a call is about to need it (see :mod:`kiosk.calls.connection`).
 
 import datetime as dt
 import logging
+import ssl
 from collections.abc import Callable
 
 from kiosk.calls.deferred import DeferredDeviceMedia
 from kiosk.calls.desk import CallDesk
 from kiosk.calls.line import identified
 from kiosk.calls.screens import CallScreens
+from kiosk.calls.turn import CityHallTurn
 from kiosk.demolink import demo_city_hall_up
 from kiosk.identity import tls_context
 from kiosk.navigation import Navigator
@@ -37,15 +39,29 @@ class CallService:
         wall: Callable[[], dt.datetime],
         demo: bool,
         paths: Paths,
+        identity_url: str | None = None,
     ) -> None:
+        """*identity_url*: city hall's identity service (the enrolment's), which gives
+        the box time-limited TURN logins."""
         self.media = DeferredDeviceMedia()
         self.media.use(status.status.choice)
         # A camera, microphone or speaker plugged or unplugged reaches the call at once.
         self._forget = status.subscribe(lambda now: self.media.use(now.choice))
+
         # City hall's call gate knows the box by its certificate (read again at each
         # connection, so a renewed one is used).
-        opener = identified(lambda: tls_context(paths))
-        self.desk = CallDesk(config.calls, config.centre.id, self.media, wall, open_session=opener)
+        def tls() -> ssl.SSLContext | None:
+            return tls_context(paths)
+
+        turn = CityHallTurn(identity_url, tls) if identity_url else None
+        self.desk = CallDesk(
+            config.calls,
+            config.centre.id,
+            self.media,
+            wall,
+            open_session=identified(tls),
+            turn_login=turn,
+        )
         if demo:
             # The demo's city hall lives in a private network only root can make;
             # without it, no packet is sent towards its address.

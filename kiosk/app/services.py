@@ -110,6 +110,7 @@ def start_services(
                 parts.wall,
                 options.demo,
                 paths,
+                enrolment.identity if enrolment else None,
             )
         )
         kiosk.attach_calls(calls.desk)

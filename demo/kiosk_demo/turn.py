@@ -1,5 +1,9 @@
 """A TURN server (Debian's coturn) beside Janus in city hall's private network,
-for centres whose network blocks UDP: their calls are relayed over TCP."""
+for centres whose network blocks UDP: their calls are relayed over TCP.
+
+As city hall runs it: no long-term user, only time-limited logins made with a
+secret it shares with the identity service (coturn's ``use-auth-secret``; see
+:func:`kiosk_provisioning.identity.tokens.turn_credentials`)."""
 
 import logging
 import secrets
@@ -14,15 +18,23 @@ PORT = 3478
 
 
 class TurnServer(Daemon):
-    """coturn in *network*'s namespace with one long-term credential."""
+    """coturn in *network*'s namespace accepting logins made with *secret* (city hall's
+    ``turn.secret``; a random one if none is given), each valid until the time in its
+    username."""
 
     name = "turnserver"
 
-    def __init__(self, network: PrivateNetwork, folder: Path, user: str = "kiosk") -> None:
+    def __init__(self, network: PrivateNetwork, folder: Path, secret: str | None = None) -> None:
         super().__init__(network)
         self.folder = folder
-        self.user = user
-        self.password = secrets.token_hex(12)
+        self.secret = secret or secrets.token_hex(32)
+
+    def login(self, who: str, ttl_s: int = 3600) -> tuple[str, str]:
+        """A username and password for *who*, valid *ttl_s* seconds (as the identity
+        service gives a box)."""
+        from kiosk_provisioning.identity.tokens import turn_credentials
+
+        return turn_credentials(self.secret, who, ttl_s)
 
     @property
     def url(self) -> str:
@@ -38,8 +50,8 @@ class TurnServer(Daemon):
             f"--listening-ip={address}",
             f"--relay-ip={address}",
             f"--listening-port={PORT}",
-            "--lt-cred-mech",
-            f"--user={self.user}:{self.password}",
+            "--use-auth-secret",
+            f"--static-auth-secret={self.secret}",
             "--realm=cityhall",
             "--fingerprint",
             "--no-tls",

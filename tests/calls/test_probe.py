@@ -52,7 +52,8 @@ def test_turn_answers_over_tcp_and_udp(turn: TurnServer) -> None:
 def test_turn_blocked_and_janus_gone_are_the_reason_doctor_fails(
     network: PrivateNetwork, janus: CallServer, turn: TurnServer
 ) -> None:
-    relay = IceServer(urls=turn.url, username=turn.user, credential=turn.password)
+    username, credential = turn.login("centre-1")
+    relay = IceServer(urls=turn.url, username=username, credential=credential)
     calls = calls_for(janus.janus, ice_servers=[relay])  # Janus' info, as doctor asks it
     fine = network_report(None, calls)
     assert fine["janus"]["reachable"] and fine["turn"]["reachable"]

@@ -8,7 +8,7 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,23 +28,10 @@ from tests.calls.identities import CityHallIdentity
 from tests.calls.test_browser import both_ways
 
 
-class SharedSecretTurn(TurnServer):
-    """coturn as city hall runs it: logins made with *secret* (``use-auth-secret``),
-    each valid until the time in its username, instead of one long-term user."""
-
-    def __init__(self, network: PrivateNetwork, folder: Path, secret: str) -> None:
-        super().__init__(network, folder)
-        self.secret = secret
-
-    def launch(self, argv: Sequence[str], port: int) -> None:
-        static = [a for a in argv if a != "--lt-cred-mech" and not a.startswith("--user=")]
-        super().launch([*static, "--use-auth-secret", f"--static-auth-secret={self.secret}"], port)
-
-
 @pytest.fixture
 def turn(network: PrivateNetwork, janus: CallServer, tmp_path: Path) -> Iterator[TurnServer]:
     secret = janus.identity.authority.turn_secret
-    with SharedSecretTurn(network, tmp_path / "turn", secret) as server:
+    with TurnServer(network, tmp_path / "turn", secret) as server:
         yield server
 
 

@@ -49,7 +49,9 @@ class GateServer(Daemon):
     """City hall's call gate (:mod:`kiosk_provisioning.gate`) in *network*'s namespace,
     in front of *janus* (whose token secret must be the identity folder's), with a
     server certificate from the fleet CA for the namespace's address (none if
-    *plain*: staff passes only). Its log is ``folder/gate.log``."""
+    *plain*: staff passes only). Boxes use :attr:`url`; staff browsers
+    :attr:`staff_url` (*staff_port*: TLS that asks for no client certificate, which
+    Chromium's WebSockets cannot answer). Its log is ``folder/gate.log``."""
 
     name = "call gate"
 
@@ -61,13 +63,17 @@ class GateServer(Daemon):
         folder: Path,
         port: int = 8989,
         plain: bool = False,
+        staff_port: int | None = None,
     ) -> None:
         super().__init__(network)
         self.janus = janus
         self.repo = repo
         self.folder = folder
         self.port = port
+        self.staff_port = staff_port
         self.plain = plain
+        self.cert_path: Path | None = None
+        """The gate's certificate (from the fleet CA), for a browser to trust."""
         self.log_path = folder / "gate.log"
         folder.mkdir(parents=True, exist_ok=True)
         self._tls: list[str] = ["--plain"]
@@ -76,6 +82,7 @@ class GateServer(Daemon):
 
             authority = Authority.open(repo / "identity")
             cert, key = authority.issue_server_cert([network.server_address], folder)
+            self.cert_path = cert
             self._tls = ["--cert", str(cert), "--key", str(key)]
 
     @property
@@ -83,6 +90,13 @@ class GateServer(Daemon):
         """The gate, as kiosks and browsers reach it."""
         scheme = "ws" if self.plain else "wss"
         return f"{scheme}://{self.network.server_address}:{self.port}/"
+
+    @property
+    def staff_url(self) -> str:
+        """The gate, as staff browsers reach it (its staff listener, if it has one)."""
+        scheme = "ws" if self.plain else "wss"
+        port = self.staff_port or self.port
+        return f"{scheme}://{self.network.server_address}:{port}/"
 
     def start(self) -> None:
         """Start the gate and wait until it accepts connections."""
@@ -94,6 +108,8 @@ class GateServer(Daemon):
             "--log", str(self.log_path),
             *self._tls,
         ]  # fmt: skip
+        if self.staff_port:
+            argv += ["--staff-listen", f"{self.network.server_address}:{self.staff_port}"]
         self.launch(argv, self.port)
         log.info("call gate up at %s", self.url)
 

@@ -461,12 +461,23 @@ def _error(message: Json, reason: str) -> Json:
 
 
 def tls_context(cert: Path, key: Path, ca: Path) -> ssl.SSLContext:
-    """The gate's TLS: its own certificate; a client certificate optional (browsers
-    have none), and if given, verified against the fleet CA."""
+    """The gate's TLS for boxes: its own certificate; a client certificate optional,
+    and if given, verified against the fleet CA."""
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     context.load_verify_locations(ca)
     context.verify_mode = ssl.CERT_OPTIONAL
+    return context
+
+
+def staff_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
+    """The gate's TLS for staff browsers: its own certificate, and no request for a
+    client certificate at all. Chromium fails a WebSocket whose server asks for one
+    when it has none to give (the handshake never completes), so browsers get a
+    listener of their own (``--staff-listen``), where only a staff pass identifies."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    context.verify_mode = ssl.CERT_NONE
     return context
 
 
@@ -497,6 +508,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repo", type=Path, required=True, metavar="REPO")
     parser.add_argument("--janus", default="ws://127.0.0.1:8188", metavar="URL")
     parser.add_argument("--listen", required=True, metavar="IP:PORT")
+    parser.add_argument(
+        "--staff-listen", metavar="IP:PORT", help="TLS without asking for certificates (browsers)"
+    )
     parser.add_argument("--cert", type=Path, metavar="PEM")
     parser.add_argument("--key", type=Path, metavar="PEM")
     parser.add_argument("--plain", action="store_true", help="no TLS (tests only)")
@@ -516,6 +530,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     async def serve_forever() -> None:
         server = await open_gate(parties, args.janus, host.strip("[]"), int(port), tls)
         log.info("call gate at %s in front of %s", args.listen, args.janus)
+        if args.staff_listen:
+            staff_host, _, staff_port = args.staff_listen.rpartition(":")
+            staff_tls = None if args.plain else staff_tls_context(args.cert, args.key)
+            staff = await open_gate(
+                parties, args.janus, staff_host.strip("[]"), int(staff_port), staff_tls
+            )
+            log.info("call gate for staff browsers at %s", args.staff_listen)
+            await asyncio.gather(server.serve_forever(), staff.serve_forever())
         await server.serve_forever()
 
     with contextlib.suppress(KeyboardInterrupt):

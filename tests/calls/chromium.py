@@ -7,6 +7,8 @@ Janus and this test's page server on our end of the veth pair). The page POSTs
 what happens, and what the far side looks and sounds like, to that server."""
 
 import asyncio
+import base64
+import hashlib
 import json
 import logging
 import os
@@ -128,6 +130,18 @@ def fake_media(
     return video, audio
 
 
+def spki_pin(cert: Path) -> str:
+    """Chromium's pin of a certificate's key: base64 SHA-256 of its SubjectPublicKeyInfo."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    key = x509.load_pem_x509_certificate(cert.read_bytes()).public_key()
+    spki = key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
+
+
 class StaffBrowser:
     """Chromium as city hall's staff: *colour* (or a moving test pattern) on its
     camera, *tone* on its microphone, its page served from our end of the veth
@@ -141,10 +155,14 @@ class StaffBrowser:
         colour: tuple[int, int, int] | None,
         tone: int,
         token: str = "",
+        trust: Path | None = None,
     ) -> None:
+        """*trust*: the gate's certificate, the only one this browser accepts beyond
+        its (empty) store, as a staff browser trusts city hall's."""
         self._network = network
         self._janus = janus
         self._token = token
+        self._trust = spki_pin(trust) if trust else None
         self._folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self._media = fake_media(folder, colour, tone)
@@ -177,8 +195,8 @@ class StaffBrowser:
             f"--use-file-for-fake-audio-capture={audio}",
             "--autoplay-policy=no-user-gesture-required",
             # The gate's certificate is from the test's own fleet CA, which this
-            # throwaway profile does not know (staff's browsers trust city hall's).
-            "--ignore-certificate-errors",
+            # throwaway profile does not know: trust that one key, nothing else.
+            *([f"--ignore-certificate-errors-spki-list={self._trust}"] if self._trust else []),
             "--disable-features=WebRtcHideLocalIpsWithMdns",
             # The page comes from our end of the veth pair, not localhost: let it use
             # the (fake) camera all the same.

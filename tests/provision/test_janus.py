@@ -139,7 +139,7 @@ def test_with_city_halls_identity_janus_shares_the_gates_secrets(tmp_path: Path)
     identity = tmp_path / "repo" / "identity"
     authority = Authority.open(identity)
     (identity / "directory.json").write_text(
-        json.dumps({"centres": {}, "rooms": {"1001": {"secret": "s3cr3t", "join_token": "t"}}})
+        json.dumps({"centres": {}, "rooms": {"1001": {"secret": "s3cr3t"}}})
     )
     fleet = fleet_with_rooms(tmp_path)
     out = tmp_path / "janus"

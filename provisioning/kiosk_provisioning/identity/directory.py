@@ -2,9 +2,10 @@
 the call gate.
 
 ``directory.json`` in the authority's folder: each centre's call name and rooms
-(from its built configuration), and each room's management secret and join token,
-made once and kept (Janus' rooms are configured with them; no client ever gets
-them: the gate adds the join token to the joins it lets through).
+(from its built configuration), and each room's management secret, made once and
+kept (Janus' room is configured with it; no client ever gets it, so none can
+destroy, edit or kick). Joining a room takes a signed token naming it, which the
+call gate mints for each join it lets through (Janus' ``signed_tokens``).
 """
 
 import json
@@ -33,7 +34,6 @@ class CentreEntry:
 @dataclass(frozen=True)
 class RoomKeys:
     secret: str
-    join_token: str
 
 
 @dataclass(frozen=True)
@@ -55,10 +55,7 @@ def load_directory(folder: Path) -> Directory:
         str(cid): CentreEntry(str(e["call_name"]), tuple(int(r) for r in e["rooms"]))
         for cid, e in data.get("centres", {}).items()
     }
-    rooms = {
-        int(n): RoomKeys(str(k["secret"]), str(k["join_token"]))
-        for n, k in data.get("rooms", {}).items()
-    }
+    rooms = {int(n): RoomKeys(str(k["secret"])) for n, k in data.get("rooms", {}).items()}
     return Directory(centres, rooms)
 
 
@@ -72,16 +69,12 @@ def write_directory(folder: Path, configs: Iterable[KioskConfig]) -> Directory:
         numbers = tuple(sorted({room.number for room in config.calls.rooms}))
         centres[config.centre.id] = CentreEntry(config.calls.call_name or config.centre.id, numbers)
         for number in numbers:
-            rooms[number] = previous.rooms.get(number) or RoomKeys(
-                secrets.token_hex(16), secrets.token_hex(16)
-            )
+            rooms[number] = previous.rooms.get(number) or RoomKeys(secrets.token_hex(16))
     document = {
         "centres": {
             cid: {"call_name": e.call_name, "rooms": list(e.rooms)} for cid, e in centres.items()
         },
-        "rooms": {
-            str(n): {"secret": k.secret, "join_token": k.join_token} for n, k in rooms.items()
-        },
+        "rooms": {str(n): {"secret": k.secret} for n, k in rooms.items()},
     }
     write_atomically(folder / FILE, json.dumps(document, indent=1).encode())
     (folder / FILE).chmod(0o600)

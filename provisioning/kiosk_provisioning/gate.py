@@ -156,10 +156,22 @@ class CityHall:
         from kiosk_provisioning.identity.tokens import verify_staff_pass
 
         found = verify_staff_pass(self._key, token)
-        if found is None or not found.names:
+        if found is None:
+            return None
+        # A centre's name belongs to its box alone, whatever a pass says.
+        self._load()
+        centres = {entry.call_name for entry in self._centres.values()} | set(self._centres)
+        names = tuple(name for name in found.names if name not in centres)
+        if names != found.names:
+            log.warning(
+                "staff %s: pass names a centre; ignored: %s",
+                found.login,
+                sorted(set(found.names) - set(names)),
+            )
+        if not names:
             return None
         rooms = frozenset(found.rooms)
-        return Party(f"staff {found.login}", tuple(found.names), rooms, found.host, token)
+        return Party(f"staff {found.login}", names, rooms, found.host, token)
 
     def janus_token(self) -> str:
         from kiosk_provisioning.identity.tokens import janus_token

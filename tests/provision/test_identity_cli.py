@@ -95,3 +95,15 @@ def test_a_server_certificate_for_city_halls_services(
     assert (out / "server.key").stat().st_mode & 0o777 == 0o600
     ca = Authority.open(repo / "identity")
     cert.verify_directly_issued_by(x509.load_pem_x509_certificate(ca.ca_pem))
+
+
+def test_a_staff_pass_is_refused_for_a_centres_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = tmp_path / "repo"
+    Authority.open(repo / "identity")
+    (repo / "identity" / "directory.json").write_text(
+        '{"centres": {"namwon-001": {"call_name": "namwon-001", "rooms": []}}, "rooms": {}}'
+    )
+    assert main(["staff-pass", str(repo), "--login", "kim", "--name", "namwon-001"]) == 1
+    assert "a centre's name" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import datetime as dt
 import sys
 
 from kiosk_provisioning.identity.authority import Authority, IdentityError
-from kiosk_provisioning.identity.directory import identity_folder
+from kiosk_provisioning.identity.directory import identity_folder, load_directory
 from kiosk_provisioning.identity.tokens import issue_staff_pass
 from kiosk_provisioning.inventory import read_inventory
 
@@ -39,6 +39,10 @@ def run_identity_command(args: argparse.Namespace) -> int:
             serials = ", ".join(box.serial for box in revoked)
             print(f"{args.centre}: revoked {serials}; {REVOKED_WITHIN}")
         elif args.command == "staff-pass":
+            directory = load_directory(authority.folder)
+            centres = set(directory.centres) | {e.call_name for e in directory.centres.values()}
+            if taken := sorted(set(args.name) & centres):
+                raise IdentityError("taken", f"{', '.join(taken)}: a centre's name, not staff's")
             token = issue_staff_pass(
                 authority.token_key,
                 args.login,

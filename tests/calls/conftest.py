@@ -9,7 +9,6 @@ import datetime as dt
 import os
 import weakref
 from collections.abc import Callable, Coroutine, Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,16 +16,14 @@ import pytest
 
 from kiosk.calls.desk import CallDesk, CallView, Phase, TurnLogin
 from kiosk.calls.janus import JanusSession
-from kiosk.calls.line import OpenSession, identified
+from kiosk.calls.line import OpenSession
 from kiosk.calls.local import StandInMedia
 from kiosk.calls.peer import LIVE
 from kiosk.calls.speaker import MAX_BACKLOG
 from kiosk_contract.config.calls import Calls
 from kiosk_demo.network import PrivateNetwork
-from kiosk_demo.server import GateServer, JanusServer
-from kiosk_provisioning.janus_config import JanusSetup
+from tests.calls import identities
 from tests.calls.chromium import StaffBrowser
-from tests.calls.identities import STAFF_NAMES, BoxFiles, CityHallIdentity
 from tests.unit.calls.rig import KST as KST
 from tests.unit.calls.rig import MAYOR as MAYOR
 from tests.unit.calls.rig import ROOM as ROOM
@@ -72,73 +69,24 @@ BOX_SESSIONS: dict[str, OpenSession] = {}
 (its certificate shown): :func:`make_desk` looks its server up here."""
 
 
-class CallServer:
-    """City hall's call server as boxes and staff reach it: the gate (:attr:`url`)
-    in front of Janus (:attr:`janus`, restarted or killed by tests)."""
+class CallServer(identities.CallServer):
+    """City hall's call server of the tests (see :class:`identities.CallServer`):
+    the test centre and the other centre in their rooms, the test centre's box
+    enrolled, its sessions in :data:`BOX_SESSIONS` while it runs."""
 
     def __init__(self, network: PrivateNetwork, folder: Path, **changes: object) -> None:
         centres = {CENTRE: (ROOM,), OTHER: (OTHER_ROOM,)}
-        self.identity = CityHallIdentity(folder / "repo", centres)
         rooms = {ROOM: "town meeting", OTHER_ROOM: "other class"}
-        setup = self.identity.janus_setup(rooms, interfaces=(network.inner,), **changes)
-        self.janus = JanusServer(network, folder / "janus", setup)
-        self.gate = GateServer(network, self.janus, self.identity.repo, folder / "gate")
-        self.plain_gate = GateServer(
-            network, self.janus, self.identity.repo, folder / "plain-gate", 8990, plain=True
-        )
-        """For headless Chromium, which does not get past the TLS gate's request for an
-        (optional) client certificate: the same rules without TLS (staff passes only)."""
-        self.box = self.identity.enrol(CENTRE, folder / "box")
-        """The test centre's box (STATE/identity)."""
-
-    @property
-    def url(self) -> str:
-        return self.gate.url
-
-    @property
-    def setup(self) -> JanusSetup:
-        return self.janus.setup
-
-    @property
-    def admin_url(self) -> str:
-        return self.janus.admin_url
-
-    def start(self) -> None:
-        self.janus.start()
-
-    def stop(self) -> None:
-        self.janus.stop()
-
-    def kill(self) -> None:
-        self.janus.kill()
-
-    def box_session(self, box: BoxFiles | None = None) -> OpenSession:
-        """Sessions opened as the box *box* (the test centre's by default) opens them."""
-        return identified((box or self.box).context)
-
-    def staff_session(self, names: tuple[str, ...] | None = None, **rights: Any) -> OpenSession:
-        """Sessions opened by staff with a pass for *names* (every staff name) and
-        *rights* (``rooms``, ``host``)."""
-        token = self.identity.staff_pass(names or STAFF_NAMES, **rights)
-        return partial(JanusSession.open, tls=self.identity.server_check(), token=token)
+        super().__init__(network, folder, centres, rooms, CENTRE, **changes)
 
     def __enter__(self) -> "CallServer":
-        self.janus.start()
-        try:
-            self.gate.start()
-            self.plain_gate.start()
-        except BaseException:
-            self.gate.stop()
-            self.janus.stop()
-            raise
+        super().__enter__()
         BOX_SESSIONS[self.url] = self.box_session()
         return self
 
     def __exit__(self, *exc: object) -> None:
         BOX_SESSIONS.pop(self.url, None)
-        self.plain_gate.stop()
-        self.gate.stop()
-        self.janus.stop()
+        super().__exit__(*exc)
 
 
 @pytest.fixture

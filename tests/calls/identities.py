@@ -1,19 +1,27 @@
-"""City hall's identities for the call tests: a fleet CA and directory in the
-test's folder, boxes enrolled with their own keys (as ``kiosk enroll`` does), and
-staff passes, all made by the real authority (kiosk_provisioning.identity)."""
+"""City hall's identities for the call tests and benchmarks: a fleet CA and
+directory in the test's folder, boxes enrolled with their own keys (as ``kiosk
+enroll`` does), and staff passes, all made by the real authority
+(kiosk_provisioning.identity); and :class:`CallServer`, Janus behind the call gate
+as boxes and staff reach it."""
 
 import json
 import secrets
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from kiosk.calls.janus import JanusSession
+from kiosk.calls.line import OpenSession, identified
+from kiosk_demo.network import PrivateNetwork
+from kiosk_demo.server import GateServer, JanusServer
 from kiosk_provisioning.identity.authority import Authority
 from kiosk_provisioning.identity.tokens import issue_staff_pass
 from kiosk_provisioning.janus_config import JanusSetup, Room
@@ -100,3 +108,79 @@ class CityHallIdentity:
     def server_check(self) -> ssl.SSLContext:
         """TLS for a client without a certificate (staff): the gate checked, nothing shown."""
         return ssl.create_default_context(cafile=self.authority.ca_path)
+
+
+class CallServer:
+    """City hall's call server as boxes and staff reach it: the gate (:attr:`url`)
+    in front of Janus (:attr:`janus`, restarted or killed by tests), in *network*,
+    its files in *folder*. City hall knows *centres* (centre id -> its rooms), Janus
+    has *rooms* (number -> title) and *changes* to its setup (ports, ...); the box
+    of *centre* is enrolled (:attr:`box`)."""
+
+    def __init__(
+        self,
+        network: PrivateNetwork,
+        folder: Path,
+        centres: Mapping[str, tuple[int, ...]],
+        rooms: dict[int, str],
+        centre: str,
+        **changes: object,
+    ) -> None:
+        self.identity = CityHallIdentity(folder / "repo", centres)
+        setup = self.identity.janus_setup(rooms, interfaces=(network.inner,), **changes)
+        self.janus = JanusServer(network, folder / "janus", setup)
+        self.gate = GateServer(network, self.janus, self.identity.repo, folder / "gate")
+        self.plain_gate = GateServer(
+            network, self.janus, self.identity.repo, folder / "plain-gate", 8990, plain=True
+        )
+        """For headless Chromium, which does not get past the TLS gate's request for an
+        (optional) client certificate: the same rules without TLS (staff passes only)."""
+        self.box = self.identity.enrol(centre, folder / "box")
+        """The box of *centre* (STATE/identity)."""
+
+    @property
+    def url(self) -> str:
+        return self.gate.url
+
+    @property
+    def setup(self) -> JanusSetup:
+        return self.janus.setup
+
+    @property
+    def admin_url(self) -> str:
+        return self.janus.admin_url
+
+    def start(self) -> None:
+        self.janus.start()
+
+    def stop(self) -> None:
+        self.janus.stop()
+
+    def kill(self) -> None:
+        self.janus.kill()
+
+    def box_session(self, box: BoxFiles | None = None) -> OpenSession:
+        """Sessions opened as the box *box* (:attr:`box` by default) opens them."""
+        return identified((box or self.box).context)
+
+    def staff_session(self, names: tuple[str, ...] | None = None, **rights: Any) -> OpenSession:
+        """Sessions opened by staff with a pass for *names* (every staff name) and
+        *rights* (``rooms``, ``host``)."""
+        token = self.identity.staff_pass(names or STAFF_NAMES, **rights)
+        return partial(JanusSession.open, tls=self.identity.server_check(), token=token)
+
+    def __enter__(self) -> "CallServer":
+        self.janus.start()
+        try:
+            self.gate.start()
+            self.plain_gate.start()
+        except BaseException:
+            self.gate.stop()
+            self.janus.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.plain_gate.stop()
+        self.gate.stop()
+        self.janus.stop()

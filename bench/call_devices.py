@@ -1,13 +1,14 @@
 """Cables during a call: a udev remove/add of the webcam -> what city hall sees changes.
 
-A real call through a real Janus in its private network (as the tests' rig), the
+A real call through a real Janus in its private network behind city hall's call
+gate (as the tests' rig: the box's certificate, a staff pass for city hall), the
 kiosk's device watch on the loop among umockdev's fake devices, the webcam read
 by ffmpeg (a generated picture stands in for V4L2, see tests/calls/stand_ins.py).
 Each round unplugs the webcam and takes the time from the uevent to city hall's
 received picture turning to "camera off", then plugs it back and takes the time
 until city hall sees the camera's picture again (target: within 3 s).
 
-Usage (root): .venv/bin/python bench/call_devices.py [--rounds 20]
+Usage (root): .venv/bin/python bench/call_devices.py [--rounds 20] [--network 0]
 (re-runs itself under umockdev-wrapper). Writes bench/results/call_devices.json.
 """
 
@@ -20,15 +21,18 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.figures import save  # noqa: E402
 
+if TYPE_CHECKING:
+    from tests.calls.identities import CallServer
 
-async def measure(url: str, rounds: int, testbed: Any) -> dict[str, Any]:
+
+async def measure(server: "CallServer", rounds: int, testbed: Any) -> dict[str, Any]:
     import pyudev
 
     from bench.calls import phase, summary, until
@@ -49,12 +53,16 @@ async def measure(url: str, rounds: int, testbed: Any) -> dict[str, Any]:
     loop = asyncio.get_running_loop()
     watch.start(loop)
     contact = Contact(id="city-hall", name="cityhall-welfare", label="시청")
-    calls = Calls(server=url, call_name="centre-1", contacts=[contact])
-    desk = CallDesk(calls, "centre-1", media, dt.datetime.now)
+    calls = Calls(server=server.url, call_name="centre-1", contacts=[contact])
+    opener = server.box_session()
+    desk = CallDesk(calls, "centre-1", media, dt.datetime.now, open_session=opener)
     desk.start()
     await phase(desk, Phase.IDLE)
     staff = await StaffDesk.open(
-        url, "cityhall-welfare", lambda: (ToneTrack(0), ColourTrack((40, 60, 200)))
+        server.url,
+        "cityhall-welfare",
+        lambda: (ToneTrack(0), ColourTrack((40, 60, 200))),
+        open_session=server.staff_session(("cityhall-welfare",)),
     )
     await staff.call("centre-1")
     await phase(desk, Phase.RINGING)
@@ -91,6 +99,7 @@ async def measure(url: str, rounds: int, testbed: Any) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--network", type=int, default=0, help="PrivateNetwork index")
     options = parser.parse_args()
     if "libumockdev-preload" not in os.environ.get("LD_PRELOAD", ""):
         os.execvp("umockdev-wrapper", ["umockdev-wrapper", sys.executable, *sys.argv])
@@ -100,16 +109,17 @@ def main() -> int:
     from gi.repository import UMockdev
 
     from kiosk_demo.network import PrivateNetwork
-    from kiosk_demo.server import JanusServer
-    from kiosk_provisioning.janus_config import JanusSetup
+    from tests.calls.identities import CallServer
 
     testbed = UMockdev.Testbed.new()
     rooms = ROOT / "tests" / "devices" / "rooms"
     assert testbed.add_from_file(str(rooms / "centre-room.umockdev"))
-    with PrivateNetwork(0) as network, tempfile.TemporaryDirectory() as folder:
-        setup = JanusSetup(interfaces=(network.inner,))
-        with JanusServer(network, Path(folder) / "janus", setup) as janus:
-            results = asyncio.run(measure(janus.url, options.rounds, testbed))
+    with (
+        PrivateNetwork(options.network) as network,
+        tempfile.TemporaryDirectory() as folder,
+        CallServer(network, Path(folder), {"centre-1": ()}, {}, "centre-1") as server,
+    ):
+        results = asyncio.run(measure(server, options.rounds, testbed))
     results["machine"] = f"{platform.node()} {os.cpu_count()} cores"
     save("call_devices", results)
     return 0

@@ -1,10 +1,12 @@
 """What a two-way 640×480 call costs: the kiosk's process beside Chromium's.
 
 City hall is Chromium + janus.js (headless, in city hall's namespace) answering
-as cityhall-welfare; both sides send the same moving 640×480 test pattern at
-15 frames a second and a tone. The kiosk side is a separate process running the
-real call desk and the real call screen (Qt, offscreen, 1920×1080, repainting at
-its own rate), so its CPU is its own. For *--seconds* after the call is up:
+as cityhall-welfare with a staff pass, Janus behind city hall's call gate (the
+kiosk shows its box's certificate, as in the tests); both sides send the same
+moving 640×480 test pattern at 15 frames a second and a tone. The kiosk side is
+a separate process running the real call desk and the real call screen (Qt,
+offscreen, 1920×1080, repainting at its own rate), so its CPU is its own. For
+*--seconds* after the call is up:
 
 - kiosk: CPU (user + system, % of one core) and peak RSS of its process;
 - Chromium: CPU of all its processes together and the peak of their summed PSS
@@ -16,7 +18,7 @@ test pattern read from a file: what it costs to encode is what a camera costs.
 The call is made *--runs* times (a new kiosk process and browser each time); the
 figures are the median of the runs, each run's beside them (a shared machine varies).
 
-Usage (root): .venv/bin/python bench/call_load.py [--seconds 120] [--runs 3]
+Usage (root): .venv/bin/python bench/call_load.py [--seconds 120] [--runs 3] [--network 0]
 Writes bench/results/call_load.json.
 """
 
@@ -43,14 +45,19 @@ TICKS = os.sysconf("SC_CLK_TCK")
 WARM_UP_S = 5.0
 
 
-def kiosk_side(url: str, camera: Path, seconds: float) -> None:
-    """The kiosk process: desk + call screen; prints its figures as JSON."""
+def kiosk_side(url: str, box: Path, camera: Path, seconds: float) -> None:
+    """The kiosk process: desk + call screen, showing the certificate of the box
+    whose identity files (key.pem, cert.pem, ca.pem) are in *box*; prints its
+    figures as JSON."""
+    import ssl
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("QT_API", "pyside6")
     import qasync
     from aiortc.mediastreams import MediaStreamTrack
 
     from kiosk.calls.desk import CallDesk, CallView, Phase
+    from kiosk.calls.line import identified
     from kiosk.calls.speaker import Mixer
     from kiosk.calls.tracks import ToneTrack
     from kiosk.i18n import Strings
@@ -85,7 +92,15 @@ def kiosk_side(url: str, camera: Path, seconds: float) -> None:
         call_name="centre-1",
         contacts=[Contact(id="city-hall", name="cityhall-welfare", label="시청")],
     )
-    desk = CallDesk(calls, "centre-1", PatternCamera(), dt.datetime.now)
+
+    def tls() -> ssl.SSLContext:  # as the box's own (kiosk.identity.tls_context)
+        context = ssl.create_default_context(cafile=box / "ca.pem")
+        context.load_cert_chain(box / "cert.pem", box / "key.pem")
+        return context
+
+    desk = CallDesk(
+        calls, "centre-1", PatternCamera(), dt.datetime.now, open_session=identified(tls)
+    )
     page = CallPage(Strings("ko"), Theme(Display(), 1080, ROOT / "assets" / "icons"), desk)
     page.resize(1920, 1080)
     page.show()
@@ -247,44 +262,50 @@ async def watch_chromium(pgid: int, seconds: float) -> dict[str, Any]:
     }
 
 
-async def measure(seconds: float, folder: Path) -> dict[str, Any]:
+async def measure(seconds: float, folder: Path, index: int) -> dict[str, Any]:
     from kiosk_demo.network import PrivateNetwork
-    from kiosk_demo.server import JanusServer
-    from kiosk_provisioning.janus_config import JanusSetup
     from tests.calls.chromium import StaffBrowser, fake_media
+    from tests.calls.identities import CallServer
 
-    with PrivateNetwork(0) as network:
-        setup = JanusSetup(interfaces=(network.inner,))
-        with JanusServer(network, folder / "janus", setup) as janus:
-            browser = StaffBrowser(network, janus, folder / "browser", None, 1000)
-            camera, _ = fake_media(folder, None, 440, seconds=10)
-            try:
-                with browser.showing(me="cityhall-welfare", answer="1") as chromium:
-                    await browser.next(
-                        lambda r: r["event"] == "videocall" and r["name"] == "registered"
-                    )
-                    kiosk = await asyncio.create_subprocess_exec(
-                        sys.executable,
-                        __file__,
-                        "--kiosk",
-                        janus.url,
-                        str(camera),
-                        str(seconds),
-                        stdout=subprocess.PIPE,
-                        stderr=subprocess.PIPE,
-                    )
-                    assert kiosk.stderr is not None and kiosk.stdout is not None
-                    while b"measuring" not in await kiosk.stderr.readline():
-                        if kiosk.returncode is not None:
-                            raise RuntimeError("the kiosk side ended early")
-                    drain = asyncio.create_task(kiosk.stderr.read())
-                    browser_figures = await watch_chromium(chromium.pid, seconds)
-                    out = await kiosk.stdout.read()
-                    await kiosk.wait()
-                    await drain
-                    colours = await browser.next(lambda r: r["event"] == "picture")
-            finally:
-                browser.close()
+    with (
+        PrivateNetwork(index) as network,
+        CallServer(network, folder, {"centre-1": ()}, {}, "centre-1") as janus,
+    ):
+        # Chromium reaches the gate's plain-ws twin (it does not get past the TLS
+        # gate's request for an optional client certificate).
+        token = janus.identity.staff_pass(("cityhall-welfare",))
+        browser = StaffBrowser(
+            network, janus.plain_gate, folder / "browser", None, 1000, token=token
+        )
+        camera, _ = fake_media(folder, None, 440, seconds=10)
+        try:
+            with browser.showing(me="cityhall-welfare", answer="1") as chromium:
+                await browser.next(
+                    lambda r: r["event"] == "videocall" and r["name"] == "registered"
+                )
+                kiosk = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    __file__,
+                    "--kiosk",
+                    janus.url,
+                    str(janus.box.key.parent),
+                    str(camera),
+                    str(seconds),
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                )
+                assert kiosk.stderr is not None and kiosk.stdout is not None
+                while b"measuring" not in (line := await kiosk.stderr.readline()):
+                    if not line:  # its stderr closed: it ended (its last words are lost)
+                        raise RuntimeError("the kiosk side ended early")
+                drain = asyncio.create_task(kiosk.stderr.read())
+                browser_figures = await watch_chromium(chromium.pid, seconds)
+                out = await kiosk.stdout.read()
+                await kiosk.wait()
+                await drain
+                colours = await browser.next(lambda r: r["event"] == "picture")
+        finally:
+            browser.close()
     kiosk_figures = json.loads(out.decode().strip().splitlines()[-1])
     return {
         "seconds": seconds,
@@ -294,17 +315,18 @@ async def measure(seconds: float, folder: Path) -> dict[str, Any]:
 
 
 def main() -> int:
-    if len(sys.argv) == 5 and sys.argv[1] == "--kiosk":
-        kiosk_side(sys.argv[2], Path(sys.argv[3]), float(sys.argv[4]))
+    if len(sys.argv) == 6 and sys.argv[1] == "--kiosk":
+        kiosk_side(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]), float(sys.argv[5]))
         return 0
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--network", type=int, default=0, help="PrivateNetwork index")
     options = parser.parse_args()
     runs = []
     for _ in range(options.runs):
         with tempfile.TemporaryDirectory() as folder:
-            runs.append(asyncio.run(measure(options.seconds, Path(folder))))
+            runs.append(asyncio.run(measure(options.seconds, Path(folder), options.network)))
             print(json.dumps(runs[-1]), file=sys.stderr, flush=True)
     results: dict[str, Any] = {"seconds": options.seconds, "runs": runs}
     for side, figure in (

@@ -1,12 +1,15 @@
 """Calls benchmark: how fast a call starts and how fast it heals, on a real Janus.
 
-Janus runs in its own network namespace (as in the tests). A city-hall host sits
-in the town-meeting room (itself a call desk, so it rejoins by itself too).
+Janus runs in its own network namespace behind city hall's call gate, as in the
+tests (:class:`tests.calls.identities.CallServer`): the centre's box shows its
+certificate from the run's own fleet CA, the host, staff and the browser their
+staff passes. A city-hall host sits in the town-meeting room (itself a call desk,
+so it rejoins by itself too).
 
 - press "join" -> first remote video frame decoded, the kiosk's desk (registered,
   idle) against the raw floor: a bare aiortc client doing the same signalling on a
-  fresh session (JanusSession + GroupCall); press "call" -> first frame with a staff
-  desk answering at once.
+  fresh session opened as the box opens it (JanusSession + GroupCall); press
+  "call" -> first frame with a staff desk answering at once.
 - Janus killed: loss noticed (the desk says "reconnecting"); Janus started again:
   back in the room with new frames arriving.
 - cable cut for 5 s: audio and video frames arriving again after the link returns.
@@ -16,12 +19,13 @@ in the town-meeting room (itself a call desk, so it rejoins by itself too).
 - UDP dropped on the link: a desk configured with city hall's TURN server
   (coturn, TCP) presses "join" -> first frame, every connection relayed.
 
-Usage (root): .venv/bin/python bench/calls.py [--rounds 20] [--long-rounds 3]
+Usage (root): .venv/bin/python bench/calls.py [--rounds 20] [--long-rounds 3] [--network 0]
 Writes bench/results/calls.json.
 """
 
 import argparse
 import asyncio
+import datetime as dt
 import platform
 import statistics
 import sys
@@ -34,22 +38,27 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.figures import save  # noqa: E402
-from kiosk.calls.desk import CallDesk, CallView, Phase  # noqa: E402
+from kiosk.calls.desk import CallDesk, CallView, Phase, TurnLogin  # noqa: E402
 from kiosk.calls.group import GroupCall  # noqa: E402
-from kiosk.calls.janus import JanusSession  # noqa: E402
+from kiosk.calls.line import OpenSession  # noqa: E402
 from kiosk.calls.local import StandInMedia  # noqa: E402
 from kiosk.calls.peer import Connection  # noqa: E402
 from kiosk_contract.config.calls import Calls, Contact, IceServer  # noqa: E402
 from kiosk_contract.config.calls import Room as RoomConfig  # noqa: E402
 from kiosk_demo.network import PrivateNetwork  # noqa: E402
-from kiosk_demo.server import JanusServer  # noqa: E402
 from kiosk_demo.staff import StaffDesk  # noqa: E402
 from kiosk_demo.turn import TurnServer  # noqa: E402
-from kiosk_provisioning.janus_config import JanusSetup, Room  # noqa: E402
 from tests.calls.chromium import StaffBrowser  # noqa: E402
+from tests.calls.identities import CallServer  # noqa: E402
 
 ROOM = 1001
 POLL_S = 0.002
+CENTRE = "centre-1"
+BEHIND_UDP_BLOCK = "centre-2"
+"""The centre whose network drops UDP (its own box)."""
+HOST = "cityhall-host"
+VIEWER = "city-hall-viewer"
+"""The browser's name (and display) in the room."""
 
 
 def calls_for(url: str, name: str, ice: tuple[IceServer, ...] = ()) -> Calls:
@@ -63,16 +72,22 @@ def calls_for(url: str, name: str, ice: tuple[IceServer, ...] = ()) -> Calls:
 
 
 def desk_for(
-    url: str, name: str, colour: tuple[int, int, int], ice: tuple[IceServer, ...] = ()
+    url: str,
+    name: str,
+    colour: tuple[int, int, int],
+    open_session: OpenSession,
+    ice: tuple[IceServer, ...] = (),
+    turn_login: TurnLogin | None = None,
 ) -> CallDesk:
-    now = time.time
-    import datetime as dt
-
+    """*name*'s desk at *url*, opening its sessions with *open_session* (its
+    certificate or staff pass shown)."""
     return CallDesk(
         calls_for(url, name, ice),
         name,
         StandInMedia(colour, 440),
-        lambda: dt.datetime.fromtimestamp(now()),
+        dt.datetime.now,
+        open_session=open_session,
+        turn_login=turn_login,
     )
 
 
@@ -130,7 +145,10 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-async def join_times(url: str, centre: CallDesk, rounds: int) -> dict[str, Any]:
+async def join_times(server: CallServer, centre: CallDesk, rounds: int) -> dict[str, Any]:
+    """The floor opens a fresh session as the centre's box does (TLS handshake with
+    its certificate included), while the centre's desk is out of the room."""
+    url, open_session = server.url, server.box_session()
     kiosk, floor = [], []
     for _ in range(rounds):
         start = time.monotonic()
@@ -139,8 +157,8 @@ async def join_times(url: str, centre: CallDesk, rounds: int) -> dict[str, Any]:
         centre.hang_up()
         await phase(centre, Phase.IDLE)
         start = time.monotonic()
-        session = await JanusSession.open(url)
-        group = GroupCall(session, ROOM, "floor", [], None)
+        session = await open_session(url, None)
+        group = GroupCall(session, ROOM, CENTRE, [], None)
         await group.open(StandInMedia((9, 9, 9), 440).tracks())
         floor.append(await until(lambda g=group: first_picture(g)) - start)
         await group.close()
@@ -152,9 +170,12 @@ async def join_times(url: str, centre: CallDesk, rounds: int) -> dict[str, Any]:
     }
 
 
-async def call_times(url: str, centre: CallDesk, rounds: int) -> dict[str, Any]:
+async def call_times(server: CallServer, centre: CallDesk, rounds: int) -> dict[str, Any]:
     staff = await StaffDesk.open(
-        url, "cityhall-welfare", lambda: StandInMedia((40, 60, 200), 1000).tracks()
+        server.url,
+        "cityhall-welfare",
+        lambda: StandInMedia((40, 60, 200), 1000).tracks(),
+        open_session=server.staff_session(("cityhall-welfare",)),
     )
     times = []
     for _ in range(rounds):
@@ -170,7 +191,8 @@ async def call_times(url: str, centre: CallDesk, rounds: int) -> dict[str, Any]:
     return summary(times)
 
 
-async def kill_times(janus: JanusServer, centre: CallDesk, rounds: int) -> dict[str, Any]:
+async def kill_times(janus: CallServer, centre: CallDesk, rounds: int) -> dict[str, Any]:
+    """Janus itself killed and started again (the gate in front of it stays up)."""
     detect, back = [], []
     for _ in range(rounds):
         killed = time.monotonic()
@@ -202,27 +224,37 @@ async def cut_times(
 async def browser_times(browser: StaffBrowser, rounds: int) -> dict[str, Any]:
     times = []
     for _ in range(rounds):
-        with browser.showing(me="city-hall-viewer", room=str(ROOM)):
-            first = await browser.next(
-                lambda r: r["event"] == "first-frame" and r["from"] == "cityhall-host"
-            )
+        with browser.showing(me=VIEWER, room=str(ROOM)):
+            first = await browser.next(lambda r: r["event"] == "first-frame" and r["from"] == HOST)
             times.append(first["at"] / 1000)
     return summary(times)
 
 
 async def turn_times(
-    janus: JanusServer, network: PrivateNetwork, turn: TurnServer, rounds: int
+    server: CallServer, network: PrivateNetwork, turn: TurnServer, rounds: int
 ) -> dict[str, Any]:
-    """UDP blocked; city hall's host is a browser beside Janus (untouched by the block)."""
-    relay = IceServer(urls=turn.url, username=turn.user, credential=turn.password)
-    centre = desk_for(janus.url, "centre-2", (200, 40, 40), (relay,))
+    """UDP blocked; city hall's host is a browser beside Janus (untouched by the block).
+    The relay is configured without a login: the desk asks for one before each
+    session, as a box asks city hall's identity service (GET /v1/turn)."""
+
+    async def login() -> tuple[str, str]:
+        return turn.login(BEHIND_UDP_BLOCK, 600)
+
+    box = server.identity.enrol(BEHIND_UDP_BLOCK, turn.folder / "box")
+    relay = IceServer(urls=turn.url)
+    centre = desk_for(
+        server.url, BEHIND_UDP_BLOCK, (200, 40, 40), server.box_session(box), (relay,), login
+    )
     centre.start()
     await phase(centre, Phase.IDLE)
-    browser = StaffBrowser(network, janus, turn.folder / "browser", (40, 60, 200), 1000)
+    token = server.identity.staff_pass((HOST,), rooms=(ROOM,), host=True)
+    browser = StaffBrowser(
+        network, server.plain_gate, turn.folder / "browser", (40, 60, 200), 1000, token=token
+    )
     times, routes = [], set()
     network.drop_udp()
     try:
-        with browser.showing(me="cityhall-host", room=str(ROOM)):
+        with browser.showing(me=HOST, room=str(ROOM)):
             await browser.next(lambda r: r["event"] == "webrtc" and r["up"])
             for _ in range(rounds):
                 start = time.monotonic()
@@ -240,11 +272,12 @@ async def turn_times(
 
 
 async def measure(
-    janus: JanusServer, network: PrivateNetwork, rounds: int, long_rounds: int, folder: Path
+    janus: CallServer, network: PrivateNetwork, rounds: int, long_rounds: int, folder: Path
 ) -> dict[str, Any]:
     url = janus.url
-    host = desk_for(url, "cityhall-host", (40, 60, 200))
-    centre = desk_for(url, "centre-1", (200, 40, 40))
+    host_session = janus.staff_session((HOST,), rooms=(ROOM,), host=True)
+    host = desk_for(url, HOST, (40, 60, 200), host_session)
+    centre = desk_for(url, CENTRE, (200, 40, 40), janus.box_session())
     host.start()
     centre.start()
     await phase(host, Phase.IDLE)
@@ -263,7 +296,7 @@ def stage(name: str) -> None:
 
 
 async def _stages(
-    janus: JanusServer,
+    janus: CallServer,
     network: PrivateNetwork,
     rounds: int,
     long_rounds: int,
@@ -271,11 +304,15 @@ async def _stages(
     host: CallDesk,
     centre: CallDesk,
 ) -> dict[str, Any]:
-    url = janus.url
     stage("join -> first frame: kiosk and floor")
-    results: dict[str, Any] = {"join_to_first_frame": await join_times(url, centre, rounds)}
+    results: dict[str, Any] = {"join_to_first_frame": await join_times(janus, centre, rounds)}
     stage("join -> first frame: Chromium + janus.js")
-    browser = StaffBrowser(network, janus, folder / "browser", (40, 160, 60), 700)
+    # Chromium reaches the gate's plain-ws twin (it does not get past the TLS
+    # gate's request for an optional client certificate), with a staff pass.
+    token = janus.identity.staff_pass((VIEWER,), rooms=(ROOM,), host=True)
+    browser = StaffBrowser(
+        network, janus.plain_gate, folder / "browser", (40, 160, 60), 700, token=token
+    )
     try:
         results["browser_join_to_first_frame"] = await browser_times(browser, rounds)
     finally:
@@ -285,7 +322,7 @@ async def _stages(
         kiosk / results["browser_join_to_first_frame"]["median_s"], 2
     )
     stage("call -> first frame")
-    results["call_to_first_frame"] = await call_times(url, centre, rounds)
+    results["call_to_first_frame"] = await call_times(janus, centre, rounds)
     centre.join("meeting")
     await until(lambda: bool(centre.remote_frames()))
     stage("Janus killed and restarted")
@@ -297,7 +334,8 @@ async def _stages(
     await centre.close()
     await host.close()
     stage("UDP dropped: through TURN")
-    with TurnServer(network, folder / "turn") as turn:
+    secret = janus.identity.authority.turn_secret
+    with TurnServer(network, folder / "turn", secret) as turn:
         results["udp_dropped_turn"] = await turn_times(janus, network, turn, rounds)
     return results
 
@@ -306,12 +344,14 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--long-rounds", type=int, default=3)
+    parser.add_argument("--network", type=int, default=0, help="PrivateNetwork index")
     options = parser.parse_args()
-    with PrivateNetwork(0) as network, tempfile.TemporaryDirectory() as folder:
-        setup = JanusSetup(rooms=(Room(ROOM, "회의"),), interfaces=(network.inner,))
-        with JanusServer(network, Path(folder) / "janus", setup) as janus:
+    with PrivateNetwork(options.network) as network, tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        centres = {CENTRE: (ROOM,), BEHIND_UDP_BLOCK: (ROOM,)}
+        with CallServer(network, folder, centres, {ROOM: "회의"}, CENTRE) as janus:
             results = asyncio.run(
-                measure(janus, network, options.rounds, options.long_rounds, Path(folder))
+                measure(janus, network, options.rounds, options.long_rounds, folder)
             )
     results["machine"] = (
         f"{platform.node()} {platform.machine()} python {platform.python_version()}"

@@ -1,17 +1,23 @@
 """Reconnection storm: Janus restarted under 500 call lines, old backoff against new.
 
-Janus runs in its own network namespace (as in the tests). In this one process,
-*--lines* call lines register with it: the kiosk's real line code (CallLine, the
-real JanusSession over a real WebSocket, the VideoCall registration, the backoff),
-without any media. Once all are registered and have stayed up for *--steady-s*
-(longer than the backoff's 30 s, so that its count has started over), Janus is
-killed (SIGKILL), kept down for *--down-s*, and started again. From the kill on:
+Janus runs in its own network namespace behind city hall's call gate (as in the
+tests: :class:`tests.calls.identities.CallServer`). In this one process, *--lines*
+call lines register through the gate, each as a box of its own centre (its own
+key and certificate from the run's fleet CA, enrolled before the run): the
+kiosk's real line code (CallLine, the real JanusSession over a real TLS WebSocket
+showing the certificate, made anew at each connection as ``identified`` does, the
+VideoCall registration, the backoff), without any media. Once all are registered
+and have stayed up for *--steady-s* (longer than the backoff's 30 s, so that its
+count has started over), Janus is killed (SIGKILL), kept down for *--down-s*, and
+started again. From the kill on:
 
 - every line registered again, and how long after Janus was back (must be < 60 s);
 - connection attempts and requests (create, attach, register) per second, counted
   at the client side: what Janus (or, while it is down, its host) sees; peak
   (busiest second) and mean (over the outage and the recovery);
-- Janus' CPU from /proc/<pid>/stat (user + system, % of one core), per second;
+- Janus' CPU from /proc/<pid>/stat (user + system, % of one core), per second,
+  and the gate's (which stays up: it refuses while Janus is down, and checks
+  every certificate again when the lines come back);
 - this process's CPU, to show the client side was not what limited the recovery.
 
 Run twice: with the line's backoff before issue 18 (0.25 s doubling to 2 s, each
@@ -21,7 +27,7 @@ Run twice: with the line's backoff before issue 18 (0.25 s doubling to 2 s, each
 The outage is 30 s by default: long enough for both backoffs to reach their steady
 rate (its last 10 s), short enough for a restart that went wrong once.
 
-Usage (root): .venv/bin/python bench/reconnect_storm.py [--lines 500] [--down-s 30]
+Usage (root): .venv/bin/python bench/reconnect_storm.py [--lines 500] [--down-s 30] [--network 1]
 Writes bench/results/reconnect_storm.json.
 """
 
@@ -44,11 +50,10 @@ sys.path.insert(0, str(ROOT))
 from bench.figures import save  # noqa: E402
 from kiosk.backoff import Backoff  # noqa: E402
 from kiosk.calls.janus import JanusError, JanusSession, Json  # noqa: E402
-from kiosk.calls.line import CallLine, LineSettings  # noqa: E402
+from kiosk.calls.line import CallLine, LineSettings, OpenSession, identified  # noqa: E402
 from kiosk.calls.videocall import CallEvent  # noqa: E402
 from kiosk_demo.network import PrivateNetwork  # noqa: E402
-from kiosk_demo.server import JanusServer  # noqa: E402
-from kiosk_provisioning.janus_config import JanusSetup  # noqa: E402
+from tests.calls.identities import BoxFiles, CallServer  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 SPREAD_S = 10.0
@@ -113,13 +118,24 @@ class CountedSession(JanusSession):
             raise
 
 
-async def open_counted(url: str, api_secret: str | None = None) -> JanusSession:
-    COUNTS.add("connect")
-    try:
-        return await CountedSession.open(url, api_secret)
-    except JanusError as err:
-        COUNTS.add(f"connect failed: {str(err).split(':')[-1].strip()}")
-        raise
+def counted_box(box: BoxFiles) -> OpenSession:
+    """Sessions opened as *box* opens them (its certificate shown), counted."""
+    open_identified = identified(box.context, CountedSession.open)
+
+    async def open_counted(url: str, api_secret: str | None = None) -> JanusSession:
+        COUNTS.add("connect")
+        try:
+            return await open_identified(url, api_secret)
+        except JanusError as err:
+            COUNTS.add(f"connect failed: {str(err).split(':')[-1].strip()}")
+            raise
+
+    return open_counted
+
+
+def line_name(index: int) -> str:
+    """The centre (and call name) of line *index*."""
+    return f"storm-{index:03d}"
 
 
 class Fleet:
@@ -174,22 +190,30 @@ def cpu_seconds(pid: int) -> float:
 
 
 class CpuSampler:
-    """Janus' and this process's CPU, second by second (% of one core)."""
+    """Janus', the gate's and this process's CPU, second by second (% of one core)."""
 
-    def __init__(self, janus: JanusServer) -> None:
-        self.janus = janus
+    def __init__(self, server: CallServer) -> None:
+        self.janus = server.janus
+        self.gate = server.gate
         self.janus_pct: list[float] = []
+        self.gate_pct: list[float] = []
         self.own_pct: list[float] = []
 
     async def run(self) -> None:
         pid = self.janus.pid
         last_janus = cpu_seconds(pid) if pid else 0.0
         last_own = cpu_seconds(os.getpid())
+        gate = self.gate.pid
+        assert gate is not None
+        last_gate = cpu_seconds(gate)
         while True:
             await asyncio.sleep(1.0)
             own = cpu_seconds(os.getpid())
             self.own_pct.append(round(100 * (own - last_own), 1))
             last_own = own
+            used_by_gate = cpu_seconds(gate)
+            self.gate_pct.append(round(100 * (used_by_gate - last_gate), 1))
+            last_gate = used_by_gate
             now_pid = self.janus.pid
             try:
                 used = cpu_seconds(now_pid) if now_pid else 0.0
@@ -206,12 +230,17 @@ def peak_mean(values: list[int] | list[float]) -> dict[str, float]:
 
 
 async def storm(
-    janus: JanusServer, lines: int, down_s: float, steady_s: float, backoff: Callable[[], Backoff]
+    server: CallServer,
+    boxes: list[BoxFiles],
+    down_s: float,
+    steady_s: float,
+    backoff: Callable[[], Backoff],
 ) -> dict[str, Any]:
+    janus, lines = server.janus, len(boxes)
     fleet = Fleet(lines)
-    settings = [LineSettings(janus.url, "", f"storm-{i:03d}") for i in range(lines)]
+    settings = [LineSettings(server.url, "", line_name(i)) for i in range(lines)]
     line_set = [
-        CallLine(s, fleet.listener(i), open_counted, backoff=backoff)
+        CallLine(s, fleet.listener(i), counted_box(boxes[i]), backoff=backoff)
         for i, s in enumerate(settings)
     ]
     for line in line_set:
@@ -221,7 +250,7 @@ async def storm(
         raise RuntimeError(f"only {len(fleet.up)} of {lines} lines registered at the start")
     await asyncio.sleep(steady_s)
     loop = asyncio.get_running_loop()
-    sampler = CpuSampler(janus)
+    sampler = CpuSampler(server)
     sampling = asyncio.create_task(sampler.run())
     killed = time.monotonic()
     await loop.run_in_executor(None, janus.kill)
@@ -255,6 +284,8 @@ async def storm(
         "requests_per_s": peak_mean(requests),
         "requests_per_s_after_janus_back": peak_mean(requests[outage:] or [0]),
         "janus_cpu_pct_after_back": peak_mean(sampler.janus_pct[outage:] or [0.0]),
+        "gate_cpu_pct_while_down": peak_mean(sampler.gate_pct[:outage] or [0.0]),
+        "gate_cpu_pct_after_back": peak_mean(sampler.gate_pct[outage:] or [0.0]),
         "client_cpu_pct": peak_mean(sampler.own_pct or [0.0]),
         "failures_after_janus_back": {
             kind: sum(1 for moment in moments if back <= moment < end)
@@ -267,6 +298,7 @@ async def storm(
             "connects": connects,
             "requests": requests,
             "janus_cpu_pct": sampler.janus_pct,
+            "gate_cpu_pct": sampler.gate_pct,
         },
     }
     await asyncio.gather(*(line.close() for line in line_set))
@@ -280,15 +312,22 @@ def main() -> int:
     parser.add_argument("--down-s", type=float, default=30.0)
     parser.add_argument("--steady-s", type=float, default=35.0)
     parser.add_argument("--only", choices=("old", "new"), help="run one backoff only")
+    parser.add_argument("--network", type=int, default=1, help="PrivateNetwork index")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("reconnect_storm: needs root (Janus in a network namespace)", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.ERROR)
     results: dict[str, Any] = {}
-    with PrivateNetwork(1) as network, tempfile.TemporaryDirectory() as folder:
-        setup = JanusSetup(interfaces=(network.inner,))  # city hall's log level too
-        with JanusServer(network, Path(folder), setup) as janus:
+    with PrivateNetwork(args.network) as network, tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        centres = {line_name(i): () for i in range(args.lines)}
+        # Janus at city hall's log level; every line's box enrolled before the run.
+        server = CallServer(network, folder, centres, {}, line_name(0))
+        boxes = [server.box]
+        for i in range(1, args.lines):
+            boxes.append(server.identity.enrol(line_name(i), folder / "boxes" / line_name(i)))
+        with server:
             variants: tuple[tuple[str, Callable[[], Backoff]], ...] = (
                 ("old", OldBackoff),
                 ("new", Backoff),
@@ -298,7 +337,7 @@ def main() -> int:
                     continue
                 print(f"{name} backoff: {args.lines} lines, Janus down {args.down_s:.0f} s ...")
                 results[name] = asyncio.run(
-                    storm(janus, args.lines, args.down_s, args.steady_s, backoff)
+                    storm(server, boxes, args.down_s, args.steady_s, backoff)
                 )
                 summary = {k: v for k, v in results[name].items() if k != "series_per_s"}
                 print(summary)

@@ -271,11 +271,11 @@ async def measure(seconds: float, folder: Path, index: int) -> dict[str, Any]:
         PrivateNetwork(index) as network,
         CallServer(network, folder, {"centre-1": ()}, {}, "centre-1") as janus,
     ):
-        # Chromium reaches the gate's plain-ws twin (it does not get past the TLS
-        # gate's request for an optional client certificate).
+        # Chromium reaches the gate's staff listener (TLS asking for no certificate).
         token = janus.identity.staff_pass(("cityhall-welfare",))
+        door = janus.staff_door
         browser = StaffBrowser(
-            network, janus.plain_gate, folder / "browser", None, 1000, token=token
+            network, door, folder / "browser", None, 1000, token=token, trust=door.cert
         )
         camera, _ = fake_media(folder, None, 440, seconds=10)
         try:

@@ -248,8 +248,9 @@ async def turn_times(
     centre.start()
     await phase(centre, Phase.IDLE)
     token = server.identity.staff_pass((HOST,), rooms=(ROOM,), host=True)
+    door = server.staff_door
     browser = StaffBrowser(
-        network, server.plain_gate, turn.folder / "browser", (40, 60, 200), 1000, token=token
+        network, door, turn.folder / "browser", (40, 60, 200), 1000, token=token, trust=door.cert
     )
     times, routes = [], set()
     network.drop_udp()
@@ -307,11 +308,12 @@ async def _stages(
     stage("join -> first frame: kiosk and floor")
     results: dict[str, Any] = {"join_to_first_frame": await join_times(janus, centre, rounds)}
     stage("join -> first frame: Chromium + janus.js")
-    # Chromium reaches the gate's plain-ws twin (it does not get past the TLS
-    # gate's request for an optional client certificate), with a staff pass.
+    # Chromium reaches the gate's staff listener (TLS asking for no certificate),
+    # with a staff pass.
     token = janus.identity.staff_pass((VIEWER,), rooms=(ROOM,), host=True)
+    door = janus.staff_door
     browser = StaffBrowser(
-        network, janus.plain_gate, folder / "browser", (40, 160, 60), 700, token=token
+        network, door, folder / "browser", (40, 160, 60), 700, token=token, trust=door.cert
     )
     try:
         results["browser_join_to_first_frame"] = await browser_times(browser, rounds)

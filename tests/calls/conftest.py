@@ -100,7 +100,10 @@ def browser(network: PrivateNetwork, janus: CallServer, tmp_path: Path) -> Itera
     """City hall staff in Chromium (janus.js) with a staff pass for every staff name,
     the room, and hosting; sending the hall's colour and tone."""
     token = janus.identity.staff_pass(rooms=(ROOM,), host=True)
-    staff = StaffBrowser(network, janus.plain_gate, tmp_path, HALL_COLOUR, HALL_TONE, token=token)
+    door = janus.staff_door
+    staff = StaffBrowser(
+        network, door, tmp_path, HALL_COLOUR, HALL_TONE, token=token, trust=door.cert
+    )
     yield staff
     staff.close()
 

@@ -110,6 +110,15 @@ class CityHallIdentity:
         return ssl.create_default_context(cafile=self.authority.ca_path)
 
 
+@dataclass(frozen=True)
+class StaffDoor:
+    """The gate as a staff browser reaches it: :attr:`url`, and :attr:`cert`, the
+    gate's certificate the browser is told to trust."""
+
+    url: str
+    cert: Path
+
+
 class CallServer:
     """City hall's call server as boxes and staff reach it: the gate (:attr:`url`)
     in front of Janus (:attr:`janus`, restarted or killed by tests), in *network*,
@@ -129,18 +138,21 @@ class CallServer:
         self.identity = CityHallIdentity(folder / "repo", centres)
         setup = self.identity.janus_setup(rooms, interfaces=(network.inner,), **changes)
         self.janus = JanusServer(network, folder / "janus", setup)
-        self.gate = GateServer(network, self.janus, self.identity.repo, folder / "gate")
-        self.plain_gate = GateServer(
-            network, self.janus, self.identity.repo, folder / "plain-gate", 8990, plain=True
+        self.gate = GateServer(
+            network, self.janus, self.identity.repo, folder / "gate", staff_port=8990
         )
-        """For headless Chromium, which does not get past the TLS gate's request for an
-        (optional) client certificate: the same rules without TLS (staff passes only)."""
         self.box = self.identity.enrol(centre, folder / "box")
         """The box of *centre* (STATE/identity)."""
 
     @property
     def url(self) -> str:
         return self.gate.url
+
+    @property
+    def staff_door(self) -> "StaffDoor":
+        """Where staff browsers reach the gate (TLS asking for no client certificate)."""
+        assert self.gate.cert_path is not None
+        return StaffDoor(self.gate.staff_url, self.gate.cert_path)
 
     @property
     def setup(self) -> JanusSetup:
@@ -173,7 +185,6 @@ class CallServer:
         self.janus.start()
         try:
             self.gate.start()
-            self.plain_gate.start()
         except BaseException:
             self.gate.stop()
             self.janus.stop()
@@ -181,6 +192,5 @@ class CallServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.plain_gate.stop()
         self.gate.stop()
         self.janus.stop()

@@ -22,13 +22,18 @@ each round is given beside the ratios):
    to the first remote frame at the centre and at the staff desk, and separately
    the part after the answer (from the moment the auto-answer was due, the view's
    ``answer_at``), which the ring does not hide; and request -> ringing (the
-   offer's way through the gate).
+   offer's way through the gate);
+3. **connect**: a new session as the centre opens one at start or after an outage
+   (TCP, TLS with the box's certificate and the gate's checks; or plain), the one
+   place the handshake costs.
 
 One warm-up round of each (not counted) goes first: the first call loads the
-media stack. The cost of identity is the ratio with/without of the medians (the
+media stack. Forty rounds by default: a join waits ~1 s for a keyframe now and then,
+in both modes and at random, so its median moves by 10 % over 15 rounds on noise
+alone (seen: 1.12 at 15 rounds with a paired difference of −7 ms; 1.02 at 40). The cost of identity is the ratio with/without of the medians (the
 issue's bound: ≤ 1.10).
 
-Usage (root): .venv/bin/python bench/identity.py [--rounds 15] [--ring-s 1] [--network 5]
+Usage (root): .venv/bin/python bench/identity.py [--rounds 40] [--ring-s 1] [--network 5]
 Writes bench/results/identity.json.
 """
 
@@ -155,6 +160,17 @@ class Side:
         )
         stack.push_async_callback(self.staff.close)
 
+    async def connect(self, counted: bool) -> None:
+        """What a box pays once per connection (start, reconnect): a new session as the
+        centre opens it (TCP, TLS with its certificate and the gate's checks, or
+        plain), closed again."""
+        start = time.monotonic()
+        session = await self.centre_session(self.url, None)
+        opened = time.monotonic()
+        await session.close()
+        if counted:
+            self.add("connect_to_session", opened - start)
+
     async def join(self, counted: bool) -> None:
         centre = self.centre
         assert centre is not None
@@ -260,10 +276,13 @@ async def measure(sides: list[Side], rounds: int, ring_s: int) -> None:
             await side.open(ring_s, stack)
         stage("warm-up round (not counted)")
         for side in sides:
+            await side.connect(counted=False)
             await side.join(counted=False)
             await side.call(counted=False)
         for number in range(1, rounds + 1):
             stage(f"round {number}/{rounds}")
+            for side in sides:
+                await side.connect(counted=True)
             for side in sides:
                 await side.join(counted=True)
             for side in sides:
@@ -272,7 +291,7 @@ async def measure(sides: list[Side], rounds: int, ring_s: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--ring-s", type=int, default=1, help="auto-answer after (≥ 1)")
     parser.add_argument("--network", type=int, default=5, help="PrivateNetwork index")
     options = parser.parse_args()

@@ -22,7 +22,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,24 +92,7 @@ class Certificate:
 def _write_private(path: Path, data: bytes) -> None:
     """Write *data* whole, readable by this user only from the first byte (0600)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            os.fchmod(out.fileno(), 0o600)  # an older temporary may have had another mode
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.replace(path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_atomically(path, data, mode=0o600)
 
 
 def new_request(paths: Paths, centre_id: str) -> bytes:

@@ -6,17 +6,22 @@ import os
 from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
     """Replace *path* with *data*: readers see the old file or the new one, whole.
 
     Writes a temporary file beside it, fsyncs it, renames it over *path* and
     fsyncs the directory. Raises ``OSError`` (e.g. disk full) with *path*
-    untouched.
+    untouched. *mode* (e.g. ``0o600`` for a key): the file has it from its first
+    byte, whatever the umask; otherwise the umask decides.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with tmp.open("wb") as out:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        fd = os.open(tmp, flags, 0o666 if mode is None else mode)
+        with os.fdopen(fd, "wb") as out:
+            if mode is not None:
+                os.fchmod(out.fileno(), mode)  # an older temporary may have had another
             out.write(data)
             out.flush()
             os.fsync(out.fileno())

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import os
 import time
 from pathlib import Path
 
@@ -166,3 +167,16 @@ def test_the_verifier_tells_boxes_apart_without_the_ca_key_or_writing(
     (authority.folder / "elsewhere.key").rename(authority.folder / "ca.key")
     authority.revoke("namwon-001")
     assert verifier.identify(cert) is None, "a revocation is seen at once"
+
+
+def test_keys_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    """The CA key and a server key are 0600 even under umask 0 (the certificate is not)."""
+    old = os.umask(0o000)
+    try:
+        authority = Authority.open(tmp_path / "identity")
+        cert, key = authority.issue_server_cert(["127.0.0.1"], tmp_path / "tls")
+    finally:
+        os.umask(old)
+    assert (authority.folder / "ca.key").stat().st_mode & 0o777 == 0o600
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert cert.stat().st_mode & 0o077 != 0, "the certificate itself is public"

@@ -86,9 +86,16 @@ def _secret_file(path: Path, make: bytes) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        write_atomically(path, make)
-        path.chmod(0o600)
+        write_atomically(path, make, mode=0o600)
         return make
+
+
+def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+    """A private key, readable by its owner only from its first byte."""
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    write_atomically(path, pem, mode=0o600)
 
 
 def _pem(cert: x509.Certificate) -> bytes:
@@ -252,15 +259,7 @@ class Authority(Verifier):
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
             .sign(key, hashes.SHA256())
         )
-        write_atomically(
-            key_path,
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-        )
-        key_path.chmod(0o600)
+        _write_key(key_path, key)
         write_atomically(ca_path, _pem(ca))
         return cls(folder, key, ca)
 
@@ -516,14 +515,6 @@ class Authority(Verifier):
         )
         out_dir.mkdir(parents=True, exist_ok=True)
         cert_path, key_path = out_dir / "server.pem", out_dir / "server.key"
-        write_atomically(
-            key_path,
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            ),
-        )
-        key_path.chmod(0o600)
+        _write_key(key_path, key)
         write_atomically(cert_path, _pem(cert) + self.ca_pem)
         return cert_path, key_path

@@ -76,6 +76,5 @@ def write_directory(folder: Path, configs: Iterable[KioskConfig]) -> Directory:
         },
         "rooms": {str(n): {"secret": k.secret} for n, k in rooms.items()},
     }
-    write_atomically(folder / FILE, json.dumps(document, indent=1).encode())
-    (folder / FILE).chmod(0o600)
+    write_atomically(folder / FILE, json.dumps(document, indent=1).encode(), mode=0o600)
     return Directory(centres, rooms)

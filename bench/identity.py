@@ -30,8 +30,9 @@ each round is given beside the ratios):
 One warm-up round of each (not counted) goes first: the first call loads the
 media stack. Forty rounds by default: a join waits ~1 s for a keyframe now and then,
 in both modes and at random, so its median moves by 10 % over 15 rounds on noise
-alone (seen: 1.12 at 15 rounds with a paired difference of −7 ms; 1.02 at 40). The cost of identity is the ratio with/without of the medians (the
-issue's bound: ≤ 1.10).
+alone (seen: 1.12 at 15 rounds with a paired difference of −7 ms; 1.02 at 40).
+The cost of identity is the ratio with/without of the medians (the issue's bound:
+≤ 1.10).
 
 Usage (root): .venv/bin/python bench/identity.py [--rounds 40] [--ring-s 1] [--network 5]
 Writes bench/results/identity.json.

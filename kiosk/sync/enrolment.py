@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from kiosk.paths import Paths
+from kiosk_contract.config.model import on_this_machine
 from kiosk_contract.files import write_atomically
 
 if TYPE_CHECKING:
@@ -80,8 +81,7 @@ def _check_address(what: str, address: str) -> None:
     url = urlparse(address)
     if url.scheme not in ("https", "http") or not url.netloc:
         raise EnrolmentError(f"{what} must be an https address, not {address!r}")
-    host = (url.hostname or "").lower()
-    if url.scheme == "http" and not (host in ("localhost", "::1") or host.startswith("127.")):
+    if url.scheme == "http" and not on_this_machine(url.hostname or ""):
         raise EnrolmentError(f"{what} must be an https address (encrypted), not {address!r}")
 
 

@@ -179,6 +179,7 @@ def test_plain_text_to_another_machine_is_refused_before_anything_is_sent(
     for server, service in (
         ("http://198.18.0.2/fleet", "https://127.0.0.1:9"),
         (fleet.url, "http://198.18.0.2:8443"),
+        (fleet.url, "http://127.attacker.example:8443"),
     ):
         with pytest.raises(EnrolmentError, match="encrypted"):
             enrol_with_code(paths, server, service, "namwon-001", "1" * 12, fleet.root)

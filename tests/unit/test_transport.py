@@ -24,6 +24,8 @@ def with_urls(server: str, live: str, allow: bool) -> bytes:
     [
         ("ws://198.18.0.2:8188/", "https://cityhall.example/live.m3u8", "calls.server"),
         ("wss://calls.example/janus", "http://cityhall.example/live.m3u8", "live_url"),
+        ("ws://127.0.0.1.nip.io/", "https://cityhall.example/live.m3u8", "calls.server"),
+        ("wss://calls.example/janus", "http://127.attacker.example/l.m3u8", "live_url"),
     ],
 )
 def test_plain_text_to_another_machine_is_refused_unless_allowed(
@@ -42,3 +44,10 @@ def test_encrypted_or_on_the_box_itself_needs_no_setting() -> None:
     ):
         config = parse_config(with_urls("wss://calls.example/janus", live, allow=False))
         assert not config.transport.allow_unencrypted
+
+
+def test_a_plain_download_server_is_refused_too() -> None:
+    doc = msgspec.json.decode(with_urls("wss://calls.example/janus", "https://c.example/l", False))
+    doc["downloads"] = {"base_url": "http://cityhall.example/media"}
+    with pytest.raises(ConfigError, match=r"downloads\.base_url.*not encrypted"):
+        parse_config(msgspec.json.encode(doc))

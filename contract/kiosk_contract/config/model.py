@@ -5,6 +5,7 @@ document that breaks any rule is rejected whole (see :mod:`kiosk.config.loading`
 with an error naming the field; the kiosk then keeps its last good one.
 """
 
+import ipaddress
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -232,15 +233,20 @@ class Transport(_Frozen, frozen=True, kw_only=True):
     ``localhost``) never need it."""
 
 
-_LOOPBACK_HOSTS = ("localhost", "::1")
+def on_this_machine(host: str) -> bool:
+    """*host* is this machine: ``localhost`` or a loopback address (not a name that
+    merely starts with ``127.``, such as ``127.0.0.1.example.com``)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _unencrypted_to_another_machine(url: str) -> bool:
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "ws"):
-        return False
-    host = (parts.hostname or "").lower()
-    return not (host in _LOOPBACK_HOSTS or host.startswith("127."))
+    return parts.scheme in ("http", "ws") and not on_this_machine(parts.hostname or "")
 
 
 class KioskConfig(_Frozen, frozen=True, kw_only=True):

@@ -36,8 +36,11 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from kiosk_contract.files import write_atomically
 
 CODE_DIGITS = 12
-CODE_TRIES = 5
-"""Wrong codes before a centre's code is spent (a new one must be issued)."""
+CODE_TRIES = 100
+"""Wrong codes before a centre's code is spent (a new one must be issued): a ceiling on
+guessing one code from many addresses (the identity service limits each address
+first). Not lower: anyone may type wrong codes, and each spent code is a trip to
+city hall for the technician."""
 BOX_CERT_DAYS = 365
 CRL_DAYS = 7
 """The revocation list's ``nextUpdate``: ``kiosk-provision refresh`` rewrites it daily;
@@ -333,6 +336,9 @@ class Authority(Verifier):
     ) -> tuple[x509.Certificate, bool] | IdentityError:
         """One enrolment in one transaction; a refusal is returned, not raised, so that
         what it changed (a try counted, an event) is kept."""
+        # One enrolment at a time across processes (the service, the CLI): the code
+        # is read and spent in one write transaction.
+        db.execute("BEGIN IMMEDIATE")
         now = _now().timestamp()
         row = db.execute(
             "SELECT rowid, salt, hash, replace, expires_at, tries FROM codes "
@@ -371,7 +377,11 @@ class Authority(Verifier):
         if live and not replace:
             self._event(db, centre_id, "a second box tried to enrol; refused")
             return taken
-        db.execute("UPDATE codes SET used_at = ? WHERE rowid = ?", (now, rowid))
+        spent = db.execute(
+            "UPDATE codes SET used_at = ? WHERE rowid = ? AND used_at IS NULL", (now, rowid)
+        )
+        if spent.rowcount != 1:
+            return IdentityError("code", f"the enrolment code for {centre_id} was just used")
         for (serial,) in live:
             db.execute("UPDATE boxes SET revoked_at = ? WHERE serial = ?", (now, serial))
             self._event(db, centre_id, f"box {serial} replaced and revoked")

@@ -70,8 +70,8 @@ class Limits:
     """
 
     tries_per_centre: int = 5
-    """RefusedError tries for one centre within the window (anyone can spend them: a
-    centre under attack waits out the window, it is never opened)."""
+    """RefusedError tries for one centre from one address within the window (keyed on
+    both, so that a stranger cannot keep a centre's technician waiting)."""
     tries_per_address: int = 20
     """RefusedError tries from one remote address within the window, whatever the centre."""
     window_s: float = 900.0
@@ -93,6 +93,7 @@ class TryCounter:
         self._window_s = window_s
         self._clock = clock
         self._tries: dict[str, deque[float]] = {}
+        self._pruned_at = float("-inf")
 
     def exhausted(self, key: str) -> bool:
         """Whether *key* has used up its tries in the current window."""
@@ -100,8 +101,11 @@ class TryCounter:
 
     def count(self, key: str) -> None:
         """Count one refused try for *key*."""
-        self._recent(key).append(self._clock())
-        if len(self._tries) > self._MAX_KEYS:
+        now = self._clock()
+        self._recent(key).append(now)
+        # Pruning walks every key: at most once a second, however many keys arrive.
+        if len(self._tries) > self._MAX_KEYS and now - self._pruned_at >= 1.0:
+            self._pruned_at = now
             for stale in [k for k in self._tries if not self._recent(k)]:
                 del self._tries[stale]
 
@@ -184,7 +188,7 @@ class IdentityService:
         if not _CENTRE_ID.match(centre_id):
             raise RefusedError(400, "input", "centre_id is not a centre number")
         address = f"address {request.remote}"
-        centre = f"centre {centre_id}"
+        centre = f"centre {centre_id} from {request.remote}"
         for key, counter in ((address, self._per_address), (centre, self._per_centre)):
             if counter.exhausted(key):
                 raise RefusedError(

@@ -14,8 +14,10 @@ written whole (temporary, fsync, rename). ``refused.json`` remembers that a
 server refused the certificate (revoked or unknown), for ``kiosk doctor``.
 
 Qt-free and blocking (disk, and the network in :func:`renew_if_due`): call
-from a worker thread or a command. Verification of the *servers* is what it
-was: the system's trust store (or ``REQUESTS_CA_BUNDLE`` / ``SSL_CERT_FILE``).
+from a worker thread or a command. Servers are verified against the usual store
+and, once the box has it, the fleet CA (:func:`tls_context`): the call gate and the
+identity service may have certificates from either; the first enrolment, before
+the box has the CA, needs an identity service with a certificate the store trusts.
 """
 
 import contextlib
@@ -35,7 +37,6 @@ log = logging.getLogger(__name__)
 RENEW_WHEN_LEFT = 1 / 3
 """Renew once less than this share of the certificate's validity remains."""
 
-CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 15
 
 
@@ -296,29 +297,35 @@ def renew_if_due(paths: Paths, identity_url: str, now: dt.datetime | None = None
     info = certificate(paths)
     if info is None or not info.due_for_renewal(now or dt.datetime.now(dt.UTC)):
         return None
-    pair = client_cert(paths)
-    assert pair is not None
-    import requests
+    context = tls_context(paths)
+    if context is None:
+        return "certificate not renewed: the box's certificate cannot be loaded"
+    import urllib.error
+    import urllib.request
 
     try:
         csr = new_request(paths, info.centre_id)
-        reply = requests.post(
+        request = urllib.request.Request(
             f"{identity_url.rstrip('/')}/v1/renew",
-            json={"csr": csr.decode()},
-            cert=pair,
-            timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+            data=json.dumps({"csr": csr.decode()}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
         )
+        # The box's TLS context: its certificate shown, and the identity service
+        # trusted through the fleet CA as well as the usual store.
+        with urllib.request.urlopen(request, context=context, timeout=READ_TIMEOUT_S) as reply:
+            answer = json.loads(reply.read(64 * 1024))
     except IdentityError as err:
         return f"certificate not renewed: {err}"
-    except requests.RequestException as err:
+    except urllib.error.HTTPError as err:
+        if err.code in (401, 403):
+            note_refused(paths, "certificate revoked or unknown to city hall")
+            return f"certificate not renewed: refused by city hall (HTTP {err.code})"
+        return f"certificate not renewed: HTTP {err.code}"
+    except (OSError, ValueError) as err:
         return f"certificate not renewed: identity service unreachable ({type(err).__name__})"
-    if reply.status_code in (401, 403):
-        note_refused(paths, "certificate revoked or unknown to city hall")
-        return f"certificate not renewed: refused by city hall (HTTP {reply.status_code})"
-    if reply.status_code != 200:
-        return f"certificate not renewed: HTTP {reply.status_code}"
     try:
-        renewed = store_certificate(paths, str(reply.json()["certificate"]).encode())
-    except (ValueError, KeyError, TypeError, IdentityError) as err:
+        renewed = store_certificate(paths, str(answer["certificate"]).encode())
+    except (KeyError, TypeError, IdentityError) as err:
         return f"certificate not renewed: {err}"
     return f"certificate renewed until {renewed.not_after.date()} (serial {renewed.serial})"

@@ -4,6 +4,7 @@ import contextlib
 import hashlib
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 
 def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
@@ -17,11 +18,8 @@ def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-        fd = os.open(tmp, flags, 0o666 if mode is None else mode)
-        with os.fdopen(fd, "wb") as out:
-            if mode is not None:
-                os.fchmod(out.fileno(), mode)  # an older temporary may have had another
+        out = tmp.open("wb") if mode is None else _private(tmp, mode)
+        with out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
@@ -35,6 +33,14 @@ def write_atomically(path: Path, data: bytes, mode: int | None = None) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def _private(path: Path, mode: int) -> BinaryIO:
+    """*path* opened for writing with *mode* from its creation (and kept, should an
+    older file of that name have had another)."""
+    out = os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb")
+    os.fchmod(out.fileno(), mode)
+    return out
 
 
 CHUNK = 1 << 20

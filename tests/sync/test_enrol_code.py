@@ -80,11 +80,15 @@ def test_a_replaced_box_enrols_in_one_step_and_the_old_one_is_cut_off(
 
 
 def test_the_box_renews_its_certificate_by_itself(
-    fleet: Fleet, identity_service: str, tmp_path: Path
+    fleet: Fleet, identity_service: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     paths = make_box(tmp_path, "renewing")
     code = fleet.authority.issue_code("namwon-001")
     enrolment = enrol_with_code(paths, fleet.url, identity_service, "namwon-001", code, fleet.root)
+    # From here on the box trusts the identity service (its certificate from the fleet
+    # CA) through the CA it received, not through a CA bundle set for this process.
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    monkeypatch.delenv("SSL_CERT_FILE")
     assert enrolment.identity == identity_service
     first = certificate(paths)
     assert first is not None
@@ -98,6 +102,7 @@ def test_the_box_renews_its_certificate_by_itself(
     assert renewed is not None and renewed.serial != first.serial
     assert identity_files(paths).key.read_bytes() != key_before, "a new key each time"
     assert identity_files(paths).key.stat().st_mode & 0o777 == 0o600
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(fleet.authority.ca_path))  # nginx's, below
     assert sync_once(paths, enrolment).outcome is Outcome.APPLIED, "the new one works"
 
 

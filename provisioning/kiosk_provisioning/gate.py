@@ -158,9 +158,17 @@ class CityHall:
         found = verify_staff_pass(self._key, token)
         if found is None:
             return None
-        # A centre's name belongs to its box alone, whatever a pass says.
+        # A centre's name belongs to its box alone, whatever a pass says: every name the
+        # directory gives a centre, and every centre that ever had a box. Without a
+        # directory (nothing built yet), no staff at all.
         self._load()
+        if not self._directory_at:
+            log.warning(
+                "staff %s refused: no directory yet (run kiosk-provision build)", found.login
+            )
+            return None
         centres = {entry.call_name for entry in self._centres.values()} | set(self._centres)
+        centres |= {box.centre_id for box in self._authority.boxes()}
         names = tuple(name for name in found.names if name not in centres)
         if names != found.names:
             log.warning(

@@ -40,3 +40,14 @@ def test_a_staff_pass_never_gives_a_centres_name(authority: Authority) -> None:
     assert CityHall(authority.folder).staff(only_a_centre) is None
     forged = issue_staff_pass(b"not city hall's key, though just as long", "kim", names)
     assert CityHall(authority.folder).staff(forged) is None
+
+
+@pytest.mark.allow_warnings  # each refusal is logged
+def test_no_directory_no_staff_and_a_registered_centre_is_never_staff(tmp_path: Path) -> None:
+    authority = Authority.open(tmp_path / "identity")
+    token = issue_staff_pass(authority.token_key, "kim", ["cityhall-welfare", "namwon-009"])
+    assert CityHall(authority.folder).staff(token) is None, "nothing built yet"
+    authority.enrol("namwon-009", authority.issue_code("namwon-009"), request_for()[0])
+    (authority.folder / "directory.json").write_text(DIRECTORY)  # namwon-009 not in it
+    party = CityHall(authority.folder).staff(token)
+    assert party is not None and party.names == ("cityhall-welfare",)

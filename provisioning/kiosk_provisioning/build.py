@@ -35,6 +35,7 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     problems: list[Problem] = []
     outputs: dict[str, bytes] = {}
     configs: list[KioskConfig] = []
+    lines: dict[str, int] = {}
     out_dir = repo / "build" / "centres"
     changed: list[str] = []
     for row in rows:
@@ -52,7 +53,9 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
             changed.append(row.centre_id)
         config = msgspec.structs.replace(config, revision=revision)
         configs.append(config)
+        lines[row.centre_id] = row.line
         outputs[row.centre_id] = msgspec.json.encode(config)
+    problems.extend(_call_name_clashes(configs, lines, str(inventory)))
     if problems:
         raise ProvisionError(problems)
     removed = (
@@ -70,6 +73,30 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     # Who may use which call name and room, for the call gate (and each room's keys).
     write_directory(identity_folder(repo), configs)
     return BuildReport(len(outputs), changed, removed)
+
+
+def _call_name_clashes(
+    configs: list[KioskConfig], lines: dict[str, int], source: str
+) -> list[Problem]:
+    """A centre's call name is its box's alone (the call gate lets only that box use
+    it): two centres with one name, or a centre named like a city-hall contact or a
+    room's host (it would be shown as city hall, and auto-answered), are refused."""
+    problems: list[Problem] = []
+    owners: dict[str, str] = {}
+    staff = {contact.name for c in configs for contact in c.calls.contacts}
+    staff |= {room.host for c in configs for room in c.calls.rooms if room.host}
+    for config in configs:
+        centre = config.centre.id
+        name = config.calls.call_name or centre
+        line = lines.get(centre)
+        if name in owners:
+            message = f"call name {name!r} is also centre {owners[name]}'s"
+            problems.append(Problem(source, message, line, "calls.call_name"))
+        elif name in staff:
+            message = f"call name {name!r} is a city-hall contact's or a room host's"
+            problems.append(Problem(source, message, line, "calls.call_name"))
+        owners.setdefault(name, centre)
+    return problems
 
 
 def _previous(path: Path) -> KioskConfig | None:

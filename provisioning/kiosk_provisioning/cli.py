@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     codes.add_argument("repo", type=Path, metavar="REPO")
     codes.add_argument("--inventory", type=Path, required=True, metavar="CSV")
     codes.add_argument("--out", type=Path, required=True, metavar="FILE")
+    codes.add_argument(
+        "--again", action="store_true", help="also replace codes issued and not used yet"
+    )
     boxes = commands.add_parser("boxes")
     boxes.add_argument("repo", type=Path, metavar="REPO")
     boxes.add_argument("--centre", metavar="ID")

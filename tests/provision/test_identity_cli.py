@@ -34,9 +34,14 @@ def test_codes_for_the_inventory_enrol_boxes_and_revoke_refuses_them(
     assert [r["id"] for r in rows] == ["namwon-001", "namwon-002"]
     authority = Authority.open(repo / "identity")
     authority.enrol("namwon-001", rows[0]["code"], request_for()[0])
-    # A second export leaves out the centre that has its box.
+    # A second export leaves out the centre that has its box, and keeps the code
+    # handed out for the other (a new one would void it) unless asked.
     assert main(["codes", str(repo), "--inventory", str(inventory), "--out", str(out)]) == 0
-    assert [r["id"] for r in read_codes(out)] == ["namwon-002"]
+    assert read_codes(out) == []
+    args = ["codes", str(repo), "--inventory", str(inventory), "--out", str(out), "--again"]
+    assert main(args) == 0
+    again = read_codes(out)
+    assert [r["id"] for r in again] == ["namwon-002"] and again[0]["code"] != rows[1]["code"]
     assert main(["code", str(repo), "namwon-001"]) == 1
     assert "replacement code" in capsys.readouterr().err
     assert main(["boxes", str(repo)]) == 0

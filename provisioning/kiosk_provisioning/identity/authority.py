@@ -313,6 +313,16 @@ class Authority(Verifier):
             self._event(db, centre_id, "replacement code issued" if replace else "code issued")
         return code
 
+    def open_codes(self) -> set[str]:
+        """Centres with a code issued, not used and not expired (a technician may be
+        carrying it)."""
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT DISTINCT centre_id FROM codes WHERE used_at IS NULL AND expires_at > ?",
+                (_now().timestamp(),),
+            ).fetchall()
+        return {str(centre) for (centre,) in rows}
+
     def enrol(self, centre_id: str, code: str, csr_pem: bytes) -> bytes:
         """The box certificate (PEM) for the key in *csr_pem*, if *code* is *centre_id*'s
         outstanding one-time code. Raises :class:`IdentityError` (after recording the

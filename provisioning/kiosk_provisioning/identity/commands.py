@@ -63,7 +63,9 @@ def run_identity_command(args: argparse.Namespace) -> int:
 
 def _codes(authority: Authority, args: argparse.Namespace) -> int:
     held = {box.centre_id for box in authority.boxes() if box.live}
-    rows = [row for row in read_inventory(args.inventory) if row.centre_id not in held]
+    # A code already handed out stays good: a new one would void it (unless --again).
+    waiting = set() if args.again else authority.open_codes()
+    rows = [row for row in read_inventory(args.inventory) if row.centre_id not in held | waiting]
     args.out.touch(mode=0o600)
     args.out.chmod(0o600)
     with args.out.open("w", newline="", encoding="utf-8") as out:
@@ -75,7 +77,10 @@ def _codes(authority: Authority, args: argparse.Namespace) -> int:
             writer.writerow(
                 [row.centre_id, name, grouped(authority.issue_code(row.centre_id)), until]
             )
-    print(f"{len(rows)} codes written to {args.out} ({len(held)} centres already have a box)")
+    print(
+        f"{len(rows)} codes written to {args.out} ({len(held)} centres already have a box, "
+        f"{len(waiting - held)} have a code not used yet: --again replaces those)"
+    )
     return 0
 
 

@@ -58,6 +58,7 @@ import hashlib
 import hmac
 import json
 import logging
+import sqlite3
 import ssl
 import time
 from collections.abc import Callable, Sequence
@@ -72,6 +73,11 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 log = logging.getLogger(__name__)
 
 CHECK_S = 5.0
+IDENTIFY_S = 10.0
+"""A connection that has not shown who it is by then is closed."""
+MAX_STRANGERS = 500
+"""Connections that came without a box certificate (staff browsers, strangers) at
+once; more are closed at once. Boxes, known by their certificate, never wait on it."""
 """How often a connection's credential is checked again (revocation, expiry)."""
 JANUS_TOKEN_S = 3600
 """Lifetime of the Janus tokens the gate mints (a new one well before it ends)."""
@@ -240,6 +246,23 @@ ON_SESSION = {"attach", "destroy", "keepalive"}
 ON_HANDLE = {"message", "trickle", "hangup", "detach"}
 
 
+class Strangers:
+    """How many connections without a box certificate are open, up to *most*."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.open = 0
+
+    def admit(self) -> bool:
+        if self.open >= self.most:
+            return False
+        self.open += 1
+        return True
+
+    def leave(self) -> None:
+        self.open -= 1
+
+
 class GateConnection:
     """One client's connection and its twin to Janus; :meth:`run` until either ends."""
 
@@ -261,12 +284,27 @@ class GateConnection:
     def who(self) -> str:
         return self.party.who if self.party is not None else f"stranger at {self._peer}"
 
-    async def run(self) -> None:
+    async def run(self, strangers: "Strangers | None" = None) -> None:
+        """Until either side ends; *strangers* counts the connections that came without
+        a box's certificate (see :data:`MAX_STRANGERS`)."""
         ssl_object = self._client.transport.get_extra_info("ssl_object")
         cert = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         if cert:
             self.party = self._parties.box(cert)
             self._unknown_cert = self.party is None
+        if self.party is None and strangers is not None:
+            if not strangers.admit():
+                log.warning("refused %s: too many connections without a certificate", self.who)
+                await self._client.close(1013, "try again later")
+                return
+            try:
+                await self._serve()
+            finally:
+                strangers.leave()
+            return
+        await self._serve()
+
+    async def _serve(self) -> None:
         try:
             upstream = await websockets.connect(
                 self._janus_url,
@@ -320,16 +358,27 @@ class GateConnection:
                 await self._client.send(raw)
 
     async def _recheck(self) -> None:
-        """Until the party's credential no longer holds (then the connection ends)."""
+        """Until the party's credential no longer holds, or a connection has not shown
+        one within :data:`IDENTIFY_S` (then the connection ends)."""
+        began = time.monotonic()
         while True:
-            await asyncio.sleep(CHECK_S)
+            await asyncio.sleep(min(CHECK_S, IDENTIFY_S))
             party = self.party
             if party is None:
+                if time.monotonic() - began >= IDENTIFY_S:
+                    log.warning("closed %s: no credential within %.0f s", self.who, IDENTIFY_S)
+                    return
                 continue
-            if isinstance(party.credential, bytes):
-                again = self._parties.box(party.credential)
-            else:
-                again = self._parties.staff(party.credential)
+            try:
+                if isinstance(party.credential, bytes):
+                    again = self._parties.box(party.credential)
+                else:
+                    again = self._parties.staff(party.credential)
+            except (OSError, sqlite3.Error) as err:
+                # City hall's registry unreadable for a moment (locked by a write, a
+                # disk hiccup): the party keeps its standing until the next check.
+                log.warning("could not check %s again: %s", party.who, err)
+                continue
             if again is None:
                 log.warning("cut %s: its credential was revoked or expired", party.who)
                 return
@@ -506,8 +555,10 @@ async def open_gate(
 ) -> Server:
     """Listen at *host*:*port* (TLS unless *tls* is ``None``); close the server when done."""
 
+    strangers = Strangers(MAX_STRANGERS)
+
     async def handle(client: ServerConnection) -> None:
-        await GateConnection(client, parties, janus_url).run()
+        await GateConnection(client, parties, janus_url).run(strangers)
 
     return await serve(
         handle,

@@ -285,3 +285,75 @@ def test_an_expired_staff_pass_is_cut(janus: CallServer) -> None:
 
     run(scenario())
     assert any("cut staff" in line for line in refusals(janus))
+
+
+async def staff_socket(server: CallServer) -> tuple[Any, int]:
+    """A staff member's own connection to the gate (a pass, no certificate), with the
+    session it created: for sending raw requests that name other ids."""
+    socket = await websockets.connect(
+        server.url,
+        subprotocols=[websockets.Subprotocol("janus-protocol")],
+        ssl=server.identity.server_check(),
+    )
+    token = server.identity.staff_pass()
+    await socket.send(json.dumps({"janus": "create", "transaction": "c", "token": token}))
+    created = json.loads(await socket.recv())
+    return socket, int(created["data"]["id"])
+
+
+def test_nobody_acts_on_another_partys_session_or_handle(janus: CallServer) -> None:
+    """Staff, identified and with a session of their own, name the box's session and
+    handle: each request is refused by the gate's ownership check (its reason)."""
+
+    async def scenario() -> None:
+        box = await box_handle(janus, "janus.plugin.videocall")
+        await box.send({"request": "register", "username": CENTRE})
+        socket, own = await staff_socket(janus)
+        theirs = box.session.id
+        attempts = {
+            "their session: attach": {"janus": "attach", "session_id": theirs,
+                                      "plugin": "janus.plugin.videocall"},
+            "their session: keepalive": {"janus": "keepalive", "session_id": theirs},
+            "their session: destroy": {"janus": "destroy", "session_id": theirs},
+            "their handle: hangup": {"janus": "message", "session_id": own,
+                                     "handle_id": box.id, "body": {"request": "hangup"}},
+            "their handle: trickle": {"janus": "trickle", "session_id": own,
+                                      "handle_id": box.id, "candidate": {"completed": True}},
+            "their handle in their session": {"janus": "detach", "session_id": theirs,
+                                              "handle_id": box.id},
+        }  # fmt: skip
+        try:
+            for number, (what, message) in enumerate(attempts.items()):
+                await socket.send(json.dumps({**message, "transaction": f"t{number}"}))
+                answer = json.loads(await socket.recv())
+                assert answer["janus"] == "error", f"{what}: {answer}"
+                assert "not its own" in answer["error"]["reason"], f"{what}: {answer}"
+        finally:
+            await socket.close()
+        # The box's session and handle are untouched: still there, still answering.
+        assert not box.session.lost.is_set()
+        await box.session.request({"janus": "keepalive"}, until_ack=True)
+        await box.session.close()
+
+    run(scenario())
+
+
+@pytest.mark.allow_warnings  # the silent stranger's closing is logged
+def test_a_connection_that_never_says_who_it_is_is_closed(janus: CallServer) -> None:
+    async def scenario() -> None:
+        async with websockets.connect(
+            janus.url,
+            subprotocols=[websockets.Subprotocol("janus-protocol")],
+            ssl=janus.identity.server_check(),
+        ) as socket:
+            began = time.monotonic()
+            await socket.send(json.dumps({"janus": "info", "transaction": "i"}))
+            assert json.loads(await socket.recv())["janus"] == "server_info"
+            with pytest.raises(websockets.ConnectionClosed):
+                await socket.recv()
+            assert time.monotonic() - began < CUT_S + 5
+
+    run(scenario())
+    assert any(
+        "no credential within" in line for line in janus.gate.log_path.read_text().splitlines()
+    )

@@ -27,7 +27,8 @@ OTHER_CENTRE = (40, 160, 60)
 
 
 class Member:
-    """Someone else in the room (the host, another centre), with its own session."""
+    """Someone else in the room (the host, another publisher), with its own session and a
+    staff pass (a centre's name is its box's alone: no pass may use one)."""
 
     def __init__(self, session: JanusSession, group: GroupCall) -> None:
         self.session = session
@@ -81,7 +82,7 @@ def test_centre_joins_a_town_meeting_and_follows_who_comes_and_goes(janus: CallS
         )
         await until(lambda: host.sees(CENTRE_COLOUR) and host.hears(CENTRE_TONE))
         # Another centre joins: shown small, after the host.
-        other = await Member.join(janus, "centre-2", OTHER_CENTRE, 700)
+        other = await Member.join(janus, "cityhall-mayor", OTHER_CENTRE, 700)
         await until(
             lambda: (
                 len(desk.remote_frames()) == 2

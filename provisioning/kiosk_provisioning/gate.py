@@ -58,6 +58,7 @@ import hashlib
 import hmac
 import json
 import logging
+import signal
 import sqlite3
 import ssl
 import time
@@ -611,6 +612,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             await asyncio.gather(server.serve_forever(), staff.serve_forever())
         await server.serve_forever()
 
+    # A parent may have left SIGTERM or SIGINT blocked (a child inherits its mask):
+    # then systemd's or a test's stop would do nothing.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve_forever())
     return 0

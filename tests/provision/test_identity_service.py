@@ -357,5 +357,10 @@ def test_the_command_serves_and_says_when_it_is_ready(city_hall: CityHall, tmp_p
             assert call(city_hall, "GET", "/v1/turn")[0] == 401
         finally:
             server.terminate()
-            _, errors = server.communicate(timeout=10)
+            try:
+                _, errors = server.communicate(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                _, errors = server.communicate()
+                pytest.fail(f"SIGTERM did not stop the service: {errors.decode()[-2000:]}")
     assert server.returncode == 0, errors.decode()

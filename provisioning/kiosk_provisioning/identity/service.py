@@ -51,6 +51,8 @@ T = TypeVar("T")
 
 MAX_BODY_BYTES = 16 * 1024
 """Largest request body: a CSR is under 1 KiB; anything bigger is refused (413)."""
+STOP_S = 5.0
+"""How long a stop waits for requests in flight (then closes what is left)."""
 TURN_TTL_S = 3600
 """How long TURN credentials from ``/v1/turn`` stay valid; boxes fetch new ones before."""
 _CENTRE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -296,7 +298,8 @@ async def serve(
     service's URL when it accepts connections."""
     authority = Authority.open(folder)
     service = IdentityService(authority, limits)
-    runner = web.AppRunner(service.app(), access_log=None)
+    # A stop (SIGTERM) waits at most this long for requests in flight.
+    runner = web.AppRunner(service.app(), access_log=None, shutdown_timeout=STOP_S)
     try:
         await runner.setup()
         site = web.TCPSite(
@@ -310,7 +313,11 @@ async def serve(
             ready(url)
         await asyncio.Event().wait()  # until cancelled
     finally:
-        await runner.cleanup()
+        try:
+            async with asyncio.timeout(2 * STOP_S):
+                await runner.cleanup()
+        except TimeoutError:
+            log.warning("identity service: connections did not close in %.0f s", 2 * STOP_S)
         service.close()
 
 
@@ -416,6 +423,10 @@ def run(argv: Sequence[str] | None = None) -> int:
         with contextlib.suppress(asyncio.CancelledError):
             await serve(args.repo / "identity", host, port, args.cert, args.key, ready=ready)
 
+    # A parent may have left these blocked (a child inherits its signal mask, and
+    # asyncio's handlers never run for a blocked signal): seen once in the test suite,
+    # where SIGTERM then did nothing at all.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     try:
         asyncio.run(foreground())
     except KeyboardInterrupt:

@@ -56,10 +56,7 @@ class CityHallIdentity:
         self.room_secrets = {n: secrets.token_hex(16) for r in centres.values() for n in r}
         document = {
             "centres": {c: {"call_name": c, "rooms": list(r)} for c, r in centres.items()},
-            "rooms": {
-                str(n): {"secret": s, "join_token": secrets.token_hex(16)}
-                for n, s in self.room_secrets.items()
-            },
+            "rooms": {str(n): {"secret": s} for n, s in self.room_secrets.items()},
         }
         (self.folder / "directory.json").write_text(json.dumps(document))
 

@@ -84,13 +84,10 @@ def _stamp(when: float | None) -> dt.datetime | None:
     return None if when is None else dt.datetime.fromtimestamp(when, dt.UTC)
 
 
-def _secret_file(path: Path, make: bytes) -> bytes:
-    """The secret kept in *path*, made from *make* on first use (mode 0600)."""
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
+def _make_secret(path: Path, make: bytes) -> None:
+    """Keep *make* in *path* (mode 0600) unless a secret is there already."""
+    if not path.exists():
         write_atomically(path, make, mode=0o600)
-        return make
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
@@ -202,7 +199,7 @@ class Authority(Verifier):
         super().__init__(folder, ca)
         self._key = key
         for name in ("janus.secret", "turn.secret", "token.key"):
-            _secret_file(folder / name, secrets.token_hex(32).encode())
+            _make_secret(folder / name, secrets.token_hex(32).encode())
         with self._db() as db:
             db.executescript(
                 """

@@ -55,6 +55,12 @@ class Paths:
         """Wrong leader PIN tries and the end of a lock-out (survives restarts)."""
         return self.state / "leader-pin.json"
 
+    @property
+    def alerts_record(self) -> Path:
+        """Which alerts came and how far each got (survives restarts; see
+        :mod:`kiosk.fleet.board`)."""
+        return self.state / "alerts.json"
+
     def voice_dirs(self, language: str) -> list[Path]:
         """Folders searched for voice prompts: downloaded ones first, then bundled."""
         return [self.state / "media" / "voice", self.assets / "voice" / language]

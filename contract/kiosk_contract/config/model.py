@@ -13,6 +13,7 @@ import msgspec
 from msgspec import Meta
 
 from kiosk_contract.config.calls import Calls
+from kiosk_contract.config.fleet import FleetChannel, Notice
 from kiosk_contract.config.programmes import Downloads, Programme, Slot, Video, check_references
 from kiosk_contract.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk_contract.pin import PIN_HASH_PATTERN
@@ -44,8 +45,9 @@ class Centre(_Frozen, frozen=True, kw_only=True):
     """Fleet-wide identifier, e.g. ``namwon-001``."""
     name: Annotated[str, Meta(min_length=1, max_length=40)]
     """Korean name shown in the header, e.g. ``향교동 경로당``."""
-    district: Annotated[str, Meta(max_length=40)] = ""
-    """District (읍·면·동) the centre belongs to."""
+    district: Annotated[str, Meta(max_length=40, pattern=r"^[^/+#\x00]*$")] = ""
+    """District (읍·면·동) the centre belongs to (alerts may address it: no ``/``, ``+``
+    or ``#``)."""
     contact: Annotated[str, Meta(max_length=40)] = ""
     """Who to call at the centre (leader's phone), for technicians."""
     timezone: Annotated[str, Meta(min_length=1, max_length=64)] = "Asia/Seoul"
@@ -275,6 +277,11 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
     maintenance: Maintenance = msgspec.field(default_factory=Maintenance)
     calls: Calls = msgspec.field(default_factory=Calls)
     transport: Transport = msgspec.field(default_factory=Transport)
+    fleet: FleetChannel | None = None
+    """City hall's fleet channel (status, alerts); none: the box reports nowhere and
+    hears no alerts."""
+    notices: Annotated[list[Notice], Meta(max_length=50)] = msgspec.field(default_factory=list)
+    """Today's notices (오늘의 안내), each shown on the days it is valid."""
 
     def programme(self, programme_id: str) -> Programme | None:
         return next((p for p in self.programmes if p.id == programme_id), None)
@@ -293,6 +300,10 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
             if ids.count(tile_id) > 1:
                 raise ValueError(f"tile id {tile_id!r} is used twice")
         check_references(self.library, self.programmes, self.schedule)
+        notice_ids = [notice.id for notice in self.notices]
+        for notice_id in notice_ids:
+            if notice_ids.count(notice_id) > 1:
+                raise ValueError(f"notice id {notice_id!r} is used twice")
         self._check_call_tiles()
         self._check_transport()
         text = self.display.text

@@ -12,7 +12,10 @@ from msgspec import Meta
 
 Slug = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 Sha256 = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}$")]
-MediaName = Annotated[str, Meta(pattern=r"^[0-9a-f]{64}\.(mp4|mkv|webm|ts|srt|ass)$")]
+MediaName = Annotated[
+    str, Meta(pattern=r"^[0-9a-f]{64}\.(mp4|mkv|webm|ts|srt|ass|png|jpg|ogg|wav|mp3)$")
+]
+"""Videos, lyrics, and notices' pictures and recordings."""
 HttpUrl = Annotated[str, Meta(pattern=r"^https?://[^\s]{1,500}$")]
 Clock = Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="HH:MM")]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

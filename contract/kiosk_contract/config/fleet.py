@@ -31,9 +31,7 @@ class FleetChannel(_Frozen, frozen=True, kw_only=True):
     broker: Annotated[str, Meta(pattern=r"^mqtts://[^\s/]{1,200}/?$")]
     """``mqtts://host[:port]`` (port 8883 when left out). Always TLS: the box proves who
     it is with its certificate, and the broker with one the fleet trusts."""
-    alert_keys: Annotated[list[AlertKey], Meta(max_length=4)] = msgspec.field(
-        default_factory=list
-    )
+    alert_keys: Annotated[list[AlertKey], Meta(max_length=4)] = msgspec.field(default_factory=list)
     """Public halves of city hall's alert keys (raw Ed25519, base64). An alert signed by
     none of them is refused; two during a key change. Empty: every alert is refused."""
     status_every_s: Annotated[int, Meta(ge=30, le=3600)] = 120

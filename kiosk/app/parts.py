@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from kiosk.config import LoadedConfig
+from kiosk.fleet.board import AlertBoard
 from kiosk.i18n import Strings
 from kiosk.lockout import PinGate, doors_of
 from kiosk.media.cache import MediaCache
@@ -49,6 +50,9 @@ class Parts:
     programmes: Programmes
     gate: PinGate
     cache: MediaCache
+    alerts: AlertBoard
+    """City hall's alerts accepted by this box (the fleet link offers them; the screen
+    shows and acknowledges them)."""
 
     def strings(self) -> Strings:
         """The words of the screen, in the language in force."""
@@ -67,8 +71,10 @@ class Parts:
         self.gate.reconfigure(config)
 
     def tick(self) -> None:
-        """About once a second: the timetable, playback's timers, idle return."""
+        """About once a second: the timetable, playback's timers, expired alerts, idle
+        return."""
         self.programmes.tick()
+        self.alerts.tick()
         self.navigator.tick()
 
     def _language(self, config: KioskConfig) -> Literal["ko", "en"]:
@@ -114,6 +120,7 @@ def build_parts(
     navigator.set_opener("programme", programmes.open_tile)
     navigator.set_opener("live", programmes.open_tile)
     gate = PinGate(doors_of(config), paths.leader_pin_record)
+    alerts = AlertBoard(paths.alerts_record, lambda: now().timestamp())
     return Parts(
         paths,
         language,
@@ -127,4 +134,5 @@ def build_parts(
         programmes,
         gate,
         cache,
+        alerts,
     )

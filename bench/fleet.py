@@ -1,0 +1,483 @@
+"""The fleet channel under a whole city (issue 14): 2,000 boxes on one mosquitto.
+
+One real mosquitto, started with city hall's configuration (TLS, client certificates
+from the fleet CA, ``use_identity_as_username``, the per-centre ACL), on this
+machine. *--boxes* simulated boxes, each with its own key and client certificate from
+the real fleet CA (:mod:`bench.fleet_boxes`; issued once into *--cache* and reused),
+are spread over *--workers* processes, each holding its share as minimal asyncio
+MQTT clients (:mod:`bench.mqtt_lite`) on one event loop. Each box subscribes to its
+``alert_subscriptions(centre, district)`` and publishes its presence and a
+``BoxStatus``, retained, as the box's link does on connect. City hall's publisher
+logs in with its own certificate (CN ``city-hall.fleet``).
+
+Figures:
+
+- **connect storm**: every box starts connecting at one moment (at most
+  *--in-flight* handshakes open per worker; a failed attempt is retried after a
+  jittered backoff, counted in ``retries``): from then to the last box connected
+  (CONNACK) and to the last box ready (subscribed, presence and status acknowledged
+  by the broker), with the broker's and the workers' CPU over that time;
+- **alert published -> received by all**: *--alerts* rounds, each publishing one
+  signed alert (``alerts/all/<id>``, QoS 1, retained) per way of taking it, the ways
+  interleaved so that a busy moment of the shared machine falls on all of them:
+
+  - ``received``: the moment the box's client had the whole message;
+  - ``verified``: the moment ``open_alert`` accepted it (signature, expiry) and the
+    audience check passed, each box verifying on its own;
+  - ``verified_receipt``: the same, each box then sending its "delivered" receipt
+    (retained, QoS 1), which city hall's publisher is subscribed to: also from
+    publish to the last receipt back at city hall.
+
+  Per box and alert: p50, p99 and max over every (box, alert); per alert: the time
+  until the last box had it (median and max over the alerts). Clock: CLOCK_MONOTONIC,
+  one system-wide clock on Linux: the publisher reads it just before writing the
+  PUBLISH, each worker when the message's last byte came out of TLS (or once it was
+  verified), in its own process; no clock in the payload.
+- **broker**: mosquitto's CPU (user + system from ``/proc/<pid>/stat``) during the
+  storm, per alert (from publish to all received), and its resident memory idle
+  with every box connected and at its peak (VmRSS, VmHWM); the workers' CPU the same
+  way (simulating the fleet costs CPU on the same 2 cores, which the broker lacks).
+- **status**: ``kiosk-provision status`` over the whole fleet, run as a technician
+  runs it (a subprocess, from start to exit), once every status is retained.
+
+Needs ``ulimit -n`` above the box count plus some (raised here up to the hard limit).
+
+Usage: .venv/bin/python bench/fleet.py [--boxes 2000] [--workers 4] [--alerts 10]
+Writes bench/results/fleet.json.
+"""
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import platform
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.figures import save  # noqa: E402
+from bench.fleet_boxes import Command, SimBox, box_identities, issue, run_worker  # noqa: E402
+from bench.mqtt_lite import MqttLink, open_link  # noqa: E402
+from kiosk_contract.fleet import CITY_HALL_USER, Alert, Audience, Level, sign_alert  # noqa: E402
+from kiosk_provisioning.identity.authority import Authority  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+WAYS = ("received", "verified", "verified_receipt")
+ALERT_LIMIT_S = 30.0
+"""Longest wait for every box to have one alert."""
+DEFAULT_CACHE = Path.home() / ".cache" / "kiosk-bench" / "fleet"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of *pid* (all its threads) so far, in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def memory_mb(pid: int) -> dict[str, float]:
+    """Resident memory of *pid* now and at its peak, in MB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, rest = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            values[name] = round(int(rest.split()[0]) / 1024, 1)
+    return {"rss_mb": values["VmRSS"], "peak_rss_mb": values["VmHWM"]}
+
+
+# -- the broker --------------------------------------------------------------------
+
+
+@contextmanager
+def running_broker(folder: Path, authority: Authority, port: int) -> Iterator[int]:
+    """mosquitto as city hall configures it, listening on 127.0.0.1:*port*; yields its pid."""
+    server_cert, server_key = authority.issue_server_cert(["127.0.0.1"], folder / "tls")
+    acl = folder / "acl"
+    acl.write_text(
+        f"user {CITY_HALL_USER}\ntopic readwrite #\n\n"
+        "pattern write fleet/%u/status\n"
+        "pattern write fleet/%u/presence\n"
+        "pattern write fleet/%u/receipts/+\n"
+        "pattern read alerts/all/+\n"
+        "pattern read alerts/centre/%u/+\n"
+        "topic read alerts/district/+/+\n"
+    )
+    conf = folder / "mosquitto.conf"
+    conf.write_text(
+        "per_listener_settings false\n"
+        "user root\n"
+        "allow_anonymous false\n"
+        "persistence false\n"
+        "log_dest stderr\nlog_type error\nlog_type warning\n"
+        "message_size_limit 1500000\n"
+        f"acl_file {acl}\n"
+        f"listener {port} 127.0.0.1\n"
+        f"cafile {authority.ca_path}\n"
+        f"certfile {server_cert}\nkeyfile {server_key}\n"
+        "require_certificate true\nuse_identity_as_username true\n"
+    )
+    broker = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if broker.poll() is not None or time.monotonic() > deadline:
+                    err = (
+                        broker.stderr.read().decode()
+                        if broker.poll() is not None and broker.stderr
+                        else ""
+                    )
+                    raise RuntimeError(f"mosquitto did not start: {err}") from None
+                time.sleep(0.05)
+        yield broker.pid
+    finally:
+        broker.terminate()
+        broker.wait(10)
+
+
+# -- the workers --------------------------------------------------------------------
+
+
+class WorkerHandle:
+    """One worker process as the parent's loop sees it: commands out, answers queued."""
+
+    def __init__(self, pipe: Connection, process: multiprocessing.process.BaseProcess) -> None:
+        self.pipe = pipe
+        self.process = process
+        self.answers: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self.got: asyncio.Queue[str] = asyncio.Queue()
+        self.pid = 0
+
+    def listen(self) -> None:
+        asyncio.get_running_loop().add_reader(self.pipe.fileno(), self._read)
+
+    def _read(self) -> None:
+        while self.pipe.poll():
+            try:
+                message = self.pipe.recv()
+            except EOFError:
+                asyncio.get_running_loop().remove_reader(self.pipe.fileno())
+                return
+            if message[0] == "got":
+                self.got.put_nowait(message[1])
+            else:
+                self.answers.put_nowait(message)
+
+    def send(self, command: Command) -> None:
+        self.pipe.send_bytes(msgspec.msgpack.encode(command))
+
+    async def answer(self, kind: str, limit_s: float = 600.0) -> tuple[Any, ...]:
+        async with asyncio.timeout(limit_s):
+            message = await self.answers.get()
+        if message[0] != kind:
+            raise RuntimeError(f"worker answered {message[0]!r}, expected {kind!r}")
+        return message
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """p50, p99 and max of *values* (seconds), in ms."""
+    ordered = sorted(values)
+
+    def at(share: float) -> float:
+        return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+    return {
+        "p50_ms": round(1000 * at(0.5), 1),
+        "p99_ms": round(1000 * at(0.99), 1),
+        "max_ms": round(1000 * ordered[-1], 1),
+        "n": len(ordered),
+    }
+
+
+class Sampler:
+    """CPU seconds of the broker and of the workers between two moments."""
+
+    def __init__(self, broker: int, workers: list[int]) -> None:
+        self.broker, self.workers = broker, workers
+
+    def read(self) -> tuple[float, float, float]:
+        return (
+            time.monotonic(),
+            cpu_seconds(self.broker),
+            sum(cpu_seconds(pid) for pid in self.workers),
+        )
+
+    @staticmethod
+    def between(
+        start: tuple[float, float, float], end: tuple[float, float, float]
+    ) -> dict[str, float]:
+        wall = end[0] - start[0]
+        return {
+            "wall_s": round(wall, 3),
+            "broker_cpu_s": round(end[1] - start[1], 2),
+            "broker_cpu_pct": round(100 * (end[1] - start[1]) / wall, 1),
+            "clients_cpu_s": round(end[2] - start[2], 2),
+            "clients_cpu_pct": round(100 * (end[2] - start[2]) / wall, 1),
+        }
+
+
+class CityHall:
+    """City hall's publisher, counting the receipts that come back."""
+
+    def __init__(self) -> None:
+        self.key = Ed25519PrivateKey.generate()
+        self.seq = 0
+        self.receipts: dict[str, list[float]] = {}
+        self.link: MqttLink | None = None
+
+    @property
+    def public_key(self) -> bytes:
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+
+    def on_message(self, topic: str, payload: bytes, now: float) -> None:
+        self.receipts.setdefault(topic.rsplit("/", 1)[-1], []).append(now)
+
+    async def publish(self, alert_id: str) -> float:
+        """Publish one alert for everyone; the monotonic moment it was handed to TLS."""
+        assert self.link is not None
+        self.seq += 1
+        now = int(time.time())
+        alert = Alert(
+            id=alert_id,
+            seq=self.seq,
+            level=Level.EMERGENCY,
+            text="태풍 경보: 오늘 오후 경로당 운영을 중단합니다. 집에 계십시오.",
+            text_en="Typhoon warning: centres close this afternoon. Stay at home.",
+            audience=Audience(kind="all"),
+            issued_at=now,
+            expires_at=now + 3600,
+        )
+        envelope = sign_alert(alert, self.key.sign)
+        sent = time.monotonic()
+        await self.link.publish(alert.topics()[0], envelope, qos=1, retain=True)
+        return sent
+
+
+async def bench(
+    args: argparse.Namespace, boxes: list[SimBox], ca: Path, city_hall_box: SimBox, broker: int
+) -> dict[str, Any]:
+    city = CityHall()
+    context = multiprocessing.get_context("spawn")
+    workers: list[WorkerHandle] = []
+    share = -(-len(boxes) // args.workers)
+    for first in range(0, len(boxes), share):
+        ours, theirs = context.Pipe()
+        process = context.Process(
+            target=run_worker,
+            args=(
+                theirs,
+                boxes[first : first + share],
+                "127.0.0.1",
+                args.port,
+                ca,
+                [city.public_key],
+            ),
+            daemon=True,
+        )
+        process.start()
+        theirs.close()
+        workers.append(WorkerHandle(ours, process))
+    try:
+        for worker in workers:
+            worker.listen()
+        for worker in workers:
+            worker.pid = (await worker.answer("ready", 60))[1]
+        sampler = Sampler(broker, [w.pid for w in workers])
+        figures: dict[str, Any] = {}
+
+        # The storm.
+        before = sampler.read()
+        go = time.monotonic() + 0.2
+        for worker in workers:
+            worker.send(Command("connect", go=go, in_flight=args.in_flight))
+        results = [r for w in workers for r in (await w.answer("connected"))[1]]
+        after = sampler.read()
+        connected = [c - go for c, _, _ in results]
+        ready = [r - go for _, r, _ in results]
+        storm = Sampler.between(before, after)
+        storm.update(
+            all_connected_s=round(max(connected), 2),
+            all_ready_s=round(max(ready), 2),
+            ready_p50_s=round(statistics.median(ready), 2),
+            retries=sum(a - 1 for _, _, a in results),
+            boxes=len(results),
+        )
+        figures["connect_storm"] = storm
+        print(f"connect storm: {storm}", flush=True)
+        await asyncio.sleep(2.0)
+        figures["broker_idle_all_connected"] = memory_mb(broker)
+
+        # City hall, then the alerts.
+        city.link = await open_link(
+            "127.0.0.1", args.port, city_hall_box.context(ca), CITY_HALL_USER, city.on_message
+        )
+        await city.link.subscribe(["fleet/+/receipts/+"])
+        sent: dict[str, tuple[str, float]] = {}
+        per_alert: dict[str, list[dict[str, float]]] = {way: [] for way in WAYS}
+        missing: dict[str, int] = {way: 0 for way in WAYS}
+        started = sampler.read()
+        for round_ in range(args.alerts):
+            for way in WAYS:
+                for worker in workers:
+                    worker.send(
+                        Command("mode", verify=way != "received", receipt=way == "verified_receipt")
+                    )
+                for worker in workers:
+                    await worker.answer("ok", 30)
+                alert_id = f"bench-{round_}-{way.replace('_', '-')}"
+                start = sampler.read()
+                sent[alert_id] = (way, await city.publish(alert_id))
+                for worker in workers:
+                    try:
+                        async with asyncio.timeout(ALERT_LIMIT_S):
+                            while await worker.got.get() != alert_id:
+                                pass
+                    except TimeoutError:
+                        missing[way] += 1
+                if way == "verified_receipt":
+                    deadline = time.monotonic() + ALERT_LIMIT_S
+                    while len(city.receipts.get(alert_id, [])) < len(boxes):
+                        if time.monotonic() > deadline:
+                            break
+                        await asyncio.sleep(0.01)
+                per_alert[way].append(Sampler.between(start, sampler.read()))
+                await asyncio.sleep(args.gap_s)
+        figures["alerts_phase"] = Sampler.between(started, sampler.read())
+
+        moments: dict[str, list[float]] = {}
+        refused: list[str] = []
+        for worker in workers:
+            worker.send(Command("report"))
+            _, theirs, their_refusals = await worker.answer("receipts")
+            refused.extend(their_refusals)
+            for alert_id, times in theirs.items():
+                moments.setdefault(alert_id, []).extend(times)
+        for way in WAYS:
+            delays = [
+                t - at
+                for alert_id, (w, at) in sent.items()
+                if w == way
+                for t in moments.get(alert_id, [])
+            ]
+            all_in = [
+                max(moments[a]) - at
+                for a, (w, at) in sent.items()
+                if w == way and len(moments.get(a, [])) == len(boxes)
+            ]
+            entry: dict[str, Any] = {
+                "per_box": spread(delays),
+                "all_received_ms": {
+                    "median": round(1000 * statistics.median(all_in), 1) if all_in else None,
+                    "max": round(1000 * max(all_in), 1) if all_in else None,
+                },
+                "alerts": sum(1 for w, _ in sent.values() if w == way),
+                "alerts_not_received_by_all": missing[way]
+                + sum(
+                    1
+                    for a, (w, _) in sent.items()
+                    if w == way and len(moments.get(a, [])) < len(boxes)
+                ),
+                "broker_cpu_s_per_alert": round(
+                    statistics.fmean(p["broker_cpu_s"] for p in per_alert[way]), 3
+                ),
+                "clients_cpu_s_per_alert": round(
+                    statistics.fmean(p["clients_cpu_s"] for p in per_alert[way]), 3
+                ),
+            }
+            if way == "verified_receipt":
+                back = [
+                    max(city.receipts[a]) - at
+                    for a, (w, at) in sent.items()
+                    if w == way and len(city.receipts.get(a, [])) >= len(boxes)
+                ]
+                entry["all_receipts_at_city_hall_ms"] = {
+                    "median": round(1000 * statistics.median(back), 1) if back else None,
+                    "max": round(1000 * max(back), 1) if back else None,
+                    "alerts_with_every_receipt": len(back),
+                }
+            figures[way] = entry
+        figures["refused"] = refused[:10]
+        figures["refused_count"] = len(refused)
+        figures["broker_end"] = memory_mb(broker)
+        city.link.close()
+        return figures
+    finally:
+        for worker in workers:
+            with suppress(OSError):
+                worker.send(Command("close"))
+        for worker in workers:
+            worker.process.join(10)
+            if worker.process.is_alive():
+                worker.process.kill()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--boxes", type=int, default=2000)
+    parser.add_argument("--workers", type=int, default=4, help="processes holding the boxes")
+    parser.add_argument("--alerts", type=int, default=10, help="rounds; one alert per way each")
+    parser.add_argument(
+        "--in-flight", type=int, default=100, help="connections opening at once, per worker"
+    )
+    parser.add_argument("--gap-s", type=float, default=1.0, help="pause after each alert")
+    parser.add_argument("--port", type=int, default=18883)
+    parser.add_argument(
+        "--cache", type=Path, default=DEFAULT_CACHE, help="the fleet CA and box identities"
+    )
+    parser.add_argument(
+        "--name", default="fleet", help="results file name (bench/results/NAME.json)"
+    )
+    args = parser.parse_args()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, max(soft, args.boxes + 1024))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    if wanted < args.boxes + 256:
+        print(f"fleet: ulimit -n is {wanted}; {args.boxes} boxes need more", file=sys.stderr)
+        return 2
+    started = time.monotonic()
+    authority, boxes = box_identities(args.cache, args.boxes)
+    if not (args.cache / "city-hall" / CITY_HALL_USER / "cert.pem").exists():
+        issue(authority, [CITY_HALL_USER], args.cache / "city-hall")
+    city_hall_box = SimBox(CITY_HALL_USER, "", args.cache / "city-hall" / CITY_HALL_USER)
+    print(f"{len(boxes)} identities ready in {time.monotonic() - started:.1f} s", flush=True)
+    with (
+        tempfile.TemporaryDirectory() as name,
+        running_broker(Path(name), authority, args.port) as broker,
+    ):
+        figures = asyncio.run(bench(args, boxes, authority.ca_path, city_hall_box, broker))
+    results = {
+        "boxes": args.boxes,
+        "workers": args.workers,
+        "alert_rounds": args.alerts,
+        **figures,
+        "machine": f"{platform.node()} {os.cpu_count()} cores, python {platform.python_version()}",
+    }
+    path = save(args.name, results, show=False)
+    print(msgspec.json.format(msgspec.json.encode(results)).decode())
+    print(f"written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

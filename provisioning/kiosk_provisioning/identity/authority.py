@@ -509,29 +509,56 @@ class Authority(Verifier):
         """A server certificate for *names* (host names or IP addresses) signed by the
         fleet CA, for city hall's own services in tests and the demo. A city's public
         servers may use certificates from any CA the boxes trust instead."""
-        key = ec.generate_private_key(ec.SECP256R1())
         alt: list[x509.GeneralName] = []
         for name in names:
             try:
                 alt.append(x509.IPAddress(ipaddress.ip_address(name)))
             except ValueError:
                 alt.append(x509.DNSName(name))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        cert_path, key_path = out_dir / "server.pem", out_dir / "server.key"
+        self._issue_leaf(
+            names[0],
+            ExtendedKeyUsageOID.SERVER_AUTH,
+            days,
+            cert_path,
+            key_path,
+            x509.SubjectAlternativeName(alt),
+        )
+        return cert_path, key_path
+
+    def issue_client_cert(
+        self, name: str, cert_path: Path, key_path: Path, days: int = 365
+    ) -> None:
+        """A client certificate with CN *name* for one of city hall's own tools (the
+        fleet broker's ``city-hall.fleet`` login), its key 0600. Not a box: it is not in
+        the registry, and whoever could take it from this folder holds the CA's key too."""
+        self._issue_leaf(name, ExtendedKeyUsageOID.CLIENT_AUTH, days, cert_path, key_path)
+
+    def _issue_leaf(
+        self,
+        name: str,
+        usage: x509.ObjectIdentifier,
+        days: int,
+        cert_path: Path,
+        key_path: Path,
+        alt: x509.SubjectAlternativeName | None = None,
+    ) -> None:
+        key = ec.generate_private_key(ec.SECP256R1())
         now = _now()
-        cert = (
+        builder = (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
             .issuer_name(self._ca.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(minutes=5))
             .not_valid_after(now + dt.timedelta(days=days))
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.SubjectAlternativeName(alt), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
-            .sign(self._key, hashes.SHA256())
+            .add_extension(x509.ExtendedKeyUsage([usage]), False)
         )
-        out_dir.mkdir(parents=True, exist_ok=True)
-        cert_path, key_path = out_dir / "server.pem", out_dir / "server.key"
+        if alt is not None:
+            builder = builder.add_extension(alt, critical=False)
+        cert = builder.sign(self._key, hashes.SHA256())
         _write_key(key_path, key)
         write_atomically(cert_path, _pem(cert) + self.ca_pem)
-        return cert_path, key_path

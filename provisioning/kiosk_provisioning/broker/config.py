@@ -1,0 +1,253 @@
+"""The fleet's message broker (Debian's mosquitto): its configuration and access list.
+
+One TLS listener. Every client shows a certificate from the fleet CA (boxes: CN = centre
+id, from enrolment; city hall's tools: CN = :data:`CITY_HALL_USER`); the CN is the login
+(``use_identity_as_username``) and the client id (``use_username_as_clientid``, so no box
+can push another off by taking its client id). The revocation list is read at start and
+at every reload (SIGHUP): a revoked box's *new* connections are refused from then on,
+one already open lasts until it ends (a restart ends them all).
+
+The access list (``acl``) gives each box its own topics only (``pattern … %u``), its
+district's alerts through a ``user`` block per centre, and city hall every status and
+every alert; it is rewritten by ``kiosk-provision build`` whenever the fleet changes.
+"""
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from kiosk_contract.files import write_atomically
+from kiosk_contract.fleet import CITY_HALL_USER, MAX_ALERT_BYTES, topic_part
+from kiosk_provisioning.broker.centres import built_centres
+from kiosk_provisioning.identity.authority import Authority
+from kiosk_provisioning.identity.directory import identity_folder
+from kiosk_provisioning.problems import Problem, ProvisionError
+
+DEFAULT_PORT = 8883
+PACKET_MARGIN = 4096
+"""Bytes a packet may hold beyond the largest alert: its topic and MQTT headers."""
+FENCE_TOPICS = "city-hall/#"
+"""City hall's own topics (read and written by it alone): ``kiosk-provision status``
+publishes a marker there to know it has every retained message before it."""
+ACL_FILE = "broker.acl"
+"""The access list ``build`` writes into the identity folder (the broker reads a copy)."""
+SETTINGS_FILE = "broker.json"
+"""Where the broker is, for city hall's own tools (in the identity folder)."""
+CITY_HALL_CERT = "city-hall.fleet.pem"
+CITY_HALL_KEY = "city-hall.fleet.key"
+
+
+@dataclass(frozen=True)
+class BrokerFiles:
+    """What the broker's configuration points at (absolute paths)."""
+
+    ca: Path
+    """The fleet CA: clients' certificates must come from it."""
+    cert: Path
+    """The broker's server certificate (chain), from the fleet CA."""
+    key: Path
+    crl: Path
+    """The fleet's revocation list."""
+    acl: Path
+    """The access list (:func:`render_acl`)."""
+    state: Path
+    """Folder for mosquitto's persistence (retained messages, sessions)."""
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """``REPO/identity/broker.json``: where city hall's tools find the broker."""
+
+    url: str
+    """``mqtts://host:port`` as boxes reach it."""
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or DEFAULT_PORT
+
+
+def parse_url(url: str) -> BrokerSettings:
+    """*url* (``mqtts://host[:port]``) checked; :class:`ProvisionError` if it is not one."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as err:
+        raise ProvisionError([Problem(url, f"not a broker address: {err}")]) from None
+    if parts.scheme != "mqtts" or not parts.hostname or parts.path not in ("", "/"):
+        raise ProvisionError(
+            [Problem(url, "the broker's address is mqtts://HOST[:PORT] (always TLS)")]
+        )
+    return BrokerSettings(f"mqtts://{parts.netloc}" if port else f"mqtts://{parts.hostname}")
+
+
+def render_conf(
+    files: BrokerFiles, port: int = DEFAULT_PORT, host: str = "", user: str = "mosquitto"
+) -> str:
+    """mosquitto.conf for the fleet: one TLS listener on *host* (all addresses when
+    empty) and *port*. *user*: whom mosquitto becomes when started as root (no effect
+    otherwise; the unit starts it as ``mosquitto``)."""
+    listener = f"listener {port} {host}".rstrip()
+    return f"""\
+# The kiosk fleet's broker; written by kiosk-provision broker-config (do not edit:
+# write it again). Boxes and city hall log in with certificates from the fleet CA.
+per_listener_settings false
+allow_anonymous false
+acl_file {files.acl}
+user {user}
+
+# Alerts carry a recording and a picture: nothing larger than the largest one.
+message_size_limit {MAX_ALERT_BYTES}
+max_packet_size {MAX_ALERT_BYTES + PACKET_MARGIN}
+
+# Retained statuses, presences and alerts survive a restart.
+persistence true
+persistence_location {files.state}/
+autosave_interval 60
+# A box away for two weeks starts a fresh session (its alerts come back retained).
+persistent_client_expiration 14d
+
+log_dest stderr
+log_type error
+log_type warning
+log_type notice
+log_type information
+connection_messages true
+log_timestamp false
+
+{listener}
+protocol mqtt
+cafile {files.ca}
+certfile {files.cert}
+keyfile {files.key}
+crlfile {files.crl}
+require_certificate true
+use_identity_as_username true
+# The login (a centre's id) is the client id: nobody can take another's.
+use_username_as_clientid true
+"""
+
+
+def render_acl(districts: Mapping[str, str]) -> str:
+    """The access list for a fleet of *districts* (centre id -> its district, may be
+    empty). Raises ``ValueError`` for a name MQTT would read as more than one level."""
+    lines = [
+        "# The kiosk fleet's access list; written by kiosk-provision build (do not edit).",
+        "# Every box logs in as its centre (its certificate's CN): it writes its own",
+        "# status, presence and receipts, and reads the alerts addressed to it.",
+        "pattern write fleet/%u/status",
+        "pattern write fleet/%u/presence",
+        "pattern write fleet/%u/receipts/+",
+        "pattern read alerts/centre/%u/+",
+        "",
+        "# City hall's tools: every box's reports, every alert.",
+        f"user {CITY_HALL_USER}",
+        "topic read fleet/#",
+        "topic write alerts/#",
+        f"topic readwrite {FENCE_TOPICS}",
+        "",
+        "# Each centre the fleet knows reads alerts for everyone and for its district (not",
+        "# a pattern: mosquitto warns of a pattern without %u at every start).",
+    ]
+    for centre, district in sorted(districts.items()):
+        lines += [
+            "",
+            f"user {topic_part(centre)}",
+            "topic read alerts/all/+",
+        ]
+        if district:
+            lines.append(f"topic read alerts/district/{topic_part(district)}/+")
+    return "\n".join(lines) + "\n"
+
+
+def write_acl(path: Path, districts: Mapping[str, str]) -> None:
+    """Write the access list for *districts* to *path* (atomically; unchanged content
+    is not rewritten, so a path unit watching it reloads the broker only on a change)."""
+    text = render_acl(districts).encode()
+    try:
+        if path.read_bytes() == text:
+            return
+    except FileNotFoundError:
+        pass
+    write_atomically(path, text, mode=0o640)
+
+
+def read_settings(repo: Path) -> BrokerSettings:
+    """The broker city hall's tools use (``broker-config`` records it)."""
+    path = identity_folder(repo) / SETTINGS_FILE
+    try:
+        return parse_url(str(json.loads(path.read_text())["url"]))
+    except FileNotFoundError:
+        raise ProvisionError(
+            [Problem(str(path), "no broker yet: run kiosk-provision broker-config, or --broker")]
+        ) from None
+    except (ValueError, KeyError, TypeError) as err:
+        raise ProvisionError([Problem(str(path), f"unreadable: {err}")]) from None
+
+
+def city_hall_login(authority: Authority) -> tuple[Path, Path]:
+    """City hall's client certificate and key (CN :data:`CITY_HALL_USER`, 0600 in the
+    identity folder), made on first use."""
+    cert = authority.folder / CITY_HALL_CERT
+    key = authority.folder / CITY_HALL_KEY
+    if not (cert.exists() and key.exists()):
+        authority.issue_client_cert(CITY_HALL_USER, cert, key)
+    return cert, key
+
+
+@dataclass(frozen=True)
+class BrokerSetup:
+    conf: Path
+    files: BrokerFiles
+    settings: BrokerSettings
+
+
+def write_broker_config(
+    repo: Path,
+    url: str,
+    out: Path,
+    listen: str = "",
+    state: Path = Path("/var/lib/kiosk-broker"),
+    names: tuple[str, ...] = (),
+    user: str = "mosquitto",
+) -> BrokerSetup:
+    """Write the broker's files into *out*: ``mosquitto.conf``, ``acl``, ``ca.pem``,
+    ``crl.pem``, and a server certificate from the fleet CA for the URL's host (and
+    *names*); record *url* in ``REPO/identity/broker.json`` and make city hall's login."""
+    settings = parse_url(url)
+    folder = identity_folder(repo)
+    authority = Authority.open(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    cert, key = authority.issue_server_cert([settings.host, *names], out)
+    # The broker (group mosquitto where the folder is set-group-id) reads its key.
+    key.chmod(0o640)
+    files = BrokerFiles(
+        ca=out / "ca.pem",
+        cert=cert,
+        key=key,
+        crl=out / "crl.pem",
+        acl=out / "acl",
+        state=state,
+    )
+    write_atomically(files.ca, authority.ca_pem, mode=0o644)
+    write_atomically(files.crl, authority.crl_path.read_bytes(), mode=0o640)
+    acl = folder / ACL_FILE
+    if not acl.exists():
+        write_acl(acl, built_districts(repo))
+    write_atomically(files.acl, acl.read_bytes(), mode=0o640)
+    conf = out / "mosquitto.conf"
+    write_atomically(conf, render_conf(files, settings.port, listen, user).encode(), mode=0o640)
+    record = json.dumps({"url": settings.url}).encode()
+    write_atomically(folder / SETTINGS_FILE, record, mode=0o600)
+    city_hall_login(authority)
+    return BrokerSetup(conf, files, settings)
+
+
+def built_districts(repo: Path) -> dict[str, str]:
+    """Centre id -> district, of the centres ``build`` last wrote."""
+    return {centre.id: centre.district for centre in built_centres(repo)}

@@ -19,6 +19,7 @@ saying what did not happen; nothing waits a fixed time.
 import contextlib
 import functools
 import getpass
+import itertools
 import os
 import queue
 import signal
@@ -247,18 +248,20 @@ def tls_client(
     ca: Path,
     protocol: MQTTProtocolVersion = mqtt.MQTTv311,
     clean: bool = True,
+    client_id: str = "",
 ) -> mqtt.Client:
     """A paho client (callback API 2) that checks the broker against *ca* and shows
     *cert*/*key* (none: no certificate). The broker names the client after its login.
     *clean*: a fresh session at every connection (else the broker keeps subscriptions
-    and QoS 1 messages for it while it is away)."""
+    and QoS 1 messages for it while it is away). *client_id*: what it calls itself
+    (the fleet's listener replaces it with the login)."""
     if protocol == mqtt.MQTTv5:
         # MQTT 5 asks for a clean start at connect, not here.
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=protocol)
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id, protocol=protocol)
         client.connect = functools.partial(client.connect, clean_start=clean)  # type: ignore[method-assign]
     else:
         client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id="", clean_session=clean, protocol=protocol
+            CallbackAPIVersion.VERSION2, client_id, clean_session=clean, protocol=protocol
         )
     context = ssl.create_default_context(cafile=str(ca))
     if cert is not None and key is not None:
@@ -289,6 +292,9 @@ class Broker:
         self.identity = identity
         self.host = "127.0.0.1"
         self.port = port or free_port()
+        """The fleet's listener (boxes: :attr:`url`)."""
+        self.tools_port = free_port()
+        """City hall's tools' listener (:attr:`tools_url`)."""
         authority = identity.authority
         folder.mkdir(parents=True, exist_ok=True)
         cert, key = authority.issue_server_cert([self.host, "localhost"], folder)
@@ -303,14 +309,22 @@ class Broker:
         self.files.state.mkdir(exist_ok=True)
         write_acl(self.files.acl, districts or {})
         self.conf = folder / "mosquitto.conf"
-        self.conf.write_text(render_conf(self.files, self.port, self.host, getpass.getuser()))
+        self.conf.write_text(
+            render_conf(self.files, self.port, self.host, getpass.getuser(), self.tools_port)
+        )
         self.log_path = folder / "mosquitto.log"
+        self._names = itertools.count(1)
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         """``mqtts://127.0.0.1:PORT``, as a centre's ``fleet.broker``."""
         return f"mqtts://{self.host}:{self.port}"
+
+    @property
+    def tools_url(self) -> str:
+        """Where city hall's tools connect (``kiosk-provision status --broker``)."""
+        return f"mqtts://{self.host}:{self.tools_port}"
 
     @property
     def ca(self) -> Path:
@@ -404,15 +418,20 @@ class Broker:
         box: BoxFiles,
         protocol: MQTTProtocolVersion = mqtt.MQTTv311,
         clean: bool = True,
+        client_id: str = "",
     ) -> Peer:
         """A client that logs in as the enrolled *box* (its own key and certificate)."""
-        client = tls_client(box.cert, box.key, box.ca, protocol, clean)
+        client = tls_client(box.cert, box.key, box.ca, protocol, clean, client_id)
         return Peer(client, self.host, self.port)
 
     def city_hall(self, protocol: MQTTProtocolVersion = mqtt.MQTTv311) -> Peer:
-        """A client that logs in as city hall's tools (``city-hall.fleet``)."""
+        """A client that logs in as city hall's tools (``city-hall.fleet``), on their
+        own listener (where many may be connected at once)."""
         cert, key = city_hall_login(self.identity.authority)
-        return Peer(tls_client(cert, key, self.ca, protocol), self.host, self.port)
+        name = f"city-hall-test-{next(self._names)}"
+        return Peer(
+            tls_client(cert, key, self.ca, protocol, client_id=name), self.host, self.tools_port
+        )
 
     def stranger(self, cert: Path | None = None, key: Path | None = None) -> Peer:
         """A client with *cert*/*key* (none: no certificate) that trusts the broker."""

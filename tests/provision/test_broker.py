@@ -39,9 +39,9 @@ def broker(identity: CityHallIdentity, tmp_path: Path) -> Iterator[Broker]:
 
 def test_the_configuration_demands_a_certificate_and_names_clients_by_it(tmp_path: Path) -> None:
     files = BrokerFiles(*(tmp_path / name for name in ("ca", "cert", "key", "crl", "acl", "s")))
-    lines = render_conf(files, 8884, "10.0.0.5").splitlines()
+    lines = render_conf(files, 8885, "10.0.0.5", tools_port=8884).splitlines()
     for line in (
-        "listener 8884 10.0.0.5",
+        "listener 8885 10.0.0.5",
         f"cafile {tmp_path / 'ca'}",
         f"crlfile {tmp_path / 'crl'}",
         f"acl_file {tmp_path / 'acl'}",
@@ -49,12 +49,16 @@ def test_the_configuration_demands_a_certificate_and_names_clients_by_it(tmp_pat
         "use_identity_as_username true",
         "use_username_as_clientid true",
         "allow_anonymous false",
+        "listener 8884 127.0.0.1",
         f"message_size_limit {MAX_ALERT_BYTES}",
         f"persistence_location {tmp_path / 's'}/",
     ):
         assert line in lines
     assert not any(line.startswith(("password_file", "psk_file")) for line in lines)
-    assert [line for line in lines if line.startswith("listener")] == ["listener 8884 10.0.0.5"]
+    assert [line for line in lines if line.startswith("listener")] == [
+        "listener 8885 10.0.0.5",
+        "listener 8884 127.0.0.1",
+    ]
 
 
 def test_the_access_list_gives_each_centre_its_district() -> None:
@@ -139,13 +143,24 @@ def test_no_box_can_push_another_off_by_its_client_id(
     broker: Broker, boxes: dict[str, BoxFiles]
 ) -> None:
     one = broker.box(boxes["c-1"])
-    other = broker.box(boxes["c-2"])
-    other.client._client_id = b"c-1"  # what c-1's box calls itself
+    other = broker.box(boxes["c-2"], client_id="c-1")  # what c-1's box calls itself
     with peers(one.connect(), other.connect(), broker.city_hall().connect()) as (_, _, hall):
         hall.subscribe("fleet/#")
         one.publish("fleet/c-1/status", b"still here")
         assert [m.payload for m in hall.until("fleet/c-1/status")] == [b"still here"]
         assert one.connected
+
+
+def test_city_halls_tools_may_run_at_once(broker: Broker, boxes: dict[str, BoxFiles]) -> None:
+    """They share one login, but on their own listener the login is not the client id:
+    a status run does not push an alert --watch off."""
+    with peers(broker.city_hall().connect(), broker.city_hall().connect()) as (first, second):
+        first.subscribe("fleet/#")
+        second.subscribe("fleet/#")
+        with broker.box(boxes["c-1"]).connect() as box:
+            box.publish("fleet/c-1/status", b"{}")
+        assert first.next().topic == second.next().topic == "fleet/c-1/status"
+        assert first.connected and second.connected
 
 
 def stranger_files(

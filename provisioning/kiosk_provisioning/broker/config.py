@@ -26,6 +26,12 @@ from kiosk_provisioning.identity.directory import identity_folder
 from kiosk_provisioning.problems import Problem, ProvisionError
 
 DEFAULT_PORT = 8883
+TOOLS_PORT = 8884
+"""City hall's own tools connect here, on 127.0.0.1 (:func:`render_conf`)."""
+MAX_QUEUED = 100_000
+"""Messages mosquitto holds for one client before it drops more: ``status`` receives
+every box's retained status and presence at once (two per box), and mosquitto's
+default (1,000) would silently drop the rest of a large fleet."""
 PACKET_MARGIN = 4096
 """Bytes a packet may hold beyond the largest alert: its topic and MQTT headers."""
 FENCE_TOPICS = "city-hall/#"
@@ -57,11 +63,10 @@ class BrokerFiles:
 
 
 @dataclass(frozen=True)
-class BrokerSettings:
-    """``REPO/identity/broker.json``: where city hall's tools find the broker."""
+class BrokerAddress:
+    """A broker's ``mqtts://host:port``, checked."""
 
     url: str
-    """``mqtts://host:port`` as boxes reach it."""
 
     @property
     def host(self) -> str:
@@ -72,7 +77,7 @@ class BrokerSettings:
         return urlsplit(self.url).port or DEFAULT_PORT
 
 
-def parse_url(url: str) -> BrokerSettings:
+def parse_url(url: str) -> BrokerAddress:
     """*url* (``mqtts://host[:port]``) checked; :class:`ProvisionError` if it is not one."""
     try:
         parts = urlsplit(url)
@@ -83,16 +88,44 @@ def parse_url(url: str) -> BrokerSettings:
         raise ProvisionError(
             [Problem(url, "the broker's address is mqtts://HOST[:PORT] (always TLS)")]
         )
-    return BrokerSettings(f"mqtts://{parts.netloc}" if port else f"mqtts://{parts.hostname}")
+    return BrokerAddress(f"mqtts://{parts.netloc}" if port else f"mqtts://{parts.hostname}")
 
 
 def render_conf(
-    files: BrokerFiles, port: int = DEFAULT_PORT, host: str = "", user: str = "mosquitto"
+    files: BrokerFiles,
+    port: int = DEFAULT_PORT,
+    host: str = "",
+    user: str = "mosquitto",
+    tools_port: int = TOOLS_PORT,
 ) -> str:
-    """mosquitto.conf for the fleet: one TLS listener on *host* (all addresses when
-    empty) and *port*. *user*: whom mosquitto becomes when started as root (no effect
-    otherwise; the unit starts it as ``mosquitto``)."""
+    """mosquitto.conf for the fleet: the fleet's TLS listener on *host* (all addresses
+    when empty) and *port*, and one for city hall's tools on 127.0.0.1 and *tools_port*
+    (0: none). *user*: whom mosquitto becomes when started as root (no effect
+    otherwise; the unit starts it as ``mosquitto``).
+
+    Both ask for a certificate from the fleet CA and take its CN as the login, under
+    one access list; on the fleet's listener the login is also the client id, so no box
+    can push another off. City hall's tools all log in as :data:`CITY_HALL_USER`: on
+    their own listener they choose their client ids, so a ``status`` run does not push
+    an ``alert --watch`` off (only processes on this machine reach it)."""
     listener = f"listener {port} {host}".rstrip()
+    tls = f"""\
+protocol mqtt
+cafile {files.ca}
+certfile {files.cert}
+keyfile {files.key}
+crlfile {files.crl}
+require_certificate true
+use_identity_as_username true
+"""
+    tools = (
+        f"""
+# City hall's own tools, from this machine only; they name their own client ids.
+listener {tools_port} 127.0.0.1
+{tls}"""
+        if tools_port
+        else ""
+    )
     return f"""\
 # The kiosk fleet's broker; written by kiosk-provision broker-config (do not edit:
 # write it again). Boxes and city hall log in with certificates from the fleet CA.
@@ -111,6 +144,7 @@ persistence_location {files.state}/
 autosave_interval 60
 # A box away for two weeks starts a fresh session (its alerts come back retained).
 persistent_client_expiration 14d
+max_queued_messages {MAX_QUEUED}
 
 log_dest stderr
 log_type error
@@ -120,17 +154,11 @@ log_type information
 connection_messages true
 log_timestamp false
 
+# The fleet's boxes.
 {listener}
-protocol mqtt
-cafile {files.ca}
-certfile {files.cert}
-keyfile {files.key}
-crlfile {files.crl}
-require_certificate true
-use_identity_as_username true
-# The login (a centre's id) is the client id: nobody can take another's.
+{tls}# The login (a centre's id) is the client id: nobody can take another's.
 use_username_as_clientid true
-"""
+{tools}"""
 
 
 def render_acl(districts: Mapping[str, str]) -> str:
@@ -177,11 +205,11 @@ def write_acl(path: Path, districts: Mapping[str, str]) -> None:
     write_atomically(path, text, mode=0o640)
 
 
-def read_settings(repo: Path) -> BrokerSettings:
-    """The broker city hall's tools use (``broker-config`` records it)."""
+def tools_address(repo: Path) -> BrokerAddress:
+    """Where city hall's tools reach the broker (``broker-config`` records it)."""
     path = identity_folder(repo) / SETTINGS_FILE
     try:
-        return parse_url(str(json.loads(path.read_text())["url"]))
+        return parse_url(str(json.loads(path.read_text())["tools"]))
     except FileNotFoundError:
         raise ProvisionError(
             [Problem(str(path), "no broker yet: run kiosk-provision broker-config, or --broker")]
@@ -204,7 +232,10 @@ def city_hall_login(authority: Authority) -> tuple[Path, Path]:
 class BrokerSetup:
     conf: Path
     files: BrokerFiles
-    settings: BrokerSettings
+    boxes: BrokerAddress
+    """Where boxes reach it (their ``fleet.broker``)."""
+    tools: BrokerAddress
+    """Where city hall's tools reach it."""
 
 
 def write_broker_config(
@@ -213,17 +244,20 @@ def write_broker_config(
     out: Path,
     listen: str = "",
     state: Path = Path("/var/lib/kiosk-broker"),
-    names: tuple[str, ...] = (),
+    tools_port: int = TOOLS_PORT,
     user: str = "mosquitto",
 ) -> BrokerSetup:
     """Write the broker's files into *out*: ``mosquitto.conf``, ``acl``, ``ca.pem``,
     ``crl.pem``, and a server certificate from the fleet CA for the URL's host (and
-    *names*); record *url* in ``REPO/identity/broker.json`` and make city hall's login."""
-    settings = parse_url(url)
+    127.0.0.1, for city hall's tools); record both addresses in
+    ``REPO/identity/broker.json`` and make city hall's login."""
+    boxes = parse_url(url)
+    tools = parse_url(f"mqtts://127.0.0.1:{tools_port or boxes.port}")
     folder = identity_folder(repo)
     authority = Authority.open(folder)
     out.mkdir(parents=True, exist_ok=True)
-    cert, key = authority.issue_server_cert([settings.host, *names], out)
+    names = [boxes.host] + [name for name in ("127.0.0.1", "localhost") if name != boxes.host]
+    cert, key = authority.issue_server_cert(names, out)
     # The broker (group mosquitto where the folder is set-group-id) reads its key.
     key.chmod(0o640)
     files = BrokerFiles(
@@ -241,11 +275,12 @@ def write_broker_config(
         write_acl(acl, built_districts(repo))
     write_atomically(files.acl, acl.read_bytes(), mode=0o640)
     conf = out / "mosquitto.conf"
-    write_atomically(conf, render_conf(files, settings.port, listen, user).encode(), mode=0o640)
-    record = json.dumps({"url": settings.url}).encode()
+    text = render_conf(files, boxes.port, listen, user, tools_port)
+    write_atomically(conf, text.encode(), mode=0o640)
+    record = json.dumps({"url": boxes.url, "tools": tools.url}).encode()
     write_atomically(folder / SETTINGS_FILE, record, mode=0o600)
     city_hall_login(authority)
-    return BrokerSetup(conf, files, settings)
+    return BrokerSetup(conf, files, boxes, tools)
 
 
 def built_districts(repo: Path) -> dict[str, str]:

@@ -6,6 +6,7 @@ with :func:`open_sound_player` and hand the result back to the loop.
 
 import logging
 import threading
+import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,30 +31,60 @@ class VlcSoundPlayer:
         if self._instance is None:
             raise RuntimeError("libvlc could not start (is vlc-plugin-base installed?)")
         self._player = self._instance.media_player_new()
+        # Everything plays through the list player: a media player it drives moves on
+        # to its list's next item whenever the current sound ends, whoever started it.
+        self._list = self._instance.media_list_player_new()
+        self._list.set_media_player(self._player)
         self._lock = threading.Lock()
         self._closed = False
         self.now_playing: Path | None = None
         """The file last started, for diagnostics and tests."""
+        self.now_playing_all: tuple[Path, ...] = ()
+        """The row of files last started (one for a prompt), for diagnostics and tests."""
 
     def play(self, path: Path, volume: int, repeat: bool = False) -> None:
+        self.play_all([path], volume, repeat)
+
+    def play_all(self, paths: Sequence[Path], volume: int, repeat: bool = False) -> None:
         with self._lock:
-            if self._closed:
+            if self._closed or not paths:
                 return
-            media = self._instance.media_new_path(str(path))
-            if repeat:
-                media.add_option(f":input-repeat={REPEATS}")
-            self._player.set_media(media)
-            media.release()
+            media_list = self._instance.media_list_new()
+            for path in paths:
+                media = self._instance.media_new_path(str(path))
+                if repeat and len(paths) == 1:
+                    media.add_option(f":input-repeat={REPEATS}")
+                media_list.add_media(media)
+                media.release()
+            self._list.stop()
+            self._list.set_media_list(media_list)
+            media_list.release()
+            looping = repeat and len(paths) > 1
+            self._list.set_playback_mode(
+                vlc.PlaybackMode.loop if looping else vlc.PlaybackMode.default
+            )
             self._player.audio_set_volume(volume)
-            if self._player.play() != 0:
-                log.error("could not play voice prompt %s", path)
+            # Its answer is -1 for the first sound a player ever plays, though it plays.
+            self._list.play_item_at_index(0)
+            if self._player.get_media() is None:
+                log.error("could not play %s", ", ".join(p.name for p in paths))
                 return
-            self.now_playing = path
+            self.now_playing = paths[0]
+            self.now_playing_all = tuple(paths)
 
     def stop(self) -> None:
         with self._lock:
             if not self._closed:
-                self._player.stop()
+                self._list.stop()
+
+    def current_file(self) -> Path | None:
+        """The file playing or last played (in a row, the one reached), ``None`` before
+        the first; for diagnostics and tests."""
+        with self._lock:
+            media = None if self._closed else self._player.get_media()
+            if media is None:
+                return None
+            return Path(urllib.parse.unquote(urllib.parse.urlsplit(media.get_mrl()).path))
 
     def use_speaker(self, device: str) -> None:
         """Play on *device* (an ALSA device, with libvlc's ALSA output) from now on."""
@@ -84,7 +115,8 @@ class VlcSoundPlayer:
             if self._closed:
                 return
             self._closed = True
-            self._player.stop()
+            self._list.stop()
+            self._list.release()
             self._player.release()
             self._instance.release()
 

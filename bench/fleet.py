@@ -1,14 +1,16 @@
 """The fleet channel under a whole city (issue 14): 2,000 boxes on one mosquitto.
 
-One real mosquitto, started with city hall's configuration (TLS, client certificates
-from the fleet CA, ``use_identity_as_username``, the per-centre ACL), on this
-machine. *--boxes* simulated boxes, each with its own key and client certificate from
-the real fleet CA (:mod:`bench.fleet_boxes`; issued once into *--cache* and reused),
-are spread over *--workers* processes, each holding its share as minimal asyncio
-MQTT clients (:mod:`bench.mqtt_lite`) on one event loop. Each box subscribes to its
-``alert_subscriptions(centre, district)`` and publishes its presence and a
-``BoxStatus``, retained, as the box's link does on connect. City hall's publisher
-logs in with its own certificate (CN ``city-hall.fleet``).
+One real mosquitto on this machine, started by the tests' :class:`tests.broker.Broker`
+with city hall's own configuration (``kiosk_provisioning.broker.config``: TLS, client
+certificates from the fleet CA as logins, the access list with a block per centre,
+persistence). *--boxes* simulated boxes, each with its own key and client certificate
+from the real fleet CA (:mod:`bench.fleet_boxes`; the CA in ``CACHE/identity``, the
+boxes in ``CACHE/boxes``, issued once and reused), are spread over *--workers*
+processes, each holding its share as minimal asyncio MQTT clients
+(:mod:`bench.mqtt_lite`) on one event loop. Each box subscribes to its
+``alert_subscriptions(centre, district)`` (24 districts) and publishes its presence and
+a ``BoxStatus``, retained, as the box's link does on connect. City hall's publisher
+logs in with city hall's certificate (CN ``city-hall.fleet``) on the tools' listener.
 
 Figures:
 
@@ -38,7 +40,11 @@ Figures:
   with every box connected and at its peak (VmRSS, VmHWM); the workers' CPU the same
   way (simulating the fleet costs CPU on the same 2 cores, which the broker lacks).
 - **status**: ``kiosk-provision status`` over the whole fleet, run as a technician
-  runs it (a subprocess, from start to exit), once every status is retained.
+  runs it (a subprocess, from start to exit), once every status is retained, the
+  boxes still connected. Until that command lands, ``bench/fleet_status.py`` stands
+  in for it (subscribe, fence, decode, print; what any answer must do at least).
+
+CPU comes in ticks of 10 ms: per alert it is a mean over the alerts of each way.
 
 Needs ``ulimit -n`` above the box count plus some (raised here up to the hard limit).
 
@@ -52,14 +58,13 @@ import multiprocessing
 import os
 import platform
 import resource
-import socket
+import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -72,10 +77,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.figures import save  # noqa: E402
-from bench.fleet_boxes import Command, SimBox, box_identities, issue, run_worker  # noqa: E402
+from bench.fleet_boxes import Command, SimBox, box_identities, run_worker  # noqa: E402
 from bench.mqtt_lite import MqttLink, open_link  # noqa: E402
-from kiosk_contract.fleet import CITY_HALL_USER, Alert, Audience, Level, sign_alert  # noqa: E402
-from kiosk_provisioning.identity.authority import Authority  # noqa: E402
+from kiosk_contract.fleet import Alert, Audience, Level, sign_alert  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -101,57 +105,17 @@ def memory_mb(pid: int) -> dict[str, float]:
     return {"rss_mb": values["VmRSS"], "peak_rss_mb": values["VmHWM"]}
 
 
-# -- the broker --------------------------------------------------------------------
-
-
-@contextmanager
-def running_broker(folder: Path, authority: Authority, port: int) -> Iterator[int]:
-    """mosquitto as city hall configures it, listening on 127.0.0.1:*port*; yields its pid."""
-    server_cert, server_key = authority.issue_server_cert(["127.0.0.1"], folder / "tls")
-    acl = folder / "acl"
-    acl.write_text(
-        f"user {CITY_HALL_USER}\ntopic readwrite #\n\n"
-        "pattern write fleet/%u/status\n"
-        "pattern write fleet/%u/presence\n"
-        "pattern write fleet/%u/receipts/+\n"
-        "pattern read alerts/all/+\n"
-        "pattern read alerts/centre/%u/+\n"
-        "topic read alerts/district/+/+\n"
-    )
-    conf = folder / "mosquitto.conf"
-    conf.write_text(
-        "per_listener_settings false\n"
-        "user root\n"
-        "allow_anonymous false\n"
-        "persistence false\n"
-        "log_dest stderr\nlog_type error\nlog_type warning\n"
-        "message_size_limit 1500000\n"
-        f"acl_file {acl}\n"
-        f"listener {port} 127.0.0.1\n"
-        f"cafile {authority.ca_path}\n"
-        f"certfile {server_cert}\nkeyfile {server_key}\n"
-        "require_certificate true\nuse_identity_as_username true\n"
-    )
-    broker = subprocess.Popen(["mosquitto", "-c", str(conf)], stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 10
-        while True:
+def broker_pid(conf: Path) -> int:
+    """The pid of the mosquitto started with *conf*."""
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
+                words = (proc / "cmdline").read_bytes().split(b"\0")
             except OSError:
-                if broker.poll() is not None or time.monotonic() > deadline:
-                    err = (
-                        broker.stderr.read().decode()
-                        if broker.poll() is not None and broker.stderr
-                        else ""
-                    )
-                    raise RuntimeError(f"mosquitto did not start: {err}") from None
-                time.sleep(0.05)
-        yield broker.pid
-    finally:
-        broker.terminate()
-        broker.wait(10)
+                continue  # gone meanwhile
+            if words[0].endswith(b"mosquitto") and str(conf).encode() in words:
+                return int(proc.name)
+    raise RuntimeError(f"no mosquitto running with {conf}")
 
 
 # -- the workers --------------------------------------------------------------------
@@ -274,9 +238,24 @@ class CityHall:
         return sent
 
 
-async def bench(
-    args: argparse.Namespace, boxes: list[SimBox], ca: Path, city_hall_box: SimBox, broker: int
-) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Target:
+    """The broker under test, as the boxes and city hall reach it."""
+
+    host: str
+    port: int
+    """The fleet's listener (boxes)."""
+    tools_port: int
+    """City hall's tools' listener (on 127.0.0.1, client ids of their own)."""
+    ca: Path
+    city_hall: ssl.SSLContext
+    """City hall's login (its certificate, CN ``city-hall.fleet``)."""
+    pid: int
+    status_args: tuple[str, ...]
+    """The status stand-in's arguments: host, port, CA, city hall's cert and key."""
+
+
+async def bench(args: argparse.Namespace, boxes: list[SimBox], broker: Target) -> dict[str, Any]:
     city = CityHall()
     context = multiprocessing.get_context("spawn")
     workers: list[WorkerHandle] = []
@@ -288,9 +267,9 @@ async def bench(
             args=(
                 theirs,
                 boxes[first : first + share],
-                "127.0.0.1",
-                args.port,
-                ca,
+                broker.host,
+                broker.port,
+                broker.ca,
                 [city.public_key],
             ),
             daemon=True,
@@ -303,7 +282,7 @@ async def bench(
             worker.listen()
         for worker in workers:
             worker.pid = (await worker.answer("ready", 60))[1]
-        sampler = Sampler(broker, [w.pid for w in workers])
+        sampler = Sampler(broker.pid, [w.pid for w in workers])
         figures: dict[str, Any] = {}
 
         # The storm.
@@ -326,11 +305,11 @@ async def bench(
         figures["connect_storm"] = storm
         print(f"connect storm: {storm}", flush=True)
         await asyncio.sleep(2.0)
-        figures["broker_idle_all_connected"] = memory_mb(broker)
+        figures["broker_idle_all_connected"] = memory_mb(broker.pid)
 
         # City hall, then the alerts.
         city.link = await open_link(
-            "127.0.0.1", args.port, city_hall_box.context(ca), CITY_HALL_USER, city.on_message
+            broker.host, broker.tools_port, broker.city_hall, "city-hall-bench", city.on_message
         )
         await city.link.subscribe(["fleet/+/receipts/+"])
         sent: dict[str, tuple[str, float]] = {}
@@ -419,7 +398,8 @@ async def bench(
             figures[way] = entry
         figures["refused"] = refused[:10]
         figures["refused_count"] = len(refused)
-        figures["broker_end"] = memory_mb(broker)
+        figures["broker_end"] = memory_mb(broker.pid)
+        figures["status"] = await fleet_status(broker, len(boxes), args.status_runs)
         city.link.close()
         return figures
     finally:
@@ -432,6 +412,63 @@ async def bench(
                 worker.process.kill()
 
 
+async def fleet_status(broker: Target, boxes: int, runs: int) -> dict[str, Any]:
+    """Wall time of the status command over the whole fleet, *runs* times (the
+    boxes still connected, every status retained)."""
+    command = [sys.executable, str(ROOT / "bench" / "fleet_status.py"), *broker.status_args]
+    times: list[float] = []
+    last = ""
+    for _ in range(runs):
+        start = time.monotonic()
+        process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE)
+        out, _ = await process.communicate()
+        times.append(time.monotonic() - start)
+        last = out.decode().strip().rsplit("\n", 1)[-1]
+        if process.returncode != 0:
+            raise RuntimeError(f"status failed ({process.returncode}): {last}")
+    print(f"status: {last}", flush=True)
+    return {
+        "command": "stand-in (bench/fleet_status.py): kiosk-provision status is not there yet",
+        "wall_s": [round(t, 2) for t in times],
+        "median_s": round(statistics.median(times), 2),
+        "said": last,
+        "boxes": boxes,
+    }
+
+
+def table(results: dict[str, Any]) -> str:
+    """The figures that matter, one line each."""
+    storm, end = results["connect_storm"], results["broker_end"]
+    lines = [
+        f"{results['boxes']} boxes in {results['workers']} processes, "
+        f"{results['alert_rounds']} alerts per way",
+        f"connect storm: all connected {storm['all_connected_s']} s, all ready "
+        f"{storm['all_ready_s']} s (median {storm['ready_p50_s']} s), {storm['retries']} retries; "
+        f"broker CPU {storm['broker_cpu_s']} s, clients {storm['clients_cpu_s']} s",
+        f"{'alert -> box (ms)':<20}{'p50':>8}{'p99':>8}{'max':>8}{'all, median':>13}"
+        f"{'all, max':>10}{'broker CPU/alert':>18}{'clients CPU/alert':>19}",
+    ]
+    for way in WAYS:
+        entry = results[way]
+        box, every = entry["per_box"], entry["all_received_ms"]
+        lines.append(
+            f"{way:<20}{box['p50_ms']:>8}{box['p99_ms']:>8}{box['max_ms']:>8}"
+            f"{every['median']!s:>13}{every['max']!s:>10}"
+            f"{entry['broker_cpu_s_per_alert']:>16} s{entry['clients_cpu_s_per_alert']:>17} s"
+        )
+    back = results["verified_receipt"]["all_receipts_at_city_hall_ms"]
+    lines.append(
+        f"every receipt back at city hall: median {back['median']} ms, max {back['max']} ms"
+    )
+    idle = results["broker_idle_all_connected"]
+    lines.append(
+        f"broker memory: {idle['rss_mb']} MB with every box connected, peak {end['peak_rss_mb']} MB"
+    )
+    status = results["status"]
+    lines.append(f"status over the fleet: median {status['median_s']} s ({status['said']})")
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--boxes", type=int, default=2000)
@@ -441,7 +478,7 @@ def main() -> int:
         "--in-flight", type=int, default=100, help="connections opening at once, per worker"
     )
     parser.add_argument("--gap-s", type=float, default=1.0, help="pause after each alert")
-    parser.add_argument("--port", type=int, default=18883)
+    parser.add_argument("--status-runs", type=int, default=3, help="times the status command runs")
     parser.add_argument(
         "--cache", type=Path, default=DEFAULT_CACHE, help="the fleet CA and box identities"
     )
@@ -455,17 +492,26 @@ def main() -> int:
     if wanted < args.boxes + 256:
         print(f"fleet: ulimit -n is {wanted}; {args.boxes} boxes need more", file=sys.stderr)
         return 2
+    # Imported here: the workers (spawned, so importing this module) need none of it.
+    from kiosk_provisioning.broker.config import city_hall_login
+    from tests.broker import Broker
+    from tests.calls.identities import CityHallIdentity
+
     started = time.monotonic()
-    authority, boxes = box_identities(args.cache, args.boxes)
-    if not (args.cache / "city-hall" / CITY_HALL_USER / "cert.pem").exists():
-        issue(authority, [CITY_HALL_USER], args.cache / "city-hall")
-    city_hall_box = SimBox(CITY_HALL_USER, "", args.cache / "city-hall" / CITY_HALL_USER)
+    identity = CityHallIdentity(args.cache, {})  # the fleet CA in CACHE/identity
+    boxes = box_identities(identity.authority, args.cache / "boxes", args.boxes)
     print(f"{len(boxes)} identities ready in {time.monotonic() - started:.1f} s", flush=True)
-    with (
-        tempfile.TemporaryDirectory() as name,
-        running_broker(Path(name), authority, args.port) as broker,
-    ):
-        figures = asyncio.run(bench(args, boxes, authority.ca_path, city_hall_box, broker))
+    city_hall = ssl.create_default_context(cafile=identity.authority.ca_path)
+    cert, key = city_hall_login(identity.authority)
+    city_hall.load_cert_chain(cert, key)
+    districts = {box.centre: box.district for box in boxes}
+    with tempfile.TemporaryDirectory() as name, Broker(Path(name), identity, districts) as broker:
+        pid = broker_pid(broker.conf)
+        status_args = (broker.host, str(broker.tools_port), str(broker.ca), str(cert), str(key))
+        target = Target(
+            broker.host, broker.port, broker.tools_port, broker.ca, city_hall, pid, status_args
+        )
+        figures = asyncio.run(bench(args, boxes, target))
     results = {
         "boxes": args.boxes,
         "workers": args.workers,
@@ -474,7 +520,7 @@ def main() -> int:
         "machine": f"{platform.node()} {os.cpu_count()} cores, python {platform.python_version()}",
     }
     path = save(args.name, results, show=False)
-    print(msgspec.json.format(msgspec.json.encode(results)).decode())
+    print(table(results))
     print(f"written to {path}")
     return 0
 

@@ -105,19 +105,17 @@ def issue(authority: Authority, names: list[str], folder: Path) -> None:
             _write_identity(folder / name, key, authority._sign(db, name, request))
 
 
-def box_identities(cache: Path, count: int) -> tuple[Authority, list[SimBox]]:
-    """The fleet CA in ``cache/identity`` and *count* boxes with their certificates in
-    ``cache/boxes``, issuing only those not there yet."""
-    authority = Authority.open(cache / "identity")
+def box_identities(authority: Authority, folder: Path, count: int) -> list[SimBox]:
+    """*count* boxes with their keys and certificates from *authority* in *folder*,
+    issuing only those not there yet."""
     boxes = [
-        SimBox(centre_name(i), district_name(i), cache / "boxes" / centre_name(i))
-        for i in range(count)
+        SimBox(centre_name(i), district_name(i), folder / centre_name(i)) for i in range(count)
     ]
     missing = [box.centre for box in boxes if not (box.folder / "cert.pem").exists()]
     if missing:
-        print(f"issuing {len(missing)} box certificates into {cache} ...", flush=True)
-        issue(authority, missing, cache / "boxes")
-    return authority, boxes
+        print(f"issuing {len(missing)} box certificates into {folder} ...", flush=True)
+        issue(authority, missing, folder)
+    return boxes
 
 
 # -- the worker process ---------------------------------------------------------------

@@ -8,9 +8,12 @@ from the real fleet CA (:mod:`bench.fleet_boxes`; the CA in ``CACHE/identity``, 
 boxes in ``CACHE/boxes``, issued once and reused), are spread over *--workers*
 processes, each holding its share as minimal asyncio MQTT clients
 (:mod:`bench.mqtt_lite`) on one event loop. Each box subscribes to its
-``alert_subscriptions(centre, district)`` (24 districts) and publishes its presence and
-a ``BoxStatus``, retained, as the box's link does on connect. City hall's publisher
-logs in with city hall's certificate (CN ``city-hall.fleet``) on the tools' listener.
+``alert_subscriptions(centre, district)`` (the example city's 23 districts) and
+publishes its presence and a ``BoxStatus``, retained, as the box's link does on
+connect. City hall's publisher logs in with city hall's certificate (CN
+``city-hall.fleet``) on the tools' listener. *--cache* is also city hall's repository
+for ``status``: every box's centre built there (``REPO/build/centres``) by the
+build's own code from the example fleet.
 
 Figures:
 
@@ -77,7 +80,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.figures import save  # noqa: E402
-from bench.fleet_boxes import Command, SimBox, box_identities, run_worker  # noqa: E402
+from bench.fleet_boxes import (  # noqa: E402
+    Command,
+    SimBox,
+    box_identities,
+    built_fleet,
+    run_worker,
+)
 from bench.mqtt_lite import MqttLink, open_link  # noqa: E402
 from kiosk_contract.fleet import Alert, Audience, Level, sign_alert  # noqa: E402
 
@@ -500,6 +509,7 @@ def main() -> int:
     started = time.monotonic()
     identity = CityHallIdentity(args.cache, {})  # the fleet CA in CACHE/identity
     boxes = box_identities(identity.authority, args.cache / "boxes", args.boxes)
+    built_fleet(args.cache, boxes)  # CACHE is city hall's repository, as status reads it
     print(f"{len(boxes)} identities ready in {time.monotonic() - started:.1f} s", flush=True)
     city_hall = ssl.create_default_context(cafile=identity.authority.ca_path)
     cert, key = city_hall_login(identity.authority)

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import os
 import random
+import shutil
 import ssl
 import time
 from dataclasses import dataclass
@@ -48,9 +49,12 @@ from kiosk_contract.fleet import (
     receipt_topic,
     status_topic,
 )
+from kiosk_provisioning.build import build
 from kiosk_provisioning.identity.authority import Authority
 
-DISTRICTS = 24
+EXAMPLE_FLEET = Path(__file__).resolve().parent.parent / "provisioning" / "examples" / "fleet"
+DISTRICTS = sorted(path.stem for path in (EXAMPLE_FLEET / "districts").glob("*.json"))
+"""The example city's districts (읍면동); the boxes are dealt over them in turn."""
 KEEPALIVE_S = 30
 """As the box's link (kiosk.fleet.mqtt.Dial): every box pings about this often."""
 CONNECT_TIMEOUT_S = 60.0
@@ -75,7 +79,7 @@ def centre_name(index: int) -> str:
 
 
 def district_name(index: int) -> str:
-    return f"district-{index % DISTRICTS:02d}"
+    return DISTRICTS[index % len(DISTRICTS)]
 
 
 def _write_identity(folder: Path, key: ec.EllipticCurvePrivateKey, cert: x509.Certificate) -> None:
@@ -116,6 +120,24 @@ def box_identities(authority: Authority, folder: Path, count: int) -> list[SimBo
         print(f"issuing {len(missing)} box certificates into {folder} ...", flush=True)
         issue(authority, missing, folder)
     return boxes
+
+
+def built_fleet(repo: Path, boxes: list[SimBox]) -> None:
+    """City hall's repository at *repo* with every one of *boxes* built
+    (``REPO/build/centres``, by ``kiosk-provision build``'s own code, from the example
+    fleet's settings and an inventory of the boxes), as ``status`` reads it; built
+    again only when the set of centres differs."""
+    built = {path.stem for path in (repo / "build" / "centres").glob("*.json")}
+    if built == {box.centre for box in boxes}:
+        return
+    print(f"building {len(boxes)} centres' configurations into {repo} ...", flush=True)
+    fleet = repo / "fleet"
+    shutil.rmtree(fleet, ignore_errors=True)
+    shutil.copytree(EXAMPLE_FLEET, fleet)
+    inventory = repo / "centres.csv"
+    rows = [f"{box.centre},{box.district} {box.centre} 경로당,{box.district}," for box in boxes]
+    inventory.write_text("id,이름,읍면동,음량\n" + "\n".join(rows) + "\n")
+    build(repo, fleet, inventory)
 
 
 # -- the worker process ---------------------------------------------------------------

@@ -222,6 +222,19 @@ class Peer:
                 taken.append(self._messages.get_nowait())
         return taken
 
+    def drop(self) -> None:
+        """End the connection with no goodbye, as a box that loses power or network:
+        the broker sends its last will. Returns once the peer has stopped."""
+        sock = self.client.socket()
+        assert isinstance(sock, socket.socket), "not connected"
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(WAIT_S)
+            self._thread = None
+        sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+        self._connected.clear()
+
     def close(self) -> None:
         """Disconnect (a clean DISCONNECT: no last will) and stop the network thread."""
         if self._thread is not None:

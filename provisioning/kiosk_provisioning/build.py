@@ -9,6 +9,7 @@ import msgspec
 
 from kiosk_contract.config import KioskConfig, parse_config
 from kiosk_contract.targets import config_target
+from kiosk_provisioning.broker.config import ACL_FILE, write_acl
 from kiosk_provisioning.fleet import build_centre, read_fleet
 from kiosk_provisioning.identity.directory import identity_folder, write_directory
 from kiosk_provisioning.inventory import read_inventory
@@ -25,7 +26,7 @@ class BuildReport:
 
 def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     """Write one validated configuration per centre into ``REPO/build/centres``, and
-    the call directory into ``REPO/identity``.
+    the call directory and the fleet broker's access list into ``REPO/identity``.
 
     All-or-nothing: with any problem, nothing is written and every problem is
     reported. A centre's ``revision`` goes up only when its content changed.
@@ -72,6 +73,9 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     staging.rename(out_dir)
     # Who may use which call name and room, for the call gate (and each room's keys).
     write_directory(identity_folder(repo), configs)
+    # Which district's alerts each centre reads, for the fleet's broker (a path unit
+    # reloads it when this changes).
+    write_acl(identity_folder(repo) / ACL_FILE, {c.centre.id: c.centre.district for c in configs})
     return BuildReport(len(outputs), changed, removed)
 
 

@@ -20,6 +20,10 @@ staff-pass REPO --login L --name N [--room R] [--host] [--hours H]
                                   a staff member's pass for janus.js (its token)
 server-cert REPO NAME... --out DIR   a certificate from the fleet CA for city hall's
                                   identity service or call gate (host names or IPs)
+
+broker-config REPO --url mqtts://HOST[:PORT] --out DIR   the fleet broker's (mosquitto)
+                                  configuration, access list and certificate
+status REPO [--offline] [--problems] [--district D] [--json]   every box, from the broker
 """
 
 import argparse
@@ -99,6 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("repo", type=Path, metavar="REPO")
     server.add_argument("names", nargs="+", metavar="NAME")
     server.add_argument("--out", type=Path, required=True, metavar="DIR")
+    from kiosk_provisioning.broker.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 
@@ -133,6 +140,10 @@ def _run(args: argparse.Namespace) -> int:
         rooms = ", ".join(f"{room.number} ({room.description})" for room in setup.rooms)
         print(f"{args.out}: Janus configuration written; rooms: {rooms or 'none'}")
         return 0
+    if args.command in ("broker-config", "status", "alert", "alerts"):
+        from kiosk_provisioning.broker.commands import run_broker_command
+
+        return run_broker_command(args)
     if args.command in ("code", "codes", "boxes", "revoke", "staff-pass", "server-cert"):
         from kiosk_provisioning.identity.commands import run_identity_command
 

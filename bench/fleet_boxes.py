@@ -21,6 +21,7 @@ passed (``verify``), then optionally sending its "delivered" receipt (``receipt`
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import random
 import shutil
@@ -41,6 +42,7 @@ from bench.mqtt_lite import MqttError, MqttLink, Will, open_link
 from kiosk_contract.fleet import (
     AlertRefusedError,
     BoxStatus,
+    DeviceReport,
     Presence,
     Receipt,
     alert_subscriptions,
@@ -49,6 +51,7 @@ from kiosk_contract.fleet import (
     receipt_topic,
     status_topic,
 )
+from kiosk_provisioning.broker.centres import built_configs, built_dir
 from kiosk_provisioning.build import build
 from kiosk_provisioning.identity.authority import Authority
 
@@ -67,6 +70,8 @@ class SimBox:
     centre: str
     district: str
     folder: Path
+    revision: int = 1
+    """Its configuration's revision as city hall built it (the status reports it)."""
 
     def context(self, ca: Path) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=ca)
@@ -122,14 +127,20 @@ def box_identities(authority: Authority, folder: Path, count: int) -> list[SimBo
     return boxes
 
 
-def built_fleet(repo: Path, boxes: list[SimBox]) -> None:
+def built_fleet(repo: Path, boxes: list[SimBox]) -> list[SimBox]:
     """City hall's repository at *repo* with every one of *boxes* built
     (``REPO/build/centres``, by ``kiosk-provision build``'s own code, from the example
     fleet's settings and an inventory of the boxes), as ``status`` reads it; built
-    again only when the set of centres differs."""
-    built = {path.stem for path in (repo / "build" / "centres").glob("*.json")}
-    if built == {box.centre for box in boxes}:
-        return
+    again only when the set of centres differs. The boxes, each with the revision
+    built for it (so that ``status`` sees them up to date)."""
+    built = {path.stem for path in built_dir(repo).glob("*.json")}
+    if built != {box.centre for box in boxes}:
+        _build(repo, boxes)
+    revisions = {config.centre.id: config.revision for config in built_configs(repo)}
+    return [dataclasses.replace(box, revision=revisions[box.centre]) for box in boxes]
+
+
+def _build(repo: Path, boxes: list[SimBox]) -> None:
     print(f"building {len(boxes)} centres' configurations into {repo} ...", flush=True)
     fleet = repo / "fleet"
     shutil.rmtree(fleet, ignore_errors=True)
@@ -257,7 +268,10 @@ class Worker:
             district=box.district,
             name=f"{box.district} {box.centre}",
             version="0.0.0-bench",
-            revision=1,
+            revision=box.revision,
+            camera=DeviceReport(present=1, chosen="USB Camera"),
+            microphone=DeviceReport(present=1, chosen="USB Camera Microphone"),
+            speaker=DeviceReport(present=1, chosen="Built-in Audio"),
             disk_free=20_000_000_000,
             online_since=now,
             at=now,

@@ -41,14 +41,18 @@ Figures:
   one system-wide clock on Linux: the publisher reads it just before writing the
   PUBLISH, each worker when the message's last byte came out of TLS (or once it was
   verified), in its own process; no clock in the payload.
+  ``open_alert_us``: one ``open_alert`` alone (median of 200, this machine), what a
+  real box adds to ``received`` on its own CPU, where a worker verifies for its few
+  hundred boxes in turn (so ``verified`` here is an upper bound).
 - **broker**: mosquitto's CPU (user + system from ``/proc/<pid>/stat``) during the
   storm, per alert (from publish to all received), and its resident memory idle
   with every box connected and at its peak (VmRSS, VmHWM); the workers' CPU the same
   way (simulating the fleet costs CPU on the same 2 cores, which the broker lacks).
 - **status**: ``kiosk-provision status`` over the whole fleet, run as a technician
-  runs it (a subprocess, from start to exit), once every status is retained, the
-  boxes still connected. Until that command lands, ``bench/fleet_status.py`` stands
-  in for it (subscribe, fence, decode, print; what any answer must do at least).
+  runs it (``kiosk-provision status CACHE --broker <the tools' listener>``, a
+  subprocess, from start to exit, *--status-runs* times), once every status is
+  retained, the boxes still connected: reading every built centre, the retained
+  reports, and printing the table.
 
 CPU comes in ticks of 10 ms: per alert it is a mean over the alerts of each way.
 
@@ -91,7 +95,7 @@ from bench.fleet_boxes import (  # noqa: E402
     run_worker,
 )
 from bench.mqtt_lite import MqttLink, open_link  # noqa: E402
-from kiosk_contract.fleet import Alert, Audience, Level, sign_alert  # noqa: E402
+from kiosk_contract.fleet import Alert, Audience, Level, open_alert, sign_alert  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -219,6 +223,7 @@ class CityHall:
         self.seq = 0
         self.receipts: dict[str, list[float]] = {}
         self.link: MqttLink | None = None
+        self.envelopes: dict[str, bytes] = {}
 
     @property
     def public_key(self) -> bytes:
@@ -247,6 +252,7 @@ class CityHall:
             voice=voice,
         )
         envelope = sign_alert(alert, self.key.sign)
+        self.envelopes[alert_id] = envelope
         sent = time.monotonic()
         await self.link.publish(alert.topics()[0], envelope, qos=1, retain=True)
         return sent
@@ -265,8 +271,12 @@ class Target:
     city_hall: ssl.SSLContext
     """City hall's login (its certificate, CN ``city-hall.fleet``)."""
     pid: int
-    status_args: tuple[str, ...]
-    """The status stand-in's arguments: host, port, CA, city hall's cert and key."""
+    repo: Path
+    """City hall's repository (the fleet CA, city hall's login, the built centres)."""
+
+    @property
+    def tools_url(self) -> str:
+        return f"mqtts://{self.host}:{self.tools_port}"
 
 
 async def bench(args: argparse.Namespace, boxes: list[SimBox], broker: Target) -> dict[str, Any]:
@@ -410,6 +420,13 @@ async def bench(args: argparse.Namespace, boxes: list[SimBox], broker: Target) -
                     "alerts_with_every_receipt": len(back),
                 }
             figures[way] = entry
+        figures["open_alert_us"] = {
+            way: one_verification(
+                city.envelopes[f"bench-0-{way.replace('_', '-')}"], city.public_key
+            )
+            for way in ("verified", "verified_voice")
+            if way in ways
+        }
         figures["refused"] = refused[:10]
         figures["refused_count"] = len(refused)
         figures["broker_end"] = memory_mb(broker.pid)
@@ -426,10 +443,22 @@ async def bench(args: argparse.Namespace, boxes: list[SimBox], broker: Target) -
                 worker.process.kill()
 
 
+def one_verification(envelope: bytes, key: bytes, times: int = 200) -> float:
+    """Median time of one ``open_alert`` of *envelope* here, in µs: what one box pays
+    (on this machine's CPU) where the simulation pays it for a whole worker in turn."""
+    spent = []
+    for _ in range(times):
+        start = time.perf_counter()
+        open_alert(envelope, [key], time.time())
+        spent.append(time.perf_counter() - start)
+    return round(1e6 * statistics.median(spent), 1)
+
+
 async def fleet_status(broker: Target, boxes: int, runs: int) -> dict[str, Any]:
     """Wall time of the status command over the whole fleet, *runs* times (the
     boxes still connected, every status retained)."""
-    command = [sys.executable, str(ROOT / "bench" / "fleet_status.py"), *broker.status_args]
+    tool = Path(sys.executable).parent / "kiosk-provision"
+    command = [str(tool), "status", str(broker.repo), "--broker", broker.tools_url]
     times: list[float] = []
     last = ""
     for _ in range(runs):
@@ -442,7 +471,7 @@ async def fleet_status(broker: Target, boxes: int, runs: int) -> dict[str, Any]:
             raise RuntimeError(f"status failed ({process.returncode}): {last}")
     print(f"status: {last}", flush=True)
     return {
-        "command": "stand-in (bench/fleet_status.py): kiosk-provision status is not there yet",
+        "command": "kiosk-provision status REPO --broker mqtts://127.0.0.1:TOOLS_PORT",
         "wall_s": [round(t, 2) for t in times],
         "median_s": round(statistics.median(times), 2),
         "said": last,
@@ -474,6 +503,8 @@ def table(results: dict[str, Any]) -> str:
     lines.append(
         f"every receipt back at city hall: median {back['median']} ms, max {back['max']} ms"
     )
+    one = ", ".join(f"{way} {us} µs" for way, us in results["open_alert_us"].items())
+    lines.append(f"one open_alert alone: {one}")
     idle = results["broker_idle_all_connected"]
     lines.append(
         f"broker memory: {idle['rss_mb']} MB with every box connected, peak {end['peak_rss_mb']} MB"
@@ -517,17 +548,15 @@ def main() -> int:
     started = time.monotonic()
     identity = CityHallIdentity(args.cache, {})  # the fleet CA in CACHE/identity
     boxes = box_identities(identity.authority, args.cache / "boxes", args.boxes)
-    built_fleet(args.cache, boxes)  # CACHE is city hall's repository, as status reads it
+    boxes = built_fleet(args.cache, boxes)  # CACHE is city hall's repository for status
     print(f"{len(boxes)} identities ready in {time.monotonic() - started:.1f} s", flush=True)
     city_hall = ssl.create_default_context(cafile=identity.authority.ca_path)
-    cert, key = city_hall_login(identity.authority)
-    city_hall.load_cert_chain(cert, key)
+    city_hall.load_cert_chain(*city_hall_login(identity.authority))
     districts = {box.centre: box.district for box in boxes}
     with tempfile.TemporaryDirectory() as name, Broker(Path(name), identity, districts) as broker:
         pid = broker_pid(broker.conf)
-        status_args = (broker.host, str(broker.tools_port), str(broker.ca), str(cert), str(key))
         target = Target(
-            broker.host, broker.port, broker.tools_port, broker.ca, city_hall, pid, status_args
+            broker.host, broker.port, broker.tools_port, broker.ca, city_hall, pid, args.cache
         )
         figures = asyncio.run(bench(args, boxes, target))
     results = {

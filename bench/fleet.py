@@ -98,7 +98,6 @@ from bench.mqtt_lite import MqttLink, open_link  # noqa: E402
 from kiosk_contract.fleet import Alert, Audience, Level, open_alert, sign_alert  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 WAYS = ("received", "verified", "verified_receipt", "verified_voice")
 ALERT_LIMIT_S = 30.0
 """Longest wait for every box to have one alert."""

@@ -187,6 +187,7 @@ class Worker:
         self.boxes = boxes
         self.host, self.port, self.ca, self.keys = host, port, ca, keys
         self.links: dict[str, MqttLink] = {}
+        self.contexts: list[ssl.SSLContext] = []
         self.verify = False
         self.receipt = False
         self.moments: dict[str, list[float]] = {}
@@ -280,7 +281,7 @@ class Worker:
         return connected, time.monotonic(), attempts
 
     async def connect_all(self, go: float, in_flight: int) -> None:
-        contexts = [box.context(self.ca) for box in self.boxes]
+        contexts = self.contexts
         gate = asyncio.Semaphore(in_flight)
 
         async def one(box: SimBox, context: ssl.SSLContext) -> tuple[float, float, int]:
@@ -305,6 +306,9 @@ class Worker:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        # Before "ready": loading a few hundred keys takes a while, and is no part of
+        # the storm.
+        self.contexts = [box.context(self.ca) for box in self.boxes]
         loop.add_reader(self.pipe.fileno(), self.on_command)
         pinging = loop.create_task(self.keep_alive())
         self.answer("ready", os.getpid())

@@ -1,7 +1,8 @@
 """Starting the kiosk's services once the home screen is painted: media (libvlc,
 downloads), voice prompts, the device watch, the speaker follower, the quiet-hours
-restart, the configuration watch (an enrolled box) and calls (once aiortc is
-imported in the background). Each is a :class:`~kiosk.services.Service`."""
+restart, the configuration watch and the fleet link to city hall's broker (an enrolled
+box; the link idles while the configuration names no broker) and calls (once aiortc
+is imported in the background). Each is a :class:`~kiosk.services.Service`."""
 
 import asyncio
 import importlib
@@ -12,8 +13,10 @@ from typing import TYPE_CHECKING
 
 from kiosk.app.kiosk import Kiosk
 from kiosk.app.options import RunOptions
+from kiosk.app.parts import Parts
 from kiosk.devices.watch import DeviceWatch
-from kiosk.identity import client_cert
+from kiosk.identity import client_cert, tls_context
+from kiosk.logs import LastError
 from kiosk.maintenance import NightlyRestart
 from kiosk.media.runtime import MediaService
 from kiosk.media.speakers import SpeakerFollower
@@ -24,6 +27,7 @@ from kiosk.sync.watch import ConfigWatch
 from kiosk.work import Worker
 
 if TYPE_CHECKING:
+    from kiosk.fleet.link import FleetLink
     from kiosk.media.vlc_sound import VlcSoundPlayer
 
 log = logging.getLogger(__name__)
@@ -39,10 +43,15 @@ class Running:
     watch: ConfigWatch | None
     start_up: Worker
     """Opens the slow parts (the sound player, the calls' libraries) after the first frame."""
+    errors: LastError
+    """The last error logged (on the root logger for this run; the fleet status reports it)."""
+    fleet: "FleetLink | None" = None
+    """The link to city hall's broker, once its library is loaded (enrolled boxes)."""
 
     async def close(self) -> None:
         self.start_up.close()
         await self.all.close()
+        logging.getLogger().removeHandler(self.errors)
 
 
 def start_services(
@@ -56,6 +65,8 @@ def start_services(
     parts, paths = kiosk.parts, options.paths
     config = parts.loaded.config
     services = Services()
+    errors = LastError()
+    logging.getLogger().addHandler(errors)
     start_up = Worker("kiosk-start", loop)
     media = services.add(
         MediaService(
@@ -122,7 +133,45 @@ def start_services(
         calls_ready,
         lambda error: log.error("calls unavailable: %s", error),
     )
-    return Running(services, media, nightly, watch, start_up)
+    running = Running(services, media, nightly, watch, start_up, errors)
+    if enrolment is not None:
+
+        def fleet_ready(module: object) -> None:
+            link = fleet_link(loop, parts, errors, options.started)
+            running.fleet = services.add(link)
+            running.fleet.start()
+
+        # paho-mqtt off the GUI thread, then the link starts its own thread.
+        start_up.run(
+            lambda: importlib.import_module("kiosk.fleet.link"),
+            fleet_ready,
+            lambda error: log.error("fleet link unavailable: %s", error),
+        )
+    return running
+
+
+def fleet_link(
+    loop: asyncio.AbstractEventLoop, parts: Parts, errors: LastError, started: float
+) -> "FleetLink":
+    """The link to city hall's broker (not started): the box's status out, gathered
+    from *parts* and *errors* (*started*: when the kiosk started, monotonic), alerts in
+    to the board, the board's receipts back."""
+    from kiosk.fleet.link import FleetLink
+    from kiosk.fleet.report import BoxReport
+
+    paths = parts.paths
+    report = BoxReport(
+        lambda: parts.loaded.config,
+        parts.status,
+        parts.navigator,
+        parts.alerts,
+        errors,
+        paths.state,
+        started=started,
+    )
+    link = FleetLink(parts.loaded.config, lambda: tls_context(paths), parts.alerts, report, loop)
+    parts.alerts.attach(link.report_receipt)
+    return link
 
 
 def _open_sound_player(vlc_args: tuple[str, ...]) -> "VlcSoundPlayer":

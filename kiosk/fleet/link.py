@@ -59,6 +59,11 @@ from kiosk_contract.fleet import (
 
 log = logging.getLogger(__name__)
 
+KEEPALIVE_S = 30
+"""A silent connection is pinged after this many seconds; the broker sends the will
+for one silent for 45 s (a box that lost power or its network)."""
+DIAL_TIMEOUT_S = 10.0
+"""The longest a TCP connection, TLS handshake or the broker's answer may take."""
 SERVE_S = 5.0
 """The link's thread looks at the connection (keep-alive) at least this often."""
 GOODBYE_S = 1.5
@@ -145,7 +150,7 @@ class FleetLink:
     *tls* makes the box's TLS context; *status* builds the status report; *loop* is
     the GUI thread's asyncio loop. *connect*, *backoff* and *wall* (Unix seconds) are
     the tests' to replace; *gap_s* is the shortest time between two status reports
-    for a change.
+    for a change, *dial_timeout_s* the longest one attempt to connect may take.
     """
 
     def __init__(
@@ -159,8 +164,10 @@ class FleetLink:
         backoff: Callable[[], Backoff] = Backoff,
         wall: Callable[[], float] = time.time,
         gap_s: float = GAP_S,
+        dial_timeout_s: float = DIAL_TIMEOUT_S,
     ) -> None:
         self._settings = settings_of(config)
+        self._dial_timeout_s = dial_timeout_s
         self._tls = tls
         self._board = board
         self._status = status
@@ -182,6 +189,10 @@ class FleetLink:
         self._wake_w.setblocking(False)
         self._thread: threading.Thread | None = None
         self._ended: asyncio.Future[None] | None = None
+        self._thread_ended = True
+        """The latest thread has finished (its sockets are the link's to close)."""
+        self._orphaned = False
+        """:meth:`close` stopped waiting for the thread: it closes the sockets itself."""
         self._state = LinkState.OFF
         self._failing = False
         self._unsubscribe: Callable[[], None] | None = None
@@ -230,13 +241,18 @@ class FleetLink:
             self._stop.set()
             self._wake()
         ended = self._ended
+        if self._orphaned:
+            return
         if ended is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(ended), CLOSE_S)
             except TimeoutError:
-                # Its sockets stay open for it; it ends within its dial's timeout.
-                log.info("fleet link: still dialling the broker; it stops when that ends")
-                return
+                with self._lock:
+                    self._orphaned = not self._thread_ended
+                if self._orphaned:
+                    # It ends within its dial's timeout, and closes the sockets itself.
+                    log.info("fleet link: still dialling the broker; it stops when that ends")
+                    return
         self._set_state(LinkState.CLOSED)
         self._wake_r.close()
         self._wake_w.close()
@@ -256,6 +272,7 @@ class FleetLink:
 
     def _spawn(self) -> None:
         previous = self._thread
+        self._thread_ended = False
         self._ended = self._loop.create_future()
         ended = self._ended
         self._thread = threading.Thread(
@@ -314,6 +331,14 @@ class FleetLink:
             if self._settings is None and not self._stop.is_set():
                 self._set_state(LinkState.OFF)
             hand_back(self._loop, _resolve, ended)
+            with self._lock:
+                latest = threading.current_thread() is self._thread
+                self._thread_ended = self._thread_ended or latest
+                orphaned = latest and self._orphaned
+            if orphaned:  # close() gave up waiting for this thread
+                self._set_state(LinkState.CLOSED)
+                self._wake_r.close()
+                self._wake_w.close()
 
     def _attempt(self, settings: Settings, generation: int, backoff: Backoff) -> None:
         """One connection: dial, serve until lost or told to stop, say goodbye."""
@@ -324,14 +349,22 @@ class FleetLink:
             return
         self._set_state(LinkState.CONNECTING)
         will = (presence_topic(settings.centre), msgspec.json.encode(Presence(online=False)))
-        dial = Dial(settings.host, settings.port, settings.centre, context, will)
+        dial = Dial(
+            settings.host, settings.port, settings.centre, context, will, KEEPALIVE_S,
+            self._dial_timeout_s,
+        )  # fmt: skip
         try:
             connection = self._connect(dial)
         except BrokerError as err:
+            if self._stop.is_set():
+                return  # closed while dialling: not a failure
             self._failed(str(err))
             self._pause(backoff.next(), generation)
             return
         backoff.connected()
+        if self._stop.is_set():
+            self._goodbye(connection, settings)
+            return
         try:
             self._serve(connection, settings, generation)
         except BrokerError as err:
@@ -354,7 +387,10 @@ class FleetLink:
         while not self._stop.is_set() and self._generation == generation:
             self._flush(connection)
             for message in connection.serve(self._wake_r, SERVE_S):
-                self._receive(message, settings)
+                current = self._settings
+                if current is None or self._generation != generation:
+                    break  # this connection is on its way out: its messages no longer count
+                self._receive(message, settings, current.keys)
             self._drain_wake()
 
     def _goodbye(self, connection: Connection, settings: Settings) -> None:
@@ -373,11 +409,11 @@ class FleetLink:
         if self._stop.is_set():
             self._set_state(LinkState.CLOSED)
 
-    def _receive(self, message: Message, settings: Settings) -> None:
-        keys = list(self._settings.keys) if self._settings is not None else []
+    def _receive(self, message: Message, settings: Settings, keys: tuple[bytes, ...]) -> None:
+        """Verify one message (with the alert keys in force now)."""
         try:
             alert = verify_alert(
-                message.payload, keys, settings.centre, settings.district, self._wall()
+                message.payload, list(keys), settings.centre, settings.district, self._wall()
             )
         except AlertRefusedError as err:
             self._refused(message, str(err))

@@ -20,7 +20,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, cast
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
@@ -100,7 +100,8 @@ class _PahoConnection:
             protocol=MQTTProtocolVersion.MQTTv311,
             reconnect_on_failure=False,
         )
-        client.tls_set_context(dial.tls)
+        self._tls = _Wrapping(dial.tls)
+        client.tls_set_context(cast(ssl.SSLContext, self._tls))
         client.will_set(dial.will[0], dial.will[1], qos=QOS, retain=True)
         client.connect_timeout = dial.timeout_s
         client.on_connect = self._on_connect
@@ -121,17 +122,9 @@ class _PahoConnection:
         where = f"{dial.host}:{dial.port}"
         try:
             self._client.connect(dial.host, dial.port, keepalive=dial.keepalive_s)
-        except ssl.SSLCertVerificationError as err:
-            why = err.verify_message
-            raise BrokerError(f"{where}: broker's certificate not trusted ({why})") from None
-        except ssl.SSLError as err:
-            raise BrokerError(f"{where}: TLS failed ({err.reason or err})") from None
-        except TimeoutError:
-            raise BrokerError(f"{where}: no answer within {dial.timeout_s:.0f} s") from None
-        except OSError as err:
-            raise BrokerError(f"{where}: {err.strerror or err}") from None
-        except ValueError as err:
-            raise BrokerError(f"{where}: {err}") from None
+        except (OSError, ValueError) as err:
+            self._tls.discard()
+            raise BrokerError(f"{where}: {_dial_failure(err, dial)}") from None
         deadline = time.monotonic() + dial.timeout_s
         while self._answer is None:
             left = deadline - time.monotonic()
@@ -237,3 +230,38 @@ class _PahoConnection:
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.close()
+
+
+def _dial_failure(error: OSError | ValueError, dial: Dial) -> str:
+    """Why a dial failed, in a technician's words."""
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"broker's certificate not trusted ({error.verify_message})"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS failed ({error.reason or error})"
+    if isinstance(error, TimeoutError):
+        return f"no answer within {dial.timeout_s:.0f} s"
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return str(error)
+
+
+class _Wrapping:
+    """The box's TLS context as paho sees it, remembering the socket it wraps: paho
+    leaves that socket open when the handshake fails, and :meth:`discard` closes it."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._context = context
+        self._wrapped: ssl.SSLSocket | None = None
+
+    @property
+    def check_hostname(self) -> bool:
+        return self._context.check_hostname
+
+    def wrap_socket(self, sock: socket.socket, **options: Any) -> ssl.SSLSocket:
+        self._wrapped = self._context.wrap_socket(sock, **options)
+        return self._wrapped
+
+    def discard(self) -> None:
+        if self._wrapped is not None:
+            with contextlib.suppress(OSError):
+                self._wrapped.close()

@@ -49,8 +49,8 @@ class BoxReport:
     """Builds the box's status from the parts that know it. GUI thread.
 
     *config* gives the configuration in force; *state* is the folder whose disk is
-    reported; *clock* (monotonic seconds) and *wall* (Unix seconds) are the tests'
-    to fake.
+    reported; *started* is when the kiosk started, on *clock* (monotonic seconds;
+    default: now); *clock* and *wall* (Unix seconds) are the tests' to fake.
     """
 
     def __init__(
@@ -63,6 +63,7 @@ class BoxReport:
         state: Path,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
+        started: float | None = None,
     ) -> None:
         self._config = config
         self._status = status
@@ -72,7 +73,7 @@ class BoxReport:
         self._state = state
         self._clock = clock
         self._wall = wall
-        self._started = clock()
+        self._started = clock() if started is None else started
 
     def build(self, online_since: int = 0) -> BoxStatus:
         """The status now (*online_since*: Unix seconds the broker connection began)."""

@@ -1,5 +1,6 @@
 """``kiosk-provision build`` and ``publish``: from fleet + inventory to signed targets."""
 
+import functools
 import json
 import shutil
 from dataclasses import dataclass
@@ -9,6 +10,7 @@ import msgspec
 
 from kiosk_contract.config import KioskConfig, parse_config
 from kiosk_contract.targets import config_target
+from kiosk_provisioning.broker.alertkey import alert_public_key
 from kiosk_provisioning.broker.config import ACL_FILE, write_acl
 from kiosk_provisioning.fleet import build_centre, read_fleet
 from kiosk_provisioning.identity.directory import identity_folder, write_directory
@@ -33,6 +35,8 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     """
     fleet = read_fleet(fleet_dir)
     rows = read_inventory(inventory)
+    # City hall's alert key, made only once a centre has a fleet channel.
+    key = functools.cache(lambda: alert_public_key(repo))
     problems: list[Problem] = []
     outputs: dict[str, bytes] = {}
     configs: list[KioskConfig] = []
@@ -42,7 +46,7 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     for row in rows:
         previous = _previous(out_dir / f"{row.centre_id}.json")
         try:
-            _, config = build_centre(fleet, row, str(inventory), previous)
+            _, config = build_centre(fleet, row, str(inventory), previous, key)
         except ProvisionError as err:
             problems.extend(err.problems)
             continue

@@ -24,6 +24,11 @@ server-cert REPO NAME... --out DIR   a certificate from the fleet CA for city ha
 broker-config REPO --url mqtts://HOST[:PORT] --out DIR   the fleet broker's (mosquitto)
                                   configuration, access list and certificate
 status REPO [--offline] [--problems] [--district D] [--json]   every box, from the broker
+alert REPO --level 안내|주의|긴급 --text T [--text-en T] [--voice FILE] [--picture FILE]
+      (--all | --district D... | --centre C...) [--hours H] [--watch SECONDS]
+                                  a signed alert on the centres' screens
+alert REPO --withdraw ID          take a sent alert off the broker
+alerts REPO [ID]                  the alerts sent and how far each got (receipts)
 """
 
 import argparse
@@ -152,6 +157,9 @@ def _run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     if args.command == "init":
         repo.init()
+        from kiosk_provisioning.broker.alertkey import alert_key
+
+        alert_key(args.repo)  # city hall's alert key (REPO/keys/alert.pem)
         print(f"{args.repo}: repository created; ship {args.repo / 'root.json'} with every box")
         print(f"move {args.repo / 'offline'} to offline storage: only rotate-key root needs it")
     elif args.command == "build":

@@ -5,12 +5,15 @@ A fleet folder holds ``fleet.json`` (defaults for every centre),
 ``centres/<id>.json`` (overrides per centre); the inventory adds each centre's
 identity, spreadsheet settings and PINs last (a PIN in ``fleet.json`` or a district
 file is refused: PINs are per centre). Objects merge key by key; lists (tiles,
-key lists) are replaced whole. Every result is validated with the kiosk's own
-schema, and each error is traced back to the file (or CSV line) that set it.
+key lists) are replaced whole, except ``notices``: each layer adds its own. Every
+result is validated with the kiosk's own schema, and each error is traced back to the
+file (or CSV line) that set it.
 """
 
 import copy
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -106,12 +109,19 @@ def _read_layer(path: Path, folder: Path, problems: list[Problem]) -> Layer | No
 
 
 def build_centre(
-    fleet: Fleet, row: CentreRow, inventory: str, previous: KioskConfig | None = None
+    fleet: Fleet,
+    row: CentreRow,
+    inventory: str,
+    previous: KioskConfig | None = None,
+    alert_key: Callable[[], str] | None = None,
 ) -> tuple[dict[str, Any], KioskConfig]:
     """The merged document for one inventory row and its validated configuration.
 
     The row's plain PINs become salted hashes (:func:`hash_pins`); *previous*, the
-    centre's last build, keeps a hash that still matches its PIN."""
+    centre's last build, keeps a hash that still matches its PIN. Notices of every
+    layer apply (one id twice is refused, naming both files). A centre with a
+    ``fleet`` section gets city hall's alert key (*alert_key*: its public half, base64)
+    first in ``fleet.alert_keys``."""
     row = hash_pins(row, previous)
     layers = [fleet.defaults]
     district = fleet.districts.get(row.district)
@@ -137,16 +147,56 @@ def build_centre(
     origin: dict[str, Layer] = {}
     for layer in layers:
         _merge(document, layer.values, layer, origin, "")
+    notices, notice_layers = _notices(layers)
+    if notices:
+        document["notices"] = notices
+    fleet_section = document.get("fleet")
+    if alert_key is not None and isinstance(fleet_section, dict):
+        keys = fleet_section.get("alert_keys")
+        listed = keys if isinstance(keys, list) else []
+        fleet_section["alert_keys"] = [alert_key(), *(k for k in listed if k != alert_key())]
     try:
         config = parse_config(json.dumps(document, ensure_ascii=False).encode())
     except ConfigError as err:
-        layer = _origin_of(err.field, origin) or layers[0]
+        numbered = re.match(r"notices\[(\d+)\]", err.field)
+        if numbered and int(numbered.group(1)) < len(notice_layers):
+            layer = notice_layers[int(numbered.group(1))]
+        else:
+            layer = _origin_of(err.field, origin) or layers[0]
         column = row.columns.get(err.field, "") if layer.line else ""
         where = f" (centre {row.centre_id})" if layer.line is None else ""
         raise ProvisionError(
             [Problem(layer.source, err.reason + where, layer.line, column or err.field)]
         ) from None
     return document, config
+
+
+def _notices(layers: list[Layer]) -> tuple[list[Any], list[Layer]]:
+    """Every layer's notices, in order (each layer adds to those before it, unlike
+    other lists), and the layer each came from; one id in two files is refused."""
+    notices: list[Any] = []
+    owners: list[Layer] = []
+    seen: dict[str, Layer] = {}
+    problems: list[Problem] = []
+    for layer in layers:
+        listed = layer.values.get("notices")
+        if not isinstance(listed, list):
+            continue
+        for notice in listed:
+            notice_id = notice.get("id") if isinstance(notice, dict) else None
+            if isinstance(notice_id, str) and notice_id in seen:
+                first = seen[notice_id]
+                message = f"notice {notice_id!r} is also in {first.source}"
+                if first is layer:
+                    message = f"notice {notice_id!r} is listed twice"
+                problems.append(Problem(layer.source, message, layer.line, "notices"))
+            elif isinstance(notice_id, str):
+                seen[notice_id] = layer
+            notices.append(copy.deepcopy(notice))
+            owners.append(layer)
+    if problems:
+        raise ProvisionError(problems)
+    return notices, owners
 
 
 def _nest(flat: dict[str, Any]) -> dict[str, Any]:

@@ -19,31 +19,13 @@ from kiosk_contract.fleet import (
 )
 from kiosk_provisioning.broker.config import parse_url
 from kiosk_provisioning.broker.session import HallSession
-from kiosk_provisioning.build import build
 from kiosk_provisioning.cli import main
 from tests.broker import Broker, Peer
 from tests.calls.identities import CityHallIdentity
+from tests.provision.fleets import make_fleet
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "provisioning" / "examples"
 CENTRES = {"c-1": "운봉읍", "c-2": "운봉읍", "c-3": "금동", "c-4": "금동"}
 NOW = 1_790_000_000
-
-
-def make_fleet(tmp_path: Path, centres: dict[str, str], fleet: dict[str, object]) -> Path:
-    """A built repository with *centres* (id -> district) and *fleet* merged into
-    the example's fleet.json; returns the repository."""
-    folder = tmp_path / "fleet"
-    (folder / "districts").mkdir(parents=True)
-    document = json.loads((EXAMPLES / "fleet" / "fleet.json").read_text())
-    (folder / "fleet.json").write_text(json.dumps({**document, **fleet}, ensure_ascii=False))
-    for district in set(centres.values()):
-        (folder / "districts" / f"{district}.json").write_text("{}")
-    inventory = tmp_path / "centres.csv"
-    rows = "".join(f"{c},{c} 경로당,{d}\n" for c, d in centres.items())
-    inventory.write_text("id,name,district\n" + rows)
-    repo = tmp_path / "repo"
-    build(repo, folder, inventory)
-    return repo
 
 
 @pytest.fixture

@@ -1,0 +1,25 @@
+"""Small built fleets for the fleet channel's tests."""
+
+import json
+from pathlib import Path
+
+from kiosk_provisioning.build import build
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "provisioning" / "examples"
+
+
+def make_fleet(tmp_path: Path, centres: dict[str, str], fleet: dict[str, object]) -> Path:
+    """A built repository with *centres* (id -> district) and *fleet* merged into
+    the example's fleet.json; returns the repository."""
+    folder = tmp_path / "fleet"
+    (folder / "districts").mkdir(parents=True)
+    document = json.loads((EXAMPLES / "fleet" / "fleet.json").read_text())
+    (folder / "fleet.json").write_text(json.dumps({**document, **fleet}, ensure_ascii=False))
+    for district in set(centres.values()):
+        (folder / "districts" / f"{district}.json").write_text("{}")
+    inventory = tmp_path / "centres.csv"
+    rows = "".join(f"{c},{c} 경로당,{d}\n" for c, d in centres.items())
+    inventory.write_text("id,name,district\n" + rows)
+    repo = tmp_path / "repo"
+    build(repo, folder, inventory)
+    return repo

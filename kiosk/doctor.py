@@ -4,13 +4,16 @@ It covers the configuration (enrolment, the box's certificate — serial,
 expiry, whether a server refused it —, what is in force, the last check and
 whether the repository has expired), how much of the video library is
 downloaded, the cameras, microphones and speakers (the chosen ones marked), and
-whether the configuration server, city hall's call server and its TURN server
-answer. Missing videos are reported but
+whether the configuration server, city hall's call server, its TURN server and
+its fleet broker answer. Missing videos are reported but
 do not fail the check: the box serves everything else meanwhile.
 Exit status 1 with the reason in one line when the box cannot serve as it should.
 """
 
+import contextlib
+import errno
 import json
+import socket
 import ssl
 import sys
 import time
@@ -28,6 +31,7 @@ from kiosk.paths import Paths
 from kiosk.sync.enrolment import Enrolment, load_enrolment
 from kiosk_contract.config import ConfigError, KioskConfig, parse_config, read_config
 from kiosk_contract.config.calls import Calls
+from kiosk_contract.config.fleet import FleetChannel
 from kiosk_contract.config.model import Devices
 from kiosk_contract.config.parsing import read_document
 
@@ -40,7 +44,9 @@ def examine(paths: Paths) -> dict[str, Any]:
     if active is not None:
         media = library_report(active, MediaCache(paths.media))
     calls = active.calls if active else None
-    network = network_report(enrolment, calls, client_cert(paths), tls_context(paths))
+    tls = tls_context(paths)
+    network = network_report(enrolment, calls, client_cert(paths), tls)
+    network["fleet_broker"] = broker_report(active.fleet if active else None, tls)
     report: dict[str, Any] = {"version": __version__, "config": config, "media": media}
     report.update(devices_report(active.devices if active else Devices()))
     report["network"] = network
@@ -123,6 +129,53 @@ def network_report(
     return {"config_server": config_server, "janus": janus, "turn": turn}
 
 
+ACCEPTED_AFTER_S = 0.5
+"""A broker still listening this long after the handshake took the box's certificate."""
+
+
+def broker_report(fleet: FleetChannel | None, tls: ssl.SSLContext | None) -> dict[str, Any]:
+    """Does city hall's fleet broker take the box's certificate, and how fast? A TLS
+    handshake only: logging in would push the running kiosk's own connection off (the
+    broker knows a box by its certificate, one connection each). Blocks a few seconds
+    at most."""
+    if fleet is None:
+        return {"checked": False, "why": "no_fleet_channel"}
+    if tls is None:
+        return {"checked": False, "why": "no_certificate"}
+    url = fleet.broker.rstrip("/")
+    began = time.monotonic()
+    shaken = False
+    try:
+        with (
+            socket.create_connection((fleet.host, fleet.port), timeout=3) as raw,
+            tls.wrap_socket(raw, server_hostname=fleet.host) as sock,
+        ):
+            shaken = True
+            # TLS 1.3 refuses a certificate after the handshake: a broker that took it
+            # waits for the login, one that did not hangs up at once.
+            sock.settimeout(ACCEPTED_AFTER_S)
+            try:
+                if sock.recv(1) == b"":
+                    raise ConnectionResetError(errno.ECONNRESET, "hung up")
+            except TimeoutError:
+                pass
+            with contextlib.suppress(OSError):  # taken: a clean goodbye is a courtesy
+                sock.unwrap()
+    except OSError as err:
+        why = _tls_error(err)
+        if shaken:
+            why = f"the broker refused this box's certificate ({why})"
+        return {"checked": True, "reachable": False, "url": url, "error": why}
+    ms = round((time.monotonic() - began) * 1000)
+    return {"checked": True, "reachable": True, "url": url, "ms": ms}
+
+
+def _tls_error(error: OSError) -> str:
+    if isinstance(error, ssl.SSLError):
+        return f"TLS: {error.reason or error}"
+    return error.strerror or type(error).__name__
+
+
 def devices_report(policy: Devices) -> dict[str, Any]:
     """``cameras``, ``microphones`` and ``speakers``, each device with ``chosen``."""
     import pyudev
@@ -197,6 +250,7 @@ def problem(report: dict[str, Any]) -> str | None:
         ("config_server", "the configuration server"),
         ("janus", "city hall's call server (Janus)"),
         ("turn", "the TURN server"),
+        ("fleet_broker", "city hall's fleet broker"),
     ):
         check = network.get(key, {})
         if check.get("checked") and not check.get("reachable"):

@@ -21,8 +21,11 @@ CITY_HALL_UNITS = (
     "kiosk-call-gate.service",
     "kiosk-crl.path",
     "kiosk-crl.service",
+    "kiosk-broker.service",
+    "kiosk-broker-acl.path",
+    "kiosk-broker-acl.service",
 )
-"""City hall's services (issue 13) beside the refresh timer."""
+"""City hall's services (issues 13 and 14) beside the refresh timer."""
 
 
 def test_lintian_reports_no_errors(debs: dict[str, Path]) -> None:
@@ -89,9 +92,12 @@ def test_the_central_side_installs_alone(debs: dict[str, Path], bare: Path) -> N
         "multi-user.target.wants/kiosk-identity.service",
         "multi-user.target.wants/kiosk-call-gate.service",
         "paths.target.wants/kiosk-crl.path",
+        "multi-user.target.wants/kiosk-broker.service",
+        "paths.target.wants/kiosk-broker-acl.path",
     ):
         assert (wants / enabled).is_symlink(), enabled
     assert list(wants.glob("*/kiosk-crl.service")) == []
+    assert list(wants.glob("*/kiosk-broker-acl.service")) == []
     for module in ("kiosk_provisioning.identity.service", "kiosk_provisioning.gate"):
         shown = in_root(bare, "/opt/venvs/kiosk-provisioning/bin/python", "-m", module, "--help")
         assert "--listen" in shown, "what the units start runs in the package's own venv"
@@ -99,6 +105,8 @@ def test_the_central_side_installs_alone(debs: dict[str, Path], bare: Path) -> N
         "/srv/kiosk-fleet/identity": "kiosk-provision:kiosk-provision 700",
         "/etc/kiosk-provision/identity": "root:kiosk-provision 750",
         "/etc/kiosk-provision/gate": "root:kiosk-provision 750",
+        # Installed without mosquitto (a Recommends): its group is set when it starts.
+        "/etc/kiosk-provision/broker": "kiosk-provision:kiosk-provision 2750",
     }
     for folder, expected in owners.items():
         assert in_root(bare, "stat", "-c", "%U:%G %a", folder).strip() == expected, folder

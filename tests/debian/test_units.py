@@ -24,6 +24,9 @@ UNITS = {
     "kiosk-call-gate.service": ROOT / "provisioning/systemd/kiosk-call-gate.service",
     "kiosk-crl.path": ROOT / "provisioning/systemd/kiosk-crl.path",
     "kiosk-crl.service": ROOT / "provisioning/systemd/kiosk-crl.service",
+    "kiosk-broker.service": ROOT / "provisioning/systemd/kiosk-broker.service",
+    "kiosk-broker-acl.path": ROOT / "provisioning/systemd/kiosk-broker-acl.path",
+    "kiosk-broker-acl.service": ROOT / "provisioning/systemd/kiosk-broker-acl.service",
 }
 SERVICES = sorted(name for name in UNITS if name.endswith(".service"))
 PROGRAMS = (
@@ -35,6 +38,10 @@ PROGRAMS = (
     "/bin/systemctl",
     "/bin/sh",
     "/bin/rm",
+    "/usr/sbin/mosquitto",
+    "/usr/bin/install",
+    "/bin/chgrp",
+    "/bin/kill",
 )
 CITY_HALL_SERVERS = {
     "kiosk-identity.service": "kiosk_provisioning.identity.service",
@@ -173,3 +180,48 @@ def test_the_kiosk_never_ends_in_a_dark_screen_or_unbounded_memory() -> None:
     after = next(line for line in safe if line.startswith("ExecStopPost="))
     assert "systemctl --no-block start kiosk.service" in after
     assert "systemctl --no-block restart kiosk-safe.service" in after
+
+
+def test_the_broker_runs_debian_s_mosquitto_on_what_broker_config_writes(
+    tmp_path: Path,
+) -> None:
+    """As the mosquitto user, on the configuration ``broker-config --out
+    /etc/kiosk-provision/broker`` writes (its state where the unit keeps it), and it
+    waits for it."""
+    from kiosk_provisioning.broker.config import ACL_FILE
+    from kiosk_provisioning.cli import _parser
+
+    folder = Path("/etc/kiosk-provision/broker")
+    words = _start("kiosk-broker.service")
+    assert words == ["/usr/sbin/mosquitto", "-c", str(folder / "mosquitto.conf")]
+    assert _entries("kiosk-broker.service", "User") == ["mosquitto"]
+    assert str(folder / "mosquitto.conf") in _entries("kiosk-broker.service", "ConditionPathExists")
+    args = ["broker-config", "REPO", "--url", "mqtts://fleet.example", "--out", str(folder)]
+    (state,) = _entries("kiosk-broker.service", "StateDirectory")
+    assert _parser().parse_args(args).state == Path("/var/lib", state)
+    # What the configuration reads that changes in the repository is copied in by root at
+    # start and at every reload, from where build and the authority write it.
+    copies = [
+        line.split()[-2:]
+        for line in _entries("kiosk-broker.service", "ExecStartPre")
+        if "/usr/bin/install" in line
+    ]
+    assert copies == [
+        [f"/srv/kiosk-fleet/identity/{ACL_FILE}", str(folder / "acl")],
+        ["/srv/kiosk-fleet/identity/crl.pem", str(folder / "crl.pem")],
+    ]
+    reload = _entries("kiosk-broker.service", "ExecReload")
+    assert [line.split()[-2:] for line in reload[:2]] == copies
+    assert reload[2] == "/bin/kill -HUP $MAINPID"
+    assert all(line.startswith("+") for line in reload[:2]), "root copies, mosquitto reads"
+
+
+def test_a_changed_access_or_revocation_list_reloads_the_broker() -> None:
+    assert _entries("kiosk-broker-acl.path", "PathChanged") == [
+        "/srv/kiosk-fleet/identity/broker.acl",
+        "/srv/kiosk-fleet/identity/crl.pem",
+    ]
+    assert _entries("kiosk-broker-acl.path", "Unit") == ["kiosk-broker-acl.service"]
+    assert _entries("kiosk-broker-acl.service", "ExecStart") == [
+        "/bin/systemctl try-reload-or-restart kiosk-broker.service"
+    ]

@@ -104,7 +104,6 @@ def broker() -> Iterator[FakeBroker]:
 def test_on_connecting_the_box_says_it_is_online_reports_and_listens(
     config: KioskConfig, desk: AlertDesk, tmp_path: Path, broker: FakeBroker
 ) -> None:
-
     async def scenario() -> None:
         box = Box(config, broker, tmp_path)
         earlier = desk.alert()
@@ -146,7 +145,6 @@ def test_on_connecting_the_box_says_it_is_online_reports_and_listens(
 def test_an_acknowledgement_reaches_city_hall_at_once(
     config: KioskConfig, desk: AlertDesk, tmp_path: Path, broker: FakeBroker
 ) -> None:
-
     async def scenario() -> None:
         box = Box(config, broker, tmp_path)
         box.link.start()
@@ -173,7 +171,6 @@ def test_each_refused_alert_is_one_warning_and_changes_nothing(
     caplog: pytest.LogCaptureFixture,
     broker: FakeBroker,
 ) -> None:
-
     async def scenario() -> None:
         box = Box(config, broker, tmp_path)
         box.link.start()
@@ -254,7 +251,6 @@ def test_a_broker_away_is_logged_once_and_its_return_once(
     caplog: pytest.LogCaptureFixture,
     broker: FakeBroker,
 ) -> None:
-
     async def scenario() -> None:
         box = Box(config, broker, tmp_path)
         box.link.start()
@@ -294,7 +290,6 @@ def test_new_keys_and_intervals_keep_the_connection_a_new_broker_does_not(
     demo_config: KioskConfig,
     broker: FakeBroker,
 ) -> None:
-
     async def scenario() -> None:
         box = Box(config, broker, tmp_path)
         box.link.start()
@@ -338,7 +333,6 @@ def test_new_keys_and_intervals_keep_the_connection_a_new_broker_does_not(
 def test_a_centre_without_a_fleet_channel_reports_nowhere(
     demo_config: KioskConfig, tmp_path: Path, broker: FakeBroker
 ) -> None:
-
     async def scenario() -> None:
         box = Box(demo_config, broker, tmp_path)
         box.link.start()

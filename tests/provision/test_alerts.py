@@ -302,3 +302,21 @@ def test_no_alert_key_is_made_for_a_fleet_without_a_channel(tmp_path: Path) -> N
 def test_espeak_is_in_setup() -> None:
     setup = (Path(__file__).resolve().parents[2] / "scripts" / "setup").read_text()
     assert "espeak-ng" in setup and shutil.which("espeak-ng")
+
+
+def test_init_makes_city_halls_alert_key(tmp_path: Path) -> None:
+    assert main(["init", str(tmp_path / "repo")]) == 0
+    assert stat.S_IMODE(alert_key_path(tmp_path / "repo").stat().st_mode) == 0o600
+    before = alert_public_key(tmp_path / "repo")
+    assert alert_public_key(tmp_path / "repo") == before, "made once, then kept"
+
+
+def test_the_record_lists_alerts_even_when_the_broker_is_away(
+    repo: Path, broker: Broker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert send(repo, broker, "--level", "info", "--text", "안내", "--centre", "c-3") == 0
+    broker.stop()
+    assert main(["alerts", str(repo), "--broker", broker.tools_url]) == 0
+    out = capsys.readouterr().out
+    assert "centres c-3  0/1 acknowledged" in out
+    assert f"receipts not read: {broker.tools_url}: cannot reach the broker" in out

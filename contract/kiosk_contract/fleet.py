@@ -13,8 +13,9 @@ Topics (MQTT; each message retained, so whoever subscribes later gets the last o
 The broker's ACL enforces who writes and reads what (a box logs in as its centre, by
 its certificate); the signature makes an alert trustworthy even if the broker is not.
 
-An alert travels as an :class:`Envelope`: the alert's JSON exactly as signed, and an
-Ed25519 signature over those bytes, so nothing depends on how JSON is re-encoded.
+An alert travels as an :class:`Envelope`: the alert's JSON exactly as signed (as a JSON
+string, so its recording and picture are base64 once, not twice), and an Ed25519
+signature over its UTF-8 bytes, so nothing depends on how JSON is re-encoded.
 """
 
 import datetime as dt
@@ -23,8 +24,6 @@ from collections.abc import Callable
 from typing import Annotated, Literal
 
 import msgspec
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from msgspec import Meta
 
 Slug = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
@@ -32,7 +31,8 @@ Slug = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
 MAX_ALERT_BYTES = 1_500_000
 """Largest envelope a box reads (a short recorded voice and a picture); larger is refused
 unread. The broker's ``message_size_limit`` is set to the same."""
-MAX_VOICE_BYTES = 800_000
+MAX_VOICE_BYTES = 600_000
+"""About a minute of speech as OGG/Opus; with the picture, base64, under MAX_ALERT_BYTES."""
 MAX_PICTURE_BYTES = 400_000
 MAX_ALERT_DAYS = 7
 """An alert expires within this many days of being issued (so a box forgets what it has
@@ -107,7 +107,8 @@ class Alert(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
 class Envelope(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """What goes over the wire: the alert's bytes exactly as signed, and the signature."""
 
-    alert: bytes
+    alert: str
+    """The alert's JSON, exactly the text signed."""
     signature: bytes
 
 
@@ -119,7 +120,7 @@ def sign_alert(alert: Alert, sign: Callable[[bytes], bytes]) -> bytes:
     """The envelope's bytes for *alert*, signed with *sign* (city hall's key's
     ``Ed25519PrivateKey.sign``)."""
     body = msgspec.json.encode(alert)
-    return msgspec.json.encode(Envelope(body, sign(body)))
+    return msgspec.json.encode(Envelope(body.decode(), sign(body)))
 
 
 def open_alert(payload: bytes, keys: list[bytes], now: float) -> Alert:
@@ -152,8 +153,14 @@ def open_alert(payload: bytes, keys: list[bytes], now: float) -> Alert:
 
 
 def _signed_by(key: bytes, envelope: Envelope) -> bool:
+    # Imported here: the box's first frame must not wait for cryptography (the board,
+    # which reads this module's types, is built before it).
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     try:
-        Ed25519PublicKey.from_public_bytes(key).verify(envelope.signature, envelope.alert)
+        signed = envelope.alert.encode()
+        Ed25519PublicKey.from_public_bytes(key).verify(envelope.signature, signed)
     except (InvalidSignature, ValueError):
         return False
     return True

@@ -9,6 +9,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk_contract.fleet import (
     MAX_ALERT_BYTES,
+    MAX_PICTURE_BYTES,
+    MAX_VOICE_BYTES,
     Alert,
     AlertRefusedError,
     Audience,
@@ -40,6 +42,13 @@ def alert(**changes: object) -> Alert:
     return Alert(**fields)  # type: ignore[arg-type]
 
 
+def test_the_largest_recording_and_picture_fit_in_one_message() -> None:
+    sent = alert(voice=bytes(MAX_VOICE_BYTES), picture=bytes(MAX_PICTURE_BYTES), text="가" * 300)
+    payload = sign_alert(sent, CITY_HALL.sign)
+    assert len(payload) <= MAX_ALERT_BYTES
+    assert open_alert(payload, [KEY], NOW) == sent
+
+
 def test_a_genuine_alert_opens_as_signed() -> None:
     sent = alert(voice=b"OggS" + bytes(100), picture=b"\x89PNG" + bytes(50))
     assert open_alert(sign_alert(sent, CITY_HALL.sign), [KEY], NOW + 10) == sent
@@ -58,7 +67,7 @@ def test_another_key_is_refused() -> None:
 
 def test_a_changed_alert_is_refused() -> None:
     envelope = msgspec.json.decode(sign_alert(alert(), CITY_HALL.sign), type=Envelope)
-    body = envelope.alert.replace("밖에 나가지 마세요".encode(), "모두 밖으로 나가세요".encode())
+    body = envelope.alert.replace("밖에 나가지 마세요", "모두 밖으로 나가세요")
     tampered = msgspec.json.encode(Envelope(body, envelope.signature))
     with pytest.raises(AlertRefusedError, match="signature"):
         open_alert(tampered, [KEY], NOW)
@@ -88,8 +97,8 @@ def test_malformed_envelopes_are_refused(payload: bytes) -> None:
 
 
 def test_a_signed_but_malformed_alert_is_refused() -> None:
-    body = b'{"id": "x", "seq": 0}'
-    payload = msgspec.json.encode(Envelope(body, CITY_HALL.sign(body)))
+    body = '{"id": "x", "seq": 0}'
+    payload = msgspec.json.encode(Envelope(body, CITY_HALL.sign(body.encode())))
     with pytest.raises(AlertRefusedError, match="malformed"):
         open_alert(payload, [KEY], NOW)
 

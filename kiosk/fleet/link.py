@@ -411,6 +411,11 @@ class FleetLink:
 
     def _receive(self, message: Message, settings: Settings, keys: tuple[bytes, ...]) -> None:
         """Verify one message (with the alert keys in force now)."""
+        if not message.payload:
+            # City hall cleared the broker's copy (withdrawn or expired). Unsigned, so it
+            # takes nothing off this screen: an alert shown stays until 확인 or expiry.
+            log.info("alert on %s cleared from the broker by city hall", message.topic)
+            return
         try:
             alert = verify_alert(
                 message.payload, list(keys), settings.centre, settings.district, self._wall()

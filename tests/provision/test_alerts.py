@@ -28,6 +28,8 @@ from kiosk_contract.fleet import (
 )
 from kiosk_provisioning.broker.alertkey import alert_key_path, alert_public_key
 from kiosk_provisioning.broker.alerts import AlertRecord, media_kind, speak
+from kiosk_provisioning.broker.config import parse_url
+from kiosk_provisioning.broker.session import HallSession
 from kiosk_provisioning.build import build
 from kiosk_provisioning.cli import main
 from kiosk_provisioning.problems import ProvisionError
@@ -320,3 +322,20 @@ def test_the_record_lists_alerts_even_when_the_broker_is_away(
     out = capsys.readouterr().out
     assert "centres c-3  0/1 acknowledged" in out
     assert f"receipts not read: {broker.tools_url}: cannot reach the broker" in out
+
+
+def test_the_broker_itself_forgets_an_alert_once_it_expires(
+    repo: Path, broker: Broker, identity: CityHallIdentity, tmp_path: Path
+) -> None:
+    """City hall publishes with MQTT 5's message expiry: a box that connects after an
+    alert expired is not handed it (and does not log a refusal), even when nobody sent
+    anything since to clear it."""
+    with HallSession.open(parse_url(broker.tools_url), identity.folder) as hall:
+        hall.publish("alerts/all/short", b"lasts one second", lasts_s=1)
+        sent = time.monotonic()
+        hall.publish("alerts/all/long", b"lasts an hour", lasts_s=3600)
+    with peers(listening(broker, identity, tmp_path, "c-1")) as (box,):
+        assert sorted(fenced(broker, box, "c-1")) == ["alerts/all/long", "alerts/all/short"]
+    time.sleep(max(0.0, sent + 1.5 - time.monotonic()))  # the second it lasts goes by
+    with peers(listening(broker, identity, tmp_path, "c-1")) as (box,):
+        assert fenced(broker, box, "c-1") == ["alerts/all/long"]

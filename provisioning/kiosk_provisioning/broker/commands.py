@@ -127,8 +127,9 @@ def _alert(args: argparse.Namespace) -> int:
     with _hall(args) as hall:
         alert, envelope = signed(args.repo, record, draft, int(time.time()))
         cleared = _clear(hall, record, record.to_clear(time.time()))
+        lasts = alert.expires_at - int(time.time())
         for topic in alert.topics():
-            hall.publish(topic, envelope, retain=True)
+            hall.publish(topic, envelope, retain=True, lasts_s=lasts)
         record.mark(alert.id, "sent_at")
         spoken = "" if args.voice or voice is None else ", its text spoken by espeak-ng"
         print(

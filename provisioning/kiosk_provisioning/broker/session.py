@@ -19,6 +19,7 @@ from typing import Self
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
@@ -50,7 +51,7 @@ class HallSession:
         self.timeout_s = timeout_s
         # Its own client id: on the tools' listener many may be connected at once.
         self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, f"city-hall-{secrets.token_hex(4)}", protocol=mqtt.MQTTv311
+            CallbackAPIVersion.VERSION2, f"city-hall-{secrets.token_hex(4)}", protocol=mqtt.MQTTv5
         )
         context = ssl.create_default_context(cafile=str(ca))
         context.load_cert_chain(cert, key)
@@ -151,9 +152,22 @@ class HallSession:
             raise self._problem(f"cannot subscribe: {mqtt.error_string(result)}")
         self._wait_ack(mid, "the subscription")
 
-    def publish(self, topic: str, payload: bytes, retain: bool = True, qos: int = 1) -> None:
-        """Publish and wait until the broker has it (QoS 1)."""
-        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+    def publish(
+        self,
+        topic: str,
+        payload: bytes,
+        retain: bool = True,
+        qos: int = 1,
+        lasts_s: int | None = None,
+    ) -> None:
+        """Publish and wait until the broker has it (QoS 1). With *lasts_s*, the broker
+        forgets the message (retained too) after that many seconds (MQTT 5's message
+        expiry): an alert is not handed to a box that connects after it expired."""
+        properties = None
+        if lasts_s is not None:
+            properties = Properties(PacketTypes.PUBLISH)
+            properties.MessageExpiryInterval = max(1, lasts_s)
+        info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             raise self._problem(f"cannot publish {topic}: {mqtt.error_string(info.rc)}")
         if qos:

@@ -201,6 +201,9 @@ def test_each_refused_alert_is_one_warning_and_changes_nothing(
             broker.publish(topic, payload)
         # The same bytes again: already said.
         broker.publish("alerts/all/forged", bad["alerts/all/forged"])
+        # City hall clearing its copy of an alert on the broker: no refusal, and no
+        # taking it off the screen (anyone who owns the broker could send this).
+        broker.publish(f"alerts/all/{genuine.id}", b"")
         marker = desk.alert()
         broker.publish(f"alerts/all/{marker.id}", desk.sign(marker))
         await box.board_changed()  # everything before the marker was handled by now

@@ -165,7 +165,7 @@ class HallSession:
         expiry): an alert is not handed to a box that connects after it expired."""
         properties = None
         if lasts_s is not None:
-            properties = Properties(PacketTypes.PUBLISH)
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             properties.MessageExpiryInterval = max(1, lasts_s)
         info = self._client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:

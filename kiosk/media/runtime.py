@@ -27,12 +27,15 @@ log = logging.getLogger(__name__)
 
 
 def wanted_for(config: KioskConfig) -> list[Wanted]:
-    """Every file the library needs on disk."""
+    """Every file the library and today's notices (their pictures and recordings,
+    whichever days they are for) need on disk."""
     wanted = []
     for video in config.library:
         wanted.append(Wanted(video.title, video.video))
         if video.subtitles is not None:
             wanted.append(Wanted(video.title, video.subtitles))
+    for notice in config.notices:
+        wanted += [Wanted(notice.title, m) for m in (notice.picture, notice.voice) if m]
     return wanted
 
 

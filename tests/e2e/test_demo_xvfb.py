@@ -54,7 +54,7 @@ def test_demo_fills_the_screen_with_tiles_and_keys_work(kiosk: RunningKiosk) -> 
     assert [x for x, _ in top_row] == sorted(x for x, _ in top_row), "tiles in configured order"
 
     kiosk.wait_log("video player ready")
-    kiosk.wait_log("media on disk: 5 of 5 files")
+    kiosk.wait_log("media on disk: 8 of 8 files")
     xdotool(kiosk.display, "key", "1")
     kiosk.wait_log("screen home -> playing (singing)")
     # libvlc draws the video into the window: the middle of the screen turns from

@@ -79,10 +79,10 @@ def test_the_library_downloads_and_a_tile_then_plays(
         def done() -> bool:
             loop.run_pending()
             progress = kiosk.status.status.downloads
-            return media.video is not None and progress.items_ready == 5 and not progress.current
+            return media.video is not None and progress.items_ready == 8 and not progress.current
 
         qtbot.waitUntil(done, timeout=30_000)
-        assert kiosk.window.leader.downloads.text() == "5/5개 준비됨 · 0개 남음"
+        assert kiosk.window.leader.downloads.text() == "8/8개 준비됨 · 0개 남음"
         qtbot.keyClick(kiosk.window, Qt.Key.Key_1)
         assert kiosk.navigator.view.screen is Screen.PLAYING
 
@@ -117,7 +117,7 @@ def test_a_new_download_address_is_used_without_a_restart(
 
             def failed() -> bool:
                 loop.run_pending()
-                return len(kiosk.status.status.downloads.errors) == 5
+                return len(kiosk.status.status.downloads.errors) == 8
 
             qtbot.waitUntil(failed, timeout=30_000)
             moved = msgspec.structs.replace(config, downloads=Downloads(base_url=media_server))
@@ -125,7 +125,7 @@ def test_a_new_download_address_is_used_without_a_restart(
 
             def done() -> bool:
                 loop.run_pending()
-                return kiosk.status.status.downloads.items_ready == 5
+                return kiosk.status.status.downloads.items_ready == 8
 
             qtbot.waitUntil(done, timeout=30_000)
         finally:

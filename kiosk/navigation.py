@@ -10,6 +10,13 @@ Activities: a programme fills the PLAYING screen, a call the CALL screen. Leader
 mode may open over a programme (which plays on behind it; leaving returns to it)
 but never over a call: a call in progress is never hidden or hung up by the
 leader's gesture, it ends only by its own buttons or from the far side.
+
+Alerts from city hall (:meth:`Navigator.set_alert`) take over every screen but a
+call's: while one waits to be acknowledged, any screen the senior would reach
+becomes the ALERT screen (a programme behind it ends, leader mode closes); over a
+call the alert rides along in :attr:`View.alert` (the call page shows it as a
+banner) and fills the screen as soon as the call ends. The ALERT screen leaves
+only by its 확인 (:meth:`Navigator.acknowledge`), never by idle time or Escape.
 """
 
 import enum
@@ -42,9 +49,17 @@ class Screen(enum.Enum):
     """The technician's screen: devices, live camera, microphone level, network."""
     CALL = "call"
     """A call or group session: ringing, dialling, talking (see :mod:`kiosk.calls`)."""
+    ALERT = "alert"
+    """An alert from city hall fills the screen until 확인 is pressed."""
+    NOTICES = "notices"
+    """Today's notices (오늘의 안내) as a list; :attr:`View.entry` is the focused row."""
+    NOTICE = "notice"
+    """One of today's notices, large and read aloud; :attr:`View.entry` says which."""
 
 
 _MESSAGES = (Screen.PLEASE_WAIT, Screen.NOT_READY)
+NOTICE_SCREENS = (Screen.NOTICES, Screen.NOTICE)
+"""Where number keys choose a notice instead of a tile."""
 """Screens that go home by themselves after ``idle.please_wait_s``."""
 LEADER_SCREENS = (Screen.LEADER_PIN, Screen.LEADER, Screen.DIAGNOSTICS)
 """Behind the PIN: may open over a programme, which plays on behind it, and leave
@@ -90,6 +105,12 @@ class View:
     """Strings key of the message on a NOT_READY screen."""
     behind: Activity = Activity.NONE
     """The activity going on: its own screen's, or the programme behind leader mode."""
+    alert: str = ""
+    """The alert waiting to be acknowledged (its key, see :meth:`Navigator.set_alert`):
+    the one the ALERT screen shows, or the call page's banner; empty when none."""
+    entry: int = 0
+    """On NOTICES the focused row (the row count itself: the home button); on NOTICE
+    the notice shown."""
 
 
 BANNER = -1
@@ -158,6 +179,11 @@ class Navigator:
         self._leader_idle_s = leader_idle_s
         self.on_banner: Callable[[], object] | None = None
         """Joins the programme the schedule banner announces; ``None`` while there is none."""
+        self._alert = ""
+        self.on_acknowledge: Callable[[], object] = lambda: None
+        """확인 was pressed on the ALERT screen (the alert screens' acknowledgement)."""
+        self.notice_count: Callable[[], int] = lambda: 0
+        """How many notices today's list holds (the notices' count)."""
 
     @property
     def view(self) -> View:
@@ -224,6 +250,8 @@ class Navigator:
         if action is None:
             return False
         if isinstance(action, int):
+            if self._view.screen in NOTICE_SCREENS:
+                return self.open_notice(action)
             return self.press_tile(action)
         return self.command(action)
 
@@ -231,8 +259,13 @@ class Navigator:
         """Apply a navigation command; ``True`` if it did something."""
         self.note_input()
         view = self._view
+        if view.screen is Screen.ALERT:
+            # One control, 확인; Escape does not dismiss an alert unread.
+            return self.acknowledge() if command is Command.ACTIVATE else False
         if command is Command.BACK:
             return self.go_home()
+        if view.screen in NOTICE_SCREENS:
+            return self._notices_command(command)
         if view.screen is not Screen.HOME:
             # Other screens hold one control, the big home button.
             return self.go_home() if command is Command.ACTIVATE else False
@@ -249,7 +282,7 @@ class Navigator:
     def press_tile(self, index: int) -> bool:
         """A tile was pressed (touch, mouse, or its number key)."""
         self.note_input()
-        if self.busy or not 0 <= index < len(self._tiles):
+        if self.busy or not 0 <= index < len(self._tiles) or self._view.screen is Screen.ALERT:
             return False
         tile = self._tiles[index]
         self._announce(tile)
@@ -299,7 +332,7 @@ class Navigator:
         """The leader's gesture: the PIN keypad, also over a programme (to stop it), but
         never over a call (see the module notes)."""
         view = self._view
-        if view.screen in LEADER_SCREENS:
+        if view.screen in LEADER_SCREENS or view.screen is Screen.ALERT:
             return False
         if view.behind is Activity.CALL:
             log.info("leader mode not opened: a call is up")
@@ -322,7 +355,7 @@ class Navigator:
         the view change).
         """
         view = self._view
-        if view.screen is Screen.HOME:
+        if view.screen in (Screen.HOME, Screen.ALERT):
             return False
         if view.screen in LEADER_SCREENS and view.behind is Activity.PROGRAMME:
             self._set(View(Screen.PLAYING, focus=view.focus, behind=Activity.PROGRAMME))
@@ -333,6 +366,81 @@ class Navigator:
     def note_input(self) -> None:
         """A touch, click or key happened: restart the idle countdown."""
         self._last_input = self._clock()
+
+    # --- alerts ------------------------------------------------------------------
+
+    def set_alert(self, key: str) -> None:
+        """The alert waiting to be acknowledged is now *key* (empty: none is left).
+
+        An alert fills the screen at once, unless a call is up (see the module notes);
+        none left: the ALERT screen gives way to home."""
+        if key == self._alert:
+            return
+        self._alert = key
+        view = self._view
+        if key:
+            log.info("alert %s waits to be acknowledged", key)
+            self._set(view)  # becomes the ALERT screen, or the call's banner
+        elif view.screen is Screen.ALERT:
+            self._set(View(Screen.HOME, focus=view.focus))
+        else:
+            self._set(replace(view, alert=""))
+
+    def acknowledge(self) -> bool:
+        """확인 on the ALERT screen (touch, click or an activate key)."""
+        self.note_input()
+        if self._view.screen is not Screen.ALERT:
+            return False
+        self.on_acknowledge()
+        return True
+
+    # --- today's notices ---------------------------------------------------------
+
+    def open_notice(self, index: int) -> bool:
+        """Row *index* of today's notices was chosen (touch, its number key, Enter)."""
+        self.note_input()
+        if self._view.screen not in NOTICE_SCREENS or not 0 <= index < self.notice_count():
+            return False
+        self._set(replace(self._view, screen=Screen.NOTICE, entry=index))
+        return True
+
+    def focus_notice(self, index: int) -> bool:
+        """The ring to row *index* of the list (a press that turns its page)."""
+        self.note_input()
+        view = self._view
+        if view.screen is not Screen.NOTICES or not 0 <= index <= self.notice_count():
+            return False
+        self._set(replace(view, entry=index))
+        return True
+
+    def notice_list(self) -> bool:
+        """Back from one notice to the list, its row in the focus ring."""
+        self.note_input()
+        if self._view.screen is not Screen.NOTICE:
+            return False
+        self._set(replace(self._view, screen=Screen.NOTICES))
+        return True
+
+    def _notices_command(self, command: Command) -> bool:
+        """Keys on the notices' screens. The list: Up and Down move the ring over its rows
+        and, below the last, the home button; Enter presses what it is on. One notice:
+        Up and Down show the one before and after, Left the list, Enter goes home."""
+        view, count = self._view, self.notice_count()
+        step = {Command.UP: -1, Command.DOWN: 1}.get(command, 0)
+        if view.screen is Screen.NOTICE:
+            if command is Command.ACTIVATE:
+                return self.go_home()
+            if command is Command.LEFT:
+                return self.notice_list()
+            return step != 0 and self.open_notice(view.entry + step)
+        entry = min(view.entry, count)
+        if command is Command.ACTIVATE:
+            return self.open_notice(entry) if entry < count else self.go_home()
+        moved = min(max(entry + step, 0), count)
+        if moved == view.entry:
+            return False
+        self._set(replace(view, entry=moved))
+        return True
 
     # --- time and failures -----------------------------------------------
 
@@ -345,6 +453,8 @@ class Navigator:
         """Called about once a second: returns home when it is time to."""
         now = self._clock()
         screen = self._view.screen
+        if screen is Screen.ALERT:
+            return  # only 확인 takes an alert away
         if screen in _MESSAGES:
             if now >= self._please_wait_until:
                 self.go_home()
@@ -378,9 +488,19 @@ class Navigator:
         # Moving down into a shorter last row lands on its last tile.
         return min(target, last)
 
+    def _with_alert(self, view: View) -> View:
+        """*view*, or the ALERT screen while an alert waits and no call is up."""
+        if not self._alert:
+            return view
+        if view.behind is Activity.CALL:
+            return replace(view, alert=self._alert)
+        return View(Screen.ALERT, focus=max(view.focus, 0), alert=self._alert)
+
     def _set(self, view: View) -> None:
-        """The one place the view changes: logged as ``old -> new``, listeners told once."""
+        """The one place the view changes: logged as ``old -> new``, listeners told once.
+        An alert waiting takes the place of any screen but a call's (module notes)."""
         old = self._view
+        view = self._with_alert(view)
         if view == old:
             return
         if old.behind is not Activity.NONE and view.behind is Activity.NONE:

@@ -61,6 +61,16 @@ class Paths:
         :mod:`kiosk.fleet.board`)."""
         return self.state / "alerts.json"
 
+    @property
+    def notices_opened(self) -> Path:
+        """Which of today's notices the senior has opened (the home tile's badge)."""
+        return self.state / "notices-opened.json"
+
+    @property
+    def sounds(self) -> Path:
+        """Sounds the box writes to play them: an alert's recording, pauses."""
+        return self.state / "sounds"
+
     def voice_dirs(self, language: str) -> list[Path]:
         """Folders searched for voice prompts: downloaded ones first, then bundled."""
         return [self.state / "media" / "voice", self.assets / "voice" / language]

@@ -185,6 +185,8 @@ def build_window(parts: Parts, demo: bool, vlc_args: tuple[str, ...]) -> "KioskW
         BoxFacts(parts.paths, demo, config.calls),
         parts.voice.speaker_test,
         lambda: _open_monitor(vlc_args),
+        parts.alert_screens,
+        parts.notices.notices,
     )
 
 

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from kiosk.alerts import AlertScreens
 from kiosk.config import LoadedConfig
 from kiosk.fleet.board import AlertBoard
 from kiosk.i18n import Strings
 from kiosk.lockout import PinGate, doors_of
 from kiosk.media.cache import MediaCache
 from kiosk.navigation import Navigator
+from kiosk.notices import NoticeScreens, TodaysNotices
 from kiosk.paths import Paths
 from kiosk.programmes.conductor import Programmes
 from kiosk.programmes.playback import Playback
@@ -53,6 +55,9 @@ class Parts:
     alerts: AlertBoard
     """City hall's alerts accepted by this box (the fleet link offers them; the screen
     shows and acknowledges them)."""
+    alert_screens: AlertScreens
+    notices: NoticeScreens
+    """Today's notices (:attr:`NoticeScreens.notices`) and their screens."""
 
     def strings(self) -> Strings:
         """The words of the screen, in the language in force."""
@@ -69,12 +74,14 @@ class Parts:
         self.playback.reconfigure(config)
         self.programmes.reconfigure(config)
         self.gate.reconfigure(config)
+        self.notices.notices.reconfigure(config)
 
     def tick(self) -> None:
-        """About once a second: the timetable, playback's timers, expired alerts, idle
-        return."""
+        """About once a second: the timetable, playback's timers, expired alerts, a new
+        day's notices, idle return."""
         self.programmes.tick()
         self.alerts.tick()
+        self.notices.notices.tick()
         self.navigator.tick()
 
     def _language(self, config: KioskConfig) -> Literal["ko", "en"]:
@@ -103,7 +110,7 @@ def build_parts(
     zone = CentreClock(config.centre.timezone)
     now = wall or zone
     status = StatusBoard(Status(config_problem=loaded.problem))
-    voice = VoiceGuide(config.voice, paths.voice_dirs(language_of(config, language)))
+    voice = VoiceGuide(config.voice, paths.voice_dirs(language_of(config, language)), paths.sounds)
     navigator = Navigator(
         config.tiles,
         config.keys,
@@ -121,6 +128,8 @@ def build_parts(
     navigator.set_opener("live", programmes.open_tile)
     gate = PinGate(doors_of(config), paths.leader_pin_record)
     alerts = AlertBoard(paths.alerts_record, lambda: now().timestamp())
+    alert_screens = AlertScreens(alerts, navigator, voice)
+    notices = TodaysNotices(config, alerts, cache, now, paths.notices_opened)
     return Parts(
         paths,
         language,
@@ -135,4 +144,6 @@ def build_parts(
         gate,
         cache,
         alerts,
+        alert_screens,
+        NoticeScreens(notices, navigator, voice),
     )

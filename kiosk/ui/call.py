@@ -1,5 +1,6 @@
 """The call screen: who is calling, the big answer and hang-up buttons, the far
-side's picture large (other centres small), the call's length and calm notices.
+side's picture large (other centres small), the call's length and calm notices; an
+alert from city hall that came during the call as a banner on top.
 
 It shows what :class:`kiosk.calls.desk.CallDesk` says and hands presses back to
 it. Pictures are repainted 15 times a second while a call or session is up.
@@ -14,6 +15,7 @@ from kiosk.calls.desk import CallDesk, CallView, Notice, Phase
 from kiosk.i18n import Strings
 from kiosk.navigation import Command
 from kiosk.status import Level, Status
+from kiosk.ui.alert import AlertBar
 from kiosk.ui.buttons import KeyButton
 from kiosk.ui.qt import (
     QColor,
@@ -162,7 +164,9 @@ class CallPage(QWidget):
         row = QHBoxLayout()
         for button in (self.quieter, self.answer, self.decline, self.louder):
             row.addWidget(button)
+        self.alert_bar = AlertBar(strings, theme, self)
         column = QVBoxLayout(self)
+        column.addWidget(self.alert_bar)
         column.addWidget(self.who)
         column.addWidget(self.what)
         column.addWidget(self.pictures, 1)
@@ -267,6 +271,7 @@ class CallPage(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
+        self.alert_bar.set_theme(theme)
         self.pictures.theme = theme
         self.who.setFont(theme.font("title"))
         self.what.setFont(theme.font("title", bold=False))

@@ -45,6 +45,12 @@ class HomeScreen(QWidget):
         for button in self.buttons:
             button.set_theme(theme)
 
+    def set_badge(self, action: str, target: str, badge: str) -> None:
+        """Put *badge* on the tiles of *action* and *target* (empty: take it off)."""
+        for button in self.buttons:
+            if button.tile.action == action and button.tile.target == target:
+                button.set_badge(badge)
+
     def set_focus_index(self, index: int) -> None:
         for i, button in enumerate(self.buttons):
             button.set_focused(i == index)

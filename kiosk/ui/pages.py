@@ -27,8 +27,8 @@ from kiosk.ui.theme import MIN_TEXT_PX, Theme
 
 
 class HomeButton(QAbstractButton):
-    """The big yellow "처음으로" button. Always drawn with the focus ring: it is
-    the one control on its page, so Enter presses it."""
+    """The big yellow "처음으로" button, drawn with the focus ring while :attr:`focused`:
+    on most pages always, being the one control there, so Enter presses it."""
 
     def __init__(self, text: str, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -53,7 +53,8 @@ class HomeButton(QAbstractButton):
         painter.setBrush(fill)
         radius = theme.px(28)
         painter.drawRoundedRect(body, radius, radius)
-        draw_focus_ring(painter, outer, theme.text, ring)
+        if self.focused:
+            draw_focus_ring(painter, outer, theme.text, ring)
         pad = theme.px(20)
         icon = QRectF(
             body.x() + pad, body.y() + pad, body.height() - 2 * pad, body.height() - 2 * pad

@@ -28,7 +28,9 @@ MIN_ICON_SHARE = 0.35
 
 
 class TileButton(QAbstractButton):
-    """Paints one :class:`Tile`; the focus ring shows when :attr:`focused` is set.
+    """Paints one :class:`Tile`; the focus ring shows when :attr:`focused` is set, and a
+    quiet badge (e.g. "새 안내 2") in a strip of its own above the picture when
+    :attr:`badge` is set.
 
     Keyboard focus is handled by the core's navigator, not by Qt, so the
     button never takes Qt focus.
@@ -42,6 +44,8 @@ class TileButton(QAbstractButton):
         self.theme = theme
         self.label, self.sub_label = tile.labels(language, theme.display.show_english)
         self.focused = False
+        self.badge = ""
+        """Small words in the tile's top corner ("새 안내 2"); empty: none."""
         self.label_px = 0
         """Pixel size the label was last drawn at (read by accessibility checks)."""
         self.label_width = 0.0
@@ -59,6 +63,12 @@ class TileButton(QAbstractButton):
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.update()
+
+    def set_badge(self, badge: str) -> None:
+        if badge != self.badge:
+            self.badge = badge
+            self.setAccessibleDescription(" ".join(t for t in (self.sub_label, badge) if t))
+            self.update()
 
     def set_focused(self, focused: bool) -> None:
         if focused != self.focused:
@@ -85,6 +95,7 @@ class TileButton(QAbstractButton):
 
         pad = theme.px(24)
         inner = body.adjusted(pad, pad, -pad, -pad)
+        badge = self._paint_badge(painter, inner) if self.badge else None
         label_font, sub_font = theme.font("label"), theme.font("label_en", bold=False)
         sub_h = 0.0
         if self.sub_label:
@@ -115,6 +126,8 @@ class TileButton(QAbstractButton):
         most = inner.height() * (1 - MIN_ICON_SHARE) - sub_h
         text_h = min(max(usual, label_h), most) + sub_h
         icon_rect = QRectF(inner.x(), inner.y(), inner.width(), inner.height() - text_h)
+        if badge is not None:  # the badge takes the top of the picture's room, not the words'
+            icon_rect.setTop(min(badge[2].bottom() + pad / 2, icon_rect.bottom()))
         draw_icon(painter, theme.icon(self.tile.icon), icon_rect.adjusted(0, 0, 0, -pad / 2))
 
         painter.setPen(theme.text)
@@ -128,4 +141,32 @@ class TileButton(QAbstractButton):
             centred = int(Qt.AlignmentFlag.AlignCenter)
             painter.drawText(sub_rect, centred, self.sub_label)
             self.drawn.append((self.sub_label, sub_font, sub_rect, centred))
+        if badge is not None:
+            self.drawn.append(badge)
         painter.end()
+
+    def _paint_badge(self, painter: QPainter, inner: QRectF) -> tuple[str, QFont, QRectF, int]:
+        """The badge as a pill in the accent colour at the top right; what it drew."""
+        theme = self.theme
+        font = theme.font("status")
+        font.setPixelSize(
+            fitted_pixel_size(
+                self.badge,
+                font,
+                inner.width() - theme.px(36),
+                font.pixelSize(),
+                theme.px(MIN_TEXT_PX),
+            )
+        )
+        words = text_block(self.badge, font, 1e6, wrap=False)
+        height = QFontMetricsF(font).lineSpacing() + theme.px(12)
+        width = min(words.width() + theme.px(36), inner.width())
+        pill = QRectF(inner.right() - width, inner.top(), width, height)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(theme.accent)
+        painter.drawRoundedRect(pill, height / 2, height / 2)
+        painter.setPen(theme.background)
+        painter.setFont(font)
+        centred = int(Qt.AlignmentFlag.AlignCenter)
+        painter.drawText(pill, centred, self.badge)
+        return self.badge, QFont(font), pill, centred

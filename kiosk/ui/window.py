@@ -14,19 +14,23 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kiosk.alerts import AlertScreens
 from kiosk.diagnostics import BoxFacts
 from kiosk.i18n import Strings
 from kiosk.leader import HOLD_S, LeaderGesture
 from kiosk.lockout import PinGate
 from kiosk.navigation import BANNER, Command, Navigator, Screen, View
+from kiosk.notices import NOTICES_TARGET, TodaysNotices
 from kiosk.programmes.conductor import Programmes
 from kiosk.programmes.schedule import Banner
 from kiosk.status import Status, StatusBoard
+from kiosk.ui.alert import AlertPage
 from kiosk.ui.banner import ScheduleBanner
 from kiosk.ui.diagnostics import DiagnosticsPage
 from kiosk.ui.header import Header, StatusStrip
 from kiosk.ui.home import HomeScreen
 from kiosk.ui.leader import LeaderPage, PinPage
+from kiosk.ui.notices import NoticePage, NoticesPage
 from kiosk.ui.pages import MessagePage
 from kiosk.ui.playing import PlayingScreen
 from kiosk.ui.qt import (
@@ -65,6 +69,8 @@ _INPUT_EVENTS = {
     QEvent.Type.KeyPress,
     QEvent.Type.Wheel,
 }
+FULL_SCREEN = (Screen.PLAYING, Screen.CALL, Screen.ALERT)
+"""Screens without the header and the status strip."""
 
 
 def key_name(event: QKeyEvent) -> str:
@@ -91,12 +97,16 @@ class KioskWindow(QWidget):
         facts: BoxFacts,
         speaker_test: Callable[[], object],
         open_monitor: Callable[[], Any],
+        alerts: AlertScreens,
+        notices: TodaysNotices,
     ) -> None:
         super().__init__()
         self.config = config
         self.strings = strings
         self.navigator = navigator
         self.programmes = programmes
+        self.alerts = alerts
+        self.notices = notices
         self._wall_clock = wall_clock
         self.theme = Theme(config.display, 1080, icons)
         self.setWindowTitle(strings["app_title"])
@@ -123,6 +133,22 @@ class KioskWindow(QWidget):
             self,
         )
         self._diagnosing = False
+        zone = self._zone
+        self.alert = AlertPage(
+            strings, self.theme, navigator.acknowledge, alerts.painted, zone, self
+        )
+        self.notices_page = NoticesPage(
+            strings,
+            self.theme,
+            zone,
+            navigator.open_notice,
+            navigator.focus_notice,
+            navigator.go_home,
+            self,
+        )
+        self.notice_page = NoticePage(
+            strings, self.theme, zone, navigator.notice_list, navigator.go_home, self
+        )
         self.banner = ScheduleBanner(strings, self.theme, programmes.title_of, self)
         self.banner.clicked.connect(navigator.join_banner)
         self.call: CallPage | None = None
@@ -132,7 +158,8 @@ class KioskWindow(QWidget):
         # not tell the stack, whose stale minimum would push the status strip off screen.
         ignored = QSizePolicy.Policy.Ignored
         self.stack.setSizePolicy(ignored, ignored)
-        pages = (self.home, self.page, self.playing, self.pin, self.leader, self.diagnostics)
+        pages: list[QWidget] = [self.home, self.page, self.playing, self.pin, self.leader]
+        pages += [self.diagnostics, self.alert, self.notices_page, self.notice_page]
         for page in pages:
             self.stack.addWidget(page)
         self.status_strip = StatusStrip(strings, self.theme, self)
@@ -163,14 +190,20 @@ class KioskWindow(QWidget):
             Screen.NOT_READY: self.page,
             Screen.NOT_AVAILABLE: self.page,
             Screen.PLEASE_WAIT: self.page,
+            Screen.ALERT: self.alert,
+            Screen.NOTICES: self.notices_page,
+            Screen.NOTICE: self.notice_page,
         }
         """The page showing each screen, registered once (CALL once calls are up)."""
         self._unsubscribe = [
             navigator.subscribe(self.show_view),
             status.subscribe(self.show_status),
             programmes.subscribe_banner(self.show_banner),
+            notices.subscribe(self.show_notices),
+            alerts.board.subscribe(self._alerts_changed),
             self.playing.forget,
         ]
+        self.show_notices()
         self.show_banner(programmes.banner)
         self.show_status(status.status)
         self.show_view(navigator.view)
@@ -201,7 +234,9 @@ class KioskWindow(QWidget):
             self.diagnostics.closed()
         # A programme or call fills the whole screen; the clock and status return with home.
         for bar in (self.header, self.status_strip):
-            bar.setVisible(screen not in (Screen.PLAYING, Screen.CALL))
+            bar.setVisible(screen not in FULL_SCREEN)
+        if self.call is not None:
+            self.call.alert_bar.show_alert(self.alerts.alert(view.alert))
         page = self._pages.get(screen, self.page)
         if screen is Screen.HOME:
             self.home.set_focus_index(view.focus)
@@ -214,6 +249,10 @@ class KioskWindow(QWidget):
             self.leader.refresh()
         elif screen is Screen.PLAYING:
             self.playing.show_now(self.programmes.playback.now)
+        elif screen is Screen.ALERT:
+            self._alerts_changed()
+        elif screen in (Screen.NOTICES, Screen.NOTICE):
+            self._show_notices(view)
         elif page is self.page:
             self._show_message(view)
         self.stack.setCurrentWidget(page)
@@ -237,6 +276,37 @@ class KioskWindow(QWidget):
             self.page.show_message(
                 strings["please_wait"], strings["please_wait_detail"], "wait", theme.background
             )
+
+    def _alerts_changed(self) -> None:
+        """Another alert came behind the one on screen (a change of the one on screen
+        comes as a new view)."""
+        view = self.navigator.view
+        if view.screen is Screen.ALERT:
+            self.alert.show_alert(
+                view.alert, self.alerts.alert(view.alert), self.alerts.waiting_after()
+            )
+
+    def show_notices(self) -> None:
+        """Today's notices changed (a new day, one opened, an alert acknowledged): the
+        home tile's badge, and the notices' page if it shows."""
+        unseen = self.notices.unseen()
+        badge = self.strings["notices_new"].format(count=unseen) if unseen else ""
+        self.home.set_badge("info", NOTICES_TARGET, badge)
+        view = self.navigator.view
+        if view.screen in (Screen.NOTICES, Screen.NOTICE):
+            self._show_notices(view)
+
+    def _show_notices(self, view: View) -> None:
+        entries = self.notices.entries()
+        if view.screen is Screen.NOTICES:
+            unseen = self.notices.unseen_keys()
+            self.notices_page.show_list(entries, min(view.entry, len(entries)), unseen)
+        else:
+            entry = entries[view.entry] if view.entry < len(entries) else None
+            self.notice_page.show_entry(entry, view.entry + 1, len(entries))
+
+    def _zone(self) -> dt.tzinfo | None:
+        return self._wall_clock().tzinfo
 
     def show_banner(self, banner: Banner | None) -> None:
         self.banner.show_banner(banner)
@@ -262,6 +332,8 @@ class KioskWindow(QWidget):
             parts = (self.header, self.home, self.page, self.status_strip, self.playing)
             for part in (*parts, self.pin, self.leader, self.banner, self.diagnostics):
                 part.set_theme(self.theme)
+            for page in (self.alert, self.notices_page, self.notice_page):
+                page.set_theme(self.theme)
             if self.call is not None:
                 self.call.set_theme(self.theme)
         super().resizeEvent(event)

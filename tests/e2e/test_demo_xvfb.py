@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.ui.notices import ROW_COLOUR
 from kiosk.ui.qt import QImage
 from tests.conftest import DEMO_CONFIG
 from tests.e2e.xserver import (
@@ -23,6 +24,8 @@ pytestmark = pytest.mark.xvfb
 
 DEMO = json.loads(DEMO_CONFIG.read_text())
 WIDTH, HEIGHT = 1920, 1080
+PICTURE = "#E8F1FA"
+"""The background of the demo's flu-shot notice picture."""
 
 
 @pytest.fixture
@@ -76,6 +79,21 @@ def test_demo_fills_the_screen_with_tiles_and_keys_work(kiosk: RunningKiosk) -> 
     kiosk.shot("diagnostics")
     xdotool(kiosk.display, "key", "Escape")
     kiosk.wait_log("screen diagnostics -> home")
+
+    # 오늘의 안내: the demo's notices, a quiet badge on the tile until they are opened;
+    # the first one large, with its picture (from the cache, verified as a download).
+    tile = screenshot(kiosk.display).copy(1280, 540, 640, 540)
+    assert colour_share(tile, DEMO["display"].get("accent", "#FFE14D"), 3)[0] > 0.01, "badge"
+    xdotool(kiosk.display, "key", "6")
+    kiosk.wait_log("screen home -> notices (notices)")
+    wait_for(lambda: colour_share(screenshot(kiosk.display), ROW_COLOUR)[0] > 0.15, 10, "rows")
+    kiosk.shot("notices")
+    xdotool(kiosk.display, "key", "1")
+    kiosk.wait_log("screen notices -> notice (notices)")
+    wait_for(lambda: colour_share(screenshot(kiosk.display), PICTURE)[0] > 0.05, 10, "picture")
+    kiosk.shot("notice")
+    xdotool(kiosk.display, "key", "Escape")
+    kiosk.wait_log("screen notice -> home")
 
     kiosk.process.send_signal(signal.SIGTERM)
     assert kiosk.process.wait(timeout=15) == 0

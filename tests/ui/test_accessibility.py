@@ -4,14 +4,15 @@ Sizes, contrast, a visible focus ring, and every control reachable by keys,
 checked over the live widget tree rather than over constants.
 """
 
+import datetime as dt
 import itertools
 import json
 import logging
 
+import msgspec
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kiosk.app.calls import CallService
 from kiosk.app.kiosk import Kiosk
 from kiosk.calls.desk import CallView, Notice, Phase
 from kiosk.config import builtin_config
@@ -21,11 +22,13 @@ from kiosk.navigation import Screen
 from kiosk.paths import Paths
 from kiosk.status import Level
 from kiosk.sync.onscreen import load_defaults
+from kiosk.ui.alert import PALETTES, ConfirmButton
 from kiosk.ui.banner import ScheduleBanner
 from kiosk.ui.buttons import KEY_COLOUR, KeyButton
 from kiosk.ui.enrolment import EnrolmentWindow
 from kiosk.ui.header import MISSING_COLOUR, UNKNOWN_TEXT
 from kiosk.ui.leader import GREEN, RED, VideoList
+from kiosk.ui.notices import ROW_COLOUR
 from kiosk.ui.pages import HomeButton
 from kiosk.ui.paint import DrawnText
 from kiosk.ui.playing import BAR_COLOUR, STOP_COLOUR
@@ -47,7 +50,9 @@ from kiosk.ui.tile import TileButton
 from kiosk.ui.window import KioskWindow
 from kiosk_contract.config import KioskConfig, parse_config
 from kiosk_contract.contrast import AAA_CONTRAST, contrast_ratio
+from kiosk_contract.fleet import Level as AlertLevel
 from tests.conftest import DEMO_CONFIG
+from tests.ui.alerting import LONGEST, PICTURE, ring_a_call, send_alert
 from tests.ui.conftest import BuildKiosk, Player, WallClock
 
 SIZES = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080), (3840, 2160)]
@@ -56,16 +61,26 @@ SIZE_IDS = [f"{width}x{height}" for width, height in SIZES]
 
 
 def info_tile(kiosk: Kiosk) -> int:
-    """A tile whose capability is not built yet (information pages)."""
+    """Today's notices' tile."""
     return next(i for i, t in enumerate(kiosk.navigator.tiles) if t.action == "info")
+
+
+def leave(kiosk: Kiosk) -> None:
+    """Home, acknowledging every alert on the way."""
+    while kiosk.parts.alerts.current is not None:
+        kiosk.parts.alerts.acknowledge(kiosk.parts.alerts.current)
+    kiosk.navigator.go_home()
 
 
 def visit(kiosk: Kiosk, name: str) -> QWidget:
     """Open the screen *name*; return the widget that shows it."""
     nav, window = kiosk.navigator, kiosk.window
-    nav.go_home()
+    leave(kiosk)
     if name == "not_available":
+        # An information tile other than today's notices: not built yet.
+        nav.set_opener("info", lambda tile: Screen.NOT_AVAILABLE)
         nav.press_tile(info_tile(kiosk))
+        nav.set_opener("info", kiosk.parts.notices.open_tile)
     elif name == "please_wait":
         nav.fail()
     elif name == "not_ready":
@@ -77,21 +92,14 @@ def visit(kiosk: Kiosk, name: str) -> QWidget:
     elif name in ("leader", "diagnostics"):
         nav.unlocked("technician" if name == "diagnostics" else "leader")
     elif name == "call":
-        # The call screen as a call rings (the desk is built but not connected).
-        if kiosk.calls is None:
-            calls = CallService(
-                kiosk.loaded.config,
-                nav,
-                kiosk.status,
-                kiosk.voice,
-                kiosk.parts.wall,
-                demo=True,
-                paths=kiosk.parts.paths,
-            )
-            kiosk.attach_calls(calls.desk)
-        nav.show_call()
-        assert window.call is not None
-        window.call.show_call(CallView(Phase.RINGING, "남원시청 복지과", answer_at=None))
+        ring_a_call(kiosk)
+    elif name == "alert":
+        send_alert(kiosk, AlertLevel.EMERGENCY, LONGEST)
+    elif name == "notices":
+        nav.press_tile(info_tile(kiosk))
+    elif name == "notice":
+        nav.press_tile(info_tile(kiosk))
+        nav.key("1")
     assert nav.view.screen.value == name
     return window.stack.currentWidget()
 
@@ -102,7 +110,7 @@ SCREENS = [screen.value for screen in Screen]
 def screens(kiosk: Kiosk) -> dict[str, QWidget]:
     """Visit every screen; return the widget shown for each."""
     shown = {name: visit(kiosk, name) for name in SCREENS}
-    kiosk.navigator.go_home()
+    leave(kiosk)
     return shown
 
 
@@ -158,10 +166,10 @@ def test_every_text_on_every_screen_is_large(
     for name in SCREENS:
         visit(kiosk, name)
         labels = [w for w in kiosk.window.findChildren(QLabel) if w.isVisible() and w.text()]
-        assert labels or name == "home", name
+        assert labels or name in ("home", "alert"), name  # the alert paints its words
         for label in labels:
             assert label.font().pixelSize() >= floor, (name, label.text(), label.font().pixelSize())
-        kiosk.navigator.go_home()
+        leave(kiosk)
     for item in kiosk.window.status_strip.items.values():
         assert item.font().pixelSize() >= floor
 
@@ -180,7 +188,12 @@ def test_every_colour_pair_of_the_theme_reaches_7_to_1(demo_config: KioskConfig)
         "keypad keys": (display.text, KEY_COLOUR),
         "leader red": (display.text, RED),
         "leader green": (display.text, GREEN),
+        "notice rows": ("#FFFFFF", ROW_COLOUR),
+        "badge and 새 on accent": (display.background, display.accent),
     }
+    for level, colours in PALETTES.items():
+        pairs[f"{level.value} alert text"] = (colours.text, colours.fill)
+        pairs[f"{level.value} 확인"] = (colours.button_text, colours.button)
     for tile in demo_config.tiles:
         pairs[f"text on tile {tile.id}"] = (display.text, tile.colour)
     for name, (fore, back) in pairs.items():
@@ -230,6 +243,21 @@ def test_every_control_is_reachable_by_keys(
         assert window.page.home.isVisible() and window.page.home.focused
         qtbot.keyClick(window, Qt.Key.Key_Return)
         assert kiosk.navigator.view.screen is Screen.HOME
+    # Today's notices: Down reaches every row, then the home button; Enter presses it.
+    visit(kiosk, "notices")
+    page = window.notices_page
+    rows = len(page.entries)
+    for row in range(rows):
+        assert [r.focused for r in page.rows[:rows]] == [i == row for i in range(rows)]
+        assert not page.home.focused
+        qtbot.keyClick(window, Qt.Key.Key_Down)
+    assert page.home.focused and not any(r.focused for r in page.rows)
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    assert kiosk.navigator.view.screen is Screen.HOME
+    # The alert's one control, 확인, answers Enter (and is always in the ring).
+    visit(kiosk, "alert")
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    assert kiosk.navigator.view.screen is Screen.HOME
 
 
 def test_every_screen_is_covered(
@@ -266,7 +294,8 @@ def assert_tile_texts_fit(button: TileButton, label_floor: float, text_floor: fl
     flags (word wrap included), lies wholly inside that rectangle and inside the tile:
     no line cut at the top or bottom, no word past the sides, nothing elided."""
     where = f"{button.tile.id} {button.label!r}"
-    assert [text for text, *_ in button.drawn] == [t for t in (button.label, button.sub_label) if t]
+    texts = [t for t in (button.label, button.sub_label, button.badge) if t]
+    assert [text for text, *_ in button.drawn] == texts
     body = QRectF(button.rect())
     for index, (text, font, rect, flags) in enumerate(button.drawn):
         floor = label_floor if index == 0 else text_floor
@@ -275,7 +304,8 @@ def assert_tile_texts_fit(button: TileButton, label_floor: float, text_floor: fl
         assert needed.width() <= rect.width() + 0.01, (where, text, "too wide", needed, rect)
         assert needed.height() <= rect.height() + 0.01, (where, text, "cut", needed, rect)
         assert body.contains(rect), (where, text, "outside the tile", rect, body)
-    rects = [rect for *_, rect, _ in button.drawn]
+    # From the top: the badge, the label, the English line; none over another.
+    rects = sorted((rect for *_, rect, _ in button.drawn), key=lambda rect: rect.top())
     for upper, lower in itertools.pairwise(rects):
         assert upper.bottom() <= lower.top() + 0.01, (where, "texts overlap", upper, lower)
 
@@ -308,7 +338,7 @@ def label_flags(label: QLabel) -> int:
     return flags | int(Qt.TextFlag.TextWordWrap.value) if label.wordWrap() else flags
 
 
-PAINT_NO_TEXT = {"VideoSurface", "MessagePage", "CallPage", "Pictures"}
+PAINT_NO_TEXT = {"VideoSurface", "MessagePage", "CallPage", "Pictures", "NoticesPage"}
 """Painted widgets of the kiosk that draw no text (the others record what they draw).
 The call's pictures draw "나" over the centre's own picture, which no audited call has."""
 
@@ -410,7 +440,14 @@ def show_state(kiosk: Kiosk, wall: WallClock, name: str) -> None:
     - ``home_problem``: the status strip saying the settings need a look, devices missing;
     - ``leader_busy``: the leader's page with a download going and failed ones;
     - ``leader_pin_wrong``: the keypad after a wrong PIN;
-    - ``call_talking``: a call under way, its connection unsteady.
+    - ``call_talking``: a call under way, its connection unsteady;
+    - ``call_alert``: a call ringing with an alert's banner (the longest text);
+    - ``alert_picture``, ``alert_longest``: an alert beside its picture, and the longest,
+      whose text takes the picture's room;
+    - ``alert_caution``, ``alert_info_more``: an alert with its English line, one with
+      another waiting behind it;
+    - ``notices_many``, ``notices_none``: a list of two pages, and no notices today;
+    - ``notice_picture``: the demo's notice with a picture (its English title under it).
     """
     if name.startswith("home_"):
         if name == "home_problem":
@@ -440,6 +477,41 @@ def show_state(kiosk: Kiosk, wall: WallClock, name: str) -> None:
         call.show_call(
             CallView(Phase.IN_CALL, "남원시청 복지과", notice=Notice.UNSTEADY, since=since)
         )
+    elif name == "call_alert":
+        visit(kiosk, "call")
+        send_alert(kiosk, AlertLevel.EMERGENCY, LONGEST)
+    elif name in ("alert_picture", "alert_longest"):
+        leave(kiosk)
+        text = LONGEST if name == "alert_longest" else ""
+        send_alert(kiosk, AlertLevel.EMERGENCY, text, picture=PICTURE.read_bytes())
+        settle(kiosk.window)
+        assert kiosk.window.alert.picture_shown is (name == "alert_picture"), name
+    elif name == "alert_caution":
+        leave(kiosk)
+        send_alert(kiosk, AlertLevel.CAUTION, text_en="Heat wave: stay indoors from noon to 5 pm.")
+    elif name == "alert_info_more":
+        leave(kiosk)
+        send_alert(kiosk, AlertLevel.INFO)
+        send_alert(kiosk, AlertLevel.INFO)
+    elif name == "notices_many":
+        leave(kiosk)
+        for _ in range(6):
+            send_alert(kiosk, AlertLevel.INFO, LONGEST)
+        leave(kiosk)
+        visit(kiosk, "notices")
+        assert kiosk.window.notices_page.pager.isVisible()
+    elif name == "notices_none":
+        wall.now += dt.timedelta(hours=2)  # the alerts of today expired
+        kiosk.parts.alerts.tick()
+        config = kiosk.loaded.config
+        kiosk.parts.notices.notices.reconfigure(msgspec.structs.replace(config, notices=[]))
+        visit(kiosk, "notices")
+        assert kiosk.window.notices_page.empty.isVisible()
+    elif name == "notice_picture":
+        kiosk.parts.notices.notices.reconfigure(kiosk.loaded.config)  # after notices_none
+        visit(kiosk, "notice")
+        settle(kiosk.window)
+        assert kiosk.window.notice_page.picture_shown
     else:
         visit(kiosk, name)
     assert kiosk.navigator.view.screen.value == AUDITED[name]
@@ -452,6 +524,14 @@ AUDITED = {name: name for name in SCREENS} | {
     "leader_busy": "leader",
     "leader_pin_wrong": "leader_pin",
     "call_talking": "call",
+    "call_alert": "call",
+    "alert_picture": "alert",
+    "alert_longest": "alert",
+    "alert_caution": "alert",
+    "alert_info_more": "alert",
+    "notices_many": "notices",
+    "notices_none": "notices",
+    "notice_picture": "notice",
 }
 """Every screen, and the states of them that show the most text (by the screen they are)."""
 
@@ -479,7 +559,7 @@ def test_every_screen_fits_a_window_of_every_size(
             assert_screen_fits(kiosk.window, size, name)
         except AssertionError as problem:  # every screen's first problem, not just one
             problems.append(str(problem).splitlines()[0])
-        kiosk.navigator.go_home()
+        leave(kiosk)
     assert not problems, "\n".join(problems)
     loud = {r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING}
     assert loud == {"wrong PIN (1 of 5)"}, "only the wrong PIN typed on purpose"
@@ -518,6 +598,8 @@ def designed_px(widget: QWidget, theme: Theme) -> list[int]:
         return [theme.font("button").pixelSize()]
     if isinstance(widget, ScheduleBanner):
         return [theme.font("status").pixelSize(), theme.font("detail").pixelSize()]
+    if isinstance(widget, ConfirmButton):
+        return [theme.px(120)]
     return []
 
 
@@ -550,7 +632,7 @@ def test_on_large_screens_nothing_is_smaller_than_designed(
             assert header.centre.font().pixelSize() == theme.font("header").pixelSize()
             assert header.date.isVisible(), name
             assert header.date.font().pixelSize() == theme.font("clock").pixelSize()
-        kiosk.navigator.go_home()
+        leave(kiosk)
     # Keys as tall as before at least: the PIN keypad's (120 at 1080 lines).
     visit(kiosk, "leader_pin")
     settle(window)

@@ -81,7 +81,7 @@ def test_auto_start_plays_only_when_nobody_is_using_the_kiosk(
     qtbot.keyClick(window, Qt.Key.Key_6)  # someone reads today's notices
     wall.set(14, 0)
     kiosk.tick()
-    assert kiosk.navigator.view.screen is Screen.NOT_AVAILABLE
+    assert kiosk.navigator.view.screen is Screen.NOTICES
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     wall.set(14, 1)
     kiosk.tick()

@@ -23,6 +23,8 @@ def shown_screen(kiosk: Kiosk) -> str:
         return "home"
     if window.stack.currentWidget() is window.playing:
         return f"▶ {window.playing.title.text()}"
+    if window.stack.currentWidget() is window.notices_page:
+        return window.notices_page.title.text()
     return window.page.title.text()
 
 
@@ -58,7 +60,8 @@ def test_number_key_opens_the_tile_and_escape_comes_back(
     assert kiosk.programmes.playback.now is None
     qtbot.keyClick(kiosk.window, Qt.Key.Key_6)
     assert shown_screen(kiosk) == "오늘의 안내"
-    assert "아직 준비 중입니다" in kiosk.window.page.detail.text()
+    rows = kiosk.window.notices_page.rows
+    assert [r.text() for r in rows] == [n.title for n in demo_config.notices]
 
 
 def test_keypad_digits_work_like_number_keys(
@@ -81,7 +84,7 @@ def test_arrows_move_the_ring_and_enter_presses(
     qtbot.keyClick(kiosk.window, Qt.Key.Key_Right)
     qtbot.keyClick(kiosk.window, Qt.Key.Key_Return)
     assert shown_screen(kiosk) == "오늘의 안내"
-    qtbot.keyClick(kiosk.window, Qt.Key.Key_Enter)  # Enter presses the big home button
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_Escape)
     assert shown_screen(kiosk) == "home"
     assert buttons[5].focused
 
@@ -106,6 +109,10 @@ def test_touch_or_click_on_a_tile_and_on_home(
     kiosk = build(demo_config)
     qtbot.mouseClick(kiosk.window.home.buttons[5], Qt.MouseButton.LeftButton)
     assert shown_screen(kiosk) == "오늘의 안내"
+    qtbot.mouseClick(kiosk.window.notices_page.home, Qt.MouseButton.LeftButton)
+    assert shown_screen(kiosk) == "home"
+    qtbot.mouseClick(kiosk.window.home.buttons[2], Qt.MouseButton.LeftButton)
+    assert shown_screen(kiosk) == "시청과 화상통화"
     qtbot.mouseClick(kiosk.window.page.home, Qt.MouseButton.LeftButton)
     assert shown_screen(kiosk) == "home"
 
@@ -129,7 +136,7 @@ def test_a_touch_anywhere_restarts_the_idle_countdown(
     kiosk = build(demo_config)
     qtbot.keyClick(kiosk.window, Qt.Key.Key_6)
     clock.now += 100
-    qtbot.mouseClick(kiosk.window.page.title, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(kiosk.window.notices_page.title, Qt.MouseButton.LeftButton)
     clock.now += 100
     kiosk.tick()
     assert shown_screen(kiosk) == "오늘의 안내"
@@ -187,9 +194,13 @@ def test_no_notice_when_the_configuration_is_good(
 def test_english_is_selectable(build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot) -> None:
     kiosk = build(demo_config, language="en")
     assert kiosk.window.status_strip.items["camera"].text == "Camera"
-    qtbot.keyClick(kiosk.window, Qt.Key.Key_6)
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_3)
     assert kiosk.window.page.home.text() == "Home"
     assert "Not available yet" in kiosk.window.page.detail.text()
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_Escape)
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_6)
+    assert kiosk.window.notices_page.title.text() == "Today's notices"
+    assert kiosk.window.notices_page.rows[0].text() == "Free flu shots for seniors"
 
 
 def test_header_shows_the_date_and_time(build: BuildKiosk, demo_config: KioskConfig) -> None:
@@ -205,10 +216,10 @@ def test_a_view_change_is_painted(
     window = kiosk.window
     centre = QPointF(window.width() / 2, window.height() / 2).toPoint()
     before = window.grab().toImage().pixelColor(centre).name()
-    kiosk.navigator.press_tile(5)  # notices: not available yet
+    kiosk.navigator.press_tile(5)  # today's notices
     after = window.grab().toImage().pixelColor(centre).name()
     assert before != after
-    assert kiosk.navigator.view.screen is Screen.NOT_AVAILABLE
+    assert kiosk.navigator.view.screen is Screen.NOTICES
 
 
 @pytest.mark.allow_warnings

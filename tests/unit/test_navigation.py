@@ -316,3 +316,252 @@ def test_a_new_configuration_brings_its_tiles_keys_and_times(demo_config: KioskC
     clock.now += 15
     nav.tick()
     assert nav.view.screen is Screen.HOME
+
+
+# --- alerts from city hall ------------------------------------------------------------
+
+
+def alerting(config: KioskConfig, clock: FakeClock | None = None) -> tuple[Navigator, list[str]]:
+    """A navigator whose 확인 is recorded, with programme, call and notices openers."""
+    openers = {
+        "programme": lambda tile: Screen.PLAYING,
+        "call": lambda tile: Screen.CALL,
+        "info": lambda tile: Screen.NOTICES,
+    }
+    nav = make(config, clock, openers=openers)
+    acknowledged: list[str] = []
+    nav.on_acknowledge = lambda: acknowledged.append(nav.view.alert)
+    return nav, acknowledged
+
+
+def to_home(nav: Navigator) -> None:
+    pass
+
+
+def to_message(nav: Navigator) -> None:
+    nav.show_not_ready("video_not_ready")
+
+
+def to_please_wait(nav: Navigator) -> None:
+    nav.fail()
+
+
+def to_programme(nav: Navigator) -> None:
+    nav.key("1")
+
+
+def to_leader(nav: Navigator) -> None:
+    nav.open_leader()
+    nav.unlocked("leader")
+
+
+def to_leader_over_programme(nav: Navigator) -> None:
+    nav.key("1")
+    nav.open_leader()
+
+
+def to_diagnostics(nav: Navigator) -> None:
+    nav.open_leader()
+    nav.unlocked("technician")
+
+
+def to_notices(nav: Navigator) -> None:
+    nav.key("6")
+
+
+OVER = {
+    "home": (to_home, Screen.HOME),
+    "message": (to_message, Screen.NOT_READY),
+    "please_wait": (to_please_wait, Screen.PLEASE_WAIT),
+    "programme": (to_programme, Screen.PLAYING),
+    "leader": (to_leader, Screen.LEADER),
+    "leader over a programme": (to_leader_over_programme, Screen.LEADER_PIN),
+    "diagnostics": (to_diagnostics, Screen.DIAGNOSTICS),
+    "notices": (to_notices, Screen.NOTICES),
+}
+
+
+@pytest.mark.parametrize("where", OVER)
+def test_an_alert_takes_over_the_screen_at_once(demo_config: KioskConfig, where: str) -> None:
+    nav, _ = alerting(demo_config)
+    go, screen = OVER[where]
+    go(nav)
+    assert nav.view.screen is screen
+    views: list[View] = []
+    nav.subscribe(views.append)
+    nav.set_alert("7")
+    assert views == [View(Screen.ALERT, focus=nav.view.focus, alert="7")]
+    assert nav.view.behind is Activity.NONE, "a programme behind it ends"
+    assert not nav.busy
+
+
+def test_an_alert_over_a_call_is_a_banner_then_the_screen_once_the_call_ends(
+    demo_config: KioskConfig,
+) -> None:
+    nav, _ = alerting(demo_config)
+    nav.key("3")
+    nav.set_alert("7")
+    assert nav.view == View(
+        Screen.CALL, demo_config.tiles[2], focus=2, behind=Activity.CALL, alert="7"
+    )
+    assert not nav.acknowledge(), "no 확인 on the call page: the call keeps its keys"
+    nav.activity_ended(Activity.CALL)
+    assert nav.view == View(Screen.ALERT, focus=2, alert="7")
+
+
+def test_a_call_ringing_over_an_alert_takes_the_screen_and_gives_it_back(
+    demo_config: KioskConfig,
+) -> None:
+    nav, _ = alerting(demo_config)
+    nav.set_alert("7")
+    nav.show_call()
+    assert nav.view.screen is Screen.CALL and nav.view.alert == "7"
+    nav.go_home()  # hung up by its red button
+    assert nav.view.screen is Screen.ALERT
+
+
+def test_a_banner_leaves_the_call_page_when_the_alert_goes(demo_config: KioskConfig) -> None:
+    nav, _ = alerting(demo_config)
+    nav.show_call()
+    nav.set_alert("7")
+    nav.set_alert("")  # it expired during the call
+    assert nav.view == View(Screen.CALL, focus=0, behind=Activity.CALL)
+    nav.activity_ended(Activity.CALL)
+    assert nav.view.screen is Screen.HOME
+
+
+def test_only_the_activate_keys_acknowledge(demo_config: KioskConfig) -> None:
+    nav, acknowledged = alerting(demo_config)
+    nav.command(Command.RIGHT)
+    nav.set_alert("7")
+    for key in ("Escape", "Home", "1", "6", "Up", "Left", "F12"):
+        assert not nav.key(key), key
+        assert nav.view.screen is Screen.ALERT, key
+    assert not nav.go_home() and not nav.open_leader() and not nav.press_tile(0)
+    assert acknowledged == []
+    assert nav.key("Return")
+    assert acknowledged == ["7"]
+    nav.key("Space")
+    assert acknowledged == ["7", "7"], "each press asks; the board acknowledges once"
+
+
+def test_after_acknowledging_the_next_alert_or_home(demo_config: KioskConfig) -> None:
+    nav, _ = alerting(demo_config)
+    nav.command(Command.RIGHT)
+    nav.set_alert("7")
+    # The board, told 확인, names the next alert waiting, then none.
+    nav.set_alert("8")
+    assert nav.view == View(Screen.ALERT, focus=1, alert="8")
+    nav.set_alert("")
+    assert nav.view == View(Screen.HOME, focus=1), "back home, on the tile it came from"
+
+
+def test_idle_time_never_takes_an_alert_away(demo_config: KioskConfig) -> None:
+    clock = FakeClock()
+    nav, _ = alerting(demo_config, clock)
+    nav.key("6")
+    nav.set_alert("7")
+    for _ in range(3):
+        clock.now += 10_000
+        nav.tick()
+    assert nav.view.screen is Screen.ALERT
+    assert not nav.is_safe_moment(30), "no new configuration over an alert"
+
+
+def test_an_expired_alert_leaves_the_screen(demo_config: KioskConfig) -> None:
+    nav, acknowledged = alerting(demo_config)
+    nav.set_alert("7")
+    nav.set_alert("")  # the board's tick forgot it
+    assert nav.view.screen is Screen.HOME and acknowledged == []
+
+
+def test_messages_and_failures_during_an_alert_keep_it(demo_config: KioskConfig) -> None:
+    clock = FakeClock()
+    nav, _ = alerting(demo_config, clock)
+    nav.set_alert("7")
+    nav.show_not_ready("call_ended")
+    nav.fail()
+    assert nav.view.screen is Screen.ALERT
+    nav.set_alert("")
+    clock.now += demo_config.idle.please_wait_s
+    nav.tick()
+    assert nav.view.screen is Screen.HOME
+
+
+# --- today's notices -------------------------------------------------------------------
+
+
+def noticing(config: KioskConfig, count: int, clock: FakeClock | None = None) -> Navigator:
+    nav, _ = alerting(config, clock)
+    nav.notice_count = lambda: count
+    nav.key("6")
+    assert nav.view.screen is Screen.NOTICES and nav.view.entry == 0
+    return nav
+
+
+def test_number_keys_on_the_notices_choose_a_notice_not_a_tile(demo_config: KioskConfig) -> None:
+    nav = noticing(demo_config, 3)
+    assert nav.key("2")
+    assert nav.view.screen is Screen.NOTICE and nav.view.entry == 1
+    assert nav.view.tile is not None and nav.view.tile.id == "notices"
+    assert nav.key("3")
+    assert nav.view.entry == 2, "another number: that notice"
+    assert not nav.key("4"), "there is no fourth"
+    assert nav.view.entry == 2
+
+
+def test_arrows_and_enter_on_the_notice_list(demo_config: KioskConfig) -> None:
+    nav = noticing(demo_config, 2)
+    assert not nav.key("Up")
+    assert nav.key("Down") and nav.view.entry == 1
+    assert nav.key("Down") and nav.view.entry == 2, "below the last row: the home button"
+    assert not nav.key("Down")
+    nav.key("Up")
+    assert nav.key("Return")
+    assert nav.view == View(Screen.NOTICE, demo_config.tiles[5], focus=5, entry=1), (
+        "Enter opens the row in the ring"
+    )
+    assert nav.key("Up") and nav.view.entry == 0, "Up: the notice before"
+    assert not nav.key("Up")
+    assert nav.key("Left") and nav.view.screen is Screen.NOTICES and nav.view.entry == 0
+    nav.key("Down")
+    nav.key("Down")
+    assert nav.key("Return") and nav.view == View(Screen.HOME, focus=5)
+
+
+def test_turning_the_lists_page_moves_the_ring(demo_config: KioskConfig) -> None:
+    nav = noticing(demo_config, 12)
+    assert nav.focus_notice(8) and nav.view.entry == 8
+    assert not nav.focus_notice(13)
+    nav.key("9")
+    assert not nav.focus_notice(0), "only on the list"
+
+
+def test_one_notice_goes_home_with_enter_or_escape(demo_config: KioskConfig) -> None:
+    nav = noticing(demo_config, 2)
+    nav.key("1")
+    assert nav.key("Return") and nav.view.screen is Screen.HOME
+    nav.key("6")
+    nav.key("2")
+    assert nav.key("Escape") and nav.view.screen is Screen.HOME
+
+
+def test_no_notices_today_enter_goes_home(demo_config: KioskConfig) -> None:
+    nav = noticing(demo_config, 0)
+    assert not nav.key("1") and not nav.key("Down")
+    assert nav.key("Return") and nav.view.screen is Screen.HOME
+
+
+def test_notices_go_home_when_idle(demo_config: KioskConfig) -> None:
+    clock = FakeClock()
+    nav = noticing(demo_config, 2, clock)
+    nav.key("1")
+    clock.now += demo_config.idle.return_home_after_s
+    nav.tick()
+    assert nav.view.screen is Screen.HOME
+
+
+def test_number_keys_elsewhere_still_press_tiles(demo_config: KioskConfig) -> None:
+    nav = noticing(demo_config, 3)
+    nav.key("Escape")
+    assert nav.key("1") and nav.view.screen is Screen.PLAYING

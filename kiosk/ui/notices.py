@@ -46,6 +46,11 @@ ROW_PX = 124
 """Height of a row, at 1080 lines."""
 GAP_PX = 12
 TITLE_PX = 120
+PICTURE_SHARE = 0.34
+"""The most of a notice's width its picture takes."""
+LARGE_WITH_PICTURE_PX = 64
+"""A notice's picture is shown only while its text still fits this large beside it (at
+1080 lines): the words matter more than the picture."""
 HOME_PX = 180
 
 
@@ -67,7 +72,7 @@ def row_title(strings: Strings, entry: Entry, zone: dt.tzinfo | None) -> str:
     )
 
 
-SUMMARY_CHARS = 24
+SUMMARY_CHARS = 18
 
 
 def entry_colours(entry: Entry) -> tuple[str, str]:
@@ -397,9 +402,10 @@ class NoticePage(QWidget):
         if self.strings.language == "en" and entry.text_en:
             text = entry.text_en
         font = theme.sized_font(px(96))
-        beside = body.adjusted(0, 0, -body.width() * 0.38 - px(30), 0)
+        beside = body.adjusted(0, 0, -body.width() * PICTURE_SHARE - px(30), 0)
         self.picture_shown = False
-        if self.picture is not None and pair_size(beside, text, "", font, px(56)) is not None:
+        large = px(LARGE_WITH_PICTURE_PX)
+        if self.picture is not None and pair_size(beside, text, "", font, large) is not None:
             self.picture_shown = True
             spot = QRectF(
                 beside.right() + px(30),

@@ -215,7 +215,7 @@ def test_acknowledged_alerts_are_listed_with_todays_notices(
     qtbot.keyClick(kiosk.window, Qt.Key.Key_Return)
     qtbot.keyClick(kiosk.window, "6")
     rows = kiosk.window.notices_page.rows
-    assert rows[0].text() == "주의 · 폭염 주의보: 낮 12시부터 5시까지 밖에…"
+    assert rows[0].text() == "주의 · 폭염 주의보: 낮 12시부터…"
     assert rows[1].text() == demo_config.notices[0].title
     qtbot.keyClick(kiosk.window, "1")
     kiosk.window.grab()

@@ -36,7 +36,6 @@ Writes bench/results/alert_painted.json.
 """
 
 import argparse
-import json
 import os
 import platform
 import shutil
@@ -54,49 +53,16 @@ sys.path.insert(0, str(ROOT))
 import msgspec  # noqa: E402
 
 from bench.figures import save  # noqa: E402
-from kiosk.identity import new_request, store_certificate  # noqa: E402
-from kiosk.paths import Paths, default_assets  # noqa: E402
-from kiosk.sync.enrolment import enrol  # noqa: E402
 from kiosk_contract.fleet import BoxStatus, Receipt  # noqa: E402
-from kiosk_provisioning.build import build, publish  # noqa: E402
 from kiosk_provisioning.repository import Repository  # noqa: E402
 from tests.alerts import AlertDesk  # noqa: E402
 from tests.broker import Broker, Peer  # noqa: E402
 from tests.calls.identities import CityHallIdentity  # noqa: E402
 from tests.e2e.xserver import running_kiosk, screenshot, xvfb  # noqa: E402
+from tests.fleet.field import CENTRE, DISTRICT, build_centre, enrolled_box  # noqa: E402
 from tests.webserver import MutualTls, nginx  # noqa: E402
 
-CENTRE = "namwon-001"
-DISTRICT = "운봉읍"
-EXAMPLE_FLEET = ROOT / "provisioning" / "examples" / "fleet"
 WAIT_S = 30.0
-
-
-def build_centre(repo: Repository, folder: Path, broker_url: str, alert_key: str) -> None:
-    """Build and publish :data:`CENTRE` in *repo* from the example fleet (copied into
-    *folder*), its configuration naming *broker_url* and trusting *alert_key*."""
-    fleet = folder / "fleet"
-    shutil.copytree(EXAMPLE_FLEET, fleet)
-    defaults = json.loads((fleet / "fleet.json").read_text())
-    defaults["fleet"] = {"broker": broker_url, "alert_keys": [alert_key]}
-    (fleet / "fleet.json").write_text(json.dumps(defaults, ensure_ascii=False))
-    inventory = folder / "centres.csv"
-    inventory.write_text(f"id,이름,읍면동,음량\n{CENTRE},운봉 신기마을 경로당,{DISTRICT},\n")
-    build(repo.path, fleet, inventory)
-    publish(repo)
-
-
-def enrolled_box(folder: Path, identity: CityHallIdentity, url: str, root: bytes) -> Paths:
-    """A box of :data:`CENTRE` with its own key and certificate, enrolled to *url*."""
-    paths = Paths(folder / "etc", folder / "state", default_assets())
-    paths.etc.mkdir(parents=True)
-    paths.state.mkdir(parents=True)
-    authority = identity.authority
-    code = authority.issue_code(CENTRE, replace=True)
-    certificate = authority.enrol(CENTRE, code, new_request(paths, CENTRE))
-    store_certificate(paths, certificate, authority.ca_pem)
-    enrol(paths, url, CENTRE, root)
-    return paths
 
 
 def next_receipt(hall: Peer, alert_id: str, state: str, limit_s: float) -> float:
@@ -138,7 +104,7 @@ def run(folder: Path, alerts: int, expire_s: int) -> dict[str, Any]:
     delivered: list[float] = []
     shown: list[float] = []
     with Broker(folder / "broker", identity, {CENTRE: DISTRICT}) as broker:
-        build_centre(repo, folder, broker.url, desk.public)
+        build_centre(repo, folder, broker.url, [desk.public])
         with (
             nginx(repo.public, folder / "nginx", mtls=tls) as url,
             broker.city_hall().connect() as hall,

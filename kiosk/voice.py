@@ -163,7 +163,13 @@ class VoiceGuide:
         self._alarm = row or None
         if not row:
             log.warning("no sound for alert %s in %s", alert.id, self._dirs)
-        elif not self._ringing:
+            return
+        log.info(
+            "alert %s sounding: %s, over and over",
+            alert.id,
+            ", ".join(path.name for path in row),
+        )
+        if not self._ringing:
             self._play_all(row, self._loud, repeat=True)
 
     def _alarm_row(self, alert: Alert) -> list[Path]:

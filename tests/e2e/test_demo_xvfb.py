@@ -82,8 +82,11 @@ def test_demo_fills_the_screen_with_tiles_and_keys_work(kiosk: RunningKiosk) -> 
 
     # 오늘의 안내: the demo's notices, a quiet badge on the tile until they are opened;
     # the first one large, with its picture (from the cache, verified as a download).
-    tile = screenshot(kiosk.display).copy(1280, 540, 640, 540)
-    assert colour_share(tile, DEMO["display"].get("accent", "#FFE14D"), 3)[0] > 0.01, "badge"
+    def badge() -> bool:
+        tile = screenshot(kiosk.display).copy(1280, 540, 640, 540)  # the notices' tile
+        return colour_share(tile, "#FFE14D", 3)[0] > 0.01
+
+    wait_for(badge, 10, "the yellow 새 안내 badge on the notices' tile")
     xdotool(kiosk.display, "key", "6")
     kiosk.wait_log("screen home -> notices (notices)")
     wait_for(lambda: colour_share(screenshot(kiosk.display), ROW_COLOUR)[0] > 0.15, 10, "rows")

@@ -1,9 +1,11 @@
 """The real ``kiosk run --demo`` as its own process on a real X server."""
 
+import datetime as dt
 import json
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -30,6 +32,18 @@ PICTURE = "#E8F1FA"
 
 @pytest.fixture
 def kiosk(tmp_path: Path) -> Iterator[RunningKiosk]:
+    # The demo's 건강체조 starts by itself at 14:00 every day: the keys below would meet
+    # a programme instead of home between 14:00 and 14:30 (centre time). Recorded as
+    # started already, today and tomorrow, as a kiosk restarted after it would have.
+    today = dt.datetime.now(ZoneInfo(DEMO["centre"].get("timezone", "Asia/Seoul"))).date()
+    started = [
+        [slot["programme"], slot["start"], (today + dt.timedelta(days=d)).isoformat()]
+        for slot in DEMO["schedule"]
+        if slot.get("auto_start")
+        for d in (0, 1)
+    ]
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "auto-started.json").write_text(json.dumps(started))
     with xvfb(WIDTH, HEIGHT) as display, running_kiosk(display, tmp_path, ["run", "--demo"]) as k:
         yield k
 

@@ -27,6 +27,12 @@ import msgspec
 from msgspec import Meta
 
 Slug = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$")]
+Seconds = Annotated[int, Meta(ge=0, le=2**33)]
+"""Unix seconds as a box reports them; bounded, so a bad clock or a bad box cannot
+crash the tools that print them."""
+WORDS = 300
+Words = Annotated[str, Meta(max_length=WORDS)]
+"""A text a box reports (cut to :data:`WORDS` characters by the box)."""
 
 MAX_ALERT_BYTES = 1_500_000
 """Largest envelope a box reads (a short recorded voice and a picture); larger is refused
@@ -134,7 +140,7 @@ def open_alert(payload: bytes, keys: list[bytes], now: float) -> Alert:
         raise AlertRefusedError(f"too large ({len(payload)} bytes)")
     try:
         envelope = msgspec.json.decode(payload, type=Envelope)
-    except msgspec.DecodeError as err:
+    except (msgspec.DecodeError, ValueError) as err:  # ValueError: bad UTF-8 in a string
         raise AlertRefusedError(f"not an alert envelope: {err}") from None
     if not keys:
         raise AlertRefusedError("no alert key in this box's configuration")
@@ -218,31 +224,31 @@ class BoxStatus(msgspec.Struct, frozen=True, kw_only=True):
 
     Unknown fields are ignored (a newer box may say more)."""
 
-    centre: str
-    district: str = ""
-    name: str = ""
-    version: str = ""
+    centre: Words
+    district: Words = ""
+    name: Words = ""
+    version: Words = ""
     revision: int = 0
     """The configuration's revision in force."""
     camera: DeviceReport = msgspec.field(default_factory=DeviceReport)
     microphone: DeviceReport = msgspec.field(default_factory=DeviceReport)
     speaker: DeviceReport = msgspec.field(default_factory=DeviceReport)
-    screen: str = "home"
+    screen: Words = "home"
     """What the screen shows: home, programme, call, alert, leader, …"""
-    last_error: str = ""
-    last_error_at: int | None = None
-    config_problem: str = ""
+    last_error: Words = ""
+    last_error_at: Seconds | None = None
+    config_problem: Words = ""
     """Why the wanted configuration was refused, empty when none."""
     disk_free: int = 0
     """Bytes free where the box keeps its state and media."""
-    uptime_s: int = 0
+    uptime_s: Seconds = 0
     """Seconds since the kiosk started."""
     downloads: DownloadReport = msgspec.field(default_factory=DownloadReport)
-    alert: str = ""
+    alert: Words = ""
     """The alert on screen or waiting to be acknowledged, empty when none."""
-    online_since: int = 0
+    online_since: Seconds = 0
     """Unix seconds the box's current connection to the broker began."""
-    at: int = 0
+    at: Seconds = 0
     """Unix seconds this report was made."""
 
 
@@ -251,14 +257,14 @@ class Presence(msgspec.Struct, frozen=True, kw_only=True):
     broker sends when the connection dies, or the box's goodbye)."""
 
     online: bool
-    since: int | None = None
+    since: Seconds | None = None
     """Unix seconds; a last will has none (city hall takes the last status's time)."""
 
 
 class Receipt(msgspec.Struct, frozen=True, kw_only=True):
     """``fleet/<centre>/receipts/<alert>``: how far an alert got on that box."""
 
-    alert: str
+    alert: Words
     seq: int
     state: Literal["delivered", "shown", "acknowledged"]
-    at: int
+    at: Seconds

@@ -27,7 +27,7 @@ from kiosk.logs import LastError
 from kiosk.navigation import Navigator, Screen, View
 from kiosk.status import Status, StatusBoard
 from kiosk_contract.config import KioskConfig
-from kiosk_contract.fleet import BoxStatus, DeviceReport, DownloadReport
+from kiosk_contract.fleet import WORDS, BoxStatus, DeviceReport, DownloadReport
 
 GAP_S = 2.0
 """A changed status goes out at most this often (seconds)."""
@@ -91,9 +91,9 @@ class BoxReport:
             microphone=_devices(status, Kind.MICROPHONE),
             speaker=_devices(status, Kind.SPEAKER),
             screen=screen_name(self._navigator.view),
-            last_error=error,
+            last_error=error[:WORDS],
             last_error_at=error_at,
-            config_problem=status.config_problem or "",
+            config_problem=(status.config_problem or "")[:WORDS],
             disk_free=self._disk_free(),
             uptime_s=int(self._clock() - self._started),
             downloads=DownloadReport(

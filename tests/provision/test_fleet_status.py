@@ -216,3 +216,32 @@ def test_build_rewrites_the_access_list_when_the_fleet_changes(tmp_path: Path) -
     again = make_fleet(tmp_path / "again", {"c-1": "금동", "c-2": "금동"}, {})
     text = (again / "identity" / "broker.acl").read_text()
     assert "alerts/district/운봉읍" not in text and "user c-2" in text
+
+
+@pytest.mark.allow_warnings
+def test_a_box_that_reports_garbage_cannot_break_status_or_the_terminal(
+    repo: Path,
+    broker: Broker,
+    identity: CityHallIdentity,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A box owns its topics and may write anything there: bad UTF-8, times no clock
+    can show, terminal escapes. Its row says what can be read; every other row stands."""
+    boxes = {c: broker.box(identity.enrol(c, tmp_path / c)).connect() for c in ("c-1", "c-2")}
+    with boxes["c-1"] as bad, boxes["c-2"] as good:
+        report(good, healthy("c-2"))
+        bad.publish(status_topic("c-1"), b'{"centre": "c-1", "version": "\xff"}', retain=True)
+        bad.publish(
+            presence_topic("c-1"), b'{"online": false, "since": 99999999999999}', retain=True
+        )
+        bad.publish(
+            receipt_topic("c-1", "a-1"), b'{"alert": "a-1", "seq": 1, "state": "shown", "at": -5}'
+        )
+        table = status(repo, broker, capsys=capsys)
+        rows = rows_of(status(repo, broker, "--json", capsys=capsys))
+        report(bad, healthy("c-1", last_error="\x1b[2J\x1b[31m지워졌다"))
+        escaped = status(repo, broker, capsys=capsys)
+    assert rows["c-2"]["state"] == "online" and rows["c-1"]["state"] == "never connected"
+    assert "c-2" in table
+    assert "\x1b" not in escaped and "?[2J?[31m지워졌다" in escaped

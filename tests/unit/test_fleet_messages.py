@@ -88,8 +88,15 @@ def test_expired_and_future_alerts_are_refused() -> None:
 
 @pytest.mark.parametrize(
     "payload",
-    [b"", b"not json", b"{}", b'{"alert": 1, "signature": 2}', b"[" * 10_000],
-    ids=["empty", "text", "empty-object", "wrong-types", "deep"],
+    [
+        b"",
+        b"not json",
+        b"{}",
+        b'{"alert": 1, "signature": 2}',
+        b"[" * 10_000,
+        b'{"alert": "\xff", "signature": ""}',
+    ],
+    ids=["empty", "text", "empty-object", "wrong-types", "deep", "bad-utf8"],
 )
 def test_malformed_envelopes_are_refused(payload: bytes) -> None:
     with pytest.raises(AlertRefusedError):

@@ -349,7 +349,7 @@ def latest_receipts(payloads: dict[str, bytes]) -> dict[str, Receipt]:
             continue
         try:
             found[parts[1]] = msgspec.json.decode(payload, type=Receipt)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, ValueError):  # ValueError: bad UTF-8
             continue
     return found
 

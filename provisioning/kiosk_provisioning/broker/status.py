@@ -4,6 +4,7 @@ broker's retained statuses and presences and the centres of the last build."""
 import datetime as dt
 import json
 import logging
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
@@ -69,7 +70,7 @@ def fleet_states(
                 statuses[centre] = msgspec.json.decode(message.payload, type=BoxStatus)
             elif kind == "presence":
                 presences[centre] = msgspec.json.decode(message.payload, type=Presence)
-        except msgspec.DecodeError as err:
+        except (msgspec.DecodeError, ValueError) as err:  # ValueError: bad UTF-8
             log.warning("%s: unreadable (%s)", message.topic, err)
     known = {centre.id: centre for centre in centres}
     revisions = revisions or {}
@@ -205,7 +206,13 @@ def render_table(rows: list[CentreState]) -> str:
             cell + " " * (width - _width(cell)) for cell, width in zip(line, widths, strict=False)
         ]
         out.append("  ".join([*cells, line[-1]]).rstrip())
-    return "\n".join(out)
+    return "\n".join(printable(line) for line in out)
+
+
+def printable(text: str) -> str:
+    """*text* with control characters (a box could send terminal escapes in what it
+    reports) shown as ``?``."""
+    return "".join("?" if unicodedata.category(c).startswith("C") else c for c in text)
 
 
 def _width(text: str) -> int:

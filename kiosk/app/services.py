@@ -170,7 +170,7 @@ def fleet_link(
         started=started,
     )
     link = FleetLink(parts.loaded.config, lambda: tls_context(paths), parts.alerts, report, loop)
-    parts.alerts.attach(link.report_receipt)
+    parts.alerts.attach(link.report_receipt, link.forget_receipt)
     return link
 
 

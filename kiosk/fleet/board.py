@@ -8,8 +8,9 @@ rest until 확인 is pressed or it expires. Which sequence numbers it has had, a
 each got, survive restarts (``STATE/alerts.json``): an alert acknowledged once is never
 shown again, one not yet acknowledged is shown again when the broker sends it after a
 restart. An entry is forgotten when its alert expires (at most
-:data:`~kiosk_contract.fleet.MAX_ALERT_DAYS` after issue); its number then becomes the
-floor below which every sequence number is refused.
+:data:`~kiosk_contract.fleet.MAX_ALERT_DAYS` after issue): a replay of it after that is
+refused as expired (:func:`~kiosk_contract.fleet.open_alert`), and its receipt is taken
+off the broker.
 """
 
 import enum
@@ -65,18 +66,20 @@ class AlertBoard:
         self._record = Record(record, "alerts received", "remembering them in memory")
         self._clock = clock
         self._known: dict[int, Known] = {}
-        self._floor = 0
         self._alerts: dict[int, Alert] = {}
         """The alert bodies received in this run, by sequence number."""
         self._listeners: list[Callable[[], None]] = []
         self._report: Report | None = None
+        self._forget: Report | None = None
         self._load(record)
 
     # --- the link's side --------------------------------------------------
 
-    def attach(self, report: Report | None) -> None:
-        """Send receipts through *report* from now on (``None``: nowhere)."""
+    def attach(self, report: Report | None, forget: Report | None = None) -> None:
+        """Send receipts through *report* from now on, and take an expired alert's
+        receipt back through *forget* (``None``: nowhere)."""
         self._report = report
+        self._forget = forget
 
     def receipts(self) -> list[Known]:
         """Every alert's last receipt (the link sends them again on each connect)."""
@@ -86,12 +89,10 @@ class AlertBoard:
         """Take *alert* (already verified: signed, unexpired, for this centre).
 
         Returns ``None`` when it is new and will be shown, else why not (for the link's
-        one log line): an old sequence number, one acknowledged already, one on screen.
+        one log line): a number another alert had, one acknowledged already, one on screen.
         """
         now = int(self._clock())
         self._forget_expired(now)
-        if alert.seq <= self._floor:
-            return f"sequence #{alert.seq} is older than every alert kept (#{self._floor})"
         known = self._known.get(alert.seq)
         if known is not None and known.alert != alert.id:
             return f"sequence #{alert.seq} was alert {known.alert}, not {alert.id}"
@@ -177,9 +178,10 @@ class AlertBoard:
     def _forget_expired(self, now: int) -> bool:
         gone = [seq for seq, known in self._known.items() if known.expires_at <= now]
         for seq in gone:
-            self._floor = max(self._floor, seq)
-            del self._known[seq]
+            known = self._known.pop(seq)
             self._alerts.pop(seq, None)
+            if self._forget is not None:
+                self._forget(known)
         if gone:
             self._save()
         return bool(gone)
@@ -191,7 +193,6 @@ class AlertBoard:
     def _save(self) -> None:
         self._record.save(
             {
-                "floor": self._floor,
                 "known": [
                     [k.alert, k.seq, k.expires_at, k.phase.value, k.at]
                     for k in self._known.values()
@@ -202,7 +203,6 @@ class AlertBoard:
     def _load(self, path: Path) -> None:
         try:
             data = json.loads(path.read_bytes())
-            self._floor = int(data["floor"])
             for alert_id, seq, expires_at, phase, at in data["known"]:
                 known = Known(str(alert_id), int(seq), int(expires_at), AlertPhase(phase), int(at))
                 self._known[known.seq] = known

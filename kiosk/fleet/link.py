@@ -110,9 +110,11 @@ class Settings:
     status_every_s: int
 
     @property
-    def where(self) -> tuple[str, int, str, str]:
-        """What a connection is made for: a change means a new connection."""
-        return (self.host, self.port, self.centre, self.district)
+    def where(self) -> tuple[str, int, str, str, tuple[bytes, ...]]:
+        """What a connection is made for: a change means a new connection. New alert
+        keys too: the broker then hands over its kept alerts again, so one refused under
+        the old keys (signed with a new key that came first) is checked again."""
+        return (self.host, self.port, self.centre, self.district, self.keys)
 
 
 def settings_of(config: KioskConfig) -> Settings | None:
@@ -216,14 +218,14 @@ class FleetLink:
             self._spawn()
 
     def reconfigure(self, config: KioskConfig) -> None:
-        """A new broker or centre: a new connection (the old one says goodbye); new
-        alert keys or interval: used from now on, the connection kept."""
+        """A new broker, centre or alert keys: a new connection (the old one says
+        goodbye); a new interval: used from now on, the connection kept."""
         new, old = settings_of(config), self._settings
         self._settings = new
         if new is not None:
             self._sender.reconfigure(new.status_every_s)
         if _where(new) != _where(old):
-            log.info("fleet link: broker or centre changed; connecting again")
+            log.info("fleet link: broker, centre or alert keys changed; connecting again")
             self._generation += 1
             self._wake()
             if new is not None and self._unsubscribe is not None and not self._closed:
@@ -235,6 +237,7 @@ class FleetLink:
         at most :data:`CLOSE_S`). Safe to call twice."""
         if not self._closed:
             self._closed = True
+            self._board.attach(None)
             self._sender.stop()
             if self._unsubscribe is not None:
                 self._unsubscribe()
@@ -267,6 +270,13 @@ class FleetLink:
             return
         receipt = Receipt(alert=known.alert, seq=known.seq, state=known.phase.value, at=known.at)
         self._post(receipt_topic(settings.centre, known.alert), msgspec.json.encode(receipt))
+
+    def forget_receipt(self, known: Known) -> None:
+        """An alert expired: its receipt leaves the broker (an empty retained message), so
+        receipts do not pile up there. Any thread; never blocks."""
+        settings = self._settings
+        if settings is not None:
+            self._post(receipt_topic(settings.centre, known.alert), b"")
 
     # --- the GUI thread's side --------------------------------------------------------
 
@@ -371,6 +381,9 @@ class FleetLink:
             self._failed(f"connection lost: {err}")
             self._pause(backoff.next(), generation)
             return
+        except BaseException:
+            connection.disconnect()  # a fault (see _run): the socket is not left open
+            raise
         self._goodbye(connection, settings)
 
     def _serve(self, connection: Connection, settings: Settings, generation: int) -> None:
@@ -502,7 +515,7 @@ class FleetLink:
                 pass
 
 
-def _where(settings: Settings | None) -> tuple[str, int, str, str] | None:
+def _where(settings: Settings | None) -> tuple[str, int, str, str, tuple[bytes, ...]] | None:
     return settings.where if settings is not None else None
 
 

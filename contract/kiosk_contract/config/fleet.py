@@ -39,6 +39,13 @@ class FleetChannel(_Frozen, frozen=True, kw_only=True):
     City hall's "offline since" for a box that vanished is as exact as this."""
 
     def __post_init__(self) -> None:
+        parts = urlsplit(self.broker)
+        try:
+            port = parts.port  # raises for a port that is not a number or out of range
+        except ValueError:
+            port = 0
+        if not parts.hostname or port == 0:
+            raise ValueError(f"fleet.broker {self.broker!r} names no host or a bad port")
         for key in self.alert_keys:
             try:
                 raw = base64.b64decode(key, validate=True)

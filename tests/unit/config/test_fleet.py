@@ -37,11 +37,23 @@ def test_a_channel_and_notices_are_read() -> None:
     [
         ({"broker": "mqtt://fleet.example"}, "fleet.broker"),
         ({"broker": "mqtts://fleet.example/x"}, "fleet.broker"),
+        ({"broker": "mqtts://fleet.example:99999"}, "fleet.broker"),
+        ({"broker": "mqtts://fleet.example:abc"}, "fleet.broker"),
+        ({"broker": "mqtts://:8883"}, "fleet.broker"),
         ({"broker": "mqtts://f", "alert_keys": ["short"]}, "fleet.alert_keys"),
         ({"broker": "mqtts://f", "alert_keys": [SHORT_KEY]}, "alert_keys"),
         ({"broker": "mqtts://f", "status_every_s": 5}, "fleet.status_every_s"),
     ],
-    ids=["plain-mqtt", "path", "not-base64", "wrong-length", "too-often"],
+    ids=[
+        "plain-mqtt",
+        "path",
+        "big-port",
+        "word-port",
+        "no-host",
+        "not-base64",
+        "wrong-length",
+        "too-often",
+    ],
 )
 def test_a_bad_channel_is_refused_naming_it(fleet: dict[str, Any], field: str) -> None:
     assert field in str(refuse(document(fleet=fleet)))

@@ -114,19 +114,36 @@ def test_acknowledged_alerts_stay_acknowledged_after_a_restart(
     assert again.recent() == [alert(1)]
 
 
-def test_an_expired_alert_leaves_and_its_number_becomes_the_floor(
+def test_an_expired_alert_leaves_and_its_receipt_is_taken_back(
     tmp_path: Path, clock: Clock
 ) -> None:
     board, _ = board_at(tmp_path, clock)
+    forgotten: list[Known] = []
+    board.attach(None, forgotten.append)
     changes: list[None] = []
     board.offer(alert(3, minutes=1))
     board.subscribe(lambda: changes.append(None))
     clock.now += 61
     board.tick()
     assert board.current is None and changes
-    reason = board.offer(alert(2))
-    assert reason is not None and "older" in reason
-    assert json.loads((tmp_path / "alerts.json").read_text())["floor"] == 3
+    assert [k.seq for k in forgotten] == [3]
+    assert json.loads((tmp_path / "alerts.json").read_text())["known"] == []
+
+
+def test_an_older_alert_still_valid_is_shown_after_a_newer_one_expired_and_a_restart(
+    tmp_path: Path, clock: Clock
+) -> None:
+    """A week-long alert (#2), then a short one (#3) that expires; the power goes, and
+    on its return the broker hands over #2 again: it is still waiting for 확인."""
+    board, _ = board_at(tmp_path, clock)
+    board.offer(alert(2, minutes=7 * 24 * 60))
+    board.offer(alert(3, minutes=1))
+    board.acknowledge(alert(3))
+    clock.now += 61
+    board.tick()
+    again, _ = board_at(tmp_path, clock)
+    assert again.offer(alert(2, minutes=7 * 24 * 60)) is None
+    assert again.current == alert(2, minutes=7 * 24 * 60)
 
 
 @pytest.mark.allow_warnings

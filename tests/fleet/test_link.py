@@ -298,7 +298,9 @@ def test_with_the_broker_down_and_back_the_screen_turns_and_nothing_is_lost(
             hall.close()
             longest = await gaps.stop()
             await box.link.close()
-        assert longest < 0.25, f"the loop stood still for {longest:.3f} s"
+        # Blocking on the broker would stand still for a dial's timeout (seconds); a
+        # loaded 2-core CI machine stalls a loop for tens of ms now and then.
+        assert longest < 1.0, f"the loop stood still for {longest:.3f} s"
         lines = link_lines(caplog)
         assert [level for level, _ in lines][:2] == ["WARNING", "INFO"], lines
         assert lines[0][1].startswith("fleet link connected -> waiting: connection lost")
@@ -346,8 +348,8 @@ def test_a_broker_that_never_answers_blocks_neither_the_screen_nor_the_stop(
         started = time.monotonic()
         await box.link.close()
         closing = time.monotonic() - started
-        assert await gaps.stop() < 0.25
-        assert slowest < 0.05, f"reporting took {slowest:.3f} s"
+        assert await gaps.stop() < 1.0
+        assert slowest < 0.5, f"reporting took {slowest:.3f} s"
         assert closing < link_module.CLOSE_S + 1, f"closing took {closing:.1f} s"
         # The thread left behind ends with its dial, and tidies up after itself.
         [left] = [t for t in threading.enumerate() if t.name == "kiosk-fleet"]

@@ -59,6 +59,9 @@ class Screen(enum.Enum):
 
 _MESSAGES = (Screen.PLEASE_WAIT, Screen.NOT_READY)
 NOTICE_SCREENS = (Screen.NOTICES, Screen.NOTICE)
+ALERT_SETTLE_S = 1.5
+"""확인 pressed sooner than this after an alert filled the screen is not taken: a touch
+or key already under way when the alert came would dismiss it unread."""
 """Where number keys choose a notice instead of a tile."""
 """Screens that go home by themselves after ``idle.please_wait_s``."""
 LEADER_SCREENS = (Screen.LEADER_PIN, Screen.LEADER, Screen.DIAGNOSTICS)
@@ -180,6 +183,7 @@ class Navigator:
         self.on_banner: Callable[[], object] | None = None
         """Joins the programme the schedule banner announces; ``None`` while there is none."""
         self._alert = ""
+        self._alert_shown_at = 0.0
         self.on_acknowledge: Callable[[], object] = lambda: None
         """확인 was pressed on the ALERT screen (the alert screens' acknowledgement)."""
         self.notice_count: Callable[[], int] = lambda: 0
@@ -391,6 +395,10 @@ class Navigator:
         self.note_input()
         if self._view.screen is not Screen.ALERT:
             return False
+        waited = self._clock() - self._alert_shown_at
+        if waited < ALERT_SETTLE_S:
+            log.info("확인 pressed %.1f s after the alert came: not taken", waited)
+            return False
         self.on_acknowledge()
         return True
 
@@ -506,6 +514,8 @@ class Navigator:
         if old.behind is not Activity.NONE and view.behind is Activity.NONE:
             self._last_input = self._clock()  # idle counts from the end of the activity
         self._view = view
+        if view.screen is Screen.ALERT and (old.screen, old.alert) != (view.screen, view.alert):
+            self._alert_shown_at = self._clock()
         log.info(
             "screen %s -> %s%s%s",
             old.screen.value,

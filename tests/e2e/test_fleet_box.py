@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 import pytest
 
+from kiosk.navigation import ALERT_SETTLE_S
 from kiosk_contract.fleet import BoxStatus, Presence, Receipt
 from kiosk_provisioning.repository import Repository
 from tests.broker import Broker, Peer
@@ -125,6 +126,7 @@ def test_status_alert_and_acknowledgement_through_city_halls_broker(
         )
         alert_id = sent.split()[0]
         shown = hall.said(f"receipts/{alert_id}", lambda r: r.state == "shown")
+        shown_at = time.monotonic()
         assert shown.alert == alert_id
         alert_screen = kiosk.shot("alert-over-programme")
         assert alert_screen != playing
@@ -133,7 +135,9 @@ def test_status_alert_and_acknowledgement_through_city_halls_broker(
         kiosk.wait_log(f"alert {alert_id} sounding")
         hall.said("status", lambda s: s.screen == "alert" and s.alert == alert_id)
 
-        # One press of 확인: city hall hears it, the screen goes home.
+        # One press of 확인 (once it can have been read): city hall hears it, the
+        # screen goes home.
+        time.sleep(max(0.0, shown_at + ALERT_SETTLE_S - time.monotonic()))
         xdotool(display, "key", "Return")
         hall.said(f"receipts/{alert_id}", lambda r: r.state == "acknowledged")
         hall.said("status", lambda s: s.screen == "home" and not s.alert)

@@ -22,6 +22,7 @@ from PySide6.QtGui import QGuiApplication
 
 from kiosk.app.kiosk import Kiosk, build_kiosk
 from kiosk.config import ConfigSource, LoadedConfig
+from kiosk.navigation import ALERT_SETTLE_S
 from kiosk.paths import Paths, default_assets
 from kiosk.ui.alert import PALETTES
 from kiosk.ui.notices import ROW_COLOUR
@@ -32,6 +33,23 @@ from kiosk_contract.fleet import Level
 from tests.e2e.xserver import screenshot
 from tests.ui.alerting import PICTURE, ring_a_call, send_alert
 from tests.ui.conftest import HEADLESS, seed_demo_media
+
+
+class _Clock:
+    """Monotonic seconds that the photographer may move on (an alert's 확인 is taken
+    only once it has been on the screen for a moment)."""
+
+    def __init__(self) -> None:
+        self.ahead = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.ahead
+
+    def skip(self, seconds: float) -> None:
+        self.ahead += seconds
+
+
+CLOCK = _Clock()
 
 WALL = dt.datetime(2026, 11, 24, 15, 5, tzinfo=ZoneInfo("Asia/Seoul"))
 
@@ -86,7 +104,7 @@ def main(out: Path, width: int, height: int) -> None:
             LoadedConfig(config, ConfigSource.FILE),
             paths,
             None,
-            time.monotonic,
+            CLOCK,
             wall_clock=lambda: WALL,
             vlc_args=HEADLESS,
             demo=True,
@@ -147,6 +165,7 @@ def photograph(camera: Camera, kiosk: Kiosk) -> None:
             )
             name = f"alert-{level.value}{'-picture' if picture else ''}"
             camera.shot(name, corner(PALETTES[level].fill))
+            CLOCK.skip(ALERT_SETTLE_S)  # 확인 once the alert can have been read
             nav.acknowledge()
 
     ring_a_call(kiosk)
@@ -161,6 +180,7 @@ def photograph(camera: Camera, kiosk: Kiosk) -> None:
     camera.shot("call-banner", banner)
     nav.go_home()  # the call ends: the alert fills the screen
     camera.shot("alert-after-call", corner(PALETTES[Level.EMERGENCY].fill))
+    CLOCK.skip(ALERT_SETTLE_S)
     nav.acknowledge()
 
     nav.press_tile(5)

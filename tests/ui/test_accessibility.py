@@ -18,7 +18,7 @@ from kiosk.calls.desk import CallView, Notice, Phase
 from kiosk.config import builtin_config
 from kiosk.i18n import Strings
 from kiosk.media.progress import Progress
-from kiosk.navigation import Screen
+from kiosk.navigation import ALERT_SETTLE_S, Screen
 from kiosk.paths import Paths
 from kiosk.status import Level
 from kiosk.sync.onscreen import load_defaults
@@ -53,7 +53,7 @@ from kiosk_contract.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk_contract.fleet import Level as AlertLevel
 from tests.conftest import DEMO_CONFIG
 from tests.ui.alerting import LONGEST, PICTURE, ring_a_call, send_alert
-from tests.ui.conftest import BuildKiosk, Player, WallClock
+from tests.ui.conftest import BuildKiosk, FakeClock, Player, WallClock
 
 SIZES = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080), (3840, 2160)]
 """TVs and panels found in senior centres: 4:3, 720p, 1366x768, 1080p and 4K."""
@@ -227,7 +227,7 @@ def test_focus_ring_is_drawn_around_the_focused_tile(
 
 
 def test_every_control_is_reachable_by_keys(
-    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, clock: FakeClock
 ) -> None:
     kiosk = build(demo_config)
     window = kiosk.window
@@ -256,6 +256,7 @@ def test_every_control_is_reachable_by_keys(
     assert kiosk.navigator.view.screen is Screen.HOME
     # The alert's one control, 확인, answers Enter (and is always in the ring).
     visit(kiosk, "alert")
+    clock.now += ALERT_SETTLE_S
     qtbot.keyClick(window, Qt.Key.Key_Return)
     assert kiosk.navigator.view.screen is Screen.HOME
 

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from kiosk.app.kiosk import Kiosk
 from kiosk.fleet.board import AlertPhase
 from kiosk.media.vlc_sound import VlcSoundPlayer
-from kiosk.navigation import Screen
+from kiosk.navigation import ALERT_SETTLE_S, Screen
 from kiosk.ui.qt import Qt
 from kiosk.voice import CHIME, level_prompt
 from kiosk_contract.config import KioskConfig
@@ -45,6 +45,7 @@ def test_an_alert_stops_the_programme_sounds_and_one_press_acknowledges(
     qtbot: QtBot,
     player: Player,
     sound: VlcSoundPlayer,
+    clock: FakeClock,
 ) -> None:
     kiosk = build(demo_config, player=player)
     kiosk.voice.attach(sound)
@@ -59,6 +60,9 @@ def test_an_alert_stops_the_programme_sounds_and_one_press_acknowledges(
     assert names(sound) == [CHIME, level_prompt(Level.EMERGENCY), "pause-10s.wav"]
     qtbot.waitUntil(lambda: sound.state() == "playing", timeout=10_000)
     qtbot.waitUntil(lambda: phase(kiosk, alert) is AlertPhase.SHOWN, timeout=5_000)
+    qtbot.mouseClick(window.alert.confirm, LEFT)
+    assert phase(kiosk, alert) is AlertPhase.SHOWN, "a touch as it came does not dismiss it"
+    clock.now += ALERT_SETTLE_S
     qtbot.mouseClick(window.alert.confirm, LEFT)
     assert phase(kiosk, alert) is AlertPhase.ACKNOWLEDGED
     assert kiosk.navigator.view.screen is Screen.HOME
@@ -88,6 +92,7 @@ def test_the_next_alert_follows_and_its_recording_is_played(
     qtbot: QtBot,
     sound: VlcSoundPlayer,
     tmp_path: Path,
+    clock: FakeClock,
 ) -> None:
     recording = tmp_path / "message.wav"
     subprocess.run(
@@ -101,6 +106,7 @@ def test_the_next_alert_follows_and_its_recording_is_played(
     assert page.alert == first and page.more == 1
     kiosk.window.grab()
     assert any("1건 더" in text for text, *_ in page.drawn)
+    clock.now += ALERT_SETTLE_S
     qtbot.keyClick(kiosk.window, Qt.Key.Key_Return)
     assert page.alert == second and page.more == 0
     written = kiosk.parts.paths.sounds / "alert-voice.wav"
@@ -159,6 +165,7 @@ def test_the_notices_tile_lists_todays_notices_and_reads_the_chosen_one(
     qtbot: QtBot,
     player: Player,
     sound: VlcSoundPlayer,
+    clock: FakeClock,
 ) -> None:
     kiosk = build(demo_config, player=player)  # the demo's media are in the cache
     kiosk.voice.attach(sound)
@@ -208,10 +215,11 @@ def test_the_badge_remembers_across_a_restart(
 
 
 def test_acknowledged_alerts_are_listed_with_todays_notices(
-    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, clock: FakeClock
 ) -> None:
     kiosk = build(demo_config)
     send_alert(kiosk, Level.CAUTION)
+    clock.now += ALERT_SETTLE_S
     qtbot.keyClick(kiosk.window, Qt.Key.Key_Return)
     qtbot.keyClick(kiosk.window, "6")
     rows = kiosk.window.notices_page.rows

@@ -7,7 +7,7 @@ import pytest
 
 from kiosk.alerts import AlertScreens, alert_key
 from kiosk.fleet.board import AlertBoard, AlertPhase
-from kiosk.navigation import Activity, Navigator, Screen
+from kiosk.navigation import ALERT_SETTLE_S, Activity, Navigator, Screen
 from kiosk.voice import CHIME, VoiceGuide, level_prompt
 from kiosk_contract.config import KioskConfig, Voice
 from kiosk_contract.fleet import Level
@@ -30,12 +30,13 @@ class Wall:
 class Rig:
     def __init__(self, config: KioskConfig, tmp_path: Path) -> None:
         self.wall = Wall()
+        self.clock = FakeClock()
         self.board = AlertBoard(tmp_path / "alerts.json", self.wall)
         self.navigator = Navigator(
             config.tiles,
             config.keys,
             config.idle,
-            FakeClock(),
+            self.clock,
             openers={"programme": lambda tile: Screen.PLAYING, "call": lambda t: Screen.CALL},
         )
         self.player = RecordingPlayer()
@@ -50,6 +51,11 @@ class Rig:
         alert = self.desk.alert(level=level, minutes=minutes, issued=self.wall.now, voice=voice)
         assert self.board.offer(alert) is None
         return alert_key(alert)
+
+    def read_and_press(self) -> None:
+        """확인, once the alert has been on the screen long enough to be read."""
+        self.clock.now += ALERT_SETTLE_S
+        self.navigator.key("Return")
 
     def phase(self, key: str) -> AlertPhase:
         return next(k.phase for k in self.board.receipts() if f"{k.alert}#{k.seq}" == key)
@@ -73,7 +79,7 @@ def test_an_alert_takes_over_a_programme_and_sounds_until_acknowledged(rig: Rig)
     assert rig.phase(key) is AlertPhase.DELIVERED, "not shown until painted"
     rig.screens.painted(key)
     assert rig.phase(key) is AlertPhase.SHOWN
-    rig.navigator.key("Return")
+    rig.read_and_press()
     assert rig.phase(key) is AlertPhase.ACKNOWLEDGED
     assert rig.navigator.view.screen is Screen.HOME
     assert rig.player.stopped == 1, "the sound stops with 확인"
@@ -83,12 +89,12 @@ def test_the_next_alert_follows_the_first(rig: Rig) -> None:
     first = rig.send(Level.CAUTION)
     second = rig.send(Level.INFO, voice=b"OggS" + bytes(10))
     assert rig.screens.waiting_after() == 1
-    rig.navigator.key("Return")
+    rig.read_and_press()
     assert rig.phase(first) is AlertPhase.ACKNOWLEDGED
     assert rig.navigator.view.alert == second
     assert rig.sounding() == [CHIME, "alert-voice.ogg", "pause-60s.wav"]
     assert rig.screens.waiting_after() == 0
-    rig.navigator.key("Return")
+    rig.read_and_press()
     assert rig.navigator.view.screen is Screen.HOME
 
 
@@ -119,7 +125,7 @@ def test_an_alert_that_expires_leaves_the_screen_and_falls_silent(rig: Rig) -> N
 
 def test_painted_too_late_says_nothing(rig: Rig) -> None:
     key = rig.send()
-    rig.navigator.key("Return")
+    rig.read_and_press()
     rig.screens.painted(key)
     assert rig.phase(key) is AlertPhase.ACKNOWLEDGED
 

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Protocol
 
 from kiosk_contract.config.model import Tile, Voice
-from kiosk_contract.files import write_atomically
 from kiosk_contract.fleet import Alert, Level
 
 log = logging.getLogger(__name__)
@@ -211,7 +210,12 @@ class VoiceGuide:
         path = self._scratch / name
         try:
             if not path.is_file() or path.read_bytes() != data:
-                write_atomically(path, data)
+                # A scratch copy (the alert is kept by the board and the broker): no
+                # fsync, which could hold the GUI thread on a slow card for a moment.
+                self._scratch.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_name(f".{name}.tmp")
+                tmp.write_bytes(data)
+                tmp.replace(path)
         except OSError as err:
             log.error("cannot write %s to play it: %s", path, err)
             return None

@@ -151,6 +151,8 @@ max_queued_messages {MAX_QUEUED}
 # it likes: past this the broker refuses new messages instead of growing until systemd
 # (MemoryMax=1G) kills it. The offender's topics name it; revoke its certificate.
 memory_limit {MEMORY_LIMIT}
+# Small messages (an alert, a receipt) go out at once, not after Nagle's delay.
+set_tcp_nodelay true
 
 log_dest stderr
 log_type error

@@ -210,7 +210,9 @@ class NoticeScreens:
         return Screen.NOTICES if tile.target == NOTICES_TARGET else Screen.NOT_AVAILABLE
 
     def close(self) -> None:
+        """Stop following the screen. Safe to call twice."""
         self._unsubscribe()
+        self._unsubscribe = lambda: None
 
     def _on_view(self, view: View) -> None:
         if view.screen is Screen.NOTICE:

@@ -125,6 +125,8 @@ class Kiosk:
     def close(self) -> None:
         """Release the window and the sound. Safe to call twice."""
         self.stop_ticking()
+        self.parts.alert_screens.close()
+        self.parts.notices.close()
         self.parts.playback.stop()
         self.window.close_window()
         self.parts.voice.close()

@@ -32,8 +32,6 @@ MAX_QUEUED = 100_000
 """Messages mosquitto holds for one client before it drops more: ``status`` receives
 every box's retained status and presence at once (two per box), and mosquitto's
 default (1,000) would silently drop the rest of a large fleet."""
-MEMORY_LIMIT = 768 * 1024 * 1024
-"""Bytes mosquitto may hold (kiosk-broker.service caps the process at 1 GiB)."""
 PACKET_MARGIN = 4096
 """Bytes a packet may hold beyond the largest alert: its topic and MQTT headers."""
 FENCE_TOPICS = "city-hall/#"
@@ -147,10 +145,6 @@ autosave_interval 60
 # A box away for two weeks starts a fresh session (its alerts come back retained).
 persistent_client_expiration 14d
 max_queued_messages {MAX_QUEUED}
-# A box may write retained messages only under its own fleet/<centre>/, but as many as
-# it likes: past this the broker refuses new messages instead of growing until systemd
-# (MemoryMax=1G) kills it. The offender's topics name it; revoke its certificate.
-memory_limit {MEMORY_LIMIT}
 # Small messages (an alert, a receipt) go out at once, not after Nagle's delay.
 set_tcp_nodelay true
 

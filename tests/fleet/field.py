@@ -13,7 +13,6 @@ from typing import Any
 from kiosk.identity import new_request, store_certificate
 from kiosk.paths import Paths, default_assets
 from kiosk.sync.enrolment import enrol
-from kiosk_contract.files import sha256_of
 from kiosk_provisioning.build import build, publish
 from kiosk_provisioning.media import add_media
 from kiosk_provisioning.repository import Repository
@@ -30,7 +29,7 @@ def singing_class(repo: Path) -> dict[str, Any]:
     """The demo's singing class put into *repo*'s media, as a centre's settings: the
     library entry and the programme the example fleet's 노래교실 tile plays."""
     entry = add_media(repo, SINGING_VIDEO, "고향의 봄", "singing", 30.0)
-    video = {"file": entry["file"], "sha256": sha256_of(SINGING_VIDEO), "size": entry["length"]}
+    video = {"file": entry["file"], "sha256": entry["sha256"], "size": entry["length"]}
     return {
         "library": [
             {"id": "spring-song", "title": "고향의 봄", "category": "singing", "video": video}

@@ -111,6 +111,9 @@ def _parser() -> argparse.ArgumentParser:
     from kiosk_provisioning.broker.commands import add_commands
 
     add_commands(commands)
+    from kiosk_provisioning.console.commands import add_commands as add_console_commands
+
+    add_console_commands(commands)
     return parser
 
 
@@ -149,6 +152,10 @@ def _run(args: argparse.Namespace) -> int:
         from kiosk_provisioning.broker.commands import run_broker_command
 
         return run_broker_command(args)
+    if args.command == "console":
+        from kiosk_provisioning.console.commands import run_console_command
+
+        return run_console_command(args)
     if args.command in ("code", "codes", "boxes", "revoke", "staff-pass", "server-cert"):
         from kiosk_provisioning.identity.commands import run_identity_command
 

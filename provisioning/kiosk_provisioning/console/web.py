@@ -1,0 +1,63 @@
+"""What every page module shares: the :class:`~.app.Console` of this request, the
+signed-in staff member, the role guard, and rendering with the menu."""
+
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+from flask import abort, current_app, render_template
+from flask_login import current_user, login_required
+
+from kiosk_provisioning.console.models import Role, Staff
+
+if TYPE_CHECKING:
+    from kiosk_provisioning.console.app import Console
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+MENU = (
+    ("fleet.page", "경로당 현황", None),
+    ("calls.page", "전화", Role.CALLER),
+    ("meeting.page", "영상 회의", Role.HOST),
+    ("alerts.page", "알림·안내", Role.ALERTS),
+    ("staff.page", "직원 관리", Role.ADMIN),
+)
+"""(endpoint, label, role needed) of the menu, in order."""
+
+
+def current_console() -> "Console":
+    return current_app.extensions["kiosk_console"]  # type: ignore[no-any-return]
+
+
+def me() -> Staff:
+    """The signed-in staff member (only inside ``login_required`` views)."""
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def signed_in(view: Callable[P, R]) -> Callable[P, R]:
+    """Signed in (else to the sign-in page), whatever the roles."""
+    return login_required(view)  # type: ignore[no-any-return]
+
+
+def role_required(role: Role) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Signed in (else to the sign-in page) and holding *role* (else 403)."""
+
+    def wrap(view: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(view)
+        def guarded(*args: P.args, **kwargs: P.kwargs) -> R:
+            if not me().may(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return login_required(guarded)  # type: ignore[no-any-return]
+
+    return wrap
+
+
+def render(template: str, **values: Any) -> str:
+    """*template* with the menu the signed-in staff member may use."""
+    menu = []
+    if current_user.is_authenticated:
+        menu = [(e, label) for e, label, role in MENU if role is None or me().may(role)]
+    return render_template(template, menu=menu, **values)

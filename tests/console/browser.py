@@ -1,0 +1,123 @@
+"""Debian's Chromium driven by Selenium through Debian's chromium-driver: a member of
+city hall's staff at the console. Fake camera and microphone (Chromium's own, or
+*video*/*audio* files), media allowed without asking, headless."""
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TypeVar
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support.wait import WebDriverWait
+
+from tests.console.server import PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WAIT_S = 20.0
+SIZES = {"laptop": (1366, 768), "desktop": (1920, 1080)}
+"""The screens staff have: a 1366×768 laptop and a 1920×1080 desktop monitor."""
+
+T = TypeVar("T")
+
+
+class StaffAtConsole:
+    """One browser; :meth:`close` (twice is harmless)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        folder: Path,
+        size: tuple[int, int] = SIZES["laptop"],
+        video: Path | None = None,
+        audio: Path | None = None,
+        extra_args: tuple[str, ...] = (),
+    ) -> None:
+        self.base_url = base_url
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        options = webdriver.ChromeOptions()
+        options.binary_location = CHROMIUM
+        for arg in (
+            "--headless=new",
+            "--no-sandbox",  # root in the test machine
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-breakpad",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            "--autoplay-policy=no-user-gesture-required",
+            "--lang=ko-KR",
+            f"--window-size={size[0]},{size[1]}",
+            f"--user-data-dir={folder / 'profile'}",
+            *([f"--use-file-for-fake-video-capture={video}"] if video else []),
+            *([f"--use-file-for-fake-audio-capture={audio}"] if audio else []),
+            *extra_args,
+        ):
+            options.add_argument(arg)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = Service(CHROMEDRIVER, log_output=str(folder / "chromedriver.log"))
+        self.driver = webdriver.Chrome(options=options, service=service)
+        self.driver.set_page_load_timeout(WAIT_S)
+        self._closed = False
+
+    def open(self, path: str) -> None:
+        self.driver.get(self.base_url + path)
+
+    def sign_in(self, login: str, password: str = PASSWORD) -> None:
+        """Type *login* and *password* into the sign-in page and press 로그인."""
+        self.open("/login")
+        self.find("#login").send_keys(login)
+        self.find("#password").send_keys(password)
+        self.find("form button[type=submit]").click()
+        self.wait(lambda: self.driver.execute_script("return document.readyState") == "complete")
+
+    def find(self, css: str) -> WebElement:
+        return self.wait(lambda: _first(self.driver.find_elements(By.CSS_SELECTOR, css)))
+
+    def texts(self, css: str) -> list[str]:
+        return [e.text for e in self.driver.find_elements(By.CSS_SELECTOR, css)]
+
+    def wait(self, check: Callable[[], T | None], seconds: float = WAIT_S) -> T:
+        """*check*'s first truthy value, polled by Selenium's WebDriverWait."""
+        return WebDriverWait(self.driver, seconds, poll_frequency=0.05).until(lambda _d: check())
+
+    def shot(self, path: Path, size: tuple[int, int] | None = None) -> Path:
+        """A PNG of the page as staff see it (at *size*, if given)."""
+        if size is not None:
+            self.driver.set_window_size(*size)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        assert self.driver.save_screenshot(str(path)), path
+        return path
+
+    def console_errors(self) -> list[str]:
+        """The page's JavaScript errors so far (a test may assert there are none)."""
+        return [
+            entry["message"]
+            for entry in self.driver.get_log("browser")
+            if entry.get("level") == "SEVERE"
+        ]
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            with contextlib.suppress(Exception):  # a dead browser is closed already
+                self.driver.quit()
+
+
+def _first(elements: list[WebElement]) -> WebElement | None:
+    return elements[0] if elements else None
+
+
+@contextlib.contextmanager
+def staff_browser(base_url: str, folder: Path, **options: object) -> Iterator[StaffAtConsole]:
+    browser = StaffAtConsole(base_url, folder, **options)  # type: ignore[arg-type]
+    try:
+        yield browser
+    finally:
+        browser.close()

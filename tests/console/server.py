@@ -1,0 +1,115 @@
+"""The console as staff reach it in the tests: ``kiosk-provision console serve`` run as
+its own process on loopback (plain HTTP; nginx's TLS in front is checked on its own),
+with accounts made by ``kiosk-provision console add-staff``."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+from kiosk_provisioning.console.models import Role
+
+KIOSK_PROVISION = Path(sys.executable).with_name("kiosk-provision")
+WAIT_S = 20.0
+PASSWORD = "경로당-콘솔-2026"
+"""Every test account's password unless a test gives another (≥ 10 characters)."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def provision(*argv: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``kiosk-provision ARGV`` as a technician runs it; fails the test on an error."""
+    done = subprocess.run(
+        [str(KIOSK_PROVISION), *argv],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, f"kiosk-provision {' '.join(argv)}:\n{done.stderr}"
+    return done
+
+
+class ConsoleServer:
+    """One console on 127.0.0.1: :attr:`url`; ``with`` starts and stops it."""
+
+    def __init__(
+        self, repo: Path, folder: Path, broker_url: str | None = None, gate_url: str = ""
+    ) -> None:
+        self.repo = repo
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.database = f"sqlite:///{folder / 'console.db'}"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = folder / "console.log"
+        self._broker = broker_url
+        self._gate = gate_url
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def add_staff(
+        self, login: str, name: str, *roles: Role, password: str = PASSWORD, department: str = ""
+    ) -> None:
+        role_args = [arg for role in roles for arg in ("--role", role.value)]
+        provision(
+            "console", "add-staff", str(self.repo), "--database", self.database,
+            "--login", login, "--name", name, "--department", department,
+            "--password-stdin", *role_args, stdin=password + "\n",
+        )  # fmt: skip
+
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def start(self) -> None:
+        argv = [
+            str(KIOSK_PROVISION), "console", "serve", str(self.repo),
+            "--database", self.database, "--listen", f"127.0.0.1:{self.port}",
+            "--insecure-cookies", "--gate-url", self._gate,
+        ]  # fmt: skip
+        argv += ["--broker", self._broker] if self._broker else ["--no-broker"]
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + WAIT_S
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if self._process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise AssertionError(f"the console did not start:\n{self.log()[-3000:]}")
+            time.sleep(0.05)  # polling its port, with a deadline
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=WAIT_S)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+
+    def __enter__(self) -> "ConsoleServer":
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

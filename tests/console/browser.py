@@ -85,7 +85,10 @@ class StaffAtConsole:
 
     def wait(self, check: Callable[[], T | None], seconds: float = WAIT_S) -> T:
         """*check*'s first truthy value, polled by Selenium's WebDriverWait."""
-        return WebDriverWait(self.driver, seconds, poll_frequency=0.05).until(lambda _d: check())
+        waiting: WebDriverWait[webdriver.Chrome] = WebDriverWait(
+            self.driver, seconds, poll_frequency=0.05
+        )
+        return waiting.until(lambda _d: check())  # type: ignore[return-value]
 
     def shot(self, path: Path, size: tuple[int, int] | None = None) -> Path:
         """A PNG of the page as staff see it (at *size*, if given)."""

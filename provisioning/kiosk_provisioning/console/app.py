@@ -12,14 +12,14 @@ from pathlib import Path
 from flask import Flask, Response, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from kiosk_provisioning.console import alerts, auth, calls, fleet, meeting, staff
+from kiosk_provisioning.console import alerts, auth, calls, errors, fleet, meeting, staff
 from kiosk_provisioning.console.database import Database
 from kiosk_provisioning.console.fleetwatch import FleetWatch
 from kiosk_provisioning.console.settings import ConsoleSettings
-from kiosk_provisioning.console.web import current_console, render
+from kiosk_provisioning.console.web import current_console, signed_in
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,10 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
+def _home() -> ResponseReturnValue:
+    return redirect(url_for("fleet.page"))
+
+
 def create_app(settings: ConsoleSettings, fleet_watch: FleetWatch | None = None) -> Flask:
     """The console for *settings*. Its database must be migrated (``console
     migrate``); a fleet watch is started when the settings name a broker, unless
@@ -113,25 +117,16 @@ def create_app(settings: ConsoleSettings, fleet_watch: FleetWatch | None = None)
     CSRFProtect(app)
     logins = LoginManager(app)
     logins.login_view = "auth.sign_in"
-    logins.login_message = "먼저 로그인하세요."
+    logins.login_message = errors.SIGN_IN_FIRST
+    logins.unauthorized_handler(errors.unauthorised)
     logins.session_protection = "strong"
     logins.user_loader(auth.load_staff)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)
-    app.register_error_handler(CSRFError, _csrf_refused)
-    app.add_url_rule("/", "home", lambda: redirect(url_for("fleet.page")))
+    errors.register(app)
+    app.add_url_rule("/", "home", signed_in(_home))
     return app
-
-
-def _csrf_refused(error: CSRFError) -> ResponseReturnValue:
-    log.warning("request refused: %s", error.description)
-    return render(
-        "refused.html",
-        title="요청 거부",
-        message="보안 확인(CSRF)이 맞지 않아 요청을 처리하지 않았습니다. 페이지를 새로 "
-        "고침한 뒤 다시 해 주세요.",
-    ), 400
 
 
 __all__ = ["BLUEPRINTS", "Console", "create_app", "current_console"]

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,24 @@ def no_unexpected_warnings(
         return
     loud = [r for r in caplog.get_records("call") if r.levelno >= logging.WARNING]
     assert not loud, "unexpected log warnings: " + "; ".join(r.getMessage() for r in loud)
+
+
+STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT, signal.SIGHUP}
+
+
+@pytest.fixture(autouse=True)
+def stop_signals_unblocked() -> None:
+    """Every test starts with SIGTERM, SIGINT and SIGHUP unblocked in this thread.
+
+    A child inherits its parent's signal mask, and a service started with SIGTERM
+    blocked (mosquitto, nginx, Janus) ignores its stop: the CI run of 2026-11-29 had
+    every broker test fail with "mosquitto did not stop" after something earlier in
+    the run left SIGTERM blocked in pytest's main thread. Whatever did it, no test
+    inherits it."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, set()) & STOP_SIGNALS
+    if blocked:
+        logging.getLogger(__name__).info("unblocking %s left blocked by an earlier test", blocked)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, blocked)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from kiosk_provisioning.console import alerts, auth, calls, errors, fleet, meeti
 from kiosk_provisioning.console.database import Database
 from kiosk_provisioning.console.fleetwatch import FleetWatch
 from kiosk_provisioning.console.settings import ConsoleSettings
-from kiosk_provisioning.console.web import current_console, signed_in
+from kiosk_provisioning.console.web import current_console, local_time, signed_in
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +125,7 @@ def create_app(settings: ConsoleSettings, fleet_watch: FleetWatch | None = None)
         app.register_blueprint(blueprint)
     app.after_request(_security_headers)
     errors.register(app)
+    app.add_template_filter(local_time, "local_time")
     app.add_url_rule("/", "home", signed_in(_home))
     return app
 

@@ -1,6 +1,7 @@
 """What every page module shares: the :class:`~.app.Console` of this request, the
 signed-in staff member, the role guard, and rendering with the menu."""
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 from flask import abort, current_app, render_template
 from flask_login import current_user, login_required
 
-from kiosk_provisioning.console.models import Role, Staff
+from kiosk_provisioning.console.models import Role, Staff, utc
 
 if TYPE_CHECKING:
     from kiosk_provisioning.console.app import Console
@@ -61,3 +62,11 @@ def render(template: str, **values: Any) -> str:
     if current_user.is_authenticated:
         menu = [(e, label) for e, label, role in MENU if role is None or me().may(role)]
     return render_template(template, menu=menu, **values)
+
+
+def local_time(when: dt.datetime | None, layout: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored (naive UTC) time in the server's zone (city hall's), for people;
+    ``""`` for none. Also the templates' ``local_time`` filter."""
+    if when is None:
+        return ""
+    return utc(when).astimezone().strftime(layout)

@@ -25,10 +25,12 @@ party's rights:
 - VideoRoom: ``join`` only the party's rooms, with the display forced to its
   name and a join token for that room injected (Janus checks it: the rooms are
   ``signed_tokens``); publishing only for boxes and for staff allowed to host;
-  ``publish``/``configure`` (media on or off), ``start``, ``leave``; no
-  ``create``, ``destroy``, ``edit``, ``kick``, ``allowed``, ``moderate``,
+  ``publish``/``configure`` (media on or off), ``start``, ``leave``; for staff
+  allowed to host, ``moderate`` (mute a participant's stream) in their own rooms,
+  with the room's management secret injected by the gate (the browser never has
+  it); no ``create``, ``destroy``, ``edit``, ``kick``, ``allowed``,
   ``enable_recording``, ``list``, ``listparticipants``, forwarding or anything
-  else. Requests carry only the fields the kiosk and the staff page use.
+  else. Requests carry only the fields the kiosk and the staff pages use.
 - Core: ``create``, ``attach`` (those two plugins), ``message``, ``trickle``,
   ``hangup``, ``detach``, ``destroy``, ``keepalive`` on the connection's own
   sessions and handles; ``info`` and ``ping`` for anyone; no ``claim``.
@@ -128,6 +130,10 @@ class Parties(Protocol):
         """A token Janus accepts for joining *room*."""
         ...
 
+    def room_secret(self, room: int) -> str | None:
+        """*room*'s management secret (``None``: city hall keeps none for it)."""
+        ...
+
 
 class CityHall:
     """:class:`Parties` from city hall's identity folder (REPO/identity): the fleet
@@ -199,6 +205,11 @@ class CityHall:
     def room_token(self, room: int) -> str:
         return signed_token(self._secret, VIDEOROOM, [f"room={room}"], ROOM_TOKEN_S)
 
+    def room_secret(self, room: int) -> str | None:
+        self._load()
+        keys = self._room_keys.get(room)
+        return keys.secret if keys is not None else None
+
     def _load(self) -> None:
         from kiosk_provisioning.identity.directory import load_directory
 
@@ -208,7 +219,9 @@ class CityHall:
         except FileNotFoundError:
             changed = 0.0
         if changed != self._directory_at:
-            self._centres = load_directory(self._folder).centres if changed else {}
+            directory = load_directory(self._folder)
+            self._centres = directory.centres if changed else {}
+            self._room_keys = directory.rooms if changed else {}
             self._directory_at = changed
 
 
@@ -238,6 +251,7 @@ VIDEOROOM_FIELDS = {
     "configure": {"request", "audio", "video"},
     "start": {"request", "room"},
     "leave": {"request"},
+    "moderate": {"request", "room", "id", "mid", "mute"},
 }
 PUBLISHER_FIELDS = {"request", "ptype", "room", "display", "token"}
 SUBSCRIBER_FIELDS = {"request", "ptype", "room", "streams", "feed", "private_id", "token"}
@@ -463,7 +477,7 @@ class GateConnection:
             extra = set(body) - allowed
             if extra:
                 raise RefusedError(f"videoroom {request} with {sorted(extra)}")
-            return body
+            return self._moderate(body) if request == "moderate" else body
         room, ptype = body.get("room"), body.get("ptype")
         if not isinstance(room, int) or isinstance(room, bool) or room not in party.rooms:
             raise RefusedError(f"join room {room!r} (its rooms: {sorted(party.rooms)})")
@@ -482,6 +496,26 @@ class GateConnection:
             raise RefusedError(f"videoroom join with {sorted(extra)}")
         body["token"] = self._parties.room_token(room)
         return body
+
+    def _moderate(self, body: Json) -> Json:
+        """A host muting (or unmuting) a stream of someone in one of its rooms, with the
+        room's secret added here: the page that asks never holds it."""
+        party = self.party
+        assert party is not None
+        room = body.get("room")
+        if not isinstance(room, int) or isinstance(room, bool) or room not in party.rooms:
+            raise RefusedError(f"moderate room {room!r} (its rooms: {sorted(party.rooms)})")
+        # A box publishes too, but moderates nobody: only a staff pass that says host.
+        if not party.publishes or isinstance(party.credential, bytes):
+            raise RefusedError(f"moderate in room {room} without hosting rights")
+        if not isinstance(body.get("id"), int) or not isinstance(body.get("mid"), str):
+            raise RefusedError("moderate without a participant's id and stream mid")
+        if not isinstance(body.get("mute"), bool):
+            raise RefusedError("moderate without mute true or false")
+        secret = self._parties.room_secret(room)
+        if secret is None:
+            raise RefusedError(f"moderate room {room}: city hall keeps no secret for it")
+        return {**body, "secret": secret}
 
     # --- what Janus' replies teach ---------------------------------------------------
 

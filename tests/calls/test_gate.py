@@ -357,3 +357,27 @@ def test_a_connection_that_never_says_who_it_is_is_closed(janus: CallServer) -> 
     assert any(
         "no credential within" in line for line in janus.gate.log_path.read_text().splitlines()
     )
+
+
+def test_only_a_host_moderates_and_only_in_its_own_rooms(janus: CallServer) -> None:
+    """Muting someone in a room (VideoRoom ``moderate``) is for staff whose pass says
+    host, in their own rooms; the room's secret is the gate's to add, never the
+    client's to send. (That a host's mute really silences a centre is checked with
+    the console's meeting page, tests/console/test_meeting.py.)"""
+
+    async def scenario() -> None:
+        box = await box_handle(janus, VIDEOROOM)
+        mute = {"request": "moderate", "room": ROOM, "id": 1, "mid": "0", "mute": True}
+        await refused(box.send(mute), "hosting")
+        guest_session = await janus.staff_session(rooms=(ROOM,), host=False)(janus.url, None)
+        guest = await guest_session.attach(VIDEOROOM)
+        await refused(guest.send(mute), "hosting")
+        host_session = await janus.staff_session(rooms=(ROOM,), host=True)(janus.url, None)
+        host = await host_session.attach(VIDEOROOM)
+        await refused(host.send({**mute, "room": OTHER_ROOM}), f"room {OTHER_ROOM}")
+        await refused(host.send({**mute, "secret": "guess"}), "'secret'")
+        await refused(host.send({**mute, "mute": "yes"}), "mute true or false")
+        for session in (box.session, guest_session, host_session):
+            await session.close()
+
+    run(scenario())

@@ -13,17 +13,37 @@ SHOTS = Path(__file__).resolve().parent.parent.parent / "build" / "console-shots
 """Where screenshots are kept for people to look at (not compared by the tests)."""
 
 
+ROLE_ACCOUNTS = {
+    Role.ADMIN: ("admin", "관리자", "정보통신과"),
+    Role.CALLER: ("caller", "김복지", "노인복지과"),
+    Role.HOST: ("host", "이회의", ""),
+    Role.ALERTS: ("alerts", "박안전", "안전총괄과"),
+}
+"""One account per role: (login, name, department); every password is ``PASSWORD``."""
+
+
+def _console_with_accounts(folder: Path) -> ConsoleServer:
+    repo = folder / "repo"
+    repo.mkdir()
+    server = ConsoleServer(repo, folder / "console")
+    for role, (login, name, department) in ROLE_ACCOUNTS.items():
+        server.add_staff(login, name, role, department=department)
+    return server
+
+
 @pytest.fixture
 def console(tmp_path: Path) -> Iterator[ConsoleServer]:
     """A console without a broker or calls, one account of each role (login = role)."""
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    server = ConsoleServer(repo, tmp_path / "console")
-    server.add_staff("admin", "관리자", Role.ADMIN, department="정보통신과")
-    server.add_staff("caller", "김복지", Role.CALLER, department="노인복지과")
-    server.add_staff("host", "이회의", Role.HOST)
-    server.add_staff("alerts", "박안전", Role.ALERTS, department="안전총괄과")
-    with server:
+    with _console_with_accounts(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def shared_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+    """The same as ``console``, shared by a module's tests (each account costs an Argon2
+    hash to make): for tests that leave the accounts as they found them, or make
+    their own."""
+    with _console_with_accounts(tmp_path_factory.mktemp("console")) as server:
         yield server
 
 

@@ -3,6 +3,7 @@ its own process on loopback (plain HTTP; nginx's TLS in front is checked on its 
 with accounts made by ``kiosk-provision console add-staff``."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -10,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
+
+import requests
 
 from kiosk_provisioning.console.models import Role
 
@@ -113,3 +116,43 @@ class ConsoleServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class Clerk:
+    """A member of staff at the console without a browser: a ``requests`` session
+    that asks for pages (``Accept: text/html``) and does not follow redirects."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.http = requests.Session()
+        self.http.headers["Accept"] = "text/html"
+
+    def get(self, path: str, **options: object) -> requests.Response:
+        return self.http.get(self.url + path, allow_redirects=False, timeout=WAIT_S, **options)  # type: ignore[arg-type]
+
+    def post(self, path: str, **options: object) -> requests.Response:
+        return self.http.post(self.url + path, allow_redirects=False, timeout=WAIT_S, **options)  # type: ignore[arg-type]
+
+    def csrf(self, path: str = "/login") -> str:
+        """The CSRF token of this session, from *path*'s ``<meta name="csrf-token">``."""
+        page = self.get(path)
+        found = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+        assert found, f"{path} ({page.status_code}) has no csrf-token"
+        return found.group(1)
+
+    def send(self, path: str, **fields: str | list[str]) -> requests.Response:
+        """A form of *fields* POSTed to *path* with this session's CSRF token."""
+        return self.post(path, data={"csrf_token": self.csrf(), **fields})
+
+    def sign_in(self, login: str, password: str = PASSWORD) -> requests.Response:
+        return self.send("/login", login=login, password=password)
+
+    @classmethod
+    def signed_in(cls, url: str, login: str, password: str = PASSWORD) -> "Clerk":
+        clerk = cls(url)
+        answer = clerk.sign_in(login, password)
+        assert answer.status_code == 302, f"{login} could not sign in: {answer.status_code}"
+        return clerk
+
+    def is_signed_in(self) -> bool:
+        return self.get("/password").status_code == 200

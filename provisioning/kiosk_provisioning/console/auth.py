@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_user, logout_user
+from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -135,14 +135,14 @@ def sign_in_page() -> ResponseReturnValue:
 
 
 @blueprint.route("/logout", methods=["POST"])
+@signed_in
 def sign_out() -> ResponseReturnValue:
-    if current_user.is_authenticated:
-        with current_console().db.session() as db:
-            staff = db.get(Staff, me().id)
-            if staff is not None:
-                sign_out_everywhere(staff)
-                db.add(Activity(staff_id=staff.id, what="sign-out"))
-        log.info("%s signed out", me().login)
+    with current_console().db.session() as db:
+        staff = db.get(Staff, me().id)
+        if staff is not None:
+            sign_out_everywhere(staff)
+            db.add(Activity(staff_id=staff.id, what="sign-out"))
+    log.info("%s signed out", me().login)
     logout_user()
     session.clear()
     return redirect(url_for("auth.sign_in"))

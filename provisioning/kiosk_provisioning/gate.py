@@ -43,6 +43,11 @@ reaches the plugin around it. So ``incomingcall``'s username can only be the
 name of a verified owner, and auto-answer and the big label at the centre can
 rely on it. The same holds for display names in rooms, which the gate sets.
 
+Every VideoCall call placed through the gate is written, when it ends, as one line
+of ``REPO/calls/attempts.jsonl`` (:class:`CallBook`): who called (box or staff, as
+their credential proves it), which name, when, whether and by whom it was answered.
+The console's missed calls come from there, not from what a browser tells it.
+
 Credentials are checked again every :data:`CHECK_S` seconds: a revoked box or an
 expired pass is cut (connection closed; Janus drops its sessions and names with
 it) within 10 s. Every refusal is one log line naming the party and the reason.
@@ -60,12 +65,14 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import signal
 import sqlite3
 import ssl
 import time
+import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -234,6 +241,81 @@ def signed_token(secret: str, realm: str, descriptors: Sequence[str], ttl_s: int
     return f"{data}:{base64.b64encode(digest).decode()}"
 
 
+def attempts_file(repo: Path) -> Path:
+    """Where the gate writes the calls placed through it (one JSON object a line)."""
+    return repo / "calls" / "attempts.jsonl"
+
+
+@dataclass
+class Attempt:
+    """One VideoCall call placed on a connection, until it ends."""
+
+    to: str
+    """The name called."""
+    started: float
+    answered: float | None = None
+    answered_by: str = ""
+    """:attr:`Party.who` of the connection that had registered :attr:`to` (if answered)."""
+    problem: str = ""
+    """Janus' error for a call that never rang (no such name, busy), else empty."""
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+
+class CallBook:
+    """What all connections share about VideoCall: which party registered which name
+    (so an answered call names who answered it), and the attempts' log file
+    (``None``: not written). Used on the gate's event loop only."""
+
+    def __init__(self, path: Path | None) -> None:
+        self._path = path
+        self._owners: dict[str, str] = {}
+        self._failing = False
+
+    def registered(self, name: str, who: str) -> None:
+        self._owners[name] = who
+
+    def released(self, name: str, who: str) -> None:
+        if self._owners.get(name) == who:
+            del self._owners[name]
+
+    def owner(self, name: str) -> str:
+        return self._owners.get(name, "")
+
+    def ended(self, party: Party, from_name: str, attempt: Attempt) -> None:
+        """Write *attempt* by *party* (registered as *from_name*), ended now."""
+        if self._path is None:
+            return
+        kind, _, ident = party.who.partition(" ")
+        line = {
+            "id": attempt.id,
+            "caller": kind,
+            "caller_id": ident,
+            "from_name": from_name,
+            "to": attempt.to,
+            "started": round(attempt.started, 3),
+            "answered": round(attempt.answered, 3) if attempt.answered else None,
+            "answered_by": attempt.answered_by,
+            "ended": round(time.time(), 3),
+            "problem": attempt.problem,
+        }
+        data = (json.dumps(line, ensure_ascii=False) + "\n").encode()
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                os.write(fd, data)  # one write of one line: lines never interleave
+            finally:
+                os.close(fd)
+        except OSError as err:
+            if not self._failing:
+                log.warning("cannot write call attempts to %s: %s", self._path, err)
+            self._failing = True
+            return
+        if self._failing:
+            log.info("call attempts written to %s again", self._path)
+        self._failing = False
+
+
 class RefusedError(Exception):
     """A request the party may not make; the reason goes to the log and the client."""
 
@@ -281,8 +363,19 @@ class Strangers:
 class GateConnection:
     """One client's connection and its twin to Janus; :meth:`run` until either ends."""
 
-    def __init__(self, client: ServerConnection, parties: Parties, janus_url: str) -> None:
+    def __init__(
+        self,
+        client: ServerConnection,
+        parties: Parties,
+        janus_url: str,
+        book: CallBook | None = None,
+    ) -> None:
         self._client = client
+        self._book = book or CallBook(None)
+        self._names: dict[int, str] = {}
+        """VideoCall handle -> the name it registered."""
+        self._calls: dict[int, Attempt] = {}
+        """VideoCall handle -> the call it placed, until it ends."""
         self._parties = parties
         self._janus_url = janus_url
         self.party: Party | None = None
@@ -343,6 +436,10 @@ class GateConnection:
                 for task in tasks:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
+                for handle in list(self._calls):
+                    self._call_ended(handle)
+                for handle in list(self._names):
+                    self._forget_name(handle)
         await self._client.close()
 
     async def _from_client(self, upstream: ClientConnection) -> None:
@@ -447,6 +544,10 @@ class GateConnection:
                 raise RefusedError("a message without a body")
             police = self._videocall if handle[1] == VIDEOCALL else self._videoroom
             forward["body"] = police(body)
+            if handle[1] == VIDEOCALL and body.get("request") == "call":
+                assert isinstance(handle_id, int)
+                self._call_ended(handle_id)  # a call still open on it is over
+                self._calls[handle_id] = Attempt(str(body.get("username")), time.time())
         elif kind == "detach":
             self._pending[message["transaction"]] = lambda _: self._detached(handle_id)
         return forward
@@ -529,6 +630,46 @@ class GateConnection:
             self._destroyed(message.get("session_id"))
         elif message.get("janus") == "detached":
             self._detached(message.get("sender"))
+        elif message.get("janus") == "event":
+            self._videocall_event(message)
+
+    def _videocall_event(self, message: Json) -> None:
+        """Follow registrations and the calls this connection placed."""
+        handle = message.get("sender")
+        plugin = message.get("plugindata")
+        if not isinstance(handle, int) or not isinstance(plugin, dict):
+            return
+        data = plugin.get("data")
+        if plugin.get("plugin") != VIDEOCALL or not isinstance(data, dict):
+            return
+        result = data.get("result")
+        event = result.get("event") if isinstance(result, dict) else None
+        attempt = self._calls.get(handle)
+        if event == "registered" and self.party is not None:
+            assert isinstance(result, dict)
+            name = str(result.get("username"))
+            self._names[handle] = name
+            self._book.registered(name, self.party.who)
+        elif attempt is None:
+            return
+        elif event == "accepted" and attempt.answered is None:
+            attempt.answered = time.time()
+            attempt.answered_by = self._book.owner(attempt.to)
+        elif event == "hangup":
+            self._call_ended(handle)
+        elif "error_code" in data and attempt.answered is None:
+            attempt.problem = str(data.get("error", data["error_code"]))[:200]
+            self._call_ended(handle)
+
+    def _call_ended(self, handle: int) -> None:
+        attempt = self._calls.pop(handle, None)
+        if attempt is not None and self.party is not None:
+            self._book.ended(self.party, self._names.get(handle, ""), attempt)
+
+    def _forget_name(self, handle: int) -> None:
+        name = self._names.pop(handle, None)
+        if name is not None and self.party is not None:
+            self._book.released(name, self.party.who)
 
     def _created(self, reply: Json) -> None:
         found = reply.get("data", {}).get("id") if isinstance(reply.get("data"), dict) else None
@@ -543,6 +684,8 @@ class GateConnection:
     def _detached(self, handle: object) -> None:
         if isinstance(handle, int):
             self._handles.pop(handle, None)
+            self._call_ended(handle)
+            self._forget_name(handle)
 
     def _destroyed(self, session: object) -> None:
         if isinstance(session, int):
@@ -550,6 +693,8 @@ class GateConnection:
             for handle, (owner, _) in list(self._handles.items()):
                 if owner == session:
                     del self._handles[handle]
+                    self._call_ended(handle)
+                    self._forget_name(handle)
 
 
 def _error(message: Json, reason: str) -> Json:
@@ -586,14 +731,20 @@ def staff_tls_context(cert: Path, key: Path) -> ssl.SSLContext:
 
 
 async def open_gate(
-    parties: Parties, janus_url: str, host: str, port: int, tls: ssl.SSLContext | None
+    parties: Parties,
+    janus_url: str,
+    host: str,
+    port: int,
+    tls: ssl.SSLContext | None,
+    book: CallBook | None = None,
 ) -> Server:
-    """Listen at *host*:*port* (TLS unless *tls* is ``None``); close the server when done."""
+    """Listen at *host*:*port* (TLS unless *tls* is ``None``), calls written to *book*
+    (shared by every listener of one gate); close the server when done."""
 
     strangers = Strangers(MAX_STRANGERS)
 
     async def handle(client: ServerConnection) -> None:
-        await GateConnection(client, parties, janus_url).run(strangers)
+        await GateConnection(client, parties, janus_url, book).run(strangers)
 
     return await serve(
         handle,
@@ -633,14 +784,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parties = CityHall(args.repo / "identity")
     tls = None if args.plain else tls_context(args.cert, args.key, parties.ca_path)
 
+    book = CallBook(attempts_file(args.repo))
+
     async def serve_forever() -> None:
-        server = await open_gate(parties, args.janus, host.strip("[]"), int(port), tls)
+        server = await open_gate(parties, args.janus, host.strip("[]"), int(port), tls, book)
         log.info("call gate at %s in front of %s", args.listen, args.janus)
         if args.staff_listen:
             staff_host, _, staff_port = args.staff_listen.rpartition(":")
             staff_tls = None if args.plain else staff_tls_context(args.cert, args.key)
             staff = await open_gate(
-                parties, args.janus, staff_host.strip("[]"), int(staff_port), staff_tls
+                parties, args.janus, staff_host.strip("[]"), int(staff_port), staff_tls, book
             )
             log.info("call gate for staff browsers at %s", args.staff_listen)
             await asyncio.gather(server.serve_forever(), staff.serve_forever())

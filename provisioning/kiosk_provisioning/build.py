@@ -15,6 +15,7 @@ from kiosk_provisioning.broker.config import ACL_FILE, write_acl
 from kiosk_provisioning.fleet import build_centre, read_fleet
 from kiosk_provisioning.identity.directory import identity_folder, write_directory
 from kiosk_provisioning.inventory import read_inventory
+from kiosk_provisioning.media import published_media
 from kiosk_provisioning.problems import Problem, ProvisionError
 from kiosk_provisioning.repository import Repository
 
@@ -31,10 +32,14 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     the call directory and the fleet broker's access list into ``REPO/identity``.
 
     All-or-nothing: with any problem, nothing is written and every problem is
-    reported. A centre's ``revision`` goes up only when its content changed.
+    reported (a shared file's once, with the centres it breaks). A tile, timetable
+    entry or programme that points at nothing, or a media file ``REPO/media`` does
+    not hold, is a problem. A centre's ``revision`` goes up only when its content
+    changed.
     """
     fleet = read_fleet(fleet_dir)
     rows = read_inventory(inventory)
+    media = published_media(repo)
     # City hall's alert key, made only once a centre has a fleet channel.
     key = functools.cache(lambda: alert_public_key(repo))
     problems: list[Problem] = []
@@ -46,7 +51,7 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     for row in rows:
         previous = _previous(out_dir / f"{row.centre_id}.json")
         try:
-            _, config = build_centre(fleet, row, str(inventory), previous, key)
+            _, config = build_centre(fleet, row, str(inventory), previous, key, media)
         except ProvisionError as err:
             problems.extend(err.problems)
             continue

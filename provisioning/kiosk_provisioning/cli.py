@@ -2,7 +2,8 @@
 
 init REPO                         keys and trust root (root key kept offline)
 build REPO --fleet DIR --inventory CSV   one validated configuration per centre
-media add REPO FILE --title T --category C --duration S
+media add REPO FILE --title T --category C --duration S [--subtitles FILE]
+          [--into FLEET_FILE --id ID]   also fill library entry (or notice) ID there
 publish REPO                      sign and write REPO/public for any web server
 refresh REPO                      re-sign the freshness timestamp (run from a timer)
 rotate-key REPO ROLE              replace a signing key (boxes follow by themselves)
@@ -66,6 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--title", required=True)
     add.add_argument("--category", required=True)
     add.add_argument("--duration", type=float, required=True, help="seconds")
+    add.add_argument("--subtitles", type=Path, metavar="FILE", help="a video's lyrics (SRT, ASS)")
+    add.add_argument(
+        "--into", type=Path, metavar="FLEET_FILE", help="fill the library entry or notice --id"
+    )
+    add.add_argument("--id", default="", help="the library entry's (or notice's) id")
     check = commands.add_parser("check")
     check.add_argument("files", nargs="+", type=Path, metavar="FILE")
     janus = commands.add_parser("janus-config")
@@ -203,8 +209,19 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "media":
         from kiosk_provisioning.media import add_media
 
-        entry = add_media(args.repo, args.file, args.title, args.category, args.duration)
+        entry = add_media(
+            args.repo,
+            args.file,
+            args.title,
+            args.category,
+            args.duration,
+            args.subtitles,
+            args.into,
+            args.id,
+        )
         print(f"added {entry['file']} ({entry['title']})")
+        if args.into:
+            print(f"{args.into}: {args.id} filled")
     return 0
 
 

@@ -20,7 +20,9 @@ from typing import Any
 
 from kiosk_contract.config import ConfigError, KioskConfig, parse_config
 from kiosk_provisioning.inventory import PIN_HASHES, CentreRow, hash_pins
+from kiosk_provisioning.media import Published
 from kiosk_provisioning.problems import Problem, ProvisionError
+from kiosk_provisioning.references import dangling
 
 MAX_FLEET_FILE_BYTES = 1_000_000
 
@@ -114,6 +116,7 @@ def build_centre(
     inventory: str,
     previous: KioskConfig | None = None,
     alert_key: Callable[[], str] | None = None,
+    media: dict[str, Published] | None = None,
 ) -> tuple[dict[str, Any], KioskConfig]:
     """The merged document for one inventory row and its validated configuration.
 
@@ -121,7 +124,9 @@ def build_centre(
     centre's last build, keeps a hash that still matches its PIN. Notices of every
     layer apply (one id twice is refused, naming both files). A centre with a
     ``fleet`` section gets city hall's alert key (*alert_key*: its public half, base64)
-    first in ``fleet.alert_keys``."""
+    first in ``fleet.alert_keys``. Every tile, timetable entry and programme must point
+    at something that exists, and every media file at one of *media* (the repository's
+    files; ``None``: not checked): see :mod:`kiosk_provisioning.references`."""
     row = hash_pins(row, previous)
     layers = [fleet.defaults]
     district = fleet.districts.get(row.district)
@@ -155,19 +160,27 @@ def build_centre(
         keys = fleet_section.get("alert_keys")
         listed = keys if isinstance(keys, list) else []
         fleet_section["alert_keys"] = [alert_key(), *(k for k in listed if k != alert_key())]
+
+    def layer_of(field: str) -> Layer:
+        numbered = re.match(r"notices\[(\d+)\]", field)
+        if numbered and int(numbered.group(1)) < len(notice_layers):
+            return notice_layers[int(numbered.group(1))]
+        return _origin_of(field, origin) or layers[0]
+
+    def problem(field: str, message: str) -> Problem:
+        layer = layer_of(field)
+        column = row.columns.get(field, "") if layer.line else ""
+        # A shared file's mistake breaks many centres: say which.
+        centres = (row.centre_id,) if layer.line is None else ()
+        return Problem(layer.source, message, layer.line, column or field, centres)
+
+    missing = dangling(document, media)
+    if missing:
+        raise ProvisionError([problem(p.field, p.message) for p in missing])
     try:
         config = parse_config(json.dumps(document, ensure_ascii=False).encode())
     except ConfigError as err:
-        numbered = re.match(r"notices\[(\d+)\]", err.field)
-        if numbered and int(numbered.group(1)) < len(notice_layers):
-            layer = notice_layers[int(numbered.group(1))]
-        else:
-            layer = _origin_of(err.field, origin) or layers[0]
-        column = row.columns.get(err.field, "") if layer.line else ""
-        where = f" (centre {row.centre_id})" if layer.line is None else ""
-        raise ProvisionError(
-            [Problem(layer.source, err.reason + where, layer.line, column or err.field)]
-        ) from None
+        raise ProvisionError([problem(err.field, err.reason)]) from None
     return document, config
 
 

@@ -1,6 +1,7 @@
 """Fleet defaults + district + centre overrides: merged, validated, errors traced."""
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,7 @@ from kiosk_provisioning.inventory import hash_pins, parse_inventory
 from kiosk_provisioning.problems import ProvisionError
 from kiosk_provisioning.repository import Repository
 from kiosk_provisioning.verify import verify
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "provisioning" / "examples"
+from tests.provision.test_example_city import EXAMPLES, put_example_media
 
 
 def write(path: Path, doc: Any) -> None:
@@ -27,6 +27,9 @@ def write(path: Path, doc: Any) -> None:
 
 @pytest.fixture
 def fleet_dir(tmp_path: Path) -> Path:
+    """The example city's defaults, two districts and a centre's file; the example's
+    media in ``tmp_path/repo`` (where the tests build)."""
+    put_example_media(tmp_path / "repo")
     folder = tmp_path / "fleet"
     write(folder / "fleet.json", json.loads((EXAMPLES / "fleet" / "fleet.json").read_text()))
     write(folder / "districts" / "운봉읍.json", {"voice": {"volume": 100}})
@@ -54,7 +57,14 @@ def test_layers_merge_in_order(fleet_dir: Path, tmp_path: Path) -> None:
     assert second.idle.return_home_after_s == 300, "centre file over district"
     assert second.voice.volume == 70, "inventory last"
     assert second.centre.name == "나" and second.centre.district == "금동"
-    assert [t.id for t in second.tiles] == ["singing", "exercise", "city-hall", "meeting"]
+    assert [t.id for t in second.tiles] == [
+        "singing",
+        "exercise",
+        "city-hall",
+        "meeting",
+        "broadcast",
+        "notices",
+    ]
 
 
 def test_errors_name_the_file_that_set_the_field(fleet_dir: Path, tmp_path: Path) -> None:
@@ -118,10 +128,12 @@ def test_a_failed_build_writes_nothing(fleet_dir: Path, tmp_path: Path) -> None:
 def test_the_example_fleet_builds_publishes_and_verifies(tmp_path: Path) -> None:
     repo = Repository(tmp_path / "repo")
     repo.init()
+    put_example_media(repo.path)
     report = build(repo.path, EXAMPLES / "fleet", EXAMPLES / "centres.csv")
     assert report.centres == 496
     assert publish(repo)
-    assert verify(repo).startswith("ok: root v1, 496 targets")
+    # Every centre, the catalogue and the example's seven media files.
+    assert verify(repo).startswith("ok: root v1, 504 targets")
     assert not publish(repo), "publishing the same again changes no target"
 
 
@@ -248,3 +260,161 @@ def test_a_bad_pin_in_the_inventory_names_line_and_column(fleet_dir: Path, tmp_p
     with pytest.raises(ProvisionError) as caught:
         build(tmp_path / "repo", fleet_dir, csv)
     assert str(caught.value) == f"{csv} line 2: pin: a PIN is 4 to 8 digits"
+
+
+def dangling(fleet_dir: Path, tmp_path: Path, rows: str = "c-1,가,운봉읍,\n") -> list[str]:
+    """The problems of a build that must be refused, having written nothing."""
+    repo = tmp_path / "repo"
+    with pytest.raises(ProvisionError) as caught:
+        build(repo, fleet_dir, inventory(tmp_path, rows))
+    assert not (repo / "build").exists()
+    return [str(p) for p in caught.value.problems]
+
+
+def change_defaults(fleet_dir: Path, change: Any) -> None:
+    """Apply *change* to the copy of the example's fleet.json."""
+    defaults = json.loads((fleet_dir / "fleet.json").read_text())
+    change(defaults)
+    write(fleet_dir / "fleet.json", defaults)
+
+
+def test_the_example_defaults_build_as_they_are(fleet_dir: Path, tmp_path: Path) -> None:
+    """The baseline of the refusals below: nothing dangles in the example."""
+    assert build(tmp_path / "repo", fleet_dir, inventory(tmp_path, "c-1,가,운봉읍,\n")).centres == 1
+
+
+@pytest.mark.parametrize(
+    ("tile", "target", "message"),
+    [
+        (
+            0,
+            "karaoke",
+            "tile 'singing' (노래교실) plays programme 'karaoke', which is not in programmes",
+        ),
+        (
+            4,
+            "news",
+            "tile 'broadcast' (시청 방송) plays programme 'news', which is not in programmes",
+        ),
+        (
+            2,
+            "mayor",
+            "tile 'city-hall' (시청과 화상통화) calls 'mayor', which is not in calls.contacts",
+        ),
+        (3, "class", "tile 'meeting' (마을 회의) joins room 'class', which is not in calls.rooms"),
+        (
+            5,
+            "weather",
+            "tile 'notices' (오늘의 안내) opens page 'weather'; the only page is 'notices'",
+        ),
+    ],
+)
+def test_a_tile_pointing_at_nothing_is_refused_naming_file_and_tile(
+    fleet_dir: Path, tmp_path: Path, tile: int, target: str, message: str
+) -> None:
+    change_defaults(fleet_dir, lambda d: d["tiles"][tile].update(target=target))
+    problems = dangling(fleet_dir, tmp_path, "c-1,가,운봉읍,\nc-2,나,금동,\n")
+    assert problems == [f"fleet/fleet.json: tiles[{tile}]: {message} (centres c-1 and 1 more)"]
+
+
+def test_a_centre_whose_tile_points_at_nothing_is_named(fleet_dir: Path, tmp_path: Path) -> None:
+    tiles = json.loads((fleet_dir / "fleet.json").read_text())["tiles"]
+    tiles[1]["target"] = "yoga"
+    write(fleet_dir / "centres" / "c-2.json", {"tiles": tiles})
+    problems = dangling(fleet_dir, tmp_path, "c-1,가,운봉읍,\nc-2,나,금동,\n")
+    assert problems == [
+        "fleet/centres/c-2.json: tiles[1]: tile 'exercise' (건강체조) plays programme 'yoga', "
+        "which is not in programmes (centre c-2)"
+    ]
+
+
+def test_call_and_meeting_tiles_without_a_call_server_are_refused(
+    fleet_dir: Path, tmp_path: Path
+) -> None:
+    change_defaults(fleet_dir, lambda d: d["calls"].pop("server"))
+    assert dangling(fleet_dir, tmp_path) == [
+        "fleet/fleet.json: tiles[2]: tile 'city-hall' (시청과 화상통화) needs calls.server, "
+        "which is not set (centre c-1)",
+        "fleet/fleet.json: tiles[3]: tile 'meeting' (마을 회의) needs calls.server, "
+        "which is not set (centre c-1)",
+    ]
+
+
+def test_a_programme_playing_a_video_not_in_the_library_is_refused(
+    fleet_dir: Path, tmp_path: Path
+) -> None:
+    def change(defaults: dict[str, Any]) -> None:
+        defaults["programmes"][1]["videos"] = ["exercise-1", "exercise-3"]
+        defaults["programmes"][2]["fallback"] = "yesterday"
+
+    change_defaults(fleet_dir, change)
+    assert dangling(fleet_dir, tmp_path) == [
+        "fleet/fleet.json: programmes[1]: programme 'exercise' plays video 'exercise-3', "
+        "which is not in the library (centre c-1)",
+        "fleet/fleet.json: programmes[2]: programme 'city-hall-live' plays video 'yesterday', "
+        "which is not in the library (centre c-1)",
+    ]
+
+
+def test_a_timetable_entry_starting_an_unknown_programme_is_refused(
+    fleet_dir: Path, tmp_path: Path
+) -> None:
+    schedule = [{"programme": "tai-chi", "days": ["mon", "wed"], "start": "09:30"}]
+    write(fleet_dir / "districts" / "운봉읍.json", {"schedule": schedule})
+    assert dangling(fleet_dir, tmp_path) == [
+        "fleet/districts/운봉읍.json: schedule[0]: timetable entry 1 (mon,wed 09:30) starts "
+        "programme 'tai-chi', which is not in programmes (centre c-1)"
+    ]
+
+
+def test_library_media_the_repository_does_not_hold_are_refused(
+    fleet_dir: Path, tmp_path: Path
+) -> None:
+    shutil.rmtree(tmp_path / "repo")
+    problems = dangling(fleet_dir, tmp_path)
+    library = json.loads((fleet_dir / "fleet.json").read_text())["library"]
+    arirang = library[0]["video"]["file"]
+    assert len(problems) == 7, "4 videos, the lyrics, a notice's picture and recording"
+    assert problems[0] == (
+        f"fleet/fleet.json: library[0].video: library entry 'arirang': its video {arirang} "
+        "is not in the repository's media (add it with kiosk-provision media add) (centre c-1)"
+    )
+    assert problems[1].startswith("fleet/fleet.json: library[0].subtitles: library entry ")
+    assert problems[5].startswith("fleet/fleet.json: notices[0].picture: notice 'health-check'")
+    assert problems[6].startswith("fleet/fleet.json: notices[0].voice: notice 'health-check'")
+
+
+def test_a_library_entry_with_another_hash_or_size_is_refused(
+    fleet_dir: Path, tmp_path: Path
+) -> None:
+    def change(defaults: dict[str, Any]) -> None:
+        defaults["library"][1]["video"]["size"] += 1
+        defaults["library"][2]["video"]["sha256"] = "0" * 64
+
+    change_defaults(fleet_dir, change)
+    problems = dangling(fleet_dir, tmp_path)
+    assert [p.split(": its")[0] for p in problems] == [
+        "fleet/fleet.json: library[1].video: library entry 'exercise-1'",
+        "fleet/fleet.json: library[2].video: library entry 'exercise-2'",
+    ]
+    assert all("is not the repository's file (sha256 or size differ" in p for p in problems)
+
+
+def test_a_district_notice_whose_picture_is_not_published_names_the_district(
+    fleet_dir: Path, tmp_path: Path
+) -> None:
+    named = {"file": f"{'a' * 64}.png", "sha256": "a" * 64, "size": 108}
+    notice = {
+        "id": "bus",
+        "title": "버스 시간 변경",
+        "text": "군내버스 시간이 바뀝니다.",
+        "valid_from": "2025-01-01",
+        "valid_to": "2099-12-31",
+        "picture": named,
+    }
+    write(fleet_dir / "districts" / "금동.json", {"notices": [notice]})
+    problems = dangling(fleet_dir, tmp_path, "c-2,나,금동,\n")
+    assert problems == [
+        f"fleet/districts/금동.json: notices[2].picture: notice 'bus': its picture {named['file']} "
+        "is not in the repository's media (add it with kiosk-provision media add) (centre c-2)"
+    ]

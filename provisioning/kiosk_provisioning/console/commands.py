@@ -41,11 +41,9 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def run_console_command(args: argparse.Namespace) -> int:
-    from kiosk_provisioning.console.database import migrate
-
     database = args.database or default_database(args.repo)
     if args.console_command == "migrate":
-        migrate(database)
+        _migrate(database)
         print(f"console database up to date: {database}")
         return 0
     if args.console_command == "add-staff":
@@ -55,9 +53,30 @@ def run_console_command(args: argparse.Namespace) -> int:
     raise AssertionError(args.console_command)
 
 
+def _migrate(database: str) -> None:
+    """The database brought up to date, or a :class:`ProvisionError` saying why not
+    (a database of a newer console: its revision is unknown here)."""
+    from alembic.util import CommandError
+
+    from kiosk_provisioning.console.database import migrate
+
+    try:
+        migrate(database)
+    except CommandError as err:
+        raise ProvisionError(
+            [
+                Problem(
+                    "--database",
+                    f"콘솔 데이터베이스를 이 버전에 맞출 수 없습니다; 더 새 콘솔이 쓰던 "
+                    f"데이터베이스일 수 있습니다 (cannot migrate: {err})",
+                )
+            ]
+        ) from None
+
+
 def _add_staff(args: argparse.Namespace, database: str) -> int:
     from kiosk_provisioning.console.accounts import AccountError, add_staff
-    from kiosk_provisioning.console.database import Database, migrate
+    from kiosk_provisioning.console.database import Database
     from kiosk_provisioning.console.models import Activity, Role
 
     try:
@@ -70,7 +89,7 @@ def _add_staff(args: argparse.Namespace, database: str) -> int:
         password = getpass.getpass("비밀번호 (password): ")
         if getpass.getpass("한 번 더 (again): ") != password:
             raise ProvisionError([Problem("password", "두 비밀번호가 다릅니다 (they differ)")])
-    migrate(database)
+    _migrate(database)
     db = Database(database)
     try:
         with db.session() as session:
@@ -89,7 +108,6 @@ def _serve(args: argparse.Namespace, database: str) -> int:
 
     from kiosk_provisioning.broker.commands import broker_of
     from kiosk_provisioning.console.app import create_app
-    from kiosk_provisioning.console.database import migrate
 
     host, _, port = args.listen.rpartition(":")
     broker = None if args.no_broker else broker_of(args.repo, args.broker)
@@ -101,7 +119,7 @@ def _serve(args: argparse.Namespace, database: str) -> int:
         secure_cookies=not args.insecure_cookies,
     )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    migrate(database)
+    _migrate(database)
     app = create_app(settings)
     print(f"ready http://{host}:{port}", flush=True)
     try:

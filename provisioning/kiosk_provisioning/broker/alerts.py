@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -35,6 +36,9 @@ from kiosk_contract.fleet import (
 )
 from kiosk_provisioning.broker.alertkey import alert_key
 from kiosk_provisioning.problems import Problem, ProvisionError
+
+if TYPE_CHECKING:
+    from kiosk_provisioning.broker.session import HallSession
 
 LEVELS = {
     "안내": Level.INFO,
@@ -230,6 +234,41 @@ def media_kind(data: bytes) -> str:
     return ""
 
 
+PICTURE_KINDS = ("png", "jpeg")
+VOICE_KINDS = ("ogg", "wav", "mp3")
+
+
+def media_problem(data: bytes, kinds: tuple[str, ...], limit: int, what: str) -> str | None:
+    """Why *data* cannot be an alert's *what* (larger than *limit*, not one of *kinds*
+    by its first bytes), or None when it can."""
+    if len(data) > limit:
+        return f"the {what} is larger than {limit} bytes"
+    if media_kind(data) not in kinds:
+        return f"the {what} is not {' or '.join(kind.upper() for kind in kinds)}"
+    return None
+
+
+def cut_short(data: bytes) -> bool:
+    """Whether *data* (a PNG, JPEG, WAV or OGG by :func:`media_kind`) ends before its
+    format says it does: an upload or copy broken off. MP3 has no end marker to check."""
+    kind = media_kind(data)
+    if kind == "png":
+        return not data.endswith(b"IEND\xaeB`\x82")
+    if kind == "jpeg":
+        return not data.rstrip(b"\x00").endswith(b"\xff\xd9")
+    if kind == "wav":
+        return len(data) < 8 + int.from_bytes(data[4:8], "little")
+    if kind == "ogg":
+        last = data.rfind(b"OggS")
+        # The last page has the end-of-stream flag and all the bytes its segments count.
+        if last < 0 or len(data) < last + 27 or not data[last + 5] & 0x04:
+            return True
+        count = data[last + 26]
+        segments = data[last + 27 : last + 27 + count]
+        return len(segments) < count or len(data) < last + 27 + count + sum(segments)
+    return False
+
+
 def read_media(path: Path, kinds: tuple[str, ...], limit: int, what: str) -> bytes:
     """*path*'s bytes if it is one of *kinds* and at most *limit* bytes."""
     try:
@@ -237,11 +276,9 @@ def read_media(path: Path, kinds: tuple[str, ...], limit: int, what: str) -> byt
             data = src.read(limit + 1)
     except OSError as err:
         raise ProvisionError([Problem(str(path), f"cannot read the {what}: {err}")]) from None
-    if len(data) > limit:
-        raise ProvisionError([Problem(str(path), f"the {what} is larger than {limit} bytes")])
-    if media_kind(data) not in kinds:
-        wanted = " or ".join(kind.upper() for kind in kinds)
-        raise ProvisionError([Problem(str(path), f"the {what} is not {wanted}")])
+    problem = media_problem(data, kinds, limit, what)
+    if problem is not None:
+        raise ProvisionError([Problem(str(path), problem)])
     return data
 
 
@@ -286,6 +323,30 @@ class Draft:
     hours: float
     voice: bytes | None
     picture: bytes | None
+
+
+def make_draft(
+    configs: list[KioskConfig],
+    level: Level,
+    text: str,
+    text_en: str,
+    everyone: bool,
+    districts: list[str],
+    centres: list[str],
+    hours: float,
+    voice: bytes | None,
+    picture: bytes | None,
+    read_aloud: bool = True,
+) -> Draft:
+    """What staff asked for, checked (texts, hours, audience against *configs*, the
+    fleet as built); without *voice*, espeak-ng reads *text* aloud when *read_aloud*.
+    *voice* and *picture* are checked by the caller (:func:`media_problem`)."""
+    check_text(text, text_en)
+    check_hours(hours)
+    audience, reached = audience_of(configs, everyone, districts, centres)
+    if voice is None and read_aloud:
+        voice = speak(text)
+    return Draft(level, text, text_en, audience, reached, hours, voice, picture)
 
 
 def check_hours(hours: float) -> int:
@@ -338,6 +399,43 @@ def check_text(text: str, text_en: str) -> None:
             raise ProvisionError([Problem(option, f"at most {limit} characters")])
     if not text.strip():
         raise ProvisionError([Problem("--text", "the alert needs a text")])
+
+
+def send(
+    repo: Path, hall: "HallSession", record: AlertRecord, draft: Draft
+) -> tuple[Alert, list[str]]:
+    """Sign *draft* as a new alert and publish it, retained until it expires, on each
+    topic of its audience; recorded as sent. Every send first clears the retained
+    messages of alerts expired or withdrawn. The alert, and the ids cleared.
+
+    The one way an alert leaves city hall: ``kiosk-provision alert`` and the console's
+    알림 page both come here."""
+    alert, envelope = signed(repo, record, draft, int(time.time()))
+    cleared = clear(hall, record, record.to_clear(time.time()))
+    lasts = alert.expires_at - int(time.time())
+    for topic in alert.topics():
+        hall.publish(topic, envelope, retain=True, lasts_s=lasts)
+    record.mark(alert.id, "sent_at")
+    return alert, cleared
+
+
+def clear(hall: "HallSession", record: AlertRecord, alerts: list[SentAlert]) -> list[str]:
+    """Take *alerts*' retained messages off the broker (an empty retained message)."""
+    for alert in alerts:
+        for topic in alert.topics:
+            hall.publish(topic, b"", retain=True)
+        record.mark_cleared(alert.id)
+    return [alert.id for alert in alerts]
+
+
+def withdraw(record: AlertRecord, alert_id: str) -> SentAlert:
+    """Record a sent alert as withdrawn; :func:`clear` then takes its retained messages
+    off the broker (or the next :func:`send` does, if the broker was not reached), so
+    boxes that connect from then on do not get it. A box showing it keeps it until 확인:
+    the clearing message is not signed."""
+    alert = record.find(alert_id)
+    record.mark(alert.id, "withdrawn_at")
+    return alert
 
 
 def latest_receipts(payloads: dict[str, bytes]) -> dict[str, Receipt]:

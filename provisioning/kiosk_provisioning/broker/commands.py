@@ -9,18 +9,20 @@ from kiosk_contract.fleet import MAX_PICTURE_BYTES, MAX_VOICE_BYTES, Receipt
 from kiosk_provisioning.broker.alerts import (
     LEVEL_WORDS,
     LEVELS,
+    PICTURE_KINDS,
     STATES,
+    VOICE_KINDS,
     AlertRecord,
-    Draft,
     SentAlert,
-    audience_of,
     check_hours,
     check_text,
+    clear,
     latest_receipts,
+    make_draft,
     read_media,
-    signed,
-    speak,
+    send,
     when,
+    withdraw,
 )
 from kiosk_provisioning.broker.centres import BuiltCentre, built_configs
 from kiosk_provisioning.broker.config import (
@@ -112,52 +114,35 @@ def _alert(args: argparse.Namespace) -> int:
     check_text(args.text, args.text_en)
     check_hours(args.hours)
     configs = built_configs(args.repo)
-    audience, centres = audience_of(configs, args.all, args.district, args.centre)
     picture = voice = None
     if args.picture:
-        picture = read_media(args.picture, ("png", "jpeg"), MAX_PICTURE_BYTES, "picture")
+        picture = read_media(args.picture, PICTURE_KINDS, MAX_PICTURE_BYTES, "picture")
     if args.voice:
-        voice = read_media(args.voice, ("ogg", "wav", "mp3"), MAX_VOICE_BYTES, "recording")
-    else:
-        voice = speak(args.text)
-    draft = Draft(
-        LEVELS[args.level], args.text, args.text_en, audience, centres, args.hours, voice, picture
-    )
+        voice = read_media(args.voice, VOICE_KINDS, MAX_VOICE_BYTES, "recording")
+    draft = make_draft(
+        configs, LEVELS[args.level], args.text, args.text_en, args.all, args.district,
+        args.centre, args.hours, voice, picture,
+    )  # fmt: skip
     record = AlertRecord(args.repo)
     with _hall(args) as hall:
-        alert, envelope = signed(args.repo, record, draft, int(time.time()))
-        cleared = _clear(hall, record, record.to_clear(time.time()))
-        lasts = alert.expires_at - int(time.time())
-        for topic in alert.topics():
-            hall.publish(topic, envelope, retain=True, lasts_s=lasts)
-        record.mark(alert.id, "sent_at")
-        spoken = "" if args.voice or voice is None else ", its text spoken by espeak-ng"
+        alert, cleared = send(args.repo, hall, record, draft)
+        spoken = "" if args.voice or draft.voice is None else ", its text spoken by espeak-ng"
         print(
-            f"{alert.id} ({LEVEL_WORDS[alert.level]}, #{alert.seq}) sent to {len(centres)} "
+            f"{alert.id} ({LEVEL_WORDS[alert.level]}, #{alert.seq}) sent to {len(draft.centres)} "
             f"centres ({', '.join(alert.topics())}){spoken}; expires {when(alert.expires_at)}"
         )
         if cleared:
             print(f"cleared from the broker: {', '.join(cleared)} (expired or withdrawn)")
         if args.watch:
-            _watch(hall, alert.id, centres, args.watch)
+            _watch(hall, alert.id, draft.centres, args.watch)
     return 0
-
-
-def _clear(hall: HallSession, record: AlertRecord, alerts: list[SentAlert]) -> list[str]:
-    """Take *alerts*' retained messages off the broker (an empty retained message)."""
-    for alert in alerts:
-        for topic in alert.topics:
-            hall.publish(topic, b"", retain=True)
-        record.mark_cleared(alert.id)
-    return [alert.id for alert in alerts]
 
 
 def _withdraw(args: argparse.Namespace) -> int:
     record = AlertRecord(args.repo)
-    alert = record.find(args.withdraw)
-    record.mark(alert.id, "withdrawn_at")
+    alert = withdraw(record, args.withdraw)
     with _hall(args) as hall:
-        _clear(hall, record, [alert])
+        clear(hall, record, [alert])
     print(
         f"{alert.id} withdrawn: boxes that connect from now on do not get it "
         "(a box showing it keeps it until 확인 is pressed)"

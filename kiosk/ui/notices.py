@@ -13,7 +13,6 @@ from kiosk.i18n import Strings
 from kiosk.notices import Entry
 from kiosk.ui.alert import (
     PALETTES,
-    WRAPPED_LEFT,
     draw_picture,
     first_words,
     fit_and_draw,
@@ -24,27 +23,22 @@ from kiosk.ui.alert import (
 )
 from kiosk.ui.buttons import KEY_COLOUR, KeyButton
 from kiosk.ui.pages import HomeButton
-from kiosk.ui.paint import DrawnText, draw_focus_ring, text_block
+from kiosk.ui.paint import DrawnText, text_block
 from kiosk.ui.qt import (
-    QAbstractButton,
     QColor,
     QImage,
-    QLabel,
     QPainter,
     QPaintEvent,
-    QPen,
     QRectF,
     QResizeEvent,
     Qt,
     QWidget,
 )
+from kiosk.ui.rows import ListPage, NumberedRow
 from kiosk.ui.theme import MIN_TEXT_PX, Theme
 
 ROW_COLOUR = "#334155"
 """A notice's row (white text on it: 10:1); an alert's row has its level's colours."""
-ROW_PX = 124
-"""Height of a row, at 1080 lines."""
-GAP_PX = 12
 TITLE_PX = 120
 PICTURE_SHARE = 0.34
 """The most of a notice's width its picture takes."""
@@ -83,87 +77,7 @@ def entry_colours(entry: Entry) -> tuple[str, str]:
     return palette.fill, palette.text
 
 
-class NoticeRow(QAbstractButton):
-    """One row of the list: its number, its title (one or two lines, whole), and
-    "새" while not opened yet; the ring when the navigator's focus is on it."""
-
-    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.theme = theme
-        self.number = ""
-        self.fill, self.ink = ROW_COLOUR, "#FFFFFF"
-        self.new = ""
-        self.focused = False
-        self.outlined = False
-        """Drawn as an outline (the row that turns the page), not as a notice."""
-        self.drawn: list[DrawnText] = []
-        """The texts of the last paint (read by accessibility checks)."""
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-
-    def show_row(self, number: str, title: str, colours: tuple[str, str], new: str) -> None:
-        self.number, self.new = number, new
-        self.fill, self.ink = colours
-        self.setText(title)
-        self.setAccessibleName(f"{number} {title}".strip())
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
-        theme, px = self.theme, self.theme.px
-        ring = theme.focus_width
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        outer = QRectF(self.rect())
-        body = outer.adjusted(ring, ring, -ring, -ring)
-        fill = QColor(self.fill)
-        painter.setPen(QPen(QColor(self.ink), px(4)) if self.outlined else Qt.PenStyle.NoPen)
-        painter.setBrush(fill.darker(130) if self.isDown() else fill)
-        painter.drawRoundedRect(body, px(20), px(20))
-        if self.focused:
-            draw_focus_ring(painter, outer, theme.accent, ring)
-        self.drawn = []
-        smallest = px(MIN_TEXT_PX)
-        inner = body.adjusted(px(24), px(6), -px(24), -px(6))
-        painter.setPen(QColor(self.ink))
-        if self.number:
-            # The number in a disc: the key on the remote that opens the row.
-            font = theme.font("detail")
-            disc = QRectF(inner.left(), 0, px(84), px(84))
-            disc.moveCenter(QRectF(inner.left(), inner.top(), px(84), inner.height()).center())
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QColor(self.ink))
-            painter.drawEllipse(disc)
-            painter.setPen(QColor(self.fill))
-            centre = int(Qt.AlignmentFlag.AlignCenter)
-            fit_and_draw(painter, disc, centre, self.number, font, smallest, self.drawn)
-            painter.setPen(QColor(self.ink))
-            inner.setLeft(disc.right() + px(28))
-        if self.new:
-            font = theme.font("status")
-            width = text_block(self.new, font, 1e6, wrap=False).width() + px(36)
-            pill = QRectF(inner.right() - width, 0, width, px(64))
-            pill.moveCenter(QRectF(pill.left(), inner.top(), width, inner.height()).center())
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(theme.accent)
-            painter.drawRoundedRect(pill, pill.height() / 2, pill.height() / 2)
-            painter.setPen(theme.background)
-            centre = int(Qt.AlignmentFlag.AlignCenter)
-            fit_and_draw(painter, pill, centre, self.new, font, smallest, self.drawn)
-            painter.setPen(QColor(self.ink))
-            inner.setRight(pill.left() - px(24))
-        fit_and_draw(
-            painter,
-            inner,
-            int(WRAPPED_LEFT),
-            self.text(),
-            theme.font("button"),
-            smallest,
-            self.drawn,
-        )
-        painter.end()
-
-
-class NoticesPage(QWidget):
+class NoticesPage(ListPage):
     """Today's list, or "오늘은 안내가 없습니다"; the home button below."""
 
     def __init__(
@@ -178,25 +92,13 @@ class NoticesPage(QWidget):
     ) -> None:
         """*on_open*: a row was pressed; *on_focus*: the ring goes to a row (turning the
         page); *on_home*: 처음으로."""
-        super().__init__(parent)
+        super().__init__(strings["notices_title"], theme, on_open, on_focus, parent)
         self.strings = strings
-        self.theme = theme
         self._zone = zone
-        self._on_open = on_open
-        self._on_focus = on_focus
         self.entries: list[Entry] = []
         self.unseen: set[str] = set()
         self.focus = 0
-        self.first = 0
-        """The first row on the page shown."""
-        self.title = QLabel(strings["notices_title"], self)
-        self.empty = QLabel(f"{strings['notices_none']}\n{strings['notices_none_detail']}", self)
-        for label in (self.title, self.empty):
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            label.setWordWrap(True)
-        self.rows: list[NoticeRow] = []
-        self.pager = NoticeRow(theme, self)
-        self.pager.clicked.connect(self._turn_page)
+        self.empty.setText(f"{strings['notices_none']}\n{strings['notices_none_detail']}")
         self.home = HomeButton(strings["home_button"], theme, self)
         self.home.clicked.connect(on_home)
         self.set_theme(theme)
@@ -204,36 +106,15 @@ class NoticesPage(QWidget):
     def show_list(self, entries: Sequence[Entry], focus: int, unseen: set[str]) -> None:
         """*entries* with the ring on row *focus* (``len(entries)``: the home button)."""
         self.entries, self.focus, self.unseen = list(entries), focus, unseen
-        while len(self.rows) < len(self.entries):
-            row = NoticeRow(self.theme, self)
-            index = len(self.rows)
-            row.clicked.connect(lambda _=False, i=index: self._on_open(i))
-            self.rows.append(row)
         self._place()
 
     def per_page(self) -> int:
         """How many rows fit between the title and the home button."""
-        room = self._list_bottom() - self._list_top()
-        return max(1, int(room // self.theme.px(ROW_PX + GAP_PX)))
+        return self.list.per_page(self._list_bottom() - self._list_top())
 
     def set_theme(self, theme: Theme) -> None:
-        self.theme = theme
-        self.title.setFont(theme.font("title"))
-        self.empty.setFont(theme.font("detail"))
-        for label in (self.title, self.empty):
-            label.setStyleSheet(f"color: {theme.display.text}; background: transparent;")
-        for row in (*self.rows, self.pager):
-            row.theme = theme
         self.home.theme = theme
-        self._place()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt's name)
-        self._place()
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), self.theme.background)
-        painter.end()
+        super().set_theme(theme)
 
     # --- internals ---------------------------------------------------------------
 
@@ -259,42 +140,20 @@ class NoticesPage(QWidget):
         self.empty.setGeometry(
             side, self._list_top(), width, self._list_bottom() - self._list_top()
         )
-        per_page = self.per_page()
-        paged = count > per_page
-        shown = per_page - 1 if paged else per_page
-        shown = max(shown, 1)
-        focus = min(self.focus, count - 1)
-        self.first = (max(focus, 0) // shown) * shown
-        step = px(ROW_PX + GAP_PX)
         top = self._list_top()
-        for index, row in enumerate(self.rows):
-            visible = index < count and self.first <= index < self.first + shown
-            row.setVisible(visible)
-            if not visible:
-                continue
-            entry = self.entries[index]
-            number = str(index + 1)
-            new = self.strings["notices_row_new"] if entry.key in self.unseen else ""
-            title = row_title(self.strings, entry, self._zone())
-            row.show_row(number, title, entry_colours(entry), new)
-            row.focused = index == self.focus
-            row.setGeometry(side, top + (index - self.first) * step, width, px(ROW_PX))
-        self.pager.setVisible(paged)
-        if paged:
-            pages = (count + shown - 1) // shown
-            page = self.first // shown + 1
-            text = self.strings["notices_more"].format(page=page, pages=pages)
-            colours = (self.theme.display.background, self.theme.display.text)
-            self.pager.show_row("", text, colours, "")
-            self.pager.outlined = True
-            self.pager.focused = False
-            self.pager.setGeometry(side, top + shown * step, width, px(ROW_PX))
-        self._shown = shown
+        self.list.place(
+            count,
+            self.focus,
+            (side, top, width, self._list_bottom() - top),
+            self._show_row,
+            self.strings["notices_more"],
+        )
 
-    def _turn_page(self) -> None:
-        """The ring to the next page's first row (after the last page, the first's)."""
-        following = self.first + self._shown
-        self._on_focus(following if following < len(self.entries) else 0)
+    def _show_row(self, index: int, row: NumberedRow) -> None:
+        entry = self.entries[index]
+        new = self.strings["notices_row_new"] if entry.key in self.unseen else ""
+        title = row_title(self.strings, entry, self._zone())
+        row.show_row(str(index + 1), title, entry_colours(entry), new)
 
 
 class NoticePage(QWidget):

@@ -17,6 +17,11 @@ becomes the ALERT screen (a programme behind it ends, leader mode closes); over 
 call the alert rides along in :attr:`View.alert` (the call page shows it as a
 banner) and fills the screen as soon as the call ends. The ALERT screen leaves
 only by its 확인 (:meth:`Navigator.acknowledge`), never by idle time or Escape.
+
+The leader calls city hall from LEADER_CALLS, the list of the configuration's contacts:
+a press (or the row's number key) places the call through the contact opener (the call
+screens', :meth:`Navigator.set_contact_opener`), and the call fills the screen as a
+senior's call does; a programme behind leader mode ends with it.
 """
 
 import enum
@@ -24,6 +29,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
+from kiosk_contract.config.calls import Calls, Contact
 from kiosk_contract.config.model import Idle, Keys, KioskConfig, Tile, TileAction
 
 log = logging.getLogger(__name__)
@@ -45,6 +51,9 @@ class Screen(enum.Enum):
     """The centre leader enters a PIN on a big keypad."""
     LEADER = "leader"
     """The leader's screen: start programmes, volume, schedule, downloads."""
+    LEADER_CALLS = "leader_calls"
+    """The leader's list of city-hall contacts, one press calls one; :attr:`View.entry`
+    is the focused row (the row count itself: the back button)."""
     DIAGNOSTICS = "diagnostics"
     """The technician's screen: devices, live camera, microphone level, network."""
     CALL = "call"
@@ -64,7 +73,7 @@ ALERT_SETTLE_S = 1.5
 or key already under way when the alert came would dismiss it unread."""
 """Where number keys choose a notice instead of a tile."""
 """Screens that go home by themselves after ``idle.please_wait_s``."""
-LEADER_SCREENS = (Screen.LEADER_PIN, Screen.LEADER, Screen.DIAGNOSTICS)
+LEADER_SCREENS = (Screen.LEADER_PIN, Screen.LEADER, Screen.LEADER_CALLS, Screen.DIAGNOSTICS)
 """Behind the PIN: may open over a programme, which plays on behind it, and leave
 by themselves after ``leader.leave_after_s``."""
 
@@ -113,7 +122,7 @@ class View:
     the one the ALERT screen shows, or the call page's banner; empty when none."""
     entry: int = 0
     """On NOTICES the focused row (the row count itself: the home button); on NOTICE
-    the notice shown."""
+    the notice shown; on LEADER_CALLS the focused contact (the count: the back button)."""
 
 
 BANNER = -1
@@ -148,6 +157,19 @@ class KeyMap:
 
 Opener = Callable[[Tile], Screen]
 """Starts a tile's capability and names the screen that shows it."""
+ContactOpener = Callable[[Contact], Screen]
+"""Places the leader's call to a contact and names the screen that shows it."""
+
+
+def leader_contacts(calls: Calls) -> list[Contact]:
+    """Whom the leader's list offers to call: the configured contacts, in order; nobody
+    without a call server (there is nothing to call them through)."""
+    return list(calls.contacts) if calls.server is not None else []
+
+
+def no_contacts_reason(calls: Calls) -> str:
+    """Strings key of why the leader's list has nobody to call (see :func:`leader_contacts`)."""
+    return "leader_calls_no_server" if calls.server is None else "leader_calls_none"
 
 
 class Navigator:
@@ -156,7 +178,7 @@ class Navigator:
     *clock* gives monotonic seconds; tests pass a fake. *openers* maps a tile
     action to the capability that handles it; actions without one open the
     "not available yet" screen. *announce* is called with each pressed tile
-    (spoken guidance).
+    (spoken guidance). *calls* give the leader's list of contacts (:func:`leader_contacts`).
     """
 
     def __init__(
@@ -168,8 +190,12 @@ class Navigator:
         leader_idle_s: float = 120,
         announce: Callable[[Tile], None] = lambda tile: None,
         openers: dict[TileAction, Opener] | None = None,
+        calls: Calls | None = None,
     ) -> None:
         self._tiles = list(tiles)
+        self._calls = calls or Calls()
+        self._contacts = leader_contacts(self._calls)
+        self._contact_opener: ContactOpener | None = None
         self._keys = KeyMap(keys)
         self._idle = idle
         self._clock = clock
@@ -208,12 +234,29 @@ class Navigator:
         self._keys = KeyMap(config.keys)
         self._idle = config.idle
         self._leader_idle_s = config.leader.leave_after_s
+        self._calls = config.calls
+        self._contacts = leader_contacts(config.calls)
         self.on_banner = None
         self._set(View(Screen.HOME))
 
     def set_opener(self, action: TileAction, opener: Opener) -> None:
         """*opener* starts tiles of *action* from now on."""
         self._openers[action] = opener
+
+    def set_contact_opener(self, opener: ContactOpener | None) -> None:
+        """*opener* places the leader's calls from now on (the call screens, once up;
+        ``None`` once they are gone)."""
+        self._contact_opener = opener
+
+    @property
+    def contacts(self) -> list[Contact]:
+        """The leader's list of city-hall contacts, in order."""
+        return list(self._contacts)
+
+    @property
+    def no_contacts(self) -> str:
+        """Strings key of why the leader's list is empty, when it is."""
+        return no_contacts_reason(self._calls)
 
     def subscribe(self, listener: Callable[[View], None]) -> Callable[[], None]:
         """Call *listener* with each new view; returns the unsubscribe callable."""
@@ -256,6 +299,8 @@ class Navigator:
         if isinstance(action, int):
             if self._view.screen in NOTICE_SCREENS:
                 return self.open_notice(action)
+            if self._view.screen is Screen.LEADER_CALLS:
+                return self.call_contact(action)
             return self.press_tile(action)
         return self.command(action)
 
@@ -270,6 +315,8 @@ class Navigator:
             return self.go_home()
         if view.screen in NOTICE_SCREENS:
             return self._notices_command(command)
+        if view.screen is Screen.LEADER_CALLS:
+            return self._contacts_command(command)
         if view.screen is not Screen.HOME:
             # Other screens hold one control, the big home button.
             return self.go_home() if command is Command.ACTIVATE else False
@@ -444,11 +491,76 @@ class Navigator:
         entry = min(view.entry, count)
         if command is Command.ACTIVATE:
             return self.open_notice(entry) if entry < count else self.go_home()
-        moved = min(max(entry + step, 0), count)
-        if moved == view.entry:
+        return self._move_entry(entry + step, count)
+
+    def _move_entry(self, entry: int, count: int) -> bool:
+        """The ring of a list to row *entry*, kept between its first row and the control
+        below its last (*count*)."""
+        moved = min(max(entry, 0), count)
+        if moved == self._view.entry:
             return False
-        self._set(replace(view, entry=moved))
+        self._set(replace(self._view, entry=moved))
         return True
+
+    # --- the leader's calls ------------------------------------------------------
+
+    def open_leader_calls(self) -> bool:
+        """The leader's screen's call entry: the list of city-hall contacts."""
+        self.note_input()
+        if self._view.screen is not Screen.LEADER:
+            return False
+        self._set(replace(self._view, screen=Screen.LEADER_CALLS, entry=0))
+        return True
+
+    def leader_screen(self) -> bool:
+        """Back from the contacts to the leader's screen."""
+        self.note_input()
+        if self._view.screen is not Screen.LEADER_CALLS:
+            return False
+        self._set(replace(self._view, screen=Screen.LEADER, entry=0))
+        return True
+
+    def focus_contact(self, index: int) -> bool:
+        """The ring to row *index* of the contacts (a press that turns their page)."""
+        self.note_input()
+        if self._view.screen is not Screen.LEADER_CALLS:
+            return False
+        if not 0 <= index <= len(self._contacts):
+            return False
+        return self._move_entry(index, len(self._contacts))
+
+    def call_contact(self, index: int) -> bool:
+        """Row *index* of the contacts was pressed (touch, its number key, Enter): the
+        call screens place the call and it fills the screen, or they say why not. Before
+        calls are up, city hall cannot be reached yet: that is said the same way."""
+        self.note_input()
+        view = self._view
+        if view.screen is not Screen.LEADER_CALLS or not 0 <= index < len(self._contacts):
+            return False
+        contact = self._contacts[index]
+        log.info("the leader calls %s", contact.name)
+        if self._contact_opener is None:
+            self.show_not_ready("call_no_server")
+            return True
+        try:
+            screen = self._contact_opener(contact)
+        except Exception:  # supervision boundary of the calls, as for a tile
+            log.exception("the call to %s could not start", contact.name)
+            self.fail()
+            return True
+        if screen is Screen.CALL:
+            self.show_call()
+        return True
+
+    def _contacts_command(self, command: Command) -> bool:
+        """Keys on the contacts: Up and Down move the ring over the rows and, below the
+        last, the back button; Enter presses what it is on."""
+        count = len(self._contacts)
+        entry = min(self._view.entry, count)
+        if command is Command.ACTIVATE:
+            return self.call_contact(entry) if entry < count else self.leader_screen()
+        step = {Command.UP: -1, Command.DOWN: 1}.get(command, 0)
+        return step != 0 and self._move_entry(entry + step, count)
 
     # --- time and failures -----------------------------------------------
 

@@ -118,6 +118,7 @@ def build_parts(
         clock,
         leader_idle_s=config.leader.leave_after_s,
         announce=voice.announce,
+        calls=config.calls,
     )
     cache = MediaCache(paths.media)
     playback = Playback(config, cache, clock)

@@ -1,5 +1,8 @@
 """How calls move the senior between screens. Qt-free.
 
+The leader's calls (:attr:`Screen.LEADER_CALLS`) start here too, exactly as a call
+tile's: the same desk call to the contact's name, the same screens and hang-up.
+
 Decisions: a call rings only on a kiosk nobody is busy with (home screen or a
 passing message); during a programme, leader mode or another call the caller
 hears "busy" and city hall tries again later, so a class is never interrupted.
@@ -11,6 +14,7 @@ from collections.abc import Callable
 
 from kiosk.calls.desk import CallDesk, CallView, Notice, Phase
 from kiosk.navigation import LEADER_SCREENS, Navigator, Screen, View
+from kiosk_contract.config.calls import Contact
 from kiosk_contract.config.model import Tile
 
 ACTIVE = (
@@ -34,6 +38,7 @@ class CallScreens:
         self._ring = ring
         """Rings while a call waits for an answer (the voice guide's ring)."""
         desk.busy = self.busy
+        navigator.set_contact_opener(self.call_contact)
         self._unsubscribe = [desk.subscribe(self._on_call), navigator.subscribe(self._on_view)]
 
     def busy(self) -> bool:
@@ -46,6 +51,14 @@ class CallScreens:
         started = (
             self.desk.call(tile.target) if tile.action == "call" else self.desk.join(tile.target)
         )
+        return self._started(started)
+
+    def call_contact(self, contact: Contact) -> Screen:
+        """The leader pressed *contact* in the list of city-hall contacts."""
+        return self._started(self.desk.call(contact.id))
+
+    def _started(self, started: bool) -> Screen:
+        """The call screen for a call or session that started, else the calm reason."""
         if started:
             return Screen.CALL
         notice = self.desk.view.notice
@@ -56,6 +69,7 @@ class CallScreens:
 
     def close(self) -> None:
         self._ring(False)
+        self.navigator.set_contact_opener(None)
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []

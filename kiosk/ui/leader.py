@@ -3,7 +3,8 @@
 The keypad checks PINs through :class:`~kiosk.lockout.PinGate` (five wrong
 tries lock it for five minutes, across restarts). The leader's screen starts
 any programme or library video now, stops what plays, sets the room volume,
-and shows today's timetable and the download progress. The navigator sends
+opens the list of city-hall contacts to call (:mod:`kiosk.ui.contacts`), and
+shows today's timetable and the download progress. The navigator sends
 it home after ``leader.leave_after_s`` without a touch.
 """
 
@@ -204,8 +205,10 @@ class LeaderPage(QWidget):
         theme: Theme,
         programmes: Programmes,
         on_leave: Callable[[], object],
+        on_call: Callable[[], object],
         parent: QWidget | None = None,
     ) -> None:
+        """*on_call*: the call entry, which opens the list of city-hall contacts."""
         super().__init__(parent)
         self.strings = strings
         self.programmes = programmes
@@ -235,8 +238,8 @@ class LeaderPage(QWidget):
         self.volume = QLabel(self)
         self.quieter.clicked.connect(lambda: self._volume(-1))
         self.louder.clicked.connect(lambda: self._volume(+1))
-        self.call = KeyButton(strings["leader_call"], KEY_COLOUR, theme, self)
-        self.call.setEnabled(False)
+        self.call = KeyButton(strings["leader_call"], GREEN, theme, self)
+        self.call.clicked.connect(on_call)
         self.leave = KeyButton(strings["leader_leave"], "#7C2D12", theme, self)
         self.leave.clicked.connect(on_leave)
         self.today = QLabel(self)

@@ -26,6 +26,7 @@ from kiosk.programmes.schedule import Banner
 from kiosk.status import Status, StatusBoard
 from kiosk.ui.alert import AlertPage
 from kiosk.ui.banner import ScheduleBanner
+from kiosk.ui.contacts import LeaderCallsPage
 from kiosk.ui.diagnostics import DiagnosticsPage
 from kiosk.ui.header import Header, StatusStrip
 from kiosk.ui.home import HomeScreen
@@ -121,7 +122,23 @@ class KioskWindow(QWidget):
             strings, self.theme, programmes.playback, navigator.go_home, self
         )
         self.pin = PinPage(strings, self.theme, gate, navigator.unlocked, navigator.go_home, self)
-        self.leader = LeaderPage(config, strings, self.theme, programmes, navigator.go_home, self)
+        self.leader = LeaderPage(
+            config,
+            strings,
+            self.theme,
+            programmes,
+            navigator.go_home,
+            navigator.open_leader_calls,
+            self,
+        )
+        self.leader_calls = LeaderCallsPage(
+            strings,
+            self.theme,
+            navigator.call_contact,
+            navigator.focus_contact,
+            navigator.leader_screen,
+            self,
+        )
         self.diagnostics = DiagnosticsPage(
             strings,
             self.theme,
@@ -159,6 +176,7 @@ class KioskWindow(QWidget):
         ignored = QSizePolicy.Policy.Ignored
         self.stack.setSizePolicy(ignored, ignored)
         pages: list[QWidget] = [self.home, self.page, self.playing, self.pin, self.leader]
+        pages.append(self.leader_calls)
         pages += [self.diagnostics, self.alert, self.notices_page, self.notice_page]
         for page in pages:
             self.stack.addWidget(page)
@@ -186,6 +204,7 @@ class KioskWindow(QWidget):
             Screen.PLAYING: self.playing,
             Screen.LEADER_PIN: self.pin,
             Screen.LEADER: self.leader,
+            Screen.LEADER_CALLS: self.leader_calls,
             Screen.DIAGNOSTICS: self.diagnostics,
             Screen.NOT_READY: self.page,
             Screen.NOT_AVAILABLE: self.page,
@@ -247,6 +266,9 @@ class KioskWindow(QWidget):
             self.pin.reset()
         elif screen is Screen.LEADER:
             self.leader.refresh()
+        elif screen is Screen.LEADER_CALLS:
+            nav = self.navigator
+            self.leader_calls.show_list(nav.contacts, view.entry, nav.no_contacts)
         elif screen is Screen.PLAYING:
             self.playing.show_now(self.programmes.playback.now)
         elif screen is Screen.ALERT:
@@ -332,7 +354,7 @@ class KioskWindow(QWidget):
             parts = (self.header, self.home, self.page, self.status_strip, self.playing)
             for part in (*parts, self.pin, self.leader, self.banner, self.diagnostics):
                 part.set_theme(self.theme)
-            for page in (self.alert, self.notices_page, self.notice_page):
+            for page in (self.alert, self.notices_page, self.notice_page, self.leader_calls):
                 page.set_theme(self.theme)
             if self.call is not None:
                 self.call.set_theme(self.theme)

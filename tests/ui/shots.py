@@ -1,4 +1,5 @@
-"""The alert and notice screens on a real X server, photographed one after the other.
+"""The alert, notice and leader's call screens on a real X server, photographed one
+after the other.
 
 ``python -m tests.ui.shots OUT [WIDTHxHEIGHT]`` with ``DISPLAY`` set (an Xvfb of that
 size): builds the demo kiosk full screen on its own state folder, goes through each
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 os.environ["QT_QPA_PLATFORM"] = "xcb"
 
+import msgspec
 from PySide6.QtGui import QGuiApplication
 
 from kiosk.app.kiosk import Kiosk, build_kiosk
@@ -25,10 +27,12 @@ from kiosk.config import ConfigSource, LoadedConfig
 from kiosk.navigation import ALERT_SETTLE_S
 from kiosk.paths import Paths, default_assets
 from kiosk.ui.alert import PALETTES
+from kiosk.ui.leader import GREEN
 from kiosk.ui.notices import ROW_COLOUR
 from kiosk.ui.qt import QApplication, QFont, QPoint, QRectF, QWidget
 from kiosk.ui.theme import FONT_FAMILY
 from kiosk_contract.config import read_config
+from kiosk_contract.config.calls import Contact
 from kiosk_contract.fleet import Level
 from tests.e2e.xserver import screenshot
 from tests.ui.alerting import PICTURE, ring_a_call, send_alert
@@ -191,6 +195,40 @@ def photograph(camera: Camera, kiosk: Kiosk) -> None:
         return on_screen(row, QRectF(row.rect()), inset), PALETTES[Level.EMERGENCY].fill
 
     camera.shot("notices-with-alerts", alert_row)
+    nav.go_home()
+    photograph_leader_calls(camera, kiosk)
+
+
+OFFICES = [
+    Contact(id="clerk", name="cityhall-clerk", label="남원시청 민원실", label_en="Civil affairs"),
+    Contact(id="health", name="cityhall-health", label="남원시 보건소", label_en="Health centre"),
+    Contact(id="mayor", name="cityhall-mayor", label="시장실", label_en="Mayor's office"),
+]
+"""City-hall offices a centre may be given to call, after the demo's welfare office."""
+
+
+def photograph_leader_calls(camera: Camera, kiosk: Kiosk) -> None:
+    """The leader's screen with its call entry, then its list of contacts: the demo's
+    one, and four."""
+    window, nav = kiosk.window, kiosk.navigator
+
+    def unlocked() -> None:
+        nav.open_leader()
+        nav.unlocked("leader")
+
+    def inside(button: QWidget) -> Probe:
+        return on_screen(button, QRectF(button.rect()), window.theme.focus_width + 4), GREEN
+
+    unlocked()
+    camera.shot("leader", lambda: inside(window.leader.call))
+    nav.open_leader_calls()
+    camera.shot("leader-calls", lambda: inside(window.leader_calls.rows[0]))
+    config = kiosk.loaded.config
+    calls = msgspec.structs.replace(config.calls, contacts=[*config.calls.contacts, *OFFICES])
+    nav.reconfigure(msgspec.structs.replace(config, calls=calls))  # goes home
+    unlocked()
+    nav.open_leader_calls()
+    camera.shot("leader-calls-four", lambda: inside(window.leader_calls.rows[3]))
 
 
 if __name__ == "__main__":

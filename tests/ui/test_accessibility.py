@@ -49,11 +49,24 @@ from kiosk.ui.theme import MIN_LABEL_PX, MIN_TEXT_PX, Theme
 from kiosk.ui.tile import TileButton
 from kiosk.ui.window import KioskWindow
 from kiosk_contract.config import KioskConfig, parse_config
+from kiosk_contract.config.calls import Contact
 from kiosk_contract.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk_contract.fleet import Level as AlertLevel
 from tests.conftest import DEMO_CONFIG
 from tests.ui.alerting import LONGEST, PICTURE, ring_a_call, send_alert
 from tests.ui.conftest import BuildKiosk, FakeClock, Player, WallClock
+from tests.unit.test_navigation import with_contacts
+
+LONG_CONTACTS = [
+    Contact(
+        id=f"office-{n}",
+        name=f"cityhall-office-{n}",
+        label="남원시청 사회복지과 노인장애인복지팀 팀장실",
+        label_en="Namwon City Hall, senior welfare team 12",
+    )
+    for n in range(11)
+]
+"""Eleven more contacts with names as long as the schema allows (24 and 40 characters)."""
 
 SIZES = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080), (3840, 2160)]
 """TVs and panels found in senior centres: 4:3, 720p, 1366x768, 1080p and 4K."""
@@ -91,6 +104,9 @@ def visit(kiosk: Kiosk, name: str) -> QWidget:
         nav.open_leader()
     elif name in ("leader", "diagnostics"):
         nav.unlocked("technician" if name == "diagnostics" else "leader")
+    elif name == "leader_calls":
+        nav.unlocked("leader")
+        nav.open_leader_calls()
     elif name == "call":
         ring_a_call(kiosk)
     elif name == "alert":
@@ -254,6 +270,23 @@ def test_every_control_is_reachable_by_keys(
     assert page.home.focused and not any(r.focused for r in page.rows)
     qtbot.keyClick(window, Qt.Key.Key_Return)
     assert kiosk.navigator.view.screen is Screen.HOME
+    # The leader's contacts: Down reaches every row (over two pages), then the back
+    # button; Enter on a row calls it (here: city hall cannot be reached yet).
+    kiosk.navigator.reconfigure(with_contacts(demo_config, *LONG_CONTACTS))
+    visit(kiosk, "leader_calls")
+    calls = window.leader_calls
+    count = len(kiosk.navigator.contacts)
+    assert count == 12
+    for row in range(count):
+        assert calls.rows[row].isVisible() and calls.rows[row].focused, row
+        assert not calls.back.focused
+        qtbot.keyClick(window, Qt.Key.Key_Down)
+    assert calls.back.focused and not any(r.focused and r.isVisible() for r in calls.rows)
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    assert kiosk.navigator.view.screen is Screen.LEADER
+    kiosk.navigator.open_leader_calls()
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    assert kiosk.navigator.view.notice == "call_no_server"
     # The alert's one control, 확인, answers Enter (and is always in the ring).
     visit(kiosk, "alert")
     clock.now += ALERT_SETTLE_S
@@ -441,6 +474,8 @@ def show_state(kiosk: Kiosk, wall: WallClock, name: str) -> None:
     - ``home_problem``: the status strip saying the settings need a look, devices missing;
     - ``leader_busy``: the leader's page with a download going and failed ones;
     - ``leader_pin_wrong``: the keypad after a wrong PIN;
+    - ``leader_calls_many``, ``leader_calls_none``: the leader's contacts, two pages of
+      the longest names, and none (no call server);
     - ``call_talking``: a call under way, its connection unsteady;
     - ``call_alert``: a call ringing with an alert's banner (the longest text);
     - ``alert_picture``, ``alert_longest``: an alert beside its picture, and the longest,
@@ -467,6 +502,17 @@ def show_state(kiosk: Kiosk, wall: WallClock, name: str) -> None:
         progress = Progress(5, 2, 900, 300, current=title, errors=errors)
         kiosk.status.update(downloads=progress)
         visit(kiosk, "leader")
+    elif name in ("leader_calls_many", "leader_calls_none"):
+        english = kiosk.strings.language == "en"
+        many = with_contacts(kiosk.loaded.config, *LONG_CONTACTS, server=name.endswith("many"))
+        kiosk.navigator.reconfigure(many)
+        visit(kiosk, "leader_calls")
+        page = kiosk.window.leader_calls
+        assert page.empty.isVisible() is name.endswith("none"), name
+        if not page.empty.isVisible():
+            assert page.list.pager.isVisible(), "two pages"
+            longest = LONG_CONTACTS[0].label_en if english else LONG_CONTACTS[0].label
+            assert page.rows[1].text() == longest
     elif name == "leader_pin_wrong":
         visit(kiosk, "leader_pin")
         for key in ("9", "9", "ok"):
@@ -523,6 +569,8 @@ AUDITED = {name: name for name in SCREENS} | {
     "home_problem": "home",
     "leader_busy": "leader",
     "leader_pin_wrong": "leader_pin",
+    "leader_calls_many": "leader_calls",
+    "leader_calls_none": "leader_calls",
     "call_talking": "call",
     "call_alert": "call",
     "alert_picture": "alert",

@@ -1,14 +1,21 @@
-"""Leader mode in the window: the gesture, the PIN keypad with its lock-out, the leader's screen."""
+"""Leader mode in the window: the gesture, the PIN keypad with its lock-out, the leader's
+screen, and its list of city-hall contacts to call."""
 
+import msgspec
 import pytest
 from pytestqt.qtbot import QtBot
 
+from kiosk.app.kiosk import Kiosk
 from kiosk.lockout import MAX_TRIES
 from kiosk.navigation import Screen
+from kiosk.ui.contacts import LeaderCallsPage
 from kiosk.ui.qt import QPoint, Qt
 from kiosk.ui.window import CORNER_HOLD_MS
 from kiosk_contract.config import KioskConfig
+from kiosk_contract.config.calls import Contact
+from tests.ui.alerting import ring_a_call
 from tests.ui.conftest import BuildKiosk, FakeClock, Player
+from tests.unit.test_navigation import CLERK, HEALTH, with_contacts
 
 DEMO_PIN = "1234"
 
@@ -161,3 +168,94 @@ def test_an_idle_leader_screen_over_a_programme_returns_to_it(
     kiosk.tick()
     assert kiosk.navigator.view.screen is Screen.PLAYING
     assert kiosk.programmes.playback.now is not None
+
+
+def open_the_contacts(qtbot: QtBot, kiosk: Kiosk) -> LeaderCallsPage:
+    kiosk.navigator.open_leader()
+    enter(qtbot, kiosk, DEMO_PIN)
+    call = kiosk.window.leader.call
+    assert call.isEnabled()
+    qtbot.mouseClick(call, Qt.MouseButton.LeftButton)
+    assert kiosk.navigator.view.screen is Screen.LEADER_CALLS
+    return kiosk.window.leader_calls
+
+
+def shown_rows(page: LeaderCallsPage) -> list[tuple[str, str]]:
+    return [(row.number, row.text()) for row in page.rows if row.isVisible()]
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_leaders_call_entry_is_the_list_of_city_hall_contacts(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, language: str
+) -> None:
+    kiosk = build(with_contacts(demo_config, CLERK, HEALTH), language=language)
+    entry = "시청에 전화" if language == "ko" else "Call city hall"
+    assert kiosk.window.leader.call.text() == entry
+    page = open_the_contacts(qtbot, kiosk)
+    if language == "ko":
+        assert shown_rows(page) == [("1", "남원시청 복지과"), ("2", "민원실"), ("3", "보건소")]
+    else:  # a contact without an English name keeps its Korean one
+        welfare = "Namwon City Hall, welfare office"
+        assert shown_rows(page) == [("1", welfare), ("2", "민원실"), ("3", "Health centre")]
+    assert [row.focused for row in page.rows] == [True, False, False]
+    assert not page.empty.isVisible() and page.back.isVisible()
+    qtbot.mouseClick(page.back, Qt.MouseButton.LeftButton)
+    assert kiosk.navigator.view.screen is Screen.LEADER
+
+
+def test_a_press_or_a_number_key_calls_that_contact(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
+) -> None:
+    kiosk = build(with_contacts(demo_config, CLERK, HEALTH))
+    called: list[Contact] = []
+
+    def call(contact: Contact) -> Screen:  # the call screens' part, tested with a desk
+        called.append(contact)
+        kiosk.navigator.show_not_ready("call_unavailable")
+        return Screen.NOT_READY
+
+    kiosk.navigator.set_contact_opener(call)
+    page = open_the_contacts(qtbot, kiosk)
+    qtbot.mouseClick(page.rows[2], Qt.MouseButton.LeftButton)
+    assert called == [HEALTH]
+    open_the_contacts(qtbot, kiosk)
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_2)
+    assert called == [HEALTH, CLERK]
+
+
+def test_with_city_hall_unreachable_the_call_screens_message_shows(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
+) -> None:
+    kiosk = build(demo_config)
+    ring_a_call(kiosk)  # the call service and its screens, not connected
+    kiosk.navigator.go_home()
+    page = open_the_contacts(qtbot, kiosk)
+    qtbot.mouseClick(page.rows[0], Qt.MouseButton.LeftButton)
+    assert kiosk.navigator.view.screen is Screen.NOT_READY
+    assert kiosk.window.page.title.text() == "지금은 시청과 연결할 수 없습니다"
+
+
+@pytest.mark.parametrize("server", [True, False])
+def test_with_nobody_to_call_the_list_says_so_plainly(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, server: bool
+) -> None:
+    calls = msgspec.structs.replace(
+        demo_config.calls, contacts=[], server=demo_config.calls.server if server else None
+    )
+    # The demo's call tile needs its contact while there is a server.
+    tiles = [t for t in demo_config.tiles if t.action != "call"] if server else demo_config.tiles
+    kiosk = build(msgspec.structs.replace(demo_config, calls=calls, tiles=tiles))
+    page = open_the_contacts(qtbot, kiosk)
+    assert shown_rows(page) == []
+    assert page.empty.isVisible()
+    first = page.empty.text().splitlines()[0]
+    if server:
+        assert first == "전화할 시청 연락처가 설정되어 있지 않습니다"
+    else:
+        assert first == "이 경로당에는 시청 전화가 설정되어 있지 않습니다"
+    assert "준비 중" not in page.empty.text() + kiosk.window.leader.call.text()
+    assert page.back.focused
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_1)
+    assert kiosk.navigator.view.screen is Screen.LEADER_CALLS, "no row, no call"
+    qtbot.keyClick(kiosk.window, Qt.Key.Key_Return)
+    assert kiosk.navigator.view.screen is Screen.LEADER

@@ -1,4 +1,4 @@
-"""The alert and notice screens painted on a real X server (Xvfb), photographed by
+"""The alert, notice and leader's call screens painted on a real X server (Xvfb), photographed by
 :mod:`tests.ui.shots` in its own process (Qt on xcb), and the photographs checked."""
 
 import os
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.ui.alert import PALETTES
+from kiosk.ui.leader import GREEN
 from kiosk.ui.notices import ROW_COLOUR
 from kiosk.ui.qt import QImage
 from kiosk_contract.fleet import Level
@@ -24,6 +25,9 @@ SHOTS = [
     "call-banner",
     "alert-after-call",
     "notices-with-alerts",
+    "leader",
+    "leader-calls",
+    "leader-calls-four",
 ]
 
 
@@ -57,3 +61,9 @@ def test_every_alert_and_notice_screen_on_a_real_x_server(tmp_path: Path) -> Non
     notices_tile = images["home-badge"].copy(1280, 540, 640, 540)
     badge, _, _ = colour_share(notices_tile, "#FFE14D", step=3)
     assert badge > 0.01, "the badge on the notices tile, lower right"
+    one, _, _ = colour_share(images["leader-calls"], GREEN)
+    four, _, _ = colour_share(images["leader-calls-four"], GREEN)
+    assert one > 0.04 and 3.5 < four / one < 4.5, "a wide green row for each contact"
+    for left in (80, 1600):  # the rows go across the screen
+        side, _, _ = colour_share(images["leader-calls-four"].copy(left, 0, 240, 1080), GREEN)
+        assert side > 0.1, left

@@ -14,8 +14,11 @@ from kiosk.navigation import (
     Screen,
     View,
     grid_shape,
+    leader_contacts,
+    no_contacts_reason,
 )
 from kiosk_contract.config import Idle, Keys, KioskConfig, Tile
+from kiosk_contract.config.calls import Contact
 
 
 class FakeClock:
@@ -579,3 +582,137 @@ def test_number_keys_elsewhere_still_press_tiles(demo_config: KioskConfig) -> No
     nav = noticing(demo_config, 3)
     nav.key("Escape")
     assert nav.key("1") and nav.view.screen is Screen.PLAYING
+
+
+# --- the leader's calls ------------------------------------------------------------
+
+CLERK = Contact(id="clerk", name="cityhall-clerk", label="민원실")
+HEALTH = Contact(id="health", name="cityhall-health", label="보건소", label_en="Health centre")
+
+
+def with_contacts(config: KioskConfig, *contacts: Contact, server: bool = True) -> KioskConfig:
+    """*config* whose calls have *contacts* (after the demo's own), with or without a server."""
+    calls = msgspec.structs.replace(
+        config.calls,
+        contacts=[*config.calls.contacts, *contacts],
+        server=config.calls.server if server else None,
+    )
+    return msgspec.structs.replace(config, calls=calls)
+
+
+def calling(
+    config: KioskConfig, clock: FakeClock | None = None, openers: object = None
+) -> tuple[Navigator, list[Contact]]:
+    """A navigator on the leader's list of *config*'s contacts; the contacts its opener
+    was asked to call (it answers with the call screen)."""
+    nav = make(config, clock, calls=config.calls, openers=openers)
+    called: list[Contact] = []
+
+    def opener(contact: Contact) -> Screen:
+        called.append(contact)
+        return Screen.CALL
+
+    nav.set_contact_opener(opener)
+    nav.open_leader()
+    nav.unlocked("leader")
+    assert nav.open_leader_calls()
+    assert nav.view.screen is Screen.LEADER_CALLS and nav.view.entry == 0
+    return nav, called
+
+
+def test_the_leaders_list_is_the_configured_contacts_in_order(demo_config: KioskConfig) -> None:
+    config = with_contacts(demo_config, CLERK, HEALTH)
+    assert [c.id for c in leader_contacts(config.calls)] == ["city-hall", "clerk", "health"]
+    nav, _ = calling(config)
+    assert nav.contacts == [*demo_config.calls.contacts, CLERK, HEALTH]
+    no_server = with_contacts(demo_config, CLERK, server=False)
+    assert leader_contacts(no_server.calls) == [], "nothing to call them through"
+    assert no_contacts_reason(no_server.calls) == "leader_calls_no_server"
+    assert no_contacts_reason(demo_config.calls) == "leader_calls_none"  # when it is empty
+    nobody = msgspec.structs.replace(demo_config.calls, contacts=[])
+    assert leader_contacts(nobody) == []
+    nav.reconfigure(no_server)
+    assert nav.contacts == [] and nav.no_contacts == "leader_calls_no_server"
+
+
+def test_a_number_key_on_the_leaders_list_calls_that_contact(demo_config: KioskConfig) -> None:
+    nav, called = calling(with_contacts(demo_config, CLERK, HEALTH))
+    assert not nav.key("4"), "there is no fourth"
+    assert called == []
+    assert nav.key("3")
+    assert called == [HEALTH], "not the third tile"
+    assert nav.view == View(Screen.CALL, focus=0, behind=Activity.CALL)
+    assert nav.busy
+
+
+def test_arrows_and_enter_reach_every_contact_and_the_back_button(
+    demo_config: KioskConfig,
+) -> None:
+    nav, called = calling(with_contacts(demo_config, CLERK, HEALTH))
+    assert not nav.key("Up")
+    for entry in (1, 2, 3):
+        assert nav.key("Down") and nav.view.entry == entry
+    assert not nav.key("Down"), "the back button is the last"
+    assert nav.key("Return") and nav.view.screen is Screen.LEADER, "back to the leader"
+    assert nav.open_leader_calls()
+    nav.key("Down")
+    assert nav.key("Enter")
+    assert called == [CLERK]
+    assert nav.view.screen is Screen.CALL
+
+
+def test_escape_leaves_leader_mode_and_idle_too(demo_config: KioskConfig) -> None:
+    clock = FakeClock()
+    nav, _ = calling(demo_config, clock)
+    assert nav.key("Escape") and nav.view.screen is Screen.HOME
+    nav.open_leader()
+    nav.unlocked("leader")
+    nav.open_leader_calls()
+    clock.now += demo_config.leader.leave_after_s
+    nav.tick()
+    assert nav.view.screen is Screen.HOME
+
+
+def test_the_list_opens_only_from_the_leaders_screen(demo_config: KioskConfig) -> None:
+    nav = make(demo_config, calls=demo_config.calls)
+    assert not nav.open_leader_calls()
+    assert not nav.call_contact(0) and not nav.focus_contact(0) and not nav.leader_screen()
+    assert nav.view.screen is Screen.HOME
+
+
+def test_a_call_from_leader_mode_takes_the_place_of_the_programme_behind(
+    demo_config: KioskConfig,
+) -> None:
+    nav, called = calling(demo_config, openers={"programme": lambda tile: Screen.PLAYING})
+    nav.go_home()
+    nav.key("1")
+    assert nav.view.screen is Screen.PLAYING
+    nav.open_leader()
+    nav.unlocked("leader")
+    nav.open_leader_calls()
+    assert nav.view.behind is Activity.PROGRAMME
+    assert nav.key("1")
+    assert called == demo_config.calls.contacts
+    assert nav.view == View(Screen.CALL, focus=0, behind=Activity.CALL)
+    nav.activity_ended(Activity.CALL)
+    assert nav.view == View(Screen.HOME, focus=0)
+
+
+def test_before_calls_are_up_the_leader_is_told_city_hall_cannot_be_reached(
+    demo_config: KioskConfig,
+) -> None:
+    nav, _ = calling(demo_config)
+    nav.set_contact_opener(None)
+    assert nav.key("1")
+    assert nav.view.screen is Screen.NOT_READY and nav.view.notice == "call_no_server"
+
+
+def test_the_pager_moves_the_ring_on_the_leaders_list(demo_config: KioskConfig) -> None:
+    many = [Contact(id=f"c{n}", name=f"cityhall-{n}", label=f"과 {n}") for n in range(11)]
+    nav, called = calling(with_contacts(demo_config, *many))
+    assert nav.focus_contact(9) and nav.view.entry == 9
+    assert nav.focus_contact(12), "the back button"
+    assert not nav.focus_contact(13)
+    nav.focus_contact(11)
+    assert nav.key("Return")
+    assert called == [many[10]], "the twelfth, reached by keys"

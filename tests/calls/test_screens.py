@@ -8,7 +8,7 @@ from kiosk.calls.desk import CallDesk, Phase
 from kiosk.calls.screens import CallScreens
 from kiosk.navigation import Navigator, Screen
 from kiosk_contract.config import KioskConfig
-from tests.calls.conftest import CallServer, calls_for, make_desk, reach, run
+from tests.calls.conftest import MAYOR, CallServer, calls_for, make_desk, reach, run
 from tests.calls.test_one_to_one import Hall
 
 RINGS: list[bool] = []
@@ -22,7 +22,9 @@ def ring(on: bool) -> None:
 
 def kiosk_with_calls(demo_config: KioskConfig, janus: CallServer) -> tuple[Navigator, CallDesk]:
     config = msgspec.structs.replace(demo_config, calls=calls_for(janus))
-    navigator = Navigator(config.tiles, config.keys, config.idle, time.monotonic)
+    navigator = Navigator(
+        config.tiles, config.keys, config.idle, time.monotonic, calls=config.calls
+    )
     desk = make_desk(config.calls)
     RINGS.clear()
     screens = CallScreens(desk, navigator, ring)
@@ -53,6 +55,33 @@ def test_call_tile_calls_and_hanging_up_goes_home(
         assert navigator.view.screen is Screen.NOT_READY
         assert navigator.view.notice == "call_ended"
         await staff.close()
+        await desk.close()
+
+    run(scenario())
+
+
+def test_a_contact_on_the_leaders_list_rings_that_name_at_city_hall(
+    demo_config: KioskConfig, janus: CallServer
+) -> None:
+    async def scenario() -> None:
+        navigator, desk = kiosk_with_calls(demo_config, janus)
+        mayor = await Hall().open(janus, MAYOR.name)
+        desk.start()
+        await reach(desk, Phase.IDLE)
+        navigator.open_leader()
+        navigator.unlocked("leader")
+        assert navigator.open_leader_calls()
+        assert navigator.key("2"), "the second contact: the mayor's office"
+        assert navigator.view.screen is Screen.CALL
+        incoming = await mayor.next("incomingcall")
+        assert incoming.peer == "centre-1"
+        await mayor.answer(incoming)
+        await reach(desk, Phase.IN_CALL)
+        navigator.key("Escape")
+        assert (await mayor.next("hangup")).name == "hangup"
+        await reach(desk, Phase.IDLE)
+        assert navigator.view.screen is Screen.HOME
+        await mayor.close()
         await desk.close()
 
     run(scenario())

@@ -35,6 +35,7 @@ GAP_S = 2.0
 _SCREEN_NAMES = {
     Screen.PLAYING: "programme",
     Screen.LEADER_PIN: "leader",
+    Screen.LEADER_CALLS: "leader",  # the leader's list of contacts is leader mode too
 }
 """Screens city hall knows by another name (the rest by their own value)."""
 

@@ -99,6 +99,11 @@ def test_the_screen_is_named_as_city_hall_knows_it(parts: Parts) -> None:
     assert parts.report.build().screen == "programme"
     parts.navigator.show_call()
     assert parts.report.build().screen == "call"
+    parts.navigator.go_home()
+    parts.navigator.open_leader()
+    parts.navigator.unlocked("leader")
+    parts.navigator.open_leader_calls()
+    assert parts.report.build().screen == "leader", "the console's 관리자 화면"
 
 
 def test_the_alert_waiting_and_the_last_error_are_reported(

@@ -1,5 +1,6 @@
 """Fixtures of the console's tests: a repository, the console serving it, a browser."""
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,28 +23,43 @@ ROLE_ACCOUNTS = {
 """One account per role: (login, name, department); every password is ``PASSWORD``."""
 
 
-def _console_with_accounts(folder: Path) -> ConsoleServer:
+@pytest.fixture(scope="session")
+def accounts_made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A console database with the accounts of ROLE_ACCOUNTS, made once per test run
+    by ``kiosk-provision console add-staff`` (each costs ~3 s here: a process and an
+    Argon2 hash), copied for each console."""
+    folder = tmp_path_factory.mktemp("accounts")
+    (folder / "repo").mkdir()
+    server = ConsoleServer(folder / "repo", folder / "console")
+    for role, (login, name, department) in ROLE_ACCOUNTS.items():
+        server.add_staff(login, name, role, department=department)
+    return folder / "console"
+
+
+def _console_with_accounts(folder: Path, accounts: Path) -> ConsoleServer:
     repo = folder / "repo"
     repo.mkdir()
     server = ConsoleServer(repo, folder / "console")
-    for role, (login, name, department) in ROLE_ACCOUNTS.items():
-        server.add_staff(login, name, role, department=department)
+    for made in accounts.glob("console.db*"):
+        shutil.copy(made, server.folder / made.name)
     return server
 
 
 @pytest.fixture
-def console(tmp_path: Path) -> Iterator[ConsoleServer]:
+def console(tmp_path: Path, accounts_made: Path) -> Iterator[ConsoleServer]:
     """A console without a broker or calls, one account of each role (login = role)."""
-    with _console_with_accounts(tmp_path) as server:
+    with _console_with_accounts(tmp_path, accounts_made) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def shared_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+def shared_console(
+    tmp_path_factory: pytest.TempPathFactory, accounts_made: Path
+) -> Iterator[ConsoleServer]:
     """The same as ``console``, shared by a module's tests (each account costs an Argon2
-    hash to make): for tests that leave the accounts as they found them, or make
-    their own."""
-    with _console_with_accounts(tmp_path_factory.mktemp("console")) as server:
+    process to start): for tests that leave the accounts of ROLE_ACCOUNTS as they
+    found them, or make their own."""
+    with _console_with_accounts(tmp_path_factory.mktemp("console"), accounts_made) as server:
         yield server
 
 

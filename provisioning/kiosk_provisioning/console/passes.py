@@ -18,10 +18,11 @@ from kiosk_provisioning.identity.authority import Verifier
 from kiosk_provisioning.identity.directory import identity_folder
 from kiosk_provisioning.identity.tokens import issue_staff_pass
 
-PASS_TTL_S = 15 * 60
+PASS_TTL_S = 2 * 3600
 """A pass opens a connection at the gate; the gate checks it again every few seconds
-and cuts the connection when it expires, so the page fetches a new one (and
-reconnects) before then: short, so a pass copied out of a page is soon worthless."""
+and cuts the connection (and the call on it) when it expires. So the calls page takes
+a new one while idle once half of it is gone: a call started before then has an hour
+at least. Short otherwise, so a pass copied out of a page is soon worthless."""
 
 
 @dataclass(frozen=True)

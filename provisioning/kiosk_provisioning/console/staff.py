@@ -131,6 +131,10 @@ def _roles_of(form: NewStaffForm | RolesForm) -> frozenset[Role]:
     return frozenset(Role(value) for value in form.roles.data or ())
 
 
+def _role_words(roles: frozenset[Role]) -> str:
+    return ", ".join(label for role, label in ROLE_LABELS.items() if role in roles)
+
+
 def _record(db: Session, what: str, detail: str) -> None:
     db.add(Activity(staff_id=me().id, what=what, detail=detail))
     log.info("%s: %s %s", me().login, what, detail)
@@ -184,7 +188,7 @@ def new() -> ResponseReturnValue:
                     _roles_of(form),
                     form.department.data or "",
                 )
-                _record(db, "staff-added", f"{staff.login} ({staff.roles})")
+                _record(db, "staff-added", f"{staff.login} ({_role_words(staff.role_set())})")
         except AccountError as err:
             _show_errors(form, err)
         else:
@@ -258,9 +262,10 @@ def roles(staff_id: int) -> ResponseReturnValue:
         try:
             with current_console().db.session() as db:
                 staff = _account(db, staff_id)
-                before = staff.roles
+                before = _role_words(staff.role_set())
                 set_roles(db, staff, _roles_of(form), by=me())
-                _record(db, "roles-changed", f"{staff.login}: {before} → {staff.roles}")
+                after = _role_words(staff.role_set())
+                _record(db, "roles-changed", f"{staff.login}: {before} → {after}")
         except AccountError as err:
             _show_errors(form, err)
         else:

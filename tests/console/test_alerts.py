@@ -217,6 +217,7 @@ def test_a_caution_alert_to_one_district_is_followed_live_to_acknowledged(
             # The list shows it with its totals, and who sent it is on record.
             staff.open("/alerts/")
             row = staff.find(f'tr[data-alert="{alert_id}"]').text
+            staff.shot(SHOTS / "alerts-1366x768.png", SIZES["laptop"])
             assert "주의" in row and "운봉읍" in row and "1/2" in row
             staff.open(f"/alerts/{alert_id}")
             assert "박안전" in staff.find(".facts").text
@@ -344,6 +345,9 @@ def test_bad_input_is_refused_with_the_field_named_and_nothing_sent(
             fill_alert(staff, **options)  # type: ignore[arg-type]
             said = problem(staff, field)
             assert words in said, (options, field, said)
+            if field == "hours":
+                staff.shot(SHOTS / "alert-refused-1366x768.png", SIZES["laptop"])
+                assert "몇 시간 동안" in staff.find("[data-problems]").text
         # Chosen centres: one that is not in the fleet.
         staff.open("/alerts/new")
         click_label(staff, "경로당 고르기")

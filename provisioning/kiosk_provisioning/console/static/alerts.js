@@ -132,6 +132,8 @@
   }
 
   document.addEventListener("DOMContentLoaded", () => {
+    const problem = document.querySelector(".field-problem");
+    if (problem) problem.scrollIntoView({ block: "center" });
     document.querySelectorAll("form.alert-form").forEach((form) => {
       const reach = audienceForm(form);
       counters(form);

@@ -2,50 +2,24 @@
 
 import contextlib
 import os
-import re
 import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-FLEET_SITE = Path(__file__).resolve().parents[1] / "provisioning" / "nginx" / "kiosk-fleet.conf"
-"""The shipped site of the configuration server; :func:`fleet_site` renders it for tests."""
+from kiosk_demo.webserver import FLEET_SITE, MutualTls, fleet_site
 
-
-@dataclass(frozen=True)
-class MutualTls:
-    """The configuration server's TLS as shipped: its certificate, and the fleet CA and
-    revocation list it checks boxes against."""
-
-    cert: Path
-    key: Path
-    ca: Path
-    crl: Path
-
-
-def fleet_site(root: Path, port: int, tls: MutualTls) -> str:
-    """The shipped ``kiosk-fleet.conf`` with only its paths and listening address
-    changed, so the tests exercise the very rules a city installs."""
-    text = "\n".join(line.split("#", 1)[0] for line in FLEET_SITE.read_text().splitlines())
-    replaced = {
-        "server_name": "localhost",
-        "ssl_certificate": str(tls.cert),
-        "ssl_certificate_key": str(tls.key),
-        "ssl_client_certificate": str(tls.ca),
-        "ssl_crl": str(tls.crl),
-        "root": str(root),
-    }
-    for directive, value in replaced.items():
-        text, count = re.subn(
-            rf"^(\s*){directive}\s+[^;]*;", rf"\g<1>{directive} {value};", text, flags=re.M
-        )
-        assert count == 1, f"{FLEET_SITE.name}: expected one {directive}"
-    text, count = re.subn(r"^\s*listen\s+[^;]*;\n", "", text, flags=re.M)
-    assert count >= 1, f"{FLEET_SITE.name}: no listen"
-    return text.replace("server {", f"server {{\n    listen 127.0.0.1:{port} ssl;", 1)
+__all__ = [
+    "FLEET_SITE",
+    "MutualTls",
+    "access_log",
+    "fleet_site",
+    "free_port",
+    "nginx",
+    "reload_nginx",
+]
 
 
 def free_port() -> int:

@@ -1,0 +1,219 @@
+"""City hall on one machine in one command (``scripts/cityhall``, whose Python entry is
+``python -m kiosk_demo.townhall``): started as a newcomer starts it, it prints the
+console's address and a login; the console answers over TLS, the login signs in, the
+demo kiosk it enrolled shows online on the fleet page, the call gate answers staff
+under the console's own origin, and Ctrl+C leaves no process and no namespace behind."""
+
+import asyncio
+import json
+import os
+import queue
+import re
+import signal
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import websockets
+
+from kiosk_demo.network import PrivateNetwork
+from kiosk_demo.townhall import CENTRE, READY
+from kiosk_provisioning.console.passes import mint_pass
+from tests.webserver import free_port
+
+pytestmark = pytest.mark.xvfb
+
+NETWORK = 6
+"""Not the demo's 0, the console tests' 9, 12 and 13, nor ``scripts/cityhall``'s 1."""
+START_S = 180.0
+"""Building and publishing the example city's 496 centres is most of it."""
+WAIT_S = 60.0
+STOP_S = 60.0
+
+
+@dataclass
+class Printed:
+    """What the command told the person who ran it."""
+
+    lines: list[str]
+
+    def value(self, pattern: str) -> str:
+        for line in self.lines:
+            if found := re.fullmatch(pattern, line):
+                return found.group(1)
+        raise AssertionError(f"not printed: {pattern}\n" + "\n".join(self.lines))
+
+    def pids(self) -> list[int]:
+        return [int(pid) for line in self.lines for pid in re.findall(r"pid (\d+)", line)]
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    printed: Printed
+    folder: Path
+    output: "queue.Queue[str]"
+
+
+def lines_of(process: subprocess.Popen[str], into: "queue.Queue[str]") -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        into.put(line.rstrip("\n"))
+
+
+@pytest.fixture
+def city_hall(tmp_path: Path) -> Iterator[Running]:
+    if os.geteuid() != 0:
+        pytest.fail("city hall on one machine needs root (a network namespace)")
+    folder = tmp_path / "cityhall"
+    ports = [
+        arg
+        for flag in ("console", "repository", "identity", "broker", "tools", "console-app")
+        for arg in (f"--{flag}-port", str(free_port()))
+    ]
+    # No display: it runs the kiosk on a virtual screen of its own, as on a server.
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    argv = [sys.executable, "-m", "kiosk_demo.townhall", "--folder", str(folder)]
+    process = subprocess.Popen(
+        [*argv, "--network", str(NETWORK), *ports],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    output: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lines_of, args=(process, output), daemon=True)
+    reader.start()
+    seen: list[str] = []
+    deadline = time.monotonic() + START_S
+    try:
+        while READY not in seen:
+            assert process.poll() is None or not output.empty(), "\n".join(seen)
+            try:
+                seen.append(output.get(timeout=max(0.0, deadline - time.monotonic())))
+            except queue.Empty:
+                raise AssertionError("never ready:\n" + "\n".join(seen)) from None
+        yield Running(process, Printed(seen), folder, output)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(STOP_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+                PrivateNetwork(NETWORK).remove_leftovers()
+        reader.join(WAIT_S)  # it ends with the output
+        assert process.stdout is not None
+        process.stdout.close()
+
+
+def sign_in(url: str, ca: Path, login: str, password: str) -> tuple[requests.Session, int]:
+    """Sign in as a browser does (the form's CSRF token first); the session and the
+    status of the form's answer after redirects."""
+    session = requests.Session()
+    page = session.get(f"{url}login", verify=str(ca), timeout=10)
+    assert page.status_code == 200
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+    assert token is not None, page.text
+    answer = session.post(
+        f"{url}login",
+        data={"csrf_token": token.group(1), "login": login, "password": password},
+        verify=str(ca),
+        timeout=10,
+    )
+    return session, answer.status_code
+
+
+def fleet_row(session: requests.Session, url: str, ca: Path) -> dict[str, Any] | None:
+    state = session.get(f"{url}fleet/state.json", verify=str(ca), timeout=10).json()
+    return next((row for row in state.get("rows", []) if row["id"] == CENTRE), None)
+
+
+async def gate_says(url: str, ca: Path, message: dict[str, Any]) -> dict[str, Any]:
+    """Send *message* to the call gate at *url* (janus.js' protocol); its answer."""
+    tls = ssl.create_default_context(cafile=str(ca))
+    async with websockets.connect(url, ssl=tls, subprotocols=["janus-protocol"]) as gate:  # type: ignore[list-item]
+        await gate.send(json.dumps(message))
+        answer: dict[str, Any] = json.loads(await asyncio.wait_for(gate.recv(), 10))
+        return answer
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_city_hall_in_one_command(city_hall: Running) -> None:
+    printed = city_hall.printed
+    url = printed.value(r"\s+console\s+(https://\S+/)")
+    login = printed.value(r"\s+login\s+(\S+)")
+    password = printed.value(r"\s+password\s+(\S+)")
+    ca = city_hall.folder / "repo" / "identity" / "ca.pem"
+    assert str(ca) in "\n".join(printed.lines), "the certificate to accept is named"
+
+    # Over TLS, with this run's certificate: a wrong password is refused, the printed
+    # one signs in and lands on the fleet page.
+    _, refused = sign_in(url, ca, login, password + "x")
+    assert refused == 401
+    session, status = sign_in(url, ca, login, password)
+    assert status == 200
+    fleet = session.get(f"{url}fleet/", verify=str(ca), timeout=10)
+    assert fleet.status_code == 200 and "경로당 현황" in fleet.text
+
+    # The demo kiosk it enrolled reports to city hall's broker: online on the page.
+    deadline = time.monotonic() + WAIT_S
+    row = fleet_row(session, url, ca)
+    while row is None or row["state"] != "online":
+        assert time.monotonic() < deadline, f"the demo kiosk never came online: {row}"
+        time.sleep(0.5)  # the page's own polling interval is 2 s
+        row = fleet_row(session, url, ca)
+    assert row["revision"] == row["built"], "it runs the configuration city hall built"
+
+    # janus.js reaches the call gate under the console's origin: a staff pass opens a
+    # session, nothing else does.
+    gate = url.replace("https://", "wss://") + "gate/"
+    staff = mint_pass(city_hall.folder / "repo", login, ["cityhall-welfare-policy"])
+    opened = asyncio.run(
+        gate_says(gate, ca, {"janus": "create", "transaction": "a", "token": staff})
+    )
+    assert opened["janus"] == "success", opened
+    stranger = asyncio.run(gate_says(gate, ca, {"janus": "create", "transaction": "b"}))
+    assert stranger["janus"] == "error", stranger
+
+    # Ctrl+C: everything stops, the namespace goes.
+    pids = printed.pids()
+    assert len(pids) >= 8, printed.lines
+    assert PrivateNetwork(NETWORK).is_up()
+    stopping = time.monotonic()
+    city_hall.process.send_signal(signal.SIGINT)
+    assert city_hall.process.wait(STOP_S) == 0
+    print(f"stopped in {time.monotonic() - stopping:.1f} s")
+    assert not PrivateNetwork(NETWORK).is_up(), "the namespace's link is left"
+    names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert f"kiosk-ch{NETWORK}" not in names.split(), names
+    assert [pid for pid in pids if alive(pid)] == []
+    left = [
+        proc.name
+        for proc in Path("/proc").iterdir()
+        if proc.name.isdigit() and str(city_hall.folder).encode() in _cmdline(proc)
+    ]
+    assert left == [], "processes left behind"
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""

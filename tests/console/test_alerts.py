@@ -367,7 +367,20 @@ def test_bad_input_is_refused_with_the_field_named_and_nothing_sent(
         staff.find("form button.send").click()
         assert "6일 뒤까지" in problem(staff, "valid_to")
 
-        # A 긴급 asks first, saying how many centres; cancelled, nothing goes.
+        # A 긴급 asks first, saying how many centres: the server too, when the page's
+        # script did not (or the audience changed since it asked).
+        staff.open("/alerts/new")
+        answer = staff.driver.execute_async_script(
+            """
+            const done = arguments[0];
+            const body = new FormData(document.querySelector('form.alert-form'));
+            body.set('level', 'emergency'); body.set('text', '대피하세요');
+            body.set('audience', 'all'); body.set('confirm_reach', '2');
+            fetch('/alerts/new', {method: 'POST', body}).then(r => r.text()).then(done);
+            """
+        )
+        assert "긴급 알림을 <strong>3곳</strong>" in answer and "data-confirm-step" in answer
+        # In the page: cancelled, nothing goes.
         staff.open("/alerts/new")
         click_label(staff, "긴급")
         click_label(staff, "모든 경로당")

@@ -453,7 +453,7 @@ def _receipts(alert_id: str) -> dict[str, Receipt] | None:
     return None if fleet is None else fleet.receipts(alert_id)
 
 
-def _totals(alert: SentAlert, receipts: dict[str, Receipt]) -> dict[str, int]:
+def receipt_totals(alert: SentAlert, receipts: dict[str, Receipt]) -> dict[str, int]:
     """How many of the alert's centres got at least as far as each state."""
     reached = {c: STATES.index(r.state) for c, r in receipts.items() if c in alert.centres}
     totals = {state: sum(i >= n for i in reached.values()) for n, state in enumerate(STATES)}
@@ -508,7 +508,7 @@ def page() -> str:
                 "issued": clock(alert.issued_at, zone, with_day=True),
                 "audience": _audience_words(alert.audience.kind, alert.audience.names, fleet),
                 "status": _status(alert, now),
-                "totals": None if receipts is None else _totals(alert, receipts),
+                "totals": None if receipts is None else receipt_totals(alert, receipts),
             }
         )
     return render("alerts.html", title="알림·안내", rows=rows)
@@ -557,7 +557,7 @@ def receipts(alert_id: str) -> ResponseReturnValue:
     return jsonify(
         channel=watch is not None,
         connected=bool(watch is not None and watch.connected),
-        totals=_totals(alert, found or {}),
+        totals=receipt_totals(alert, found or {}),
         centres=centres,
         status=_status(alert, time.time()),
         now=clock(time.time(), zone),

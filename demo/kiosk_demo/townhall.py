@@ -402,6 +402,7 @@ class CityHall:
         boxes = MutualTls(repo_cert, repo_key, authority.ca_path, authority.crl_path)
         listen = "0.0.0.0" if a.host not in ("127.0.0.1", "localhost") else "127.0.0.1"
         site = ConsoleSite(
+            name=a.host,
             listen=f"{listen}:{a.ports.console}",
             cert=console_cert,
             key=console_key,

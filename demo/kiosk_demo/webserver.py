@@ -1,12 +1,9 @@
-"""City hall's nginx on one machine (``scripts/cityhall``): the signed repository for
-the boxes, exactly as the shipped site serves it (mutual TLS), and the console for
-staff browsers over TLS, with the call gate's staff listener under the same origin.
-
-The console's site is written here until the project ships one of its own: nginx
-terminates TLS and proxies the console on 127.0.0.1 (which trusts one hop of
-``X-Forwarded-*``), and ``/gate/`` to the gate's staff listener, so that a browser
-that accepted the console's certificate once reaches janus.js' server without a
-second certificate to accept (and with no address only this machine knows)."""
+"""City hall's nginx on one machine (``scripts/cityhall``): the shipped sites with only
+their names, paths and addresses changed, so that what runs is the rules a city
+installs: the signed repository for boxes (``kiosk-fleet.conf``, mutual TLS) and the
+console for staff browsers (``kiosk-console.conf``, TLS), with the call gate's staff
+listener under the console's origin (a browser that accepted the console's
+certificate once reaches janus.js' server without a second one to accept)."""
 
 import re
 from dataclasses import dataclass
@@ -14,6 +11,8 @@ from pathlib import Path
 
 FLEET_SITE = Path(__file__).resolve().parents[2] / "provisioning" / "nginx" / "kiosk-fleet.conf"
 """The shipped site of the configuration server; :func:`fleet_site` renders it."""
+CONSOLE_SITE = FLEET_SITE.with_name("kiosk-console.conf")
+"""The shipped site of the console; :func:`console_site` renders it."""
 GATE_PATH = "/gate/"
 """Where the console's origin hands WebSockets on to the call gate's staff listener."""
 
@@ -55,6 +54,8 @@ def fleet_site(root: Path, port: int, tls: MutualTls, address: str = "127.0.0.1"
 class ConsoleSite:
     """The console as staff browsers reach it."""
 
+    name: str
+    """The host name browsers use (``server_name``)."""
     listen: str
     """``IP:PORT`` nginx listens on (TLS)."""
     cert: Path
@@ -67,37 +68,45 @@ class ConsoleSite:
     """The fleet CA, which signed the gate's certificate."""
 
 
-def console_site(site: ConsoleSite) -> str:
-    """An nginx ``server`` block for the console and, under :data:`GATE_PATH`, the gate."""
-    gate_host = site.gate.rpartition(":")[0]
-    return f"""
-    server {{
-        listen {site.listen} ssl;
-        ssl_certificate     {site.cert};
-        ssl_certificate_key {site.key};
-        # An alert's recording and picture come up in one form.
-        client_max_body_size 5m;
+def _directive(text: str, name: str, value: str, within: str = "") -> str:
+    """*text* with the one ``name …;`` (after *within*, if given) set to *value*."""
+    start = text.index(within) if within else 0
+    head, tail = text[:start], text[start:]
+    tail, count = re.subn(
+        rf"(^\s*){name}\s+[^;]*;", rf"\g<1>{name} {value};", tail, count=1, flags=re.M
+    )
+    assert count == 1, f"{CONSOLE_SITE.name}: no {name}"
+    return head + tail
 
-        location {GATE_PATH} {{
-            proxy_pass https://{site.gate}/;
-            proxy_ssl_trusted_certificate {site.gate_ca};
-            proxy_ssl_verify on;
-            proxy_ssl_name {gate_host};
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection "upgrade";
-            # A staff member waits for calls for hours; the gate pings meanwhile.
-            proxy_read_timeout 1h;
-            proxy_send_timeout 1h;
-        }}
-        location / {{
-            proxy_pass http://{site.console};
-            proxy_set_header Host $http_host;
-            proxy_set_header X-Forwarded-For $remote_addr;
-            proxy_set_header X-Forwarded-Proto https;
-            proxy_set_header X-Forwarded-Host $http_host;
-        }}
-    }}"""
+
+def console_site(site: ConsoleSite) -> str:
+    """The shipped ``kiosk-console.conf`` with its names, paths and addresses changed:
+    its TLS server only (the plain-HTTP redirect would need port 80), ``Host`` as the
+    browser sent it, port included (the console compares a form's ``Referer`` with
+    it, and here the port is not 443), and no HSTS."""
+    text = "\n".join(line.split("#", 1)[0] for line in CONSOLE_SITE.read_text().splitlines())
+    text, count = re.subn(r"server\s*\{[^{}]*return 301[^{}]*\}", "", text)
+    assert count == 1, f"{CONSOLE_SITE.name}: expected the redirect to HTTPS"
+    text, count = re.subn(r"^\s*listen\s+[^;]*;\n", "", text, flags=re.M)
+    assert count >= 1, f"{CONSOLE_SITE.name}: no listen"
+    text = text.replace("server {", f"server {{\n    listen {site.listen} ssl;", 1)
+    text = _directive(text, "server_name", site.name)
+    text = _directive(text, "ssl_certificate", str(site.cert))
+    text = _directive(text, "ssl_certificate_key", str(site.key))
+    text = _directive(text, "proxy_pass", f"https://{site.gate}/", GATE_PATH)
+    text = _directive(text, "proxy_ssl_trusted_certificate", str(site.gate_ca), GATE_PATH)
+    text = _directive(text, "proxy_ssl_name", site.gate.rpartition(":")[0], GATE_PATH)
+    text = _directive(text, "proxy_pass", f"http://{site.console}", "location / ")
+    # Not on a developer's machine: it would send every port of that name to HTTPS
+    # for a year (browsers ignore it for an IP address anyway).
+    text, count = re.subn(
+        r"^\s*add_header Strict-Transport-Security [^;]*;\n", "", text, flags=re.M
+    )
+    assert count == 1, f"{CONSOLE_SITE.name}: no Strict-Transport-Security"
+    for header in ("Host", "X-Forwarded-Host"):
+        text, count = re.subn(rf"(proxy_set_header {header}) \$host;", r"\1 $http_host;", text)
+        assert count == 1, f"{CONSOLE_SITE.name}: no {header} $host"
+    return text
 
 
 def nginx_conf(folder: Path, sites: str, user: str = "root") -> str:

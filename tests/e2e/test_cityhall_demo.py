@@ -127,6 +127,9 @@ def sign_in(url: str, ca: Path, login: str, password: str) -> tuple[requests.Ses
     answer = session.post(
         f"{url}login",
         data={"csrf_token": token.group(1), "login": login, "password": password},
+        # As a browser sends it (the console's Referrer-Policy is same-origin); the
+        # console checks it against the host nginx passes on, port included.
+        headers={"Referer": f"{url}login"},
         verify=str(ca),
         timeout=10,
     )

@@ -388,6 +388,7 @@ def test_bad_input_is_refused_with_the_field_named_and_nothing_sent(
         staff.find("button[data-send]").click()
         dialog = staff.find("dialog[data-confirm-dialog][open]")
         assert "3곳" in dialog.text
+        staff.shot(SHOTS / "alert-confirm-1366x768.png", SIZES["laptop"])
         staff.find("[data-dialog-cancel]").click()
         staff.wait(lambda: not staff.driver.find_elements(By.CSS_SELECTOR, "dialog[open]"))
 

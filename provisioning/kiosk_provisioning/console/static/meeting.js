@@ -1,0 +1,345 @@
+// 영상 회의: the host joins a VideoRoom room through city hall's call gate with janus.js
+// (Debian's), publishes camera and microphone, and shows every centre in the room in a
+// paged grid (at most data-grid-page subscriptions at once, plus the spotlit one).
+// 소리 끄기 is VideoRoom "moderate" (the gate adds the room's secret); the console is
+// told what the host did, for its activity log.
+"use strict";
+
+(function () {
+  const root = document.getElementById("meeting");
+  if (!root) return;
+  const PAGE = Number(root.dataset.gridPage) || 12;
+  const csrf = document.querySelector('meta[name="csrf-token"]').content;
+  const $ = function (id) { return document.getElementById(id); };
+  let meeting = null;
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
+      body: JSON.stringify(body || {}),
+    }).then(function (reply) {
+      return reply.json().catch(function () { return {}; }).then(function (data) {
+        if (!reply.ok) throw new Error(data.error || "요청이 거절되었습니다 (" + reply.status + ")");
+        return data;
+      });
+    });
+  }
+
+  function problem(id, text) {
+    const box = $(id);
+    box.textContent = text || "";
+    box.hidden = !text;
+  }
+
+  function state(text) { $("stage-state").textContent = text; }
+
+  // --- starting and ending ------------------------------------------------------
+
+  function start(button) {
+    problem("start-problem", "");
+    for (const b of document.querySelectorAll("button.start")) b.disabled = true;
+    post(button.dataset.startUrl).then(function (grant) {
+      meeting = {
+        room: grant.room,
+        names: grant.names || {},
+        recordUrl: button.dataset.recordUrl,
+        feeds: new Map(),
+        page: 0,
+        spot: null,
+        janus: null,
+        me: null,
+        ended: false,
+      };
+      $("stage-title").textContent = grant.title;
+      $("rooms").hidden = true;
+      $("stage").hidden = false;
+      state("연결 중…");
+      render();
+      connect(grant);
+    }).catch(function (error) {
+      for (const b of document.querySelectorAll("button.start")) b.disabled = false;
+      problem("start-problem", "회의를 시작하지 못했습니다: " + error.message);
+    });
+  }
+
+  function connect(grant) {
+    Janus.init({
+      debug: false,
+      callback: function () {
+        const janus = new Janus({
+          server: grant.server,
+          token: grant.token,
+          iceServers: [],
+          success: function () { if (meeting) join(janus, grant); },
+          error: function (error) { lost("연결이 끊겼습니다: " + error); },
+        });
+        meeting.janus = janus;
+      },
+    });
+  }
+
+  function join(janus, grant) {
+    janus.attach({
+      plugin: "janus.plugin.videoroom",
+      success: function (handle) {
+        meeting.me = handle;
+        handle.send({ message: { request: "join", room: grant.room, ptype: "publisher", display: grant.display } });
+      },
+      error: function (error) { lost("회의방에 들어가지 못했습니다: " + error); },
+      onlocaltrack: function (track, on) {
+        if (!on || track.kind !== "video") return;
+        $("self-video").srcObject = new MediaStream([track]);
+      },
+      onmessage: function (msg, jsep) {
+        if (!meeting) return;
+        if (msg.error) {
+          problem("stage-problem", "회의 서버가 거절했습니다: " + msg.error);
+        }
+        if (msg.videoroom === "joined") {
+          state("회의 중");
+          publish();
+        }
+        for (const p of msg.publishers || []) arrived(p);
+        if (msg.moderation) moderated(msg.id, msg.mid, msg.moderation === "muted");
+        const gone = msg.unpublished !== undefined && msg.unpublished !== "ok" ? msg.unpublished : msg.leaving;
+        if (gone !== undefined && gone !== "ok") left(gone);
+        if (jsep) meeting.me.handleRemoteJsep({ jsep: jsep });
+      },
+    });
+  }
+
+  function publish() {
+    meeting.me.createOffer({
+      tracks: [
+        { type: "audio", capture: true, recv: false },
+        { type: "video", capture: true, recv: false },
+      ],
+      success: function (offer) {
+        meeting.me.send({ message: { request: "configure", audio: true, video: true }, jsep: offer });
+      },
+      error: function (error) {
+        problem("stage-problem", "카메라나 마이크를 켜지 못했습니다: " + (error.message || error));
+      },
+    });
+  }
+
+  function end() {
+    if (!meeting) return;
+    const finished = meeting;
+    finished.ended = true;
+    if (finished.me) finished.me.send({ message: { request: "leave" } });
+    if (finished.janus) finished.janus.destroy();
+    post(finished.recordUrl, { what: "ended" }).catch(function () {});
+    reset();
+  }
+
+  function lost(text) {
+    if (!meeting || meeting.ended) return;
+    if (meeting.janus) meeting.janus.destroy();
+    reset();
+    problem("start-problem", text + " 회의 시작을 다시 누르세요.");
+  }
+
+  function reset() {
+    meeting = null;
+    $("grid").replaceChildren();
+    $("spotlight").hidden = true;
+    $("spotlight-video").srcObject = null;
+    $("self-video").srcObject = null;
+    $("stage").hidden = true;
+    $("rooms").hidden = false;
+    problem("stage-problem", "");
+    for (const b of document.querySelectorAll("button.start")) b.disabled = false;
+  }
+
+  // --- who is in the room -------------------------------------------------------
+
+  function arrived(publisher) {
+    if (meeting.feeds.has(publisher.id)) return;
+    const audio = (publisher.streams || []).find(function (s) { return s.type === "audio"; });
+    meeting.feeds.set(publisher.id, {
+      id: publisher.id,
+      display: publisher.display || String(publisher.id),
+      audioMid: audio ? audio.mid : null,
+      muted: false,
+      handle: null,
+      stream: new MediaStream(),
+      tile: null,
+    });
+    render();
+  }
+
+  function left(id) {
+    const feed = meeting.feeds.get(id);
+    if (!feed) return;
+    unsubscribe(feed);
+    if (feed.tile) feed.tile.remove();
+    meeting.feeds.delete(id);
+    if (meeting.spot === id) spotlight(null);
+    const pages = Math.max(1, Math.ceil(meeting.feeds.size / PAGE));
+    meeting.page = Math.min(meeting.page, pages - 1);
+    render();
+  }
+
+  function nameOf(feed) { return meeting.names[feed.display] || feed.display; }
+
+  // --- the grid: only this page's centres are subscribed ----------------------------
+
+  function render() {
+    const feeds = Array.from(meeting.feeds.values());
+    const pages = Math.max(1, Math.ceil(feeds.length / PAGE));
+    const shown = feeds.slice(meeting.page * PAGE, (meeting.page + 1) * PAGE);
+    for (const feed of feeds) {
+      if (!shown.includes(feed) && feed.id !== meeting.spot) unsubscribe(feed);
+      if (!shown.includes(feed) && feed.tile) { feed.tile.remove(); feed.tile = null; }
+    }
+    const grid = $("grid");
+    for (const feed of shown) {
+      if (!feed.tile) feed.tile = tile(feed);
+      grid.appendChild(feed.tile); // in join order
+      subscribe(feed);
+    }
+    $("count").textContent = String(feeds.length);
+    $("empty").hidden = feeds.length > 0;
+    grid.dataset.size = String(Math.min(shown.length, PAGE));
+    $("pager").hidden = pages < 2;
+    $("page-at").textContent = (meeting.page + 1) + " / " + pages + " 쪽";
+    $("page-back").disabled = meeting.page === 0;
+    $("page-next").disabled = meeting.page >= pages - 1;
+  }
+
+  function tile(feed) {
+    const li = $("tile-template").content.firstElementChild.cloneNode(true);
+    li.dataset.centre = feed.display;
+    li.querySelector(".tile-name").textContent = nameOf(feed);
+    li.querySelector(".tile-call").textContent = feed.display;
+    li.querySelector("video").srcObject = feed.stream;
+    li.querySelector(".spot").addEventListener("click", function () {
+      spotlight(meeting.spot === feed.id ? null : feed.id);
+    });
+    li.querySelector(".mute").addEventListener("click", function () { moderate(feed, li); });
+    li.querySelector(".mute").disabled = feed.audioMid === null;
+    showMuted(feed, li);
+    return li;
+  }
+
+  function subscribe(feed) {
+    if (feed.handle) return;
+    feed.handle = "opening";
+    meeting.janus.attach({
+      plugin: "janus.plugin.videoroom",
+      success: function (handle) {
+        if (!meeting || feed.handle !== "opening") { handle.detach(); return; }
+        feed.handle = handle;
+        handle.send({ message: { request: "join", room: meeting.room, ptype: "subscriber", streams: [{ feed: feed.id }] } });
+      },
+      error: function (error) {
+        feed.handle = null;
+        problem("stage-problem", nameOf(feed) + " 화면을 받지 못했습니다: " + error);
+      },
+      onmessage: function (msg, jsep) {
+        if (!jsep || typeof feed.handle !== "object") return;
+        const handle = feed.handle;
+        handle.createAnswer({
+          jsep: jsep,
+          tracks: [],
+          success: function (answer) {
+            handle.send({ message: { request: "start", room: meeting.room }, jsep: answer });
+          },
+          error: function (error) { problem("stage-problem", String(error.message || error)); },
+        });
+      },
+      onremotetrack: function (track, mid, on) {
+        const had = feed.stream.getTracks().filter(function (t) { return t.kind === track.kind; });
+        for (const old of had) feed.stream.removeTrack(old);
+        if (on) feed.stream.addTrack(track);
+        const audio = feed.tile && feed.tile.querySelector("audio");
+        if (audio && track.kind === "audio") {
+          audio.srcObject = on ? new MediaStream([track]) : null;
+        }
+      },
+    });
+  }
+
+  function unsubscribe(feed) {
+    if (feed.handle && typeof feed.handle === "object") feed.handle.detach();
+    feed.handle = null;
+    for (const track of feed.stream.getTracks()) feed.stream.removeTrack(track);
+  }
+
+  function turnPage(step) {
+    meeting.page += step;
+    render();
+  }
+
+  // --- spotlight and mute ---------------------------------------------------------
+
+  function spotlight(id) {
+    if (!meeting) return;
+    const previous = meeting.spot;
+    meeting.spot = id;
+    for (const feed of meeting.feeds.values()) {
+      if (feed.tile) {
+        feed.tile.classList.toggle("spotlit", feed.id === id);
+        feed.tile.querySelector(".spot").textContent = feed.id === id ? "작게 보기" : "크게 보기";
+      }
+    }
+    const feed = id === null ? null : meeting.feeds.get(id);
+    $("spotlight").hidden = !feed;
+    $("spotlight").dataset.centre = feed ? feed.display : "";
+    $("spotlight-name").textContent = feed ? nameOf(feed) : "";
+    $("spotlight-video").srcObject = feed ? feed.stream : null;
+    $("stage").classList.toggle("with-spotlight", Boolean(feed));
+    if (previous !== null && previous !== id) render(); // off this page: let it go
+  }
+
+  function moderate(feed, li) {
+    const mute = !feed.muted;
+    const button = li.querySelector(".mute");
+    button.disabled = true;
+    meeting.me.send({
+      message: { request: "moderate", room: meeting.room, id: feed.id, mid: feed.audioMid, mute: mute },
+      success: function (result) {
+        button.disabled = false;
+        if (result && result.error) {
+          problem("stage-problem", nameOf(feed) + " 소리를 바꾸지 못했습니다: " + result.error);
+          return;
+        }
+        feed.muted = mute;
+        showMuted(feed, li);
+        post(meeting.recordUrl, { what: mute ? "muted" : "unmuted", centre: feed.display }).catch(function () {});
+      },
+      error: function (error) {
+        button.disabled = false;
+        problem("stage-problem", nameOf(feed) + " 소리를 바꾸지 못했습니다: " + error);
+      },
+    });
+  }
+
+  // Janus tells every participant when a stream is muted or unmuted by a moderator
+  // (this host, or another one): the tile follows the server, not only our own request.
+  function moderated(id, mid, muted) {
+    const feed = meeting.feeds.get(id);
+    if (!feed || mid !== feed.audioMid) return;
+    feed.muted = muted;
+    if (feed.tile) showMuted(feed, feed.tile);
+  }
+
+  function showMuted(feed, li) {
+    li.dataset.muted = feed.muted ? "yes" : "no";
+    li.querySelector(".tile-muted").hidden = !feed.muted;
+    li.querySelector(".mute").textContent = feed.muted ? "소리 켜기" : "소리 끄기";
+  }
+
+  // --- wiring ------------------------------------------------------------------------
+
+  for (const button of document.querySelectorAll("button.start")) {
+    button.addEventListener("click", function () { start(button); });
+  }
+  $("end").addEventListener("click", end);
+  $("spotlight-close").addEventListener("click", function () { spotlight(null); });
+  $("page-back").addEventListener("click", function () { turnPage(-1); });
+  $("page-next").addEventListener("click", function () { turnPage(1); });
+})();

@@ -52,6 +52,9 @@ LEVEL_WORDS = {Level.INFO: "안내", Level.CAUTION: "주의", Level.EMERGENCY: "
 STATES = ("delivered", "shown", "acknowledged")
 """How far an alert got on a box, in order."""
 MAX_HOURS = MAX_ALERT_DAYS * 24
+MAX_TEXT = 300
+"""Characters of an alert's Korean text (what the box's screen fits; the contract's bound)."""
+MAX_TEXT_EN = 450
 
 
 @dataclass(frozen=True)
@@ -393,7 +396,7 @@ def signed(repo: Path, record: AlertRecord, draft: Draft, now: int) -> tuple[Ale
 
 def check_text(text: str, text_en: str) -> None:
     """The texts within what the box shows (checked before a number is taken)."""
-    limits = {"--text": (text, 300), "--text-en": (text_en, 450)}
+    limits = {"--text": (text, MAX_TEXT), "--text-en": (text_en, MAX_TEXT_EN)}
     for option, (value, limit) in limits.items():
         if len(value) > limit:
             raise ProvisionError([Problem(option, f"at most {limit} characters")])

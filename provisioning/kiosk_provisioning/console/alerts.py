@@ -48,6 +48,8 @@ from kiosk_contract.fleet import (
 )
 from kiosk_provisioning.broker.alerts import (
     MAX_HOURS,
+    MAX_TEXT,
+    MAX_TEXT_EN,
     PICTURE_KINDS,
     STATES,
     VOICE_KINDS,
@@ -80,8 +82,6 @@ LEVEL_HELP = {
     "emergency": "바로 행동하실 일 (대피, 태풍 경보). 빨간 화면, 10초마다 다시 알림.",
 }
 AUDIENCES = [("all", "모든 경로당"), ("district", "읍·면·동 고르기"), ("centres", "경로당 고르기")]
-TEXT_MAX = 300
-TEXT_EN_MAX = 450
 TITLE_MAX = 40
 STATE_WORDS = {"delivered": "받음", "shown": "화면에 뜸", "acknowledged": "확인 누름"}
 FIELD_OF_OPTION = {
@@ -251,10 +251,10 @@ class AlertForm(_Sending):
     )
     text = TextAreaField(
         "알림 글 (한국어, 300자까지)",
-        validators=[_korean_required("알림 글을 쓰세요."), _at_most(TEXT_MAX, "알림 글")],
+        validators=[_korean_required("알림 글을 쓰세요."), _at_most(MAX_TEXT, "알림 글")],
     )
     text_en = TextAreaField(
-        "영어 글 (선택, 450자까지)", validators=[_at_most(TEXT_EN_MAX, "영어 글")]
+        "영어 글 (선택, 450자까지)", validators=[_at_most(MAX_TEXT_EN, "영어 글")]
     )
     hours = StringField("몇 시간 동안 (1–168시간)", default="6")
     confirm_reach = HiddenField(default="")
@@ -285,10 +285,10 @@ class NoticeForm(_Sending):
     valid_to = StringField("언제까지 (그날 밤 12시까지, 7일 안)")
 
     def validate_text(self, field: Any) -> None:
-        room = TEXT_MAX - len(self.title.data or "") - 1
+        room = MAX_TEXT - len(self.title.data or "") - 1
         if len(field.data or "") > room:
             raise ValidationError(
-                f"안내 글은 제목과 합쳐 {TEXT_MAX}자까지입니다: 글은 {room}자까지 "
+                f"안내 글은 제목과 합쳐 {MAX_TEXT}자까지입니다: 글은 {room}자까지 "
                 f"쓸 수 있습니다 (지금 {len(field.data)}자)."
             )
 

@@ -463,3 +463,14 @@ def test_a_notice_goes_to_a_chosen_centre_as_a_non_urgent_alert_shown_as_plain_t
         with peers(late):
             assert after_fence(hall, late, "alerts/centre/c-3/fence") == []
         assert AlertRecord(city.repo).alerts()[0].withdrawn_at is not None
+
+
+def test_with_the_broker_down_the_staff_member_is_told_and_nothing_counts_as_sent(
+    city: ConsoleServer, staff: StaffAtConsole, broker: Broker
+) -> None:
+    broker.stop()
+    fill_alert(staff, text="정전 안내: 오후 3시까지 전기가 끊깁니다.")
+    said = staff.find('.problem[data-field="form"]').text
+    assert "알림 채널에 보내지 못했습니다" in said, said
+    assert staff.find("#text").get_attribute("value").startswith("정전 안내"), "kept to retry"
+    assert [a.sent_at for a in AlertRecord(city.repo).alerts()] == [], "no number taken"

@@ -50,6 +50,34 @@ def device_word(report: DeviceReport) -> str:
     return "ok" if report.chosen else "none chosen"
 
 
+class UnreadableReportError(ValueError):
+    """A status or presence that does not decode; the message says why."""
+
+
+MAX_REPORT_BYTES = 64_000
+"""Largest status or presence read (a status is a few hundred bytes: every text in it is
+bounded); larger is refused unread."""
+
+
+def read_report(topic: str, payload: bytes) -> tuple[str, BoxStatus | Presence] | None:
+    """(centre, its status or presence) from a message on ``fleet/<centre>/status`` or
+    ``fleet/<centre>/presence``; ``None`` for any other topic or an empty payload (a
+    retained message taken away). Raises :class:`UnreadableReportError` for a payload
+    too large or that does not decode."""
+    parts = topic.split("/")
+    if len(parts) != 3 or parts[0] != "fleet" or parts[2] not in ("status", "presence"):
+        return None
+    if not payload:
+        return None
+    if len(payload) > MAX_REPORT_BYTES:
+        raise UnreadableReportError(f"too large ({len(payload)} bytes)")
+    kind: type[BoxStatus | Presence] = BoxStatus if parts[2] == "status" else Presence
+    try:
+        return parts[1], msgspec.json.decode(payload, type=kind)
+    except (msgspec.DecodeError, ValueError) as err:  # ValueError: bad UTF-8
+        raise UnreadableReportError(str(err)) from None
+
+
 def fleet_states(
     messages: Iterable[Message],
     centres: Iterable[BuiltCentre],
@@ -61,17 +89,29 @@ def fleet_states(
     statuses: dict[str, BoxStatus] = {}
     presences: dict[str, Presence] = {}
     for message in messages:
-        parts = message.topic.split("/")
-        if len(parts) != 3 or not message.payload:
-            continue
-        centre, kind = parts[1], parts[2]
         try:
-            if kind == "status":
-                statuses[centre] = msgspec.json.decode(message.payload, type=BoxStatus)
-            elif kind == "presence":
-                presences[centre] = msgspec.json.decode(message.payload, type=Presence)
-        except (msgspec.DecodeError, ValueError) as err:  # ValueError: bad UTF-8
+            found = read_report(message.topic, message.payload)
+        except UnreadableReportError as err:
             log.warning("%s: unreadable (%s)", message.topic, err)
+            continue
+        if found is None:
+            continue
+        centre, report = found
+        if isinstance(report, BoxStatus):
+            statuses[centre] = report
+        else:
+            presences[centre] = report
+    return centre_states(statuses, presences, centres, revisions)
+
+
+def centre_states(
+    statuses: dict[str, BoxStatus],
+    presences: dict[str, Presence],
+    centres: Iterable[BuiltCentre],
+    revisions: dict[str, int] | None = None,
+) -> list[CentreState]:
+    """The rows for the last *statuses* and *presences* by centre (see
+    :func:`fleet_states`). By district, then centre."""
     known = {centre.id: centre for centre in centres}
     revisions = revisions or {}
     rows = [

@@ -1,37 +1,322 @@
 """The fleet as the broker tells it, kept in memory for the console's pages.
 
-(Skeleton: the interface the pages use. Filled in with a subscription to
-``fleet/#`` on city hall's tools listener.)
+One long-lived MQTT 5 subscription to ``fleet/#`` on city hall's tools listener,
+logged in with city hall's own certificate (as ``kiosk-provision status``), on a
+thread of its own (``fleet-watch``) that reconnects with a jittered backoff. The
+pages read snapshots (:meth:`FleetWatch.snapshot`, :meth:`FleetWatch.receipts`) from
+any thread; nothing they get is shared with the watch thread afterwards.
 """
 
+import logging
+import random
+import secrets
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk_contract.fleet import Receipt
-from kiosk_provisioning.broker.config import BrokerAddress
-from kiosk_provisioning.broker.status import CentreState
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
+
+from kiosk_contract.fleet import BoxStatus, Presence, Receipt
+from kiosk_provisioning.broker.alerts import latest_receipts
+from kiosk_provisioning.broker.centres import BuiltCentre, built_configs, built_dir
+from kiosk_provisioning.broker.config import BrokerAddress, city_hall_login
+from kiosk_provisioning.broker.status import (
+    MAX_REPORT_BYTES,
+    CentreState,
+    UnreadableReportError,
+    centre_states,
+    read_report,
+)
+from kiosk_provisioning.identity.authority import Authority
+from kiosk_provisioning.identity.directory import identity_folder
+from kiosk_provisioning.problems import ProvisionError
+
+log = logging.getLogger(__name__)
+
+KEEPALIVE_S = 20
+"""The broker notices a vanished console (and the console a vanished broker) within
+about 1.5 times this."""
+CONNECT_TIMEOUT_S = 3.0
+FIRST_RETRY_S = 0.5
+LAST_RETRY_S = 15.0
+"""Retries wait a random time up to FIRST_RETRY_S, doubling after each failure up to
+this: several consoles (and restarts) do not knock on the broker in step."""
+BUILD_CHECK_S = 10.0
+"""How often the watch thread looks whether ``build`` wrote the centres again."""
+
+
+@dataclass(frozen=True)
+class FleetSnapshot:
+    """The fleet at one moment, for a page."""
+
+    centres: list[CentreState]
+    """Every built centre (and any box reporting that is not built), by district then
+    centre; a centre never heard of is ``never connected``."""
+    connected: bool
+    """Subscribed to the broker now."""
+    lost_at: float | None
+    """Unix seconds the connection was lost (or the first try failed), when not
+    connected; ``None`` while connected."""
+    version: int
+    """Goes up whenever anything in :attr:`centres` may have changed."""
+
+
+@dataclass
+class _Fleet:
+    """What the watch thread knows; guarded by :attr:`FleetWatch._lock`."""
+
+    centres: list[BuiltCentre] = field(default_factory=list)
+    revisions: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, BoxStatus] = field(default_factory=dict)
+    presences: dict[str, Presence] = field(default_factory=dict)
+    receipts: dict[str, dict[str, Receipt]] = field(default_factory=dict)
+    """alert id -> centre -> its latest receipt."""
+    version: int = 0
+
+
+def _ssl_context(repo: Path) -> ssl.SSLContext:
+    authority = Authority.open(identity_folder(repo))
+    cert, key = city_hall_login(authority)
+    context = ssl.create_default_context(cafile=str(authority.ca_path))
+    context.load_cert_chain(cert, key)
+    return context
 
 
 class FleetWatch:
-    """Subscribes to ``fleet/#`` on its own thread; pages read snapshots."""
+    """Subscribes to ``fleet/#`` on its own thread; pages read snapshots.
 
-    def __init__(self, repo: Path, broker: BrokerAddress) -> None:
+    Built with the repository (its built centres, its identity folder for city
+    hall's certificate) and the tools listener's address; :meth:`start` once,
+    :meth:`close` once (twice is harmless). While the broker is away the last state
+    is kept, and :attr:`connected` says so. *context* makes the TLS context (default:
+    city hall's certificate from the repository); *retry_s*: the first and the longest
+    wait between tries (seconds), each a random time up to that bound."""
+
+    def __init__(
+        self,
+        repo: Path,
+        broker: BrokerAddress,
+        context: Callable[[Path], ssl.SSLContext] = _ssl_context,
+        retry_s: tuple[float, float] = (FIRST_RETRY_S, LAST_RETRY_S),
+    ) -> None:
         self._repo = repo
         self._broker = broker
+        self._context = context
+        self._retry_s = retry_s
+        self._tries = 0
+        self._up = False
+        """This try connected (the next retry waits as after a first failure)."""
+        self._lock = threading.Lock()
+        self._fleet = _Fleet()
+        self._connected = False
+        self._lost_at: float | None = None
+        self._cache: tuple[int, list[CentreState]] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._built_mtime: float | None = None
+        self._built_checked = 0.0
+
+    # -- any thread ---------------------------------------------------------------------
 
     def start(self) -> None:
         """Connect in the background (never blocks; reconnects with backoff)."""
+        if self._thread is not None or self._stop.is_set():
+            return
+        self._read_built()
+        self._thread = threading.Thread(target=self._run, name="fleet-watch", daemon=True)
+        self._thread.start()
 
     @property
     def connected(self) -> bool:
-        return False
+        """Subscribed to ``fleet/#`` now."""
+        with self._lock:
+            return self._connected
+
+    @property
+    def tries(self) -> int:
+        """Connections tried so far (the first included)."""
+        with self._lock:
+            return self._tries
+
+    def snapshot(self) -> FleetSnapshot:
+        """The fleet now. Rows are made again only after something changed."""
+        with self._lock:
+            fleet = self._fleet
+            if self._cache is None or self._cache[0] != fleet.version:
+                rows = centre_states(
+                    fleet.statuses, fleet.presences, fleet.centres, fleet.revisions
+                )
+                self._cache = (fleet.version, rows)
+            return FleetSnapshot(
+                list(self._cache[1]), self._connected, self._lost_at, self._cache[0]
+            )
 
     def centres(self) -> list[CentreState]:
         """Every built centre with what its box last reported (offline if nothing)."""
-        return []
+        return self.snapshot().centres
 
     def receipts(self, alert_id: str) -> dict[str, Receipt]:
         """Each centre's latest receipt for *alert_id*."""
-        return {}
+        with self._lock:
+            return dict(self._fleet.receipts.get(alert_id, {}))
 
     def close(self) -> None:
-        """Stop the thread and disconnect (twice is harmless)."""
+        """Stop the thread and disconnect (twice is harmless). Returns within about
+        :data:`CONNECT_TIMEOUT_S` at worst (a connection attempt under way)."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(CONNECT_TIMEOUT_S + 2)
+
+    # -- the watch thread -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        failures = 0
+        while not self._stop.is_set():
+            with self._lock:
+                self._tries += 1
+                self._up = False
+            try:
+                client = self._client()
+                client.connect(self._broker.host, self._broker.port, keepalive=KEEPALIVE_S)
+            except (OSError, ssl.SSLError, ProvisionError) as err:
+                self._lost(f"cannot reach the broker: {err}")
+            else:
+                while not self._stop.is_set():
+                    if client.loop(timeout=0.2) != mqtt.MQTT_ERR_SUCCESS:
+                        break
+                    self._check_built()
+                if self._stop.is_set():
+                    client.disconnect()
+                    client.loop(timeout=0.2)  # writes the DISCONNECT
+                else:
+                    self._lost("the broker closed the connection")
+            if self._stop.is_set():
+                return
+            with self._lock:
+                failures = 1 if self._up else failures + 1
+            first, last = self._retry_s
+            self._stop.wait(random.uniform(first / 2, min(last, first * 2 ** min(failures, 10))))
+            self._check_built()
+
+    def _client(self) -> mqtt.Client:
+        # Its own client id: on the tools' listener many may be connected at once.
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            f"city-hall-console-{secrets.token_hex(4)}",
+            protocol=mqtt.MQTTv5,
+        )
+        client.connect_timeout = CONNECT_TIMEOUT_S
+        client.tls_set_context(self._context(self._repo))
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def _on_connect(
+        self, client: mqtt.Client, _u: object, _f: object, rc: ReasonCode, _p: object
+    ) -> None:
+        if rc.is_failure:
+            self._lost(f"the broker refused city hall's login ({rc})")
+            client.disconnect()
+            return
+        client.subscribe("fleet/#", qos=1)
+        with self._lock:
+            was_lost, self._connected, self._lost_at = self._lost_at, True, None
+            self._up = True
+        if was_lost is not None:
+            log.info("fleet broker %s: connected again", self._broker.url)
+        else:
+            log.info("fleet broker %s: connected", self._broker.url)
+
+    def _on_disconnect(
+        self, _c: object, _u: object, _f: object, rc: ReasonCode, _p: object
+    ) -> None:
+        if not self._stop.is_set():
+            self._lost(f"the broker closed the connection ({rc})")
+
+    def _lost(self, why: str) -> None:
+        """Logged once per loss: later failures to reconnect are not."""
+        with self._lock:
+            self._connected = False
+            first = self._lost_at is None
+            if first:
+                self._lost_at = time.time()
+        if first:
+            log.warning(
+                "fleet broker %s: %s; the console shows the last state until it is back",
+                self._broker.url,
+                why,
+            )
+
+    def _on_message(self, _c: object, _u: object, message: mqtt.MQTTMessage) -> None:
+        topic, payload = message.topic, bytes(message.payload)
+        parts = topic.split("/")
+        if len(parts) == 4 and parts[2] == "receipts":
+            self._take_receipt(topic, parts[1], parts[3], payload)
+            return
+        try:
+            found = read_report(topic, payload)
+        except UnreadableReportError as err:
+            log.warning("%s: unreadable, ignored (%s)", topic, err)
+            return
+        with self._lock:
+            fleet = self._fleet
+            if found is None:
+                if len(parts) != 3 or payload or parts[2] not in ("status", "presence"):
+                    return
+                # A retained report taken away (empty payload).
+                taken: dict[str, BoxStatus] | dict[str, Presence]
+                taken = fleet.statuses if parts[2] == "status" else fleet.presences
+                taken.pop(parts[1], None)
+            elif isinstance(found[1], BoxStatus):
+                fleet.statuses[found[0]] = found[1]
+            else:
+                fleet.presences[found[0]] = found[1]
+            fleet.version += 1
+
+    def _take_receipt(self, topic: str, centre: str, alert_id: str, payload: bytes) -> None:
+        if not payload:
+            with self._lock:
+                self._fleet.receipts.get(alert_id, {}).pop(centre, None)
+            return
+        found = latest_receipts({topic: payload}) if len(payload) <= MAX_REPORT_BYTES else {}
+        receipt = found.get(centre)
+        if receipt is None or receipt.alert != alert_id:
+            log.warning("%s: unreadable receipt, ignored", topic)
+            return
+        with self._lock:
+            self._fleet.receipts.setdefault(alert_id, {})[centre] = receipt
+
+    def _check_built(self) -> None:
+        now = time.monotonic()
+        if now - self._built_checked >= BUILD_CHECK_S:
+            self._read_built()
+
+    def _read_built(self) -> None:
+        """The centres of the last build, again if ``build`` wrote them since."""
+        self._built_checked = time.monotonic()
+        try:
+            mtime = built_dir(self._repo).stat().st_mtime
+        except FileNotFoundError:
+            mtime = 0.0
+        if mtime == self._built_mtime:
+            return
+        try:
+            configs = built_configs(self._repo)
+        except ProvisionError as err:
+            log.warning("built centres not read again, the last ones kept: %s", err)
+            self._built_mtime = mtime
+            return
+        self._built_mtime = mtime
+        with self._lock:
+            self._fleet.centres = [
+                BuiltCentre(c.centre.id, c.centre.name, c.centre.district) for c in configs
+            ]
+            self._fleet.revisions = {c.centre.id: c.revision for c in configs}
+            self._fleet.version += 1

@@ -36,10 +36,13 @@ def accounts_made(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "console"
 
 
-def _console_with_accounts(folder: Path, accounts: Path) -> ConsoleServer:
+def console_with_accounts(
+    folder: Path, accounts: Path, secure_cookies: bool = False
+) -> ConsoleServer:
+    """A console (not started) holding a copy of *accounts* (``accounts_made``)."""
     repo = folder / "repo"
     repo.mkdir()
-    server = ConsoleServer(repo, folder / "console")
+    server = ConsoleServer(repo, folder / "console", secure_cookies=secure_cookies)
     for made in accounts.glob("console.db*"):
         shutil.copy(made, server.folder / made.name)
     return server
@@ -48,7 +51,7 @@ def _console_with_accounts(folder: Path, accounts: Path) -> ConsoleServer:
 @pytest.fixture
 def console(tmp_path: Path, accounts_made: Path) -> Iterator[ConsoleServer]:
     """A console without a broker or calls, one account of each role (login = role)."""
-    with _console_with_accounts(tmp_path, accounts_made) as server:
+    with console_with_accounts(tmp_path, accounts_made) as server:
         yield server
 
 
@@ -59,7 +62,7 @@ def shared_console(
     """The same as ``console``, shared by a module's tests (each account costs an Argon2
     process to start): for tests that leave the accounts of ROLE_ACCOUNTS as they
     found them, or make their own."""
-    with _console_with_accounts(tmp_path_factory.mktemp("console"), accounts_made) as server:
+    with console_with_accounts(tmp_path_factory.mktemp("console"), accounts_made) as server:
         yield server
 
 

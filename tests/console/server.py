@@ -46,7 +46,12 @@ class ConsoleServer:
     """One console on 127.0.0.1: :attr:`url`; ``with`` starts and stops it."""
 
     def __init__(
-        self, repo: Path, folder: Path, broker_url: str | None = None, gate_url: str = ""
+        self,
+        repo: Path,
+        folder: Path,
+        broker_url: str | None = None,
+        gate_url: str = "",
+        secure_cookies: bool = False,
     ) -> None:
         self.repo = repo
         self.folder = folder
@@ -57,6 +62,8 @@ class ConsoleServer:
         self.log_path = folder / "console.log"
         self._broker = broker_url
         self._gate = gate_url
+        self._secure = secure_cookies
+        """As in the field (cookies only over HTTPS): only behind nginx's TLS."""
         self._process: subprocess.Popen[bytes] | None = None
 
     def add_staff(
@@ -79,8 +86,9 @@ class ConsoleServer:
         argv = [
             str(KIOSK_PROVISION), "console", "serve", str(self.repo),
             "--database", self.database, "--listen", f"127.0.0.1:{self.port}",
-            "--insecure-cookies", "--gate-url", self._gate,
+            "--gate-url", self._gate,
         ]  # fmt: skip
+        argv += [] if self._secure else ["--insecure-cookies"]
         argv += ["--broker", self._broker] if self._broker else ["--no-broker"]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)

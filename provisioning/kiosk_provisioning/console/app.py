@@ -13,7 +13,6 @@ from flask import Flask, Response, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kiosk_provisioning.console import alerts, auth, calls, errors, fleet, meeting, staff
 from kiosk_provisioning.console.database import Database
@@ -112,8 +111,9 @@ def create_app(settings: ConsoleSettings, fleet_watch: FleetWatch | None = None)
         WTF_CSRF_TIME_LIMIT=settings.session_hours * 3600,
         WTF_CSRF_SSL_STRICT=settings.secure_cookies,
     )
-    # nginx in front: the client's address and the scheme come from its headers (one hop).
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    # nginx in front: the client's address, https and the host come from its headers,
+    # which waitress believes from nginx alone (commands.TRUSTED_PROXY) and drops from
+    # anyone else (a ProxyFix here would never see them).
     CSRFProtect(app)
     logins = LoginManager(app)
     logins.login_view = "auth.sign_in"

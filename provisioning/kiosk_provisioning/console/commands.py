@@ -11,6 +11,10 @@ from kiosk_provisioning.problems import Problem, ProvisionError
 
 log = logging.getLogger(__name__)
 
+TRUSTED_PROXY = "127.0.0.1"
+"""City hall's nginx, on the console's machine: the one hop whose forwarded headers
+(client address, https, host) are believed."""
+PROXY_HEADERS = frozenset({"x-forwarded-for", "x-forwarded-proto", "x-forwarded-host"})
 ROLE_WORDS = "caller (전화), host (회의), alerts (알림), admin (관리)"
 
 
@@ -123,7 +127,18 @@ def _serve(args: argparse.Namespace, database: str) -> int:
     app = create_app(settings)
     print(f"ready http://{host}:{port}", flush=True)
     try:
-        waitress.serve(app, host=host, port=int(port), threads=8, ident="kiosk-console")
+        waitress.serve(
+            app,
+            host=host,
+            port=int(port),
+            threads=8,
+            ident="kiosk-console",
+            # nginx on this machine (provisioning/nginx/kiosk-console.conf) sets these
+            # from what it saw; from anyone else waitress drops them.
+            trusted_proxy=TRUSTED_PROXY,
+            trusted_proxy_count=1,
+            trusted_proxy_headers=PROXY_HEADERS,
+        )
     finally:
         app.extensions["kiosk_console"].close()
     return 0

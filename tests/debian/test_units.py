@@ -22,6 +22,7 @@ UNITS = {
     "kiosk-provision-refresh.timer": ROOT / "provisioning/systemd/kiosk-provision-refresh.timer",
     "kiosk-identity.service": ROOT / "provisioning/systemd/kiosk-identity.service",
     "kiosk-call-gate.service": ROOT / "provisioning/systemd/kiosk-call-gate.service",
+    "kiosk-console.service": ROOT / "provisioning/systemd/kiosk-console.service",
     "kiosk-crl.path": ROOT / "provisioning/systemd/kiosk-crl.path",
     "kiosk-crl.service": ROOT / "provisioning/systemd/kiosk-crl.service",
     "kiosk-broker.service": ROOT / "provisioning/systemd/kiosk-broker.service",
@@ -225,3 +226,28 @@ def test_a_changed_access_or_revocation_list_reloads_the_broker() -> None:
     assert _entries("kiosk-broker-acl.service", "ExecStart") == [
         "/bin/systemctl try-reload-or-restart kiosk-broker.service"
     ]
+
+
+def test_the_console_serves_on_loopback_and_writes_only_its_own_folders() -> None:
+    """``console serve`` as the unit runs it parses with the real command line, listens
+    on loopback only (nginx in front), and its sandbox lets it write its database and
+    the alerts record but never read the keys that sign boxes' certificates or the
+    repository."""
+    from kiosk_provisioning.cli import _parser
+
+    words = _start("kiosk-console.service")
+    assert words[:3] == ["/usr/bin/kiosk-provision", "console", "serve"]
+    args = _parser().parse_args(words[1:])
+    assert (args.console_command, args.repo) == ("serve", Path("/srv/kiosk-fleet"))
+    assert args.listen.startswith("127.0.0.1:") and not args.insecure_cookies
+    assert args.database is None  # REPO/console/console.db
+    assert _entries("kiosk-console.service", "User") == ["kiosk-provision"]
+    (writable,) = _entries("kiosk-console.service", "ReadWritePaths")
+    assert writable.split() == ["/srv/kiosk-fleet/console", "/srv/kiosk-fleet/alerts"]
+    (made,) = _entries("kiosk-console.service", "ExecStartPre")
+    assert made.startswith("+/usr/bin/install -d -o kiosk-provision") and made.endswith(writable)
+    hidden = " ".join(_entries("kiosk-console.service", "InaccessiblePaths")).split()
+    assert {"-/srv/kiosk-fleet/identity/ca.key", "-/srv/kiosk-fleet/offline"} <= set(hidden)
+    from kiosk_provisioning.keys import ONLINE_ROLES
+
+    assert {f"-/srv/kiosk-fleet/keys/{role}.pem" for role in ONLINE_ROLES} <= set(hidden)

@@ -33,8 +33,9 @@ class CityHallNginx:
 
 
 def console_site(console_port: int, https: int, http: int, cert: Path, key: Path) -> str:
-    """The shipped site with only its certificate, listening addresses and upstream
-    port changed, so the test exercises the very rules a city installs."""
+    """The shipped site with only its certificate, listening addresses, upstream port
+    and Host (with the port: here not 443) changed, so the test exercises the very
+    rules a city installs."""
     text = "\n".join(line.split("#", 1)[0] for line in SITE.read_text().splitlines())
     replaced = {
         r"server_name\s+[^;]*;": f"server_name {NAME};",
@@ -45,6 +46,8 @@ def console_site(console_port: int, https: int, http: int, cert: Path, key: Path
         r"listen 80;": f"listen 127.0.0.1:{http};",
         r"listen 443 ssl;": f"listen 127.0.0.1:{https} ssl;",
         r"listen \[::\]:\d+( ssl)?;": "",
+        # Browsers put the port in Host and Referer when it is not 443, as here.
+        r"proxy_set_header (Host|X-Forwarded-Host) \$host;": r"proxy_set_header \1 $http_host;",
     }
     for pattern, value in replaced.items():
         text, count = re.subn(pattern, value, text)
@@ -203,3 +206,24 @@ def test_the_console_itself_never_sends_its_cookie_over_plain_http(
     signed = direct.sign_in("admin")
     assert "Secure" in {p.strip() for p in signed.headers.get("Set-Cookie", "").split(";")}
     assert not direct.is_signed_in()
+
+
+def test_sign_in_forms_are_slowed_per_address(city_hall: CityHallNginx) -> None:
+    """Eleven forms at once from one address pass (refused by the console for want of
+    a token, cheaply); then nginx refuses. Pages and other addresses pass."""
+
+    def from_address(address: str) -> Clerk:
+        clerk = clerk_at(city_hall)
+        clerk.http.mount("https://", FromAddress(address))
+        return clerk
+
+    guesser = from_address("127.0.0.99")
+    answers: list[int] = []
+    while 429 not in answers and len(answers) < 20:  # one more passes every 6 s
+        answers.append(guesser.post("/login", data={"login": "admin"}).status_code)
+    assert answers[:11] == [400] * 11 and answers[-1] == 429, answers
+    refused = guesser.post("/login", data={"login": "admin"})
+    assert refused.status_code == 429
+    assert refused.text == "로그인 시도가 너무 잦습니다. 1분 뒤에 다시 해 주세요.\n"
+    assert guesser.get("/login").status_code == 200
+    assert from_address("127.0.0.98").post("/login", data={"login": "admin"}).status_code == 400

@@ -14,6 +14,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 
+from kiosk_demo.webserver import nginx_conf
 from tests.console.conftest import console_with_accounts
 from tests.console.server import PASSWORD, Clerk, ConsoleServer
 from tests.webserver import free_port
@@ -83,26 +84,9 @@ def city_hall(
     folder = tmp_path_factory.mktemp("nginx")
     ca, cert, key = make_certificate(folder)
     https, http = free_port(), free_port()
-    (folder / "nginx.conf").write_text(f"""
-        user root;
-        daemon off;
-        worker_processes 1;
-        pid {folder}/nginx.pid;
-        error_log {folder}/error.log notice;
-        events {{ worker_connections 64; }}
-        http {{
-            access_log {folder}/access.log;
-            client_body_temp_path {folder}/body;
-            proxy_temp_path {folder}/proxy;
-            fastcgi_temp_path {folder}/fastcgi;
-            uwsgi_temp_path {folder}/uwsgi;
-            scgi_temp_path {folder}/scgi;
-            types {{ text/html html; text/css css; }}
-            include {folder}/site.conf;
-        }}
-    """)
     with console_with_accounts(folder, accounts_made, secure_cookies=True) as console:
-        (folder / "site.conf").write_text(console_site(console.port, https, http, cert, key))
+        site = console_site(console.port, https, http, cert, key)
+        (folder / "nginx.conf").write_text(nginx_conf(folder, site))
         with (folder / "stderr.log").open("wb") as stderr:
             nginx = subprocess.Popen(
                 ["nginx", "-c", str(folder / "nginx.conf"), "-p", str(folder)], stderr=stderr

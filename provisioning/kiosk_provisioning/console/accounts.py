@@ -5,6 +5,13 @@ The rule, in one place: a wrong password counts against the account; after
 does not open it either); a right password while unlocked clears the count. Every
 attempt is kept in :class:`~.models.SignIn`. An unknown login is hashed against
 a dummy hash so that it takes as long as a known one.
+
+What an administrator may change, and what signs the staff member out everywhere
+(:func:`sign_out_everywhere`: a new password, new roles, deactivation; signing out
+too, in :mod:`.auth`) is here as well: nobody removes their own administrator role
+or deactivates themselves, and the last active administrator stays one. Names and
+departments hold no markup or control characters (:func:`check_text`). Every
+refusal is an :class:`AccountError` naming the form field.
 """
 
 import datetime as dt

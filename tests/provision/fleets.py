@@ -10,11 +10,18 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "provisioning" / "examples"
 
 def make_fleet(tmp_path: Path, centres: dict[str, str], fleet: dict[str, object]) -> Path:
     """A built repository with *centres* (id -> district) and *fleet* merged into
-    the example's fleet.json; returns the repository."""
+    the example's fleet.json (without its programmes; a ``None`` removes a section);
+    returns the repository."""
     folder = tmp_path / "fleet"
     (folder / "districts").mkdir(parents=True)
     document = json.loads((EXAMPLES / "fleet" / "fleet.json").read_text())
-    (folder / "fleet.json").write_text(json.dumps({**document, **fleet}, ensure_ascii=False))
+    # The example city's programmes need its media in the repository; these fleets
+    # are about the fleet channel, so they keep the tiles that need no media.
+    for media in ("library", "programmes", "schedule", "notices"):
+        document.pop(media, None)
+    document["tiles"] = [t for t in document["tiles"] if t["action"] in ("call", "group", "info")]
+    merged = {key: value for key, value in {**document, **fleet}.items() if value is not None}
+    (folder / "fleet.json").write_text(json.dumps(merged, ensure_ascii=False))
     for district in set(centres.values()):
         (folder / "districts" / f"{district}.json").write_text("{}")
     inventory = tmp_path / "centres.csv"

@@ -295,7 +295,7 @@ def test_build_gives_every_centre_the_alert_key_and_every_layer_s_notices(
 
 
 def test_no_alert_key_is_made_for_a_fleet_without_a_channel(tmp_path: Path) -> None:
-    repo = make_fleet(tmp_path, {"c-1": "운봉읍"}, {})
+    repo = make_fleet(tmp_path, {"c-1": "운봉읍"}, {"fleet": None})
     assert not alert_key_path(repo).exists()
     config = parse_config((repo / "build" / "centres" / "c-1.json").read_bytes())
     assert config.fleet is None

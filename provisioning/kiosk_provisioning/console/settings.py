@@ -36,6 +36,9 @@ class ConsoleSettings:
     """How long a locked account stays locked (an administrator may unlock it sooner)."""
     session_hours: int = 12
     """A sign-in lasts a working day at most."""
+    timezone: str = "Asia/Seoul"
+    """City hall's time zone: the times staff read (last sign-in, locked until), whatever
+    zone the server itself runs in."""
 
     @property
     def folder(self) -> Path:

@@ -3,6 +3,7 @@ signed-in staff member, the role guard, and rendering with the menu."""
 
 import datetime as dt
 import functools
+import zoneinfo
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -65,8 +66,9 @@ def render(template: str, **values: Any) -> str:
 
 
 def local_time(when: dt.datetime | None, layout: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored (naive UTC) time in the server's zone (city hall's), for people;
-    ``""`` for none. Also the templates' ``local_time`` filter."""
+    """A stored (naive UTC) time in city hall's zone (the settings' ``timezone``), for
+    people; ``""`` for none. Also the templates' ``local_time`` filter."""
     if when is None:
         return ""
-    return utc(when).astimezone().strftime(layout)
+    zone = zoneinfo.ZoneInfo(current_console().settings.timezone)
+    return utc(when).astimezone(zone).strftime(layout)

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import msgspec
 import pytest
 from av import AudioFrame
 from sqlalchemy import create_engine, select
@@ -23,36 +22,37 @@ from sqlalchemy.orm import Session
 
 from kiosk.calls.desk import CallDesk, Phase
 from kiosk.calls.local import StandInMedia
-from kiosk_contract.config import read_config
 from kiosk_demo.network import PrivateNetwork
-from kiosk_provisioning.broker.centres import built_dir
 from kiosk_provisioning.console.models import Activity, Role
-from tests.calls.chromium import fake_media, spki_pin
+from tests.calls import identities
 from tests.calls.conftest import (
+    CENTRE,
     CENTRE_COLOUR,
     CENTRE_TONE,
     HALL_COLOUR,
     HALL_TONE,
+    OTHER,
     RECORDS,
     ROOM,
     TUESDAY_10,
+    CallServer,
     Record,
     reach,
     run,
     until,
 )
 from tests.calls.identities import BoxFiles
-from tests.calls.identities import CallServer as BaseCallServer
 from tests.calls.signals import mean_rgb, mono_samples, near, steady_pitch
-from tests.conftest import DEMO_CONFIG
 from tests.console.browser import SIZES, StaffAtConsole
 from tests.console.conftest import SHOTS
+from tests.console.rig import NAMES as RIG_NAMES
+from tests.console.rig import ConsoleCalls, build_centres, staff_at_calls
 from tests.console.server import ConsoleServer
 from tests.unit.calls.rig import calls_for
 
 T = TypeVar("T")
-FIRST, SECOND = "centre-1", "centre-2"
-NAMES = {FIRST: "향교동 경로당", SECOND: "금동 경로당"}
+FIRST, SECOND = CENTRE, OTHER
+NAMES = {centre: name for centre, (name, _) in RIG_NAMES.items()}
 COLOURS = {FIRST: CENTRE_COLOUR, SECOND: (40, 160, 60)}
 TONES = {FIRST: CENTRE_TONE, SECOND: 700}
 LISTEN_S = 1.5
@@ -83,81 +83,45 @@ fetch(arguments[0], { method: "POST", headers: { "X-CSRFToken": token } })
 """
 
 
-class MeetingServer(BaseCallServer):
-    """Janus behind the gate with both centres in the town meeting, both boxes enrolled."""
+class MeetingServer(CallServer):
+    """The call rig's server (:class:`tests.calls.conftest.CallServer`, as the console's
+    call tests use it), but with both test centres in the town meeting and both
+    boxes enrolled."""
 
     def __init__(self, network: PrivateNetwork, folder: Path) -> None:
         centres = {FIRST: (ROOM,), SECOND: (ROOM,)}
-        super().__init__(network, folder, centres, {ROOM: "군민 회의"}, FIRST)
+        identities.CallServer.__init__(self, network, folder, centres, {ROOM: "군민 회의"}, FIRST)
         self.boxes: dict[str, BoxFiles] = {
             FIRST: self.box,
             SECOND: self.identity.enrol(SECOND, folder / "box-2"),
         }
 
 
-def build_centres(janus: MeetingServer) -> None:
-    """The repository as the build leaves it: both centres' configurations, with the
-    town meeting in their calls (the demo's configuration otherwise)."""
-    demo = read_config(DEMO_CONFIG)
-    folder = built_dir(janus.identity.repo)
-    folder.mkdir(parents=True, exist_ok=True)
-    for centre, name in NAMES.items():
-        config = msgspec.structs.replace(
-            demo,
-            centre=msgspec.structs.replace(demo.centre, id=centre, name=name),
-            calls=calls_for(janus, call_name=centre),
-        )
-        (folder / f"{centre}.json").write_bytes(msgspec.json.encode(config))
-
-
 NAMESPACE = 9
-"""This test's own city hall namespace (the call tests use 0): another engineer's
-call test running at the same time must not meet this test's gate."""
+"""This test's own city hall namespace (the call tests use 0, the console's call tests
+12): another engineer's call test running at the same time must not meet this gate."""
 
 
 @pytest.fixture
-def network() -> Iterator[PrivateNetwork]:
-    with PrivateNetwork(NAMESPACE) as net:
-        yield net
+def meeting(tmp_path: Path) -> Iterator[ConsoleCalls]:
+    """Janus and the gate in the test's namespace, the centres built (the console's
+    call rig's :func:`~tests.console.rig.build_centres`: both in the town meeting),
+    the console with a host and a caller."""
+    with PrivateNetwork(NAMESPACE) as network, MeetingServer(network, tmp_path / "calls") as janus:
+        build_centres(janus.identity.repo, janus)
+        console = ConsoleServer(
+            janus.identity.repo, tmp_path / "console", gate_url=janus.staff_door.url
+        )
+        console.add_staff("host", "이회의", Role.HOST, department="자치행정과")
+        with console:
+            yield ConsoleCalls(janus, console)
 
 
 @pytest.fixture
-def janus(network: PrivateNetwork, tmp_path: Path) -> Iterator[MeetingServer]:
-    server = MeetingServer(network, tmp_path / "calls")
-    with server:
-        build_centres(server)
-        yield server
-
-
-@pytest.fixture
-def meeting_console(janus: MeetingServer, tmp_path: Path) -> Iterator[ConsoleServer]:
-    server = ConsoleServer(janus.identity.repo, tmp_path / "console", gate_url=janus.staff_door.url)
-    server.add_staff("host", "이회의", Role.HOST, department="자치행정과")
-    server.add_staff("caller", "김복지", Role.CALLER)
-    with server:
-        yield server
-
-
-@pytest.fixture
-def host_browser(
-    meeting_console: ConsoleServer, janus: MeetingServer, tmp_path: Path
-) -> Iterator[StaffAtConsole]:
-    """Chromium at the console whose camera shows the hall's colour and whose
-    microphone plays the hall's tone; it trusts the gate's certificate (its key)."""
-    video, audio = fake_media(tmp_path, HALL_COLOUR, HALL_TONE)
-    trust = spki_pin(janus.staff_door.cert)
-    browser = StaffAtConsole(
-        meeting_console.url,
-        tmp_path / "chromium",
-        video=video,
-        audio=audio,
-        extra_args=(
-            f"--ignore-certificate-errors-spki-list={trust}",
-            "--disable-features=WebRtcHideLocalIpsWithMdns",
-        ),
-    )
-    yield browser
-    browser.close()
+def host_browser(meeting: ConsoleCalls, tmp_path: Path) -> Iterator[StaffAtConsole]:
+    """Chromium at the console sending the hall's colour and tone, trusting the gate."""
+    with staff_at_calls(meeting, tmp_path / "chromium") as browser:
+        yield browser
 
 
 async def page(action: Callable[..., T], *args: Any) -> T:
@@ -250,6 +214,12 @@ def activities(console: ConsoleServer) -> list[tuple[str, str]]:
         engine.dispose()
 
 
+async def recorded(console: ConsoleServer, what: str, detail: str) -> None:
+    """The page tells the console after the fact (its own fetch): poll its activity log
+    until the newest meeting entry is *what* with *detail*."""
+    await until(lambda: activities(console)[-1:] == [(what, detail)], step=0.1)
+
+
 def shoot(browser: StaffAtConsole, name: str) -> None:
     for label, size in (("1366x768", SIZES["laptop"]), ("1920x1080", SIZES["desktop"])):
         browser.shot(SHOTS / f"{name}-{label}.png", size)
@@ -257,9 +227,10 @@ def shoot(browser: StaffAtConsole, name: str) -> None:
 
 
 def test_host_runs_the_town_meeting_with_two_centres(
-    janus: MeetingServer, meeting_console: ConsoleServer, host_browser: StaffAtConsole
+    meeting: ConsoleCalls, host_browser: StaffAtConsole
 ) -> None:
-    browser = host_browser
+    janus, meeting_console, browser = meeting.janus, meeting.console, host_browser
+    assert isinstance(janus, MeetingServer)
     browser.sign_in("host")
     browser.open("/meeting/")
     start = browser.find("button.start")
@@ -269,6 +240,7 @@ def test_host_runs_the_town_meeting_with_two_centres(
     async def scenario() -> None:
         await page(start.click)
         await page(browser.wait, lambda: browser.find("#stage-state").text == "회의 중")
+        # The pass was asked for (and the start recorded) before the page joined.
         assert activities(meeting_console)[-1] == ("meeting-started", f"{ROOM} 군민 회의")
 
         desks = {centre: await desk_in_room(janus, centre) for centre in (FIRST, SECOND)}
@@ -317,7 +289,14 @@ def test_host_runs_the_town_meeting_with_two_centres(
         await until(lambda: time.monotonic() - muted > LISTEN_S)
         assert EARS[SECOND].share(muted, TONES[FIRST]) < 0.05, EARS[SECOND].described(muted)
         assert EARS[FIRST].share(muted, TONES[SECOND]) > 0.2, EARS[FIRST].described(muted)
-        assert ("meeting-muted", f"{ROOM} {NAMES[FIRST]} ({FIRST})") in activities(meeting_console)
+        await recorded(meeting_console, "meeting-muted", f"{ROOM} {NAMES[FIRST]} ({FIRST})")
+        # 소리 켜기: heard again.
+        await page(mute.click)
+        await page(browser.wait, lambda: browser.find(first).get_attribute("data-muted") == "no")
+        unmuted = time.monotonic() + SETTLE_S
+        await until(lambda: time.monotonic() - unmuted > LISTEN_S)
+        assert EARS[SECOND].share(unmuted, TONES[FIRST]) > 0.2, EARS[SECOND].described(unmuted)
+        await recorded(meeting_console, "meeting-unmuted", f"{ROOM} {NAMES[FIRST]} ({FIRST})")
 
         # The first centre leaves: its tile goes, the count follows.
         desks[FIRST].hang_up()
@@ -327,7 +306,7 @@ def test_host_runs_the_town_meeting_with_two_centres(
 
         await page(browser.find("#end").click)
         await page(browser.wait, lambda: browser.find("#rooms").is_displayed())
-        assert activities(meeting_console)[-1] == ("meeting-ended", f"{ROOM} 군민 회의")
+        await recorded(meeting_console, "meeting-ended", f"{ROOM} 군민 회의")
         for desk in desks.values():
             await desk.close()
 
@@ -335,14 +314,12 @@ def test_host_runs_the_town_meeting_with_two_centres(
     assert browser.console_errors() == []
 
 
-def test_a_caller_may_not_host(
-    meeting_console: ConsoleServer, host_browser: StaffAtConsole
-) -> None:
-    """Neither the page nor a pass: a caller-only account gets 403 for both."""
-    browser = host_browser
+def test_a_caller_may_not_host(console: ConsoleServer, browser: StaffAtConsole) -> None:
+    """Neither the page nor a pass: a caller-only account gets 403 for both (the
+    room's number does not matter: the role is checked first)."""
     browser.sign_in("caller")
     browser.open("/meeting/")
     assert "권한 없음" in browser.find("h1").text
     status = browser.driver.execute_async_script(FETCH_START, f"/meeting/{ROOM}/start")
     assert status == 403
-    assert activities(meeting_console) == []
+    assert activities(console) == []

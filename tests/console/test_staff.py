@@ -6,6 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.common.alert import Alert
+from selenium.webdriver.support.expected_conditions import staleness_of
 
 from tests.console.browser import SIZES, StaffAtConsole, staff_browser
 from tests.console.conftest import SHOTS
@@ -208,3 +211,36 @@ def test_other_roles_meet_a_plain_refusal(shared_console: ConsoleServer, tmp_pat
         assert browser.find("h1").text == "권한 없음"  # not even whether it exists
         browser.open("/no-such-page")
         assert browser.find("h1").text == "없는 페이지"
+
+
+def test_deactivating_in_the_browser_asks_first(
+    shared_console: ConsoleServer, admin: Clerk, tmp_path: Path
+) -> None:
+    number = make_account(admin, "asked", "caller", name="한번더")
+    with staff_browser(shared_console.url, tmp_path / "browser") as browser:
+        browser.sign_in("admin")
+        browser.open(f"/staff/{number}")
+        browser.find("button.danger").click()
+        question = browser.wait(lambda: alert_of(browser))
+        assert question.text == (
+            "한번더(asked) 계정을 사용 중지할까요? 바로 로그아웃되고 다시 로그인할 수 없습니다."
+        )
+        question.dismiss()
+        assert browser.find(".state").text.startswith("사용 중")
+        assert Clerk(shared_console.url).sign_in("asked").status_code == 302
+        html = browser.find("html")
+        browser.find("button.danger").click()
+        browser.wait(lambda: alert_of(browser)).accept()
+        browser.wait(lambda: staleness_of(html)(browser.driver))
+        assert browser.find(".done").text.startswith("계정을 사용 중지했습니다.")
+        assert browser.console_errors() == []
+    assert Clerk(shared_console.url).sign_in("asked").status_code == 401
+
+
+def alert_of(browser: StaffAtConsole) -> Alert | None:
+    try:
+        alert = browser.driver.switch_to.alert
+        alert.text  # noqa: B018  (raises while there is none)
+    except NoAlertPresentException:
+        return None
+    return alert

@@ -226,3 +226,14 @@ def test_a_whole_city_on_the_page(tmp_path: Path) -> None:
             browser.find("#fleet-problems").click()
             browser.shot(SHOTS / "fleet-problems-1366x768.png", SIZES["laptop"])
             assert page_errors(browser) == []
+
+
+def test_without_a_broker_the_page_says_so(console: ConsoleServer, browser: StaffAtConsole) -> None:
+    signed_in(browser, "caller")
+    browser.open("/fleet/")
+    assert "현황 서버(브로커)가 설정되지 않아" in browser.find("#fleet-unconfigured").text
+    empty = browser.wait(lambda: browser.find("#fleet-empty").text or None)
+    assert empty.startswith("아직 경로당이 없습니다")
+    assert browser.find("#fleet-summary").text.startswith("전체 0곳")
+    assert browser.find("#fleet-link").get_attribute("hidden") is not None
+    assert page_errors(browser) == []

@@ -96,12 +96,15 @@ class _Encoded:
 
 
 class RowsCache:
-    """The rows' JSON, made again only when the fleet changed. Any thread."""
+    """The rows' JSON, made again only when the fleet changed, and then only the rows
+    that changed (a row the fleet watch did not make again is the same object, and
+    its bytes are kept). Any thread."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._encoded: _Encoded | None = None
         self._versions = 0
+        self._rows: dict[str, tuple[CentreState, bytes]] = {}
 
     def get(self, key: object, rows: list[CentreState] | None) -> _Encoded:
         """The encoded rows for *key* (what identifies the fleet's state: its
@@ -110,10 +113,15 @@ class RowsCache:
             if self._encoded is None or self._encoded.key != key:
                 assert rows is not None
                 self._versions += 1
-                body = json.dumps(
-                    [row(centre) for centre in rows], ensure_ascii=False, separators=(",", ":")
-                )
-                self._encoded = _Encoded(key, self._versions, body.encode())
+                kept, self._rows = self._rows, {}
+                for centre in rows:
+                    old = kept.get(centre.centre)
+                    if old is None or old[0] is not centre:
+                        text = json.dumps(row(centre), ensure_ascii=False, separators=(",", ":"))
+                        old = (centre, text.encode())
+                    self._rows[centre.centre] = old
+                body = b"[" + b",".join(encoded for _, encoded in self._rows.values()) + b"]"
+                self._encoded = _Encoded(key, self._versions, body)
             return self._encoded
 
 

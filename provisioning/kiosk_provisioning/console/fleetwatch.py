@@ -77,6 +77,41 @@ class _Fleet:
     receipts: dict[str, dict[str, Receipt]] = field(default_factory=dict)
     """alert id -> centre -> its latest receipt."""
     version: int = 0
+    changed: set[str] | None = None
+    """Centres whose row must be made again (``None``: every one)."""
+
+    def touch(self, centre: str | None) -> None:
+        """*centre*'s row changed (``None``: every row)."""
+        self.version += 1
+        if centre is None:
+            self.changed = None
+        elif self.changed is not None:
+            self.changed.add(centre)
+
+    def rows(self, kept: dict[str, CentreState]) -> None:
+        """Make *kept* (centre -> row) current: only the changed centres' rows again."""
+        if self.changed is None:
+            kept.clear()
+            rows = centre_states(self.statuses, self.presences, self.centres, self.revisions)
+            kept.update((row.centre, row) for row in rows)
+        else:
+            known = {centre.id: centre for centre in self.centres}
+            for cid in self.changed:
+                made = centre_states(
+                    {cid: self.statuses[cid]} if cid in self.statuses else {},
+                    {cid: self.presences[cid]} if cid in self.presences else {},
+                    [known[cid]] if cid in known else [],
+                    self.revisions,
+                )
+                if made:
+                    kept[cid] = made[0]
+                else:  # neither built nor reporting any more
+                    kept.pop(cid, None)
+        self.changed = set()
+
+
+def _by_district(row: CentreState) -> tuple[str, str]:
+    return row.district, row.centre
 
 
 def _ssl_context(repo: Path) -> ssl.SSLContext:
@@ -95,7 +130,8 @@ class FleetWatch:
     :meth:`close` once (twice is harmless). While the broker is away the last state
     is kept, and :attr:`connected` says so. *context* makes the TLS context (default:
     city hall's certificate from the repository); *retry_s*: the first and the longest
-    wait between tries (seconds), each a random time up to that bound."""
+    wait between tries (seconds), each a random time up to that bound; *build_check_s*:
+    how often to look whether ``build`` wrote the centres again."""
 
     def __init__(
         self,
@@ -103,11 +139,13 @@ class FleetWatch:
         broker: BrokerAddress,
         context: Callable[[Path], ssl.SSLContext] = _ssl_context,
         retry_s: tuple[float, float] = (FIRST_RETRY_S, LAST_RETRY_S),
+        build_check_s: float = BUILD_CHECK_S,
     ) -> None:
         self._repo = repo
         self._broker = broker
         self._context = context
         self._retry_s = retry_s
+        self._build_check_s = build_check_s
         self._tries = 0
         self._up = False
         """This try connected (the next retry waits as after a first failure)."""
@@ -115,7 +153,9 @@ class FleetWatch:
         self._fleet = _Fleet()
         self._connected = False
         self._lost_at: float | None = None
-        self._cache: tuple[int, list[CentreState]] | None = None
+        self._rows: dict[str, CentreState] = {}
+        self._ordered: list[CentreState] = []
+        self._ordered_version = -1
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._built_mtime: float | None = None
@@ -144,16 +184,16 @@ class FleetWatch:
             return self._tries
 
     def snapshot(self) -> FleetSnapshot:
-        """The fleet now. Rows are made again only after something changed."""
+        """The fleet now. Only the rows of centres that reported since are made again;
+        a row that did not change is the same object as in the last snapshot."""
         with self._lock:
             fleet = self._fleet
-            if self._cache is None or self._cache[0] != fleet.version:
-                rows = centre_states(
-                    fleet.statuses, fleet.presences, fleet.centres, fleet.revisions
-                )
-                self._cache = (fleet.version, rows)
+            if self._ordered_version != fleet.version:
+                fleet.rows(self._rows)
+                self._ordered = sorted(self._rows.values(), key=_by_district)
+                self._ordered_version = fleet.version
             return FleetSnapshot(
-                list(self._cache[1]), self._connected, self._lost_at, self._cache[0]
+                list(self._ordered), self._connected, self._lost_at, self._ordered_version
             )
 
     def centres(self) -> list[CentreState]:
@@ -278,7 +318,7 @@ class FleetWatch:
                 fleet.statuses[found[0]] = found[1]
             else:
                 fleet.presences[found[0]] = found[1]
-            fleet.version += 1
+            fleet.touch(parts[1])
 
     def _take_receipt(self, topic: str, centre: str, alert_id: str, payload: bytes) -> None:
         if not payload:
@@ -295,7 +335,7 @@ class FleetWatch:
 
     def _check_built(self) -> None:
         now = time.monotonic()
-        if now - self._built_checked >= BUILD_CHECK_S:
+        if now - self._built_checked >= self._build_check_s:
             self._read_built()
 
     def _read_built(self) -> None:
@@ -319,4 +359,4 @@ class FleetWatch:
                 BuiltCentre(c.centre.id, c.centre.name, c.centre.district) for c in configs
             ]
             self._fleet.revisions = {c.centre.id: c.revision for c in configs}
-            self._fleet.version += 1
+            self._fleet.touch(None)

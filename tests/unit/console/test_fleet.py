@@ -1,6 +1,9 @@
 """The fleet page's words for what boxes report, and its rows' cache."""
 
+import pytest
+
 from kiosk_provisioning.broker.status import CentreState
+from kiosk_provisioning.console import fleet
 from kiosk_provisioning.console.fleet import RowsCache, problem_words, row, screen_words
 
 
@@ -55,3 +58,22 @@ def test_rows_are_encoded_again_only_when_the_fleet_changed() -> None:
     assert cache.get(1, []) is first
     again = cache.get(2, [])
     assert again.rows == b"[]" and again.version == first.version + 1
+
+
+def test_only_the_rows_that_changed_are_encoded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[str] = []
+
+    def counted(centre: CentreState) -> dict[str, object]:
+        made.append(centre.centre)
+        return row(centre)
+
+    monkeypatch.setattr(fleet, "row", counted)
+    cache = RowsCache()
+    one = CentreState("금동", "c-1", "노암경로당", "online", 100)
+    two = CentreState("금동", "c-2", "월락경로당", "online", 100)
+    cache.get(1, [one, two])
+    assert made == ["c-1", "c-2"]
+    moved = CentreState("금동", "c-2", "월락경로당", "offline", 200)
+    assert cache.get(2, [one, moved]).rows.count(b'"state":"offline"') == 1
+    assert made == ["c-1", "c-2", "c-2"], "c-1's row is the same object: its bytes are kept"
+    assert b'"id":"c-2"' not in cache.get(3, [one]).rows

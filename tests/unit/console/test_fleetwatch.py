@@ -23,6 +23,7 @@ from kiosk_contract.fleet import (
 )
 from kiosk_provisioning.broker.config import parse_url
 from kiosk_provisioning.broker.status import MAX_REPORT_BYTES, CentreState
+from kiosk_provisioning.build import build
 from kiosk_provisioning.console.fleetwatch import FleetWatch
 from tests.broker import Broker, Peer
 from tests.calls.identities import CityHallIdentity
@@ -50,7 +51,9 @@ class Fleet:
         everyone = {"c-1": (), "c-2": (), "c-9": ()}
         self.identity = CityHallIdentity(self.repo, everyone)
         self.broker = Broker(tmp_path / "broker", self.identity, {"c-1": "운봉읍"})
-        self.watch = FleetWatch(self.repo, parse_url(self.broker.tools_url), retry_s=(0.05, 0.3))
+        self.watch = FleetWatch(
+            self.repo, parse_url(self.broker.tools_url), retry_s=(0.05, 0.3), build_check_s=0.05
+        )
 
     def box(self, centre: str) -> Peer:
         return self.broker.box(self.identity.enrol(centre, self.tmp_path / centre)).connect()
@@ -89,6 +92,7 @@ def test_what_the_boxes_report_is_what_the_pages_read(fleet: Fleet) -> None:
         ("c-2", "never connected"),
         ("c-1", "never connected"),
     ], "the built centres, by district, before any box reported"
+    before = fleet.row("c-2")
     with fleet.box("c-1") as box:
         box.publish(status_topic("c-1"), status("c-1", screen="programme"), retain=True)
         box.publish(presence_topic("c-1"), online(), retain=True)
@@ -96,6 +100,7 @@ def test_what_the_boxes_report_is_what_the_pages_read(fleet: Fleet) -> None:
         row = fleet.row("c-1")
         assert row.screen == "programme" and row.since == 1_790_000_000
         assert row.name == "화정경로당" and row.version == "1.4.2" and row.problems == ()
+        assert fleet.row("c-2") is before, "a centre that did not report keeps its row"
     with fleet.box("c-9") as stranger:  # enrolled, not in the build
         stranger.publish(status_topic("c-9"), status("c-9"), retain=True)
         row = until(lambda: next((r for r in fleet.watch.centres() if r.centre == "c-9"), None), "")
@@ -113,8 +118,10 @@ def test_receipts_are_kept_per_alert(fleet: Fleet) -> None:
         one.publish(receipt_topic("c-1", "a-1"), receipt("a-1", "acknowledged"), retain=True)
         until(lambda: fleet.watch.receipts("a-2"), "a-2's receipt")
         until(
-            lambda: fleet.watch.receipts("a-1").get("c-1", None) is not None
-            and fleet.watch.receipts("a-1")["c-1"].state == "acknowledged",
+            lambda: (
+                fleet.watch.receipts("a-1").get("c-1", None) is not None
+                and fleet.watch.receipts("a-1")["c-1"].state == "acknowledged"
+            ),
             "c-1 acknowledged a-1",
         )
         got = fleet.watch.receipts("a-1")
@@ -207,3 +214,14 @@ def test_close_while_connected_says_goodbye(fleet: Fleet) -> None:
     assert "fleet-watch" not in [thread.name for thread in threading.enumerate()]
     assert "city-hall-console-" in fleet.broker.log()
     until(lambda: "disconnected." in fleet.broker.log().split("city-hall-console-")[-1], "bye")
+
+
+def test_a_centre_built_later_is_listed(fleet: Fleet, tmp_path: Path) -> None:
+    inventory = tmp_path / "more.csv"
+    listed = [*CENTRES, Centre("c-3", "월락경로당", "금동")]
+    inventory.write_text(
+        "id,name,district\n" + "".join(f"{c.id},{c.name},{c.district}\n" for c in listed)
+    )
+    build(fleet.repo, tmp_path / "fleet", inventory)
+    row = until(lambda: next((r for r in fleet.watch.centres() if r.centre == "c-3"), None), "c-3")
+    assert row.state == "never connected" and row.name == "월락경로당"

@@ -232,7 +232,11 @@
     }
     summary.textContent = `전체 ${countWords(counts([...rows.values()]))}`;
     shown.textContent = visible === rows.size ? "" : `${visible}곳 보는 중`;
-    empty.hidden = visible > 0 || rows.size === 0;
+    const emptyWords = rows.size === 0
+      ? "아직 경로당이 없습니다: 기술 담당자가 경로당 설정을 만들면(kiosk-provision build) 여기에 나옵니다."
+      : "조건에 맞는 경로당이 없습니다.";
+    if (empty.textContent !== emptyWords) empty.textContent = emptyWords;
+    empty.hidden = visible > 0;
   }
 
   // -- the connection ----------------------------------------------------------------------

@@ -75,6 +75,31 @@ for (let i = 0; i < pixels.length; i += 4) {
 }
 return sum.map(function (v) { return Math.round(v / (pixels.length / 4)); });
 """
+HOST_HEARS = """
+// Test-side, injected by Selenium: the strongest pitch (Hz) and its level (dB) in what
+// the host's page receives from the centre named arguments[0] (its tile's <audio>).
+const audio = document.querySelector('#grid .tile[data-centre="' + arguments[0] + '"] audio');
+if (!audio || !audio.srcObject) return null;
+window.__ears = window.__ears || {};
+let ear = window.__ears[arguments[0]];
+const fresh = !ear || ear.stream !== audio.srcObject;
+if (fresh) {
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  analyser.fftSize = 8192;
+  context.createMediaStreamSource(audio.srcObject).connect(analyser);
+  ear = { stream: audio.srcObject, analyser: analyser, rate: context.sampleRate };
+  window.__ears[arguments[0]] = ear;
+}
+const bins = new Float32Array(ear.analyser.frequencyBinCount);
+ear.analyser.getFloatFrequencyData(bins);
+let best = 0;
+for (let i = 1; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+return { pitch: best * ear.rate / ear.analyser.fftSize, level: Math.max(bins[best], -200),
+         fresh: fresh };
+"""
+HEARD_DB, SILENT_DB = -60.0, -100.0
+"""A tone the host's page hears is well above the first; a muted centre's, below the second."""
 FETCH_START = """
 const done = arguments[arguments.length - 1];
 const token = document.querySelector('meta[name="csrf-token"]').content;
@@ -214,6 +239,19 @@ def activities(console: ConsoleServer) -> list[tuple[str, str]]:
         engine.dispose()
 
 
+def host_hears(browser: StaffAtConsole, centre: str, hertz: int) -> bool:
+    """Whether the host's page now receives *hertz* from *centre*, clearly."""
+    found = browser.driver.execute_script(HOST_HEARS, centre)
+    return bool(found) and abs(found["pitch"] - hertz) < 12 and found["level"] > HEARD_DB
+
+
+def host_hears_nothing(browser: StaffAtConsole, centre: str) -> bool:
+    """Whether the host's page now receives silence from *centre* (judged by a listener
+    that heard it before: a new one reads silence at first)."""
+    found = browser.driver.execute_script(HOST_HEARS, centre)
+    return bool(found) and not found["fresh"] and found["level"] < SILENT_DB
+
+
 async def recorded(console: ConsoleServer, what: str, detail: str) -> None:
     """The page tells the console after the fact (its own fetch): poll its activity log
     until the newest meeting entry is *what* with *detail*."""
@@ -277,6 +315,8 @@ def test_host_runs_the_town_meeting_with_two_centres(
         # the first still hears the second (both heard each other before). The
         # host's own voice is no witness here: Chromium's noise suppression fades
         # its fake microphone's steady tone to near silence within seconds.
+        await page(browser.wait, lambda: host_hears(browser, FIRST, TONES[FIRST]))
+        await page(browser.wait, lambda: host_hears(browser, SECOND, TONES[SECOND]))
         began = time.monotonic()
         await until(lambda: time.monotonic() - began > LISTEN_S)
         assert EARS[SECOND].share(began, TONES[FIRST]) > 0.2, EARS[SECOND].described(began)
@@ -289,6 +329,8 @@ def test_host_runs_the_town_meeting_with_two_centres(
         await until(lambda: time.monotonic() - muted > LISTEN_S)
         assert EARS[SECOND].share(muted, TONES[FIRST]) < 0.05, EARS[SECOND].described(muted)
         assert EARS[FIRST].share(muted, TONES[SECOND]) > 0.2, EARS[FIRST].described(muted)
+        await page(browser.wait, lambda: host_hears_nothing(browser, FIRST))
+        await page(browser.wait, lambda: host_hears(browser, SECOND, TONES[SECOND]))
         await recorded(meeting_console, "meeting-muted", f"{ROOM} {NAMES[FIRST]} ({FIRST})")
         # 소리 켜기: heard again.
         await page(mute.click)

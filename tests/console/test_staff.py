@@ -206,6 +206,7 @@ def test_other_roles_meet_a_plain_refusal(shared_console: ConsoleServer, tmp_pat
         browser.open("/staff/")
         assert browser.find("h1").text == "권한 없음"
         assert "이 페이지를 쓸 권한이 없습니다" in browser.find("main").text
+        shoot(browser, "refused")
         assert "직원 관리" not in browser.texts("nav a")
         browser.open("/staff/999")
         assert browser.find("h1").text == "권한 없음"  # not even whether it exists

@@ -349,6 +349,13 @@ def test_host_runs_the_town_meeting_with_two_centres(
         await page(browser.find("#end").click)
         await page(browser.wait, lambda: browser.find("#rooms").is_displayed())
         await recorded(meeting_console, "meeting-ended", f"{ROOM} 군민 회의")
+
+        # Started again while a centre is still in the room: it is there at once.
+        await page(browser.find("button.start").click)
+        await page(browser.wait, lambda: tiles(browser) == {SECOND: NAMES[SECOND]})
+        assert browser.find("#stage-state").text == "회의 중"
+        await page(browser.find("#end").click)
+        await recorded(meeting_console, "meeting-ended", f"{ROOM} 군민 회의")
         for desk in desks.values():
             await desk.close()
 

@@ -1,5 +1,5 @@
 """The console's tables. Change them only together with a new Alembic revision in
-``migrations/versions`` (``tests/provision/console/test_migrations.py`` checks that
+``migrations/versions`` (``tests/console/test_migrations.py`` checks that
 the revisions build exactly these tables).
 
 Times are UTC, timezone-aware at the edges; stored as naive UTC (SQLite has no

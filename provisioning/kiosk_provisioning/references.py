@@ -37,6 +37,9 @@ def dangling(document: dict[str, Any], media: dict[str, Published] | None) -> li
     def refuse(field: str, message: str) -> None:
         problems.append(Dangling(field, message))
 
+    def missing(ids: set[str], ref: Any) -> bool:
+        return not isinstance(ref, str) or ref not in ids  # a list is no id (nor hashable)
+
     library = _ids(document.get("library"))
     programmes = _ids(document.get("programmes"))
     calls = document.get("calls")
@@ -46,11 +49,11 @@ def dangling(document: dict[str, Any], media: dict[str, Published] | None) -> li
     for i, tile in _items(document.get("tiles")):
         field, action, target = f"tiles[{i}]", tile.get("action"), tile.get("target")
         name = f"tile {tile.get('id')!r} ({tile.get('label')})"
-        if action in ("programme", "live") and target not in programmes:
+        if action in ("programme", "live") and missing(programmes, target):
             refuse(field, f"{name} plays programme {target!r}, which is not in programmes")
-        elif action == "call" and target not in contacts:
+        elif action == "call" and missing(contacts, target):
             refuse(field, f"{name} calls {target!r}, which is not in calls.contacts")
-        elif action == "group" and target not in rooms:
+        elif action == "group" and missing(rooms, target):
             refuse(field, f"{name} joins room {target!r}, which is not in calls.rooms")
         elif action == "info" and target != NOTICES_PAGE:
             refuse(field, f"{name} opens page {target!r}; the only page is {NOTICES_PAGE!r}")
@@ -60,14 +63,14 @@ def dangling(document: dict[str, Any], media: dict[str, Published] | None) -> li
         videos = programme.get("videos")
         named = [*(videos if isinstance(videos, list) else []), programme.get("fallback")]
         for video in named:
-            if video is not None and video not in library:
+            if video is not None and missing(library, video):
                 refuse(
                     f"programmes[{i}]",
                     f"programme {programme.get('id')!r} plays video {video!r}, "
                     "which is not in the library",
                 )
     for i, slot in _items(document.get("schedule")):
-        if slot.get("programme") not in programmes:
+        if missing(programmes, slot.get("programme")):
             refuse(
                 f"schedule[{i}]",
                 f"timetable entry {i + 1} ({_when(slot)}) starts programme "

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from kiosk_contract.config import parse_config
 from kiosk_contract.pin import hash_pin, verify_pin
+from kiosk_provisioning import references
 from kiosk_provisioning.build import build, publish
 from kiosk_provisioning.fleet import Fleet, Layer, build_centre, read_fleet
 from kiosk_provisioning.inventory import hash_pins, parse_inventory
@@ -137,6 +138,8 @@ def test_the_example_fleet_builds_publishes_and_verifies(tmp_path: Path) -> None
     assert not publish(repo), "publishing the same again changes no target"
 
 
+_SECTIONS = ["tiles", "programmes", "schedule", "library", "calls", "notices"]
+"""What tiles, timetable entries and programmes name, and where they name it."""
 _json = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=10),
     lambda inner: (
@@ -151,7 +154,8 @@ _json = st.recursive(
 )
 @given(
     st.dictionaries(
-        st.sampled_from(["display", "voice", "idle", "tiles", "keys", "centre", "x"]), _json
+        st.sampled_from(["display", "voice", "idle", "tiles", "keys", "centre", "x", *_SECTIONS]),
+        _json,
     )
 )
 def test_any_district_override_gives_a_config_or_a_provision_error(
@@ -418,3 +422,21 @@ def test_a_district_notice_whose_picture_is_not_published_names_the_district(
         f"fleet/districts/금동.json: notices[2].picture: notice 'bus': its picture {named['file']} "
         "is not in the repository's media (add it with kiosk-provision media add) (centre c-2)"
     ]
+
+
+_KEYS = ["id", "action", "target", "videos", "fallback", "programme", "video", "picture", "file"]
+_VALUES = _json | st.sampled_from(["programme", "call", "live", "info", "notices", "singing"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(_SECTIONS),
+        st.lists(st.dictionaries(st.sampled_from(_KEYS), _VALUES, max_size=4), max_size=3) | _json,
+    )
+)
+def test_references_of_any_shape_are_named_never_a_crash(document: dict[str, Any]) -> None:
+    """The check runs before the schema: whatever shape a file has, it names what it
+    finds (the schema refuses the rest) and never fails itself."""
+    for found in references.dangling(document, {}):
+        assert found.field.split("[")[0] in _SECTIONS and found.message

@@ -438,7 +438,8 @@ class CityHall:
             # city's boxes trust a public CA for them.
             "REQUESTS_CA_BUNDLE": str(authority.ca_path),
             "SSL_CERT_FILE": str(authority.ca_path),
-            "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "xcb"),
+            # On the screen (X11, or XWayland), whatever the caller ran on.
+            "QT_QPA_PLATFORM": "xcb",
         }
         args = ["run"]
         if self.display is None:

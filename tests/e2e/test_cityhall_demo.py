@@ -24,12 +24,24 @@ import pytest
 import requests
 import websockets
 
+from kiosk.ui.call import GREEN as ANSWER_GREEN
 from kiosk_demo.network import PrivateNetwork
 from kiosk_demo.townhall import CENTRE, READY
 from kiosk_provisioning.console.passes import mint_pass
+from tests.calls.chromium import fake_media, spki_pin
+from tests.calls.signals import near
+from tests.console.browser import StaffAtConsole
+from tests.e2e.xserver import colour_share, screenshot, wait_for, xdotool
 from tests.webserver import free_port
 
 pytestmark = pytest.mark.xvfb
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "console-shots"
+STAFF_COLOUR = (200, 30, 30)
+"""What the staff member's (fake) camera shows."""
+LINE = "cityhall-welfare-policy"
+"""The example city's 시청과 화상통화 contact: the line the staff member takes."""
+CALL_PHASE = "return document.getElementById('calls').dataset.phase"
 
 NETWORK = 6
 """Not the demo's 0, the console tests' 9, 12 and 13, nor ``scripts/cityhall``'s 1."""
@@ -60,13 +72,15 @@ class Running:
     process: subprocess.Popen[str]
     printed: Printed
     folder: Path
-    output: "queue.Queue[str]"
+    output: "queue.Queue[str | None]"
 
 
-def lines_of(process: subprocess.Popen[str], into: "queue.Queue[str]") -> None:
+def lines_of(process: subprocess.Popen[str], into: "queue.Queue[str | None]") -> None:
+    """Every line *process* prints, then ``None`` at its end."""
     assert process.stdout is not None
     for line in process.stdout:
         into.put(line.rstrip("\n"))
+    into.put(None)
 
 
 @pytest.fixture
@@ -89,18 +103,20 @@ def city_hall(tmp_path: Path) -> Iterator[Running]:
         text=True,
         env=env,
     )
-    output: queue.Queue[str] = queue.Queue()
+    output: queue.Queue[str | None] = queue.Queue()
     reader = threading.Thread(target=lines_of, args=(process, output), daemon=True)
     reader.start()
     seen: list[str] = []
     deadline = time.monotonic() + START_S
     try:
         while READY not in seen:
-            assert process.poll() is None or not output.empty(), "\n".join(seen)
             try:
-                seen.append(output.get(timeout=max(0.0, deadline - time.monotonic())))
+                line = output.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise AssertionError("never ready:\n" + "\n".join(seen)) from None
+                line = None
+            if line is None:
+                raise AssertionError("never ready:\n" + "\n".join(seen))
+            seen.append(line)
         yield Running(process, Printed(seen), folder, output)
     finally:
         if process.poll() is None:
@@ -150,6 +166,84 @@ async def gate_says(url: str, ca: Path, message: dict[str, Any]) -> dict[str, An
         return answer
 
 
+def kiosk_says(folder: Path, text: str) -> None:
+    """Wait until the demo kiosk's log has *text*; fail with the end of its log."""
+    log = folder / "logs" / "kiosk.log"
+    deadline = time.monotonic() + WAIT_S
+    while text not in log.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
+            raise AssertionError(f"the kiosk never said {text!r}:\n{tail}")
+        time.sleep(0.1)  # polling its log, with a deadline
+
+
+def answer_shown(display: str) -> bool:
+    """The ringing screen's green 받기 is painted: green low on the screen (the home
+    screen's green is the 건강체조 tile, high up)."""
+    image = screenshot(display)
+    share, _, y = colour_share(image, ANSWER_GREEN)
+    return share > 0.02 and y > image.height() * 0.6
+
+
+def kiosk_sees(display: str, colour: tuple[int, int, int]) -> bool:
+    """The middle of the kiosk's screen (the far side's picture in a call) is *colour*."""
+    image = screenshot(display)
+    middle = [
+        image.pixelColor(image.width() // 2 + dx, image.height() // 3 + dy)
+        for dx in range(-40, 41, 20)
+        for dy in range(-40, 41, 20)
+    ]
+    return all(near((c.red(), c.green(), c.blue()), colour) for c in middle)
+
+
+def call_the_kiosk(city_hall: Running, url: str, login: str, password: str, display: str) -> None:
+    folder = city_hall.folder
+    browser_folder = folder.parent / "browser"
+    browser_folder.mkdir()
+    video, audio = fake_media(browser_folder, STAFF_COLOUR, 440, seconds=4)
+    pin = spki_pin(folder / "tls" / "console" / "server.pem")
+    staff = StaffAtConsole(
+        url.rstrip("/"),
+        browser_folder,
+        video=video,
+        audio=audio,
+        extra_args=(
+            f"--ignore-certificate-errors-spki-list={pin}",
+            "--disable-features=WebRtcHideLocalIpsWithMdns",
+        ),
+    )
+    try:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        staff.sign_in(login, password)
+        assert staff.driver.current_url == f"{url}fleet/"
+        staff.open(f"/calls/?centre={CENTRE}")
+        staff.find(f'input[name="line"][value="{LINE}"]').click()
+        staff.wait(lambda: staff.find(f'[data-line-state="{LINE}"]').text == "받는 중")
+        staff.find("#chosen button.call").click()
+        kiosk_says(folder, "call idle -> ringing")
+        wait_for(lambda: answer_shown(display), WAIT_S, "받기 on the kiosk's screen")
+        xdotool(display, "key", "Return")
+        kiosk_says(folder, "call ringing -> in_call")
+        staff.wait(lambda: staff.driver.execute_script(CALL_PHASE) == "in-call", WAIT_S)
+        wait_for(lambda: kiosk_sees(display, STAFF_COLOUR), WAIT_S, "the kiosk sees city hall")
+        grab(display, SHOTS / "cityhall-kiosk-in-call.png")
+        staff.shot(SHOTS / "cityhall-calls-in-call-1366x768.png")
+        staff.find("#hang-up").click()
+        kiosk_says(folder, "call in_call -> ended")
+        assert staff.console_errors() == []
+    except AssertionError:
+        grab(display, SHOTS / "cityhall-kiosk-failed.png")
+        staff.shot(SHOTS / "cityhall-calls-failed.png")
+        raise
+    finally:
+        staff.close()
+
+
+def grab(display: str, path: Path) -> None:
+    """The kiosk's whole screen as a PNG at *path*."""
+    subprocess.run(["import", "-display", display, "-window", "root", path], check=True)
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -194,6 +288,12 @@ def test_city_hall_in_one_command(city_hall: Running) -> None:
     assert opened["janus"] == "success", opened
     stranger = asyncio.run(gate_says(gate, ca, {"janus": "create", "transaction": "b"}))
     assert stranger["janus"] == "error", stranger
+
+    # A newcomer's browser (Chromium, accepting this run's console certificate only)
+    # signs in and calls the demo kiosk from 전화; the kiosk rings, is answered with
+    # 받기 (Enter), and shows the staff member's camera.
+    display = printed.value(r"\s+virtual screen \(Xvfb\)\s+DISPLAY=(:\d+)\s.*")
+    call_the_kiosk(city_hall, url, login, password, display)
 
     # Ctrl+C: everything stops, the namespace goes.
     pids = printed.pids()

@@ -41,6 +41,8 @@ STAFF_COLOUR = (200, 30, 30)
 """What the staff member's (fake) camera shows."""
 LINE = "cityhall-welfare-policy"
 """The example city's 시청과 화상통화 contact: the line the staff member takes."""
+ROOM = 1001
+"""The example city's town meeting."""
 CALL_PHASE = "return document.getElementById('calls').dataset.phase"
 
 NETWORK = 6
@@ -230,6 +232,7 @@ def call_the_kiosk(city_hall: Running, url: str, login: str, password: str, disp
         staff.shot(SHOTS / "cityhall-calls-in-call-1366x768.png")
         staff.find("#hang-up").click()
         kiosk_says(folder, "call in_call -> ended")
+        host_the_meeting(staff, folder, display)
         assert staff.console_errors() == []
     except AssertionError:
         grab(display, SHOTS / "cityhall-kiosk-failed.png")
@@ -237,6 +240,42 @@ def call_the_kiosk(city_hall: Running, url: str, login: str, password: str, disp
         raise
     finally:
         staff.close()
+
+
+def host_the_meeting(staff: StaffAtConsole, folder: Path, display: str) -> None:
+    """마을 회의: the staff member starts the town meeting, the kiosk joins it with its
+    마을 회의 tile, appears on the host's grid and shows the host's camera."""
+    staff.open("/meeting/")
+    staff.find(f'button.start[data-room="{ROOM}"]').click()
+    staff.wait(lambda: staff.find("#stage-state").text == "회의 중", WAIT_S)
+    xdotool(display, "key", "Escape")  # the call's last words on the kiosk: home
+    kiosk_says(folder, "screen not_ready -> home")
+    xdotool(display, "key", "4")  # 마을 회의
+    kiosk_says(folder, "-> in_room")
+    staff.wait(lambda: CENTRE in tiles(staff), WAIT_S)
+    wait_for(lambda: shows(display, STAFF_COLOUR), WAIT_S, "the host's camera on the kiosk")
+    grab(display, SHOTS / "cityhall-kiosk-in-meeting.png")
+    staff.shot(SHOTS / "cityhall-meeting-1366x768.png")
+    staff.find("#end").click()
+    kiosk_says(folder, "in_room -> ")
+
+
+def tiles(staff: StaffAtConsole) -> list[str]:
+    """The centres on the host's grid."""
+    script = "return Array.from(document.querySelectorAll('#grid .tile'), t => t.dataset.centre)"
+    return list(staff.driver.execute_script(script))
+
+
+def shows(display: str, colour: tuple[int, int, int]) -> bool:
+    """At least a twentieth of the kiosk's screen is *colour*."""
+    image = screenshot(display)
+    samples = [
+        image.pixelColor(x, y)
+        for x in range(0, image.width(), 16)
+        for y in range(0, image.height(), 16)
+    ]
+    hits = sum(near((c.red(), c.green(), c.blue()), colour) for c in samples)
+    return hits > len(samples) / 20
 
 
 def grab(display: str, path: Path) -> None:

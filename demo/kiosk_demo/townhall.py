@@ -24,7 +24,6 @@ everything and removes the namespace. Everything it writes is in ``--folder``
 
 import argparse
 import contextlib
-import json
 import logging
 import os
 import secrets
@@ -34,12 +33,21 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from kiosk_demo.daemon import answers
+from kiosk_demo.examplecity import (
+    EXAMPLES,
+    GATE_PORT,
+    STAFF_PORT,
+    Addresses,
+    Ports,
+    city_fleet,
+    publish_city,
+)
 from kiosk_demo.network import PrivateNetwork
+from kiosk_demo.processes import BIN, Service, provision, virtual_screen, wait_for_line
 from kiosk_demo.server import GateServer, JanusServer
 from kiosk_demo.turn import TurnServer
 from kiosk_demo.webserver import ConsoleSite, MutualTls, console_site, fleet_site, nginx_conf
@@ -51,180 +59,12 @@ from kiosk_provisioning.identity.service import start as start_identity_service
 from kiosk_provisioning.janus import fleet_rooms
 from kiosk_provisioning.janus_config import JanusSetup
 
-log = logging.getLogger("kiosk_demo.townhall")
-
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "provisioning" / "examples"
-BIN = Path(sys.executable).parent
 CENTRE = "namwon-001"
 ADMIN = "admin"
-GATE_PORT = 8989
-STAFF_PORT = 8990
-START_S = 30.0
-"""How long any one service may take to start."""
-STOP_S = 10.0
-"""How long a service may take to stop before it is killed."""
 READY = "city hall: ready"
 """The line printed once everything runs (tests wait for it)."""
 KIOSK_HOME = "home screen painted"
 """What the kiosk logs once its first screen is up."""
-
-
-@dataclass(frozen=True)
-class Ports:
-    """Where this machine's services listen (all TLS)."""
-
-    console: int = 8443
-    """Staff browsers: the console (and the gate under ``/gate/``)."""
-    repository: int = 8444
-    """Boxes: the signed repository (mutual TLS)."""
-    identity: int = 8445
-    """Boxes: enrolment, renewals, TURN logins."""
-    broker: int = 8883
-    """Boxes: the fleet's broker."""
-    tools: int = 8884
-    """City hall's tools: the broker's own listener (127.0.0.1)."""
-    console_app: int = 8070
-    """The console itself, behind nginx (127.0.0.1)."""
-
-
-class Service:
-    """One process this command started, in its own session (Ctrl+C in the terminal
-    reaches only the orchestrator, which stops everything in order); its output goes
-    to *log*."""
-
-    def __init__(self, name: str, argv: Sequence[str], log_path: Path, **popen: Any) -> None:
-        self.name = name
-        self.log_path = log_path
-        with log_path.open("ab") as out:
-            self.process = subprocess.Popen(
-                list(argv),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-                **popen,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def running(self) -> bool:
-        return self.process.poll() is None
-
-    def wait_port(self, host: str, port: int, timeout_s: float = START_S) -> None:
-        """Return once *port* accepts connections; ``OSError`` if the process ends or
-        the port stays shut (the end of its log says why)."""
-        deadline = time.monotonic() + timeout_s
-        while not answers(host, port):
-            if not self.running() or time.monotonic() > deadline:
-                self.stop()
-                raise OSError(f"{self.name} did not start; its log:\n{self.tail()}")
-            time.sleep(0.05)  # polling a port, with a deadline
-
-    def tail(self, lines: int = 15) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL after :data:`STOP_S`. Twice is harmless."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(STOP_S)
-            except subprocess.TimeoutExpired:
-                log.warning("%s did not stop in %.0f s; killed", self.name, STOP_S)
-                self.process.kill()
-        self.process.wait()
-
-
-def provision(*argv: str, stdin: str = "") -> str:
-    """``kiosk-provision ARGV`` as a technician runs it; its output. ``OSError`` on a
-    failure, with what it said."""
-    done = subprocess.run(
-        [str(BIN / "kiosk-provision"), *argv],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise OSError(f"kiosk-provision {argv[0]}: {done.stderr.strip() or done.stdout.strip()}")
-    return done.stdout
-
-
-@dataclass(frozen=True)
-class Addresses:
-    """Where everything is, as boxes and browsers reach it."""
-
-    host: str
-    """The console's host name as browsers reach it."""
-    ports: Ports
-    network: PrivateNetwork
-
-    @property
-    def console_url(self) -> str:
-        return f"https://{self.host}:{self.ports.console}/"
-
-    @property
-    def gate_staff_url(self) -> str:
-        """The gate's staff listener as a browser reaches it: the console's origin."""
-        return f"wss://{self.host}:{self.ports.console}/gate/"
-
-    @property
-    def repository_url(self) -> str:
-        return f"https://127.0.0.1:{self.ports.repository}"
-
-    @property
-    def identity_url(self) -> str:
-        return f"https://127.0.0.1:{self.ports.identity}"
-
-    @property
-    def broker_url(self) -> str:
-        return f"mqtts://127.0.0.1:{self.ports.broker}"
-
-    @property
-    def tools_url(self) -> str:
-        return f"mqtts://127.0.0.1:{self.ports.tools}"
-
-    @property
-    def gate_url(self) -> str:
-        return f"wss://{self.network.server_address}:{GATE_PORT}/"
-
-
-def city_fleet(folder: Path, addresses: Addresses, turn_url: str) -> Path:
-    """A copy of the example fleet in *folder* naming this machine's call server,
-    TURN server and broker (everything else as the example city has it)."""
-    fleet = folder / "fleet"
-    shutil.copytree(EXAMPLES / "fleet", fleet)
-    path = fleet / "fleet.json"
-    defaults = json.loads(path.read_text())
-    calls = defaults.setdefault("calls", {})
-    calls["server"] = addresses.gate_url
-    calls["ice_servers"] = [{"urls": turn_url}]
-    defaults["fleet"] = {**defaults.get("fleet", {}), "broker": addresses.broker_url}
-    path.write_text(json.dumps(defaults, ensure_ascii=False, indent=2) + "\n")
-    return fleet
-
-
-def publish_city(repo: Path, fleet: Path) -> str:
-    """Put the example city's media into *repo*, build every centre, publish; what
-    ``build`` said."""
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    subprocess.run(
-        [str(EXAMPLES / "add-media"), str(repo), str(fleet / "fleet.json")],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    inventory = str(EXAMPLES / "centres.csv")
-    built = provision("build", str(repo), "--fleet", str(fleet), "--inventory", inventory)
-    provision("publish", str(repo))
-    return built.strip()
 
 
 def say(text: str) -> None:
@@ -236,39 +76,6 @@ def new_password() -> str:
     """A random password a person can type (no look-alike characters)."""
     letters = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     return "-".join("".join(secrets.choice(letters) for _ in range(4)) for _ in range(4))
-
-
-def virtual_screen(folder: Path) -> tuple[Service, str]:
-    """Xvfb on a free display (1920×1080); the service and its ``:N``."""
-    read_end, write_end = os.pipe()
-    try:
-        argv = ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1920x1080x24"]
-        xvfb = Service(
-            "Xvfb", [*argv, "-nolisten", "tcp"], folder / "xvfb.log", pass_fds=(write_end,)
-        )
-        os.close(write_end)
-        with os.fdopen(read_end) as numbers:
-            number = numbers.readline().strip()  # Xvfb writes it once it takes clients
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.close(write_end)
-        raise
-    if not number:
-        xvfb.stop()
-        raise OSError(f"Xvfb did not start: {xvfb.tail()}")
-    return xvfb, f":{number}"
-
-
-def wait_for_line(path: Path, text: str, service: Service, timeout_s: float) -> bool:
-    """Whether *text* appears in the log at *path* before *timeout_s* or the end of
-    *service*."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and service.running():
-        with contextlib.suppress(FileNotFoundError):
-            if text in path.read_text(errors="replace"):
-                return True
-        time.sleep(0.1)  # polling a log, with a deadline
-    return False
 
 
 class CityHall:

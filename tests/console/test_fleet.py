@@ -172,6 +172,7 @@ def test_the_page_says_when_the_broker_is_away_and_keeps_the_last_state(
         assert banner.startswith("현황 서버에 연결되지 않았습니다 — 마지막으로 받은 정보입니다 (")
         assert cell(browser, "c-3", "state").endswith("켜짐"), "the last state is kept"
         assert cell(browser, "c-3", "screen") == "통화 중"
+        browser.shot(SHOTS / "fleet-broker-away-1366x768.png")
 
         city.broker.start()
         browser.wait(lambda: browser.find("#fleet-link").get_attribute("hidden") is not None)
@@ -179,6 +180,11 @@ def test_the_page_says_when_the_broker_is_away_and_keeps_the_last_state(
             report(two, healthy("c-2", screen="alert"))
             wait_cell(browser, "c-2", "screen", "알림 표시 중")
         assert page_errors(browser) == []
+
+        city.console.stop()  # the console itself away: the page keeps what it has
+        said = browser.wait(lambda: browser.find("#fleet-link").text or None)
+        assert said.startswith("콘솔 서버에 연결되지 않았습니다 — 마지막으로 받은 정보입니다 (")
+        assert cell(browser, "c-2", "screen") == "알림 표시 중"
     log = city.console.log()
     assert log.count("fleet broker") == 3, log  # connected; lost (once); connected again
     assert "connected again" in log
@@ -237,3 +243,6 @@ def test_without_a_broker_the_page_says_so(console: ConsoleServer, browser: Staf
     assert browser.find("#fleet-summary").text.startswith("전체 0곳")
     assert browser.find("#fleet-link").get_attribute("hidden") is not None
     assert page_errors(browser) == []
+    browser.driver.delete_all_cookies()  # signed out elsewhere, or the session ran out
+    said = browser.wait(lambda: browser.find("#fleet-link").text or None)
+    assert said == "로그인이 끝났습니다. 페이지를 새로 고쳐 다시 로그인해 주세요."

@@ -281,6 +281,9 @@ class CityHall:
             self.where.append(
                 ("  to look at it", f"DISPLAY={env['DISPLAY']} import -window root kiosk.png")
             )
+            self.where.append(
+                ("  to press its keys", f"DISPLAY={env['DISPLAY']} xdotool key 4  (Escape: home)")
+            )
 
     def summary(self, login: str, password: str) -> str:
         width = max(len(name) for name, _ in self.where)
@@ -291,7 +294,7 @@ class CityHall:
                 "",
                 "What runs where:",
                 *rows,
-                f"  {'logs':<{width}}  {self.logs}",
+                f"  {'logs':<{width}}  {self.logs}, {self.folder}/{{janus,gate,nginx}}",
                 "",
                 "Sign in to the console (시청 콘솔):",
                 f"  console   {a.console_url}",

@@ -4,7 +4,7 @@ One long-lived MQTT 5 subscription to ``fleet/#`` on city hall's tools listener,
 logged in with city hall's own certificate (as ``kiosk-provision status``), on a
 thread of its own (``fleet-watch``) that reconnects with a jittered backoff. The
 pages read snapshots (:meth:`FleetWatch.snapshot`, :meth:`FleetWatch.receipts`) from
-any thread; nothing they get is shared with the watch thread afterwards.
+any thread; what they get is a copy, or immutable (the rows).
 """
 
 import logging
@@ -224,7 +224,8 @@ class FleetWatch:
             try:
                 client = self._client()
                 client.connect(self._broker.host, self._broker.port, keepalive=KEEPALIVE_S)
-            except (OSError, ssl.SSLError, ProvisionError) as err:
+            except (OSError, ssl.SSLError, ValueError, ProvisionError) as err:
+                # ValueError (IdentityError too): city hall's certificate unreadable.
                 self._lost(f"cannot reach the broker: {err}")
             else:
                 while not self._stop.is_set():

@@ -3,6 +3,7 @@ read; bad reports are ignored with one line; a broker that goes away is logged o
 its state kept, and found again; close() is prompt."""
 
 import logging
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -225,3 +226,23 @@ def test_a_centre_built_later_is_listed(fleet: Fleet, tmp_path: Path) -> None:
     build(fleet.repo, tmp_path / "fleet", inventory)
     row = until(lambda: next((r for r in fleet.watch.centres() if r.centre == "c-3"), None), "c-3")
     assert row.state == "never connected" and row.name == "월락경로당"
+
+
+@pytest.mark.allow_warnings
+def test_an_unreadable_certificate_is_said_once_and_tried_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def unreadable(repo: Path) -> ssl.SSLContext:
+        raise ValueError(f"{repo}/identity/city-hall.fleet.key: not a key")
+
+    repo = build_city(tmp_path, CENTRES)
+    watch = FleetWatch(
+        repo, parse_url("mqtts://127.0.0.1:8884"), context=unreadable, retry_s=(0.01, 0.02)
+    )
+    watch.start()
+    try:
+        until(lambda: watch.tries >= 3, "three tries")
+    finally:
+        watch.close()
+    loud = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(loud) == 1 and "not a key" in loud[0], loud

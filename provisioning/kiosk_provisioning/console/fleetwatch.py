@@ -322,9 +322,12 @@ class FleetWatch:
             fleet.touch(parts[1])
 
     def _take_receipt(self, topic: str, centre: str, alert_id: str, payload: bytes) -> None:
-        if not payload:
+        if not payload:  # taken off the broker (the alert expired): forgotten here too
             with self._lock:
-                self._fleet.receipts.get(alert_id, {}).pop(centre, None)
+                kept = self._fleet.receipts.get(alert_id, {})
+                kept.pop(centre, None)
+                if not kept:
+                    self._fleet.receipts.pop(alert_id, None)
             return
         found = latest_receipts({topic: payload}) if len(payload) <= MAX_REPORT_BYTES else {}
         receipt = found.get(centre)

@@ -56,7 +56,8 @@ class FleetSnapshot:
 
     centres: list[CentreState]
     """Every built centre (and any box reporting that is not built), by district then
-    centre; a centre never heard of is ``never connected``."""
+    centre; a centre never heard of is ``never connected``. Empty for the moment after
+    :meth:`FleetWatch.start` that the watch thread takes to read the build."""
     connected: bool
     """Subscribed to the broker now."""
     lost_at: float | None
@@ -167,7 +168,6 @@ class FleetWatch:
         """Connect in the background (never blocks; reconnects with backoff)."""
         if self._thread is not None or self._stop.is_set():
             return
-        self._read_built()
         self._thread = threading.Thread(target=self._run, name="fleet-watch", daemon=True)
         self._thread.start()
 
@@ -216,6 +216,7 @@ class FleetWatch:
     # -- the watch thread -----------------------------------------------------------------
 
     def _run(self) -> None:
+        self._read_built()  # here: parsing a whole fleet's configurations takes a moment
         failures = 0
         while not self._stop.is_set():
             with self._lock:

@@ -141,10 +141,13 @@ def test_the_page_follows_a_box_live(city: City, tmp_path: Path) -> None:
             assert cell(browser, "c-1", "version") == "1.4.2"
             assert cell(browser, "c-1", "revision") == "1판"
 
-            report(box, healthy("c-1", screen="programme", camera=DeviceReport()))
+            # What a box says is text, never markup, on the page.
+            error = '<img src=x class="injected"> 카메라 연결 끊김'
+            report(box, healthy("c-1", screen="programme", camera=DeviceReport(), last_error=error))
             wait_cell(browser, "c-1", "screen", "프로그램 방송 중")
             assert cell(browser, "c-1", "devices") == "카메라 ✗ 마이크 ✓ 스피커 ✓"
-            assert cell(browser, "c-1", "issues") == "카메라 없음"
+            assert cell(browser, "c-1", "issues") == f"카메라 없음\n{error}"
+            assert browser.texts("img.injected") == []
             assert "문제 1" in browser.find("#fleet-summary").text
 
             box.drop()  # power cut: the broker sends the box's last will

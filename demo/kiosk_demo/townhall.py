@@ -296,7 +296,7 @@ class CityHall:
                 *rows,
                 f"  {'logs':<{width}}  {self.logs}, {self.folder}/{{janus,gate,nginx}}",
                 "",
-                "Sign in to the console (시청 콘솔):",
+                "Sign in to the console (경로당 화상 콘솔):",
                 f"  console   {a.console_url}",
                 f"  login     {login}",
                 f"  password  {password}",
@@ -304,8 +304,8 @@ class CityHall:
                 f"  {self.folder}/repo/identity/ca.pem: accept it once in the browser;",
                 "  calls work from a browser on this machine)",
                 "",
-                f"The demo kiosk ({CENTRE}) is on 경로당 현황;",
-                "call it from 전화, host 마을 회의.",
+                f"The demo kiosk, {CENTRE}, on 경로당 현황 (찾기: {CENTRE}); call it on 전화",
+                f"({a.console_url}calls/?centre={CENTRE}); host the town meeting on 영상 회의.",
                 "Ctrl+C stops everything.",
             ]
         )

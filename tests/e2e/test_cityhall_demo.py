@@ -218,6 +218,9 @@ def call_the_kiosk(city_hall: Running, url: str, login: str, password: str, disp
         SHOTS.mkdir(parents=True, exist_ok=True)
         staff.sign_in(login, password)
         assert staff.driver.current_url == f"{url}fleet/"
+        staff.find("#fleet-search").send_keys(CENTRE)
+        staff.wait(lambda: "켜짐" in staff.find("main table").text, WAIT_S)
+        staff.shot(SHOTS / "cityhall-fleet-1366x768.png")
         staff.open(f"/calls/?centre={CENTRE}")
         staff.find(f'input[name="line"][value="{LINE}"]').click()
         staff.wait(lambda: staff.find(f'[data-line-state="{LINE}"]').text == "받는 중")

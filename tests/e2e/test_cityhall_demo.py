@@ -24,6 +24,7 @@ import pytest
 import requests
 import websockets
 
+from kiosk.navigation import ALERT_SETTLE_S
 from kiosk.ui.call import GREEN as ANSWER_GREEN
 from kiosk_demo.network import PrivateNetwork
 from kiosk_demo.townhall import CENTRE, READY
@@ -43,6 +44,7 @@ LINE = "cityhall-welfare-policy"
 """The example city's 시청과 화상통화 contact: the line the staff member takes."""
 ROOM = 1001
 """The example city's town meeting."""
+ALERT_TEXT = "오늘 오후 3시에 경로당 난방을 점검합니다"
 CALL_PHASE = "return document.getElementById('calls').dataset.phase"
 
 NETWORK = 6
@@ -168,11 +170,12 @@ async def gate_says(url: str, ca: Path, message: dict[str, Any]) -> dict[str, An
         return answer
 
 
-def kiosk_says(folder: Path, text: str) -> None:
-    """Wait until the demo kiosk's log has *text*; fail with the end of its log."""
+def kiosk_says(folder: Path, text: str, times: int = 1) -> None:
+    """Wait until the demo kiosk's log has *text* (*times* times); fail with the end of
+    its log."""
     log = folder / "logs" / "kiosk.log"
     deadline = time.monotonic() + WAIT_S
-    while text not in log.read_text(errors="replace"):
+    while log.read_text(errors="replace").count(text) < times:
         if time.monotonic() > deadline:
             tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
             raise AssertionError(f"the kiosk never said {text!r}:\n{tail}")
@@ -236,6 +239,7 @@ def call_the_kiosk(city_hall: Running, url: str, login: str, password: str, disp
         staff.find("#hang-up").click()
         kiosk_says(folder, "call in_call -> ended")
         host_the_meeting(staff, folder, display)
+        alert_the_kiosk(staff, folder, display)
         assert staff.console_errors() == []
     except AssertionError:
         grab(display, SHOTS / "cityhall-kiosk-failed.png")
@@ -260,7 +264,28 @@ def host_the_meeting(staff: StaffAtConsole, folder: Path, display: str) -> None:
     grab(display, SHOTS / "cityhall-kiosk-in-meeting.png")
     staff.shot(SHOTS / "cityhall-meeting-1366x768.png")
     staff.find("#end").click()
-    kiosk_says(folder, "in_room -> ")
+    kiosk_says(folder, "in_room -> in_room (call_alone)")  # the host has gone
+    xdotool(display, "key", "Escape")  # 끊기: the centre leaves the empty room
+    kiosk_says(folder, "call ended -> idle", times=2)
+
+
+def alert_the_kiosk(staff: StaffAtConsole, folder: Path, display: str) -> None:
+    """알림·안내: an 안내 to namwon-001 takes over its screen; 확인 on the kiosk is seen
+    at the console."""
+    staff.open("/alerts/new")
+    staff.find('input[name="level"][value="info"]').click()
+    staff.find("#text").send_keys(ALERT_TEXT)
+    staff.find('input[name="audience"][value="centres"]').click()
+    staff.find('input[name="centres"][value="namwon-001"]').click()
+    staff.find("button.send").click()
+    kiosk_says(folder, "-> alert")
+    time.sleep(ALERT_SETTLE_S)  # 확인 is not taken before the alert can have been read
+    grab(display, SHOTS / "cityhall-kiosk-alert.png")
+    xdotool(display, "key", "Return")
+    kiosk_says(folder, "screen alert -> home")
+    # The alert's own page counts the receipts as they come: acknowledged, 1 of 1.
+    staff.wait(lambda: "확인 누름 1/1" in staff.find("main").text, WAIT_S)
+    staff.shot(SHOTS / "cityhall-alert-sent-1366x768.png")
 
 
 def tiles(staff: StaffAtConsole) -> list[str]:

@@ -84,6 +84,13 @@ class Peer:
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         client.on_publish = self._on_publish
+        # Only the network thread may touch the TLS socket. Without paho's own thread
+        # (loop_start), paho writes a packet at once from whichever thread publishes or
+        # subscribes, while this peer's network thread reads the same SSL object: now and
+        # then the connection broke ("Protocol error" or "unexpected eof" at mosquitto,
+        # "The connection was lost" here). With this callback set, paho queues the packet
+        # and wakes the network thread, which writes it, as with loop_start.
+        client.on_socket_register_write = _written_by_the_network_thread
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -253,6 +260,10 @@ class Peer:
         self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _written_by_the_network_thread(_client: object, _userdata: object, _sock: object) -> None:
+    """Nothing to do: :meth:`Peer._network`'s ``loop`` writes what paho queued."""
 
 
 def tls_client(

@@ -29,6 +29,7 @@ from kiosk.sync.enrolment import enrol  # noqa: E402
 from kiosk.sync.result import Outcome, apply  # noqa: E402
 from kiosk_provisioning.build import build, publish  # noqa: E402
 from kiosk_provisioning.repository import Repository  # noqa: E402
+from tests.provision.fleets import put_example_media  # noqa: E402
 from tests.webserver import access_log, nginx  # noqa: E402
 
 EXAMPLES = ROOT / "provisioning" / "examples"
@@ -50,6 +51,7 @@ def main() -> int:
         for run in range(5):
             repo = Repository(folder / f"repo-{run}")
             repo.init()
+            put_example_media(repo.path)  # the example's library and notices name them
             start = time.perf_counter()
             build(repo.path, EXAMPLES / "fleet", EXAMPLES / "centres.csv")
             publish(repo)

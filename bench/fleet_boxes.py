@@ -54,6 +54,7 @@ from kiosk_contract.fleet import (
 from kiosk_provisioning.broker.centres import built_configs, built_dir
 from kiosk_provisioning.build import build
 from kiosk_provisioning.identity.authority import Authority
+from tests.provision.fleets import put_example_media
 
 EXAMPLE_FLEET = Path(__file__).resolve().parent.parent / "provisioning" / "examples" / "fleet"
 DISTRICTS = sorted(path.stem for path in (EXAMPLE_FLEET / "districts").glob("*.json"))
@@ -148,6 +149,7 @@ def _build(repo: Path, boxes: list[SimBox]) -> None:
     inventory = repo / "centres.csv"
     rows = [f"{box.centre},{box.district} {box.centre} 경로당,{box.district}," for box in boxes]
     inventory.write_text("id,이름,읍면동,음량\n" + "\n".join(rows) + "\n")
+    put_example_media(repo)  # the example's library and notices name them
     build(repo, fleet, inventory)
 
 

@@ -132,11 +132,13 @@ def enrolled_idle_rss(folder: Path, env: dict[str, str], notify: Notify) -> int:
     from kiosk.sync.enrolment import enrol
     from kiosk_provisioning.build import build, publish
     from kiosk_provisioning.repository import Repository
+    from tests.provision.fleets import put_example_media
     from tests.webserver import nginx
 
     examples = ROOT / "provisioning" / "examples"
     repo = Repository(folder / "repo")
     repo.init()
+    put_example_media(repo.path)  # the example's library and notices name them
     build(repo.path, examples / "fleet", examples / "centres.csv")
     publish(repo)
     state = folder / "enrolled"

@@ -20,6 +20,7 @@ BROADCAST = {
     "icon": "broadcast",
     "colour": "#134E4A",
     "action": "live",
+    "target": "city-hall-live",
     "prompt": "broadcast.wav",
 }
 

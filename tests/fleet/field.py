@@ -17,6 +17,7 @@ from kiosk_provisioning.build import build, publish
 from kiosk_provisioning.media import add_media
 from kiosk_provisioning.repository import Repository
 from tests.calls.identities import CityHallIdentity
+from tests.provision.fleets import put_example_media
 
 CENTRE = "namwon-001"
 DISTRICT = "운봉읍"
@@ -26,16 +27,18 @@ SINGING_VIDEO = ROOT / "assets" / "demo" / "media" / "singing-class.mp4"
 
 
 def singing_class(repo: Path) -> dict[str, Any]:
-    """The demo's singing class put into *repo*'s media, as a centre's settings: the
-    library entry and the programme the example fleet's 노래교실 tile plays."""
+    """The demo's singing class (30 s, longer than the example's) put into *repo*'s
+    media, as a centre's settings: the example's library with it added and the
+    example's programmes with 노래교실 playing it."""
     entry = add_media(repo, SINGING_VIDEO, "고향의 봄", "singing", 30.0)
     video = {"file": entry["file"], "sha256": entry["sha256"], "size": entry["length"]}
-    return {
-        "library": [
-            {"id": "spring-song", "title": "고향의 봄", "category": "singing", "video": video}
-        ],
-        "programmes": [{"id": "singing", "title": "노래교실", "videos": ["spring-song"]}],
-    }
+    example = json.loads((EXAMPLE_FLEET / "fleet.json").read_text())
+    spring = {"id": "spring-song", "title": "고향의 봄", "category": "singing", "video": video}
+    programmes = [
+        {**p, "videos": ["spring-song"]} if p["id"] == "singing" else p
+        for p in example["programmes"]
+    ]
+    return {"library": [*example["library"], spring], "programmes": programmes}
 
 
 def build_centre(
@@ -50,6 +53,7 @@ def build_centre(
     the build, *alert_keys* are trusted besides; *centre*: the centre's own settings."""
     fleet = folder / "fleet"
     shutil.copytree(EXAMPLE_FLEET, fleet)
+    put_example_media(repo.path)  # the example's library and notices name them
     defaults = json.loads((fleet / "fleet.json").read_text())
     defaults["fleet"] = {"broker": broker_url, "alert_keys": alert_keys or []}
     (fleet / "fleet.json").write_text(json.dumps(defaults, ensure_ascii=False))

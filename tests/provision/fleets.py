@@ -4,8 +4,17 @@ import json
 from pathlib import Path
 
 from kiosk_provisioning.build import build
+from kiosk_provisioning.media import add_media
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "provisioning" / "examples"
+
+
+def put_example_media(repo: Path) -> None:
+    """The example city's media in *repo*, as ``add-media`` puts them (without filling
+    the fleet file), for tests that build a copy of the example."""
+    for file in sorted((EXAMPLES / "media").iterdir()):
+        if file.suffix:  # not the make script
+            add_media(repo, file, file.stem, "other", 0.0)
 
 
 def make_fleet(tmp_path: Path, centres: dict[str, str], fleet: dict[str, object]) -> Path:

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from kiosk_provisioning.repository import Repository
-from tests.provision.test_example_city import put_example_media
+from tests.provision.fleets import put_example_media
 
 TOOL = Path(sys.executable).parent / "kiosk-provision"
 EXAMPLES = Path(__file__).resolve().parents[2] / "provisioning" / "examples"

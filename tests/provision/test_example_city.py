@@ -11,20 +11,11 @@ import sys
 from pathlib import Path
 
 from kiosk_contract.config import KioskConfig, parse_config
-from kiosk_provisioning.media import add_media
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "provisioning" / "examples"
 TOOLS = Path(sys.executable).parent
 """Where ``kiosk-provision`` is (the virtualenv's ``bin``)."""
-
-
-def put_example_media(repo: Path) -> None:
-    """The example city's media in *repo*, as ``add-media`` puts them (without filling
-    the fleet file), for tests that build a copy of the example."""
-    for file in sorted((EXAMPLES / "media").iterdir()):
-        if file.suffix:  # not the make script
-            add_media(repo, file, file.stem, "other", 0.0)
 
 
 def readme_commands(repo: Path) -> list[str]:

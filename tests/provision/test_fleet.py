@@ -18,7 +18,7 @@ from kiosk_provisioning.inventory import hash_pins, parse_inventory
 from kiosk_provisioning.problems import ProvisionError
 from kiosk_provisioning.repository import Repository
 from kiosk_provisioning.verify import verify
-from tests.provision.test_example_city import EXAMPLES, put_example_media
+from tests.provision.fleets import EXAMPLES, put_example_media
 
 
 def write(path: Path, doc: Any) -> None:

@@ -15,9 +15,12 @@ from kiosk_provisioning.build import build, publish
 from kiosk_provisioning.identity.authority import Authority
 from kiosk_provisioning.repository import Repository
 from tests.conftest import ASSETS
+from tests.provision.fleets import put_example_media
 from tests.webserver import MutualTls, nginx
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "provisioning" / "examples"
+CITY_HALL_TILES = ("call", "group", "live")
+"""The example's tiles that reach a server at city hall (left out of this fleet)."""
 
 
 @dataclass
@@ -68,6 +71,7 @@ class Fleet:
 def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fleet]:
     repo = Repository(tmp_path / "repo")
     repo.init()
+    put_example_media(repo.path)  # the example's library and notices name them
     authority = Authority.open(repo.path / "identity")
     cert, key = authority.issue_server_cert(["127.0.0.1"], tmp_path / "server-tls")
     tls = MutualTls(cert, key, authority.ca_path, authority.crl_path)
@@ -78,6 +82,11 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Fleet]:
     fleet_dir = tmp_path / "fleet"
     (fleet_dir / "districts").mkdir(parents=True)
     defaults = json.loads((EXAMPLES / "fleet" / "fleet.json").read_text())
+    # No broker and no call server here (kiosk doctor would ask them); the broadcast
+    # tile is the one tests add to a centre.
+    defaults.pop("fleet")
+    defaults.pop("calls")
+    defaults["tiles"] = [t for t in defaults["tiles"] if t["action"] not in CITY_HALL_TILES]
     (fleet_dir / "fleet.json").write_text(json.dumps(defaults, ensure_ascii=False))
     for district in ("운봉읍", "향교동"):
         (fleet_dir / "districts" / f"{district}.json").write_text("{}")

@@ -112,6 +112,9 @@ def test_the_central_side_installs_alone(debs: dict[str, Path], bare: Path) -> N
         assert in_root(bare, "stat", "-c", "%U:%G %a", folder).strip() == expected, folder
     depends = run("dpkg-deb", "-f", str(debs["kiosk-provisioning"]), "Depends")
     assert "libvlc5" not in depends and "cage" not in depends, "no box parts on the server"
+    # The console's call and meeting pages serve Debian's janus.js and adapter.
+    assert "libjs-janus-gateway" in depends and "libjs-webrtc-adapter" in depends
+    assert in_root(bare, "test", "-f", "/usr/share/javascript/janus-gateway/janus.js") == ""
     venv = bare / "opt/venvs/kiosk-provisioning/lib/python3.11/site-packages"
     assert not (venv / "PySide6").exists() and (venv / "tuf").is_dir()
     assert (venv / "kiosk_provisioning").is_dir() and (venv / "kiosk_contract").is_dir()

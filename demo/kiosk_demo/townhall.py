@@ -52,6 +52,7 @@ from kiosk_demo.server import GateServer, JanusServer
 from kiosk_demo.turn import TurnServer
 from kiosk_demo.webserver import ConsoleSite, MutualTls, console_site, fleet_site, nginx_conf
 from kiosk_provisioning.broker.config import write_broker_config
+from kiosk_provisioning.console.models import Role
 from kiosk_provisioning.identity.authority import Authority
 from kiosk_provisioning.identity.commands import grouped
 from kiosk_provisioning.identity.directory import identity_folder, load_directory
@@ -102,7 +103,6 @@ class CityHall:
 
     def start(self) -> tuple[str, str]:
         """Start everything; the console's administrator login and password."""
-
         self.logs.mkdir(parents=True)
         network = self.addresses.network
         repo = self.folder / "repo"
@@ -183,7 +183,7 @@ class CityHall:
     def _console(self, repo: Path) -> tuple[str, str]:
         a = self.addresses
         password = new_password()
-        roles = [arg for role in ("admin", "caller", "host", "alerts") for arg in ("--role", role)]
+        roles = [arg for role in Role for arg in ("--role", role.value)]  # every role
         provision(
             "console", "add-staff", str(repo), "--login", ADMIN, "--name", "시청 관리자",
             "--department", "정보통신과", "--password-stdin", *roles, stdin=password + "\n",

@@ -182,6 +182,13 @@ def kiosk_says(folder: Path, text: str, times: int = 1) -> None:
         time.sleep(0.1)  # polling its log, with a deadline
 
 
+def kiosk_screen(folder: Path) -> str:
+    """The screen the demo kiosk last said it shows."""
+    log = (folder / "logs" / "kiosk.log").read_text(errors="replace")
+    moves = re.findall(r"kiosk\.navigation: screen \S+ -> (\w+)", log)
+    return moves[-1] if moves else "home"
+
+
 def answer_shown(display: str) -> bool:
     """The ringing screen's green 받기 is painted: green low on the screen (the home
     screen's green is the 건강체조 tile, high up)."""
@@ -227,6 +234,7 @@ def call_the_kiosk(city_hall: Running, url: str, login: str, password: str, disp
         staff.open(f"/calls/?centre={CENTRE}")
         staff.find(f'input[name="line"][value="{LINE}"]').click()
         staff.wait(lambda: staff.find(f'[data-line-state="{LINE}"]').text == "받는 중")
+        kiosk_says(folder, f"registered with city hall as {CENTRE}")  # at the gate
         staff.find("#chosen button.call").click()
         kiosk_says(folder, "call idle -> ringing")
         wait_for(lambda: answer_shown(display), WAIT_S, "받기 on the kiosk's screen")
@@ -255,8 +263,10 @@ def host_the_meeting(staff: StaffAtConsole, folder: Path, display: str) -> None:
     staff.open("/meeting/")
     staff.find(f'button.start[data-room="{ROOM}"]').click()
     staff.wait(lambda: staff.find("#stage-state").text == "회의 중", WAIT_S)
-    xdotool(display, "key", "Escape")  # the call's last words on the kiosk: home
-    kiosk_says(folder, "screen not_ready -> home")
+    # The call's end is said on the kiosk's screen until its line is free again.
+    kiosk_says(folder, "call ended -> idle")
+    xdotool(display, "key", "Escape")
+    wait_for(lambda: kiosk_screen(folder) == "home", WAIT_S, "the kiosk's home screen")
     xdotool(display, "key", "4")  # 마을 회의
     kiosk_says(folder, "-> in_room")
     staff.wait(lambda: CENTRE in tiles(staff), WAIT_S)
@@ -282,7 +292,6 @@ def alert_the_kiosk(staff: StaffAtConsole, folder: Path, display: str) -> None:
     time.sleep(ALERT_SETTLE_S)  # 확인 is not taken before the alert can have been read
     grab(display, SHOTS / "cityhall-kiosk-alert.png")
     xdotool(display, "key", "Return")
-    kiosk_says(folder, "screen alert -> home")
     # The alert's own page counts the receipts as they come: acknowledged, 1 of 1.
     staff.wait(lambda: "확인 누름 1/1" in staff.find("main").text, WAIT_S)
     staff.shot(SHOTS / "cityhall-alert-sent-1366x768.png")

@@ -1,8 +1,10 @@
 """City hall on one machine in one command (``scripts/cityhall``, whose Python entry is
-``python -m kiosk_demo.townhall``): started as a newcomer starts it, it prints the
-console's address and a login; the console answers over TLS, the login signs in, the
-demo kiosk it enrolled shows online on the fleet page, the call gate answers staff
-under the console's own origin, and Ctrl+C leaves no process and no namespace behind."""
+``python -m kiosk_demo.townhall``), started as a newcomer starts it: it prints the
+console's address and a login; the console answers over TLS and the login signs in; the
+demo kiosk it enrolled is online on the fleet page; the call gate answers staff under
+the console's own origin; Chromium at the console calls the kiosk (answered on its
+screen), hosts the town meeting the kiosk joins, and sends an alert the kiosk
+acknowledges; Ctrl+C leaves no process and no namespace behind."""
 
 import asyncio
 import json

@@ -24,11 +24,13 @@ everything and removes the namespace. Everything it writes is in ``--folder``
 
 import argparse
 import contextlib
+import dataclasses
 import logging
 import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -350,12 +352,29 @@ def parse(argv: Sequence[str] | None) -> tuple[Path, Addresses, str | None]:
     return options.folder, Addresses(options.host, ports, PrivateNetwork(options.network)), display
 
 
+def ports_in_use(ports: Ports) -> list[str]:
+    """``--FLAG-port N`` for each of *ports* something on this machine already holds."""
+    taken = []
+    for field in dataclasses.fields(ports):
+        number = getattr(ports, field.name)
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("127.0.0.1", number))
+            except OSError:
+                taken.append(f"--{field.name.replace('_', '-')}-port {number}")
+    return taken
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="city hall: %(message)s")
     logging.getLogger("aioice").setLevel(logging.WARNING)
     folder, addresses, display = parse(argv)
     if os.geteuid() != 0:
         say("needs root (Janus runs in its own network namespace); run: sudo bash scripts/cityhall")
+        return 2
+    if taken := ports_in_use(addresses.ports):
+        say(f"these ports are in use on this machine; choose others: {', '.join(taken)}")
         return 2
     # Also where SIGINT came ignored (started in the background by a shell).
     signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -61,6 +61,9 @@ def staff(rig: ConsoleCalls, tmp_path: Path) -> Iterator[StaffAtConsole]:
     with staff_at_calls(rig, tmp_path / "browser") as browser:
         browser.sign_in("caller")
         yield browser
+        # What the page saw of Janus, in the report of a test that failed.
+        for entry in browser.driver.get_log("browser"):
+            print("page:", entry.get("message"))
 
 
 async def in_page(action: Callable[[], T]) -> T:
@@ -110,18 +113,20 @@ async def page_sees_and_hears_centre(staff: StaffAtConsole) -> None:
 
 
 async def centre_sees_and_hears_hall(desk: CallDesk) -> None:
+    """The centre's screen shows the hall's colour and its speaker plays the hall's
+    tone. One 200 ms window of it is taken as heard: the browser's noise suppression
+    fades a steady tone out within seconds (speech it keeps)."""
+
     def centre_sees_hall() -> bool:
         frames = desk.remote_frames()
         return bool(frames) and near(mean_rgb(frames[0]), HALL_COLOUR)
 
     await until(centre_sees_hall)
-    # The browser's sound starts a moment after its picture: wait for its first
-    # 200 ms, then hear a full second of it.
-    while steady_pitch(await heard(desk), 48_000, HALL_TONE) < 0.8:
-        pass
-    speaker = await heard(desk, windows=5)
-    assert steady_pitch(speaker, 48_000, HALL_TONE) > 0.8
-    assert steady_pitch(speaker, 48_000, CENTRE_TONE) < 0.05
+    while True:
+        window = await heard(desk)
+        if steady_pitch(window, 48_000, HALL_TONE) > 0.8:
+            assert steady_pitch(window, 48_000, CENTRE_TONE) < 0.05
+            return
 
 
 def shots(staff: StaffAtConsole, page: str) -> None:
@@ -146,8 +151,8 @@ def test_one_click_calls_a_centre_seen_and_heard_both_ways(
         desk.answer()
         await reach(desk, Phase.IN_CALL)
         await in_page(lambda: staff.wait(lambda: phase(staff) == "in-call"))
-        await page_sees_and_hears_centre(staff)
         await centre_sees_and_hears_hall(desk)
+        await page_sees_and_hears_centre(staff)
         assert await in_page(lambda: staff.find("#call-name").text) == "향교동 경로당"
         await in_page(lambda: shots(staff, "calls-in-call"))
         await in_page(lambda: staff.find("#hang-up").click())
@@ -181,8 +186,8 @@ def test_a_centre_calls_city_hall_and_staff_answer_with_one_click(
         await in_page(lambda: shots(staff, "calls-incoming"))
         await in_page(lambda: staff.find("#answer").click())
         await reach(desk, Phase.IN_CALL)
-        await page_sees_and_hears_centre(staff)
         await centre_sees_and_hears_hall(desk)
+        await page_sees_and_hears_centre(staff)
         desk.hang_up()
         await in_page(lambda: staff.wait(lambda: phase(staff) == "idle"))
         await reach(desk, Phase.IDLE)
@@ -226,11 +231,16 @@ def test_a_call_nobody_answered_is_listed_and_called_back_with_one_click(
     run(scenario(), limit=120)
     # Called back: gone from the list once the call back is in the gate's history.
     staff.wait(lambda: not staff.driver.find_elements("css selector", "#missed li"), 15)
-    missed, back = rig.records()
+    # (A call back clicked the moment the centre's call ended may need the page's one
+    # retry: the server was still tearing that call down. Then it is recorded too.)
+    records = rig.records()
+    missed, back = records[0], records[-1]
     assert (missed.direction, missed.outcome) == (CallDirection.FROM_CENTRE, CallOutcome.MISSED)
     assert missed.staff_id is None
     assert (back.direction, back.outcome) == (CallDirection.TO_CENTRE, CallOutcome.ANSWERED)
-    assert missed.called_back == back.id
+    assert all(r.direction == CallDirection.TO_CENTRE for r in records[1:])
+    assert missed.called_back in {r.id for r in records[1:]}
+    assert not [r for r in records if r.outcome != CallOutcome.ANSWERED and not r.called_back]
     assert staff.console_errors() == []
 
 

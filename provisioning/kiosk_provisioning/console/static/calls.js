@@ -25,6 +25,7 @@
   let ringer = null;
   let audio = null;
   let retry = 1000;
+  let retrying = null;     // the timer of a call placed once more (see onMessage)
 
   // --- what the page shows -------------------------------------------------------
 
@@ -151,6 +152,7 @@
     const line = lines[name];
     const result = msg.result || {};
     const event = result.event;
+    console.debug("videocall", name, JSON.stringify(msg));  // for a technician's console
     if (msg.error_code || msg.error) {
       if (!line.registered) {
         const taken = msg.error_code === 476;
@@ -170,7 +172,7 @@
       lineState(name, "받는 중");
       summary();
     } else if (event === "calling") {
-      if (call) callState("신호가 가는 중입니다…");
+      if (call && call.line === name) { call.rang = true; callState("신호가 가는 중입니다…"); }
     } else if (event === "incomingcall") {
       offered(name, result.username, jsep);
     } else if (event === "accepted") {
@@ -180,8 +182,12 @@
       if (incoming && incoming.line === name) {
         const who = incoming.name;
         hideIncoming();
+        // The caller gave up: end it on our side too, so the line is free at once.
+        line.handle.send({ message: { request: "hangup" } });
         say(who + "의 전화를 받지 못했습니다.");
         refreshMissed();
+      } else if (call && call.line === name && tryAgain()) {
+        return;
       } else if (call && call.line === name) {
         const answered = call.phase === "in-call";
         endCall(answered ? "통화가 끝났습니다." : call.name + "이(가) 전화를 받지 않았습니다.");
@@ -241,11 +247,29 @@
 
   // --- calling a centre ------------------------------------------------------------
 
-  function place(centreId) {
+  function tryAgain() {
+    // A call that failed before the centre even rang, because the server was still
+    // tearing down the last call on this line or the centre's (a call back clicked the
+    // moment a call ended): placed once more, shortly. False if that was done already.
+    if (!call || !call.outgoing || call.phase !== "calling" || call.rang || call.retried) return false;
+    const line = lines[call.line];
+    const centre = call.centre;
+    call = null;
+    line.handle.hangup();
+    callState("다시 연결하는 중…");
+    retrying = setTimeout(function () { retrying = null; place(centre, true); }, 1500);
+    return true;
+  }
+
+  function place(centreId, retried) {
     problem("");
     const button = centreById(centreId);
-    if (!button) return;
-    if (call || incoming) { problem("지금 통화 중입니다. 통화를 끝낸 뒤 거세요."); return; }
+    if (!button) { if (retried) endCall(""); return; }
+    if (call || incoming) {
+      if (retried) $("in-call").hidden = true;  // an incoming call came first
+      problem("지금 통화 중입니다. 통화를 끝낸 뒤 거세요.");
+      return;
+    }
     if (!janus) { problem("전화선을 먼저 고르세요."); return; }
     const known = button.dataset.lines.split(" ");
     const name = known.find(function (n) { return lines[n] && lines[n].registered; });
@@ -258,13 +282,19 @@
       return;
     }
     const handle = lines[name].handle;
-    call = { line: name, centre: centreId, name: button.dataset.name, phase: "calling" };
+    call = { line: name, centre: centreId, name: button.dataset.name, phase: "calling", outgoing: true, rang: false, retried: !!retried };
     phase("calling");
-    showCall(button.dataset.name, "전화 거는 중…");
+    if (!retried) showCall(button.dataset.name, "전화 거는 중…");
     handle.createOffer({
       tracks: BOTH,
       success: function (offer) {
-        handle.send({ message: { request: "call", username: button.dataset.callName }, jsep: offer });
+        handle.send({
+          message: { request: "call", username: button.dataset.callName },
+          jsep: offer,
+          error: function () {
+            if (!tryAgain()) endCall("전화를 걸지 못했습니다. 잠시 뒤 다시 걸어 보세요.");
+          },
+        });
       },
       error: function () { endCall("카메라나 마이크를 쓸 수 없어 걸지 못했습니다."); },
     });
@@ -276,6 +306,13 @@
   });
 
   $("hang-up").addEventListener("click", function () {
+    if (retrying) {
+      clearTimeout(retrying);
+      retrying = null;
+      phase("idle");
+      $("in-call").hidden = true;
+      return;
+    }
     if (!call) return;
     const line = lines[call.line];
     line.handle.send({ message: { request: "hangup" } });

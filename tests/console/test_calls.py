@@ -218,7 +218,8 @@ def test_a_call_nobody_answered_is_listed_and_called_back_with_one_click(
         await in_page(lambda: staff.wait(lambda: not _shown(staff, "#incoming")))
         missed = await in_page(lambda: staff.find("#missed li"))
         assert await in_page(lambda: missed.text.splitlines()[0]) == "향교동 경로당"
-        assert "아무도 받지 못함" in await in_page(lambda: missed.text)
+        assert "걸려 온 전화를 못 받음" in await in_page(lambda: missed.text)
+        await in_page(lambda: shots(staff, "calls-missed"))
         await in_page(lambda: staff.find("#missed li button.call-back").click())
         await reach(desk, Phase.RINGING)
         desk.answer()

@@ -101,9 +101,9 @@ def _lines() -> list[Line]:
 
 
 MISSED_WORDS = {
-    (CallDirection.FROM_CENTRE, CallOutcome.MISSED): "경로당에서 걸었는데 아무도 받지 못함",
-    (CallDirection.TO_CENTRE, CallOutcome.MISSED): "시청에서 걸었는데 경로당이 받지 않음",
-    (CallDirection.TO_CENTRE, CallOutcome.FAILED): "시청에서 걸었는데 연결되지 않음",
+    (CallDirection.FROM_CENTRE, CallOutcome.MISSED): "걸려 온 전화를 못 받음",
+    (CallDirection.TO_CENTRE, CallOutcome.MISSED): "건 전화를 경로당이 안 받음",
+    (CallDirection.TO_CENTRE, CallOutcome.FAILED): "건 전화가 연결 안 됨",
 }
 
 
@@ -114,10 +114,17 @@ def _missed_json(missed: list[Missed], names: dict[str, str]) -> list[dict[str, 
             "centre": m.centre_id,
             "name": names.get(m.centre_id, m.centre_id),
             "what": MISSED_WORDS.get((m.direction, m.outcome), "받지 못한 통화"),
-            "when": m.started.astimezone(KST).strftime("%m월 %d일 %H:%M"),
+            "when": _clock(m.started),
         }
         for m in missed
     ]
+
+
+def _clock(when: dt.datetime) -> str:
+    """City hall's time of *when*: ``14:05`` today, ``11월 29일 14:05`` before."""
+    local = when.astimezone(KST)
+    today = dt.datetime.now(KST).date() == local.date()
+    return local.strftime("%H:%M" if today else "%m월 %d일 %H:%M")
 
 
 @blueprint.route("/")

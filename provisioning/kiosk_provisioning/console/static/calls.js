@@ -429,7 +429,7 @@
           name.textContent = m.name;
           const what = document.createElement("span");
           what.className = "missed-what";
-          what.textContent = m.what + " · " + m.when;
+          what.textContent = m.when + " · " + m.what;
           const back = document.createElement("button");
           back.type = "button";
           back.className = "primary call-back";

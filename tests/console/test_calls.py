@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from sqlalchemy import select
 
 from kiosk.calls.desk import CallDesk, Phase
 from kiosk_demo.network import PrivateNetwork
-from kiosk_provisioning.console.models import CallDirection, CallOutcome
+from kiosk_provisioning.console.callhistory import CallHistory
+from kiosk_provisioning.console.database import Database, migrate
+from kiosk_provisioning.console.models import CallDirection, CallOutcome, CallRecord, Staff
 from kiosk_provisioning.console.passes import PASS_TTL_S
 from kiosk_provisioning.identity.tokens import verify_staff_pass
 from tests.calls.conftest import (
@@ -281,6 +284,62 @@ def test_passes_name_only_city_halls_lines_for_callers_and_one_staff_a_line(
     staff.open("/fleet/")
     status, body = fetch(staff, "POST", "/calls/pass", {"lines": [WELFARE_LINE]})
     assert status == 403
+
+
+def test_the_history_is_the_gates_record_read_once(tmp_path: Path) -> None:
+    """Lines as the gate writes them (tests above check it writes them): a centre's
+    call nobody took is missed; city hall's next call to it calls it back; staff
+    calling staff is no centre's call; a line being written waits; a restarted
+    console reads the file again without counting a call twice."""
+    repo = tmp_path / "repo"
+    (repo / "identity").mkdir(parents=True)
+    (repo / "identity" / "directory.json").write_text(
+        json.dumps({"centres": {CENTRE: {"call_name": "c1-name", "rooms": []}}, "rooms": {}})
+    )
+    url = f"sqlite:///{tmp_path / 'console.db'}"
+    migrate(url)
+    db = Database(url)
+    with db.session() as session:
+        session.add(Staff(login="kim", name="김복지", password_hash="-"))
+    attempts = repo / "calls" / "attempts.jsonl"
+    attempts.parent.mkdir()
+
+    def line(caller: str, who: str, to: str, at: float, **more: Any) -> str:
+        fields = {"caller": caller, "caller_id": who, "from_name": more.pop("name", who)}
+        fields |= {"to": to, "started": at, "ended": at + 5, "answered": None}
+        return json.dumps(fields | more) + "\n"
+
+    attempts.write_text(
+        line("box", CENTRE, WELFARE_LINE, 1000.0)
+        + line("staff", "kim", "cityhall-mayor", 1001.0, name=WELFARE_LINE)
+        + line("staff", "kim", "c1-name", 1002.0, name=WELFARE_LINE, problem="no such user")
+    )
+    history = CallHistory(repo, db)
+    history.catch_up()
+    missed = history.missed()
+    assert [(m.direction, m.outcome) for m in missed] == [
+        (CallDirection.TO_CENTRE, CallOutcome.FAILED)
+    ]
+    with attempts.open("a") as out:
+        out.write(line("staff", "kim", "c1-name", 1010.0, name=WELFARE_LINE, answered=1011.0))
+        out.write('{"caller": "box", "caller_id": "centre-1", "to": "half a li')
+    history.catch_up()
+    assert history.missed() == []
+    again = CallHistory(repo, db)  # the console restarted
+    again.catch_up()
+    again.catch_up()
+    with db.session() as session:
+        records = session.scalars(select(CallRecord).order_by(CallRecord.started)).all()
+        got = [(r.direction, r.centre_id, r.contact, r.outcome, r.called_back) for r in records]
+        kim = session.scalar(select(Staff.id).where(Staff.login == "kim"))
+    tried, back = records[1].id, records[2].id
+    assert got == [
+        (CallDirection.FROM_CENTRE, CENTRE, WELFARE_LINE, CallOutcome.MISSED, tried),
+        (CallDirection.TO_CENTRE, CENTRE, WELFARE_LINE, CallOutcome.FAILED, back),
+        (CallDirection.TO_CENTRE, CENTRE, WELFARE_LINE, CallOutcome.ANSWERED, None),
+    ]
+    assert [r.staff_id for r in records] == [None, kim, kim]
+    db.close()
 
 
 def _shown(staff: StaffAtConsole, css: str) -> Any:

@@ -98,7 +98,6 @@ class CallHistory:
                         continue
                     if isinstance(line, dict):
                         _import(session, line, names)
-                session.commit()
             self._offset += len(complete)
 
     def missed(self, limit: int = 50) -> list[Missed]:

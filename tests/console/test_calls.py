@@ -252,6 +252,21 @@ def test_passes_name_only_city_halls_lines_for_callers_and_one_staff_a_line(
     rig: ConsoleCalls, staff: StaffAtConsole, tmp_path: Path
 ) -> None:
     staff.open("/calls/")
+    # Finding a centre: typing part of a district leaves only its centres.
+    assert staff.texts("tr[data-centre-row] .centre-name") == ["산내 경로당", "향교동 경로당"]
+    staff.find("#find").send_keys("산내")
+    staff.wait(
+        lambda: (
+            [
+                e.text
+                for e in staff.driver.find_elements(
+                    "css selector", "tr[data-centre-row] .centre-name"
+                )
+                if e.is_displayed()
+            ]
+            == ["산내 경로당"]
+        )
+    )
     status, body = fetch(staff, "POST", "/calls/pass", {"lines": [CENTRE]})
     assert status == 403 and "시청 전화선이 아닌" in body["error"]
     status, body = fetch(staff, "POST", "/calls/pass", {"lines": ["cityhall-nobody"]})

@@ -15,29 +15,28 @@ The call history (and so the missed calls) is the call gate's, read by
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, current_app, jsonify, request, send_file
+from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from kiosk_provisioning.broker.centres import built_configs
 from kiosk_provisioning.console.callhistory import CallHistory, Missed
 from kiosk_provisioning.console.models import CallDirection, CallOutcome, Role
 from kiosk_provisioning.console.passes import PASS_TTL_S, Line, city_hall_lines, mint_pass
-from kiosk_provisioning.console.web import current_console, me, render, role_required
+from kiosk_provisioning.console.web import (
+    current_console,
+    debian_script,
+    me,
+    render,
+    role_required,
+)
 from kiosk_provisioning.problems import ProvisionError
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("calls", __name__, url_prefix="/calls")
 
-LIBRARIES = {
-    "janus.js": Path("/usr/share/javascript/janus-gateway/janus.js"),
-    "adapter.js": Path("/usr/share/javascript/webrtc-adapter/adapter.js"),
-}
-"""Debian's janus.js (libjs-janus-gateway) and WebRTC adapter (libjs-webrtc-adapter),
-served read-only from where the packages put them: nothing copied into the project."""
 MOST_LINES = 10
 KST = dt.timezone(dt.timedelta(hours=9))
 """City hall's clock for the times staff read."""
@@ -195,7 +194,4 @@ def staff_pass() -> ResponseReturnValue:
 @blueprint.route("/lib/<name>")
 @role_required(Role.CALLER)
 def library(name: str) -> ResponseReturnValue:
-    path = LIBRARIES.get(name)
-    if path is None:
-        abort(404)
-    return send_file(path, mimetype="text/javascript", max_age=3600)
+    return debian_script(name)

@@ -19,12 +19,18 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Blueprint, abort, jsonify, request, send_file
+from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from kiosk_provisioning.console.models import Activity, Role
 from kiosk_provisioning.console.passes import mint_pass
-from kiosk_provisioning.console.web import current_console, me, render, role_required
+from kiosk_provisioning.console.web import (
+    current_console,
+    debian_script,
+    me,
+    render,
+    role_required,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +44,6 @@ expires and a pass cannot be renewed on an open connection, so the short pass of
 calls page (:data:`~.passes.PASS_TTL_S`) would drop the meeting every 15 minutes."""
 DEFAULT_HOST_NAME = "cityhall-host"
 """The host's call name in a room whose configuration names none."""
-SCRIPTS = {
-    "janus.js": Path("/usr/share/javascript/janus-gateway/janus.js"),
-    "adapter.js": Path("/usr/share/javascript/webrtc-adapter/adapter.js"),
-}
-"""Debian's copies (never vendored): the page loads them from here, same origin."""
 
 
 @dataclass
@@ -147,7 +148,4 @@ def record(number: int) -> ResponseReturnValue:
 @blueprint.get("/lib/<name>")
 @role_required(Role.HOST)
 def library(name: str) -> ResponseReturnValue:
-    path = SCRIPTS.get(name)
-    if path is None:
-        abort(404)
-    return send_file(path, mimetype="text/javascript")
+    return debian_script(name)

@@ -5,9 +5,10 @@ import datetime as dt
 import functools
 import zoneinfo
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
-from flask import abort, current_app, render_template
+from flask import Response, abort, current_app, render_template, send_file
 from flask_login import current_user, login_required
 
 from kiosk_provisioning.console.models import Role, Staff, utc
@@ -26,6 +27,24 @@ MENU = (
     ("staff.page", "직원 관리", Role.ADMIN),
 )
 """(endpoint, label, role needed) of the menu, in order."""
+
+
+DEBIAN_SCRIPTS = {
+    "janus.js": Path("/usr/share/javascript/janus-gateway/janus.js"),
+    "adapter.js": Path("/usr/share/javascript/webrtc-adapter/adapter.js"),
+}
+"""Debian's janus.js (libjs-janus-gateway) and WebRTC adapter (libjs-webrtc-adapter),
+which the call and meeting pages load from their own origin: served read-only from
+where the packages put them, never copied into the project."""
+
+
+def debian_script(name: str) -> Response:
+    """One of :data:`DEBIAN_SCRIPTS` (404 for any other name); each page serves it
+    under its own guard."""
+    path = DEBIAN_SCRIPTS.get(name)
+    if path is None:
+        abort(404)
+    return send_file(path, mimetype="text/javascript", max_age=3600)
 
 
 def current_console() -> "Console":

@@ -17,18 +17,20 @@ from alembic.config import Config
 from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.dialects import postgresql
 
+from kiosk_provisioning.console.accounts import SignInOutcome, add_staff, sign_in
 from kiosk_provisioning.console.app import create_app
 from kiosk_provisioning.console.database import (
     MIGRATIONS,
+    Database,
     make_engine,
     migrate,
     newest_revision,
     revision_of,
 )
-from kiosk_provisioning.console.models import Base
+from kiosk_provisioning.console.models import Base, Role, SignIn
 from kiosk_provisioning.console.settings import ConsoleSettings
 from tests.console.server import KIOSK_PROVISION, Clerk, ConsoleServer
 
@@ -115,8 +117,9 @@ def test_serve_refuses_a_database_from_a_newer_console(tmp_path: Path) -> None:
     assert "ready" not in done.stdout
 
 
-# PostgreSQL: the pinned packages hold no PostgreSQL driver for Python, so the revisions
-# run as Alembic's SQL script ("offline") through Debian's psql on a throwaway cluster.
+# PostgreSQL: a throwaway cluster of Debian's PostgreSQL 15. The revisions run both as
+# Alembic's SQL script ("offline", through psql) and through the console's own code
+# with the pinned driver (psycopg).
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
@@ -225,3 +228,29 @@ def test_the_revisions_on_postgresql(postgres: PostgreSQL) -> None:
     postgres.psql("DROP TABLE alembic_version;")
     postgres.psql(_offline_sql("head", None))
     assert _columns(postgres) == expected
+
+
+@pytest.mark.allow_warnings  # the wrong passwords are logged, as they should be
+def test_the_console_runs_on_postgresql_with_the_same_code(postgres: PostgreSQL) -> None:
+    """migrate(), the accounts and the sign-in rule, through SQLAlchemy and psycopg:
+    what a city that runs PostgreSQL gets with ``--database postgresql+psycopg://…``."""
+    url = f"postgresql+psycopg://postgres@/postgres?host={postgres.folder}"
+    migrate(url)
+    assert _columns(postgres) == _models_on_postgresql()
+    database = Database(url)
+    try:
+        assert database.is_current()
+        with database.session() as db:
+            add_staff(db, "kim", "김복지", "긴-비밀번호-2026", frozenset({Role.CALLER}))
+        for _ in range(5):
+            with database.session() as db:
+                wrong = sign_in(db, "kim", "틀린 비밀번호", "10.0.0.9", 5, 15)
+        assert wrong.outcome is SignInOutcome.LOCKED
+        with database.session() as db:
+            refused = sign_in(db, "kim", "긴-비밀번호-2026", "10.0.0.9", 5, 15)
+            assert refused.outcome is SignInOutcome.LOCKED, "locked means locked"
+            outcomes = db.scalars(select(SignIn.outcome).order_by(SignIn.id)).all()
+        assert outcomes == ["wrong"] * 4 + ["locked"] * 2
+    finally:
+        database.close()
+    migrate(url)  # again: nothing to do

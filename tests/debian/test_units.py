@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk_provisioning.gate import attempts_file
+
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = {
     "kiosk.service": ROOT / "debian" / "kiosk.service",
@@ -142,11 +144,15 @@ def test_city_hall_services_wait_for_the_admins_certificate(unit: str) -> None:
 
 
 def test_the_call_gate_sees_the_identity_folder_read_only_and_no_other_part_of_the_repo() -> None:
-    """It holds no key of the repository and writes nothing: a gate taken over can
-    neither sign a configuration nor enrol a box."""
+    """It holds no key of the repository and writes only its record of calls (which
+    the console reads for missed calls): a gate taken over can neither sign a
+    configuration nor enrol a box."""
     repo = _options(_start("kiosk-call-gate.service"))["--repo"]
     assert _entries("kiosk-call-gate.service", "TemporaryFileSystem") == [f"{repo}:ro"]
     assert _entries("kiosk-call-gate.service", "BindReadOnlyPaths") == [f"{repo}/identity"]
+    calls = str(attempts_file(Path(repo)).parent)
+    assert _entries("kiosk-call-gate.service", "BindPaths") == [calls]
+    assert calls in _entries("kiosk-call-gate.service", "ExecStartPre")[0], "made before"
     assert _entries("kiosk-call-gate.service", "ReadWritePaths") == []
     assert _entries("kiosk-call-gate.service", "InaccessiblePaths") == [f"-{repo}/identity/ca.key"]
     assert f"{repo}/identity/ca.pem" in _entries("kiosk-call-gate.service", "ConditionPathExists")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from selenium.webdriver.support.expected_conditions import staleness_of
 from sqlalchemy import select
 
 from kiosk.calls.desk import CallDesk, Phase
@@ -294,7 +295,10 @@ def test_passes_name_only_city_halls_lines_for_callers_and_one_staff_a_line(
         assert not colleague.find(f'input[name="line"][value="{WELFARE_LINE}"]').is_selected()
     assert staff.find(f'[data-line-state="{WELFARE_LINE}"]').text == "받는 중"
     # Not a caller: no pass, no page.
+    page = staff.find("html")
     staff.find(".who button").click()
+    # The sign-out's own page first: opening another mid-way breaks the navigation.
+    staff.wait(lambda: staleness_of(page)(staff.driver))
     staff.sign_in("host")
     staff.open("/fleet/")
     status, body = fetch(staff, "POST", "/calls/pass", {"lines": [WELFARE_LINE]})

@@ -41,7 +41,25 @@ BENCH_NETWORK = 13
 NAMES = {CENTRE: ("향교동 경로당", "향교동"), OTHER: ("산내 경로당", "산내면")}
 """The test centres' names and districts, as the console lists them."""
 
-MEASURE_JS = """
+MEAN_RGB_JS = """
+// Test-side: the mean RGB of a 32×24 copy of a <video>'s picture.
+function meanRgb(video) {
+  const canvas = document.createElement("canvas");
+  canvas.width = 32; canvas.height = 24;
+  const g = canvas.getContext("2d", { willReadFrequently: true });
+  g.drawImage(video, 0, 0, 32, 24);
+  const pixels = g.getImageData(0, 0, 32, 24).data;
+  const sum = [0, 0, 0];
+  for (let i = 0; i < pixels.length; i += 4) {
+    sum[0] += pixels[i]; sum[1] += pixels[i + 1]; sum[2] += pixels[i + 2];
+  }
+  return sum.map(function (v) { return Math.round(v / (pixels.length / 4)); });
+}
+"""
+
+MEASURE_JS = (
+    MEAN_RGB_JS
+    + """
 // Test-side, injected by Selenium (not part of the console): what the page's remote
 // <video> looks like (mean RGB of a 32×24 copy) and sounds like (strongest FFT bin).
 const video = document.getElementById("remote-video");
@@ -54,24 +72,16 @@ if (!window.__probe || window.__probe.stream !== video.srcObject) {
   if (audio.length) context.createMediaStreamSource(new MediaStream(audio)).connect(analyser);
   window.__probe = { stream: video.srcObject, analyser: analyser, rate: context.sampleRate };
 }
-const canvas = document.createElement("canvas");
-canvas.width = 32; canvas.height = 24;
-const g = canvas.getContext("2d", { willReadFrequently: true });
-g.drawImage(video, 0, 0, 32, 24);
-const pixels = g.getImageData(0, 0, 32, 24).data;
-const sum = [0, 0, 0];
-for (let i = 0; i < pixels.length; i += 4) {
-  sum[0] += pixels[i]; sum[1] += pixels[i + 1]; sum[2] += pixels[i + 2];
-}
-const n = pixels.length / 4;
+const colour = meanRgb(video);
 const probe = window.__probe;
 const bins = new Float32Array(probe.analyser.frequencyBinCount);
 probe.analyser.getFloatFrequencyData(bins);
 let best = 0;
 for (let i = 1; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
-return { colour: sum.map(function (v) { return Math.round(v / n); }),
+return { colour: colour,
          pitch: best * probe.rate / probe.analyser.fftSize, level: bins[best] };
 """
+)
 
 
 def build_centres(repo: Path, janus: CallServer, **changes: Any) -> list[KioskConfig]:

@@ -45,8 +45,8 @@ from tests.calls.identities import BoxFiles
 from tests.calls.signals import mean_rgb, mono_samples, near, steady_pitch
 from tests.console.browser import SIZES, StaffAtConsole
 from tests.console.conftest import SHOTS
+from tests.console.rig import MEAN_RGB_JS, ConsoleCalls, build_centres, staff_at_calls
 from tests.console.rig import NAMES as RIG_NAMES
-from tests.console.rig import ConsoleCalls, build_centres, staff_at_calls
 from tests.console.server import ConsoleServer
 from tests.unit.calls.rig import calls_for
 
@@ -61,20 +61,14 @@ SETTLE_S = 0.5
 """Sound already under way when the mute was answered (jitter buffers) is not judged."""
 SCENARIO_S = 240.0
 """The whole meeting; a hang detector, not a speed check."""
-SPOTLIGHT_COLOUR = """
+SPOTLIGHT_COLOUR = (
+    MEAN_RGB_JS
+    + """
 const video = document.getElementById("spotlight-video");
 if (!video || video.videoWidth === 0) return null;
-const canvas = document.createElement("canvas");
-canvas.width = 32; canvas.height = 24;
-const g = canvas.getContext("2d", { willReadFrequently: true });
-g.drawImage(video, 0, 0, 32, 24);
-const pixels = g.getImageData(0, 0, 32, 24).data;
-const sum = [0, 0, 0];
-for (let i = 0; i < pixels.length; i += 4) {
-  sum[0] += pixels[i]; sum[1] += pixels[i + 1]; sum[2] += pixels[i + 2];
-}
-return sum.map(function (v) { return Math.round(v / (pixels.length / 4)); });
+return meanRgb(video);
 """
+)
 HOST_HEARS = """
 // Test-side, injected by Selenium: the strongest pitch (Hz) and its level (dB) in what
 // the host's page receives from the centre named arguments[0] (its tile's <audio>).

@@ -29,9 +29,10 @@ PromptFile = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\.(wav|ogg|mp3)$"
 Icon = Literal["singing", "exercise", "call", "meeting", "broadcast", "health", "info"]
 """Pictures bundled in ``assets/icons``."""
 
-TileAction = Literal["programme", "call", "group", "live", "info"]
+TileAction = Literal["programme", "call", "group", "live", "info", "message"]
 """What pressing a tile starts: a recorded programme, a call with city hall, a
-group session (video room), a live broadcast, or an information page."""
+group session (video room), a live broadcast, an information page, or a video
+message to city hall (의견 남기기; its target stays empty)."""
 
 
 class _Frozen(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -305,6 +306,7 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
             if notice_ids.count(notice_id) > 1:
                 raise ValueError(f"notice id {notice_id!r} is used twice")
         self._check_call_tiles()
+        self._check_message_tiles()
         self._check_transport()
         text = self.display.text
         pairs = [("display.background", self.display.background)]
@@ -349,3 +351,17 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
                 raise ValueError(f"tile {tile.id!r} calls {tile.target!r}, not a contact")
             if tile.action == "group" and self.calls.room(tile.target) is None:
                 raise ValueError(f"tile {tile.id!r} joins {tile.target!r}, not a room")
+
+    def _check_message_tiles(self) -> None:
+        """A message tile names nothing (messages go to city hall's identity service,
+        the box's own), and one is enough: two would be the same button twice."""
+        messages = [tile for tile in self.tiles if tile.action == "message"]
+        for tile in messages:
+            if tile.target:
+                raise ValueError(
+                    f"tile {tile.id!r} leaves a message: its target must be empty, "
+                    f"not {tile.target!r}"
+                )
+        if len(messages) > 1:
+            first, second = messages[0].id, messages[1].id
+            raise ValueError(f"tiles {first!r} and {second!r} both leave a message")

@@ -10,9 +10,22 @@ then asks :meth:`Authority.identify`, which also checks revocation.
     POST /v1/renew  (client certificate) {"csr"}  -> {"certificate"}
     GET  /v1/turn   (client certificate)          -> {"username", "credential", "ttl_s"}
 
+and a centre's video messages to city hall (의견 남기기), uploaded resumably into
+:class:`~kiosk_provisioning.messages.MessageStore` (``REPO/messages``), each one only
+ever seen by the centre whose certificate announced it:
+
+    POST  /v1/messages       {"id", "size", "sha256", "duration_s", "recorded_at"}
+                             -> 201 (new) or 200 (the same again) {"id", "offset", "state"}
+    GET   /v1/messages/<id>  -> {"id", "offset", "size", "state", "handled_by", "handled_at"}
+    PATCH /v1/messages/<id>  Upload-Offset: N, application/offset+octet-stream, the next
+                             bytes (at most 1 MiB) -> {"offset", "state"}
+
 Refusals are JSON ``{"error": kind, "message": plain text}``: 400 bad input,
-401 no valid certificate, 403 wrong code, 409 centre taken, 413 body too large,
-429 too many refused enrolment tries. Each refusal is logged once, with who and why.
+401 no valid certificate, 403 wrong code, 404 no such message (of this centre),
+409 centre taken, message id taken or upload offset not where it is (with
+``"offset"``), 413 body too large, 415 not an upload, 422 a message that is no
+WebM or not what was announced, 429 too many refused enrolment tries or unfinished
+uploads, 507 disk full. Each refusal is logged once, with who and why.
 
 Threads: the handlers run on the service's event loop; the authority's calls
 (sqlite, signing, a deliberately slow scrypt check of each code) run one at a time
@@ -28,6 +41,7 @@ import json
 import logging
 import re
 import signal
+import sqlite3
 import ssl
 import sys
 import threading
@@ -45,6 +59,7 @@ from cryptography.x509.oid import NameOID
 
 from kiosk_provisioning.identity.authority import Authority, IdentityError
 from kiosk_provisioning.identity.tokens import turn_credentials
+from kiosk_provisioning.messages import MAX_CHUNK, MessageError, MessageStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,6 +76,22 @@ _MAX_CSR_CHARS = 8 * 1024
 
 _STATUS = {"code": 403, "unknown": 403, "tries": 429, "taken": 409, "revoked": 401, "csr": 400}
 """HTTP status for each :attr:`IdentityError.kind`."""
+_MESSAGE_STATUS = {
+    "input": 400,
+    "duration": 400,
+    "unknown": 404,
+    "conflict": 409,
+    "offset": 409,
+    "busy": 409,
+    "size": 413,
+    "malformed": 422,
+    "space": 507,
+}
+"""HTTP status for each :attr:`MessageError.kind` (``busy`` when too many uploads
+are unfinished is 429: see :meth:`IdentityService._announce`)."""
+UPLOAD_TYPE = "application/offset+octet-stream"
+SWEEP_EVERY_S = 3600.0
+"""How often abandoned uploads are looked for."""
 
 
 @dataclass(frozen=True)
@@ -122,11 +153,13 @@ class TryCounter:
 class RefusedError(Exception):
     """A request the service answers with an error status and a plain message."""
 
-    def __init__(self, status: int, kind: str, message: str) -> None:
+    def __init__(self, status: int, kind: str, message: str, **more: Any) -> None:
         super().__init__(message)
         self.status = status
         self.kind = kind
         self.message = message
+        self.more = more
+        """Further fields of the answer (an upload's ``offset``)."""
 
 
 class IdentityService:
@@ -139,9 +172,14 @@ class IdentityService:
         authority: Authority,
         limits: Limits | None = None,
         clock: Callable[[], float] = time.monotonic,
+        messages: MessageStore | None = None,
     ) -> None:
         self._authority = authority
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="authority")
+        self._messages = messages
+        # Disk work for uploads (fsync, the check of a whole message) on threads of
+        # its own, so that neither the loop nor enrolments wait for it.
+        self._disk = ThreadPoolExecutor(4, thread_name_prefix="messages")
         limits = limits or Limits()
         self._per_centre = TryCounter(limits.tries_per_centre, limits.window_s, clock)
         self._per_address = TryCounter(limits.tries_per_address, limits.window_s, clock)
@@ -151,21 +189,33 @@ class IdentityService:
         app.router.add_post("/v1/enrol", self._guarded(self._enrol))
         app.router.add_post("/v1/renew", self._guarded(self._renew))
         app.router.add_get("/v1/turn", self._guarded(self._turn))
+        if self._messages is not None:
+            app.router.add_post("/v1/messages", self._guarded(self._announce))
+            app.router.add_get("/v1/messages/{id}", self._guarded(self._message))
+            app.router.add_patch("/v1/messages/{id}", self._guarded(self._upload))
+            app.cleanup_ctx.append(self._sweeping)
         return app
 
     def close(self) -> None:
         self._worker.shutdown(wait=True)
+        self._disk.shutdown(wait=True)
 
     async def _ask(self, call: Callable[..., T], *args: Any) -> T:
         """Run one authority call on the authority's thread."""
         return await asyncio.get_running_loop().run_in_executor(self._worker, call, *args)
+
+    async def _on_disk(self, call: Callable[..., T], *args: Any) -> T:
+        """Run one message store call on a disk thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._disk, call, *args)
 
     def _guarded(
         self, handler: Callable[[web.Request], Awaitable[dict[str, Any]]]
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         async def answer(request: web.Request) -> web.Response:
             try:
-                return web.json_response(await handler(request))
+                answered = await handler(request)
+                status = answered.pop("_status", 200)
+                return web.json_response(answered, status=status)
             except RefusedError as refused:
                 log.warning(
                     "%s %s from %s refused (%d %s): %s",
@@ -177,7 +227,8 @@ class IdentityService:
                     refused.message,
                 )
                 return web.json_response(
-                    {"error": refused.kind, "message": refused.message}, status=refused.status
+                    {"error": refused.kind, "message": refused.message, **refused.more},
+                    status=refused.status,
                 )
 
         return answer
@@ -225,6 +276,117 @@ class IdentityService:
             self._authority.turn_secret, centre_id, ttl_s=TURN_TTL_S
         )
         return {"username": username, "credential": credential, "ttl_s": TURN_TTL_S}
+
+    async def _announce(self, request: web.Request) -> dict[str, Any]:
+        _, centre_id = await self._identify(request)
+        body = await _json_body(request)
+        message_id = _field(body, "id", 32)
+        size, duration_s = body.get("size"), body.get("duration_s")
+        if not isinstance(size, int) or isinstance(size, bool):
+            raise RefusedError(400, "input", "size must be a whole number of bytes")
+        if not isinstance(duration_s, int | float) or isinstance(duration_s, bool):
+            raise RefusedError(400, "input", "duration_s must be a number of seconds")
+        sha256 = _field(body, "sha256", 64)
+        recorded_at = _field(body, "recorded_at", 64)
+        store = self._store()
+        try:
+            message, new = await self._on_disk(
+                store.announce, centre_id, message_id, size, sha256, float(duration_s), recorded_at
+            )
+        except MessageError as err:
+            status = 429 if err.kind == "busy" else _MESSAGE_STATUS.get(err.kind, 400)
+            raise RefusedError(status, err.kind, f"centre {centre_id}: {err}") from None
+        answer: dict[str, Any] = {"id": message.id, "offset": message.offset}
+        answer["state"] = message.state
+        if new:
+            answer["_status"] = 201
+        return answer
+
+    async def _message(self, request: web.Request) -> dict[str, Any]:
+        _, centre_id = await self._identify(request)
+        message_id = request.match_info["id"]
+        try:
+            message = await self._on_disk(self._store().status, centre_id, message_id)
+        except MessageError as err:
+            raise RefusedError(
+                _MESSAGE_STATUS.get(err.kind, 400), err.kind, f"centre {centre_id}: {err}"
+            ) from None
+        if message is None:
+            raise RefusedError(404, "unknown", f"centre {centre_id} has no message {message_id}")
+        return {
+            "id": message.id,
+            "offset": message.offset,
+            "size": message.size,
+            "state": message.state,
+            "handled_by": message.handled_by,
+            "handled_at": message.handled_at,
+        }
+
+    async def _upload(self, request: web.Request) -> dict[str, Any]:
+        """The next piece of an upload, streamed to disk as it arrives: durable and
+        counted when the body is in (or as far as it came, if the connection
+        broke); nothing of a piece that is too long is counted."""
+        _, centre_id = await self._identify(request)
+        message_id = request.match_info["id"]
+        who = f"centre {centre_id}, message {message_id}"
+        if request.content_type != UPLOAD_TYPE:
+            raise RefusedError(415, "input", f"{who}: the body must be {UPLOAD_TYPE}")
+        said = request.headers.get("Upload-Offset", "")
+        if not said.isdigit() or len(said) > 12:
+            raise RefusedError(400, "input", f"{who}: Upload-Offset must be a byte count")
+        length = request.content_length
+        if length is not None and length > MAX_CHUNK:
+            raise RefusedError(413, "size", f"{who}: a piece is at most {MAX_CHUNK} bytes")
+        store = self._store()
+        try:
+            piece = await self._on_disk(store.append, centre_id, message_id, int(said), length)
+        except MessageError as err:
+            more = {"offset": err.offset} if err.offset is not None else {}
+            kind = "offset" if err.kind == "busy" else err.kind
+            raise RefusedError(
+                _MESSAGE_STATUS.get(err.kind, 400), kind, f"{who}: {err}", **more
+            ) from None
+        try:
+            async for data in request.content.iter_chunked(64 * 1024):
+                await self._on_disk(piece.write, data)
+        except MessageError as err:  # more than it may carry: none of it counts
+            await asyncio.shield(self._on_disk(piece.discard))
+            raise RefusedError(413, err.kind, f"{who}: {err}") from None
+        except asyncio.CancelledError:
+            await asyncio.shield(self._on_disk(piece.commit))
+            raise
+        except Exception as err:  # noqa: BLE001 - whatever broke the body, the same answer
+            # The connection broke mid-piece: what came is kept, durably, and counted.
+            message = await asyncio.shield(self._on_disk(piece.commit))
+            raise RefusedError(
+                400, "broken", f"{who}: the body broke off ({err!r}), kept to {message.offset}"
+            ) from None
+        try:
+            message = await asyncio.shield(self._on_disk(piece.commit))
+        except MessageError as err:
+            raise RefusedError(422, err.kind, f"{who}: {err}") from None
+        return {"offset": message.offset, "state": message.state}
+
+    def _store(self) -> MessageStore:
+        assert self._messages is not None, "routes exist only with a store"
+        return self._messages
+
+    async def _sweeping(self, app: web.Application) -> Any:
+        """Abandoned uploads deleted at start and every :data:`SWEEP_EVERY_S`."""
+
+        async def sweep() -> None:
+            while True:
+                try:
+                    await self._on_disk(self._store().sweep)
+                except (OSError, sqlite3.Error) as err:
+                    log.warning("messages: abandoned uploads not swept: %s", err)
+                await asyncio.sleep(SWEEP_EVERY_S)
+
+        task = asyncio.create_task(sweep())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     async def _identify(self, request: web.Request) -> tuple[bytes, str]:
         """The client certificate (DER) and its centre, or 401. Only the TLS
@@ -297,7 +459,8 @@ async def serve(
     (``REPO/identity``); *port* 0 picks a free one. *ready* is called once with the
     service's URL when it accepts connections."""
     authority = Authority.open(folder)
-    service = IdentityService(authority, limits)
+    messages = MessageStore.open(folder.parent)
+    service = IdentityService(authority, limits, messages=messages)
     # A stop (SIGTERM) waits at most this long for requests in flight.
     runner = web.AppRunner(service.app(), access_log=None, shutdown_timeout=STOP_S)
     try:

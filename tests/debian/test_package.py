@@ -114,6 +114,7 @@ def test_the_central_side_installs_alone(debs: dict[str, Path], bare: Path) -> N
     assert "libvlc5" not in depends and "cage" not in depends, "no box parts on the server"
     # The console's call and meeting pages serve Debian's janus.js and adapter.
     assert "libjs-janus-gateway" in depends and "libjs-webrtc-adapter" in depends
+    assert "ffmpeg" in depends, "the identity service checks video messages with ffprobe"
     assert in_root(bare, "test", "-f", "/usr/share/javascript/janus-gateway/janus.js") == ""
     venv = bare / "opt/venvs/kiosk-provisioning/lib/python3.11/site-packages"
     assert not (venv / "PySide6").exists() and (venv / "tuf").is_dir()

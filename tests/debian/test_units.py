@@ -159,6 +159,23 @@ def test_the_call_gate_sees_the_identity_folder_read_only_and_no_other_part_of_t
     assert "AF_INET AF_INET6" in _entries("kiosk-call-gate.service", "RestrictAddressFamilies")[0]
 
 
+def test_the_identity_service_writes_its_folder_and_the_messages_and_nothing_else() -> None:
+    """It signs certificates (identity/) and takes the centres' video messages into the
+    store's folder, which root makes before the sandbox (the service cannot make a
+    folder in the read-only repository); never the repository's keys."""
+    from kiosk_provisioning.messages import MessageStore
+
+    repo = Path(_options(_start("kiosk-identity.service"))["--repo"])
+    messages = str(MessageStore(repo).folder)
+    (writable,) = _entries("kiosk-identity.service", "ReadWritePaths")
+    assert writable.split() == [f"{repo}/identity", messages]
+    (made,) = _entries("kiosk-identity.service", "ExecStartPre")
+    assert made.startswith("+/usr/bin/install -d -o kiosk-provision") and made.endswith(messages)
+    hidden = " ".join(_entries("kiosk-identity.service", "InaccessiblePaths")).split()
+    assert {f"-{repo}/keys", f"-{repo}/offline"} <= set(hidden)
+    assert "ProtectSystem=strict" in UNITS["kiosk-identity.service"].read_text()
+
+
 def test_a_changed_revocation_list_reloads_nginx() -> None:
     assert _entries("kiosk-crl.path", "PathChanged") == ["/srv/kiosk-fleet/identity/crl.pem"]
     assert _entries("kiosk-crl.path", "Unit") == ["kiosk-crl.service"]
@@ -249,7 +266,11 @@ def test_the_console_serves_on_loopback_and_writes_only_its_own_folders() -> Non
     assert args.database is None  # REPO/console/console.db
     assert _entries("kiosk-console.service", "User") == ["kiosk-provision"]
     (writable,) = _entries("kiosk-console.service", "ReadWritePaths")
-    assert writable.split() == ["/srv/kiosk-fleet/console", "/srv/kiosk-fleet/alerts"]
+    assert writable.split() == [
+        "/srv/kiosk-fleet/console",
+        "/srv/kiosk-fleet/alerts",
+        "/srv/kiosk-fleet/messages",  # staff mark the centres' video messages handled
+    ]
     (made,) = _entries("kiosk-console.service", "ExecStartPre")
     assert made.startswith("+/usr/bin/install -d -o kiosk-provision") and made.endswith(writable)
     hidden = " ".join(_entries("kiosk-console.service", "InaccessiblePaths")).split()

@@ -64,6 +64,9 @@ class Screen(enum.Enum):
     """Today's notices (오늘의 안내) as a list; :attr:`View.entry` is the focused row."""
     NOTICE = "notice"
     """One of today's notices, large and read aloud; :attr:`View.entry` says which."""
+    MESSAGE = "message"
+    """A video message to city hall (의견 남기기): its own page takes the keys (see
+    :mod:`kiosk.messages.desk`); leaving it throws away what was not sent."""
 
 
 _MESSAGES = (Screen.PLEASE_WAIT, Screen.NOT_READY)

@@ -22,6 +22,7 @@ from kiosk.voice import VoiceGuide
 
 if TYPE_CHECKING:
     from kiosk.calls.desk import CallDesk
+    from kiosk.messages.service import MessageService
     from kiosk.ui.qt import QApplication, QTimer
     from kiosk.ui.window import KioskWindow
 
@@ -38,6 +39,8 @@ class Kiosk:
     vlc_args: tuple[str, ...] = ()
     calls: "CallDesk | None" = field(default=None, repr=False)
     """City hall's calls, once their service is up (the window shows their screen)."""
+    messages: "MessageService | None" = field(default=None, repr=False)
+    """Video messages to city hall, once their service is up (their screen, their badge)."""
     ticker: "QTimer | None" = field(default=None, repr=False)
 
     # --- what the tests and the root read -------------------------------------
@@ -101,7 +104,14 @@ class Kiosk:
         self.window = build_window(self.parts, self.demo, self.vlc_args)
         if self.calls is not None:
             self.window.attach_calls(self.calls, self.status.status)
+        if self.messages is not None:
+            self.window.attach_messages(self.messages)
         return self.window
+
+    def attach_messages(self, messages: "MessageService") -> None:
+        """Video messages came up: the window shows their screen and their tile's badge."""
+        self.messages = messages
+        self.window.attach_messages(messages)
 
     def attach_calls(self, desk: "CallDesk | None") -> None:
         """Calls came up (or went): the window shows their screen."""

@@ -20,6 +20,7 @@ from kiosk.logs import LastError
 from kiosk.maintenance import NightlyRestart
 from kiosk.media.runtime import MediaService
 from kiosk.media.speakers import SpeakerFollower
+from kiosk.messages.service import MessageService
 from kiosk.services import Services
 from kiosk.sync.enrolment import Enrolment
 from kiosk.sync.result import SyncResult
@@ -133,6 +134,20 @@ def start_services(
         calls_ready,
         lambda error: log.error("calls unavailable: %s", error),
     )
+    # Video messages to city hall (의견 남기기): their screen, and the uploader that sends
+    # them as the box's identity once it is enrolled.
+    messages = services.add(
+        MessageService(
+            paths,
+            parts.navigator,
+            parts.status,
+            loop,
+            enrolment.identity if enrolment else None,
+            lambda: tls_context(paths),
+        )
+    )
+    kiosk.attach_messages(messages)
+    messages.start()
     running = Running(services, media, nightly, watch, start_up, errors)
     if enrolment is not None:
 

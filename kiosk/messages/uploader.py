@@ -53,8 +53,9 @@ class MessageUploader:
     """Owns one task from :meth:`start` to :meth:`close`; loop thread only.
 
     *city_hall* gives the client to use now (``None``: the box is not enrolled, the
-    messages wait). *clock* and *sleep* are the loop's time (tests pass a virtual
-    one); *rng* draws the jitter.
+    messages wait). *on_delivered* and *on_handled* are told of each message city hall
+    took whole and each staff handled, on the loop. *clock* and *sleep* are the
+    loop's time (tests pass a virtual one); *rng* draws the jitter.
     """
 
     def __init__(
@@ -62,6 +63,7 @@ class MessageUploader:
         spool: Spool,
         city_hall: Callable[[], CityHall | None],
         on_handled: Callable[[Message], None] = lambda message: None,
+        on_delivered: Callable[[Message], None] = lambda message: None,
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
@@ -71,6 +73,7 @@ class MessageUploader:
         self._spool = spool
         self._city_hall = city_hall
         self._on_handled = on_handled
+        self._on_delivered = on_delivered
         self._clock = clock
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -171,8 +174,9 @@ class MessageUploader:
                 offset = err.offset
                 continue
             offset = answer.offset
-        await asyncio.to_thread(self._spool.delivered, message)
+        delivered = await asyncio.to_thread(self._spool.delivered, message)
         self.delivered += 1
+        self._on_delivered(delivered)
         log.info("message %s delivered (%d bytes)", message.id, message.size)
         if answer.state == "handled":
             await self._handled(message, answer)

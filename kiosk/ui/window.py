@@ -57,7 +57,9 @@ from kiosk_contract.config.model import KioskConfig
 
 if TYPE_CHECKING:
     from kiosk.calls.desk import CallDesk
+    from kiosk.messages.service import MessageService
     from kiosk.ui.call import CallPage
+    from kiosk.ui.message import MessageScreen
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +171,7 @@ class KioskWindow(QWidget):
         self.banner = ScheduleBanner(strings, self.theme, programmes.title_of, self)
         self.banner.clicked.connect(navigator.join_banner)
         self.call: CallPage | None = None
+        self.message: MessageScreen | None = None
         self.stack = QStackedWidget(self)
         # The pages get the room between the bars, whatever they would like; each page
         # must fit it (the audit checks). A hidden page that changes its minimum does
@@ -240,6 +243,21 @@ class KioskWindow(QWidget):
         self.call.show_status(status)
         self.stack.addWidget(self.call)
         self._pages[Screen.CALL] = self.call
+        self.show_view(self.navigator.view)
+
+    def attach_messages(self, messages: "MessageService") -> None:
+        """Video messages (의견 남기기): their screen, and the badge on their tile."""
+        from kiosk.ui.message import MessageScreen
+
+        self.message = MessageScreen(self.strings, self.theme, messages.desk, self)
+        self.stack.addWidget(self.message)
+        self._pages[Screen.MESSAGE] = self.message
+
+        def badge(key: str) -> None:
+            self.home.set_badge("message", "", self.strings[key] if key else "")
+
+        badge(messages.badge)
+        self._unsubscribe.append(messages.subscribe_badge(badge))
         self.show_view(self.navigator.view)
 
     # --- rendering ---------------------------------------------------------
@@ -358,6 +376,8 @@ class KioskWindow(QWidget):
                 page.set_theme(self.theme)
             if self.call is not None:
                 self.call.set_theme(self.theme)
+            if self.message is not None:
+                self.message.set_theme(self.theme)
         super().resizeEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
@@ -396,6 +416,14 @@ class KioskWindow(QWidget):
             nav.note_input()
             return True
         if (
+            screen is Screen.MESSAGE
+            and self.message is not None
+            and command is not Command.BACK
+            and self.message.key(command)
+        ):
+            nav.note_input()
+            return True
+        if (
             screen is Screen.PLAYING
             and isinstance(command, Command)
             and command is not Command.BACK
@@ -430,6 +458,8 @@ class KioskWindow(QWidget):
         self.diagnostics.release()
         if self.call is not None:
             self.call.close_page()
+        if self.message is not None:
+            self.message.close_page()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe = []

@@ -250,6 +250,10 @@ class VoiceGuide:
         else:
             self._player.stop()
 
+    def bundled(self, name: str) -> Path | None:
+        """The prompt file *name* in the prompt folders (``None``: not there)."""
+        return self._find(name)
+
     def _find(self, name: str) -> Path | None:
         for folder in self._dirs:
             if (folder / name).is_file():

@@ -136,7 +136,26 @@ def open_alert(payload: bytes, keys: list[bytes], now: float) -> Alert:
     signature, a malformed alert, not yet issued, expired). Whether it is for this
     centre and new is the box's to check (:meth:`Audience.includes`, the sequence).
     """
-    if len(payload) > MAX_ALERT_BYTES:
+    signed = open_envelope(payload, keys)
+    try:
+        alert = msgspec.json.decode(signed, type=Alert)
+    except (msgspec.DecodeError, ValueError) as err:
+        raise AlertRefusedError(f"malformed alert: {err}") from None
+    name = f"alert {alert.id} (#{alert.seq})"
+    if now >= alert.expires_at:
+        raise AlertRefusedError(f"{name} expired at {_when(alert.expires_at)}")
+    if now + 300 < alert.issued_at:
+        raise AlertRefusedError(f"{name} is issued in the future")
+    return alert
+
+
+def open_envelope(payload: bytes, keys: list[bytes], limit: int = MAX_ALERT_BYTES) -> str:
+    """The signed text inside the envelope *payload* if one of *keys* (city hall's alert
+    keys) signed it; :class:`AlertRefusedError` if it is larger than *limit*, not an
+    envelope, or not signed by them. Alerts and meeting questions
+    (:mod:`kiosk_contract.questions`) travel in the same envelope; what the text is, is
+    the caller's to decode (each kind refuses the other's fields)."""
+    if len(payload) > limit:
         raise AlertRefusedError(f"too large ({len(payload)} bytes)")
     try:
         envelope = msgspec.json.decode(payload, type=Envelope)
@@ -146,16 +165,7 @@ def open_alert(payload: bytes, keys: list[bytes], now: float) -> Alert:
         raise AlertRefusedError("no alert key in this box's configuration")
     if not any(_signed_by(key, envelope) for key in keys):
         raise AlertRefusedError("signature is not city hall's")
-    try:
-        alert = msgspec.json.decode(envelope.alert, type=Alert)
-    except (msgspec.DecodeError, ValueError) as err:
-        raise AlertRefusedError(f"malformed alert: {err}") from None
-    name = f"alert {alert.id} (#{alert.seq})"
-    if now >= alert.expires_at:
-        raise AlertRefusedError(f"{name} expired at {_when(alert.expires_at)}")
-    if now + 300 < alert.issued_at:
-        raise AlertRefusedError(f"{name} is issued in the future")
-    return alert
+    return envelope.alert
 
 
 def _signed_by(key: bytes, envelope: Envelope) -> bool:

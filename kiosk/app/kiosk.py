@@ -182,10 +182,11 @@ def build_kiosk(
 
 def build_window(parts: Parts, demo: bool, vlc_args: tuple[str, ...]) -> "KioskWindow":
     """The window for the configuration in force."""
+    from kiosk.ui.question import QuestionOverlay
     from kiosk.ui.window import KioskWindow
 
     config = parts.loaded.config
-    return KioskWindow(
+    window = KioskWindow(
         config,
         parts.strings(),
         parts.navigator,
@@ -200,6 +201,9 @@ def build_window(parts: Parts, demo: bool, vlc_args: tuple[str, ...]) -> "KioskW
         parts.alert_screens,
         parts.notices.notices,
     )
+    # A meeting's question covers the whole window (a child of it, gone with it).
+    QuestionOverlay(parts.questions, window.strings, lambda: window.theme, window)
+    return window
 
 
 def _open_monitor(vlc_args: tuple[str, ...]) -> object:

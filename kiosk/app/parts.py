@@ -9,13 +9,14 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from kiosk.alerts import AlertScreens
 from kiosk.config import LoadedConfig
 from kiosk.fleet.board import AlertBoard
+from kiosk.fleet.questions import QuestionBoard
 from kiosk.i18n import Strings
 from kiosk.lockout import PinGate, doors_of
 from kiosk.media.cache import MediaCache
@@ -58,6 +59,9 @@ class Parts:
     alert_screens: AlertScreens
     notices: NoticeScreens
     """Today's notices (:attr:`NoticeScreens.notices`) and their screens."""
+    questions: QuestionBoard = field(default_factory=QuestionBoard)
+    """City hall's question in a meeting of this centre's rooms (the fleet link offers
+    it; the question screen shows it and sends the answer back through the link)."""
 
     def strings(self) -> Strings:
         """The words of the screen, in the language in force."""
@@ -81,6 +85,7 @@ class Parts:
         day's notices, idle return."""
         self.programmes.tick()
         self.alerts.tick()
+        self.questions.tick()
         self.notices.notices.tick()
         self.navigator.tick()
 
@@ -147,4 +152,5 @@ def build_parts(
         alerts,
         alert_screens,
         NoticeScreens(notices, navigator, voice),
+        questions=QuestionBoard(lambda: now().timestamp(), voice.read, voice.bundled),
     )

@@ -184,8 +184,16 @@ def fleet_link(
         paths.state,
         started=started,
     )
-    link = FleetLink(parts.loaded.config, lambda: tls_context(paths), parts.alerts, report, loop)
+    link = FleetLink(
+        parts.loaded.config,
+        lambda: tls_context(paths),
+        parts.alerts,
+        report,
+        loop,
+        questions=parts.questions,
+    )
     parts.alerts.attach(link.report_receipt, link.forget_receipt)
+    parts.questions.attach(link.send_answer)
     return link
 
 

@@ -41,6 +41,7 @@ import msgspec
 from kiosk.backoff import Backoff
 from kiosk.fleet.board import AlertBoard, Known
 from kiosk.fleet.mqtt import BrokerError, Connect, Connection, Dial, Message, connect
+from kiosk.fleet.questions import QuestionBoard
 from kiosk.fleet.report import GAP_S, StatusSender
 from kiosk.work import hand_back
 from kiosk_contract.config import KioskConfig
@@ -55,6 +56,13 @@ from kiosk_contract.fleet import (
     presence_topic,
     receipt_topic,
     status_topic,
+)
+from kiosk_contract.questions import (
+    Answer,
+    Question,
+    answer_topic,
+    open_question,
+    question_subscriptions,
 )
 
 log = logging.getLogger(__name__)
@@ -108,13 +116,16 @@ class Settings:
     keys: tuple[bytes, ...]
     """City hall's alert keys (raw Ed25519 public keys)."""
     status_every_s: int
+    rooms: tuple[int, ...] = ()
+    """The meeting rooms the centre is in (their questions are for it)."""
 
     @property
-    def where(self) -> tuple[str, int, str, str, tuple[bytes, ...]]:
+    def where(self) -> tuple[str, int, str, str, tuple[bytes, ...], tuple[int, ...]]:
         """What a connection is made for: a change means a new connection. New alert
         keys too: the broker then hands over its kept alerts again, so one refused under
-        the old keys (signed with a new key that came first) is checked again."""
-        return (self.host, self.port, self.centre, self.district, self.keys)
+        the old keys (signed with a new key that came first) is checked again. New
+        meeting rooms: other questions to subscribe to."""
+        return (self.host, self.port, self.centre, self.district, self.keys, self.rooms)
 
 
 def settings_of(config: KioskConfig) -> Settings | None:
@@ -128,6 +139,7 @@ def settings_of(config: KioskConfig) -> Settings | None:
         config.centre.district,
         tuple(fleet.public_keys()),
         fleet.status_every_s,
+        tuple(sorted({room.number for room in config.calls.rooms})),
     )
 
 
@@ -167,8 +179,12 @@ class FleetLink:
         wall: Callable[[], float] = time.time,
         gap_s: float = GAP_S,
         dial_timeout_s: float = DIAL_TIMEOUT_S,
+        questions: QuestionBoard | None = None,
     ) -> None:
+        """*questions*: takes the meeting questions for the centre's rooms (``None``:
+        none are subscribed to)."""
         self._settings = settings_of(config)
+        self._questions = questions
         self._dial_timeout_s = dial_timeout_s
         self._tls = tls
         self._board = board
@@ -238,6 +254,8 @@ class FleetLink:
         if not self._closed:
             self._closed = True
             self._board.attach(None)
+            if self._questions is not None:
+                self._questions.attach(None)
             self._sender.stop()
             if self._unsubscribe is not None:
                 self._unsubscribe()
@@ -277,6 +295,13 @@ class FleetLink:
         settings = self._settings
         if settings is not None:
             self._post(receipt_topic(settings.centre, known.alert), b"")
+
+    def send_answer(self, answer: Answer) -> None:
+        """This centre's answer to a meeting question (:meth:`QuestionBoard.attach`).
+        Any thread; never blocks: sent when connected (the latest per question)."""
+        settings = self._settings
+        if settings is not None:
+            self._post(answer_topic(settings.centre, answer.question), msgspec.json.encode(answer))
 
     # --- the GUI thread's side --------------------------------------------------------
 
@@ -395,6 +420,8 @@ class FleetLink:
         online = Presence(online=True, since=since)
         connection.publish(presence_topic(settings.centre), msgspec.json.encode(online))
         connection.subscribe(alert_subscriptions(settings.centre, settings.district))
+        if self._questions is not None and settings.rooms:
+            connection.subscribe(question_subscriptions(list(settings.rooms)))
         self._set_state(LinkState.CONNECTED)
         hand_back(self._loop, self._connected, generation, since)
         while not self._stop.is_set() and self._generation == generation:
@@ -424,6 +451,9 @@ class FleetLink:
 
     def _receive(self, message: Message, settings: Settings, keys: tuple[bytes, ...]) -> None:
         """Verify one message (with the alert keys in force now)."""
+        if message.topic.startswith("questions/"):
+            self._receive_question(message, settings, keys)
+            return
         if not message.payload:
             # City hall cleared the broker's copy (withdrawn or expired). Unsigned, so it
             # takes nothing off this screen: an alert shown stays until 확인 or expiry.
@@ -438,6 +468,31 @@ class FleetLink:
             return
         hand_back(self._loop, self._offer, alert, message)
 
+    def _receive_question(
+        self, message: Message, settings: Settings, keys: tuple[bytes, ...]
+    ) -> None:
+        """A meeting question: city hall's signature, unexpired, for one of this
+        centre's rooms and on its own topic; else refused like an alert."""
+        if not message.payload:
+            return  # city hall cleared the broker's copy: unsigned, changes nothing here
+        try:
+            question = open_question(message.payload, list(keys), self._wall())
+            if question.room not in settings.rooms or question.topic != message.topic:
+                raise AlertRefusedError(
+                    f"question {question.id} is for room {question.room}, not this centre's"
+                )
+        except (AlertRefusedError, ValueError) as err:
+            self._refused(message, str(err))
+            return
+        hand_back(self._loop, self._offer_question, question, message)
+
+    def _offer_question(self, question: Question, message: Message) -> None:
+        if self._closed or self._questions is None:
+            return
+        why = self._questions.offer(question)
+        if why is not None:
+            log.debug("question on %s not taken: %s", message.topic, why)
+
     def _refused(self, message: Message, why: str) -> None:
         """One WARNING per refused message (the same bytes on the same topic again: DEBUG)."""
         digest = hashlib.sha256(message.topic.encode() + b"\0" + message.payload).digest()
@@ -446,10 +501,11 @@ class FleetLink:
             if len(self._refusals) >= REFUSALS_KEPT:
                 self._refusals.clear()
             self._refusals.add(digest)
+        what = "question" if message.topic.startswith("questions/") else "alert"
         if first:
-            log.warning("alert refused on %s: %s", message.topic, why)
+            log.warning("%s refused on %s: %s", what, message.topic, why)
         else:
-            log.debug("alert refused on %s again: %s", message.topic, why)
+            log.debug("%s refused on %s again: %s", what, message.topic, why)
 
     def _flush(self, connection: Connection) -> None:
         with self._lock:
@@ -515,7 +571,9 @@ class FleetLink:
                 pass
 
 
-def _where(settings: Settings | None) -> tuple[str, int, str, str, tuple[bytes, ...]] | None:
+def _where(
+    settings: Settings | None,
+) -> tuple[str, int, str, str, tuple[bytes, ...], tuple[int, ...]] | None:
     return settings.where if settings is not None else None
 
 

@@ -11,7 +11,7 @@ import msgspec
 from kiosk_contract.config import KioskConfig, parse_config
 from kiosk_contract.targets import config_target
 from kiosk_provisioning.broker.alertkey import alert_public_key
-from kiosk_provisioning.broker.config import ACL_FILE, write_acl
+from kiosk_provisioning.broker.config import ACL_FILE, rooms_of, write_acl
 from kiosk_provisioning.fleet import build_centre, read_fleet
 from kiosk_provisioning.identity.directory import identity_folder, write_directory
 from kiosk_provisioning.inventory import read_inventory
@@ -82,9 +82,10 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     staging.rename(out_dir)
     # Who may use which call name and room, for the call gate (and each room's keys).
     write_directory(identity_folder(repo), configs)
-    # Which district's alerts each centre reads, for the fleet's broker (a path unit
-    # reloads it when this changes).
-    write_acl(identity_folder(repo) / ACL_FILE, {c.centre.id: c.centre.district for c in configs})
+    # Which district's alerts and which rooms' questions each centre reads, for the
+    # fleet's broker (a path unit reloads it when this changes).
+    districts = {c.centre.id: c.centre.district for c in configs}
+    write_acl(identity_folder(repo) / ACL_FILE, districts, rooms_of(configs))
     return BuildReport(len(outputs), changed, removed)
 
 

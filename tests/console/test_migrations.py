@@ -34,7 +34,7 @@ from kiosk_provisioning.console.models import Base, Role, SignIn
 from kiosk_provisioning.console.settings import ConsoleSettings
 from tests.console.server import KIOSK_PROVISION, Clerk, ConsoleServer
 
-TABLES = {"staff", "sign_in", "call", "activity"}
+TABLES = {"staff", "sign_in", "call", "activity", "meeting_question", "meeting_answer"}
 
 
 def _config(connection: object) -> Config:

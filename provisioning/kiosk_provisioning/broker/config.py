@@ -8,19 +8,21 @@ at every reload (SIGHUP): a revoked box's *new* connections are refused from the
 one already open lasts until it ends (a restart ends them all).
 
 The access list (``acl``) gives each box its own topics only (``pattern … %u``), its
-district's alerts through a ``user`` block per centre, and city hall every status and
-every alert; it is rewritten by ``kiosk-provision build`` whenever the fleet changes.
+district's alerts and its meeting rooms' questions through a ``user`` block per centre,
+and city hall every status, answer, alert and question; it is rewritten by
+``kiosk-provision build`` whenever the fleet changes.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from kiosk_contract.config import KioskConfig
 from kiosk_contract.files import write_atomically
 from kiosk_contract.fleet import CITY_HALL_USER, MAX_ALERT_BYTES, topic_part
-from kiosk_provisioning.broker.centres import built_centres
+from kiosk_provisioning.broker.centres import built_centres, built_configs
 from kiosk_provisioning.identity.authority import Authority
 from kiosk_provisioning.identity.directory import identity_folder
 from kiosk_provisioning.problems import Problem, ProvisionError
@@ -163,9 +165,14 @@ use_username_as_clientid true
 {tools}"""
 
 
-def render_acl(districts: Mapping[str, str]) -> str:
+def render_acl(
+    districts: Mapping[str, str], rooms: Mapping[str, Iterable[int]] | None = None
+) -> str:
     """The access list for a fleet of *districts* (centre id -> its district, may be
-    empty). Raises ``ValueError`` for a name MQTT would read as more than one level."""
+    empty) whose centres are members of *rooms* (centre id -> its meeting rooms'
+    numbers, ``calls.rooms``): a centre reads the questions of its rooms only. Raises
+    ``ValueError`` for a name MQTT would read as more than one level."""
+    rooms = rooms or {}
     lines = [
         "# The kiosk fleet's access list; written by kiosk-provision build (do not edit).",
         "# Every box logs in as its centre (its certificate's CN): it writes its own",
@@ -173,16 +180,19 @@ def render_acl(districts: Mapping[str, str]) -> str:
         "pattern write fleet/%u/status",
         "pattern write fleet/%u/presence",
         "pattern write fleet/%u/receipts/+",
+        "pattern write fleet/%u/answers/+",
         "pattern read alerts/centre/%u/+",
         "",
-        "# City hall's tools: every box's reports, every alert.",
+        "# City hall's tools: every box's reports and answers, every alert and question.",
         f"user {CITY_HALL_USER}",
         "topic read fleet/#",
         "topic write alerts/#",
+        "topic write questions/#",
         f"topic readwrite {FENCE_TOPICS}",
         "",
-        "# Each centre the fleet knows reads alerts for everyone and for its district (not",
-        "# a pattern: mosquitto warns of a pattern without %u at every start).",
+        "# Each centre the fleet knows reads alerts for everyone and for its district, and",
+        "# the questions of the meeting rooms it belongs to (not a pattern: mosquitto warns",
+        "# of a pattern without %u at every start).",
     ]
     for centre, district in sorted(districts.items()):
         lines += [
@@ -192,13 +202,18 @@ def render_acl(districts: Mapping[str, str]) -> str:
         ]
         if district:
             lines.append(f"topic read alerts/district/{topic_part(district)}/+")
+        for room in sorted(set(rooms.get(centre, ()))):
+            lines.append(f"topic read questions/room/{int(room)}/+")
     return "\n".join(lines) + "\n"
 
 
-def write_acl(path: Path, districts: Mapping[str, str]) -> None:
-    """Write the access list for *districts* to *path* (atomically; unchanged content
-    is not rewritten, so a path unit watching it reloads the broker only on a change)."""
-    text = render_acl(districts).encode()
+def write_acl(
+    path: Path, districts: Mapping[str, str], rooms: Mapping[str, Iterable[int]] | None = None
+) -> None:
+    """Write the access list for *districts* and *rooms* (:func:`render_acl`) to *path*
+    (atomically; unchanged content is not rewritten, so a path unit watching it reloads
+    the broker only on a change)."""
+    text = render_acl(districts, rooms).encode()
     try:
         if path.read_bytes() == text:
             return
@@ -274,7 +289,7 @@ def write_broker_config(
     write_atomically(files.crl, authority.crl_path.read_bytes(), mode=0o640)
     acl = folder / ACL_FILE
     if not acl.exists():
-        write_acl(acl, built_districts(repo))
+        write_acl(acl, built_districts(repo), built_rooms(repo))
     write_atomically(files.acl, acl.read_bytes(), mode=0o640)
     conf = out / "mosquitto.conf"
     text = render_conf(files, boxes.port, listen, user, tools_port)
@@ -288,3 +303,13 @@ def write_broker_config(
 def built_districts(repo: Path) -> dict[str, str]:
     """Centre id -> district, of the centres ``build`` last wrote."""
     return {centre.id: centre.district for centre in built_centres(repo)}
+
+
+def built_rooms(repo: Path) -> dict[str, list[int]]:
+    """Centre id -> the numbers of its meeting rooms, of the centres ``build`` last wrote."""
+    return rooms_of(built_configs(repo))
+
+
+def rooms_of(configs: Iterable[KioskConfig]) -> dict[str, list[int]]:
+    """Centre id -> the numbers of the meeting rooms its configuration lists."""
+    return {c.centre.id: sorted({room.number for room in c.calls.rooms}) for c in configs}

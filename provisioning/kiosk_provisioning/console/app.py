@@ -3,6 +3,7 @@ application and the :class:`Console` every request reaches through
 :func:`current_console`."""
 
 import datetime as dt
+import functools
 import logging
 import os
 import secrets
@@ -14,7 +15,17 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
-from kiosk_provisioning.console import alerts, auth, calls, errors, fleet, meeting, staff
+from kiosk_provisioning.console import (
+    alerts,
+    auth,
+    calls,
+    errors,
+    fleet,
+    meeting,
+    messages,
+    questions,
+    staff,
+)
 from kiosk_provisioning.console.database import Database
 from kiosk_provisioning.console.fleetwatch import FleetWatch
 from kiosk_provisioning.console.settings import ConsoleSettings
@@ -27,6 +38,8 @@ BLUEPRINTS = (
     fleet.blueprint,
     calls.blueprint,
     meeting.blueprint,
+    messages.blueprint,
+    questions.blueprint,
     alerts.blueprint,
     staff.blueprint,
 )
@@ -98,6 +111,8 @@ def create_app(settings: ConsoleSettings, fleet_watch: FleetWatch | None = None)
     if fleet_watch is None and settings.broker is not None:
         fleet_watch = FleetWatch(settings.repo, settings.broker)
         fleet_watch.start()
+    if fleet_watch is not None:  # the centres' answers to a meeting's questions
+        fleet_watch.on_answer = functools.partial(questions.take_answer, db)
     app.extensions["kiosk_console"] = Console(settings, db, fleet_watch)
     app.config.update(
         SECRET_KEY=_secret_key(settings.folder),

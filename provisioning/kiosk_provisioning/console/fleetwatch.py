@@ -22,6 +22,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from kiosk_contract.fleet import BoxStatus, Presence, Receipt
+from kiosk_contract.questions import Answer, read_answer
 from kiosk_provisioning.broker.alerts import latest_receipts
 from kiosk_provisioning.broker.centres import BuiltCentre, built_configs, built_dir
 from kiosk_provisioning.broker.config import BrokerAddress, city_hall_login
@@ -161,6 +162,9 @@ class FleetWatch:
         self._thread: threading.Thread | None = None
         self._built_mtime: float | None = None
         self._built_checked = 0.0
+        self.on_answer: Callable[[str, Answer], object] | None = None
+        """Takes a centre's answer to a meeting question (:func:`.questions.take_answer`),
+        on the watch thread; ``None``: answers are ignored."""
 
     # -- any thread ---------------------------------------------------------------------
 
@@ -302,6 +306,9 @@ class FleetWatch:
         if len(parts) == 4 and parts[2] == "receipts":
             self._take_receipt(topic, parts[1], parts[3], payload)
             return
+        if len(parts) == 4 and parts[2] == "answers":
+            self._take_answer(topic, payload)
+            return
         try:
             found = read_report(topic, payload)
         except UnreadableReportError as err:
@@ -337,6 +344,22 @@ class FleetWatch:
             return
         with self._lock:
             self._fleet.receipts.setdefault(alert_id, {})[centre] = receipt
+
+    def _take_answer(self, topic: str, payload: bytes) -> None:
+        """A centre's answer to a meeting question, to :attr:`on_answer` (issue 15)."""
+        take = self.on_answer
+        if take is None or not payload:
+            return
+        try:
+            centre, answer = read_answer(topic, payload)
+        except ValueError as err:
+            log.warning("%s: unreadable answer, ignored (%s)", topic, err)
+            return
+        try:
+            take(centre, answer)
+        except Exception:  # the watch thread's boundary: a database fault with one
+            # answer must not end the console's subscription
+            log.exception("%s: the answer could not be recorded", topic)
 
     def _check_built(self) -> None:
         now = time.monotonic()

@@ -9,7 +9,7 @@ zones), converted by :func:`utc`.
 import datetime as dt
 import enum
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -142,3 +142,47 @@ class Activity(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
     what: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- 영상 회의's questions (issue 15; console/questions.py) -----------------------------
+
+
+class MeetingQuestion(Base):
+    """A question the host asked the centres of a meeting room."""
+
+    __tablename__ = "meeting_question"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(64), unique=True)
+    """Its name on the fleet channel (``q-<first sequence number>``)."""
+    room: Mapped[int] = mapped_column(Integer, index=True)
+    text: Mapped[str] = mapped_column(String(120))
+    answers: Mapped[str] = mapped_column(Text)
+    """The answers, a JSON list (2 to 4)."""
+    centres: Mapped[str] = mapped_column(Text)
+    """The room's member centres when it was asked: a JSON object, centre id -> name."""
+    asked_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"), default=None)
+    asked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    result_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    """When the host showed the result on every screen."""
+    seq: Mapped[int] = mapped_column(Integer)
+    """The sequence number of the last message signed about it."""
+
+
+class MeetingAnswer(Base):
+    """A centre's answer to a question: its latest while the question was open
+    (``late`` false), and apart, its latest that came after it closed (not counted)."""
+
+    __tablename__ = "meeting_answer"
+    __table_args__ = (UniqueConstraint("question_id", "centre_id", "late"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("meeting_question.id"), index=True)
+    centre_id: Mapped[str] = mapped_column(String(64))
+    choice: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+    """The box's press count: a higher one is a newer answer."""
+    received: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    late: Mapped[bool] = mapped_column(default=False)

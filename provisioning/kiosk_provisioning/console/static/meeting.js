@@ -53,6 +53,7 @@
         ended: false,
       };
       $("stage-title").textContent = grant.title;
+      $("stage").dataset.room = grant.room; // for questions.js
       $("rooms").hidden = true;
       $("stage").hidden = false;
       state("연결 중…");

@@ -1,0 +1,104 @@
+"""A meeting's questions on the fleet's broker as city hall configures it, run for real
+(mosquitto 2.0): only city hall writes a question, only the room's member centres read
+it, and each box writes answers on its own topic only. As in ``test_broker``, a refused
+message is shown never to arrive by a later one from the same sender that the reader
+does get (the broker keeps each sender's order)."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk_provisioning.broker.config import render_acl, write_acl
+from tests.broker import Broker, peers
+from tests.calls.identities import BoxFiles, CityHallIdentity
+
+DISTRICTS = {"c-1": "운봉읍", "c-2": "금동", "c-3": "운봉읍"}
+ROOMS = {"c-1": [1001], "c-2": [1001, 7], "c-3": []}
+"""c-1 and c-2 are in the town meeting (1001); c-3, of c-1's district, is not."""
+
+
+@pytest.fixture
+def identity(tmp_path: Path) -> CityHallIdentity:
+    return CityHallIdentity(tmp_path / "repo", {centre: () for centre in DISTRICTS})
+
+
+@pytest.fixture
+def boxes(identity: CityHallIdentity, tmp_path: Path) -> dict[str, BoxFiles]:
+    return {centre: identity.enrol(centre, tmp_path / centre) for centre in DISTRICTS}
+
+
+@pytest.fixture
+def broker(identity: CityHallIdentity, tmp_path: Path) -> Iterator[Broker]:
+    with Broker(tmp_path / "broker", identity, DISTRICTS) as running:
+        write_acl(running.files.acl, DISTRICTS, ROOMS)
+        running.reload()
+        yield running
+
+
+def test_the_access_list_gives_each_centre_its_rooms_questions() -> None:
+    text = render_acl(DISTRICTS, ROOMS)
+    by_user: dict[str, list[str]] = {"": []}
+    user = ""
+    for line in text.splitlines():
+        if line.startswith("user "):
+            user = line
+            by_user[user] = []
+        elif line and not line.startswith("#"):
+            by_user[user].append(line)
+    assert "topic read questions/room/1001/+" in by_user["user c-1"]
+    assert {"topic read questions/room/1001/+", "topic read questions/room/7/+"} <= set(
+        by_user["user c-2"]
+    )
+    assert not any("questions" in line for line in by_user["user c-3"])
+    assert "topic write questions/#" in by_user["user city-hall.fleet"]
+    assert "pattern write fleet/%u/answers/+" in by_user[""]
+    # No pattern or rule lets a box write a question.
+    assert not any(
+        "questions" in line and "write" in line
+        for user, lines in by_user.items()
+        if user != "user city-hall.fleet"
+        for line in lines
+    )
+
+
+def test_only_city_hall_asks_and_only_the_rooms_centres_hear_it(
+    broker: Broker, boxes: dict[str, BoxFiles]
+) -> None:
+    made = (
+        broker.city_hall().connect(),
+        broker.box(boxes["c-1"]).connect(),
+        broker.box(boxes["c-2"]).connect(),
+        broker.box(boxes["c-3"]).connect(),
+    )
+    with peers(*made) as (hall, one, two, three):
+        for peer in (one, two, three):
+            peer.subscribe("questions/#", "alerts/all/+")
+        hall.subscribe("questions/#", "fleet/#")
+        # A box's question (a box taken over, say) is dropped by the broker.
+        one.publish("questions/room/1001/q-forged", b"{}", retain=True)
+        one.publish("fleet/c-1/answers/q-1", b"c-1's own answer")
+        assert [m.topic for m in hall.until("fleet/c-1/answers/q-1")] == ["fleet/c-1/answers/q-1"]
+        # City hall's question reaches the room's centres, and not c-3.
+        hall.publish("questions/room/1001/q-1", b"question", retain=True)
+        hall.publish("questions/room/7/q-2", b"another room's")
+        assert [m.topic for m in two.until("questions/room/7/q-2")] == [
+            "questions/room/1001/q-1",
+            "questions/room/7/q-2",
+        ]
+        assert [m.payload for m in one.until("questions/room/1001/q-1")] == [b"question"]
+        # c-3 hears nothing of it: a later alert for everyone is the first it gets.
+        hall.publish("alerts/all/a-1", b"alert")
+        assert [m.topic for m in three.until("alerts/all/a-1")] == ["alerts/all/a-1"]
+        # A box answers on its own topic only.
+        two.publish("fleet/c-1/answers/q-1", b"c-2 posing as c-1")
+        two.publish("fleet/c-2/answers/q-1", b"c-2's answer")
+        seen = hall.until("fleet/c-2/answers/q-1")
+        assert [(m.topic, m.payload) for m in seen] == [("fleet/c-2/answers/q-1", b"c-2's answer")]
+    # A newcomer of the room gets city hall's retained question, not the forged one.
+    newcomers = (broker.city_hall().connect(), broker.box(boxes["c-1"]).connect())
+    with peers(*newcomers) as (hall, again):
+        again.subscribe("questions/#")
+        hall.publish("questions/room/1001/q-3", b"the next question")
+        topics = [m.topic for m in again.until("questions/room/1001/q-3")]
+    assert topics == ["questions/room/1001/q-1", "questions/room/1001/q-3"]

@@ -399,6 +399,7 @@ class MessageStore:
         # past it (written, but never counted: a power cut between the two).
         again = self._get(message_id)
         if again is None or again.state != "uploading" or again.offset != offset:
+            self._drop_empty_part(message_id, again)
             os.close(fd)
             now_at = again.offset if again is not None else 0
             raise MessageError("offset", f"the upload is at {now_at}, not {offset}", now_at)
@@ -431,6 +432,7 @@ class MessageStore:
                     raise MessageError("unknown", f"message {message.id} is gone")
                 if again.state == "uploading" and again.offset == again.size:
                     return self._complete(again)
+                self._drop_empty_part(message.id, again)
                 return again
             finally:
                 os.close(fd)
@@ -478,6 +480,13 @@ class MessageStore:
         assert received is not None
         return received
 
+    def _drop_empty_part(self, message_id: str, message: Message | None) -> None:
+        """The empty part an open made for a message finished (or gone) meanwhile."""
+        part = self.part(message_id)
+        with contextlib.suppress(OSError):
+            if (message is None or message.state != "uploading") and not part.stat().st_size:
+                part.unlink()
+
     def _forget(self, message: Message) -> None:
         with self._db() as db:
             db.execute("DELETE FROM messages WHERE id = ?", (message.id,))
@@ -509,8 +518,10 @@ class MessageStore:
             self._forget(message)
         for part in self.incoming.glob("*.part"):
             with contextlib.suppress(OSError):
-                if part.stat().st_mtime < oldest and self._get(part.stem) is None:
-                    part.unlink()
+                if part.stat().st_mtime < oldest:
+                    owner = self._get(part.stem)
+                    if owner is None or owner.state != "uploading":
+                        part.unlink()
         return len(rows)
 
     # -- city hall's side (the console) ----------------------------------------------

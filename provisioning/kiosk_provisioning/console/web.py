@@ -23,6 +23,7 @@ MENU = (
     ("fleet.page", "경로당 현황", None),
     ("calls.page", "전화", Role.CALLER),
     ("meeting.page", "영상 회의", Role.HOST),
+    ("messages.page", "의견 메시지", None),
     ("alerts.page", "알림·안내", Role.ALERTS),
     ("staff.page", "직원 관리", Role.ADMIN),
 )

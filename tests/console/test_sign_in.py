@@ -40,7 +40,7 @@ def test_staff_sign_in_and_see_their_menu(shared_console: ConsoleServer, tmp_pat
     with staff_browser(shared_console.url, tmp_path / "browser") as browser:
         browser.sign_in("caller")
         browser.find("nav")
-        assert browser.texts("nav a") == ["경로당 현황", "전화"]
+        assert browser.texts("nav a") == ["경로당 현황", "전화", "의견 메시지"]
         assert "김복지" in browser.find(".who").text
 
 

@@ -142,6 +142,7 @@ class MessageDesk:
         self._recording: Recorder | None = None
         self._path: Path | None = None
         self._camera = True
+        self._live = False
         self._started_at = 0.0
         self._stopped_at = 0.0
         self._recorded_at = wall()
@@ -239,6 +240,13 @@ class MessageDesk:
         stage, now = self._view.stage, self._clock()
         if stage is Stage.RECORDING:
             self._keep_awake()
+            if not self._live:
+                # The countdown starts once ffmpeg writes (devices opened, the file
+                # begun), not at the press: opening a camera takes a second or two.
+                if self._path is None or not _has_begun(self._path):
+                    return
+                self._live = True
+                self._started_at = now
             left = max(MOST_S - int(now - self._started_at), 0)
             if self._recording is not None and self._recording.finished():
                 self._stopped_at = now
@@ -273,6 +281,7 @@ class MessageDesk:
             self._set(MessageView(Stage.FAILED))
             return
         self._path = path
+        self._live = False
         self._started_at = self._clock()
         self._recorded_at = self._wall()
         self._keep_awake()
@@ -337,3 +346,10 @@ class MessageDesk:
             log.info("message screen %s -> %s", old.stage.value, view.stage.value)
         for listener in list(self._listeners):
             listener(view)
+
+
+def _has_begun(path: Path) -> bool:
+    try:
+        return path.stat().st_size > 0
+    except OSError:
+        return False

@@ -45,10 +45,13 @@ def record_command(
         f"scale=w={WIDTH}:h={HEIGHT}:force_original_aspect_ratio=decrease"
         f":force_divisible_by=2,fps={FPS},format=yuv420p"
     )
+    # A live camera and microphone deliver on their own clocks: a deeper queue per
+    # input keeps one from stalling the other while the encoder catches up.
+    queue = ["-thread_queue_size", "512"]
     return [
         "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
-        *(camera if camera is not None else no_camera()),
-        *microphone,
+        *queue, *(camera if camera is not None else no_camera()),
+        *queue, *microphone,
         "-map", "0:v:0", "-map", "1:a:0",
         "-vf", scale,
         "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8",

@@ -26,7 +26,7 @@ class FakeRecording:
         self.choice, self.out = choice, out
         self.ended = False
         self.killed = False
-        out.write_bytes(b"")
+        out.write_bytes(b"head")  # ffmpeg has begun the file
 
     def stop(self) -> None:
         self.out.write_bytes(b"webm" * 100)
@@ -101,7 +101,10 @@ def test_one_press_records_with_a_countdown_and_any_press_stops(rig: Rig) -> Non
     assert desk.view.stage is Stage.READY and desk.view.buttons[0] == "message_start"
     assert desk.press(0)
     assert desk.view.stage is Stage.RECORDING and desk.view.left_s == MOST_S
-    rig.now = 7.4
+    rig.now = 1.5  # the devices opened, the file begun: the countdown starts
+    desk.tick()
+    assert desk.view.left_s == MOST_S
+    rig.now = 8.9
     desk.tick()
     assert desk.view.left_s == MOST_S - 7
     assert rig.awake >= 2, "a recording is use: no idle return cuts it"
@@ -178,6 +181,7 @@ def test_the_recording_ends_by_itself_at_the_longest(rig: Rig) -> None:
     desk = rig.desk
     desk.open()
     desk.press(0)
+    desk.tick()  # begun
     rig.now = MOST_S + 0.5
     rig.recordings[0].stop()  # ffmpeg's own -t
     desk.tick()

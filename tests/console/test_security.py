@@ -26,6 +26,8 @@ ACCESS: dict[str, frozenset[Role]] = {
     "fleet": EVERYONE,
     "calls": frozenset({Role.CALLER}),
     "meeting": frozenset({Role.HOST}),
+    "messages": EVERYONE,
+    "messages.handled": frozenset({Role.CALLER}),
     "alerts": frozenset({Role.ALERTS}),
     "staff": frozenset({Role.ADMIN}),
 }

@@ -130,6 +130,14 @@ class View:
 
 BANNER = -1
 """Focus index of the schedule banner above the tiles."""
+MISSED_CALL = -2
+"""Focus index of the missed-call notice's 전화하기, above the tiles (see :mod:`kiosk.missed`)."""
+MISSED_OK = -3
+"""Focus index of the missed-call notice's 확인, beside its 전화하기."""
+MISSED = (MISSED_CALL, MISSED_OK)
+
+MissedButtons = tuple[Callable[[], object], Callable[[], object]]
+"""What the missed-call notice's 전화하기 and 확인 do."""
 
 
 def grid_shape(count: int) -> tuple[int, int]:
@@ -211,6 +219,8 @@ class Navigator:
         self._leader_idle_s = leader_idle_s
         self.on_banner: Callable[[], object] | None = None
         """Joins the programme the schedule banner announces; ``None`` while there is none."""
+        self.on_missed: MissedButtons | None = None
+        """The missed-call notice's two buttons; ``None`` while there is no notice."""
         self._alert = ""
         self._alert_shown_at = 0.0
         self.on_acknowledge: Callable[[], object] = lambda: None
@@ -326,6 +336,8 @@ class Navigator:
         if command is Command.ACTIVATE:
             if view.focus == BANNER:
                 return self.join_banner()
+            if view.focus in MISSED:
+                return self.press_missed(view.focus)
             return self.press_tile(view.focus)
         focus = self._moved(view.focus, command)
         if focus == view.focus:
@@ -367,6 +379,46 @@ class Navigator:
         self.on_banner = join
         if join is None and self._view.focus == BANNER:
             self._set(replace(self._view, focus=0))
+        elif join is not None and self._view.focus in MISSED:
+            self._set(replace(self._view, focus=BANNER))  # the notice steps aside for it
+
+    def set_missed(self, buttons: MissedButtons | None) -> None:
+        """The missed-call notice appeared (with what its buttons do) or went away."""
+        self.on_missed = buttons
+        if buttons is None and self._view.focus in MISSED:
+            self._set(replace(self._view, focus=0))
+
+    @property
+    def missed_shown(self) -> bool:
+        """The missed-call notice is above the tiles: there is one, and no schedule
+        banner (above two rows of tiles there is no room for both, and the banner is
+        about now: the notice comes back when it goes)."""
+        return self.on_missed is not None and self.on_banner is None
+
+    def press_missed(self, which: int) -> bool:
+        """A button of the missed-call notice was pressed (:data:`MISSED_CALL` or
+        :data:`MISSED_OK`; touch, or Enter on it)."""
+        self.note_input()
+        buttons = self.on_missed
+        if self.busy or buttons is None or self.on_banner is not None:
+            return False
+        if self._view.screen is not Screen.HOME:
+            return False
+        buttons[0 if which == MISSED_CALL else 1]()
+        return True
+
+    def call_back(self, contact_id: str) -> bool:
+        """Call the configured contact *contact_id* from the home screen (the missed-call
+        notice), exactly as the leader's list does; ``True`` if the call started (its
+        screen shows), else the screen says why not."""
+        self.note_input()
+        contact = self._calls.contact(contact_id)
+        if contact is None:
+            log.info("no contact %s to call back any more", contact_id)
+            self.show_not_ready("call_unavailable")
+            return False
+        log.info("calling %s back", contact.name)
+        return self._place(contact)
 
     def show_playing(self) -> None:
         """A programme started (tile, banner, schedule or leader): it fills the screen."""
@@ -542,18 +594,24 @@ class Navigator:
             return False
         contact = self._contacts[index]
         log.info("the leader calls %s", contact.name)
+        self._place(contact)
+        return True
+
+    def _place(self, contact: Contact) -> bool:
+        """Call *contact* through the contact opener; ``True`` if the call screen shows."""
         if self._contact_opener is None:
             self.show_not_ready("call_no_server")
-            return True
+            return False
         try:
             screen = self._contact_opener(contact)
         except Exception:  # supervision boundary of the calls, as for a tile
             log.exception("the call to %s could not start", contact.name)
             self.fail()
-            return True
+            return False
         if screen is Screen.CALL:
             self.show_call()
-        return True
+            return True
+        return False
 
     def _contacts_command(self, command: Command) -> bool:
         """Keys on the contacts: Up and Down move the ring over the rows and, below the
@@ -596,6 +654,11 @@ class Navigator:
         rows, cols = grid_shape(len(self._tiles))
         if focus == BANNER:
             return 0 if command is Command.DOWN else BANNER
+        if focus in MISSED:
+            # The notice's two buttons side by side above the tiles.
+            if command in (Command.DOWN, Command.UP):
+                return 0 if command is Command.DOWN else focus
+            return MISSED_CALL if command is Command.LEFT else MISSED_OK
         if command is Command.LEFT:
             target = focus - 1
         elif command is Command.RIGHT:
@@ -606,7 +669,9 @@ class Navigator:
             on_last_row = focus // cols == rows - 1
             target = focus if on_last_row else focus + cols
         if target < 0:
-            # Up from the top row reaches the schedule banner, when there is one.
+            # Up from the top row reaches the missed-call notice or the schedule banner.
+            if command is Command.UP and self.missed_shown:
+                return MISSED_CALL
             return BANNER if command is Command.UP and self.on_banner is not None else focus
         # Moving down into a shorter last row lands on its last tile.
         return min(target, last)

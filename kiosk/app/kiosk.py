@@ -117,6 +117,9 @@ class Kiosk:
         """Calls came up (or went): the window shows their screen."""
         self.calls = desk
         if desk is not None:
+            # City hall's calls that ring out unanswered are kept for the home screen.
+            desk.missed = self.parts.missed.missed
+            desk.talked = self.parts.missed.talked
             self.window.attach_calls(desk, self.status.status)
 
     def on_unexpected_error(
@@ -200,6 +203,7 @@ def build_window(parts: Parts, demo: bool, vlc_args: tuple[str, ...]) -> "KioskW
         lambda: _open_monitor(vlc_args),
         parts.alert_screens,
         parts.notices.notices,
+        missed=parts.missed,
     )
     # A meeting's question covers the whole window (a child of it, gone with it).
     QuestionOverlay(parts.questions, window.strings, lambda: window.theme, window)

@@ -20,6 +20,7 @@ from kiosk.fleet.questions import QuestionBoard
 from kiosk.i18n import Strings
 from kiosk.lockout import PinGate, doors_of
 from kiosk.media.cache import MediaCache
+from kiosk.missed import MissedCallButtons, MissedCalls, record_path
 from kiosk.navigation import Navigator
 from kiosk.notices import NoticeScreens, TodaysNotices
 from kiosk.paths import Paths
@@ -59,6 +60,9 @@ class Parts:
     alert_screens: AlertScreens
     notices: NoticeScreens
     """Today's notices (:attr:`NoticeScreens.notices`) and their screens."""
+    missed: MissedCalls
+    """City hall's calls nobody answered (the call desk reports them; the home screen
+    shows them, its buttons through the navigator)."""
     questions: QuestionBoard = field(default_factory=QuestionBoard)
     """City hall's question in a meeting of this centre's rooms (the fleet link offers
     it; the question screen shows it and sends the answer back through the link)."""
@@ -87,6 +91,7 @@ class Parts:
         self.alerts.tick()
         self.questions.tick()
         self.notices.notices.tick()
+        self.missed.tick()
         self.navigator.tick()
 
     def _language(self, config: KioskConfig) -> Literal["ko", "en"]:
@@ -136,6 +141,8 @@ def build_parts(
     alerts = AlertBoard(paths.alerts_record, lambda: now().timestamp())
     alert_screens = AlertScreens(alerts, navigator, voice)
     notices = TodaysNotices(config, alerts, cache, now, paths.notices_opened)
+    missed = MissedCalls(record_path(paths.state), now)
+    MissedCallButtons(missed, navigator)  # kept by the navigator and the record
     return Parts(
         paths,
         language,
@@ -152,5 +159,6 @@ def build_parts(
         alerts,
         alert_screens,
         NoticeScreens(notices, navigator, voice),
+        missed,
         questions=QuestionBoard(lambda: now().timestamp(), voice.read, voice.bundled),
     )

@@ -36,7 +36,7 @@ from kiosk.calls.one_to_one import OneToOne
 from kiosk.calls.phase import FREE, CallView, Notice, Phase, allowed
 from kiosk.calls.rooms import RoomStay
 from kiosk.calls.videocall import CallEvent
-from kiosk_contract.config.calls import Calls
+from kiosk_contract.config.calls import Calls, Contact
 
 if TYPE_CHECKING:
     # Loaded with the first call, not at idle (see kiosk.calls.connection).
@@ -124,12 +124,23 @@ class CallDesk:
         self._line = CallLine(
             self._line_settings(), self, open_session, lambda: self.reachable(), make_backoff
         )
-        self._one_to_one = OneToOne(self, self._line, new_peer)
+        self._one_to_one = OneToOne(
+            self,
+            self._line,
+            new_peer,
+            missed=lambda contact, at: self.missed(contact, at),
+            talked=lambda contact: self.talked(contact),
+        )
         self._rooms = RoomStay(self, self._line, new_peer, make_backoff)
         self.reachable: Callable[[], bool] = lambda: True
         """Whether trying the server makes sense now (the demo: its private network is up)."""
         self.busy: Callable[[], bool] = lambda: False
         """Whether the kiosk is busy with something else: calls are then refused."""
+        self.missed: Callable[[Contact, dt.datetime], None] = lambda contact, at: None
+        """Told of each call from city hall that rang out unanswered (since when it rang):
+        the caller gave up or the line went while it rang; not one refused with 거절."""
+        self.talked: Callable[[Contact], None] = lambda contact: None
+        """Told of each one-to-one call that connected (either way)."""
 
     # --- what the screen reads ------------------------------------------------
 

@@ -12,7 +12,9 @@ call rings (``ring_s``); then it ends with a calm message.
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kiosk.calls.connection import Connection, NewPeer, SilenceRule, load_media_stack
@@ -45,15 +47,37 @@ class _Call:
     """The current connection (a new one after each reconnection)."""
     since: float | None = None
     """When the call first connected (kept across reconnections)."""
+    rang_at: dt.datetime | None = None
+    """When an incoming call began to ring (the centre's time)."""
+    answering: bool = False
+    """Someone pressed 받기 (or it answered itself): ending now is not a missed call."""
+
+
+Missed = Callable[[Contact, dt.datetime], None]
+"""Told that *contact*'s call, ringing since the time given, ended unanswered."""
+Talked = Callable[[Contact], None]
+"""Told that a call with *contact* connected (either way)."""
 
 
 class OneToOne:
     """The centre's one-to-one call, if any. Built and driven by the desk."""
 
-    def __init__(self, desk: Desk, line: CallLine, new_peer: NewPeer) -> None:
+    def __init__(
+        self,
+        desk: Desk,
+        line: CallLine,
+        new_peer: NewPeer,
+        missed: Missed = lambda contact, at: None,
+        talked: Talked = lambda contact: None,
+    ) -> None:
+        """*missed* hears of each ringing call that ended with nobody answering (the
+        caller gave up, or the line went while it rang; not 거절); *talked* of each
+        call that connected."""
         self._desk = desk
         self._line = line
         self._new_peer = new_peer
+        self._missed = missed
+        self._talked = talked
         self._call: _Call | None = None
         self._hung_up = asyncio.Event()
         """Janus closed the current connection (its ``hangup``): only then does the
@@ -82,6 +106,7 @@ class OneToOne:
         """받기: take the ringing call."""
         call = self._call
         if self._desk.view.phase is Phase.RINGING and call is not None:
+            call.answering = True
             self._desk.cancel_timer()
             self._desk.run(self._answer(call), "call-answer")
 
@@ -106,6 +131,7 @@ class OneToOne:
             if event.media:
                 self._hung_up.set()  # our connection is gone: the plugin let go of the call
             if phase is Phase.RINGING:
+                self._rang_out()
                 self._desk.end(Notice.CALLER_LEFT)
             elif phase is Phase.CALLING:
                 self._desk.end(Notice.UNAVAILABLE)
@@ -121,6 +147,7 @@ class OneToOne:
         """The line is gone: a ringing call is over, a call in progress is restored."""
         phase = self._desk.view.phase
         if phase is Phase.RINGING:
+            self._rang_out()
             self._desk.end(Notice.CALLER_LEFT)
         elif self._call is not None and phase in (
             Phase.CALLING,
@@ -166,7 +193,7 @@ class OneToOne:
         contact = ringing.contact
         self._hung_up.clear()
         self._media_up = False
-        self._call = _Call(contact, outgoing=False, offer=event.jsep)
+        self._call = _Call(contact, outgoing=False, offer=event.jsep, rang_at=desk.wall())
         answer_at = None
         if ringing.answer_after_s is not None:
             answer_at = desk.now() + ringing.answer_after_s
@@ -174,6 +201,17 @@ class OneToOne:
         desk.move(CallView(Phase.RINGING, contact.label, contact.label_en, answer_at=answer_at))
         # The ring shows at once; the connection's libraries load while it rings.
         desk.spawn(load_media_stack(), "call-media-stack")
+
+    def _rang_out(self) -> None:
+        """The ringing call ends before anyone answered it: a missed call."""
+        call = self._call
+        if call is None or call.outgoing or call.answering or call.rang_at is None:
+            return
+        log.info("nobody answered %s's call", call.contact.id)
+        try:
+            self._missed(call.contact, call.rang_at)
+        except Exception:  # noting it must never keep the call from ending
+            log.exception("could not note the missed call from %s", call.contact.id)
 
     async def _refuse(self, videocall: VideoCallLine) -> None:
         with contextlib.suppress(JanusError):
@@ -245,8 +283,14 @@ class OneToOne:
         desk.cancel_timer()
         assert call.peer is not None
         call.peer.mark_start()
+        first = call.since is None
         since = call.since = desk.now() if call.since is None else call.since
         contact = call.contact
+        if first:
+            try:
+                self._talked(contact)
+            except Exception:  # noting it must never keep the call from going on
+                log.exception("could not note the call with %s", contact.id)
         desk.move(CallView(Phase.IN_CALL, contact.label, contact.label_en, since=since))
         desk.run(self._watch(call), "call-watch")
 

@@ -58,6 +58,7 @@ from kiosk_contract.config.model import KioskConfig
 if TYPE_CHECKING:
     from kiosk.calls.desk import CallDesk
     from kiosk.messages.service import MessageService
+    from kiosk.missed import MissedCalls
     from kiosk.ui.call import CallPage
     from kiosk.ui.message import MessageScreen
 
@@ -102,7 +103,9 @@ class KioskWindow(QWidget):
         open_monitor: Callable[[], Any],
         alerts: AlertScreens,
         notices: TodaysNotices,
+        missed: "MissedCalls | None" = None,
     ) -> None:
+        """*missed*: city hall's unanswered calls, shown above the home tiles."""
         super().__init__()
         self.config = config
         self.strings = strings
@@ -225,6 +228,8 @@ class KioskWindow(QWidget):
             alerts.board.subscribe(self._alerts_changed),
             self.playing.forget,
         ]
+        if missed is not None:
+            self._unsubscribe.append(self.home.attach_missed(missed, navigator.press_missed))
         self.show_notices()
         self.show_banner(programmes.banner)
         self.show_status(status.status)
@@ -355,6 +360,7 @@ class KioskWindow(QWidget):
     def _show_banner_bar(self, view: View) -> None:
         shown = view.screen is Screen.HOME and self.banner.banner is not None
         self.banner.setVisible(shown)
+        self.home.missed.set_waiting(self.banner.banner is not None)  # see missed_shown
         self.banner.focused = shown and view.focus == BANNER
         self.banner.update()
 

@@ -26,6 +26,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     "fleet": EVERYONE,
     "calls": frozenset({Role.CALLER}),
     "meeting": frozenset({Role.HOST}),
+    "questions": frozenset({Role.HOST}),
     "messages": EVERYONE,
     "messages.handled": frozenset({Role.CALLER}),
     "alerts": frozenset({Role.ALERTS}),

@@ -193,7 +193,7 @@ def fleet_link(
         questions=parts.questions,
     )
     parts.alerts.attach(link.report_receipt, link.forget_receipt)
-    parts.questions.attach(link.send_answer)
+    parts.questions.attach(link.send_answer, link.forget_answer)
     return link
 
 

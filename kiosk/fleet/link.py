@@ -303,6 +303,13 @@ class FleetLink:
         if settings is not None:
             self._post(answer_topic(settings.centre, answer.question), msgspec.json.encode(answer))
 
+    def forget_answer(self, question_id: str) -> None:
+        """A question expired: this centre's answer leaves the broker (an empty retained
+        message). Any thread; never blocks."""
+        settings = self._settings
+        if settings is not None:
+            self._post(answer_topic(settings.centre, question_id), b"")
+
     # --- the GUI thread's side --------------------------------------------------------
 
     def _spawn(self) -> None:

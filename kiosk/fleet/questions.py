@@ -67,6 +67,8 @@ Say = Callable[[Path | bytes | None], None]
 """Plays a recording once (the voice guide's ``read``)."""
 Send = Callable[[Answer], None]
 """Sends an answer to city hall (the fleet link's; thread-safe, never blocks)."""
+Forget = Callable[[str], None]
+"""Takes this centre's answer to a question (by its id) off the broker."""
 
 
 class QuestionBoard:
@@ -86,6 +88,9 @@ class QuestionBoard:
         self._say = say
         self._prompt = prompt
         self._send: Send | None = None
+        self._forget: Forget | None = None
+        self._answered: set[str] = set()
+        """Questions this box answered in this run (their answers are on the broker)."""
         self._seqs: dict[str, int] = {}
         """The highest sequence number had for each question (this run)."""
         self._question: Question | None = None
@@ -98,8 +103,11 @@ class QuestionBoard:
 
     # --- the link's side -----------------------------------------------------------
 
-    def attach(self, send: Send | None) -> None:
-        self._send = send
+    def attach(self, send: Send | None, forget: Forget | None = None) -> None:
+        """Send answers through *send* from now on; *forget* takes an expired
+        question's answer off the broker (every message of the fleet channel is
+        retained: answers must not pile up there)."""
+        self._send, self._forget = send, forget
 
     def offer(self, question: Question) -> str | None:
         """Take *question* (verified: signed by city hall, unexpired, for a room of
@@ -159,6 +167,7 @@ class QuestionBoard:
         )
         if self._send is not None:
             self._send(answer)
+            self._answered.add(answer.question)
         else:
             log.warning("question %s: answer not sent (no fleet link)", shown.question.id)
         self._chosen, self._note = choice, Note.SENT
@@ -186,6 +195,9 @@ class QuestionBoard:
         now = self._clock()
         if question.expires_at <= now:
             self._question = None
+            if question.id in self._answered and self._forget is not None:
+                self._answered.discard(question.id)
+                self._forget(question.id)
             self._changed()
             return
         if self._closed_at is not None and not self._dismissed:

@@ -135,9 +135,13 @@ def test_an_open_question_stays_until_closed_and_a_closed_one_goes_by_itself() -
     older = make_question(issued=clock[0], seq=newer.seq - 5)
     assert questions.offer(older) is not None
     assert questions.on_screen is not None and questions.on_screen.question.id == newer.id
+    forgotten: list[str] = []
+    questions.attach(sent.append, forgotten.append)
+    assert questions.answer(0)
     clock[0] = newer.expires_at
     questions.tick()
     assert questions.on_screen is None
+    assert forgotten == [newer.id], "its answer is taken off the broker"
 
 
 @pytest.mark.allow_warnings  # the refusals are the point
@@ -166,7 +170,7 @@ def test_the_link_takes_its_rooms_questions_and_sends_the_answer(
             gap_s=0.05,
             questions=questions,
         )
-        questions.attach(box.link.send_answer)
+        questions.attach(box.link.send_answer, box.link.forget_answer)
         box.link.start()
         await broker.until(
             lambda: bool(broker.connections) and len(broker.connections[0].filters) > 3
@@ -192,6 +196,9 @@ def test_the_link_takes_its_rooms_questions_and_sends_the_answer(
         await broker.until(lambda: bool(broker.on(topic)))
         assert read_answer(topic, broker.on(topic)[-1])[1].choice == 2
         assert broker.published[-1].by == "c-1"
+        clock[0] = good.expires_at  # expired: the answer leaves the broker
+        questions.tick()
+        await broker.until(lambda: broker.on(topic)[-1] == b"")
         await box.link.close()
 
     try:

@@ -7,9 +7,11 @@ does get (the broker keeps each sender's order)."""
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from kiosk_provisioning.broker.config import render_acl, write_acl
+from kiosk_contract.config import KioskConfig
+from kiosk_provisioning.broker.config import render_acl, rooms_of, write_acl
 from tests.broker import Broker, peers
 from tests.calls.identities import BoxFiles, CityHallIdentity
 
@@ -102,3 +104,28 @@ def test_only_city_hall_asks_and_only_the_rooms_centres_hear_it(
         hall.publish("questions/room/1001/q-3", b"the next question")
         topics = [m.topic for m in again.until("questions/room/1001/q-3")]
     assert topics == ["questions/room/1001/q-1", "questions/room/1001/q-3"]
+
+
+def test_the_build_takes_each_centres_rooms_from_its_configuration(
+    demo_config: KioskConfig,
+) -> None:
+    room = demo_config.calls.rooms[0]
+    other = msgspec.structs.replace(
+        demo_config,
+        centre=msgspec.structs.replace(demo_config.centre, id="c-2"),
+        calls=msgspec.structs.replace(
+            demo_config.calls, rooms=[msgspec.structs.replace(room, number=7)]
+        ),
+    )
+    rooms = rooms_of([demo_config, other])
+    assert rooms == {demo_config.centre.id: [1001], "c-2": [7]}
+    text = render_acl({demo_config.centre.id: "", "c-2": ""}, rooms)
+
+    def block(user: str) -> list[str]:
+        return text.split(f"\nuser {user}\n")[1].split("\n\n")[0].splitlines()
+
+    assert block(demo_config.centre.id) == [
+        "topic read alerts/all/+",
+        "topic read questions/room/1001/+",
+    ]
+    assert block("c-2") == ["topic read alerts/all/+", "topic read questions/room/7/+"]

@@ -188,9 +188,9 @@ class MissedBand(QWidget):
             self._lay_out()
         super().resizeEvent(event)
 
-    def _inset(self) -> int:
-        """From the band's edge to the card (and to each button's body): the focus ring's room."""
-        return self.theme.focus_width + self.theme.px(6)
+    def _border(self) -> tuple[int, int]:
+        """The card's gap from the band's edge, and its outline's width."""
+        return self.theme.px(4), self.theme.px(5)
 
     def _lay_out(self) -> None:
         """The buttons at the right, as large as their share allows; the words in the
@@ -206,25 +206,30 @@ class MissedBand(QWidget):
             return sum(math.ceil(b.width_for(size)) for b in buttons) <= width * BUTTONS_SHARE
 
         size = largest_fitting(buttons_fit, theme.px(BUTTON_PX), least) or least
-        pad = theme.px(24)
-        across = width - sum(math.ceil(b.width_for(size)) for b in buttons) - 2 * pad
-        edges = 2 * (self._inset() + theme.px(8))
+        # The card's inside: the words from its left, the buttons (each with room for
+        # its focus ring) along its right.
+        gap, line = self._border()
+        inside = gap + line
+        left = inside + theme.px(28)
+        right = width - inside - theme.px(4)
+        buttons_width = sum(math.ceil(b.width_for(size)) for b in buttons)
+        across = right - buttons_width - theme.px(16) - left
+        edges = 2 * (inside + theme.px(14))
         self._lines = self._two_lines(words, across, self.room - edges)
         needed = sum(text_block(text, font, across).height() for text, font, _ in self._lines)
         height = math.ceil(max(needed + edges, min(float(theme.px(BAND_PX)), self.room)))
         if height != self.height():
             self.setFixedHeight(height)
         # The buttons' words no taller than their bodies.
-        body = height - 2 * self._inset() - theme.px(8)
+        body = height - 2 * inside - 2 * (theme.focus_width + theme.px(6)) - theme.px(8)
         while size > least and QFontMetricsF(theme.sized_font(size)).lineSpacing() > body:
             size -= 1
-        self._words_rect = QRectF(pad, 0, across, height)
-        right = width
+        self._words_rect = QRectF(left, 0, across, height)
         for button in reversed(buttons):
             button_width = math.ceil(button.width_for(size))
             right -= button_width
             button.pixel_size = size
-            button.setGeometry(right, 0, button_width, height)
+            button.setGeometry(right, inside, button_width, height - 2 * inside)
             button.update()
         self.update()
 
@@ -251,9 +256,8 @@ class MissedBand(QWidget):
         theme = self.theme
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        inset = self._inset()
-        card = QRectF(self.rect()).adjusted(inset, inset, -inset, -inset)
-        line = theme.px(5)
+        gap, line = self._border()
+        card = QRectF(self.rect()).adjusted(gap, gap, -gap, -gap)
         painter.setPen(QPen(theme.accent, line))
         painter.setBrush(theme.background)
         radius = theme.px(22)

@@ -3,6 +3,10 @@ at the audit's sizes and contrast without pushing the tiles off, that keys and p
 reach its buttons, and that it is still there after a restart."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -13,10 +17,12 @@ from kiosk.navigation import MISSED_CALL, MISSED_OK, Screen
 from kiosk.ui.buttons import KEY_COLOUR
 from kiosk.ui.home import BUTTON_PX, DETAIL_PX, TITLE_PX, MissedBand
 from kiosk.ui.leader import GREEN
-from kiosk.ui.qt import QPoint, Qt
-from kiosk_contract.config import KioskConfig
+from kiosk.ui.qt import QImage, QPoint, Qt
+from kiosk_contract.config import KioskConfig, read_config
 from kiosk_contract.config.calls import Contact
 from kiosk_contract.contrast import AAA_CONTRAST, contrast_ratio
+from tests.conftest import DEMO_CONFIG
+from tests.e2e.xserver import colour_share, xvfb
 from tests.ui.alerting import ring_a_call
 from tests.ui.conftest import BuildKiosk, WallClock
 from tests.ui.test_accessibility import SIZE_IDS, SIZES, assert_screen_fits, settle
@@ -245,3 +251,37 @@ def test_still_there_after_a_restart(build: BuildKiosk, demo_config: KioskConfig
     settle(again.window)
     assert band(again).isVisible()
     assert band(again).drawn[1][0].endswith("· 2번")
+
+
+@pytest.mark.xvfb
+@pytest.mark.parametrize("size", [(1920, 1080), (1024, 768)], ids=["1920x1080", "1024x768"])
+def test_on_a_real_x_server_keys_reach_the_notice(tmp_path: Path, size: tuple[int, int]) -> None:
+    """:mod:`tests.ui.missed_shots` in its own process (Qt on xcb): the notice painted,
+    Up (xdotool) puts the ring on 전화하기, Right and Return (확인) put it away."""
+    out = tmp_path / "shots"
+    width, height = size
+    with xvfb(width, height) as display:
+        env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb"}
+        done = subprocess.run(
+            [sys.executable, "-m", "tests.ui.missed_shots", str(out), f"{width}x{height}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert done.returncode == 0, done.stdout + done.stderr
+    names = ["home-missed", "home-missed-focus", "home-missed-gone"]
+    assert done.stdout.split() == names
+    shots = {name: QImage(str(out / f"{name}.png")) for name in names}
+    top = round(height * 0.24)  # under the header: where the notice is
+    band_of = {name: image.copy(0, 0, width, top) for name, image in shots.items()}
+    green, x, _ = colour_share(band_of["home-missed"], GREEN, step=3)
+    assert green > 0.04 and x > width * 0.55, "전화하기 large, on the right"
+    accent, _, _ = colour_share(band_of["home-missed-focus"], "#FFE14D", step=3)
+    before, _, _ = colour_share(band_of["home-missed"], "#FFE14D", step=3)
+    assert accent > before * 1.2, "the focus ring drawn around 전화하기"
+    # Put away with 확인: the first tile moves up into the notice's place.
+    first = read_config(DEMO_CONFIG).tiles[0].colour
+    then, _, _ = colour_share(band_of["home-missed"], first, step=3)
+    now, _, _ = colour_share(band_of["home-missed-gone"], first, step=3)
+    assert now > then + 0.02, "put away with 확인"

@@ -88,6 +88,8 @@ class MissedCalls:
 
     def missed(self, contact: Contact, at: dt.datetime) -> None:
         """*contact* rang from *at* and nobody answered."""
+        if at.tzinfo is None:  # a wall clock without its zone: the box's own
+            at = at.astimezone()
         log.info("missed a call from %s at %s", contact.id, at.isoformat(timespec="seconds"))
         self._calls.append(MissedCall(contact.id, contact.label, contact.label_en, at))
         self._calls.sort(key=lambda call: call.at)

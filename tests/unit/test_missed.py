@@ -334,3 +334,11 @@ def test_closing_the_buttons_takes_the_notice_off_the_ring(
     assert rig.nav.on_missed is None and rig.nav.view.focus == 0
     rig.missed.missed(MAYOR, at(30, 14, 30))
     assert rig.nav.on_missed is None
+
+
+def test_a_time_without_its_zone_is_taken_as_the_boxs_own(wall: Wall, path: Path) -> None:
+    missed = MissedCalls(path, wall)
+    missed.missed(WELFARE, dt.datetime(2026, 11, 30, 14, 15))
+    missed.tick()  # compares with the zoned wall clock: no error
+    [call] = MissedCalls(path, wall).calls()
+    assert call.at.tzinfo is not None

@@ -16,7 +16,7 @@ from typing import Literal
 from kiosk.alerts import AlertScreens
 from kiosk.config import LoadedConfig
 from kiosk.fleet.board import AlertBoard
-from kiosk.fleet.questions import QuestionBoard
+from kiosk.fleet.questions import QuestionBoard, programme_gives_way
 from kiosk.i18n import Strings
 from kiosk.lockout import PinGate, doors_of
 from kiosk.media.cache import MediaCache
@@ -160,5 +160,7 @@ def build_parts(
         alert_screens,
         NoticeScreens(notices, navigator, voice),
         missed,
-        questions=QuestionBoard(lambda: now().timestamp(), voice.read, voice.bundled),
+        questions=QuestionBoard(
+            lambda: now().timestamp(), voice.read, voice.bundled, programme_gives_way(navigator)
+        ),
     )

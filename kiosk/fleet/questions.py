@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from kiosk.navigation import Navigator, Screen
 from kiosk_contract.questions import Answer, Question, QuestionState
 
 log = logging.getLogger(__name__)
@@ -83,8 +84,11 @@ class QuestionBoard:
         clock: Callable[[], float] = time.time,
         say: Say | None = None,
         prompt: Callable[[str], Path | None] = lambda name: None,
+        opened: Callable[[], None] | None = None,
     ) -> None:
+        """*opened*: told when a new question opens (:func:`programme_gives_way`)."""
         self._clock = clock
+        self._opened = opened
         self._say = say
         self._prompt = prompt
         self._send: Send | None = None
@@ -133,8 +137,11 @@ class QuestionBoard:
             if question.state is QuestionState.RESULT and not new:
                 self._dismissed = False  # the host shows the result: on screen again
         log.info("question %s (#%d) %s", question.id, question.seq, question.state.value)
-        if new and question.state is QuestionState.OPEN and self._say is not None:
-            self._say(question.voice)
+        if new and question.state is QuestionState.OPEN:
+            if self._opened is not None:
+                self._opened()
+            if self._say is not None:
+                self._say(question.voice)
         self._changed()
         return None
 
@@ -221,3 +228,16 @@ class QuestionBoard:
     def _changed(self) -> None:
         for listener in list(self._listeners):
             listener()
+
+
+def programme_gives_way(navigator: Navigator) -> Callable[[], None]:
+    """What a new question does to the screen below it: a programme stops (its video is
+    a window of its own, drawn above every widget, the question's too; and the meeting
+    host's question is the room's business now). A call, the meeting itself, stays."""
+
+    def opened() -> None:
+        if navigator.view.screen is Screen.PLAYING:
+            log.info("a programme gives way to city hall's question")
+            navigator.go_home()
+
+    return opened

@@ -15,7 +15,15 @@ import pytest
 
 from kiosk.backoff import Backoff
 from kiosk.fleet.link import FleetLink
-from kiosk.fleet.questions import CLOSED_PROMPT, CLOSED_S, SENT_PROMPT, Note, QuestionBoard
+from kiosk.fleet.questions import (
+    CLOSED_PROMPT,
+    CLOSED_S,
+    SENT_PROMPT,
+    Note,
+    QuestionBoard,
+    programme_gives_way,
+)
+from kiosk.navigation import Navigator, Screen
 from kiosk_contract.config import KioskConfig
 from kiosk_contract.fleet import AlertRefusedError, open_alert
 from kiosk_contract.questions import (
@@ -205,3 +213,20 @@ def test_the_link_takes_its_rooms_questions_and_sends_the_answer(
         run(scenario)
     finally:
         broker.close()
+
+
+def test_a_programme_gives_way_to_a_new_question_and_a_call_does_not(
+    demo_config: KioskConfig,
+) -> None:
+    navigator = Navigator(demo_config.tiles, demo_config.keys, demo_config.idle, time.monotonic)
+    questions = QuestionBoard(opened=programme_gives_way(navigator))
+    navigator.show_playing()
+    first = make_question()
+    questions.offer(first)
+    assert navigator.view.screen is Screen.HOME
+    navigator.show_playing()
+    questions.offer(then(first, QuestionState.CLOSED))  # not a new question: plays on
+    assert navigator.view.screen is Screen.PLAYING
+    navigator.show_call()
+    questions.offer(make_question())
+    assert navigator.view.screen is Screen.CALL, "the meeting stays under its question"

@@ -111,6 +111,12 @@ class CityHallMessages:
                     raise WrongOffsetError(offset) from None
             if err.code >= 500 or err.code in (408, 429):
                 raise UnreachableError(f"city hall answered HTTP {err.code}") from None
+            if err.code in (401, 403):
+                # The box's certificate, not the message: kept and tried again (a
+                # renewed certificate or a lifted revocation lets it through).
+                raise UnreachableError(
+                    f"city hall does not take the box's certificate (HTTP {err.code})"
+                ) from None
             kind = str(answer.get("error", "refused"))
             raise RefusedError(err.code, kind, str(answer.get("message", ""))) from None
         except (urllib.error.URLError, OSError) as err:

@@ -157,6 +157,7 @@ class MessageUploader:
         answer = await asyncio.to_thread(hall.announce, message)
         self._recovered()
         offset = answer.offset
+        announced_again = False
         while answer.state == "uploading":
             if offset > message.size:
                 raise RefusedError(
@@ -165,6 +166,16 @@ class MessageUploader:
             chunk = await asyncio.to_thread(self._read, message, offset)
             try:
                 answer = await asyncio.to_thread(hall.append, message.id, offset, chunk)
+            except RefusedError as err:
+                if err.status != 404 or announced_again:
+                    raise
+                # City hall gave up a part untouched for long (days offline): announced
+                # again, the message starts over.
+                log.info("message %s: city hall no longer has its part; starting over", message.id)
+                announced_again = True
+                answer = await asyncio.to_thread(hall.announce, message)
+                offset = answer.offset
+                continue
             except WrongOffsetError as err:
                 log.info(
                     "message %s: city hall holds %d bytes, going on from there",

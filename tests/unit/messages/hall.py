@@ -48,7 +48,9 @@ class FakeCityHall:
 
     def append(self, message_id: str, offset: int, chunk: bytes) -> Progress:
         self._up("PATCH")
-        held = self.held[message_id]
+        held = self.held.get(message_id)
+        if held is None:
+            raise RefusedError(404, "unknown", "no such message")
         if offset != len(held.data):
             raise WrongOffsetError(len(held.data))
         held.data += chunk

@@ -171,3 +171,29 @@ def test_handled_by_staff_is_heard_once(tmp_path: Path) -> None:
     run(scenario)
     assert [(m.id, m.handled_by) for m in told] == [(message.id, "김주무관")]
     assert spool.in_state(State.HANDLED)[0].id == message.id
+
+
+def test_a_part_city_hall_gave_up_starts_over(tmp_path: Path) -> None:
+    spool, hall, time = Spool(tmp_path), FakeCityHall(), VirtualTime()
+    spool.tidy()
+    message = queue(spool, 2 * CHUNK)
+    data = spool.video(message).read_bytes()
+    hall.held[message.id] = Held(message.size, message.sha256, bytearray(data[:CHUNK]))
+    forget = hall.append
+
+    def swept(message_id: str, offset: int, chunk: bytes) -> object:
+        hall.append = forget  # type: ignore[method-assign]
+        del hall.held[message_id]  # swept between the announce and the chunk
+        return forget(message_id, offset, chunk)
+
+    hall.append = swept  # type: ignore[assignment, method-assign]
+
+    async def scenario() -> None:
+        up = uploader(spool, hall, time)
+        up.start()
+        await until(lambda: up.delivered == 1, time, 10)
+        await up.close()
+
+    run(scenario)
+    assert bytes(hall.held[message.id].data) == data
+    assert hall.requests.count("POST") == 2

@@ -527,11 +527,11 @@ class MessageStore:
     # -- city hall's side (the console) ----------------------------------------------
 
     def delivered(self, limit: int = 500) -> list[Message]:
-        """Received and handled messages, newest first."""
+        """Received and handled messages, the last to arrive first."""
         with self._db() as db:
             rows = db.execute(
                 "SELECT * FROM messages WHERE state IN ('received', 'handled')"
-                " ORDER BY received_at DESC, id LIMIT ?",
+                " ORDER BY received_at DESC, touched DESC LIMIT ?",
                 (limit,),
             ).fetchall()
         return [Message.from_row(row) for row in rows]

@@ -93,6 +93,7 @@ def test_staff_play_a_message_and_mark_it_handled(
         staff.driver.execute_script("document.getElementById('player').play()")
         staff.wait(lambda: playing(staff) > 0.3)
         staff.wait(lambda: store.get(newest.id).played_by == "caller")  # type: ignore[union-attr]
+        staff.wait(lambda: staff.find("#played-by").text == "김복지 · 방금")
         staff.driver.execute_script("document.getElementById('player').pause()")
         shots(staff, "console-messages-playing")
         # 확인 완료: the store says handled by this login, the page says by whom.

@@ -13,6 +13,11 @@
       method: "POST",
       headers: { "X-CSRFToken": csrf },
       credentials: "same-origin",
+    }).then(function (answer) {
+      const who = document.getElementById("played-by");
+      if (answer.ok && who && who.dataset.nobody !== undefined) {
+        who.textContent = player.dataset.me + " · 방금";
+      }
     }).catch(function () { told = false; });
   });
 })();

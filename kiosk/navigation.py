@@ -70,6 +70,9 @@ class Screen(enum.Enum):
 
 
 _MESSAGES = (Screen.PLEASE_WAIT, Screen.NOT_READY)
+OFFER_MESSAGE = "call_unavailable"
+"""The NOT_READY notice ("nobody answered") on which 의견 남기기 is offered, when the
+configuration has a message tile (see :meth:`Navigator.message_offer`)."""
 NOTICE_SCREENS = (Screen.NOTICES, Screen.NOTICE)
 ALERT_SETTLE_S = 1.5
 """확인 pressed sooner than this after an alert filled the screen is not taken: a touch
@@ -310,6 +313,8 @@ class Navigator:
         if action is None:
             return False
         if isinstance(action, int):
+            if action == 0 and self.message_offer() is not None:
+                return self.leave_message()  # key 1: 의견 남기기 (see message_offer)
             if self._view.screen in NOTICE_SCREENS:
                 return self.open_notice(action)
             if self._view.screen is Screen.LEADER_CALLS:
@@ -330,6 +335,8 @@ class Navigator:
             return self._notices_command(command)
         if view.screen is Screen.LEADER_CALLS:
             return self._contacts_command(command)
+        if self.message_offer() is not None:
+            return self._offer_command(command)
         if view.screen is not Screen.HOME:
             # Other screens hold one control, the big home button.
             return self.go_home() if command is Command.ACTIVATE else False
@@ -430,9 +437,44 @@ class Navigator:
         self._set(View(Screen.CALL, focus=max(self._view.focus, 0), behind=Activity.CALL))
 
     def show_not_ready(self, notice: str) -> None:
-        """Something cannot play: say *notice* calmly, then go home by itself."""
-        self._please_wait_until = self._clock() + self._idle.please_wait_s
+        """Something cannot play: say *notice* calmly, then go home by itself (after
+        the idle time where a message to city hall is offered: a choice needs time)."""
+        offer = notice == OFFER_MESSAGE and self._message_tile() is not None
+        wait = self._idle.return_home_after_s if offer else self._idle.please_wait_s
+        self._please_wait_until = self._clock() + wait
         self._set(View(Screen.NOT_READY, focus=max(self._view.focus, 0), notice=notice))
+
+    # --- "nobody answered": 의견 남기기 (issue 15, contract C) ---------------------
+
+    def message_offer(self) -> int | None:
+        """The message tile's index while the "nobody answered" screen offers to leave
+        a message (:attr:`View.entry`: 0 its 의견 남기기 focused, 1 the home button);
+        ``None`` on any other screen, or without a message tile."""
+        view = self._view
+        if view.screen is not Screen.NOT_READY or view.notice != OFFER_MESSAGE:
+            return None
+        return self._message_tile()
+
+    def leave_message(self) -> bool:
+        """의견 남기기 pressed (touch, key 1, or Enter on it): exactly the message tile's
+        press."""
+        index = self.message_offer()
+        return index is not None and self.press_tile(index)
+
+    def _message_tile(self) -> int | None:
+        return next((i for i, t in enumerate(self._tiles) if t.action == "message"), None)
+
+    def _offer_command(self, command: Command) -> bool:
+        """Keys on the offer: Left/Up reach 의견 남기기, Right/Down the home button,
+        Enter presses the one in the ring."""
+        entry = self._view.entry
+        if command is Command.ACTIVATE:
+            return self.leave_message() if entry == 0 else self.go_home()
+        target = 0 if command in (Command.LEFT, Command.UP) else 1
+        if target == entry:
+            return False
+        self._set(replace(self._view, entry=target))
+        return True
 
     def open_leader(self) -> bool:
         """The leader's gesture: the PIN keypad, also over a programme (to stop it), but

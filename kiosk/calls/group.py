@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_SHOWN = 4
-"""The host large and up to three other centres small."""
+MAX_SHOWN = 5
+"""The host large and up to four other centres small (the call screen's column holds
+four beside the host; more would make each too small to see)."""
 WATCH_S = 0.2
 """How often a call's or session's media is checked for silence."""
 GIVE_UP_FACTOR = 5

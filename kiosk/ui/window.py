@@ -246,6 +246,8 @@ class KioskWindow(QWidget):
 
         self.call = CallPage(self.strings, self.theme, desk, self)
         self.call.show_status(status)
+        self.call.leave_message.clicked.connect(self.navigator.leave_message)
+        self.call.home.clicked.connect(self.navigator.go_home)
         self.stack.addWidget(self.call)
         self._pages[Screen.CALL] = self.call
         self.show_view(self.navigator.view)
@@ -280,6 +282,11 @@ class KioskWindow(QWidget):
         if self.call is not None:
             self.call.alert_bar.show_alert(self.alerts.alert(view.alert))
         page = self._pages.get(screen, self.page)
+        # "Nobody answered" with 의견 남기기 offered: the call page says it (contract C).
+        offer = self.navigator.message_offer() is not None
+        if self.call is not None:
+            self.call.show_offer(view.entry if offer else None)
+            page = self.call if offer else page
         if screen is Screen.HOME:
             self.home.set_focus_index(view.focus)
         elif screen is Screen.DIAGNOSTICS and not self._diagnosing:

@@ -4,20 +4,24 @@ Sizes, contrast, a visible focus ring, and every control reachable by keys,
 checked over the live widget tree rather than over constants.
 """
 
+import asyncio
 import datetime as dt
 import itertools
 import json
 import logging
+from collections.abc import Iterator
 
 import msgspec
 import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.app.kiosk import Kiosk
-from kiosk.calls.desk import CallView, Notice, Phase
+from kiosk.calls.desk import CallDesk, CallView, Notice, Phase
+from kiosk.calls.tracks import paint_bars
 from kiosk.config import builtin_config
 from kiosk.i18n import Strings
 from kiosk.media.progress import Progress
+from kiosk.messages.service import MessageService
 from kiosk.navigation import ALERT_SETTLE_S, Screen
 from kiosk.paths import Paths
 from kiosk.status import Level
@@ -25,6 +29,10 @@ from kiosk.sync.onscreen import load_defaults
 from kiosk.ui.alert import PALETTES, ConfirmButton
 from kiosk.ui.banner import ScheduleBanner
 from kiosk.ui.buttons import KEY_COLOUR, KeyButton
+from kiosk.ui.call import BLUE as CALL_BLUE
+from kiosk.ui.call import GREEN as CALL_GREEN
+from kiosk.ui.call import RED as CALL_RED
+from kiosk.ui.call import TEAL as CALL_TEAL
 from kiosk.ui.enrolment import EnrolmentWindow
 from kiosk.ui.header import MISSING_COLOUR, UNKNOWN_TEXT
 from kiosk.ui.leader import GREEN, RED, VideoList
@@ -38,6 +46,7 @@ from kiosk.ui.qt import (
     QFont,
     QFontMetrics,
     QFontMetricsF,
+    QImage,
     QLabel,
     QPoint,
     QRect,
@@ -48,10 +57,12 @@ from kiosk.ui.qt import (
 from kiosk.ui.theme import MIN_LABEL_PX, MIN_TEXT_PX, Theme
 from kiosk.ui.tile import TileButton
 from kiosk.ui.window import KioskWindow
-from kiosk_contract.config import KioskConfig, parse_config
+from kiosk_contract.config import KioskConfig, parse_config, read_config
 from kiosk_contract.config.calls import Contact
+from kiosk_contract.config.model import Tile
 from kiosk_contract.contrast import AAA_CONTRAST, contrast_ratio
 from kiosk_contract.fleet import Level as AlertLevel
+from tests.calls.signals import near
 from tests.conftest import DEMO_CONFIG
 from tests.ui.alerting import LONGEST, PICTURE, ring_a_call, send_alert
 from tests.ui.conftest import BuildKiosk, FakeClock, Player, WallClock
@@ -71,6 +82,56 @@ LONG_CONTACTS = [
 SIZES = [(1024, 768), (1280, 720), (1366, 768), (1920, 1080), (3840, 2160)]
 """TVs and panels found in senior centres: 4:3, 720p, 1366x768, 1080p and 4K."""
 SIZE_IDS = [f"{width}x{height}" for width, height in SIZES]
+
+
+MESSAGE_TILE = Tile(
+    id="message",
+    label="의견 남기기",
+    label_en="Message city hall",
+    icon="call",
+    colour="#134E4A",
+    action="message",
+)
+"""The video message's tile, in place of the demo's 5th (as the message tests have it)."""
+
+
+@pytest.fixture
+def demo_config() -> KioskConfig:
+    """The demo's configuration with a message tile, so that the message screen and the
+    "nobody answered" screen's 의견 남기기 are audited too."""
+    config = read_config(DEMO_CONFIG)
+    tiles = list(config.tiles)
+    tiles[4] = MESSAGE_TILE
+    return msgspec.structs.replace(config, tiles=tiles)
+
+
+MESSAGE_SERVICES: list[tuple[MessageService, asyncio.AbstractEventLoop]] = []
+"""Message services the audit attached to its kiosks (closed after each test)."""
+
+
+@pytest.fixture(autouse=True)
+def _close_message_services() -> Iterator[None]:
+    yield
+    while MESSAGE_SERVICES:
+        service, loop = MESSAGE_SERVICES.pop()
+        loop.run_until_complete(service.close())
+        loop.close()
+
+
+def open_messages(kiosk: Kiosk) -> None:
+    """Video messages up on *kiosk* (not enrolled: nothing is sent), as the root does."""
+    if kiosk.messages is not None:
+        return
+    loop = asyncio.new_event_loop()
+    service = MessageService(
+        kiosk.parts.paths, kiosk.navigator, kiosk.status, loop, None, lambda: None
+    )
+    MESSAGE_SERVICES.append((service, loop))
+    kiosk.attach_messages(service)
+
+
+def message_tile(kiosk: Kiosk) -> int:
+    return next(i for i, t in enumerate(kiosk.navigator.tiles) if t.action == "message")
 
 
 def info_tile(kiosk: Kiosk) -> int:
@@ -109,6 +170,9 @@ def visit(kiosk: Kiosk, name: str) -> QWidget:
         nav.open_leader_calls()
     elif name == "call":
         ring_a_call(kiosk)
+    elif name == "message":
+        open_messages(kiosk)
+        nav.press_tile(message_tile(kiosk))
     elif name == "alert":
         send_alert(kiosk, AlertLevel.EMERGENCY, LONGEST)
     elif name == "notices":
@@ -206,6 +270,10 @@ def test_every_colour_pair_of_the_theme_reaches_7_to_1(demo_config: KioskConfig)
         "leader green": (display.text, GREEN),
         "notice rows": ("#FFFFFF", ROW_COLOUR),
         "badge and 새 on accent": (display.background, display.accent),
+        "call answer": (display.text, CALL_GREEN),
+        "call hang up, decline": (display.text, CALL_RED),
+        "call volume": (display.text, CALL_BLUE),
+        "의견 남기기": (display.text, CALL_TEAL),
     }
     for level, colours in PALETTES.items():
         pairs[f"{level.value} alert text"] = (colours.text, colours.fill)
@@ -243,7 +311,11 @@ def test_focus_ring_is_drawn_around_the_focused_tile(
 
 
 def test_every_control_is_reachable_by_keys(
-    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, clock: FakeClock
+    build: BuildKiosk,
+    demo_config: KioskConfig,
+    qtbot: QtBot,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     kiosk = build(demo_config)
     window = kiosk.window
@@ -287,6 +359,32 @@ def test_every_control_is_reachable_by_keys(
     kiosk.navigator.open_leader_calls()
     qtbot.keyClick(window, Qt.Key.Key_Return)
     assert kiosk.navigator.view.notice == "call_no_server"
+    # "Nobody answered": 의견 남기기 in the ring (Enter presses it), the arrows reach
+    # the home button and back; key 1 presses 의견 남기기 (the message tile's press).
+    visit(kiosk, "call")
+    kiosk.navigator.show_not_ready("call_unavailable")
+    call = window.call
+    assert call is not None and call.leave_message.focused
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert call.home.focused and not call.leave_message.focused
+    qtbot.keyClick(window, Qt.Key.Key_Up)
+    assert call.leave_message.focused
+    open_messages(kiosk)
+    qtbot.keyClick(window, Qt.Key.Key_1)
+    assert kiosk.navigator.view.screen is Screen.MESSAGE
+    assert window.stack.currentWidget() is window.message
+    leave(kiosk)
+    # In a call: Up and Down make the far side louder and quieter, Enter hangs up.
+    asked: list[object] = []
+    monkeypatch.setattr(CallDesk, "change_volume", lambda desk, delta: asked.append(delta))
+    monkeypatch.setattr(CallDesk, "hang_up", lambda desk: asked.append("hang up"))
+    visit(kiosk, "call")
+    assert call is not None
+    call.show_call(CallView(Phase.IN_CALL, "남원시청 복지과", since=call.desk.now()))
+    for key in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Return):
+        qtbot.keyClick(window, key)
+    assert asked == [10, -10, "hang up"]
+    leave(kiosk)
     # The alert's one control, 확인, answers Enter (and is always in the ring).
     visit(kiosk, "alert")
     clock.now += ALERT_SETTLE_S
@@ -477,6 +575,8 @@ def show_state(kiosk: Kiosk, wall: WallClock, name: str) -> None:
     - ``leader_calls_many``, ``leader_calls_none``: the leader's contacts, two pages of
       the longest names, and none (no call server);
     - ``call_talking``: a call under way, its connection unsteady;
+    - ``call_meeting``: a town meeting, alone in it so far;
+    - ``call_unanswered``: nobody answered a senior's call: 의견 남기기 offered;
     - ``call_alert``: a call ringing with an alert's banner (the longest text);
     - ``alert_picture``, ``alert_longest``: an alert beside its picture, and the longest,
       whose text takes the picture's room;
@@ -525,6 +625,16 @@ def show_state(kiosk: Kiosk, wall: WallClock, name: str) -> None:
         call.show_call(
             CallView(Phase.IN_CALL, "남원시청 복지과", notice=Notice.UNSTEADY, since=since)
         )
+    elif name == "call_meeting":
+        visit(kiosk, "call")
+        call = kiosk.window.call
+        assert call is not None
+        since = call.desk.now() - 754
+        call.show_call(CallView(Phase.IN_ROOM, "군민 회의", notice=Notice.ALONE, since=since))
+    elif name == "call_unanswered":
+        visit(kiosk, "call")
+        kiosk.navigator.show_not_ready("call_unavailable")  # as the call screens do
+        assert kiosk.window.call is not None and kiosk.window.call.leave_message.isVisible()
     elif name == "call_alert":
         visit(kiosk, "call")
         send_alert(kiosk, AlertLevel.EMERGENCY, LONGEST)
@@ -573,6 +683,8 @@ AUDITED = {name: name for name in SCREENS} | {
     "leader_calls_none": "leader_calls",
     "call_talking": "call",
     "call_alert": "call",
+    "call_meeting": "call",
+    "call_unanswered": "not_ready",
     "alert_picture": "alert",
     "alert_longest": "alert",
     "alert_caution": "alert",
@@ -702,3 +814,126 @@ def test_a_long_centre_name_leaves_the_time_whole(
     header, theme = kiosk.window.header, kiosk.window.theme
     assert header.time.font().pixelSize() == theme.font("clock").pixelSize()
     assert len(header.centre.text()) == 40
+
+
+# --- the far side large (issue 15) ------------------------------------------------
+
+FAR_SIDE = (200, 40, 40)
+OTHER_CENTRES = [(40, 160, 60), (40, 70, 210), (210, 170, 30), (150, 40, 200)]
+"""The host's (or caller's) picture and four other centres', each one colour."""
+PICTURE_SIZES = [(640, 480), (1280, 720)]
+"""What city hall and the centres send: 4:3 webcams and 16:9 ones."""
+
+
+class FarSides:
+    """Stands in for the far sides' pictures the call desk hands the call screen."""
+
+    def __init__(self) -> None:
+        self.frames: list[object] = []
+
+    def show(self, size: tuple[int, int], colours: list[tuple[int, int, int]]) -> None:
+        self.frames = [paint_bars(size, [colour]) for colour in colours]
+
+
+@pytest.fixture
+def far_sides(monkeypatch: pytest.MonkeyPatch) -> FarSides:
+    """Every call desk built from now on gives these pictures as its far sides."""
+    sides = FarSides()
+    monkeypatch.setattr(CallDesk, "remote_frames", lambda desk: sides.frames)
+    return sides
+
+
+def extent(image: QImage, colour: tuple[int, int, int]) -> QRect | None:
+    """Where *colour* is on *image*: its bounding box, found on a grid of 4 px and then
+    exact along the box's middle column and row."""
+
+    def has(x: int, y: int) -> bool:
+        pixel = image.pixelColor(x, y)
+        return near((pixel.red(), pixel.green(), pixel.blue()), colour)
+
+    step = 4
+    hits = [
+        (x, y)
+        for y in range(0, image.height(), step)
+        for x in range(0, image.width(), step)
+        if has(x, y)
+    ]
+    if not hits:
+        return None
+    xs, ys = [x for x, _ in hits], [y for _, y in hits]
+    middle_x = (min(xs) + max(xs)) // 2
+    middle_y = (min(ys) + max(ys)) // 2
+    top, bottom, left, right = min(ys), max(ys), min(xs), max(xs)
+    while top > 0 and has(middle_x, top - 1):
+        top -= 1
+    while bottom < image.height() - 1 and has(middle_x, bottom + 1):
+        bottom += 1
+    while left > 0 and has(left - 1, middle_y):
+        left -= 1
+    while right < image.width() - 1 and has(right + 1, middle_y):
+        right += 1
+    return QRect(QPoint(left, top), QPoint(right, bottom))
+
+
+def talking(kiosk: Kiosk, phase: Phase, who: str) -> QImage:
+    """The call screen in *phase* (a call, a meeting), as the window shows it."""
+    visit(kiosk, "call")
+    call = kiosk.window.call
+    assert call is not None
+    call.show_call(CallView(phase, who, since=call.desk.now() - 754))
+    settle(kiosk.window)
+    return kiosk.window.grab().toImage()
+
+
+@pytest.mark.parametrize("picture", PICTURE_SIZES, ids=["4x3", "16x9"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_the_far_side_takes_three_quarters_of_the_height_in_a_call(
+    build: BuildKiosk,
+    demo_config: KioskConfig,
+    far_sides: FarSides,
+    size: tuple[int, int],
+    picture: tuple[int, int],
+) -> None:
+    """City hall's face, not a stamp: at least 75 % of the screen's height, whole (the
+    controls beside it or over its edge leave its middle free), with the hang-up
+    button and the call's length on the screen too."""
+    far_sides.show(picture, [FAR_SIDE])
+    kiosk = build(demo_config, size)
+    image = talking(kiosk, Phase.IN_CALL, "남원시청 복지과")
+    box = extent(image, FAR_SIDE)
+    assert box is not None
+    assert box.height() >= 0.75 * size[1], (box, size)
+    aspect = picture[0] / picture[1]
+    assert box.width() >= 0.97 * box.height() * aspect, ("cut or squeezed", box)
+    call = kiosk.window.call
+    assert call is not None
+    shown = [w for w in call.findChildren(KeyButton) if w.isVisible()]
+    assert {b.text() for b in shown} >= {"끊기", "소리 크게", "소리 작게"}
+    assert any("12:34" in label.text() for label in shown_widgets_of(call, QLabel))
+
+
+@pytest.mark.parametrize("picture", PICTURE_SIZES, ids=["4x3", "16x9"])
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_in_a_meeting_the_host_is_large_and_four_centres_small_beside(
+    build: BuildKiosk,
+    demo_config: KioskConfig,
+    far_sides: FarSides,
+    size: tuple[int, int],
+    picture: tuple[int, int],
+) -> None:
+    far_sides.show(picture, [FAR_SIDE, *OTHER_CENTRES])
+    kiosk = build(demo_config, size)
+    image = talking(kiosk, Phase.IN_ROOM, "군민 회의")
+    host = extent(image, FAR_SIDE)
+    assert host is not None
+    assert host.height() >= 0.75 * size[1], (host, size)
+    for colour in OTHER_CENTRES:
+        small = extent(image, colour)
+        assert small is not None, colour
+        assert not small.intersects(host), ("over the host", colour, small, host)
+        assert small.height() >= size[1] / 10, ("too small to see", colour, small)
+        assert small.height() < host.height() / 2, colour
+
+
+def shown_widgets_of(parent: QWidget, kind: type[QLabel]) -> list[QLabel]:
+    return [w for w in parent.findChildren(kind) if w.isVisible() and w.text()]

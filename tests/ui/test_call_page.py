@@ -1,20 +1,32 @@
 """The call screen's pictures: the far side large, the centre's own picture small in
-the lower left corner, framed. A stand-in desk hands the page its frames."""
+the lower left corner, framed; in a meeting the host large and four other centres
+small beside it. A stand-in desk hands the page its frames. And the "nobody answered"
+screen's 의견 남기기."""
 
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
+import pytest
 from pytestqt.qtbot import QtBot
 
+from kiosk.app.kiosk import Kiosk
 from kiosk.calls.desk import CallView, Phase
+from kiosk.calls.group import GroupCall, Watched
 from kiosk.calls.tracks import paint_bars
+from kiosk.calls.videoroom import Feed
 from kiosk.i18n import Strings
+from kiosk.navigation import Screen, View
 from kiosk.status import Level, Status
 from kiosk.ui.call import CallPage
+from kiosk.ui.qt import Qt
 from kiosk.ui.theme import Theme
-from kiosk_contract.config.model import Display
+from kiosk_contract.config import KioskConfig
+from kiosk_contract.config.model import Display, Tile
 from tests.calls.signals import near
 from tests.conftest import ASSETS
+from tests.ui.alerting import ring_a_call
+from tests.ui.conftest import BuildKiosk
 
 FAR = (200, 40, 40)
 OWN = (40, 160, 60)
@@ -84,13 +96,12 @@ def test_a_camera_that_comes_loose_in_a_call_is_said_calmly(qtbot: QtBot, tmp_pa
     page = page_for(qtbot, desk)
     page.show_status(Status(camera=Level.OK, microphone=Level.OK))
     page.show_call(CallView(Phase.IN_CALL, "남원시청 복지과", since=1.0))
-    assert not page.notice.isVisible()
+    assert page.notice_text() == ""
     page.show_status(Status(camera=Level.MISSING, microphone=Level.OK))
-    assert page.notice.isVisible()
-    assert page.notice.text() == "카메라 연결이 끊어졌습니다. 소리로 계속합니다"
+    assert page.notice_text() == "카메라 연결이 끊어졌습니다. 소리로 계속합니다"
     page.grab().save(str(tmp_path / "call-camera-lost.png"))
     page.show_status(Status(camera=Level.OK, microphone=Level.OK))
-    assert not page.notice.isVisible()
+    assert page.notice_text() == ""
     page.close_page()
 
 
@@ -100,5 +111,138 @@ def test_a_call_begun_without_a_camera_says_there_is_none(qtbot: QtBot) -> None:
     page = page_for(qtbot, desk)
     page.show_status(Status(camera=Level.MISSING, microphone=Level.OK))
     page.show_call(CallView(Phase.IN_CALL, "남원시청 복지과", since=1.0))
-    assert page.notice.text() == "카메라 없음"
+    assert page.notice_text() == "카메라 없음"
     page.close_page()
+
+
+HOST = (200, 40, 40)
+CENTRES = [(235, 120, 160), (40, 70, 210), (210, 170, 30), (150, 40, 200), (30, 190, 190)]
+"""Five other centres in the meeting besides the host."""
+
+
+class Peer:
+    """What the desk reads of a connection to a feed: its newest picture."""
+
+    def __init__(self, colour: tuple[int, int, int]) -> None:
+        self.frame = paint_bars((640, 480), [colour])
+
+    def picture(self) -> object:
+        return self.frame
+
+
+class MeetingDesk(Desk):
+    """A desk in a town meeting: what is on screen is what the group call shows."""
+
+    def __init__(self, group: GroupCall) -> None:
+        super().__init__(own=True)
+        self.view = CallView(Phase.IN_ROOM, "군민 회의", since=1.0)
+        self.group = group
+
+    def remote_frames(self) -> list[object]:
+        # As CallDesk.remote_frames: the pictures of the feeds the group call shows.
+        return [w.peer.picture() for w in self.group.shown()]
+
+
+def colours_on(page: CallPage) -> set[tuple[int, int, int]]:
+    """Which of the meeting's colours show anywhere on the page (every 8th pixel)."""
+    image = page.grab().toImage()
+    seen: set[tuple[int, int, int]] = set()
+    for y in range(0, image.height(), 8):
+        for x in range(0, image.width(), 8):
+            pixel = image.pixelColor(x, y)
+            rgb = (pixel.red(), pixel.green(), pixel.blue())
+            seen.update(c for c in (HOST, *CENTRES) if near(rgb, c))
+    return seen
+
+
+def test_a_meeting_shows_the_host_large_and_four_other_centres(qtbot: QtBot) -> None:
+    group = GroupCall(None, 1234, "namwon-001", [], "cityhall-host")  # type: ignore[arg-type]
+    feeds = [("cityhall-host", HOST)] + [(f"centre-{n}", c) for n, c in enumerate(CENTRES)]
+    for feed_id, (display, colour) in enumerate(reversed(feeds), start=1):
+        watched = Watched(Feed(feed_id, display), None, Peer(colour))  # type: ignore[arg-type]
+        group.watched[feed_id] = watched
+    page = page_for(qtbot, MeetingDesk(group))
+    assert near(colour_at(page, 0.35, 0.5), HOST), "the host large, in the middle"
+    # Host + four: the centre that joined last (the highest feed id) waits off screen.
+    assert colours_on(page) == {HOST, *CENTRES[1:]}
+    page.close_page()
+
+
+MESSAGE_TILE = Tile(
+    id="message", label="의견 남기기", icon="call", colour="#134E4A", action="message"
+)
+
+
+def with_message_tile(config: KioskConfig) -> KioskConfig:
+    tiles = list(config.tiles)
+    tiles[4] = MESSAGE_TILE
+    return msgspec.structs.replace(config, tiles=tiles)
+
+
+def nobody_answered(build: BuildKiosk, config: KioskConfig) -> tuple[Kiosk, View | None]:
+    """A kiosk whose senior's call just ended unanswered; and the view the message
+    tile's own press gives (``None`` without one)."""
+    kiosk = build(config)
+    nav = kiosk.navigator
+    nav.set_opener("message", lambda tile: Screen.MESSAGE)
+    by_tile = None
+    index = next((i for i, t in enumerate(nav.tiles) if t.action == "message"), None)
+    if index is not None:
+        nav.press_tile(index)
+        by_tile = nav.view
+        nav.go_home()
+    ring_a_call(kiosk)
+    nav.show_not_ready("call_unavailable")  # what CallScreens does when it ends so
+    return kiosk, by_tile
+
+
+@pytest.mark.parametrize("press", ["key 1", "Enter", "touch"])
+def test_nobody_answered_offers_a_message_as_its_tile_would(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot, press: str
+) -> None:
+    kiosk, by_tile = nobody_answered(build, with_message_tile(demo_config))
+    window = kiosk.window
+    call = window.call
+    assert call is not None
+    assert window.stack.currentWidget() is call
+    assert call.who.text() == "지금은 통화할 수 없습니다"
+    assert call.what.text() == "조금 뒤에 다시 걸어 주세요"
+    assert call.leave_message.isVisible() and call.leave_message.text() == "1  의견 남기기"
+    assert call.home.isVisible() and not call.decline.isVisible()
+    assert call.leave_message.focused and not call.home.focused, "Enter presses it"
+    # The arrows reach both buttons.
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert call.home.focused and not call.leave_message.focused
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    assert call.leave_message.focused and not call.home.focused
+    if press == "key 1":
+        qtbot.keyClick(window, Qt.Key.Key_1)
+    elif press == "Enter":
+        qtbot.keyClick(window, Qt.Key.Key_Return)
+    else:
+        qtbot.mouseClick(call.leave_message, Qt.MouseButton.LeftButton)
+    assert by_tile is not None and by_tile.screen is Screen.MESSAGE
+    assert kiosk.navigator.view == by_tile
+
+
+def test_nobody_answered_goes_home_by_its_other_button(
+    build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
+) -> None:
+    kiosk, _ = nobody_answered(build, with_message_tile(demo_config))
+    window = kiosk.window
+    assert window.call is not None
+    qtbot.keyClick(window, Qt.Key.Key_Down)
+    assert window.call.home.focused
+    qtbot.keyClick(window, Qt.Key.Key_Return)
+    assert kiosk.navigator.view.screen is Screen.HOME
+
+
+def test_without_a_message_tile_nobody_answered_offers_nothing(
+    build: BuildKiosk, demo_config: KioskConfig
+) -> None:
+    kiosk, by_tile = nobody_answered(build, demo_config)
+    window = kiosk.window
+    assert by_tile is None and window.call is not None
+    assert window.stack.currentWidget() is window.page
+    assert window.page.title.text() == "지금은 통화할 수 없습니다"
+    assert not window.call.leave_message.isVisible()

@@ -64,6 +64,8 @@ def test_a_signed_question_opens_and_nothing_else_does() -> None:
     assert open_question(signed(desk, question), keys, time.time()) == question
     with pytest.raises(AlertRefusedError, match="signature"):
         open_question(forged_question(question), keys, time.time())
+    with pytest.raises(AlertRefusedError, match="not an alert envelope"):
+        open_question(msgspec.json.encode(question), keys, time.time())  # unsigned
     with pytest.raises(AlertRefusedError, match="expired"):
         open_question(signed(desk, question), keys, question.expires_at + 1)
     # City hall's signed alert is not a question, nor its question an alert.

@@ -9,6 +9,7 @@ import logging
 import socket
 import ssl
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -395,3 +396,67 @@ def test_malformed_messages_are_refused_and_deleted(
     malformed(hall, box, only_video.read_bytes())
     too_long = webm(tmp_path, 70, "long.webm", fps=2)
     malformed(hall, box, too_long, duration_s=60.0)
+
+
+@pytest.mark.allow_warnings
+def test_a_service_killed_mid_piece_counts_nothing_unsynced_and_the_upload_ends_whole(
+    hall: CityHall, clip: bytes, tmp_path: Path
+) -> None:
+    """kill -9 of the service while a piece is coming in: after a restart the upload is
+    where the index said before the piece (the piece's bytes on disk are not counted),
+    and the box resumes to exactly one complete, playable copy."""
+    box = enrolled(hall, hall.work / "box", "namwon-010")
+    hall.service.close()  # from here on, the command, as systemd runs it
+    cert, key = hall.authority.issue_server_cert(["127.0.0.1"], tmp_path / "command")
+    command = [sys.executable, "-m", "kiosk_provisioning.identity.service"]
+    command += ["--repo", str(hall.folder.parent), "--listen", "127.0.0.1:0"]
+    command += ["--cert", str(cert), "--key", str(key)]
+
+    def serve() -> subprocess.Popen[bytes]:
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert server.stdout is not None
+        first = server.stdout.readline().decode()  # blocks until it accepts connections
+        assert first.startswith("ready https://127.0.0.1:"), first
+        hall.service.url = first.split()[1]
+        return server
+
+    server = serve()
+    try:
+        message_id = announce(hall, box, clip)[1]["id"]
+        assert send(hall, box, message_id, 0, clip[:CHUNK])[0] == 200
+        part = store(hall).part(message_id)
+        raw = socket.create_connection(("127.0.0.1", hall.port), timeout=30)
+        with context(hall, box).wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            head = (
+                f"PATCH /v1/messages/{message_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"Upload-Offset: {CHUNK}\r\nContent-Type: application/offset+octet-stream\r\n"
+                f"Content-Length: {CHUNK}\r\n\r\n"
+            )
+            tls.sendall(head.encode() + clip[CHUNK : CHUNK + 6000])
+            wait_for(lambda: part.stat().st_size > CHUNK, "the piece's first bytes on disk")
+            server.kill()  # SIGKILL: no handler, no commit
+            server.wait()
+    finally:
+        ended(server, kill=True)
+    assert part.stat().st_size > CHUNK, "written, but never synced and counted"
+    server = serve()
+    try:
+        status, seen = ask(hall, "GET", f"/v1/messages/{message_id}", box)
+        assert (status, seen["offset"], seen["state"]) == (200, CHUNK, "uploading")
+        assert upload(hall, box, message_id, clip, start_at=CHUNK)[1]["state"] == "received"
+    finally:
+        ended(server, kill=False)
+    (final,) = stored_files(hall)
+    assert final.read_bytes() == clip
+    playable(final)
+
+
+def ended(server: subprocess.Popen[bytes], kill: bool) -> None:
+    """*server* stopped (SIGKILL or SIGTERM) and its pipe closed."""
+    if kill:
+        server.kill()
+    else:
+        server.terminate()
+    server.wait(timeout=20)
+    if server.stdout is not None:
+        server.stdout.close()

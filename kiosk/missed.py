@@ -8,8 +8,9 @@ showed it) and when, with one press to call back and one to put it away
 (:class:`MissedCallButtons` connects both to the navigator).
 
 Several missed calls show as the newest caller's, with how many times that contact
-rang. Calling back (once the call starts), a call that connects with that contact
-either way, or 확인 clears that contact's missed calls; another contact's then shows.
+rang. A call that connects with that contact either way (calling back, or their next
+call answered) or 확인 clears that contact's missed calls; another contact's then
+shows. A call back nobody answers leaves the notice: they have still not talked.
 Missed calls are kept in the state folder (written whole), so a restart does not
 forget them; after :data:`KEEP` they are dropped.
 """
@@ -241,8 +242,8 @@ def notice_words(strings: Strings, notice: MissedNotice, now: dt.datetime) -> No
 class MissedCallButtons:
     """The notice's two buttons, through the navigator (which owns the focus ring and
     refuses a press while something plays or a call is up): 전화하기 calls the contact
-    back exactly as the leader's list of contacts does, and clears their missed calls
-    once the call has started; 확인 puts them away."""
+    back exactly as the leader's list of contacts does (their missed calls go once the
+    call connects: :meth:`MissedCalls.talked`); 확인 puts them away."""
 
     def __init__(self, missed: MissedCalls, navigator: Navigator) -> None:
         self._missed = missed
@@ -252,8 +253,8 @@ class MissedCallButtons:
 
     def call_back(self) -> None:
         notice = self._missed.notice()
-        if notice is not None and self._navigator.call_back(notice.contact):
-            self._missed.clear(notice.contact)
+        if notice is not None:
+            self._navigator.call_back(notice.contact)
 
     def dismiss(self) -> None:
         self._missed.dismiss()

@@ -28,6 +28,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -159,36 +160,66 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+_FFPROBE = ("ffprobe", "-v", "error", "-f", "matroska")
+"""ffprobe as the check runs it: errors only, the Matroska demuxer only."""
+
+
+def _ffprobe(path: Path, *asked: str) -> Iterator[str]:
+    """ffprobe's output lines for *asked* on *path*, read as they come (a file of a
+    million tiny packets never sits in memory whole); :class:`MessageError`
+    (``malformed``) if it fails, says anything, or takes over :data:`PROBE_TIMEOUT_S`."""
+    with (
+        tempfile.TemporaryFile() as said,
+        subprocess.Popen(
+            [*_FFPROBE, *asked, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=said,
+        ) as ffprobe,
+    ):
+        assert ffprobe.stdout is not None
+        stop = threading.Timer(PROBE_TIMEOUT_S, ffprobe.kill)
+        stop.start()
+        try:
+            for line in ffprobe.stdout:
+                yield line.decode(errors="replace")
+            code = ffprobe.wait()
+        finally:
+            stop.cancel()
+            ffprobe.kill()
+        said.seek(0)
+        words = said.read(4096).decode(errors="replace").strip().splitlines()
+    if code != 0 or words:
+        why = words[-1] if words else f"ffprobe ended with {code}"
+        raise MessageError("malformed", f"not a whole WebM ({why})")
+
+
 def probe(path: Path) -> float:
     """The duration of the WebM at *path*, in seconds; :class:`MessageError`
     (``malformed``) unless it is a whole WebM (every packet read without an error,
     each stream running to the end) with exactly one video and one audio stream, no
     longer than :data:`MAX_DURATION_S`. Only the Matroska demuxer reads it (nothing
     is decoded)."""
-    command = ["ffprobe", "-v", "error", "-f", "matroska", "-of", "json", "-show_entries"]
-    command += ["format=duration:stream=index,codec_type,codec_name:packet=stream_index,pts_time"]
-    try:
-        done = subprocess.run(
-            [*command, str(path)],
-            capture_output=True,
-            timeout=PROBE_TIMEOUT_S,
-            check=False,
-            stdin=subprocess.DEVNULL,
+    shown = "".join(
+        _ffprobe(
+            path,
+            "-of",
+            "json",
+            "-show_entries",
+            "format=duration:stream=index,codec_type,codec_name",
         )
-    except subprocess.TimeoutExpired:
-        raise MessageError("malformed", "ffprobe took too long over it") from None
-    said = done.stderr.decode(errors="replace").strip().splitlines()
-    if done.returncode != 0 or said:
-        raise MessageError("malformed", f"not a whole WebM ({said[-1] if said else 'ffprobe'})")
+    )
+    ends: dict[int, float] = {}
+    for line in _ffprobe(path, "-of", "csv=p=0", "-show_entries", "packet=stream_index,pts_time"):
+        index, _, pts = line.strip().partition(",")
+        with contextlib.suppress(ValueError):  # a packet without a time ("N/A")
+            ends[int(index)] = max(ends.get(int(index), 0.0), float(pts))
     try:
-        found: dict[str, Any] = json.loads(done.stdout)
+        found: dict[str, Any] = json.loads(shown)
         streams: list[dict[str, Any]] = found["streams"]
-        ends: dict[int, float] = {}
-        for packet in found.get("packets", []):
-            index, pts = int(packet["stream_index"]), float(packet.get("pts_time", "nan"))
-            ends[index] = max(ends.get(index, 0.0), pts)
-        duration = float(found.get("format", {}).get("duration", max(ends.values())))
-    except (ValueError, KeyError, TypeError):
+        said = found.get("format", {}).get("duration")
+        duration = float(said) if said is not None else max(ends.values(), default=0.0)
+    except (ValueError, KeyError, TypeError, AttributeError):
         raise MessageError("malformed", "not a WebM with a duration") from None
     kinds = sorted(str(s.get("codec_type")) for s in streams)
     if kinds != ["audio", "video"]:

@@ -7,6 +7,7 @@ import http.client
 import json
 import logging
 import socket
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import pytest
 
 from kiosk_provisioning.identity.authority import Authority
 from kiosk_provisioning.identity.service import start
-from kiosk_provisioning.messages import MAX_CHUNK, MAX_SIZE, MessageStore
+from kiosk_provisioning.messages import ABANDONED_S, MAX_CHUNK, MAX_SIZE, MessageStore
 from tests.provision.test_identity_service import (
     CityHall,
     enrolled,
@@ -460,3 +461,25 @@ def ended(server: subprocess.Popen[bytes], kill: bool) -> None:
     server.wait(timeout=20)
     if server.stdout is not None:
         server.stdout.close()
+
+
+@pytest.mark.allow_warnings
+def test_the_service_sweeps_uploads_abandoned_for_a_week_when_it_starts(
+    hall: CityHall, clip: bytes, tmp_path: Path
+) -> None:
+    box = enrolled(hall, hall.work / "box", "namwon-011")
+    stale = announce(hall, box, clip)[1]["id"]
+    fresh = announce(hall, box, clip)[1]["id"]
+    for message_id in (stale, fresh):
+        assert send(hall, box, message_id, 0, clip[:CHUNK])[0] == 200
+    hall.service.close()
+    week_ago = time.time() - ABANDONED_S - 60
+    with sqlite3.connect(store(hall).index) as db:
+        db.execute("UPDATE messages SET touched = ? WHERE id = ?", (week_ago, stale))
+    cert, key = hall.authority.issue_server_cert(["127.0.0.1"], tmp_path / "again")
+    hall.service = start(hall.folder, cert, key)
+    wait_for(
+        lambda: ask(hall, "GET", f"/v1/messages/{stale}", box)[0] == 404, "the stale upload swept"
+    )
+    assert not store(hall).part(stale).exists()
+    assert ask(hall, "GET", f"/v1/messages/{fresh}", box)[1]["offset"] == CHUNK

@@ -58,6 +58,9 @@ def record_command(
         "-b:v", f"{VIDEO_KBITS}k", "-maxrate", f"{VIDEO_KBITS * 4 // 3}k",
         "-bufsize", f"{VIDEO_KBITS * 2}k", "-g", str(FPS * 4), "-auto-alt-ref", "0",
         "-c:a", "libopus", "-b:a", f"{AUDIO_KBITS}k", "-ac", "1", "-application", "voip",
+        # Every packet written as it comes: the file grows from the first one (the
+        # screen starts its countdown then), and a cut leaves what was recorded.
+        "-flush_packets", "1",
         "-t", str(most_s), "-f", "webm", str(out),
     ]  # fmt: skip
 

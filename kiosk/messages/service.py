@@ -55,6 +55,7 @@ class MessageService:
         self.spool = Spool(paths.state / "messages")
         self.spool.tidy()
         self._inputs = (camera_input, microphone_input)
+        self._loop = loop
         self._worker = Worker("kiosk-messages", loop)
         hall = CityHallMessages(identity_url, tls) if identity_url else None
 
@@ -77,7 +78,8 @@ class MessageService:
         self._forget = navigator.subscribe(self._view_changed)
 
     def start(self) -> None:
-        self.uploader.start()
+        """Start sending (the loop need not run yet)."""
+        self.uploader.start(self._loop)
 
     def open_tile(self, tile: Tile) -> Screen:
         """The message tile (or "의견 남기기" after an unanswered call): its screen. What

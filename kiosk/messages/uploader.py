@@ -87,9 +87,12 @@ class MessageUploader:
         self.delivered = 0
         """Messages city hall took whole since start."""
 
-    def start(self) -> None:
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Start on *loop* (by default the running one; the kiosk starts its services
+        before its loop runs)."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="messages")
+            on = loop or asyncio.get_running_loop()
+            self._task = on.create_task(self._run(), name="messages")
 
     def wake(self) -> None:
         """A message was queued (or the box enrolled): try now, not after the wait."""

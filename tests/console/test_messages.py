@@ -133,6 +133,7 @@ def test_any_staff_may_watch_only_callers_mark_handled(
     assert 'id="handle"' not in page.text, "no 확인 완료 button without the role"
     whole = host.get(video)
     assert whole.status_code == 200 and whole.headers["Content-Type"] == "video/webm"
+    assert whole.headers["Cache-Control"] == "private, no-store"
     assert whole.content == clips["short"]
     part = host.get(video, headers={"Range": "bytes=100-1099"})
     assert part.status_code == 206

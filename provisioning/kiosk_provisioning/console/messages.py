@@ -149,7 +149,9 @@ def video(message_id: str) -> ResponseReturnValue:
             "message %s from %s: its file is missing (%s)", message.id, message.centre, path
         )
         abort(404)
-    return send_file(path, mimetype="video/webm", conditional=True, max_age=0)
+    answer = send_file(path, mimetype="video/webm", conditional=True)
+    answer.headers["Cache-Control"] = "private, no-store"  # an elder's face and words
+    return answer
 
 
 @blueprint.post("/<message_id>/played")

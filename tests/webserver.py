@@ -105,6 +105,19 @@ def access_log(workdir: Path) -> list[str]:
         return []
 
 
+def logged_since(workdir: Path, before: int, at_least: int, timeout: float = 10) -> list[str]:
+    """The request lines logged after the first *before*, once there are *at_least*
+    of them (or *timeout* has passed). nginx writes a request's line after it has
+    sent the answer, so a client that has its answer may look before it is there:
+    the CI run of 2026-11-30 saw one line of two on a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = access_log(workdir)[before:]
+        if len(lines) >= at_least or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.02)  # nginx gives no event for a line written
+
+
 def reload_nginx(workdir: Path, timeout: float = 15) -> None:
     """``nginx -s reload`` (SIGHUP to the master), returning once the old worker has
     exited: from then on every new connection meets the reloaded configuration (its

@@ -361,6 +361,44 @@ def test_the_history_is_the_gates_record_read_once(tmp_path: Path) -> None:
     db.close()
 
 
+def test_a_centre_returning_city_halls_call_clears_it(tmp_path: Path) -> None:
+    """The centre's next call that city hall answers (the kiosk's 전화하기 on
+    "시청에서 전화했었습니다") settles city hall's call it missed and its own earlier
+    call nobody took; a call of the centre's nobody answered settles nothing."""
+    repo = tmp_path / "repo"
+    (repo / "identity").mkdir(parents=True)
+    (repo / "identity" / "directory.json").write_text(
+        json.dumps({"centres": {CENTRE: {"call_name": "c1-name", "rooms": []}}, "rooms": {}})
+    )
+    url = f"sqlite:///{tmp_path / 'console.db'}"
+    migrate(url)
+    db = Database(url)
+    attempts = repo / "calls" / "attempts.jsonl"
+    attempts.parent.mkdir()
+    centre = {"caller": "box", "caller_id": CENTRE, "from_name": "c1-name", "to": WELFARE_LINE}
+    hall = {"caller": "staff", "caller_id": "kim", "from_name": WELFARE_LINE, "to": "c1-name"}
+    lines = [
+        hall | {"started": 1000.0, "ended": 1030.0, "answered": None},
+        centre | {"started": 1100.0, "ended": 1130.0, "answered": None},
+    ]
+    attempts.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    history = CallHistory(repo, db)
+    history.catch_up()
+    assert [m.direction for m in history.missed()] == [
+        CallDirection.FROM_CENTRE,
+        CallDirection.TO_CENTRE,
+    ]
+    with attempts.open("a") as out:
+        out.write(json.dumps(centre | {"started": 1200.0, "ended": 1260.0, "answered": 1203.0}))
+        out.write("\n")
+    history.catch_up()
+    assert history.missed() == []
+    with db.session() as session:
+        records = session.scalars(select(CallRecord).order_by(CallRecord.started)).all()
+        assert [r.called_back for r in records] == [records[2].id, records[2].id, None]
+    db.close()
+
+
 def _shown(staff: StaffAtConsole, css: str) -> Any:
     found = staff.driver.find_elements("css selector", css)
     return found[0] if found and found[0].is_displayed() else None

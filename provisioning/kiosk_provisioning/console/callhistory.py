@@ -9,7 +9,8 @@ answered. So no page can invent, hide or change a call: pages only read this his
 A missed call (``missed``: a centre's call nobody answered, or city hall's the centre
 did not answer; ``failed``: city hall's call the server could not put through, e.g.
 the centre's box offline) counts as called back by city hall's next call to that
-centre, answered or not (``called_back`` names it).
+centre, answered or not, or by that centre's next call that city hall answers
+(``called_back`` names it).
 """
 
 import datetime as dt
@@ -160,17 +161,18 @@ def _import(session: Session, line: dict[str, Any], centres: dict[str, str]) -> 
     )
     session.add(record)
     session.flush()
-    if direction == CallDirection.TO_CENTRE:
-        earlier = session.scalars(
-            select(CallRecord).where(
-                CallRecord.centre_id == centre,
-                CallRecord.outcome.in_(UNANSWERED),
-                CallRecord.called_back.is_(None),
-                CallRecord.started < started,
-            )
-        )
-        for missed in earlier:
-            missed.called_back = record.id
+    earlier = select(CallRecord).where(
+        CallRecord.centre_id == centre,
+        CallRecord.outcome.in_(UNANSWERED),
+        CallRecord.called_back.is_(None),
+        CallRecord.started < started,
+    )
+    if direction == CallDirection.FROM_CENTRE and not answered:
+        return  # itself a missed call for staff to return
+    # City hall's next call to the centre, or the centre getting through to city hall
+    # (the kiosk's 전화하기 on "시청에서 전화했었습니다"), settles every earlier miss.
+    for missed in session.scalars(earlier):
+        missed.called_back = record.id
 
 
 def _login(who: object) -> str:

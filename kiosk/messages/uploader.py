@@ -80,6 +80,7 @@ class MessageUploader:
         self._poll_s = poll_s
         self._backoff = Backoff(FIRST_S, CAP_S, rng=self._rng, clock=clock)
         self._wake = asyncio.Event()
+        self._asked = False
         self._task: asyncio.Task[None] | None = None
         self._failing = False
         self.attempts = 0
@@ -95,7 +96,9 @@ class MessageUploader:
             self._task = on.create_task(self._run(), name="messages")
 
     def wake(self) -> None:
-        """A message was queued (or the box enrolled): try now, not after the wait."""
+        """A message was queued (or someone wants news): send and ask about delivered
+        messages now, not after the wait."""
+        self._asked = True
         self._wake.set()
 
     def reconfigure(self, config: KioskConfig) -> None:
@@ -118,7 +121,8 @@ class MessageUploader:
                 hall = self._city_hall()
                 if hall is not None:
                     await self._send_queued(hall)
-                    if self._clock() >= next_poll:
+                    if self._asked or self._clock() >= next_poll:
+                        self._asked = False
                         await self._ask_about_delivered(hall)
                         next_poll = self._clock() + self._poll_s * self._rng.uniform(0.75, 1.25)
                     self._recovered()

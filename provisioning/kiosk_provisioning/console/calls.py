@@ -123,7 +123,8 @@ def _clock(when: dt.datetime) -> str:
     """City hall's time of *when*: ``14:05`` today, ``11월 29일 14:05`` before."""
     local = when.astimezone(KST)
     today = dt.datetime.now(KST).date() == local.date()
-    return local.strftime("%H:%M" if today else "%m월 %d일 %H:%M")
+    clock = local.strftime("%H:%M")
+    return clock if today else f"{local.month}월 {local.day}일 {clock}"  # 11월 9일, not 09일
 
 
 @blueprint.route("/")

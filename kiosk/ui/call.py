@@ -26,7 +26,7 @@ from kiosk.status import Level, Status
 from kiosk.ui.alert import AlertBar
 from kiosk.ui.buttons import KeyButton
 from kiosk.ui.pages import HomeButton
-from kiosk.ui.paint import draw_focus_ring
+from kiosk.ui.paint import draw_focus_ring, fitted_size
 from kiosk.ui.qt import (
     QColor,
     QHBoxLayout,
@@ -44,7 +44,7 @@ from kiosk.ui.qt import (
     QVBoxLayout,
     QWidget,
 )
-from kiosk.ui.theme import Theme
+from kiosk.ui.theme import MIN_TEXT_PX, Theme
 
 if TYPE_CHECKING:
     from av import VideoFrame  # frames exist only once a call loaded the media stack
@@ -271,6 +271,11 @@ class Talking(QWidget):
         self.caption.setVisible(self.desk.own_picture() is not None)
         self.pictures.update()
 
+    def show_who(self, text: str) -> None:
+        if text != self.who.text():
+            self.who.setText(text)
+            self.place()
+
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
@@ -296,6 +301,17 @@ class Talking(QWidget):
         volume = theme.px(160) if beside else (panel.height() - 3 * gap) // 2
         for button in (self.louder, self.quieter):
             button.setFixedHeight(int(volume))
+        # The name as large as fits its room whole, wrapped between words (a long
+        # office name in a narrow column), never under the smallest text.
+        room = panel.width() - 2 * gap if beside else panel.width() * 0.25
+        self.who.setFixedWidth(max(0, int(room)))
+        # In a row under the picture the name shares the row's height with the length.
+        tall = math.inf if beside else panel.height() - 3 * gap - self.length.sizeHint().height()
+        font = theme.font("detail")
+        largest, smallest = font.pixelSize(), theme.px(MIN_TEXT_PX)
+        size = fitted_size(self.who.text(), font, room, tall, largest, smallest, wrap=True)
+        font.setPixelSize(smallest if size is None else size)
+        self.who.setFont(font)
         self.panel.setGeometry(panel.toRect())
         self.pictures.setGeometry(self.rect())
         self.pictures.main = main
@@ -459,7 +475,7 @@ class CallPage(QWidget):
         ringing = phase is Phase.RINGING
         talking = phase in TALKING
         self.who.setText(view.who)
-        self.talking.who.setText(view.who)
+        self.talking.show_who(view.who)
         what = {
             Phase.RINGING: s["call_ringing"],
             Phase.CALLING: s["call_calling"],

@@ -574,7 +574,7 @@ def show_state(kiosk: Kiosk, wall: WallClock, name: str) -> None:
     - ``leader_pin_wrong``: the keypad after a wrong PIN;
     - ``leader_calls_many``, ``leader_calls_none``: the leader's contacts, two pages of
       the longest names, and none (no call server);
-    - ``call_talking``: a call under way, its connection unsteady;
+    - ``call_talking``: a call under way with the longest name, its connection unsteady;
     - ``call_meeting``: a town meeting, alone in it so far;
     - ``call_unanswered``: nobody answered a senior's call: 의견 남기기 offered;
     - ``call_alert``: a call ringing with an alert's banner (the longest text);
@@ -623,7 +623,7 @@ def show_state(kiosk: Kiosk, wall: WallClock, name: str) -> None:
         assert call is not None
         since = call.desk.now() - 754
         call.show_call(
-            CallView(Phase.IN_CALL, "남원시청 복지과", notice=Notice.UNSTEADY, since=since)
+            CallView(Phase.IN_CALL, LONG_CONTACTS[0].label, notice=Notice.UNSTEADY, since=since)
         )
     elif name == "call_meeting":
         visit(kiosk, "call")
@@ -899,7 +899,8 @@ def test_the_far_side_takes_three_quarters_of_the_height_in_a_call(
     button and the call's length on the screen too."""
     far_sides.show(picture, [FAR_SIDE])
     kiosk = build(demo_config, size)
-    image = talking(kiosk, Phase.IN_CALL, "남원시청 복지과")
+    image = talking(kiosk, Phase.IN_CALL, LONG_CONTACTS[0].label)
+    assert_screen_fits(kiosk.window, size, "call")  # the longest name whole beside it too
     box = extent(image, FAR_SIDE)
     assert box is not None
     assert box.height() >= 0.75 * size[1], (box, size)
@@ -924,6 +925,7 @@ def test_in_a_meeting_the_host_is_large_and_four_centres_small_beside(
     far_sides.show(picture, [FAR_SIDE, *OTHER_CENTRES])
     kiosk = build(demo_config, size)
     image = talking(kiosk, Phase.IN_ROOM, "군민 회의")
+    assert_screen_fits(kiosk.window, size, "meeting")
     host = extent(image, FAR_SIDE)
     assert host is not None
     assert host.height() >= 0.75 * size[1], (host, size)

@@ -26,7 +26,7 @@ from kiosk_contract.config.model import Display, Tile
 from tests.calls.signals import near
 from tests.conftest import ASSETS
 from tests.ui.alerting import ring_a_call
-from tests.ui.conftest import BuildKiosk
+from tests.ui.conftest import BuildKiosk, FakeClock
 
 FAR = (200, 40, 40)
 OWN = (40, 160, 60)
@@ -246,3 +246,21 @@ def test_without_a_message_tile_nobody_answered_offers_nothing(
     assert window.stack.currentWidget() is window.page
     assert window.page.title.text() == "지금은 통화할 수 없습니다"
     assert not window.call.leave_message.isVisible()
+
+
+@pytest.mark.parametrize("offered", [True, False], ids=["with a message tile", "without"])
+def test_an_offer_waits_the_idle_time_a_plain_message_does_not(
+    build: BuildKiosk, demo_config: KioskConfig, clock: FakeClock, offered: bool
+) -> None:
+    """A choice needs time: 의견 남기기 stays up for the idle time, where the plain
+    sentence goes home after please_wait_s."""
+    config = with_message_tile(demo_config) if offered else demo_config
+    kiosk, _ = nobody_answered(build, config)
+    idle = config.idle
+    clock.now += idle.please_wait_s + 1
+    kiosk.navigator.tick()
+    shown = kiosk.navigator.view.screen
+    assert shown is (Screen.NOT_READY if offered else Screen.HOME)
+    clock.now += idle.return_home_after_s
+    kiosk.navigator.tick()
+    assert kiosk.navigator.view.screen is Screen.HOME

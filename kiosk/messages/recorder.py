@@ -46,8 +46,9 @@ def record_command(
         f":force_divisible_by=2,fps={FPS},format=yuv420p"
     )
     # A live camera and microphone deliver on their own clocks: a deeper queue per
-    # input keeps one from stalling the other while the encoder catches up.
-    queue = ["-thread_queue_size", "512"]
+    # input keeps one from stalling the other while the encoder catches up (64 raw
+    # pictures at most, ~30 MB, should the encoder fall behind for seconds).
+    queue = ["-thread_queue_size", "64"]
     return [
         "ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
         *queue, *(camera if camera is not None else no_camera()),

@@ -273,8 +273,8 @@ class MessageDesk:
             self._set(MessageView(Stage.NO_MICROPHONE))
             return
         message_id = uuid.uuid4().hex
-        path = self._spool.recording_path(message_id)
         try:
+            path = self._spool.recording_path(message_id)
             self._recording = self._start_recording(choice, path)
         except OSError as err:
             log.error("cannot start recording a message: %s", err)

@@ -53,7 +53,10 @@ class MessageService:
         microphone_input: DeviceInput = policy.microphone_input,
     ) -> None:
         self.spool = Spool(paths.state / "messages")
-        self.spool.tidy()
+        try:
+            self.spool.tidy()
+        except OSError as err:  # the kiosk runs on; recording will say it cannot
+            log.error("messages: cannot use %s: %s", self.spool.root, err)
         self._inputs = (camera_input, microphone_input)
         self._loop = loop
         self._worker = Worker("kiosk-messages", loop)

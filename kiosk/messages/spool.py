@@ -74,8 +74,9 @@ class Spool:
         self.refused = root / "refused"
 
     def tidy(self) -> None:
-        """At start: drop a recording a power cut interrupted, and a recording whose
-        record was never written (it was never queued)."""
+        """At start: drop a recording a power cut interrupted, a recording whose
+        record was never written (it was never queued), and a queued record whose
+        recording is gone (nothing could ever be sent)."""
         shutil.rmtree(self.recording, ignore_errors=True)
         self.recording.mkdir(parents=True, exist_ok=True)
         for video in self.root.glob("*.webm"):
@@ -84,6 +85,10 @@ class Spool:
                 video.unlink(missing_ok=True)
         for stray in self.root.glob(".*.tmp"):
             stray.unlink(missing_ok=True)
+        for message in self.in_state(State.QUEUED):
+            if not self.video(message).exists():
+                log.error("message %s lost its recording: dropped", message.id)
+                (self.root / f"{message.id}.json").unlink(missing_ok=True)
 
     def recording_path(self, message_id: str) -> Path:
         """Where a recording under way is written."""

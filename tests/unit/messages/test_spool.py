@@ -43,6 +43,9 @@ def test_a_restart_drops_cut_recordings_and_keeps_queued_messages(
     assert again.in_state(State.QUEUED) == [queued]
     assert again.video(queued).exists()
     assert f"message {never_queued.stem} was cut off before it was queued" in caplog.text
+    again.video(queued).unlink()  # a disk fault took the recording
+    again.tidy()
+    assert again.messages() == [], "a record with nothing to send is not kept"
 
 
 def test_delivered_then_handled_then_said(tmp_path: Path) -> None:

@@ -84,6 +84,9 @@ class MessageView:
     """Seconds of recording left (the countdown)."""
     length_s: int = 0
     """Seconds recorded (on REVIEW)."""
+    self_view: bool = False
+    """Recording from a camera: the page shows the senior's self-view (pictures come by
+    :meth:`MessageDesk.subscribe_preview`). Not without a camera (the voice alone)."""
 
     @property
     def buttons(self) -> tuple[str, ...]:
@@ -148,6 +151,7 @@ class MessageDesk:
         self._recorded_at = wall()
         self._since = 0.0
         self._listeners: list[Callable[[MessageView], None]] = []
+        self._previews: list[Callable[[bytes], None]] = []
 
     @property
     def view(self) -> MessageView:
@@ -161,6 +165,19 @@ class MessageDesk:
     def subscribe(self, listener: Callable[[MessageView], None]) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
+
+    def subscribe_preview(self, listener: Callable[[bytes], None]) -> Callable[[], None]:
+        """*listener* gets each self-view picture shown (see :meth:`show_preview`)."""
+        self._previews.append(listener)
+        return lambda: self._previews.remove(listener)
+
+    def show_preview(self, picture: bytes) -> None:
+        """A self-view picture from the camera being recorded (GUI thread; raw RGB,
+        :data:`~kiosk.messages.recorder.PREVIEW_WIDTH` x ``PREVIEW_HEIGHT``, mirrored).
+        Passed on while recording only: a late one after the stop is dropped."""
+        if self._open and self._view.stage is Stage.RECORDING and self._recording is not None:
+            for listener in list(self._previews):
+                listener(picture)
 
     # --- the screen opens and closes ------------------------------------------------
 
@@ -285,7 +302,7 @@ class MessageDesk:
         self._started_at = self._clock()
         self._recorded_at = self._wall()
         self._keep_awake()
-        self._set(MessageView(Stage.RECORDING, left_s=MOST_S))
+        self._set(MessageView(Stage.RECORDING, left_s=MOST_S, self_view=choice.camera is not None))
 
     def _stop(self) -> None:
         if self._recording is None:

@@ -11,12 +11,22 @@ every message) and the senior's voice is the message.
 The child is polled (:meth:`Recording.finished`), never waited for on the GUI
 thread; :meth:`Recording.stop` asks ffmpeg to finish the file (``q`` on its input),
 so a message stopped early is a whole, playable file.
+
+With a camera the same child also writes the senior's self-view: small raw pictures
+(:data:`PREVIEW_WIDTH` x :data:`PREVIEW_HEIGHT` RGB, :data:`PREVIEW_FPS` a second,
+already mirrored) to its standard output, the camera decoded once for both. They are
+read on a worker thread (:func:`watch`) and handed to the GUI thread; the reader never
+stops reading while ffmpeg runs, so a slow screen cannot hold the recording up.
 """
 
 import logging
 import subprocess
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import IO
+
+from kiosk.work import HandBack, Worker, hand_back
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +37,9 @@ VIDEO_KBITS = 450
 AUDIO_KBITS = 32
 NO_CAMERA_COLOUR = "0x283450"
 """The picture of a message without a camera (the calls' "camera off" blue)."""
+PREVIEW_WIDTH, PREVIEW_HEIGHT, PREVIEW_FPS = 320, 180, 10
+PREVIEW_BYTES = PREVIEW_WIDTH * PREVIEW_HEIGHT * 3
+"""One self-view picture: rgb24, rows top to bottom, mirrored like a mirror."""
 
 
 def no_camera() -> list[str]:
@@ -36,11 +49,16 @@ def no_camera() -> list[str]:
 
 
 def record_command(
-    camera: Sequence[str] | None, microphone: Sequence[str], out: Path, most_s: float = MOST_S
+    camera: Sequence[str] | None,
+    microphone: Sequence[str],
+    out: Path,
+    most_s: float = MOST_S,
+    preview: bool = False,
 ) -> list[str]:
     """The ffmpeg command that records from *camera* and *microphone* (ffmpeg input
     arguments, see :mod:`kiosk.devices.policy`; *camera* ``None``: the plain picture)
-    into *out* for at most *most_s* seconds."""
+    into *out* for at most *most_s* seconds; with *preview* and a camera, it also
+    writes the self-view's raw pictures to its standard output."""
     scale = (
         f"scale=w={WIDTH}:h={HEIGHT}:force_original_aspect_ratio=decrease"
         f":force_divisible_by=2,fps={FPS},format=yuv420p"
@@ -63,7 +81,60 @@ def record_command(
         # screen starts its countdown then), and a cut leaves what was recorded.
         "-flush_packets", "1",
         "-t", str(most_s), "-f", "webm", str(out),
+        *(preview_output(most_s) if preview and camera is not None else []),
     ]  # fmt: skip
+
+
+def preview_output(most_s: float) -> list[str]:
+    """The second output: the camera thinned to :data:`PREVIEW_FPS`, made small first
+    (cheap), letterboxed to 16:9, mirrored, raw RGB to standard output."""
+    w, h = PREVIEW_WIDTH, PREVIEW_HEIGHT
+    small = (
+        f"fps={PREVIEW_FPS},scale=w={w}:h={h}:force_original_aspect_ratio=decrease"
+        f":force_divisible_by=2,pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,hflip,format=rgb24"
+    )
+    return [
+        "-map", "0:v:0", "-vf", small, "-c:v", "rawvideo", "-pix_fmt", "rgb24",
+        "-t", str(most_s), "-f", "rawvideo", "pipe:1",
+    ]  # fmt: skip
+
+
+def read_frames(stream: IO[bytes], show: Callable[[bytes], object]) -> int:
+    """Read whole self-view pictures from *stream* until it ends, giving each to
+    *show* (blocking; a worker thread). Closes *stream*; returns how many were read."""
+    count = 0
+    with stream:
+        while True:
+            frame = stream.read(PREVIEW_BYTES)
+            if len(frame) < PREVIEW_BYTES:  # ffmpeg ended (a short tail is dropped)
+                return count
+            count += 1
+            show(frame)
+
+
+class LatestFrame:
+    """Hands the newest picture to the GUI thread, at most one hand-back waiting at a
+    time: a busy screen skips pictures instead of piling them up."""
+
+    def __init__(self, to: HandBack, show: Callable[[bytes], object]) -> None:
+        self._to, self._show = to, show
+        self._lock = threading.Lock()
+        self._frame: bytes | None = None
+        self._waiting = False
+
+    def offer(self, frame: bytes) -> None:  # the reader's thread
+        with self._lock:
+            self._frame = frame
+            if self._waiting:
+                return
+            self._waiting = True
+        hand_back(self._to, self._deliver)
+
+    def _deliver(self) -> None:  # the GUI thread
+        with self._lock:
+            frame, self._frame, self._waiting = self._frame, None, False
+        if frame is not None:
+            self._show(frame)
 
 
 class Recording:
@@ -73,10 +144,17 @@ class Recording:
     def __init__(self, command: Sequence[str], out: Path) -> None:
         self.out = out
         self._log = out.with_suffix(".log")
+        self.frames: IO[bytes] | None = None
+        """The self-view pictures' pipe if *command* writes them (read it: :func:`watch`)."""
+        previews = "pipe:1" in command
         with self._log.open("wb") as said:
             self._child = subprocess.Popen(
-                list(command), stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=said
+                list(command),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE if previews else subprocess.DEVNULL,
+                stderr=said,
             )
+        self.frames = self._child.stdout
         log.info("recording a message to %s (ffmpeg %d)", out.name, self._child.pid)
 
     @property
@@ -121,6 +199,19 @@ class Recording:
         if self._child.stdin is not None and not self._child.stdin.closed:
             self._child.stdin.close()
         self._log.unlink(missing_ok=True)
+
+
+def watch(
+    recording: Recording, worker: Worker, to: HandBack, show: Callable[[bytes], object]
+) -> None:
+    """Read *recording*'s self-view on *worker*'s thread (one of its own: the reader
+    runs as long as the recording) and give the newest picture to *show* on the GUI
+    thread. Nothing if the recording has no self-view."""
+    frames = recording.frames
+    if frames is None:
+        return
+    latest = LatestFrame(to, show)
+    worker.run(lambda: read_frames(frames, latest.offer), lambda count: None)
 
 
 def probe_duration(path: Path) -> float:

@@ -18,7 +18,7 @@ from kiosk.devices import policy
 from kiosk.devices.model import Device
 from kiosk.messages.cityhall import CityHall, CityHallMessages
 from kiosk.messages.desk import MessageDesk
-from kiosk.messages.recorder import Recording, record_command
+from kiosk.messages.recorder import Recording, record_command, watch
 from kiosk.messages.spool import Message, Spool, State
 from kiosk.messages.uploader import MessageUploader
 from kiosk.navigation import Navigator, Screen, View
@@ -60,6 +60,8 @@ class MessageService:
         self._inputs = (camera_input, microphone_input)
         self._loop = loop
         self._worker = Worker("kiosk-messages", loop)
+        self._self_view = Worker("kiosk-message-self-view", loop, threads=2)
+        """Reads each recording's self-view for as long as it runs."""
         hall = CityHallMessages(identity_url, tls) if identity_url else None
 
         def city_hall() -> CityHall | None:
@@ -112,13 +114,19 @@ class MessageService:
         self._forget = lambda: None
         self.desk.leave()
         self._worker.close()
+        self._self_view.close()
         await self.uploader.close()
 
     def _record(self, choice: policy.Choice, out: Path) -> Recording:
         camera_input, microphone_input = self._inputs
         assert choice.microphone is not None
         camera = camera_input(choice.camera) if choice.camera is not None else None
-        return Recording(record_command(camera, microphone_input(choice.microphone), out), out)
+        command = record_command(
+            camera, microphone_input(choice.microphone), out, preview=camera is not None
+        )
+        recording = Recording(command, out)
+        watch(recording, self._self_view, self._loop, self.desk.show_preview)
+        return recording
 
     def _queued(self, message: Message) -> None:
         self.uploader.wake()

@@ -5,11 +5,14 @@ and hands presses back to it; every rule lives there."""
 
 from kiosk.i18n import Strings
 from kiosk.messages.desk import MessageDesk, MessageView, Stage
+from kiosk.messages.recorder import PREVIEW_BYTES, PREVIEW_HEIGHT, PREVIEW_WIDTH
 from kiosk.navigation import Command
 from kiosk.ui.buttons import KeyButton
 from kiosk.ui.paint import draw_focus_ring
 from kiosk.ui.qt import (
+    QColor,
     QHBoxLayout,
+    QImage,
     QLabel,
     QPainter,
     QPaintEvent,
@@ -50,6 +53,44 @@ class RingButton(KeyButton):
             painter.end()
 
 
+SELF_VIEW_HEIGHT = 450
+"""The self-view's height at 1080 lines (800x450): the senior sees whether they are
+in the picture from arm's length, and the countdown beside it keeps its size."""
+
+
+class SelfView(QWidget):
+    """What the camera sees while recording, mirrored (ffmpeg flips it) as in a mirror:
+    the newest picture drawn whole into the widget, dark until the first one comes."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
+        self.image: QImage | None = None
+        self.shown = 0
+        """Pictures drawn (tests read it)."""
+
+    def show_picture(self, picture: bytes) -> None:
+        if len(picture) != PREVIEW_BYTES:
+            return
+        self.image = QImage(
+            picture, PREVIEW_WIDTH, PREVIEW_HEIGHT, PREVIEW_WIDTH * 3, QImage.Format.Format_RGB888
+        ).copy()  # its own pixels: *picture* is not kept
+        self.update()
+
+    def clear(self) -> None:
+        self.image = None
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        painter.fillRect(self.rect(), QColor("#000000"))
+        if self.image is not None:
+            painter.drawImage(self.rect(), self.image)
+            self.shown += 1
+        painter.end()
+
+
 class MessageScreen(QWidget):
     """The page for :data:`kiosk.navigation.Screen.MESSAGE`."""
 
@@ -66,14 +107,22 @@ class MessageScreen(QWidget):
         for label in (self.title, self.countdown, self.detail):
             label.setAlignment(Qt.AlignmentFlag.AlignCenter)
             label.setWordWrap(True)
+        self.self_view = SelfView(theme, self)
+        self.self_view.hide()
+        self._unsubscribe_view = desk.subscribe_preview(self.self_view.show_picture)
         self.buttons = [RingButton("", COLOURS["message_home"], theme, self) for _ in range(3)]
         row = QHBoxLayout()
         for index, button in enumerate(self.buttons):
             button.clicked.connect(lambda _=False, i=index: desk.press(i))
             row.addWidget(button)
         column = QVBoxLayout(self)
+        middle = QHBoxLayout()
+        middle.addStretch(1)
+        middle.addWidget(self.self_view)
+        middle.addWidget(self.countdown, 2)
+        middle.addStretch(1)
         column.addWidget(self.title)
-        column.addWidget(self.countdown, 1)
+        column.addLayout(middle, 1)
         column.addWidget(self.detail)
         column.addLayout(row)
         self._layout = column
@@ -107,6 +156,9 @@ class MessageScreen(QWidget):
         if counting:
             self.countdown.setText(s["message_seconds"].format(seconds=view.left_s))
         self.countdown.setVisible(counting)
+        if not view.self_view or stage is not Stage.RECORDING:
+            self.self_view.clear()  # the next recording starts dark, not on an old picture
+        self.self_view.setVisible(view.self_view and stage is Stage.RECORDING)
         self.detail.setText(s[f"message_{stage.value}_detail"].format(seconds=view.length_s))
         for index, button in enumerate(self.buttons):
             keys = view.buttons
@@ -128,6 +180,9 @@ class MessageScreen(QWidget):
         self.theme = theme
         self.title.setFont(theme.font("title"))
         self.countdown.setFont(theme.sized_font(theme.px(300)))
+        self.self_view.theme = theme
+        height = theme.px(SELF_VIEW_HEIGHT)
+        self.self_view.setFixedSize(height * PREVIEW_WIDTH // PREVIEW_HEIGHT, height)
         self.detail.setFont(theme.font("detail"))
         text = theme.display.text
         for label in (self.title, self.detail):
@@ -145,3 +200,5 @@ class MessageScreen(QWidget):
         self.timer.stop()
         self._unsubscribe()
         self._unsubscribe = lambda: None
+        self._unsubscribe_view()
+        self._unsubscribe_view = lambda: None

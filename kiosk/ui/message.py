@@ -53,8 +53,8 @@ class RingButton(KeyButton):
             painter.end()
 
 
-SELF_VIEW_HEIGHT = 450
-"""The self-view's height at 1080 lines (800x450): the senior sees whether they are
+SELF_VIEW_HEIGHT = 396
+"""The self-view's height at 1080 lines (704x396): the senior sees whether they are
 in the picture from arm's length, and the countdown beside it keeps its size."""
 
 

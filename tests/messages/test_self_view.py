@@ -134,7 +134,7 @@ def test_the_self_view_shows_the_camera_while_recording(
         until(lambda: page.self_view.image is not None, "a self-view picture")
         assert close_to(pixel(page, 0.3), left), pixel(page, 0.3).name()
         assert close_to(pixel(page, 0.7), right), pixel(page, 0.7).name()
-        assert page.self_view.height() >= 450 and page.countdown.font().pixelSize() >= 300
+        assert page.self_view.height() >= 396 and page.countdown.font().pixelSize() >= 300
         assert page.countdown.isVisible() and page.buttons[0].isVisible()
 
         desk.activate()  # stop

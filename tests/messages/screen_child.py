@@ -122,6 +122,9 @@ async def photograph(
     key("1")
     await camera.until(lambda: desk.view.stage is Stage.RECORDING, "recording")
     await camera.until(lambda: desk.view.left_s <= 57, "three seconds recorded")
+    page = window.message
+    assert page is not None
+    await camera.until(lambda: page.self_view.image is not None, "the senior's self-view")
     await camera.shot("message-countdown", window.theme.display.accent)
     say("recording", left_s=desk.view.left_s, text=window.message.countdown.text())  # type: ignore[union-attr]
 

@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import (
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.console.server import PASSWORD
@@ -106,7 +109,7 @@ class StaffAtConsole:
         self.find("form button[type=submit]").click()
         # Returns once the answer to the POST is the page shown: a page opened before
         # would cancel the sign-in (readyState alone can be the old page's).
-        self.wait(lambda: staleness_of(page)(self.driver))
+        self.wait(lambda: gone(page))
         self.wait(lambda: self.driver.execute_script("return document.readyState") == "complete")
 
     def find(self, css: str) -> WebElement:
@@ -143,6 +146,22 @@ class StaffAtConsole:
             self._closed = True
             with contextlib.suppress(Exception):  # a dead browser is closed already
                 self.driver.quit()
+
+
+def gone(element: WebElement) -> bool:
+    """Whether *element*'s page has been replaced (a navigation has begun and its
+    document is gone). Selenium's ``staleness_of`` does not suffice: mid-navigation
+    chromedriver may answer "Node with given id does not belong to the document"
+    as a plain WebDriverException (a CI run failed on it in ``sign_in``)."""
+    try:
+        element.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as err:
+        if "does not belong to the document" in str(err):
+            return True
+        raise
+    return False
 
 
 def _first(elements: list[WebElement]) -> WebElement | None:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from selenium.webdriver.support.expected_conditions import staleness_of
 from sqlalchemy import select
 
 from kiosk.calls.desk import CallDesk, Phase
@@ -37,7 +36,7 @@ from tests.calls.conftest import (
     until,
 )
 from tests.calls.signals import mean_rgb, near, steady_pitch
-from tests.console.browser import SIZES, StaffAtConsole
+from tests.console.browser import SIZES, StaffAtConsole, gone
 from tests.console.conftest import SHOTS
 from tests.console.rig import NETWORK, ConsoleCalls, console_calls, measure, staff_at_calls
 
@@ -298,7 +297,7 @@ def test_passes_name_only_city_halls_lines_for_callers_and_one_staff_a_line(
     page = staff.find("html")
     staff.find(".who button").click()
     # The sign-out's own page first: opening another mid-way breaks the navigation.
-    staff.wait(lambda: staleness_of(page)(staff.driver))
+    staff.wait(lambda: gone(page))
     staff.sign_in("host")
     staff.open("/fleet/")
     status, body = fetch(staff, "POST", "/calls/pass", {"lines": [WELFARE_LINE]})

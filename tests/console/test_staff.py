@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.alert import Alert
-from selenium.webdriver.support.expected_conditions import staleness_of
 
-from tests.console.browser import SIZES, StaffAtConsole, staff_browser
+from tests.console.browser import SIZES, StaffAtConsole, gone, staff_browser
 from tests.console.conftest import SHOTS
 from tests.console.server import PASSWORD, Clerk, ConsoleServer
 from tests.console.test_sign_in import press_and_wait_for_the_next_page, problem
@@ -232,7 +231,7 @@ def test_deactivating_in_the_browser_asks_first(
         html = browser.find("html")
         browser.find("button.danger").click()
         browser.wait(lambda: alert_of(browser)).accept()
-        browser.wait(lambda: staleness_of(html)(browser.driver))
+        browser.wait(lambda: gone(html))
         assert browser.find(".done").text.startswith("계정을 사용 중지했습니다.")
         assert browser.console_errors() == []
     assert Clerk(shared_console.url).sign_in("asked").status_code == 401

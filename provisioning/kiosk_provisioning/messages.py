@@ -149,7 +149,10 @@ def _utc_iso(text: str) -> str:
         raise MessageError("input", "recorded_at is not an ISO 8601 time") from None
     if when.tzinfo is None:
         raise MessageError("input", "recorded_at has no time zone")
-    return when.astimezone(dt.UTC).isoformat(timespec="seconds")
+    try:
+        return when.astimezone(dt.UTC).isoformat(timespec="seconds")
+    except OverflowError:  # 0001-01-01T00:00+14:00 has no date in UTC
+        raise MessageError("input", "recorded_at is out of range") from None
 
 
 def _fsync_dir(folder: Path) -> None:

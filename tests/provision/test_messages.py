@@ -150,3 +150,15 @@ def test_the_probe_reads_the_whole_file(tmp_path: Path, clip: bytes) -> None:
     cut.write_bytes(clip[: len(clip) * 2 // 3])
     with pytest.raises(MessageError, match="not a whole WebM"):
         probe(cut)
+
+
+@pytest.mark.parametrize(
+    "recorded_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "yesterday"]
+)
+def test_a_recording_time_out_of_range_is_bad_input(tmp_path: Path, recorded_at: str) -> None:
+    # A time that is valid ISO 8601 but has no UTC date (year 0 or 10000 once moved
+    # to UTC) is the box's bad input, refused as such (it raised OverflowError: 500).
+    store = MessageStore.open(tmp_path)
+    with pytest.raises(MessageError) as refused:
+        store.announce(CENTRE, uuid.uuid4().hex, 10, "0" * 64, 2.0, recorded_at)
+    assert refused.value.kind == "input"

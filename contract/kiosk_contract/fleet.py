@@ -21,7 +21,7 @@ signature over its UTF-8 bytes, so nothing depends on how JSON is re-encoded.
 import datetime as dt
 import enum
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol, TypeVar
 
 import msgspec
 from msgspec import Meta
@@ -125,7 +125,13 @@ class AlertRefusedError(Exception):
 def sign_alert(alert: Alert, sign: Callable[[bytes], bytes]) -> bytes:
     """The envelope's bytes for *alert*, signed with *sign* (city hall's key's
     ``Ed25519PrivateKey.sign``)."""
-    body = msgspec.json.encode(alert)
+    return sign_envelope(alert, sign)
+
+
+def sign_envelope(signed: msgspec.Struct, sign: Callable[[bytes], bytes]) -> bytes:
+    """The envelope's bytes for *signed* (an alert, or a meeting question of
+    :mod:`kiosk_contract.questions`), its JSON signed with *sign*."""
+    body = msgspec.json.encode(signed)
     return msgspec.json.encode(Envelope(body.decode(), sign(body)))
 
 
@@ -136,17 +142,39 @@ def open_alert(payload: bytes, keys: list[bytes], now: float) -> Alert:
     signature, a malformed alert, not yet issued, expired). Whether it is for this
     centre and new is the box's to check (:meth:`Audience.includes`, the sequence).
     """
-    signed = open_envelope(payload, keys)
+    return open_signed(open_envelope(payload, keys), Alert, "alert", "malformed alert", now)
+
+
+class Signed(Protocol):
+    """What city hall signs into an envelope and a box checks the times of."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def issued_at(self) -> int: ...
+    @property
+    def expires_at(self) -> int: ...
+
+
+S = TypeVar("S", bound=Signed)
+
+
+def open_signed(signed: str, kind: type[S], what: str, malformed: str, now: float) -> S:
+    """*signed* (an envelope's verified text) decoded as *kind*, if it is issued and
+    not expired at *now*; else :class:`AlertRefusedError` naming it as *what* (and
+    saying *malformed* when it is no *kind*)."""
     try:
-        alert = msgspec.json.decode(signed, type=Alert)
+        found = msgspec.json.decode(signed, type=kind)
     except (msgspec.DecodeError, ValueError) as err:
-        raise AlertRefusedError(f"malformed alert: {err}") from None
-    name = f"alert {alert.id} (#{alert.seq})"
-    if now >= alert.expires_at:
-        raise AlertRefusedError(f"{name} expired at {_when(alert.expires_at)}")
-    if now + 300 < alert.issued_at:
+        raise AlertRefusedError(f"{malformed}: {err}") from None
+    name = f"{what} {found.id} (#{found.seq})"
+    if now >= found.expires_at:
+        raise AlertRefusedError(f"{name} expired at {_when(found.expires_at)}")
+    if now + 300 < found.issued_at:
         raise AlertRefusedError(f"{name} is issued in the future")
-    return alert
+    return found
 
 
 def open_envelope(payload: bytes, keys: list[bytes], limit: int = MAX_ALERT_BYTES) -> str:

@@ -29,10 +29,10 @@ from msgspec import Meta
 
 from kiosk_contract.fleet import (
     MAX_VOICE_BYTES,
-    AlertRefusedError,
-    Envelope,
     Slug,
     open_envelope,
+    open_signed,
+    sign_envelope,
     topic_part,
 )
 
@@ -127,24 +127,14 @@ def answer_topic(centre: str, question_id: str) -> str:
 
 def sign_question(question: Question, sign: Callable[[bytes], bytes]) -> bytes:
     """The envelope's bytes for *question*, signed with *sign* (city hall's alert key)."""
-    body = msgspec.json.encode(question)
-    return msgspec.json.encode(Envelope(body.decode(), sign(body)))
+    return sign_envelope(question, sign)
 
 
 def open_question(payload: bytes, keys: list[bytes], now: float) -> Question:
     """The question in *payload* if city hall signed it and it has not expired; else
     :class:`~kiosk_contract.fleet.AlertRefusedError` saying why."""
     signed = open_envelope(payload, keys, MAX_QUESTION_BYTES)
-    try:
-        question = msgspec.json.decode(signed, type=Question)
-    except (msgspec.DecodeError, ValueError) as err:
-        raise AlertRefusedError(f"not a question: {err}") from None
-    name = f"question {question.id} (#{question.seq})"
-    if now >= question.expires_at:
-        raise AlertRefusedError(f"{name} expired")
-    if now + 300 < question.issued_at:
-        raise AlertRefusedError(f"{name} is issued in the future")
-    return question
+    return open_signed(signed, Question, "question", "not a question", now)
 
 
 def read_answer(topic: str, payload: bytes) -> tuple[str, Answer]:

@@ -4,7 +4,14 @@ from collections.abc import Callable
 from math import ceil
 
 from kiosk.i18n import Strings
-from kiosk.ui.paint import ONE_LINE, DrawnText, draw_text, fitted_size, text_block
+from kiosk.ui.paint import (
+    ONE_LINE,
+    DrawnText,
+    draw_focus_ring,
+    draw_text,
+    fitted_size,
+    text_block,
+)
 from kiosk.ui.qt import (
     QAbstractButton,
     QColor,
@@ -136,3 +143,31 @@ def style_bar(bar: QProgressBar, theme: Theme, height: int) -> None:
         f"{theme.display.background}; }} QProgressBar::chunk {{ background: "
         f"{theme.display.accent}; }}"
     )
+
+
+class RingedButton(KeyButton):
+    """A big key with the yellow focus ring drawn round it while :attr:`focused` (Enter
+    presses it); *ring_px* is the ring's width at 1080 lines (the theme's focus width
+    unless said)."""
+
+    def __init__(
+        self,
+        text: str,
+        colour: str,
+        theme: Theme,
+        parent: QWidget | None = None,
+        ring_px: int | None = None,
+    ) -> None:
+        super().__init__(text, colour, theme, parent)
+        self.focused = False
+        self.ring_px = ring_px
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+        super().paintEvent(event)
+        if self.focused:
+            theme = self.theme
+            ring = theme.focus_width if self.ring_px is None else theme.px(self.ring_px)
+            painter = QPainter(self)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            draw_focus_ring(painter, QRectF(self.rect()), theme.accent, ring)
+            painter.end()

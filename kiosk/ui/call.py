@@ -24,9 +24,9 @@ from kiosk.i18n import Strings
 from kiosk.navigation import Command
 from kiosk.status import Level, Status
 from kiosk.ui.alert import AlertBar
-from kiosk.ui.buttons import KeyButton
+from kiosk.ui.buttons import KeyButton, RingedButton
 from kiosk.ui.pages import HomeButton
-from kiosk.ui.paint import draw_focus_ring, fitted_size
+from kiosk.ui.paint import fitted_size
 from kiosk.ui.qt import (
     QColor,
     QHBoxLayout,
@@ -334,23 +334,6 @@ class Talking(QWidget):
             int(own.left()), int(own.top()) - line, self.caption.sizeHint().width() + margin, line
         )
         self.pictures.update()
-
-
-class RingedButton(KeyButton):
-    """A big key with the yellow focus ring while :attr:`focused` (Enter presses it)."""
-
-    def __init__(self, text: str, colour: str, theme: Theme, parent: QWidget | None = None) -> None:
-        super().__init__(text, colour, theme, parent)
-        self.focused = False
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
-        super().paintEvent(event)
-        if self.focused:
-            painter = QPainter(self)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            theme = self.theme
-            draw_focus_ring(painter, QRectF(self.rect()), theme.accent, theme.focus_width)
-            painter.end()
 
 
 class CallPage(QWidget):

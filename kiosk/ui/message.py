@@ -7,8 +7,7 @@ from kiosk.i18n import Strings
 from kiosk.messages.desk import MessageDesk, MessageView, Stage
 from kiosk.messages.recorder import PREVIEW_BYTES, PREVIEW_HEIGHT, PREVIEW_WIDTH
 from kiosk.navigation import Command
-from kiosk.ui.buttons import KeyButton
-from kiosk.ui.paint import draw_focus_ring
+from kiosk.ui.buttons import RingedButton
 from kiosk.ui.qt import (
     QColor,
     QHBoxLayout,
@@ -16,7 +15,6 @@ from kiosk.ui.qt import (
     QLabel,
     QPainter,
     QPaintEvent,
-    QRectF,
     Qt,
     QTimer,
     QVBoxLayout,
@@ -37,20 +35,6 @@ COLOURS = {
 }
 """White text on each reaches at least 7:1; recording is red, sending green."""
 MOST_BUTTONS = 3
-
-
-class RingButton(KeyButton):
-    """A big key with the yellow focus ring drawn round it while :attr:`focused`."""
-
-    focused = False
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
-        super().paintEvent(event)
-        if self.focused:
-            painter = QPainter(self)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            draw_focus_ring(painter, QRectF(self.rect()), self.theme.accent, self.theme.px(10))
-            painter.end()
 
 
 SELF_VIEW_HEIGHT = 396
@@ -110,7 +94,9 @@ class MessageScreen(QWidget):
         self.self_view = SelfView(theme, self)
         self.self_view.hide()
         self._unsubscribe_view = desk.subscribe_preview(self.self_view.show_picture)
-        self.buttons = [RingButton("", COLOURS["message_home"], theme, self) for _ in range(3)]
+        self.buttons = [
+            RingedButton("", COLOURS["message_home"], theme, self, ring_px=10) for _ in range(3)
+        ]
         row = QHBoxLayout()
         for index, button in enumerate(self.buttons):
             button.clicked.connect(lambda _=False, i=index: desk.press(i))

@@ -319,10 +319,12 @@ def test_oversized_announcements_and_pieces_are_refused_without_harm(
     box = enrolled(hall, hall.work / "box", "namwon-007")
     status, answer = announce(hall, box, clip, size=MAX_SIZE + 1)
     assert (status, answer["error"]) == (413, "size")
-    for duration in (0, -1, 65.5, 3600):
+    # 10**400: a whole number JSON allows that is no float (it raised OverflowError).
+    for duration in (0, -1, 65.5, 3600, 10**400):
         assert announce(hall, box, clip, duration_s=duration)[0] == 400, duration
     assert announce(hall, box, clip, id="not-a-message-id")[0] == 400
-    assert announce(hall, box, clip, recorded_at="yesterday")[0] == 400
+    for recorded_at in ("yesterday", "0001-01-01T00:00:00+14:00"):
+        assert announce(hall, box, clip, recorded_at=recorded_at)[0] == 400, recorded_at
     message_id = announce(hall, box, clip)[1]["id"]
     assert send(hall, box, message_id, 0, clip[:CHUNK])[0] == 200
     caplog.clear()

@@ -286,12 +286,16 @@ class IdentityService:
             raise RefusedError(400, "input", "size must be a whole number of bytes")
         if not isinstance(duration_s, int | float) or isinstance(duration_s, bool):
             raise RefusedError(400, "input", "duration_s must be a number of seconds")
+        try:
+            seconds = float(duration_s)
+        except OverflowError:  # a whole number no float holds (JSON allows it)
+            raise RefusedError(400, "duration", "duration_s is out of range") from None
         sha256 = _field(body, "sha256", 64)
         recorded_at = _field(body, "recorded_at", 64)
         store = self._store()
         try:
             message, new = await self._on_disk(
-                store.announce, centre_id, message_id, size, sha256, float(duration_s), recorded_at
+                store.announce, centre_id, message_id, size, sha256, seconds, recorded_at
             )
         except MessageError as err:
             status = 429 if err.kind == "busy" else _MESSAGE_STATUS.get(err.kind, 400)

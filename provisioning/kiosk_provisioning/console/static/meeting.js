@@ -9,23 +9,10 @@
   const root = document.getElementById("meeting");
   if (!root) return;
   const PAGE = Number(root.dataset.gridPage) || 12;
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = function (id) { return document.getElementById(id); };
   let meeting = null;
 
-  function post(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
-      body: JSON.stringify(body || {}),
-    }).then(function (reply) {
-      return reply.json().catch(function () { return {}; }).then(function (data) {
-        if (!reply.ok) throw new Error(data.error || "요청이 거절되었습니다 (" + reply.status + ")");
-        return data;
-      });
-    });
-  }
+  const post = window.postJSON; // post.js
 
   function problem(id, text) {
     const box = $(id);

@@ -9,7 +9,6 @@
   const form = document.getElementById("question-form");
   if (!root || !form) return;
   const base = root.dataset.base || "/meeting/";
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const $ = function (id) { return document.getElementById(id); };
   const POLL_MS = 1000;
   const STATES = { open: "받는 중", closed: "끝남", result: "끝남 · 결과를 화면에 보이는 중" };
@@ -19,19 +18,7 @@
 
   function room() { return $("stage").dataset.room; }
 
-  function send(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, "Content-Type": "application/json" },
-      body: JSON.stringify(body || {}),
-    }).then(function (reply) {
-      return reply.json().catch(function () { return {}; }).then(function (data) {
-        if (!reply.ok) throw new Error(data.error || "요청이 거절되었습니다 (" + reply.status + ")");
-        return data;
-      });
-    });
-  }
+  const send = window.postJSON; // post.js
 
   function problem(text) {
     $("question-problem").textContent = text || "";

@@ -26,6 +26,7 @@
   let audio = null;
   let retry = 1000;
   let retrying = null;     // the timer of a call placed once more (see onMessage)
+  const RETRIES = 3;       // a call that fails before ringing is placed again this often
 
   // --- what the page shows -------------------------------------------------------
 
@@ -172,7 +173,12 @@
       lineState(name, "받는 중");
       summary();
     } else if (event === "calling") {
-      if (call && call.line === name) { call.rang = true; callState("신호가 가는 중입니다…"); }
+      if (call && call.line === name) {
+        call.rang = true;
+        if (call.doubt) { clearTimeout(call.doubt); call.doubt = null; }  // the hangup was stale
+        if (call.watch) { clearTimeout(call.watch); call.watch = null; }
+        callState("신호가 가는 중입니다…");
+      }
     } else if (event === "incomingcall") {
       offered(name, result.username, jsep);
     } else if (event === "accepted") {
@@ -186,7 +192,7 @@
         line.handle.send({ message: { request: "hangup" } });
         say(who + "의 전화를 받지 못했습니다.");
         refreshMissed();
-      } else if (call && call.line === name && tryAgain()) {
+      } else if (call && call.line === name && doubtful()) {
         return;
       } else if (call && call.line === name) {
         const answered = call.phase === "in-call";
@@ -247,21 +253,39 @@
 
   // --- calling a centre ------------------------------------------------------------
 
-  function tryAgain() {
-    // A call that failed before the centre even rang, because the server was still
-    // tearing down the last call on this line or the centre's (a call back clicked the
-    // moment a call ended): placed once more, shortly. False if that was done already.
-    if (!call || !call.outgoing || call.phase !== "calling" || call.rang || call.retried) return false;
-    const line = lines[call.line];
-    const centre = call.centre;
-    call = null;
-    line.handle.hangup();
-    callState("다시 연결하는 중…");
-    retrying = setTimeout(function () { retrying = null; place(centre, true); }, 1500);
+  function doubtful() {
+    // A hangup before the centre rings may be the last call's, arriving late (a call
+    // back clicked as the centre's unanswered call was being ended): then our call
+    // still rings ("calling" comes) and goes on. Only if it does not ring within a
+    // second is it taken as this call's failure, and the call placed once more.
+    if (!call || !call.outgoing || call.phase !== "calling" || call.rang) return false;
+    if (call.doubt) return true;
+    const doubted = call;
+    doubted.doubt = setTimeout(function () {
+      doubted.doubt = null;
+      if (call === doubted && !doubted.rang && !tryAgain()) endCall(doubted.name + "이(가) 전화를 받지 않았습니다.");
+    }, 1000);
     return true;
   }
 
-  function place(centreId, retried) {
+  function tryAgain() {
+    // A call that failed before the centre even rang, because the server was still
+    // tearing down the last call on this line or the centre's (a call back clicked the
+    // moment a call ended; on a busy server that takes a few seconds): placed again,
+    // after 1.5, 3 and 4.5 s. False once that was done.
+    if (!call || !call.outgoing || call.phase !== "calling" || call.rang || call.attempt >= RETRIES) return false;
+    const line = lines[call.line];
+    const centre = call.centre;
+    const attempt = call.attempt + 1;
+    call = null;
+    line.handle.hangup();
+    callState("다시 연결하는 중…");
+    retrying = setTimeout(function () { retrying = null; place(centre, attempt); }, 1500 * attempt);
+    return true;
+  }
+
+  function place(centreId, attempt) {
+    const retried = !!attempt;
     problem("");
     const button = centreById(centreId);
     if (!button) { if (retried) endCall(""); return; }
@@ -282,7 +306,14 @@
       return;
     }
     const handle = lines[name].handle;
-    call = { line: name, centre: centreId, name: button.dataset.name, phase: "calling", outgoing: true, rang: false, retried: !!retried };
+    const placed = { line: name, centre: centreId, name: button.dataset.name, phase: "calling", outgoing: true, rang: false, attempt: attempt || 0 };
+    call = placed;
+    // Neither ringing nor refused within 4 s (the offer made while the line was still
+    // ending the last call can be lost with it): placed again.
+    placed.watch = setTimeout(function () {
+      placed.watch = null;
+      if (call === placed && !placed.rang && !tryAgain()) endCall("전화를 걸지 못했습니다. 잠시 뒤 다시 걸어 보세요.");
+    }, 4000);
     phase("calling");
     if (!retried) showCall(button.dataset.name, "전화 거는 중…");
     handle.createOffer({
@@ -291,7 +322,8 @@
         handle.send({
           message: { request: "call", username: button.dataset.callName },
           jsep: offer,
-          error: function () {
+          error: function (err) {
+            console.debug("videocall", name, "call refused", JSON.stringify(err));
             if (!tryAgain()) endCall("전화를 걸지 못했습니다. 잠시 뒤 다시 걸어 보세요.");
           },
         });

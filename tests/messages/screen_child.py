@@ -26,7 +26,6 @@ os.environ.setdefault("QT_API", "pyside6")
 
 import msgspec
 import qasync
-from PySide6.QtGui import QGuiApplication
 
 from kiosk.app.kiosk import Kiosk, build_kiosk
 from kiosk.config import ConfigSource, LoadedConfig
@@ -92,8 +91,10 @@ class Photographer:
 
     async def shot(self, name: str, colour: str) -> QImage:
         """Photograph the screen once *colour* fills a visible part of it."""
+        # No QGuiApplication.sync() here: it runs Qt's events, and so the loop's, inside
+        # this task's step ("Cannot enter into task ..."), and the task woken that way
+        # is never woken again: the run hangs.
         self.kiosk.window.repaint()
-        QGuiApplication.sync()
         image = screenshot(DISPLAY)
         deadline = time.monotonic() + LIMIT_S
         while colour_share(image, colour)[0] < 0.01:

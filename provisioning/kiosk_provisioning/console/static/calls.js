@@ -144,7 +144,12 @@
         if (call && call.line === name && up) { call.phase = "in-call"; phase("in-call"); callState("통화 중"); }
       },
       oncleanup: function () {
-        if (call && call.line === name) endCall("통화가 끝났습니다.");
+        console.debug("videocall", name, "media torn down");
+        // Janus tears the line's media down: for a call not yet ringing this can be the
+        // last call's teardown arriving late (the server ends a call nobody answered
+        // with a "hangup" of its own, after its event), which took our new offer with
+        // it: the call is placed again.
+        if (call && call.line === name && !tryAgain()) endCall("통화가 끝났습니다.");
       },
     });
   }
@@ -164,6 +169,7 @@
       }
       if (call && call.line === name) {
         const offline = msg.error_code === 478;
+        if (!offline && tryAgain()) return;  // e.g. "Already in a call": the last one still ending
         endCall(offline ? call.name + "이(가) 지금 연결되어 있지 않습니다 (꺼져 있거나 인터넷 문제)." : "전화를 걸지 못했습니다: " + msg.error);
       }
       return;
@@ -319,16 +325,20 @@
     handle.createOffer({
       tracks: BOTH,
       success: function (offer) {
+        if (call !== placed) return;  // given up or placed again meanwhile
         handle.send({
           message: { request: "call", username: button.dataset.callName },
           jsep: offer,
           error: function (err) {
             console.debug("videocall", name, "call refused", JSON.stringify(err));
-            if (!tryAgain()) endCall("전화를 걸지 못했습니다. 잠시 뒤 다시 걸어 보세요.");
+            if (call === placed && !tryAgain()) endCall("전화를 걸지 못했습니다. 잠시 뒤 다시 걸어 보세요.");
           },
         });
       },
-      error: function () { endCall("카메라나 마이크를 쓸 수 없어 걸지 못했습니다."); },
+      error: function () {
+        // Also what a late teardown of the last call does to an offer being made.
+        if (call === placed && !tryAgain()) endCall("카메라나 마이크를 쓸 수 없어 걸지 못했습니다.");
+      },
     });
   }
 

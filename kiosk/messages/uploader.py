@@ -45,6 +45,9 @@ CAP_S = 600.0
 """Longest wait between attempts while city hall cannot be reached."""
 POLL_S = 300.0
 """Mean seconds between asking about delivered messages."""
+CHECKING_S = 5.0
+"""The wait before asking again about a message city hall holds whole and is still
+checking (a box that re-announced it during the check)."""
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -83,6 +86,7 @@ class MessageUploader:
         self._asked = False
         self._task: asyncio.Task[None] | None = None
         self._failing = False
+        self._checking = False
         self.attempts = 0
         """Rounds tried (each a pass over the queue); read by tests and benchmarks."""
         self.delivered = 0
@@ -117,6 +121,7 @@ class MessageUploader:
         next_poll = self._clock()  # once at start
         while True:
             self.attempts += 1
+            self._checking = False
             try:
                 hall = self._city_hall()
                 if hall is not None:
@@ -128,6 +133,8 @@ class MessageUploader:
                     self._recovered()
                     self._backoff.connected()
                 wait = max(next_poll - self._clock(), 0.0) if hall is not None else self._poll_s
+                if self._checking:
+                    wait = min(wait, CHECKING_S)
             except UnreachableError as err:
                 self._failed(err)
                 wait = self._backoff.next()
@@ -170,6 +177,9 @@ class MessageUploader:
                 raise RefusedError(
                     409, "offset", f"city hall holds {offset} of {message.size} bytes"
                 )
+            if offset == message.size:  # every byte in, and another request checks them
+                self._checking = True
+                return
             chunk = await asyncio.to_thread(self._read, message, offset)
             try:
                 answer = await asyncio.to_thread(hall.append, message.id, offset, chunk)

@@ -456,11 +456,17 @@ class MessageStore:
 
     def _settled(self, message: Message) -> Message:
         """*message*, completed first if all its bytes are in but a stop came before
-        its check (so a box that re-announces it is not left waiting)."""
+        its check (so a box that re-announces it is not left waiting). While another
+        request is checking it, *message* as it is (still ``uploading``, every byte
+        in): a request never waits for another's check, so one box asking again and
+        again cannot tie up every worker of the service."""
         if message.state == "uploading" and message.offset == message.size:
             fd = os.open(self.part(message.id), os.O_WRONLY | os.O_CREAT, 0o600)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    return message
                 again = self._get(message.id)
                 if again is None:
                     raise MessageError("unknown", f"message {message.id} is gone")

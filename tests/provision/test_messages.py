@@ -1,6 +1,7 @@
 """The message store on its own: what a power cut, a stop or a week of silence leaves
 behind (the service's tests drive it over TLS; these reach the states a cut leaves)."""
 
+import fcntl
 import hashlib
 import os
 import sqlite3
@@ -93,6 +94,28 @@ def test_a_stop_between_the_last_byte_and_the_check_is_finished_on_the_next_ask(
     assert status is not None and status.state == "received"
     assert again.file(status).read_bytes() == clip
     assert not again.part(message_id).exists()
+
+
+def test_an_ask_during_another_requests_check_answers_at_once_not_after_it(
+    tmp_path: Path, clip: bytes
+) -> None:
+    store = MessageStore.open(tmp_path)
+    message_id = announced(store, clip)
+    store.part(message_id).write_bytes(clip)
+    with sqlite3.connect(store.index) as db:  # all bytes counted, not yet checked
+        db.execute("UPDATE messages SET uploaded = size WHERE id = ?", (message_id,))
+    checking = os.open(store.part(message_id), os.O_WRONLY)
+    fcntl.flock(checking, fcntl.LOCK_EX)  # another request, checking the message
+    try:
+        status = store.status(CENTRE, message_id)
+        assert status is not None and (status.state, status.offset) == ("uploading", len(clip))
+        digest = hashlib.sha256(clip).hexdigest()
+        again, new = store.announce(CENTRE, message_id, len(clip), digest, 2.0, "2026-11-30T01:00Z")
+        assert (again.state, new) == ("uploading", False)
+    finally:
+        os.close(checking)
+    status = store.status(CENTRE, message_id)
+    assert status is not None and status.state == "received"
 
 
 def test_a_stop_after_the_move_and_before_the_index_is_finished_too(

@@ -26,6 +26,9 @@ class FakeCityHall:
         self.down = False
         self.requests: list[str] = []
         self.malformed: set[str] = set()
+        self.checking: dict[str, int] = {}
+        """Messages held whole that answer ``uploading`` (being checked) this many
+        more times."""
 
     def _up(self, what: str) -> None:
         self.requests.append(what)
@@ -37,6 +40,9 @@ class FakeCityHall:
         held = self.held.setdefault(message.id, Held(message.size, message.sha256))
         if (held.size, held.sha256) != (message.size, message.sha256):
             raise RefusedError(409, "conflict", "another message has this id")
+        if self.checking.get(message.id, 0) > 0:
+            self.checking[message.id] -= 1
+            return Progress(len(held.data), "uploading")
         return Progress(len(held.data), held.state, held.handled_by)
 
     def progress(self, message_id: str) -> Progress:

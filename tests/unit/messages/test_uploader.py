@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.messages.spool import Message, Spool, State
-from kiosk.messages.uploader import CAP_S, CHUNK, MessageUploader
+from kiosk.messages.uploader import CAP_S, CHECKING_S, CHUNK, MessageUploader
 from tests.unit.messages.hall import FakeCityHall, Held, VirtualTime
 
 WHEN = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
@@ -112,6 +112,30 @@ def test_city_hall_away_for_a_day_gets_it_when_back_with_jittered_waits(
     assert len(waits) < 24 * 3600 / (CAP_S / 4), "no knocking every few seconds for a day"
     assert caplog.text.count("city hall cannot be reached") == 1
     assert caplog.text.count("city hall answers again") == 1
+
+
+def test_a_message_city_hall_is_still_checking_is_asked_about_again_soon_not_resent(
+    tmp_path: Path,
+) -> None:
+    spool, hall, time = Spool(tmp_path), FakeCityHall(), VirtualTime()
+    spool.tidy()
+    message = queue(spool, 2 * CHUNK)
+    data = spool.video(message).read_bytes()
+    # The box lost power after its last chunk; city hall holds every byte and is
+    # still checking them when the box announces the message again.
+    hall.held[message.id] = Held(message.size, message.sha256, bytearray(data), "received")
+    hall.checking[message.id] = 2
+
+    async def scenario() -> None:
+        up = uploader(spool, hall, time)
+        up.start()
+        await until(lambda: up.delivered == 1, time, 3 * CHECKING_S)
+        await up.close()
+
+    run(scenario)
+    assert hall.requests.count("PATCH") == 0, "nothing sent again, no empty pieces"
+    assert hall.requests.count("POST") == 3
+    assert spool.in_state(State.DELIVERED)[0].id == message.id
 
 
 def test_a_new_message_is_sent_at_once_not_after_the_wait(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ question is on it and draws the bars itself (no chart library).
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -115,6 +116,13 @@ def room_centres(configs: list[Any], room: int) -> dict[str, str]:
     }
 
 
+_SIGNING = threading.Lock()
+"""Held from a sequence number's choice to its transaction's commit: two hosts asking
+(or closing) at the same moment on two of waitress' threads would otherwise both
+take the same number, and one of them fail on the unique question id. (The console
+is one process; several behind one PostgreSQL would need the database's own lock.)"""
+
+
 def _next_seq(db: Session) -> int:
     """A sequence number higher than any signed before (and at least the current
     second, so it keeps counting up after the database was made again)."""
@@ -184,7 +192,7 @@ def ask(db: Database, room: int, draft: Draft, staff_id: int | None) -> str:
         raise QuestionRefusedError("이 회의방에 든 경로당이 없습니다.")
     voice = speak(draft.text)
     now = utcnow().replace(microsecond=0)
-    with db.session() as session:
+    with _SIGNING, db.session() as session:
         seq = _next_seq(session)
         row = MeetingQuestion(
             public_id=f"q-{seq}",
@@ -220,7 +228,7 @@ def _find(session: Session, room: int, public_id: str) -> MeetingQuestion:
 def close(db: Database, room: int, public_id: str, show: bool, staff_id: int | None) -> None:
     """Close the question (no more answers count) and, with *show*, show its result on
     every screen of the room. Closing twice, or showing after closing, is fine."""
-    with db.session() as session:
+    with _SIGNING, db.session() as session:
         row = _find(session, room, public_id)
         now, changed = utcnow(), False
         if row.closed_at is None:

@@ -4,17 +4,22 @@ the question is open; the broker's copy again is no new answer; a late one kept 
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
 
-from kiosk_contract.questions import DEFAULT_ANSWERS, Answer
+from kiosk_contract.questions import DEFAULT_ANSWERS, Answer, Question
+from kiosk_provisioning.console import questions
 from kiosk_provisioning.console.database import Database, migrate
 from kiosk_provisioning.console.models import MeetingQuestion, utcnow
 from kiosk_provisioning.console.questions import (
+    Draft,
     QuestionRefusedError,
+    ask,
     check_draft,
     state_of,
     take_answer,
@@ -103,3 +108,52 @@ def test_what_the_host_may_ask() -> None:
     ):
         with pytest.raises(QuestionRefusedError, match=why):
             check_draft(body)
+
+
+def test_two_hosts_asking_at_the_same_moment_both_get_their_question_sent(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The question's sending (broker, speech, the build's rooms) is not what is tested.
+    console = SimpleNamespace(settings=SimpleNamespace(repo=Path("/nonexistent")))
+    monkeypatch.setattr(questions, "current_console", lambda: console)
+    monkeypatch.setattr(questions, "built_configs", lambda repo: [])
+    monkeypatch.setattr(questions, "room_centres", lambda configs, room: CENTRES)
+    monkeypatch.setattr(questions, "speak", lambda text: None)
+    numbering = questions._next_seq
+    second_numbered = threading.Event()
+    sent: list[Question] = []
+
+    def next_seq(session: object) -> int:
+        seq = numbering(session)  # type: ignore[arg-type]
+        if threading.current_thread().name == "second":
+            second_numbered.set()
+        return seq
+
+    def publish(question: Question) -> None:
+        sent.append(question)
+        if threading.current_thread().name == "first":
+            # The first host's question is on its way; the second host asks now. Chosen
+            # under the same lock, the second number comes only after this commit.
+            second.start()
+            second_numbered.wait(timeout=1.0)
+
+    monkeypatch.setattr(questions, "_next_seq", next_seq)
+    monkeypatch.setattr(questions, "publish", publish)
+    failures: list[BaseException] = []
+
+    def host(text: str) -> None:
+        try:
+            ask(db, 1001, Draft(text, list(DEFAULT_ANSWERS)), None)
+        except BaseException as err:  # noqa: BLE001 - reported by the assertion below
+            failures.append(err)
+
+    second = threading.Thread(target=host, args=("두 번째 질문",), name="second")
+    first = threading.Thread(target=host, args=("첫 번째 질문",), name="first")
+    first.start()
+    first.join()
+    second.join()
+    assert failures == []
+    with db.session() as session:
+        seqs = session.scalars(select(MeetingQuestion.seq)).all()
+    assert len(seqs) == 2 and len(set(seqs)) == 2
+    assert [q.seq for q in sent] == sorted(seqs), "sent in the order of their numbers"

@@ -41,6 +41,15 @@ def announced(store: MessageStore, data: bytes) -> str:
     return message_id
 
 
+def all_in_not_checked(store: MessageStore, data: bytes) -> str:
+    """A message whose bytes are all in and counted, as a stop before its check leaves it."""
+    message_id = announced(store, data)
+    store.part(message_id).write_bytes(data)
+    with sqlite3.connect(store.index) as db:
+        db.execute("UPDATE messages SET uploaded = size WHERE id = ?", (message_id,))
+    return message_id
+
+
 def test_bytes_written_but_never_counted_are_cut_before_the_next_piece(
     tmp_path: Path, clip: bytes
 ) -> None:
@@ -84,11 +93,7 @@ def test_a_second_piece_at_once_waits_and_a_discarded_one_leaves_nothing(
 def test_a_stop_between_the_last_byte_and_the_check_is_finished_on_the_next_ask(
     tmp_path: Path, clip: bytes
 ) -> None:
-    store = MessageStore.open(tmp_path)
-    message_id = announced(store, clip)
-    store.part(message_id).write_bytes(clip)
-    with sqlite3.connect(store.index) as db:  # all bytes counted, not yet checked
-        db.execute("UPDATE messages SET uploaded = size WHERE id = ?", (message_id,))
+    message_id = all_in_not_checked(MessageStore.open(tmp_path), clip)
     again = MessageStore.open(tmp_path)
     status = again.status(CENTRE, message_id)
     assert status is not None and status.state == "received"
@@ -100,10 +105,7 @@ def test_an_ask_during_another_requests_check_answers_at_once_not_after_it(
     tmp_path: Path, clip: bytes
 ) -> None:
     store = MessageStore.open(tmp_path)
-    message_id = announced(store, clip)
-    store.part(message_id).write_bytes(clip)
-    with sqlite3.connect(store.index) as db:  # all bytes counted, not yet checked
-        db.execute("UPDATE messages SET uploaded = size WHERE id = ?", (message_id,))
+    message_id = all_in_not_checked(store, clip)
     checking = os.open(store.part(message_id), os.O_WRONLY)
     fcntl.flock(checking, fcntl.LOCK_EX)  # another request, checking the message
     try:

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
+from websockets.sync.client import connect
+from websockets.typing import Subprotocol
 
 from kiosk.calls.janus import JanusError, JanusSession
 from kiosk.calls.probe import check_janus
@@ -46,6 +48,14 @@ def setting(folder: Path, name: str, file: str = "janus.jcfg") -> str:
     found = re.search(rf'{name} = "([^"]*)"', (folder / file).read_text())
     assert found is not None, f"no {name} in {file}"
     return found.group(1)
+
+
+def server_info(url: str) -> dict[str, object]:
+    """Janus' answer to ``info`` (no session needed)."""
+    with connect(url, subprotocols=[Subprotocol("janus-protocol")], open_timeout=5) as line:
+        line.send(json.dumps({"janus": "info", "transaction": "test"}))
+        info: dict[str, object] = json.loads(line.recv(timeout=5))
+        return info
 
 
 async def rooms(url: str, token: str, admin_key: str = "") -> list[dict[str, object]]:
@@ -125,12 +135,16 @@ def test_the_fleets_janus_runs_with_the_fleets_rooms(tmp_path: Path) -> None:
             listed = asyncio.run(rooms(url, token, admin_key))
             kept = asyncio.run(destroy_refused(url, token))
             still = asyncio.run(rooms(url, token, admin_key))
+            loops = server_info(url)["static-event-loops"]
     assert refused.code == 403, refused
     assert shown == [], "the rooms are private: not listed to clients"
     assert [(room["room"], room["description"]) for room in listed] == [(1001, "마을 회의")]
     assert listed[0]["fir_freq"] == 2
     assert kept.code in (429, 433), kept  # missing or wrong secret
     assert [room["room"] for room in still] == [1001], "the room is still there"
+    assert loops == os.cpu_count(), (
+        "media sent from one loop per core, not a thread per handle (bench/meeting_shapes.py)"
+    )
 
 
 def test_with_city_halls_identity_janus_shares_the_gates_secrets(tmp_path: Path) -> None:

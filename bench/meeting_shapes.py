@@ -27,7 +27,8 @@ watcher receives video, for *--window-s*:
 
 Usage (root): .venv/bin/python bench/meeting_shapes.py [--steps 50,100,200,300]
     [--window-s 30] [--threads 2] [--network 2]
-Writes bench/results/meeting_shapes.json.
+    [--event-loops N] [--save-as NAME]
+Writes bench/results/meeting_shapes.json (or NAME.json).
 """
 
 import argparse
@@ -363,8 +364,13 @@ async def measure_shape(
     folder: Path,
 ) -> dict[str, Any]:
     room = Room(ROOM, "town meeting", publishers=6, bitrate=700_000)
-    setup = JanusSetup(rooms=(room,), interfaces=(network.inner,), debug_level=3,
-                       session_timeout_s=120)  # fmt: skip
+    setup = JanusSetup(
+        rooms=(room,),
+        interfaces=(network.inner,),
+        debug_level=3,
+        session_timeout_s=120,
+        event_loops=args.event_loops,  # 0: Janus' default, a thread per handle
+    )
     server = JanusServer(network, folder / shape, setup)
     add_streaming(server.folder, args.threads, setup.admin_secret)
     receivers = Receivers(binary, network.outer)
@@ -383,7 +389,7 @@ async def measure_shape(
             ready = await all_receiving(receivers, count)
             await receivers.reset()
             janus_before, mine_before, t0 = cpu_s(pid), receivers.cpu_s(), time.monotonic()
-            await asyncio.sleep(args.window_s)
+            await asyncio.sleep(args.window_s if count else min(args.window_s, 30.0))
             elapsed = time.monotonic() - t0
             janus_cpu = (cpu_s(pid) - janus_before) / elapsed * 100
             receivers_cpu = (receivers.cpu_s() - mine_before) / elapsed * 100
@@ -437,6 +443,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "machine": f"{os.cpu_count()} cores",
         "window_s": args.window_s,
         "streaming_threads": args.threads,
+        "janus_event_loops": args.event_loops or "one thread per handle (Janus' default)",
         "shapes": shapes,
     }
 
@@ -448,11 +455,15 @@ def main() -> int:
     parser.add_argument("--window-s", type=float, default=30.0)
     parser.add_argument("--trace-s", type=float, default=20.0, help="the hop's delay trace")
     parser.add_argument("--threads", type=int, default=2, help="the mountpoint's helper threads")
+    parser.add_argument(
+        "--event-loops", type=int, default=0, help="Janus' event_loops (0: a thread per handle)"
+    )
+    parser.add_argument("--save-as", default="meeting_shapes", help="bench/results/<name>.json")
     parser.add_argument("--shapes", type=lambda s: s.split(","), default=["videoroom", "streaming"])
     parser.add_argument("--network", type=int, default=2, help="PrivateNetwork index")
     args = parser.parse_args()
     results = asyncio.run(run(args))
-    save("meeting_shapes", results)
+    save(args.save_as, results)
     return 0
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+from pytestqt.exceptions import TimeoutError as NeverTrueError
 from pytestqt.qtbot import QtBot
 
 from kiosk.app.kiosk import Kiosk
@@ -35,6 +36,23 @@ def phase(kiosk: Kiosk, alert: Alert) -> AlertPhase:
     return next(k.phase for k in kiosk.parts.alerts.receipts() if k.seq == alert.seq)
 
 
+def wait_shown(qtbot: QtBot, kiosk: Kiosk, alert: Alert) -> None:
+    """Wait until the ALERT page has painted *alert* and the board counts it shown;
+    if it never does, say what the page had (CI on 1185d6d timed out here once)."""
+    try:
+        qtbot.waitUntil(lambda: phase(kiosk, alert) is AlertPhase.SHOWN, timeout=5_000)
+    except NeverTrueError:
+        page, window = kiosk.window.alert, kiosk.window
+        handle = window.windowHandle()
+        pytest.fail(
+            f"{alert.id} never counted shown: its phase {phase(kiosk, alert)}, the page's "
+            f"key {page.key!r} (painted: {page._reported!r}), alert on it: "
+            f"{page.alert is not None}, page visible {page.isVisible()}, current "
+            f"{window.stack.currentWidget() is page}, window exposed "
+            f"{handle is not None and handle.isExposed()}"
+        )
+
+
 def names(player: VlcSoundPlayer) -> list[str]:
     return [path.name for path in player.now_playing_all]
 
@@ -59,7 +77,7 @@ def test_an_alert_stops_the_programme_sounds_and_one_press_acknowledges(
     assert not window.header.isVisible() and not window.status_strip.isVisible()
     assert names(sound) == [CHIME, level_prompt(Level.EMERGENCY), "pause-10s.wav"]
     qtbot.waitUntil(lambda: sound.state() == "playing", timeout=10_000)
-    qtbot.waitUntil(lambda: phase(kiosk, alert) is AlertPhase.SHOWN, timeout=5_000)
+    wait_shown(qtbot, kiosk, alert)
     qtbot.mouseClick(window.alert.confirm, LEFT)
     assert phase(kiosk, alert) is AlertPhase.SHOWN, "a touch as it came does not dismiss it"
     clock.now += ALERT_SETTLE_S
@@ -132,7 +150,7 @@ def test_over_a_call_a_banner_then_the_whole_screen_when_it_ends(
     kiosk.navigator.go_home()  # the call ended: what the call screens do then
     assert kiosk.navigator.view.screen is Screen.ALERT
     assert kiosk.window.stack.currentWidget() is kiosk.window.alert
-    qtbot.waitUntil(lambda: phase(kiosk, alert) is AlertPhase.SHOWN, timeout=5_000)
+    wait_shown(qtbot, kiosk, alert)
 
 
 def test_an_expired_alert_leaves_by_itself(

@@ -2,10 +2,12 @@
 ffmpeg, filed in the real message store as the identity service files them) listed
 with the centre's name and district, played in the page, and marked handled."""
 
+import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -103,7 +105,9 @@ def test_staff_play_a_message_and_mark_it_handled(
         assert handled is not None
         assert (handled.state, handled.handled_by) == ("handled", "caller")
         assert handled.handled_at is not None
-        assert staff.find("#handled-by").text.startswith("확인 완료 김복지 · 2026-11-30")
+        # Shown in city hall's zone (Korea): past 15:00 UTC that is already tomorrow.
+        at = dt.datetime.fromisoformat(handled.handled_at).astimezone(ZoneInfo("Asia/Seoul"))
+        assert staff.find("#handled-by").text == f"확인 완료 김복지 · {at:%Y-%m-%d %H:%M}"
         assert "김복지" in staff.find("#played-by").text
         row = staff.find(f'tr[data-message="{newest.id}"]').text
         assert "확인 완료" in row and "김복지" in row

@@ -95,19 +95,13 @@ from bench.fleet_boxes import (  # noqa: E402
     run_worker,
 )
 from bench.mqtt_lite import MqttLink, open_link  # noqa: E402
+from bench.proc import cpu_seconds  # noqa: E402
 from kiosk_contract.fleet import Alert, Audience, Level, open_alert, sign_alert  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
 WAYS = ("received", "verified", "verified_receipt", "verified_voice")
 ALERT_LIMIT_S = 30.0
 """Longest wait for every box to have one alert."""
 DEFAULT_CACHE = Path.home() / ".cache" / "kiosk-bench" / "fleet"
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of *pid* (all its threads) so far, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def memory_mb(pid: int) -> dict[str, float]:

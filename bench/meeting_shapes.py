@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.figures import save  # noqa: E402
+from bench.proc import cpu_seconds, threads_and_rss  # noqa: E402
 from kiosk.calls.janus import Handle, JanusSession, Json  # noqa: E402
 from kiosk_demo.network import PrivateNetwork  # noqa: E402
 from kiosk_demo.server import JanusServer  # noqa: E402
@@ -56,8 +57,6 @@ from kiosk_provisioning.gate import signed_token  # noqa: E402
 from kiosk_provisioning.identity.tokens import janus_token  # noqa: E402
 from kiosk_provisioning.janus_config import JANUS_LIB, JanusSetup, Room  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
-PAGE = os.sysconf("SC_PAGE_SIZE")
 ROOM = 1001
 MOUNTPOINT = 1
 VIDEO_PORT, AUDIO_PORT = 5004, 5006
@@ -190,7 +189,7 @@ class Receivers:
 
     def cpu_s(self) -> float:
         assert self.process is not None
-        return cpu_s(self.process.pid)
+        return cpu_seconds(self.process.pid)
 
     async def close(self) -> None:
         if self.process is not None:
@@ -199,20 +198,6 @@ class Receivers:
             await self.process.wait()
         if self._reader is not None:
             self._reader.cancel()
-
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-def threads_and_rss(pid: int) -> tuple[int, float]:
-    status = Path(f"/proc/{pid}/status").read_text()
-    threads = int(
-        next(line.split()[1] for line in status.splitlines() if line.startswith("Threads:"))
-    )
-    rss = int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE / 2**20
-    return threads, round(rss, 1)
 
 
 class Meeting:
@@ -226,7 +211,6 @@ class Meeting:
         self.handles: list[Handle] = []
         self.host_feed = 0
         self._next_id = 1
-        self.last_id = 0
 
     def token(self) -> str:
         plugins = ["janus.plugin.videoroom", "janus.plugin.streaming"]
@@ -275,13 +259,12 @@ class Meeting:
                 raise RuntimeError(f"rtp_forward refused: {reply.data}")
             await asyncio.sleep(0.5)
 
-    async def watcher(self, session: JanusSession, shape: str = "") -> float:
-        """One more watching centre (in *shape*, by default the meeting's); seconds from
-        its first request to its answer given. Its receiver's id is :attr:`last_id`."""
+    async def watcher(self, session: JanusSession, shape: str = "") -> tuple[int, float]:
+        """One more watching centre (in *shape*, by default the meeting's): its
+        receiver's id, and seconds from its first request to its answer given."""
         shape = shape or self.shape
         watcher_id = self._next_id
         self._next_id += 1
-        self.last_id = watcher_id
         started = time.monotonic()
         handle = await session.attach(
             "janus.plugin.videoroom" if shape == "videoroom" else "janus.plugin.streaming"
@@ -301,7 +284,7 @@ class Meeting:
         said = await self.receivers.ask({"id": watcher_id, "offer": reply.jsep["sdp"]}, watcher_id)
         await handle.send({"request": "start"}, {"type": "answer", "sdp": said["answer"]})
         self.handles.append(handle)
-        return time.monotonic() - started
+        return watcher_id, time.monotonic() - started
 
     async def grow_to(self, count: int) -> list[float]:
         """Add watchers until *count*, *JOINING_AT_ONCE* at a time."""
@@ -313,7 +296,8 @@ class Meeting:
                 session_index = index // PER_SESSION
                 while len(self.sessions) <= session_index + 1:  # the host has session 0
                     await self.session()
-                return await self.watcher(self.sessions[session_index + 1])
+                _, seconds = await self.watcher(self.sessions[session_index + 1])
+                return seconds
 
         return list(await asyncio.gather(*(one(i) for i in range(have, count))))
 
@@ -322,10 +306,8 @@ class Meeting:
         one subscribed in the VideoRoom: the cost in delay of the forward (VideoRoom ->
         RTP -> Streaming), the same as an origin -> edge hop's minus the network's."""
         session = await self.session()
-        await self.watcher(session, "videoroom")
-        direct = self.last_id
-        await self.watcher(session, "streaming")
-        forwarded = self.last_id
+        direct, _ = await self.watcher(session, "videoroom")
+        forwarded, _ = await self.watcher(session, "streaming")
         await all_receiving(self.receivers, 2, of=(direct, forwarded))
         for traced in (direct, forwarded):
             await self.receivers.ask({"id": traced, "cmd": "trace"}, traced)
@@ -388,10 +370,10 @@ async def measure_shape(
             joined_s = time.monotonic() - joining
             ready = await all_receiving(receivers, count)
             await receivers.reset()
-            janus_before, mine_before, t0 = cpu_s(pid), receivers.cpu_s(), time.monotonic()
+            janus_before, mine_before, t0 = cpu_seconds(pid), receivers.cpu_s(), time.monotonic()
             await asyncio.sleep(args.window_s if count else min(args.window_s, 30.0))
             elapsed = time.monotonic() - t0
-            janus_cpu = (cpu_s(pid) - janus_before) / elapsed * 100
+            janus_cpu = (cpu_seconds(pid) - janus_before) / elapsed * 100
             receivers_cpu = (receivers.cpu_s() - mine_before) / elapsed * 100
             seen = await receivers.report()
             threads, rss = threads_and_rss(pid)

@@ -35,15 +35,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.figures import save  # noqa: E402
+from bench.proc import cpu_seconds  # noqa: E402
 from tests.e2e.xserver import xvfb  # noqa: E402
 
 FIRST_PICTURE = "Received first picture"
-
-
-def clock_ticks(pid: int) -> float:
-    """CPU seconds (user + system) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb() -> float:
@@ -157,7 +152,7 @@ class KioskRig:
         self.kiosk.navigator.press_tile(0)
         self._deadline(lambda: self.video.position_ms() > 0, 15)
         start_cpu = resource.getrusage(resource.RUSAGE_SELF)
-        x_start = clock_ticks(xserver_pid)
+        x_start = cpu_seconds(xserver_pid)
         began = time.monotonic()
         samples = []
         while time.monotonic() - began < seconds:
@@ -168,7 +163,7 @@ class KioskRig:
         elapsed = time.monotonic() - began
         end_cpu = resource.getrusage(resource.RUSAGE_SELF)
         cpu = (end_cpu.ru_utime - start_cpu.ru_utime) + (end_cpu.ru_stime - start_cpu.ru_stime)
-        x_cpu = clock_ticks(xserver_pid) - x_start
+        x_cpu = cpu_seconds(xserver_pid) - x_start
         still_playing = self.kiosk.programmes.playback.now is not None
         self.kiosk.navigator.go_home()
         return {

@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.figures import save  # noqa: E402
+from bench.proc import cpu_seconds  # noqa: E402
 from kiosk.backoff import Backoff  # noqa: E402
 from kiosk.calls.janus import JanusError, JanusSession, Json  # noqa: E402
 from kiosk.calls.line import CallLine, LineSettings, OpenSession, identified  # noqa: E402
@@ -55,7 +56,6 @@ from kiosk.calls.videocall import CallEvent  # noqa: E402
 from kiosk_demo.network import PrivateNetwork  # noqa: E402
 from tests.calls.identities import BoxFiles, CallServer  # noqa: E402
 
-TICKS = os.sysconf("SC_CLK_TCK")
 SPREAD_S = 10.0
 """The lines' first start is spread over this long (boxes do not boot in step)."""
 AFTER_S = 5.0
@@ -181,12 +181,6 @@ class LineWatch:
 
     def line_event(self, event: CallEvent) -> None:
         pass
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of *pid* (all its threads) so far, in seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 class CpuSampler:

@@ -218,13 +218,23 @@ func receive(id int, offer string) {
 		fail(id, err)
 		return
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(answer); err != nil {
+	sdp, err := withCandidates(pc, answer)
+	if err != nil {
 		fail(id, err)
 		return
 	}
+	say(map[string]interface{}{"id": id, "answer": sdp})
+}
+
+// withCandidates sets *description* as *pc*'s own and returns it once every ICE
+// candidate is in it (Janus is given no trickle).
+func withCandidates(pc *webrtc.PeerConnection, description webrtc.SessionDescription) (string, error) {
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(description); err != nil {
+		return "", err
+	}
 	<-gathered
-	say(map[string]interface{}{"id": id, "answer": pc.LocalDescription().SDP})
+	return pc.LocalDescription().SDP, nil
 }
 
 func closeOne(id int) {
@@ -344,14 +354,13 @@ func publish(id int, ivf, ogg string) {
 		fail(id, err)
 		return
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
+	sdp, err := withCandidates(pc, offer)
+	if err != nil {
 		fail(id, err)
 		return
 	}
-	<-gathered
 	publisher = pc
-	say(map[string]interface{}{"id": id, "offer": pc.LocalDescription().SDP})
+	say(map[string]interface{}{"id": id, "offer": sdp})
 	go func() {
 		<-up
 		go playIVF(video, ivf)

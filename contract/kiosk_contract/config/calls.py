@@ -61,6 +61,11 @@ class Room(_Frozen, frozen=True, kw_only=True):
     title: Annotated[str, Meta(min_length=1, max_length=40)]
     host: CallName | None = None
     """The host's display name in the room, shown large (else the first to publish)."""
+    floor: bool = False
+    """A town meeting: the centres watch, a senior presses 말하기 to raise the centre's
+    hand, and a centre sends its camera and microphone only while the host gives it the
+    floor (:mod:`kiosk_contract.floor`). ``false``: every centre in the room is seen and
+    heard (a small class)."""
 
 
 class Calls(_Frozen, frozen=True, kw_only=True):

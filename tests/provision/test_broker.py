@@ -73,12 +73,14 @@ def test_the_access_list_gives_each_centre_its_district() -> None:
         "pattern write fleet/%u/presence",
         "pattern write fleet/%u/receipts/+",
         "pattern write fleet/%u/answers/+",
+        "pattern write fleet/%u/hands/+",
         "pattern read alerts/centre/%u/+",
     ]
     assert blocks[f"user {CITY_HALL_USER}"] == [
         "topic read fleet/#",
         "topic write alerts/#",
         "topic write questions/#",
+        "topic readwrite floor/#",
         "topic readwrite city-hall/#",
     ]
     assert blocks["user c-1"] == ["topic read alerts/all/+", "topic read alerts/district/운봉 읍/+"]

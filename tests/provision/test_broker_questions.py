@@ -127,5 +127,10 @@ def test_the_build_takes_each_centres_rooms_from_its_configuration(
     assert block(demo_config.centre.id) == [
         "topic read alerts/all/+",
         "topic read questions/room/1001/+",
+        "topic read floor/room/1001",
     ]
-    assert block("c-2") == ["topic read alerts/all/+", "topic read questions/room/7/+"]
+    assert block("c-2") == [
+        "topic read alerts/all/+",
+        "topic read questions/room/7/+",
+        "topic read floor/room/7",
+    ]

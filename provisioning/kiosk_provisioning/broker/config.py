@@ -8,9 +8,9 @@ at every reload (SIGHUP): a revoked box's *new* connections are refused from the
 one already open lasts until it ends (a restart ends them all).
 
 The access list (``acl``) gives each box its own topics only (``pattern … %u``), its
-district's alerts and its meeting rooms' questions through a ``user`` block per centre,
-and city hall every status, answer, alert and question; it is rewritten by
-``kiosk-provision build`` whenever the fleet changes.
+district's alerts and its meeting rooms' questions and floors through a ``user`` block
+per centre, and city hall every status, answer, hand, alert, question and floor; it is
+rewritten by ``kiosk-provision build`` whenever the fleet changes.
 """
 
 import json
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from kiosk_contract.config import KioskConfig
 from kiosk_contract.files import write_atomically
 from kiosk_contract.fleet import CITY_HALL_USER, MAX_ALERT_BYTES, topic_part
+from kiosk_contract.floor import floor_topic
 from kiosk_provisioning.broker.centres import built_centres, built_configs
 from kiosk_provisioning.identity.authority import Authority
 from kiosk_provisioning.identity.directory import identity_folder
@@ -169,9 +170,10 @@ def render_acl(
     districts: Mapping[str, str], rooms: Mapping[str, Iterable[int]] | None = None
 ) -> str:
     """The access list for a fleet of *districts* (centre id -> its district, may be
-    empty) whose centres are members of *rooms* (centre id -> its meeting rooms'
-    numbers, ``calls.rooms``): a centre reads the questions of its rooms only. Raises
-    ``ValueError`` for a name MQTT would read as more than one level."""
+        empty) whose centres are members of *rooms* (centre id -> its meeting rooms'
+        numbers, ``calls.rooms``): a centre reads the questions and the floor of its rooms
+    only, and writes its own hands (``fleet/<centre>/hands/<room>``). Raises
+        ``ValueError`` for a name MQTT would read as more than one level."""
     rooms = rooms or {}
     lines = [
         "# The kiosk fleet's access list; written by kiosk-provision build (do not edit).",
@@ -181,18 +183,21 @@ def render_acl(
         "pattern write fleet/%u/presence",
         "pattern write fleet/%u/receipts/+",
         "pattern write fleet/%u/answers/+",
+        "pattern write fleet/%u/hands/+",
         "pattern read alerts/centre/%u/+",
         "",
-        "# City hall's tools: every box's reports and answers, every alert and question.",
+        "# City hall's tools: every box's reports, answers and hands, every alert and",
+        "# question; the floors also read back (a console started again knows who speaks).",
         f"user {CITY_HALL_USER}",
         "topic read fleet/#",
         "topic write alerts/#",
         "topic write questions/#",
+        "topic readwrite floor/#",
         f"topic readwrite {FENCE_TOPICS}",
         "",
         "# Each centre the fleet knows reads alerts for everyone and for its district, and",
-        "# the questions of the meeting rooms it belongs to (not a pattern: mosquitto warns",
-        "# of a pattern without %u at every start).",
+        "# the questions and floors of the meeting rooms it belongs to (not a pattern:",
+        "# mosquitto warns of a pattern without %u at every start).",
     ]
     for centre, district in sorted(districts.items()):
         lines += [
@@ -204,6 +209,7 @@ def render_acl(
             lines.append(f"topic read alerts/district/{topic_part(district)}/+")
         for room in sorted(set(rooms.get(centre, ()))):
             lines.append(f"topic read questions/room/{int(room)}/+")
+            lines.append(f"topic read {floor_topic(room)}")
     return "\n".join(lines) + "\n"
 
 

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from kiosk.backoff import Backoff
 from kiosk.calls.connection import Connection, IceServer, NewPeer, new_connection
+from kiosk.calls.floor import FloorBoard
 from kiosk.calls.janus import JanusSession
 from kiosk.calls.line import CallLine, LineSettings, OpenSession
 from kiosk.calls.memory import give_back, limit_arenas
@@ -94,11 +95,14 @@ class CallDesk:
         new_peer: NewPeer = new_connection,
         backoff: Callable[[], Backoff] | None = None,
         turn_login: TurnLogin | None = None,
+        floor: FloorBoard | None = None,
     ) -> None:
         """*clock* (seconds) times calls, auto-answer and the backoff; *backoff*
         makes the waiting of the line and of each room stay (default: full jitter
         on *clock*, capped at 30 s). *turn_login* is asked before each call or
-        session for the TURN servers configured without a login (see :attr:`ice`)."""
+        session for the TURN servers configured without a login (see :attr:`ice`).
+        *floor*: who may speak in the rooms with ``floor: true`` (the fleet link feeds
+        it city hall's signed floors)."""
         limit_arenas()  # calls are the kiosk's many-threaded part: see calls/memory.py
         self._calls = calls
         self._centre_id = centre_id
@@ -131,7 +135,7 @@ class CallDesk:
             missed=lambda contact, at: self.missed(contact, at),
             talked=lambda contact: self.talked(contact),
         )
-        self._rooms = RoomStay(self, self._line, new_peer, make_backoff)
+        self._rooms = RoomStay(self, self._line, new_peer, make_backoff, floor)
         self.reachable: Callable[[], bool] = lambda: True
         """Whether trying the server makes sense now (the demo: its private network is up)."""
         self.busy: Callable[[], bool] = lambda: False
@@ -293,6 +297,11 @@ class CallDesk:
         self._rooms.join(room)
         return True
 
+    def press_speak(self) -> None:
+        """말하기 in a town meeting with a floor: raise the centre's hand, or lower it."""
+        if self._view.phase in (Phase.IN_ROOM, Phase.RECONNECTING):
+            self._rooms.press_speak()
+
     # --- what the jobs ask (see kiosk.calls.phase.Desk) ------------------------------
 
     def move(self, view: CallView) -> bool:
@@ -409,6 +418,7 @@ class CallDesk:
             await asyncio.wait({task})
         await self._one_to_one.tidy()
         await self._rooms.close()
+        self._rooms.room = None
         self._media.silence()
         self._mirror = None
         give_back()

@@ -72,18 +72,51 @@ class GroupCall:
         self.own: Connection | None = None
         self.watched: dict[int, Watched] = {}
         self._waiting: list[Feed] = []
+        self._hangups_expected = 0
+        """Janus hangs up our sending connection once for each time we stop sending."""
         self.changed: Callable[[], None] = lambda: None
         """Called when feeds come or go (the screen re-lays itself out)."""
 
-    async def open(self, tracks: Sequence[MediaStreamTrack]) -> None:
-        """Join as a publisher, send *tracks*, subscribe to those already there."""
+    async def open(self, tracks: Sequence[MediaStreamTrack] | None) -> None:
+        """Join as a publisher, send *tracks* (``None``: only watch, as a centre
+        without the floor does), subscribe to those already there."""
         self._publisher = await Publisher.join(self._session, self._room, self._display)
+        if tracks is not None:
+            await self.speak(tracks)
+        for feed in self._publisher.already:
+            await self._subscribe(feed)
+
+    @property
+    def speaking(self) -> bool:
+        """Whether the centre's camera and microphone go to the room."""
+        return self.own is not None
+
+    async def speak(self, tracks: Sequence[MediaStreamTrack]) -> None:
+        """Send *tracks* to the room, on a connection of their own (nothing if sent
+        already)."""
+        assert self._publisher is not None
+        if self.own is not None:
+            for track in tracks:
+                track.stop()
+            return
         self.own = self._new_peer(self._ice, label=f"{self._display} publishing")
         self.own.send(*tracks)
         answer = await self._publisher.publish(await self.own.offer())
         await self.own.accept(answer)
-        for feed in self._publisher.already:
-            await self._subscribe(feed)
+        log.info("room %d: %s sending", self._room, self._display)
+
+    async def stop_speaking(self) -> None:
+        """Stop sending: the room no longer sees or hears the centre, which goes on
+        watching."""
+        own, self.own = self.own, None
+        if own is None or self._publisher is None:
+            return
+        try:
+            self._hangups_expected += 1
+            await self._publisher.unpublish()
+        finally:
+            await own.close()
+        log.info("room %d: %s no longer sending", self._room, self._display)
 
     def shown(self) -> list[Watched]:
         """Feeds on screen, the host first."""
@@ -116,6 +149,9 @@ class GroupCall:
                 room = read_event(event)
                 if room.kind == "lost":
                     return "lost"
+                if room.kind == "hangup" and self._hangups_expected:
+                    self._hangups_expected -= 1  # we stopped sending: we go on watching
+                    continue
                 if room.kind in ("hangup", "detached"):
                     return "refused"
                 for feed in room.joined:

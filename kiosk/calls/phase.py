@@ -76,6 +76,20 @@ class Notice(enum.Enum):
     """In a room nobody else is in yet."""
 
 
+class Seat(enum.Enum):
+    """The centre's place in a town meeting where it speaks only when given the floor
+    (a room with ``floor: true``)."""
+
+    NONE = ""
+    """Not in such a room: every centre there is seen and heard."""
+    WATCHING = "watching"
+    """Watching: the camera and microphone are not sent."""
+    HAND_UP = "hand_up"
+    """Watching, with the centre's hand raised (말하기 pressed)."""
+    ON_AIR = "on_air"
+    """City hall gave the centre the floor: everyone sees and hears it."""
+
+
 @dataclass(frozen=True)
 class CallView:
     """What the call screens show."""
@@ -89,6 +103,8 @@ class CallView:
     """The desk's ``now()`` when the call or session began (for its duration)."""
     answer_at: float | None = None
     """The desk's ``now()`` at which a ringing call answers itself."""
+    seat: Seat = Seat.NONE
+    """In a town meeting with a floor: watching, hand up or on air."""
 
 
 class Desk(Protocol):

@@ -78,6 +78,10 @@ class Publisher:
             raise MalformedReplyError("a publish answered without a session description")
         return reply.jsep
 
+    async def unpublish(self) -> None:
+        """Stop sending (the handle stays in the room, watching)."""
+        await self.handle.send({"request": "unpublish"})
+
     async def leave(self) -> None:
         await self.handle.send({"request": "leave"})
 

@@ -25,12 +25,14 @@ party's rights:
 - VideoRoom: ``join`` only the party's rooms, with the display forced to its
   name and a join token for that room injected (Janus checks it: the rooms are
   ``signed_tokens``); publishing only for boxes and for staff allowed to host;
-  ``publish``/``configure`` (media on or off), ``start``, ``leave``; for staff
+  ``publish``/``configure`` (media on or off), ``unpublish`` (a centre whose floor
+  was taken back goes on watching), ``start``, ``leave``; for staff
   allowed to host, ``moderate`` (mute a participant's stream) in their own rooms,
   with the room's management secret injected by the gate (the browser never has
-  it); no ``create``, ``destroy``, ``edit``, ``kick``, ``allowed``,
-  ``enable_recording``, ``list``, ``listparticipants``, forwarding or anything
-  else. Requests carry only the fields the kiosk and the staff pages use.
+  it), and ``listparticipants`` of their own rooms (who is in the meeting, sending
+  or only watching); no ``create``, ``destroy``, ``edit``, ``kick``, ``allowed``,
+  ``enable_recording``, ``list``, forwarding or anything else. Requests carry only
+  the fields the kiosk and the staff pages use.
 - Core: ``create``, ``attach`` (those two plugins), ``message``, ``trickle``,
   ``hangup``, ``detach``, ``destroy``, ``keepalive`` on the connection's own
   sessions and handles; ``info`` and ``ping`` for anyone; no ``claim``.
@@ -331,9 +333,11 @@ VIDEOROOM_FIELDS = {
     "join": None,
     "publish": {"request", "audio", "video"},
     "configure": {"request", "audio", "video"},
+    "unpublish": {"request"},
     "start": {"request", "room"},
     "leave": {"request"},
     "moderate": {"request", "room", "id", "mid", "mute"},
+    "listparticipants": {"request", "room"},
 }
 PUBLISHER_FIELDS = {"request", "ptype", "room", "display", "token"}
 SUBSCRIBER_FIELDS = {"request", "ptype", "room", "streams", "feed", "private_id", "token"}
@@ -578,7 +582,11 @@ class GateConnection:
             extra = set(body) - allowed
             if extra:
                 raise RefusedError(f"videoroom {request} with {sorted(extra)}")
-            return self._moderate(body) if request == "moderate" else body
+            if request == "moderate":
+                return self._moderate(body)
+            if request == "listparticipants":
+                self._hosting(body.get("room"), request)
+            return body
         room, ptype = body.get("room"), body.get("ptype")
         if not isinstance(room, int) or isinstance(room, bool) or room not in party.rooms:
             raise RefusedError(f"join room {room!r} (its rooms: {sorted(party.rooms)})")
@@ -601,14 +609,7 @@ class GateConnection:
     def _moderate(self, body: Json) -> Json:
         """A host muting (or unmuting) a stream of someone in one of its rooms, with the
         room's secret added here: the page that asks never holds it."""
-        party = self.party
-        assert party is not None
-        room = body.get("room")
-        if not isinstance(room, int) or isinstance(room, bool) or room not in party.rooms:
-            raise RefusedError(f"moderate room {room!r} (its rooms: {sorted(party.rooms)})")
-        # A box publishes too, but moderates nobody: only a staff pass that says host.
-        if not party.publishes or isinstance(party.credential, bytes):
-            raise RefusedError(f"moderate in room {room} without hosting rights")
+        room = self._hosting(body.get("room"), "moderate")
         if not isinstance(body.get("id"), int) or not isinstance(body.get("mid"), str):
             raise RefusedError("moderate without a participant's id and stream mid")
         if not isinstance(body.get("mute"), bool):
@@ -617,6 +618,18 @@ class GateConnection:
         if secret is None:
             raise RefusedError(f"moderate room {room}: city hall keeps no secret for it")
         return {**body, "secret": secret}
+
+    def _hosting(self, room: object, request: str) -> int:
+        """*room* if the party hosts it (a staff pass that says host, one of its rooms);
+        else refused, naming *request*."""
+        party = self.party
+        assert party is not None
+        if not isinstance(room, int) or isinstance(room, bool) or room not in party.rooms:
+            raise RefusedError(f"{request} room {room!r} (its rooms: {sorted(party.rooms)})")
+        # A box publishes too, but hosts nothing: only a staff pass that says host.
+        if not party.publishes or isinstance(party.credential, bytes):
+            raise RefusedError(f"{request} in room {room} without hosting rights")
+        return room
 
     # --- what Janus' replies teach ---------------------------------------------------
 

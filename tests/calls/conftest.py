@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import pytest
 
 from kiosk.calls.desk import CallDesk, CallView, Phase, TurnLogin
+from kiosk.calls.floor import FloorBoard
 from kiosk.calls.janus import JanusSession
 from kiosk.calls.line import OpenSession
 from kiosk.calls.local import StandInMedia
@@ -113,21 +114,33 @@ def make_desk(
     when: dt.datetime = TUESDAY_10,
     media: StandInMedia | None = None,
     turn_login: TurnLogin | None = None,
+    floor: FloorBoard | None = None,
 ) -> CallDesk:
     """A desk sending the centre's colour and tone (or what *media* sends), asking
-    *turn_login* for TURN logins."""
+    *turn_login* for TURN logins, following *floor* in rooms with one."""
     media = media or StandInMedia(CENTRE_COLOUR, CENTRE_TONE)
     opener = BOX_SESSIONS.get(calls.server or "", JanusSession.open)
-    desk = CallDesk(calls, CENTRE, media, lambda: when, open_session=opener, turn_login=turn_login)
+    desk = CallDesk(
+        calls,
+        CENTRE,
+        media,
+        lambda: when,
+        open_session=opener,
+        turn_login=turn_login,
+        floor=floor,
+    )
     RECORDS[desk] = Record(desk, media)
     return desk
 
 
 async def started(
-    calls: Calls, media: StandInMedia | None = None, turn_login: TurnLogin | None = None
+    calls: Calls,
+    media: StandInMedia | None = None,
+    turn_login: TurnLogin | None = None,
+    floor: FloorBoard | None = None,
 ) -> CallDesk:
     """A desk registered with the server, idle."""
-    desk = make_desk(calls, media=media, turn_login=turn_login)
+    desk = make_desk(calls, media=media, turn_login=turn_login, floor=floor)
     desk.start()
     await reach(desk, Phase.IDLE)
     return desk

@@ -381,3 +381,24 @@ def test_only_a_host_moderates_and_only_in_its_own_rooms(janus: CallServer) -> N
             await session.close()
 
     run(scenario())
+
+
+def test_only_a_host_lists_who_is_in_its_own_rooms(janus: CallServer) -> None:
+    """Who is in a meeting, sending or only watching (VideoRoom ``listparticipants``),
+    is for staff whose pass says host, in their own rooms: a centre never learns who
+    else is there."""
+
+    async def scenario() -> None:
+        box = await box_handle(janus, VIDEOROOM)
+        who = {"request": "listparticipants", "room": ROOM}
+        await refused(box.send(who), "hosting")
+        host_session = await janus.staff_session(rooms=(ROOM,), host=True)(janus.url, None)
+        host = await host_session.attach(VIDEOROOM)
+        await refused(host.send({**who, "room": OTHER_ROOM}), f"room {OTHER_ROOM}")
+        await refused(host.send({**who, "secret": "guess"}), "'secret'")
+        reply = await host.send(who)
+        assert reply.data["participants"] == []
+        for session in (box.session, host_session):
+            await session.close()
+
+    run(scenario())

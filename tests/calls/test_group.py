@@ -2,12 +2,21 @@
 host large and other centres small, and follows them coming and going."""
 
 import asyncio
+import time
+
+import msgspec
 
 from kiosk.calls.desk import Notice, Phase
+from kiosk.calls.floor import FloorBoard
 from kiosk.calls.group import GroupCall
 from kiosk.calls.janus import JanusSession
+from kiosk.calls.phase import Seat
 from kiosk.calls.tracks import ColourTrack, ToneTrack
+from kiosk.calls.videoroom import PLUGIN
+from kiosk_contract.config.calls import Room
+from kiosk_contract.floor import Floor, Hand
 from tests.calls.conftest import (
+    CENTRE,
     CENTRE_COLOUR,
     CENTRE_TONE,
     HALL_COLOUR,
@@ -120,6 +129,89 @@ def test_alone_in_the_room_says_so_until_someone_comes(janus: CallServer) -> Non
         await until(lambda: bool(desk.remote_frames()))
         desk.hang_up()
         await reach(desk, Phase.IDLE)
+        await host.leave()
+        await desk.close()
+
+    run(scenario())
+
+
+def _floor(seq: int, *speakers: str) -> Floor:
+    now = int(time.time())
+    return Floor(room=ROOM, seq=seq, speakers=list(speakers), issued_at=now, expires_at=now + 600)
+
+
+async def _publishing(member: Member, display: str) -> bool:
+    """Whether Janus counts *display* as publishing in the room (asked by *member*)."""
+    handle = await member.session.attach(PLUGIN)
+    try:
+        reply = await handle.send({"request": "listparticipants", "room": ROOM})
+    finally:
+        await handle.detach()
+    found = [p for p in reply.data["participants"] if p.get("display") == display]
+    assert found, f"{display} is not in the room: {reply.data}"
+    return bool(found[0].get("publisher"))
+
+
+def test_a_watching_centre_raises_its_hand_and_is_heard_only_while_given_the_floor(
+    janus: CallServer,
+) -> None:
+    """A town meeting with a floor: the centre watches the host without sending
+    anything; 말하기 raises its hand; city hall's floor puts it on air, seen and heard
+    by the room, and taking the floor back stops it, the centre still watching."""
+
+    async def scenario() -> None:
+        host = await Member.join(janus, "cityhall-host", HALL_COLOUR, HALL_TONE)
+        hands: list[Hand] = []
+        floor = FloorBoard(CENTRE)
+        floor.attach(hands.append)
+        meeting = Room(id="town-meeting", number=ROOM, title="군민 회의", host="cityhall-host")
+        calls = calls_for(janus, rooms=[msgspec.structs.replace(meeting, floor=True)])
+        desk = await started(calls, floor=floor)
+        assert desk.join("town-meeting")
+        joined = await reach(desk, Phase.IN_ROOM)
+        assert joined.seat is Seat.WATCHING
+        await until(
+            lambda: (
+                bool(desk.remote_frames()) and near(mean_rgb(desk.remote_frames()[0]), HALL_COLOUR)
+            )
+        )
+        # In the room, watching: Janus has the centre as a participant that sends nothing.
+        assert not await _publishing(host, CENTRE)
+        assert desk.own_picture() is None and not host.group.watched
+        # 말하기: the hand goes to city hall; pressed again, it goes down.
+        desk.press_speak()
+        assert desk.view.seat is Seat.HAND_UP
+        assert [(h.room, h.raised) for h in hands] == [(ROOM, True)]
+        desk.press_speak()
+        assert desk.view.seat is Seat.WATCHING and not hands[-1].raised
+        desk.press_speak()
+        # City hall gives the floor: the hand goes down, the host sees and hears the centre.
+        given = time.monotonic()
+        assert floor.offer(_floor(1, CENTRE)) is None
+        await until(lambda: host.sees(CENTRE_COLOUR) and host.hears(CENTRE_TONE))
+        print(
+            f"on air, seen and heard by the host, {time.monotonic() - given:.2f} s after the floor"
+        )
+        assert desk.view.seat is Seat.ON_AIR
+        assert not hands[-1].raised and hands[-1].n > hands[-2].n
+        assert await _publishing(host, CENTRE)
+        # An old floor replayed changes nothing.
+        assert floor.offer(_floor(1)) is not None
+        # City hall takes the floor back: the centre stops sending and goes on watching.
+        taken = time.monotonic()
+        assert floor.offer(_floor(2)) is None
+        await until(lambda: not host.group.watched)
+        print(f"off the air {time.monotonic() - taken:.2f} s after the floor was taken")
+        await reach(desk, Phase.IN_ROOM)
+        assert desk.view.seat is Seat.WATCHING
+        assert not await _publishing(host, CENTRE)
+        assert near(mean_rgb(desk.remote_frames()[0]), HALL_COLOUR)
+        # Leaving with the hand up lowers it.
+        desk.press_speak()
+        assert hands[-1].raised
+        desk.hang_up()
+        await reach(desk, Phase.IDLE)
+        assert not hands[-1].raised
         await host.leave()
         await desk.close()
 

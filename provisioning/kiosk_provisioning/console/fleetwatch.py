@@ -3,10 +3,17 @@
 One long-lived MQTT 5 subscription to ``fleet/#`` on city hall's tools listener,
 logged in with city hall's own certificate (as ``kiosk-provision status``), on a
 thread of its own (``fleet-watch``) that reconnects with a jittered backoff. The
-pages read snapshots (:meth:`FleetWatch.snapshot`, :meth:`FleetWatch.receipts`) from
-any thread; what they get is a copy, or immutable (the rows).
+pages read snapshots (:meth:`FleetWatch.snapshot`, :meth:`FleetWatch.receipts`,
+:meth:`FleetWatch.room_floor`) from any thread; what they get is a copy, or immutable
+(the rows).
+
+It also subscribes to ``floor/#``: the town meetings' floors city hall signed (retained,
+so a console started again knows who speaks and goes on counting from the broker's
+sequence number), beside the centres' raised hands on ``fleet/<centre>/hands/<room>``
+(retained too, so a console started again sees the hands still up).
 """
 
+import base64
 import logging
 import random
 import secrets
@@ -21,8 +28,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
-from kiosk_contract.fleet import BoxStatus, Presence, Receipt
+from kiosk_contract.fleet import AlertRefusedError, BoxStatus, Presence, Receipt
+from kiosk_contract.floor import Floor, Hand, open_floor, read_hand
 from kiosk_contract.questions import Answer, read_answer
+from kiosk_provisioning.broker.alertkey import alert_public_key
 from kiosk_provisioning.broker.alerts import latest_receipts
 from kiosk_provisioning.broker.centres import BuiltCentre, built_configs, built_dir
 from kiosk_provisioning.broker.config import BrokerAddress, city_hall_login
@@ -68,6 +77,57 @@ class FleetSnapshot:
     """Goes up whenever anything in :attr:`centres` may have changed."""
 
 
+@dataclass(frozen=True)
+class RaisedHand:
+    """A centre's hand up in a meeting room, as the page lists it."""
+
+    centre: str
+    name: str
+    at: int
+    """When it went up, Unix seconds by the box's clock (shown, never trusted)."""
+
+
+@dataclass(frozen=True)
+class RoomFloor:
+    """A meeting room's members, hands and floor at one moment, for a page."""
+
+    number: int
+    title: str
+    floor: bool
+    """A town meeting (``Room.floor``): centres watch until given the floor."""
+    members: dict[str, str]
+    """Centre id -> name, of every centre whose built configuration lists the room."""
+    hands: list[RaisedHand]
+    """Members' hands up and not yet given the floor, in the order they went up (the
+    box's time, then arrival here)."""
+    signed: Floor | None
+    """The latest floor city hall signed for the room (sequence numbers count on from
+    it), even when it has expired."""
+    now: float
+    """Unix seconds when this was taken."""
+
+    @property
+    def speakers(self) -> list[str]:
+        """The centres on air now: the signed floor's, if it has not expired."""
+        if self.signed is None or self.now >= self.signed.expires_at:
+            return []
+        return list(self.signed.speakers)
+
+
+@dataclass(frozen=True)
+class _Room:
+    title: str
+    floor: bool
+    members: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Hand:
+    hand: Hand
+    arrived: int
+    """The watch's count when it went up (keeps the order of hands with the same time)."""
+
+
 @dataclass
 class _Fleet:
     """What the watch thread knows; guarded by :attr:`FleetWatch._lock`."""
@@ -78,6 +138,16 @@ class _Fleet:
     presences: dict[str, Presence] = field(default_factory=dict)
     receipts: dict[str, dict[str, Receipt]] = field(default_factory=dict)
     """alert id -> centre -> its latest receipt."""
+    rooms: dict[int, _Room] = field(default_factory=dict)
+    """The meeting rooms of the build."""
+    hands: dict[int, dict[str, _Hand]] = field(default_factory=dict)
+    """room -> centre -> its latest hand (highest ``n``), up or down."""
+    heard: dict[int, dict[str, int]] = field(default_factory=dict)
+    """room -> centre -> the ``n`` of its hand that was given the floor: a hand that
+    is still up after the floor was taken back is not listed again; a new one is."""
+    floors: dict[int, Floor] = field(default_factory=dict)
+    """room -> the floor with the highest sequence number city hall signed."""
+    arrivals: int = 0
     version: int = 0
     changed: set[str] | None = None
     """Centres whose row must be made again (``None``: every one)."""
@@ -162,6 +232,7 @@ class FleetWatch:
         self._thread: threading.Thread | None = None
         self._built_mtime: float | None = None
         self._built_checked = 0.0
+        self._floor_keys: list[bytes] | None = None
         self.on_answer: Callable[[str, Answer], object] | None = None
         """Takes a centre's answer to a meeting question (:func:`.questions.take_answer`),
         on the watch thread; ``None``: answers are ignored."""
@@ -208,6 +279,42 @@ class FleetWatch:
         """Each centre's latest receipt for *alert_id*."""
         with self._lock:
             return dict(self._fleet.receipts.get(alert_id, {}))
+
+    def room_floor(self, number: int, now: float | None = None) -> RoomFloor | None:
+        """Meeting room *number*'s members, hands and floor (``None``: no such room in
+        the build); *now*: Unix seconds (default: the clock)."""
+        when = time.time() if now is None else now
+        with self._lock:
+            fleet = self._fleet
+            room = fleet.rooms.get(number)
+            if room is None:
+                return None
+            signed = fleet.floors.get(number)
+            speaking = set()
+            if signed is not None and when < signed.expires_at:
+                speaking = set(signed.speakers)
+            heard = fleet.heard.get(number, {})
+            up = sorted(
+                (kept.hand.at, kept.arrived, centre)
+                for centre, kept in fleet.hands.get(number, {}).items()
+                if kept.hand.raised
+                and centre in room.members
+                and centre not in speaking
+                and kept.hand.n > heard.get(centre, 0)
+            )
+        hands = [RaisedHand(centre, room.members[centre], at) for at, _, centre in up]
+        return RoomFloor(number, room.title, room.floor, dict(room.members), hands, signed, when)
+
+    def took_floor(self, floor: Floor) -> None:
+        """*floor* was just signed and published (by :mod:`.floor`): it counts from now,
+        before the broker's copy comes back; the hands of its speakers are answered."""
+        with self._lock:
+            self._keep_floor(floor)
+            hands = self._fleet.hands.get(floor.room, {})
+            heard = self._fleet.heard.setdefault(floor.room, {})
+            for centre in floor.speakers:
+                if centre in hands:
+                    heard[centre] = max(heard.get(centre, 0), hands[centre].hand.n)
 
     def close(self) -> None:
         """Stop the thread and disconnect (twice is harmless). Returns within about
@@ -271,7 +378,7 @@ class FleetWatch:
             self._lost(f"the broker refused city hall's login ({rc})")
             client.disconnect()
             return
-        client.subscribe("fleet/#", qos=1)
+        client.subscribe([("fleet/#", 1), ("floor/#", 1)])
         with self._lock:
             was_lost, self._connected, self._lost_at = self._lost_at, True, None
             self._up = True
@@ -308,6 +415,12 @@ class FleetWatch:
             return
         if len(parts) == 4 and parts[2] == "answers":
             self._take_answer(topic, payload)
+            return
+        if len(parts) == 4 and parts[2] == "hands":
+            self._take_hand(topic, parts[1], parts[3], payload)
+            return
+        if parts[0] == "floor":
+            self._take_floor(topic, payload)
             return
         try:
             found = read_report(topic, payload)
@@ -361,6 +474,66 @@ class FleetWatch:
             # answer must not end the console's subscription
             log.exception("%s: the answer could not be recorded", topic)
 
+    def _take_hand(self, topic: str, centre: str, room: str, payload: bytes) -> None:
+        """A centre's hand (issue 17): kept per room, the latest (by ``n``) of each
+        member; an empty payload (taken off the broker) forgets it."""
+        if not payload:
+            with self._lock:
+                if room.isdigit():
+                    self._fleet.hands.get(int(room), {}).pop(centre, None)
+            return
+        try:
+            centre, hand = read_hand(topic, payload)
+        except ValueError as err:
+            log.warning("%s: unreadable hand, ignored (%s)", topic, err)
+            return
+        with self._lock:
+            fleet = self._fleet
+            found = fleet.rooms.get(hand.room)
+            if found is None or centre not in found.members:
+                member = False
+            else:
+                member = True
+                kept = fleet.hands.setdefault(hand.room, {})
+                old = kept.get(centre)
+                if old is None or hand.n > old.hand.n:
+                    fleet.arrivals += 1
+                    arrived = fleet.arrivals
+                    if old is not None and old.hand.raised and hand.raised:
+                        arrived = old.arrived  # still the same hand up: keeps its place
+                    kept[centre] = _Hand(hand, arrived)
+        if not member:
+            log.warning("%s: %s is not in room %d, its hand ignored", topic, centre, hand.room)
+
+    def _take_floor(self, topic: str, payload: bytes) -> None:
+        """A floor city hall signed, as the broker keeps it (retained): sequence
+        numbers go on from the highest. An empty payload (expired, or taken off the
+        broker) changes nothing: the last one known expires here too."""
+        if not payload:
+            return
+        try:
+            floor = open_floor(payload, self._keys(), time.time())
+        except (AlertRefusedError, ProvisionError) as err:
+            log.warning("%s: floor refused (%s)", topic, err)
+            return
+        if floor.topic != topic:
+            log.warning("%s: the floor of room %d, ignored", topic, floor.room)
+            return
+        with self._lock:
+            self._keep_floor(floor)
+
+    def _keep_floor(self, floor: Floor) -> None:
+        """Under :attr:`_lock`: *floor* if it is newer than the one kept."""
+        kept = self._fleet.floors.get(floor.room)
+        if kept is None or floor.seq > kept.seq:
+            self._fleet.floors[floor.room] = floor
+
+    def _keys(self) -> list[bytes]:
+        """City hall's alert key's public half (read once), that floors are signed with."""
+        if self._floor_keys is None:
+            self._floor_keys = [base64.b64decode(alert_public_key(self._repo))]
+        return self._floor_keys
+
     def _check_built(self) -> None:
         now = time.monotonic()
         if now - self._built_checked >= self._build_check_s:
@@ -382,7 +555,15 @@ class FleetWatch:
             self._built_mtime = mtime
             return
         self._built_mtime = mtime
+        rooms: dict[int, _Room] = {}
+        for config in configs:
+            for room in config.calls.rooms:
+                found = rooms.setdefault(room.number, _Room(room.title, room.floor, {}))
+                if room.floor and not found.floor:  # one centre's configuration says so
+                    found = rooms[room.number] = _Room(found.title, True, found.members)
+                found.members[config.centre.id] = config.centre.name
         with self._lock:
+            self._fleet.rooms = rooms
             self._fleet.centres = [
                 BuiltCentre(c.centre.id, c.centre.name, c.centre.district) for c in configs
             ]

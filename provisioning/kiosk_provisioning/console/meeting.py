@@ -12,6 +12,11 @@ activity log says who muted whom. janus.js and its WebRTC adapter are Debian's
 
 The browser watches at most :data:`GRID_PAGE` centres at once (the grid is paged):
 a room of hundreds must never mean hundreds of subscriptions in one tab.
+
+Beside the grid, ``static/floor.js`` polls :func:`floor_now` for the room's member
+centres (present or not, from the fleet watch), and in a town meeting (``floor: true``)
+the hands up and the centres speaking; 발언권 주기 and 발언권 거두기 are
+:func:`give_floor` and :func:`take_floor` (the rules and the signing: :mod:`.floor`).
 """
 
 import datetime as dt
@@ -22,6 +27,9 @@ from pathlib import Path
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
+from kiosk_contract.floor import MAX_SPEAKERS
+from kiosk_provisioning.console import floor
+from kiosk_provisioning.console.fleetwatch import FleetWatch, RoomFloor
 from kiosk_provisioning.console.models import Activity, Role
 from kiosk_provisioning.console.passes import mint_pass
 from kiosk_provisioning.console.web import (
@@ -56,6 +64,8 @@ class MeetingRoom:
     """The host's call name: the kiosks show this display large."""
     centres: dict[str, str] = field(default_factory=dict)
     """Call name (the display the gate forces) -> the centre's name (향교동 경로당)."""
+    floor: bool = False
+    """A town meeting: centres speak only when given the floor."""
 
 
 def meeting_rooms(repo: Path) -> list[MeetingRoom]:
@@ -71,6 +81,7 @@ def meeting_rooms(repo: Path) -> list[MeetingRoom]:
                 MeetingRoom(room.number, room.title, room.host or DEFAULT_HOST_NAME),
             )
             found.centres[call_name] = config.centre.name
+            found.floor = found.floor or room.floor
     return [rooms[n] for n in sorted(rooms)]
 
 
@@ -98,6 +109,8 @@ def page() -> str:
         rooms=rooms,
         ready=bool(console.settings.gate_url),
         grid_page=GRID_PAGE,
+        floor_poll_ms=floor.POLL_MS,
+        max_speakers=MAX_SPEAKERS,
     )
 
 
@@ -143,6 +156,101 @@ def record(number: int) -> ResponseReturnValue:
     else:
         return jsonify(error="알 수 없는 기록입니다 (unknown record)."), 400
     return jsonify(ok=True)
+
+
+# --- the floor (issue 17) ------------------------------------------------------------
+
+
+def _watch() -> FleetWatch:
+    watch = current_console().fleet
+    if watch is None:
+        raise floor.FloorRefusedError(
+            "경로당과 이어지는 통로(브로커)가 설정되지 않았습니다. (no broker configured)"
+        )
+    return watch
+
+
+def _floor_refused(problem: floor.FloorRefusedError) -> ResponseReturnValue:
+    return jsonify(error=str(problem)), 400
+
+
+@blueprint.get("/<int:number>/floor")
+@role_required(Role.HOST)
+def floor_now(number: int) -> ResponseReturnValue:
+    """The room's members (``?page=``: which :data:`~.floor.LIST_PAGE` of them, from
+    0), hands up and speakers, as JSON."""
+    try:
+        watch = _watch()
+    except floor.FloorRefusedError as problem:
+        return _floor_refused(problem)
+    room = watch.room_floor(number)
+    if room is None:
+        abort(404)
+    page = request.args.get("page", default=0, type=int) or 0
+    state = floor.floor_state(room, watch.centres(), page)
+    state["connected"] = watch.connected
+    return jsonify(state)
+
+
+def _centre(body: object) -> str:
+    centre = body.get("centre") if isinstance(body, dict) else None
+    if not isinstance(centre, str) or not centre:
+        raise floor.FloorRefusedError("어느 경로당인지 알 수 없습니다. (no centre)")
+    return centre
+
+
+def _send_floor(number: int, what: str, centre: str | None) -> ResponseReturnValue:
+    """Give (*what* ``given``) or take (``taken``) the floor of *centre* (``None``:
+    of everyone), and say who did it in the activity log."""
+    console = current_console()
+    try:
+        watch = _watch()
+        broker = console.settings.broker
+        if broker is None:
+            raise floor.FloorRefusedError(
+                "경로당과 이어지는 통로(브로커)가 설정되지 않았습니다. (no broker configured)"
+            )
+        send = floor.FloorSender(console.settings.repo, broker)
+
+        def change(room: RoomFloor) -> list[str]:
+            if what == "given":
+                assert centre is not None
+                return floor.with_speaker(room.speakers, centre, room.members)
+            return floor.without_speaker(room.speakers, centre)
+
+        room, sent = floor.change_floor(watch, number, change, send)
+    except floor.FloorRefusedError as problem:
+        return _floor_refused(problem)
+    if sent is not None:
+        who = "모두" if centre is None else f"{room.members.get(centre, centre)} ({centre})"
+        _remember(f"meeting-floor-{what}", f"{number} {room.title}: {who}")
+    return jsonify(ok=True, seq=sent.seq if sent is not None else None)
+
+
+@blueprint.post("/<int:number>/floor/give")
+@role_required(Role.HOST)
+def give_floor(number: int) -> ResponseReturnValue:
+    """Give the floor to a member centre (JSON ``{"centre": id}``)."""
+    try:
+        centre = _centre(request.get_json(silent=True))
+    except floor.FloorRefusedError as problem:
+        return _floor_refused(problem)
+    return _send_floor(number, "given", centre)
+
+
+@blueprint.post("/<int:number>/floor/take")
+@role_required(Role.HOST)
+def take_floor(number: int) -> ResponseReturnValue:
+    """Take the floor back from a centre (``{"centre": id}``), or from every centre
+    (``{"all": true}``)."""
+    body = request.get_json(silent=True)
+    if isinstance(body, dict) and body.get("all") is True:
+        return _send_floor(number, "taken", None)
+    try:
+        centre = _centre(body)
+    except floor.FloorRefusedError as problem:
+        return _floor_refused(problem)
+    return _send_floor(number, "taken", centre)
 
 
 @blueprint.get("/lib/<name>")

@@ -1,0 +1,186 @@
+"""영상 회의's floor (issue 17): in a town meeting (a room with ``floor: true``) the
+centres watch; a senior presses 말하기 and the box raises the centre's hand; the host
+gives the floor to at most :data:`~kiosk_contract.floor.MAX_SPEAKERS` centres and
+takes it back.
+
+Each change is a :class:`~kiosk_contract.floor.Floor` (every speaker of the room),
+signed with city hall's alert key and published retained on ``floor/room/<room>``
+through city hall's tools listener, to expire after
+:data:`~kiosk_contract.floor.FLOOR_HOURS` (MQTT 5's message expiry, as questions). The
+broker lets only the room's member centres read it; a box takes only a floor with a
+higher sequence number than it had.
+
+Sequence numbers: ``max(last + 1, the clock in milliseconds)``, where *last* is the
+highest the console knows for the room: the one it signed last, or the broker's retained
+one (the fleet watch subscribes to ``floor/#``, so a console started again reads it
+back). The clock keeps them rising when the broker has forgotten the last floor too (it
+expired); milliseconds, so that a second press within the same second still counts up
+even without it. The choice and the publication are made under one lock
+(:data:`_SIGNING`): two hosts pressing at once on two of waitress' threads sign one
+after the other, each from the other's result.
+
+Hands, presence and the current floor are the fleet watch's
+(:meth:`~.fleetwatch.FleetWatch.room_floor`); this module holds the rules (who may be
+given the floor) and the signing, and is Flask-free: the routes are in :mod:`.meeting`.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk_contract.floor import FLOOR_HOURS, MAX_SPEAKERS, Floor, sign_floor
+from kiosk_provisioning.broker.alertkey import alert_key
+from kiosk_provisioning.broker.config import BrokerAddress
+from kiosk_provisioning.broker.session import HallSession
+from kiosk_provisioning.broker.status import CentreState
+from kiosk_provisioning.console.fleetwatch import FleetWatch, RoomFloor
+from kiosk_provisioning.identity.directory import identity_folder
+from kiosk_provisioning.problems import ProvisionError
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 1000
+"""How often the page asks for the room's hands and floor."""
+LIST_PAGE = 50
+"""Member centres listed at once (a room may hold every centre of the city)."""
+
+_SIGNING = threading.Lock()
+"""Held from reading the room's floor to publishing the next: two hosts pressing at
+the same moment would otherwise both start from the same floor, and one's change be
+lost. (The console is one process.)"""
+
+
+class FloorRefusedError(Exception):
+    """What the host asked for cannot be done; the message says why (Korean, then
+    English in brackets)."""
+
+
+def next_seq(last: int, now: float) -> int:
+    """A sequence number higher than *last* and at least the clock *now* (Unix
+    seconds) in milliseconds."""
+    return max(last + 1, int(now * 1000))
+
+
+def with_speaker(speakers: list[str], centre: str, members: Mapping[str, str]) -> list[str]:
+    """*speakers* with *centre* given the floor (last); unchanged if it has it."""
+    if centre not in members:
+        raise FloorRefusedError("이 회의방의 경로당이 아닙니다. (not a member of this room)")
+    if centre in speakers:
+        return list(speakers)
+    if len(speakers) >= MAX_SPEAKERS:
+        raise FloorRefusedError(
+            f"발언권은 한 번에 {MAX_SPEAKERS}곳까지만 줄 수 있습니다. 먼저 한 곳의 발언권을 "
+            f"거두세요. (at most {MAX_SPEAKERS} centres may speak at once)"
+        )
+    return [*speakers, centre]
+
+
+def without_speaker(speakers: list[str], centre: str | None) -> list[str]:
+    """*speakers* without *centre* (``None``: without anyone)."""
+    return [] if centre is None else [s for s in speakers if s != centre]
+
+
+@dataclass(frozen=True)
+class FloorSender:
+    """Signs and publishes a floor: city hall's alert key from *repo*, through the
+    tools listener at *broker* with city hall's certificate."""
+
+    repo: Path
+    broker: BrokerAddress
+
+    def __call__(self, floor: Floor) -> None:
+        envelope = sign_floor(floor, alert_key(self.repo).sign)
+        lasts = max(1, floor.expires_at - int(time.time()))
+        try:
+            with HallSession.open(self.broker, identity_folder(self.repo), timeout_s=5.0) as hall:
+                hall.publish(floor.topic, envelope, retain=True, qos=1, lasts_s=lasts)
+        except ProvisionError as err:
+            raise FloorRefusedError(f"경로당에 보내지 못했습니다: {err}") from None
+
+
+def change_floor(
+    watch: FleetWatch,
+    number: int,
+    change: Callable[[RoomFloor], list[str]],
+    send: Callable[[Floor], None],
+    now: Callable[[], float] = time.time,
+) -> tuple[RoomFloor, Floor | None]:
+    """Give or take the floor in room *number*: *change* makes the new speakers from
+    the room as it is; if they differ, a new floor is signed and sent with *send* and
+    the watch told. Returns the room as it was and the floor sent (``None``: nothing
+    changed). :class:`FloorRefusedError` saying why it cannot be done."""
+    with _SIGNING:
+        room = watch.room_floor(number, now())
+        if room is None:
+            raise FloorRefusedError("그런 회의방이 없습니다. (no such room)")
+        if not room.floor:
+            raise FloorRefusedError(
+                "이 회의방은 발언권 없이 모두 말하는 방입니다. (not a town meeting room)"
+            )
+        if not watch.connected:
+            # The floor the broker keeps is not known yet: a change now could drop a speaker.
+            raise FloorRefusedError(
+                "경로당과 이어지는 통로(브로커)에 연결되어 있지 않습니다. 잠시 뒤 다시 누르세요. "
+                "(not connected to the broker)"
+            )
+        speakers = change(room)
+        if speakers == room.speakers:
+            return room, None
+        at = now()
+        issued = int(at)
+        floor = Floor(
+            room=number,
+            seq=next_seq(room.signed.seq if room.signed is not None else 0, at),
+            speakers=speakers,
+            issued_at=issued,
+            expires_at=issued + FLOOR_HOURS * 3600,
+        )
+        send(floor)
+        watch.took_floor(floor)
+    on_air = ", ".join(speakers) or "the host only"
+    log.info("floor of room %d (#%d): %s", number, floor.seq, on_air)
+    return room, floor
+
+
+def floor_state(room: RoomFloor, centres: list[CentreState], page: int) -> dict[str, Any]:
+    """What the page shows of *room*: every member's presence (one page of
+    :data:`LIST_PAGE`, by name; *page* from 0), the hands up in order, the speakers.
+    *centres*: the fleet's rows (:meth:`~.fleetwatch.FleetWatch.centres`)."""
+    online = {row.centre for row in centres if row.state == "online"}
+    members = sorted(room.members.items(), key=lambda item: (item[1], item[0]))
+    pages = max(1, -(-len(members) // LIST_PAGE))
+    page = min(max(0, page), pages - 1)
+    speakers = room.speakers
+    raised = {hand.centre for hand in room.hands}
+    return {
+        "room": room.number,
+        "title": room.title,
+        "floor": room.floor,
+        "members": len(members),
+        "present": sum(1 for centre in room.members if centre in online),
+        "max_speakers": MAX_SPEAKERS,
+        "seq": room.signed.seq if room.signed is not None else 0,
+        "hands": [
+            {"id": h.centre, "name": h.name, "at": h.at, "online": h.centre in online}
+            for h in room.hands
+        ],
+        "speakers": [
+            {"id": c, "name": room.members.get(c, c), "online": c in online} for c in speakers
+        ],
+        "page": page,
+        "pages": pages,
+        "centres": [
+            {
+                "id": centre,
+                "name": name,
+                "online": centre in online,
+                "hand": centre in raised,
+                "speaking": centre in speakers,
+            }
+            for centre, name in members[page * LIST_PAGE : (page + 1) * LIST_PAGE]
+        ],
+    }

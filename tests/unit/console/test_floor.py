@@ -1,0 +1,312 @@
+"""The console's side of a town meeting's floor (issue 17).
+
+The rules first, on their own (sequence numbers, who may be given the floor, the page's
+member list). Then on a real mosquitto with the console's real fleet watch and city
+hall's real signing: hands are kept per room (the latest of each member, in the order
+they went up; junk and strangers refused with one line), and floors are signed,
+published retained, read back by a console started again, and counted on from there.
+"""
+
+import base64
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from kiosk_contract.floor import (
+    FLOOR_HOURS,
+    MAX_SPEAKERS,
+    Floor,
+    Hand,
+    floor_topic,
+    hand_topic,
+    open_floor,
+)
+from kiosk_provisioning.broker.alertkey import alert_public_key
+from kiosk_provisioning.broker.centres import built_configs
+from kiosk_provisioning.broker.config import parse_url, rooms_of, write_acl
+from kiosk_provisioning.broker.status import CentreState
+from kiosk_provisioning.build import build
+from kiosk_provisioning.console.fleetwatch import FleetWatch, RoomFloor
+from kiosk_provisioning.console.floor import (
+    LIST_PAGE,
+    FloorRefusedError,
+    FloorSender,
+    change_floor,
+    floor_state,
+    next_seq,
+    with_speaker,
+    without_speaker,
+)
+from tests.broker import Broker, Peer
+from tests.calls.identities import CityHallIdentity
+from tests.console.fleet_city import Centre, build_city
+from tests.unit.console.test_fleetwatch import until
+
+CENTRES = [Centre(f"c-{i}", f"{name}경로당", "운봉읍") for i, name in enumerate("가나다라마바", 1)]
+OUTSIDER = "c-9"
+"""Enrolled (a certificate from the fleet CA) but in no room of the build."""
+ROOM = 1001
+MEMBERS = {c.id: c.name for c in CENTRES}
+
+
+# --- the rules --------------------------------------------------------------------------
+
+
+def test_sequence_numbers_always_rise() -> None:
+    now = time.time()
+    assert next_seq(0, now) == int(now * 1000)
+    assert next_seq(int(now * 1000), now) == int(now * 1000) + 1, "the same millisecond"
+    # A clock set back (or a database made again) never takes a number below the last.
+    later = int(now * 1000) + 10**9
+    assert next_seq(later, now) == later + 1
+    numbers = [next_seq(0, now)]
+    for _ in range(5):
+        numbers.append(next_seq(numbers[-1], now))
+    assert numbers == sorted(set(numbers))
+
+
+def test_who_may_be_given_the_floor() -> None:
+    assert with_speaker([], "c-1", MEMBERS) == ["c-1"]
+    assert with_speaker(["c-1"], "c-1", MEMBERS) == ["c-1"], "given twice: once"
+    with pytest.raises(FloorRefusedError, match="이 회의방의 경로당이 아닙니다"):
+        with_speaker([], OUTSIDER, MEMBERS)
+    full = [c.id for c in CENTRES[:MAX_SPEAKERS]]
+    with pytest.raises(FloorRefusedError, match=f"{MAX_SPEAKERS}곳까지만") as refused:
+        with_speaker(full, CENTRES[MAX_SPEAKERS].id, MEMBERS)
+    assert f"at most {MAX_SPEAKERS} centres" in str(refused.value)
+    assert with_speaker(full, full[0], MEMBERS) == full, "already speaking: no refusal"
+    assert without_speaker(full, "c-2") == [c for c in full if c != "c-2"]
+    assert without_speaker(full, OUTSIDER) == full
+    assert without_speaker(full, None) == []
+
+
+def test_the_page_gets_one_page_of_members_with_their_presence() -> None:
+    members = {f"m-{i:03d}": f"경로당 {i:03d}" for i in range(120)}
+    now = time.time()
+    signed = Floor(
+        room=ROOM,
+        seq=7,
+        speakers=["m-003"],
+        issued_at=int(now),
+        expires_at=int(now) + 60,
+    )
+    room = RoomFloor(ROOM, "군민 회의", True, members, [], signed, now)
+    rows = [
+        CentreState("운봉읍", f"m-{i:03d}", "", "online" if i % 2 else "offline", None)
+        for i in range(120)
+    ]
+    first = floor_state(room, rows, 0)
+    assert (first["members"], first["present"], first["pages"]) == (120, 60, 3)
+    assert len(first["centres"]) == LIST_PAGE
+    assert first["centres"][3] == {
+        "id": "m-003",
+        "name": "경로당 003",
+        "online": True,
+        "hand": False,
+        "speaking": True,
+    }
+    last = floor_state(room, rows, 99)  # past the end: the last page
+    assert last["page"] == 2 and len(last["centres"]) == 20
+    assert last["speakers"] == [{"id": "m-003", "name": "경로당 003", "online": True}]
+    # An expired floor puts nobody on air.
+    gone = RoomFloor(ROOM, "군민 회의", True, members, [], signed, now + 61)
+    assert floor_state(gone, rows, 0)["speakers"] == []
+
+
+# --- on a real broker -------------------------------------------------------------------
+
+
+class Meeting:
+    """A built city whose six centres are in the town meeting (room 1001, ``floor``),
+    its broker, and the console's fleet watch on it."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.repo = build_city(tmp_path, CENTRES)
+        fleet = tmp_path / "fleet" / "fleet.json"
+        document = json.loads(fleet.read_text())
+        document["calls"]["rooms"] = [
+            {"id": "meeting", "number": ROOM, "title": "군민 회의", "floor": True},
+            {"id": "class", "number": 7, "title": "노래교실"},
+        ]
+        fleet.write_text(json.dumps(document, ensure_ascii=False))
+        build(self.repo, tmp_path / "fleet", tmp_path / "centres.csv")
+        enrolled = {c: () for c in [*MEMBERS, OUTSIDER]}
+        self.identity = CityHallIdentity(self.repo, enrolled)
+        self.broker = Broker(tmp_path / "broker", self.identity, {})
+        # The access list as the build writes it: the members read the room's floor.
+        districts = {c.id: c.district for c in CENTRES}
+        write_acl(self.broker.files.acl, districts, rooms_of(built_configs(self.repo)))
+        self.tools = parse_url(self.broker.tools_url)
+        self.watch = self.watching()
+
+    def watching(self) -> FleetWatch:
+        return FleetWatch(self.repo, self.tools, retry_s=(0.05, 0.3), build_check_s=0.05)
+
+    def box(self, centre: str) -> Peer:
+        folder = self.tmp_path / "boxes" / centre
+        return self.broker.box(self.identity.enrol(centre, folder)).connect()
+
+    def room(self, watch: FleetWatch | None = None) -> RoomFloor:
+        found = (watch or self.watch).room_floor(ROOM)
+        assert found is not None
+        return found
+
+    def hands(self, watch: FleetWatch | None = None) -> list[str] | None:
+        """The centres with a hand up, in order (``None``: the build not read yet)."""
+        found = (watch or self.watch).room_floor(ROOM)
+        return None if found is None else [hand.centre for hand in found.hands]
+
+    def speakers(self, watch: FleetWatch) -> list[str] | None:
+        found = watch.room_floor(ROOM)
+        return None if found is None else found.speakers
+
+
+@pytest.fixture
+def meeting(tmp_path: Path) -> Iterator[Meeting]:
+    made = Meeting(tmp_path)
+    with made.broker:
+        made.watch.start()
+        try:
+            until(lambda: made.watch.connected, "connected")
+            yield made
+        finally:
+            made.watch.close()
+
+
+def hand(room: int, raised: bool, n: int, at: int) -> bytes:
+    return msgspec.json.encode(Hand(room=room, raised=raised, n=n, at=at))
+
+
+@pytest.mark.allow_warnings
+def test_hands_are_kept_per_room_in_the_order_they_went_up(
+    meeting: Meeting, caplog: pytest.LogCaptureFixture
+) -> None:
+    room = meeting.room()
+    assert room.floor and room.title == "군민 회의" and room.members == MEMBERS
+    other = meeting.watch.room_floor(7)
+    assert other is not None and not other.floor
+    assert meeting.watch.room_floor(404) is None
+    at = int(time.time())
+    with meeting.box("c-1") as one, meeting.box("c-2") as two, meeting.box("c-3") as three:
+        two.publish(hand_topic("c-2", ROOM), hand(ROOM, True, 1, at + 5), retain=True)
+        one.publish(hand_topic("c-1", ROOM), hand(ROOM, True, 1, at + 5), retain=True)
+        three.publish(hand_topic("c-3", ROOM), hand(ROOM, True, 4, at), retain=True)
+        # The box's time first (c-3's is earliest), then the order they arrived.
+        until(lambda: meeting.hands() == ["c-3", "c-2", "c-1"], "three hands up")
+        # The broker's copy of an older hand changes nothing; a later one does.
+        three.publish(hand_topic("c-3", ROOM), hand(ROOM, False, 3, at), retain=True)
+        three.publish(hand_topic("c-3", ROOM), hand(ROOM, False, 5, at + 9), retain=True)
+        until(lambda: meeting.hands() == ["c-2", "c-1"], "c-3's hand down")
+        # Up again: last in the line.
+        three.publish(hand_topic("c-3", ROOM), hand(ROOM, True, 6, at + 9), retain=True)
+        until(lambda: meeting.hands() == ["c-2", "c-1", "c-3"], "c-3's hand up again")
+        # Taken off the broker (empty, retained): forgotten.
+        one.publish(hand_topic("c-1", ROOM), b"", retain=True)
+        until(lambda: meeting.hands() == ["c-2", "c-3"], "c-1's hand gone")
+
+        caplog.clear()
+        two.publish(hand_topic("c-2", ROOM), b"{not a hand", retain=True)
+        two.publish(hand_topic("c-2", ROOM), hand(7, True, 9, at), retain=True)  # room 7's
+        two.publish(hand_topic("c-2", 7), hand(7, True, 10, at), retain=True)  # not a floor room
+        # The broker now keeps the junk for c-2: its box says its hand again (still the
+        # same hand up: it keeps its place in the line).
+        two.publish(hand_topic("c-2", ROOM), hand(ROOM, True, 11, at + 5), retain=True)
+        with meeting.box(OUTSIDER) as outsider:
+            outsider.publish(hand_topic(OUTSIDER, ROOM), hand(ROOM, True, 1, at), retain=True)
+        # The same box's next message comes after its junk: once it is in, all were read.
+        four = meeting.box("c-4")
+        with four:
+            four.publish(hand_topic("c-4", ROOM), hand(ROOM, True, 1, at + 20), retain=True)
+            until(lambda: meeting.hands() == ["c-2", "c-3", "c-4"], "c-4's hand up")
+    loud = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(loud) == 3, loud
+    assert "unreadable hand" in loud[0] and "unreadable hand" in loud[1]
+    assert "c-9 is not in room 1001" in loud[2]
+    # A console started again gets the hands back from the broker (retained).
+    again = meeting.watching()
+    again.start()
+    try:
+        until(lambda: meeting.hands(again) == ["c-2", "c-3", "c-4"], "the hands read back")
+    finally:
+        again.close()
+
+
+def test_the_floor_is_signed_published_and_counted_on_after_a_restart(
+    meeting: Meeting,
+) -> None:
+    sender = FloorSender(meeting.repo, meeting.tools)
+    key = alert_public_key(meeting.repo)
+    at = int(time.time())
+    with meeting.box("c-1") as one, meeting.box("c-2") as two:
+        one.publish(hand_topic("c-1", ROOM), hand(ROOM, True, 1, at), retain=True)
+        two.publish(hand_topic("c-2", ROOM), hand(ROOM, True, 1, at + 1), retain=True)
+        until(lambda: meeting.hands() == ["c-1", "c-2"], "two hands up")
+        two.subscribe(floor_topic(ROOM))
+
+        def give(centre: str) -> Floor | None:
+            return change_floor(
+                meeting.watch,
+                ROOM,
+                lambda room: with_speaker(room.speakers, centre, room.members),
+                sender,
+            )[1]
+
+        first = give("c-1")
+        assert first is not None and first.speakers == ["c-1"]
+        assert first.expires_at - first.issued_at == FLOOR_HOURS * 3600
+        message = two.next()
+        assert message.retain is False and message.topic == floor_topic(ROOM)
+        keys = [base64.b64decode(key)]
+        assert open_floor(message.payload, keys, time.time()) == first
+        # The console knows at once (before the broker's copy): c-1 moves to the speakers.
+        assert meeting.room().speakers == ["c-1"] and meeting.hands() == ["c-2"]
+        assert give("c-1") is None, "given twice: nothing sent"
+        second = give("c-2")
+        assert second is not None and second.seq > first.seq
+        assert second.speakers == ["c-1", "c-2"]
+        for centre in ("c-3", "c-4"):
+            assert give(centre) is not None
+        with pytest.raises(FloorRefusedError, match="4곳까지만"):
+            give("c-5")
+        with pytest.raises(FloorRefusedError, match="이 회의방의 경로당이 아닙니다"):
+            give(OUTSIDER)
+        taken = change_floor(
+            meeting.watch, ROOM, lambda room: without_speaker(room.speakers, "c-1"), sender
+        )[1]
+        assert taken is not None and taken.speakers == ["c-2", "c-3", "c-4"]
+        # c-1's hand was answered: taken back, it is not listed again until raised anew.
+        assert meeting.hands() == []
+        one.publish(hand_topic("c-1", ROOM), hand(ROOM, True, 2, at + 30), retain=True)
+        until(lambda: meeting.hands() == ["c-1"], "c-1's new hand")
+
+    # The console started again, its clock set back an hour: it reads the floor the
+    # broker kept, and its next floor still counts on from it.
+    meeting.watch.close()
+    again = meeting.watching()
+    again.start()
+    try:
+        until(lambda: again.connected, "connected again")
+        until(lambda: meeting.speakers(again) == ["c-2", "c-3", "c-4"], "the floor read back")
+        room, everyone = change_floor(
+            again, ROOM, lambda room: without_speaker(room.speakers, None), sender,
+            now=lambda: time.time() - 3600,
+        )  # fmt: skip
+        assert everyone is not None and everyone.seq == taken.seq + 1
+        assert everyone.speakers == []
+        assert room.speakers == ["c-2", "c-3", "c-4"]
+    finally:
+        again.close()
+
+
+def test_no_floor_in_a_room_where_everyone_speaks(meeting: Meeting) -> None:
+    sender = FloorSender(meeting.repo, meeting.tools)
+    with pytest.raises(FloorRefusedError, match="모두 말하는 방"):
+        change_floor(meeting.watch, 7, lambda room: ["c-1"], sender)
+    with pytest.raises(FloorRefusedError, match="그런 회의방이 없습니다"):
+        change_floor(meeting.watch, 404, lambda room: ["c-1"], sender)

@@ -109,6 +109,7 @@ def page() -> str:
         rooms=rooms,
         ready=bool(console.settings.gate_url),
         grid_page=GRID_PAGE,
+        floor_ready=console.fleet is not None,
         floor_poll_ms=floor.POLL_MS,
         max_speakers=MAX_SPEAKERS,
     )
@@ -178,14 +179,14 @@ def _floor_refused(problem: floor.FloorRefusedError) -> ResponseReturnValue:
 @role_required(Role.HOST)
 def floor_now(number: int) -> ResponseReturnValue:
     """The room's members (``?page=``: which :data:`~.floor.LIST_PAGE` of them, from
-    0), hands up and speakers, as JSON."""
+    0), hands up and speakers, as JSON (``{"room": null}``: no such room)."""
     try:
         watch = _watch()
     except floor.FloorRefusedError as problem:
         return _floor_refused(problem)
     room = watch.room_floor(number)
-    if room is None:
-        abort(404)
+    if room is None:  # not in the build (or the watch has not read it yet, just started)
+        return jsonify(room=None)
     page = request.args.get("page", default=0, type=int) or 0
     state = floor.floor_state(room, watch.centres(), page)
     state["connected"] = watch.connected

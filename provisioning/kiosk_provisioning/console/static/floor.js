@@ -1,0 +1,172 @@
+// 영상 회의: the room's centres, present or not (a page of them at a time: a room may
+// hold every centre of the city), and in a town meeting the hands up (in the order they
+// went up) and the centres given the floor. Polled every data-poll-ms while a meeting
+// is on the page; 발언권 주기 / 발언권 거두기 ask the console, which signs the floor
+// (console/floor.py: who may be given it, at most data-max-speakers at once).
+"use strict";
+
+(function () {
+  const root = document.getElementById("meeting");
+  const panel = document.getElementById("floor");
+  if (!root || !panel) return;
+  const base = root.dataset.base || "/meeting/";
+  const POLL_MS = Number(panel.dataset.pollMs) || 1000;
+  const $ = function (id) { return document.getElementById(id); };
+  const send = window.postJSON; // post.js
+  let page = 0;
+  let shown = ""; // the last state drawn: a poll that changed nothing redraws nothing
+  let busy = false; // a press is being sent: its buttons stay as they are until done
+  let timer = null;
+
+  function room() { return $("stage").dataset.room; }
+
+  function problem(text) {
+    $("floor-problem").textContent = text || "";
+    $("floor-problem").hidden = !text;
+  }
+
+  function dot(row, online) {
+    const mark = row.querySelector(".dot");
+    mark.classList.toggle("on", online);
+    mark.title = online ? "참석" : "오지 않음";
+  }
+
+  function clock(at) {
+    return new Date(at * 1000).toLocaleTimeString("ko-KR", { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function speakers(data) {
+    const list = $("floor-speakers");
+    list.replaceChildren();
+    for (const centre of data.speakers) {
+      const row = $("floor-speaker-template").content.firstElementChild.cloneNode(true);
+      row.dataset.centre = centre.id;
+      row.querySelector(".floor-name").textContent = centre.name;
+      dot(row, centre.online);
+      const take = row.querySelector(".floor-take");
+      take.setAttribute("aria-label", centre.name + " 발언권 거두기");
+      take.addEventListener("click", function () { press(take, "/floor/take", { centre: centre.id }); });
+      list.appendChild(row);
+    }
+    $("floor-speaking-count").textContent = data.speakers.length;
+    $("floor-speakers-empty").hidden = data.speakers.length > 0;
+    $("floor-take-all").hidden = data.speakers.length < 2;
+  }
+
+  function hands(data) {
+    const list = $("floor-hands");
+    const full = data.speakers.length >= data.max_speakers;
+    list.replaceChildren();
+    data.hands.forEach(function (centre, i) {
+      const row = $("floor-hand-template").content.firstElementChild.cloneNode(true);
+      row.dataset.centre = centre.id;
+      row.querySelector(".floor-order").textContent = (i + 1) + ".";
+      row.querySelector(".floor-name").textContent = centre.name;
+      row.querySelector(".floor-at").textContent = clock(centre.at);
+      dot(row, centre.online);
+      const give = row.querySelector(".floor-give");
+      give.disabled = full;
+      give.setAttribute("aria-label", centre.name + " 발언권 주기");
+      give.addEventListener("click", function () { press(give, "/floor/give", { centre: centre.id }); });
+      list.appendChild(row);
+    });
+    $("floor-hands-count").textContent = data.hands.length;
+    $("floor-hands-empty").hidden = data.hands.length > 0;
+    $("floor-full").hidden = !(full && data.hands.length > 0);
+  }
+
+  function members(data) {
+    const list = $("floor-list");
+    list.replaceChildren();
+    for (const centre of data.centres) {
+      const row = document.createElement("li");
+      row.dataset.centre = centre.id;
+      row.className = centre.online ? "on" : "off";
+      const mark = document.createElement("span");
+      mark.className = "dot";
+      mark.setAttribute("aria-hidden", "true");
+      row.appendChild(mark);
+      dot(row, centre.online);
+      const name = document.createElement("span");
+      name.className = "floor-name";
+      name.textContent = centre.name;
+      row.appendChild(name);
+      const tag = centre.speaking ? "발언 중" : centre.hand ? "손 듦" : "";
+      if (tag) {
+        const mark2 = document.createElement("span");
+        mark2.className = centre.speaking ? "floor-tag speaking" : "floor-tag";
+        mark2.textContent = tag;
+        row.appendChild(mark2);
+      }
+      list.appendChild(row);
+    }
+    $("floor-pager").hidden = data.pages < 2;
+    $("floor-page-at").textContent = (data.page + 1) + " / " + data.pages + " 쪽";
+    $("floor-back").disabled = data.page === 0;
+    $("floor-next").disabled = data.page >= data.pages - 1;
+    page = data.page;
+  }
+
+  function show(data) {
+    const drawn = JSON.stringify(data);
+    if (drawn === shown || busy) return;
+    if (data.room === null) { // not a room of the build (any more)
+      panel.hidden = true;
+      shown = drawn;
+      return;
+    }
+    shown = drawn;
+    panel.hidden = false;
+    panel.dataset.floor = data.floor ? "yes" : "no";
+    panel.dataset.seq = data.seq;
+    $("floor-title").textContent = data.floor ? "발언권" : "경로당";
+    $("floor-present").textContent = data.present;
+    $("floor-members").textContent = data.members;
+    $("floor-stale").hidden = data.connected;
+    $("floor-meeting").hidden = !data.floor;
+    if (data.floor) {
+      speakers(data);
+      hands(data);
+    }
+    members(data);
+  }
+
+  function poll() {
+    if (!room() || $("stage").hidden) {
+      panel.hidden = true;
+      shown = "";
+      return;
+    }
+    fetch(base + room() + "/floor?page=" + page, { credentials: "same-origin" })
+      .then(function (reply) {
+        return reply.json().catch(function () { return {}; }).then(function (data) {
+          if (!reply.ok) throw new Error(data.error || "상태를 읽지 못했습니다 (" + reply.status + ")");
+          return data;
+        });
+      })
+      .then(function (data) { show(data); })
+      .catch(function (error) { if (!busy) problem(error.message); });
+  }
+
+  function press(button, path, body) {
+    problem("");
+    busy = true;
+    button.disabled = true;
+    send(base + room() + path, body)
+      .catch(function (error) { problem(error.message); })
+      .finally(function () {
+        busy = false;
+        shown = "";
+        poll();
+      });
+  }
+
+  $("floor-take-all").addEventListener("click", function () {
+    press($("floor-take-all"), "/floor/take", { all: true });
+  });
+  $("floor-back").addEventListener("click", function () { page -= 1; poll(); });
+  $("floor-next").addEventListener("click", function () { page += 1; poll(); });
+
+  timer = setInterval(poll, POLL_MS);
+  window.addEventListener("pagehide", function () { clearInterval(timer); });
+})();

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from kiosk.calls.deferred import DeferredDeviceMedia
 from kiosk.calls.desk import CallDesk
+from kiosk.calls.floor import FloorBoard
 from kiosk.calls.line import identified
 from kiosk.calls.screens import CallScreens
 from kiosk.calls.turn import CityHallTurn
@@ -40,9 +41,10 @@ class CallService:
         demo: bool,
         paths: Paths,
         identity_url: str | None = None,
+        floor: FloorBoard | None = None,
     ) -> None:
         """*identity_url*: city hall's identity service (the enrolment's), which gives
-        the box time-limited TURN logins."""
+        the box time-limited TURN logins; *floor*: who may speak in the town meetings."""
         self.media = DeferredDeviceMedia()
         self.media.use(status.status.choice)
         # A camera, microphone or speaker plugged or unplugged reaches the call at once.
@@ -61,6 +63,7 @@ class CallService:
             wall,
             open_session=identified(tls),
             turn_login=turn,
+            floor=floor,
         )
         if demo:
             # The demo's city hall lives in a private network only root can make;

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from kiosk.alerts import AlertScreens
+from kiosk.calls.floor import FloorBoard
 from kiosk.config import LoadedConfig
 from kiosk.fleet.board import AlertBoard
 from kiosk.fleet.questions import QuestionBoard, programme_gives_way
@@ -66,6 +67,9 @@ class Parts:
     questions: QuestionBoard = field(default_factory=QuestionBoard)
     """City hall's question in a meeting of this centre's rooms (the fleet link offers
     it; the question screen shows it and sends the answer back through the link)."""
+    floor: FloorBoard = field(default_factory=FloorBoard)
+    """Who may speak in this centre's town meetings, and its raised hands (the fleet
+    link offers the floors and sends the hands; the call desk follows them)."""
 
     def strings(self) -> Strings:
         """The words of the screen, in the language in force."""
@@ -83,6 +87,7 @@ class Parts:
         self.programmes.reconfigure(config)
         self.gate.reconfigure(config)
         self.notices.notices.reconfigure(config)
+        self.floor.reconfigure(config.centre.id)
 
     def tick(self) -> None:
         """About once a second: the timetable, playback's timers, expired alerts, a new
@@ -163,4 +168,5 @@ def build_parts(
         questions=QuestionBoard(
             lambda: now().timestamp(), voice.read, voice.bundled, programme_gives_way(navigator)
         ),
+        floor=FloorBoard(config.centre.id, lambda: now().timestamp()),
     )

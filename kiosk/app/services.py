@@ -123,6 +123,7 @@ def start_services(
                 options.demo,
                 paths,
                 enrolment.identity if enrolment else None,
+                parts.floor,
             )
         )
         kiosk.attach_calls(calls.desk)
@@ -191,9 +192,11 @@ def fleet_link(
         report,
         loop,
         questions=parts.questions,
+        floor=parts.floor,
     )
     parts.alerts.attach(link.report_receipt, link.forget_receipt)
     parts.questions.attach(link.send_answer, link.forget_answer)
+    parts.floor.attach(link.send_hand)
     return link
 
 

@@ -65,6 +65,12 @@ class FloorBoard:
     def hand_up(self, room: int) -> bool:
         return room in self._hands
 
+    def hand_now(self, room: int) -> Hand:
+        """The centre's hand in *room* as it is, numbered anew: the link sends it for
+        each room at every connection (a hand the broker kept from before a restart is
+        put right, and one raised while away goes out)."""
+        return self._number(room, room in self._hands)
+
     # --- what city hall and the senior do ----------------------------------------------
 
     def offer(self, floor: Floor) -> str | None:
@@ -101,13 +107,16 @@ class FloorBoard:
             self._hands.add(room)
         else:
             self._hands.discard(room)
+        log.info("room %d: hand %s", room, "raised" if raised else "lowered")
+        if self._send is not None:
+            self._send(self._number(room, raised))
+
+    def _number(self, room: int, raised: bool) -> Hand:
         # Higher than any hand this box sent before, also across a restart (city hall
         # keeps the highest): milliseconds of the clock, or one more.
         now = self._clock()
         self._n = max(self._n + 1, int(now * 1000))
-        log.info("room %d: hand %s", room, "raised" if raised else "lowered")
-        if self._send is not None:
-            self._send(Hand(room=room, raised=raised, n=self._n, at=max(0, int(now))))
+        return Hand(room=room, raised=raised, n=self._n, at=max(0, int(now)))
 
     def _tell(self, room: int) -> None:
         for listener in list(self._listeners):

@@ -57,6 +57,7 @@ from kiosk_contract.fleet import (
     receipt_topic,
     status_topic,
 )
+from kiosk_contract.floor import Floor, Hand, floor_subscriptions, hand_topic, open_floor
 from kiosk_contract.questions import (
     Answer,
     Question,
@@ -128,6 +129,19 @@ class Settings:
         return (self.host, self.port, self.centre, self.district, self.keys, self.rooms)
 
 
+class FloorSide(Protocol):
+    """The box's side of its town meetings' floors (:class:`kiosk.calls.floor.FloorBoard`).
+    Both on the GUI thread."""
+
+    def offer(self, floor: Floor) -> str | None:
+        """A verified floor; ``None`` if taken, else why not."""
+        ...
+
+    def hand_now(self, room: int) -> Hand:
+        """The centre's hand in *room* as it is, to send again."""
+        ...
+
+
 def settings_of(config: KioskConfig) -> Settings | None:
     fleet = config.fleet
     if fleet is None:
@@ -180,11 +194,14 @@ class FleetLink:
         gap_s: float = GAP_S,
         dial_timeout_s: float = DIAL_TIMEOUT_S,
         questions: QuestionBoard | None = None,
+        floor: "FloorSide | None" = None,
     ) -> None:
         """*questions*: takes the meeting questions for the centre's rooms (``None``:
-        none are subscribed to)."""
+        none are subscribed to); *floor* takes the floors of its rooms, verified, and
+        has the centre's hands sent at each connection."""
         self._settings = settings_of(config)
         self._questions = questions
+        self._floor = floor
         self._dial_timeout_s = dial_timeout_s
         self._tls = tls
         self._board = board
@@ -303,6 +320,13 @@ class FleetLink:
         if settings is not None:
             self._post(answer_topic(settings.centre, answer.question), msgspec.json.encode(answer))
 
+    def send_hand(self, hand: Hand) -> None:
+        """This centre's hand in a meeting room (:meth:`FloorBoard.attach`). Any
+        thread; never blocks: sent when connected (the latest per room)."""
+        settings = self._settings
+        if settings is not None:
+            self._post(hand_topic(settings.centre, hand.room), msgspec.json.encode(hand))
+
     def forget_answer(self, question_id: str) -> None:
         """A question expired: this centre's answer leaves the broker (an empty retained
         message). Any thread; never blocks."""
@@ -336,6 +360,10 @@ class FleetLink:
         self._sender.now()
         for known in self._board.receipts():
             self.report_receipt(known)
+        settings = self._settings
+        if self._floor is not None and settings is not None:
+            for room in settings.rooms:
+                self.send_hand(self._floor.hand_now(room))
 
     def _offer(self, alert: Alert, message: Message) -> None:
         """A verified alert, to the board (which refuses what it has had)."""
@@ -429,6 +457,8 @@ class FleetLink:
         connection.subscribe(alert_subscriptions(settings.centre, settings.district))
         if self._questions is not None and settings.rooms:
             connection.subscribe(question_subscriptions(list(settings.rooms)))
+        if self._floor is not None and settings.rooms:
+            connection.subscribe(floor_subscriptions(list(settings.rooms)))
         self._set_state(LinkState.CONNECTED)
         hand_back(self._loop, self._connected, generation, since)
         while not self._stop.is_set() and self._generation == generation:
@@ -460,6 +490,9 @@ class FleetLink:
         """Verify one message (with the alert keys in force now)."""
         if message.topic.startswith("questions/"):
             self._receive_question(message, settings, keys)
+            return
+        if message.topic.startswith("floor/"):
+            self._receive_floor(message, settings, keys)
             return
         if not message.payload:
             # City hall cleared the broker's copy (withdrawn or expired). Unsigned, so it
@@ -493,6 +526,27 @@ class FleetLink:
             return
         hand_back(self._loop, self._offer_question, question, message)
 
+    def _receive_floor(self, message: Message, settings: Settings, keys: tuple[bytes, ...]) -> None:
+        """Who has the floor in a meeting room: city hall's signature, unexpired, one of
+        this centre's rooms, on that room's topic; else refused like an alert."""
+        if not message.payload:
+            return  # city hall cleared the broker's copy: unsigned, changes nothing here
+        try:
+            floor = open_floor(message.payload, list(keys), self._wall())
+            if floor.room not in settings.rooms or floor.topic != message.topic:
+                raise AlertRefusedError(f"floor of room {floor.room} is not this centre's")
+        except (AlertRefusedError, ValueError) as err:
+            self._refused(message, str(err))
+            return
+        hand_back(self._loop, self._offer_floor, floor, message)
+
+    def _offer_floor(self, floor: Floor, message: Message) -> None:
+        if self._closed or self._floor is None:
+            return
+        why = self._floor.offer(floor)
+        if why is not None:
+            log.debug("floor on %s not taken: %s", message.topic, why)
+
     def _offer_question(self, question: Question, message: Message) -> None:
         if self._closed or self._questions is None:
             return
@@ -508,7 +562,8 @@ class FleetLink:
             if len(self._refusals) >= REFUSALS_KEPT:
                 self._refusals.clear()
             self._refusals.add(digest)
-        what = "question" if message.topic.startswith("questions/") else "alert"
+        what = message.topic.split("/")[0].rstrip("s")
+        what = what if what in ("question", "floor") else "alert"
         if first:
             log.warning("%s refused on %s: %s", what, message.topic, why)
         else:

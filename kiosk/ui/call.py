@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kiosk.calls.desk import CallDesk, CallView, Notice, Phase
+from kiosk.calls.phase import Seat
 from kiosk.i18n import Strings
 from kiosk.navigation import Command
 from kiosk.status import Level, Status
@@ -56,6 +57,8 @@ TEAL = "#134E4A"
 """White text on each reaches at least 7:1."""
 FRAME_MS = 66
 TALKING = (Phase.IN_CALL, Phase.IN_ROOM, Phase.RECONNECTING)
+SAID = {Seat.HAND_UP: "call_hand_up", Seat.ON_AIR: "call_on_air"}
+"""The band over the picture in a town meeting with a floor, above any other notice."""
 
 
 def to_image(frame: VideoFrame, width: int, height: int) -> QImage:
@@ -207,6 +210,12 @@ class Talking(QWidget):
         self.louder = KeyButton(strings["call_louder"], BLUE, theme, self.panel)
         self.quieter = KeyButton(strings["call_quieter"], BLUE, theme, self.panel)
         self.hang_up = KeyButton(strings["call_hang_up"], RED, theme, self.panel)
+        self.speak = KeyButton(strings["call_speak"], GREEN, theme, self.panel)
+        """말하기 in a town meeting with a floor (raises the hand; again: lowers it)."""
+        self.speak.clicked.connect(lambda: desk.press_speak())
+        self.speak.hide()
+        self.on_air = False
+        """The centre is on air: the band over the picture says so in red."""
         self.louder.clicked.connect(lambda: desk.change_volume(10))
         self.quieter.clicked.connect(lambda: desk.change_volume(-10))
         info = QVBoxLayout()
@@ -217,6 +226,7 @@ class Talking(QWidget):
         self.volume.addWidget(self.quieter)
         self.buttons = QVBoxLayout()
         self.buttons.addLayout(self.volume)
+        self.buttons.addWidget(self.speak)
         self.buttons.addWidget(self.hang_up)
         self.column = QVBoxLayout(self.panel)
         self.column.addLayout(info)
@@ -240,17 +250,15 @@ class Talking(QWidget):
         plain = f"color: {theme.display.text}; background: transparent;"
         for label in (self.who, self.length):
             label.setStyleSheet(plain)
-        pad = theme.px(8)
-        self.notice.setStyleSheet(
-            f"color: {theme.display.accent}; background: {theme.display.background};"
-            f" padding: {pad}px;"
-        )
+        self._style_notice()
         self.caption.setStyleSheet(
             f"color: {theme.display.text}; background: {theme.display.background};"
         )
         for button in (self.louder, self.quieter):
             button.theme = theme
             button.setFont(theme.font("button"))
+        self.speak.theme = theme
+        self.speak.setFont(theme.sized_font(theme.px(72)))
         self.hang_up.theme = theme
         self.hang_up.setFont(theme.sized_font(theme.px(88)))
         self.hang_up.setFixedHeight(theme.px(190))
@@ -275,6 +283,23 @@ class Talking(QWidget):
         if text != self.who.text():
             self.who.setText(text)
             self.place()
+
+    def show_seat(self, seat: Seat, strings: Strings) -> None:
+        """말하기 (or 손 내리기) while watching a town meeting; the band red on air."""
+        self.speak.setVisible(seat in (Seat.WATCHING, Seat.HAND_UP))
+        self.speak.setText(strings["call_lower_hand" if seat is Seat.HAND_UP else "call_speak"])
+        on_air = seat is Seat.ON_AIR
+        if on_air != self.on_air:
+            self.on_air = on_air
+            self._style_notice()
+
+    def _style_notice(self) -> None:
+        theme = self.theme
+        pad = theme.px(8)
+        colour, background = theme.display.accent, theme.display.background
+        if self.on_air:
+            colour, background = "#FFFFFF", RED
+        self.notice.setStyleSheet(f"color: {colour}; background: {background}; padding: {pad}px;")
 
     def show_notice(self, text: str) -> None:
         self.notice.setText(text)
@@ -301,6 +326,7 @@ class Talking(QWidget):
         volume = theme.px(160) if beside else (panel.height() - 3 * gap) // 2
         for button in (self.louder, self.quieter):
             button.setFixedHeight(int(volume))
+        self.speak.setFixedHeight(theme.px(190) if beside else int(panel.height() - 2 * gap))
         # The name as large as fits its room whole, wrapped between words (a long
         # office name in a narrow column), never under the smallest text.
         room = panel.width() - 2 * gap if beside else panel.width() * 0.25
@@ -408,12 +434,16 @@ class CallPage(QWidget):
             self.desk.hang_up()
 
     def command(self, command: Command) -> bool:
-        """Keys: Enter answers (or hangs up), Up/Down change the volume."""
+        """Keys: Enter answers (or hangs up), Up/Down change the volume, Left/Right
+        press 말하기 in a town meeting with a floor."""
         if command is Command.ACTIVATE:
             if self.view.phase is Phase.RINGING:
                 self.desk.answer()
             else:
                 self.end()
+            return True
+        if command in (Command.LEFT, Command.RIGHT) and self.view.seat is not Seat.NONE:
+            self.desk.press_speak()
             return True
         if command in (Command.UP, Command.DOWN) and self.view.phase in TALKING:
             self.desk.change_volume(10 if command is Command.UP else -10)
@@ -459,6 +489,7 @@ class CallPage(QWidget):
         talking = phase in TALKING
         self.who.setText(view.who)
         self.talking.show_who(view.who)
+        self.talking.show_seat(view.seat, s)
         what = {
             Phase.RINGING: s["call_ringing"],
             Phase.CALLING: s["call_calling"],
@@ -488,6 +519,8 @@ class CallPage(QWidget):
     def _refresh(self) -> None:
         view, s = self.view, self.strings
         lines = [s[view.notice.value]] if view.notice is not Notice.NONE else []
+        if view.phase in TALKING and view.seat in SAID:
+            lines.insert(0, s[SAID[view.seat]])
         if view.phase in TALKING:
             lines += self.missing
         if self.offering:

@@ -4,6 +4,7 @@ small beside it. A stand-in desk hands the page its frames. And the "nobody answ
 screen's 의견 남기기."""
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import msgspec
@@ -13,10 +14,11 @@ from pytestqt.qtbot import QtBot
 from kiosk.app.kiosk import Kiosk
 from kiosk.calls.desk import CallView, Phase
 from kiosk.calls.group import GroupCall, Watched
+from kiosk.calls.phase import Seat
 from kiosk.calls.tracks import paint_bars
 from kiosk.calls.videoroom import Feed
 from kiosk.i18n import Strings
-from kiosk.navigation import Screen, View
+from kiosk.navigation import Command, Screen, View
 from kiosk.status import Level, Status
 from kiosk.ui.call import CallPage
 from kiosk.ui.qt import Qt
@@ -264,3 +266,53 @@ def test_an_offer_waits_the_idle_time_a_plain_message_does_not(
     clock.now += idle.return_home_after_s
     kiosk.navigator.tick()
     assert kiosk.navigator.view.screen is Screen.HOME
+
+
+class FloorDesk(MeetingDesk):
+    """A desk watching a town meeting with a floor: 말하기 presses are counted."""
+
+    def __init__(self, group: GroupCall) -> None:
+        super().__init__(group)
+        self.view = CallView(Phase.IN_ROOM, "군민 회의", since=1.0, seat=Seat.WATCHING)
+        self.presses = 0
+        self.own = False
+
+    def press_speak(self) -> None:
+        self.presses += 1
+
+
+def test_a_watching_centre_has_a_speak_button_and_sees_plainly_when_it_is_on_air(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    group = GroupCall(None, 1234, "namwon-001", [], "cityhall-host")  # type: ignore[arg-type]
+    group.watched[1] = Watched(Feed(1, "cityhall-host"), None, Peer(HOST))  # type: ignore[arg-type]
+    desk = FloorDesk(group)
+    page = page_for(qtbot, desk)
+    speak = page.talking.speak
+    assert speak.isVisible() and speak.text() == "말하기"
+    qtbot.mouseClick(speak, Qt.MouseButton.LeftButton)
+    assert page.command(Command.RIGHT)  # the remote's arrow presses it too
+    assert desk.presses == 2
+    assert page.notice_text() == ""
+    page.grab().save(str(tmp_path / "watching.png"))
+
+    page.show_call(replace(desk.view, seat=Seat.HAND_UP))
+    assert speak.isVisible() and speak.text() == "손 내리기"
+    assert page.notice_text() == "손을 들었습니다. 시청에서 차례를 주면 말씀하세요"
+    page.grab().save(str(tmp_path / "hand-up.png"))
+
+    desk.own = True
+    page.show_call(replace(desk.view, seat=Seat.ON_AIR))
+    assert not speak.isVisible()
+    assert page.notice_text() == "방송 중: 모든 경로당이 우리를 보고 듣습니다"
+    band = page.talking.notice
+    image = band.grab().toImage()
+    pixel = image.pixelColor(2, 2)
+    assert near((pixel.red(), pixel.green(), pixel.blue()), (0x99, 0x1B, 0x1B)), "red on air"
+    page.grab().save(str(tmp_path / "on-air.png"))
+
+    page.show_call(replace(desk.view, seat=Seat.WATCHING))
+    assert speak.isVisible() and page.notice_text() == ""
+    pixel = page.talking.notice.grab().toImage().pixelColor(2, 2)
+    assert not near((pixel.red(), pixel.green(), pixel.blue()), (0x99, 0x1B, 0x1B))
+    page.close_page()

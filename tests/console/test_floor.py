@@ -7,7 +7,8 @@ their own certificates (the box's own fleet link is the kiosk's side, tested the
 Both centres come online and raise their hands; the page lists them in the order they
 went up; 발언권 주기 puts the first on air: the box reads a floor on ``floor/room/<n>``
 that city hall's alert key signed naming it; 발언권 거두기 sends a newer one without it.
-The activity log says who gave and took the floor.
+Both on air, 모두 발언권 거두기 leaves only the host. The activity log says who gave
+and took the floor.
 """
 
 import base64
@@ -158,8 +159,26 @@ def test_the_host_gives_the_floor_to_a_raised_hand_and_takes_it_back(
         # Its hand was answered: not listed again until the box raises it anew.
         assert rows(browser, "#floor-hands") == [SECOND]
 
+        # Both on air, then 모두 발언권 거두기: a floor with nobody but the host.
+        browser.find(f'#floor-hands li[data-centre="{SECOND}"] .floor-give').click()
+        assert next_floor(first, keys).speakers == [SECOND]
+        raise_hand(first, FIRST, 2, now + 60)
+        browser.wait(lambda: rows(browser, "#floor-hands") == [FIRST])
+        browser.find(f'#floor-hands li[data-centre="{FIRST}"] .floor-give').click()
+        both = next_floor(first, keys)
+        assert both.speakers == [SECOND, FIRST]
+        browser.wait(lambda: rows(browser, "#floor-speakers") == [SECOND, FIRST])
+        browser.find("#floor-take-all").click()
+        nobody = next_floor(first, keys)
+        assert nobody.speakers == [] and nobody.seq > both.seq
+        browser.wait(lambda: rows(browser, "#floor-speakers") == [])
+        assert browser.find("#floor-speakers-empty").is_displayed()
+
     assert city.activities() == [
         ("meeting-floor-given", f"{ROOM} 군민 회의: {NAMES[FIRST]} ({FIRST})"),
         ("meeting-floor-taken", f"{ROOM} 군민 회의: {NAMES[FIRST]} ({FIRST})"),
+        ("meeting-floor-given", f"{ROOM} 군민 회의: {NAMES[SECOND]} ({SECOND})"),
+        ("meeting-floor-given", f"{ROOM} 군민 회의: {NAMES[FIRST]} ({FIRST})"),
+        ("meeting-floor-taken", f"{ROOM} 군민 회의: 모두"),
     ]
     assert browser.console_errors() == []

@@ -66,7 +66,10 @@ class FloorCity:
 
 
 @pytest.fixture
-def city(tmp_path: Path) -> Iterator[FloorCity]:
+def city(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FloorCity]:
+    """City hall with both test centres in the town meeting; parametrized (indirect)
+    with a number, that many more centres built into the room (never online)."""
+    more: int = getattr(request, "param", 0)
     with (
         PrivateNetwork(NAMESPACE) as network,
         MeetingServer(network, tmp_path / "calls") as janus,
@@ -76,6 +79,14 @@ def city(tmp_path: Path) -> Iterator[FloorCity]:
             id="town-meeting", number=ROOM, title="군민 회의", host="cityhall-host", floor=True
         )
         configs = build_centres(repo, janus, rooms=[room])
+        built = repo / "build" / "centres"
+        for i in range(more):
+            centre = msgspec.structs.replace(
+                configs[0].centre, id=f"x-{i:03d}", name=f"가상 {i:03d} 경로당"
+            )
+            calls = msgspec.structs.replace(configs[0].calls, call_name=centre.id)
+            config = msgspec.structs.replace(configs[0], centre=centre, calls=calls)
+            (built / f"{centre.id}.json").write_bytes(msgspec.json.encode(config))
         districts = {c.centre.id: c.centre.district for c in configs}
         with Broker(tmp_path / "broker", janus.identity, districts) as broker:
             # The access list as the build writes it: both centres read the room's floor.
@@ -181,4 +192,30 @@ def test_the_host_gives_the_floor_to_a_raised_hand_and_takes_it_back(
         ("meeting-floor-given", f"{ROOM} 군민 회의: {NAMES[FIRST]} ({FIRST})"),
         ("meeting-floor-taken", f"{ROOM} 군민 회의: 모두"),
     ]
+    assert browser.console_errors() == []
+
+
+@pytest.mark.parametrize("city", [118], indirect=True)
+def test_a_room_of_many_centres_is_listed_a_page_at_a_time(
+    city: FloorCity, host_browser: StaffAtConsole
+) -> None:
+    browser = host_browser
+    browser.sign_in("host")
+    browser.open("/meeting/")
+    browser.find("button.start").click()
+    browser.wait(lambda: browser.find("#stage-state").text == "회의 중")
+    browser.wait(lambda: browser.find("#floor-members").text == "120")
+    browser.find("#floor-all summary").click()
+    seen: list[str] = []
+    for at, count in (("1 / 3 쪽", 50), ("2 / 3 쪽", 50), ("3 / 3 쪽", 20)):
+        browser.wait(lambda at=at: browser.find("#floor-page-at").text == at)  # type: ignore[misc]
+        listed = rows(browser, "#floor-list")
+        assert len(listed) == count, listed
+        seen += listed
+        if count == 50:
+            browser.find("#floor-next").click()
+    assert not browser.find("#floor-next").is_enabled()
+    assert len(set(seen)) == 120 and FIRST in seen and SECOND in seen
+    browser.find("#floor-back").click()
+    browser.wait(lambda: browser.find("#floor-page-at").text == "2 / 3 쪽")
     assert browser.console_errors() == []

@@ -99,10 +99,16 @@ class GroupCall:
             for track in tracks:
                 track.stop()
             return
-        self.own = self._new_peer(self._ice, label=f"{self._display} publishing")
-        self.own.send(*tracks)
-        answer = await self._publisher.publish(await self.own.offer())
-        await self.own.accept(answer)
+        own = self.own = self._new_peer(self._ice, label=f"{self._display} publishing")
+        own.send(*tracks)
+        try:
+            answer = await self._publisher.publish(await own.offer())
+            await own.accept(answer)
+        except BaseException:
+            if self.own is own:  # refused (or cancelled): not sending after all
+                self.own = None
+                await own.close()
+            raise
         log.info("room %d: %s sending", self._room, self._display)
 
     async def stop_speaking(self) -> None:

@@ -25,6 +25,10 @@ from kiosk_contract.config.calls import Room
 
 log = logging.getLogger(__name__)
 
+FLOOR_TRIES = 3
+FLOOR_RETRY_S = 1.0
+"""Starting to send when given the floor is tried this often, this far apart."""
+
 
 class RoomStay:
     """The centre's presence in a group session, if any. Built and driven by the desk."""
@@ -170,21 +174,32 @@ class RoomStay:
         self._desk.spawn(self._follow_floor(room), "call-floor")
 
     async def _follow_floor(self, room: Room) -> None:
-        """Start or stop sending as the floor now says (once the attempt is open)."""
-        async with self._sending:
-            group = self.group
-            if group is None or self.room is not room:
-                return  # the next attempt opens as the floor says
-            wanted = self._may_speak(room)
-            try:
-                if wanted and not group.speaking:
-                    await group.speak(self._desk.tracks())
-                elif not wanted and group.speaking:
-                    await group.stop_speaking()
-            except JanusError as err:
-                # The attempt breaks by itself if the session went; else the next
-                # change of the floor tries again.
-                log.warning("room %s: the floor could not be followed (%s)", room.id, err)
+        """Start or stop sending as the floor now says (once the attempt is open). A
+        refusal (the call gate may learn of the floor a moment after the box) is tried
+        again a few times."""
+        for attempt in range(1, FLOOR_TRIES + 1):
+            async with self._sending:
+                group = self.group
+                if group is None or self.room is not room:
+                    return  # the next attempt opens as the floor says
+                wanted = self._may_speak(room)
+                try:
+                    if wanted and not group.speaking:
+                        await group.speak(self._desk.tracks())
+                    elif not wanted and group.speaking:
+                        await group.stop_speaking()
+                    break
+                except JanusError as err:
+                    # A lost session breaks the attempt by itself; its next one opens
+                    # as the floor says.
+                    log.warning(
+                        "room %s: the floor could not be followed (try %d: %s)",
+                        room.id,
+                        attempt,
+                        err,
+                    )
+            self._show_seat()
+            await asyncio.sleep(FLOOR_RETRY_S)
         self._show_seat()
 
     def _show_seat(self) -> None:

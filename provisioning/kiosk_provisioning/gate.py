@@ -33,6 +33,11 @@ party's rights:
   or only watching); no ``create``, ``destroy``, ``edit``, ``kick``, ``allowed``,
   ``enable_recording``, ``list``, forwarding or anything else. Requests carry only
   the fields the kiosk and the staff pages use.
+- A town meeting's room (one the directory marks ``floor``): a box sends into it
+  (``publish``, or ``configure`` turning media on) only while the floor city hall's
+  console wrote (``floors/<room>.json``) names its centre; a box still sending
+  :data:`FLOOR_GRACE_S` after the floor was taken from it is cut off at the next
+  check (a box that follows city hall stops within a second by itself).
 - Core: ``create``, ``attach`` (those two plugins), ``message``, ``trickle``,
   ``hangup``, ``detach``, ``destroy``, ``keepalive`` on the connection's own
   sessions and handles; ``info`` and ``ping`` for anyone; no ``claim``.
@@ -93,6 +98,8 @@ once; more are closed at once. Boxes, known by their certificate, never wait on 
 """How often a connection's credential is checked again (revocation, expiry)."""
 JANUS_TOKEN_S = 3600
 """Lifetime of the Janus tokens the gate mints (a new one well before it ends)."""
+FLOOR_GRACE_S = 5.0
+"""A box still sending this long after the floor was taken from it is cut off."""
 ROOM_TOKEN_S = 60
 """Lifetime of a room's join token (Janus checks it once, at the join)."""
 PROTOCOL = websockets.Subprotocol("janus-protocol")
@@ -118,6 +125,8 @@ class Party:
     """May send its camera into a room (boxes; staff only with hosting)."""
     credential: str | bytes
     """What proved it (the certificate, DER; the pass), checked again later."""
+    centre: str = ""
+    """The centre whose box it is (empty for staff)."""
 
 
 class Parties(Protocol):
@@ -141,6 +150,11 @@ class Parties(Protocol):
 
     def room_secret(self, room: int) -> str | None:
         """*room*'s management secret (``None``: city hall keeps none for it)."""
+        ...
+
+    def speakers(self, room: int) -> frozenset[str] | None:
+        """The centres given the floor in *room* now (``None``: a room without a floor,
+        where every centre may send)."""
         ...
 
 
@@ -172,7 +186,7 @@ class CityHall:
         entry = self._centres.get(centre)
         names = (entry.call_name,) if entry is not None else (centre,)
         rooms = frozenset(entry.rooms) if entry is not None else frozenset()
-        return Party(f"box {centre}", names, rooms, True, cert_der)
+        return Party(f"box {centre}", names, rooms, True, cert_der, centre)
 
     def staff(self, token: str) -> Party | None:
         from kiosk_provisioning.identity.tokens import verify_staff_pass
@@ -218,6 +232,18 @@ class CityHall:
         self._load()
         keys = self._room_keys.get(room)
         return keys.secret if keys is not None else None
+
+    def speakers(self, room: int) -> frozenset[str] | None:
+        from kiosk_provisioning.identity.directory import read_floor
+
+        self._load()
+        keys = self._room_keys.get(room)
+        if keys is None or not keys.floor:
+            return None
+        floor = read_floor(self._folder, room)
+        if floor is None or time.time() >= floor.expires_at:
+            return frozenset()  # none given yet, or over: only the host speaks
+        return frozenset(floor.speakers)
 
     def _load(self) -> None:
         from kiosk_provisioning.identity.directory import load_directory
@@ -386,6 +412,12 @@ class GateConnection:
         self._sessions: set[int] = set()
         self._handles: dict[int, tuple[int, str]] = {}
         """Handle id -> (its session, its plugin)."""
+        self._joined: dict[int, int] = {}
+        """VideoRoom handle -> the room it joined as a publisher."""
+        self._sending: dict[int, int] = {}
+        """VideoRoom handle -> the room it sends into (publish let through)."""
+        self._unfloored: dict[int, float] = {}
+        """Sending handle -> since when (monotonic) the floor no longer names it."""
         self._pending: dict[str, Callable[[Json], None]] = {}
         """Transaction -> what its reply teaches us (a new session or handle)."""
         self._peer = str(client.remote_address[0]) if client.remote_address else "?"
@@ -499,6 +531,10 @@ class GateConnection:
                 log.warning("cut %s: its credential was revoked or expired", party.who)
                 return
             self.party = again  # the directory may have given it other rooms
+            room = self._sending_without_floor()
+            if room is not None:
+                log.warning("cut %s: still sending in room %d without the floor", party.who, room)
+                return
 
     # --- the rules ---------------------------------------------------------------
 
@@ -548,6 +584,9 @@ class GateConnection:
                 raise RefusedError("a message without a body")
             police = self._videocall if handle[1] == VIDEOCALL else self._videoroom
             forward["body"] = police(body)
+            if handle[1] == VIDEOROOM:
+                assert isinstance(handle_id, int)
+                self._follow_room(handle_id, body)
             if handle[1] == VIDEOCALL and body.get("request") == "call":
                 assert isinstance(handle_id, int)
                 self._call_ended(handle_id)  # a call still open on it is over
@@ -619,6 +658,45 @@ class GateConnection:
             raise RefusedError(f"moderate room {room}: city hall keeps no secret for it")
         return {**body, "secret": secret}
 
+    def _follow_room(self, handle: int, body: Json) -> None:
+        """Which room each publisher handle joined and sends into; a box sends into a
+        town meeting's room only while the floor names its centre."""
+        request = body.get("request")
+        if request == "join" and body.get("ptype") == "publisher":
+            self._joined[handle] = int(body["room"])
+        elif request == "publish" or (
+            request == "configure" and (body.get("audio") or body.get("video"))
+        ):
+            room = self._joined.get(handle)
+            if room is None:
+                return  # Janus refuses sending before a join
+            if not self._may_send(room):
+                raise RefusedError(f"send in room {room}: the floor is not this centre's")
+            self._sending[handle] = room
+        elif request in ("unpublish", "leave"):
+            self._sending.pop(handle, None)
+            self._unfloored.pop(handle, None)
+            if request == "leave":
+                self._joined.pop(handle, None)
+
+    def _may_send(self, room: int) -> bool:
+        party = self.party
+        if party is None or not isinstance(party.credential, bytes):
+            return True  # staff: hosting was checked at the join
+        speakers = self._parties.speakers(room)
+        return speakers is None or party.centre in speakers
+
+    def _sending_without_floor(self) -> int | None:
+        """A room this box still sends into :data:`FLOOR_GRACE_S` after the floor was
+        taken from it (a box that follows city hall stops within a second)."""
+        now = time.monotonic()
+        for handle, room in list(self._sending.items()):
+            if self._may_send(room):
+                self._unfloored.pop(handle, None)
+            elif now - self._unfloored.setdefault(handle, now) >= FLOOR_GRACE_S:
+                return room
+        return None
+
     def _hosting(self, room: object, request: str) -> int:
         """*room* if the party hosts it (a staff pass that says host, one of its rooms);
         else refused, naming *request*."""
@@ -679,6 +757,11 @@ class GateConnection:
         if attempt is not None and self.party is not None:
             self._book.ended(self.party, self._names.get(handle, ""), attempt)
 
+    def _forget_room(self, handle: int) -> None:
+        self._joined.pop(handle, None)
+        self._sending.pop(handle, None)
+        self._unfloored.pop(handle, None)
+
     def _forget_name(self, handle: int) -> None:
         name = self._names.pop(handle, None)
         if name is not None and self.party is not None:
@@ -697,6 +780,7 @@ class GateConnection:
     def _detached(self, handle: object) -> None:
         if isinstance(handle, int):
             self._handles.pop(handle, None)
+            self._forget_room(handle)
             self._call_ended(handle)
             self._forget_name(handle)
 
@@ -706,6 +790,7 @@ class GateConnection:
             for handle, (owner, _) in list(self._handles.items()):
                 if owner == session:
                     del self._handles[handle]
+                    self._forget_room(handle)
                     self._call_ended(handle)
                     self._forget_name(handle)
 

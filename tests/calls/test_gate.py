@@ -15,13 +15,19 @@ import pytest
 import websockets
 
 from kiosk.calls.desk import Phase
+from kiosk.calls.group import GroupCall
 from kiosk.calls.janus import Handle, JanusError, JanusSession
 from kiosk.calls.tracks import ColourTrack, ToneTrack
 from kiosk.calls.videoroom import PLUGIN as VIDEOROOM
+from kiosk_contract.floor import Floor
 from kiosk_demo.network import PrivateNetwork
 from kiosk_demo.staff import StaffDesk
+from kiosk_provisioning.gate import FLOOR_GRACE_S
+from kiosk_provisioning.identity.directory import write_floor
 from tests.calls.conftest import (
     CENTRE,
+    CENTRE_COLOUR,
+    CENTRE_TONE,
     HALL_COLOUR,
     HALL_TONE,
     OTHER,
@@ -402,3 +408,49 @@ def test_only_a_host_lists_who_is_in_its_own_rooms(janus: CallServer) -> None:
             await session.close()
 
     run(scenario())
+
+
+def _town_meeting(janus: CallServer, *speakers: str) -> None:
+    """City hall's folder as the build and the console leave it: ROOM a town meeting
+    (a floor), its floor now naming *speakers*."""
+    directory = janus.identity.folder / "directory.json"
+    document = json.loads(directory.read_text())
+    document["rooms"][str(ROOM)]["floor"] = True
+    directory.write_text(json.dumps(document))
+    now = int(time.time())
+    floor = Floor(room=ROOM, seq=now, speakers=list(speakers), issued_at=now, expires_at=now + 600)
+    write_floor(janus.identity.folder, floor)
+
+
+@pytest.mark.allow_warnings  # the refusal and the cut are the point
+def test_a_box_sends_into_a_town_meeting_only_while_the_floor_names_its_centre(
+    janus: CallServer,
+) -> None:
+    """In a room with a floor, a box's ``publish`` is refused unless city hall's floor
+    names its centre; a box that goes on sending after the floor was taken from it
+    (one that does not follow city hall) is cut off."""
+
+    async def scenario() -> None:
+        _town_meeting(janus)
+        session = await janus.box_session()(janus.url, None)
+        group = GroupCall(session, ROOM, CENTRE, [], None)
+        await group.open(None)  # watching is every member's
+        await refused(group.speak([ToneTrack(CENTRE_TONE), ColourTrack(CENTRE_COLOUR)]), "floor")
+        assert not group.speaking
+        _town_meeting(janus, CENTRE)
+        await group.speak([ToneTrack(CENTRE_TONE), ColourTrack(CENTRE_COLOUR)])
+        assert group.speaking
+        # The floor is taken; this box does not stop: the gate cuts it.
+        _town_meeting(janus)
+        taken = time.monotonic()
+        await session.lost.wait()
+        cut = time.monotonic() - taken
+        assert cut < FLOOR_GRACE_S + CUT_S, f"cut after {cut:.1f} s"
+        await group.close()
+        await session.close()
+
+    run(scenario())
+    assert any(
+        f"cut box {CENTRE}: still sending in room {ROOM} without the floor" in line
+        for line in refusals(janus)
+    )

@@ -116,6 +116,11 @@ def raise_hand(box: Peer, centre: str, n: int, at: int) -> None:
     box.publish(hand_topic(centre, ROOM), msgspec.json.encode(hand), retain=True)
 
 
+def lower_hand(box: Peer, centre: str, n: int, at: int) -> None:
+    hand = Hand(room=ROOM, raised=False, n=n, at=at)
+    box.publish(hand_topic(centre, ROOM), msgspec.json.encode(hand), retain=True)
+
+
 def next_floor(box: Peer, keys: list[bytes]) -> Floor:
     """The next floor the box hears, opened as a box opens it (city hall's key)."""
     message = box.next()
@@ -154,6 +159,7 @@ def test_the_host_gives_the_floor_to_a_raised_hand_and_takes_it_back(
         browser.find(f'#floor-hands li[data-centre="{FIRST}"] .floor-give').click()
         given = next_floor(first, keys)
         assert given.speakers == [FIRST] and given.room == ROOM
+        lower_hand(first, FIRST, 2, now + 2)  # as the box does, on air
         browser.wait(lambda: rows(browser, "#floor-speakers") == [FIRST])
         browser.wait(lambda: rows(browser, "#floor-hands") == [SECOND])
         browser.find("#floor-all summary").click()  # the whole list, as a clerk opens it
@@ -167,13 +173,12 @@ def test_the_host_gives_the_floor_to_a_raised_hand_and_takes_it_back(
         taken = next_floor(first, keys)
         assert taken.speakers == [] and taken.seq > given.seq
         browser.wait(lambda: rows(browser, "#floor-speakers") == [])
-        # Its hand was answered: not listed again until the box raises it anew.
         assert rows(browser, "#floor-hands") == [SECOND]
 
         # Both on air, then 모두 발언권 거두기: a floor with nobody but the host.
         browser.find(f'#floor-hands li[data-centre="{SECOND}"] .floor-give').click()
         assert next_floor(first, keys).speakers == [SECOND]
-        raise_hand(first, FIRST, 2, now + 60)
+        raise_hand(first, FIRST, 3, now + 60)
         browser.wait(lambda: rows(browser, "#floor-hands") == [FIRST])
         browser.find(f'#floor-hands li[data-centre="{FIRST}"] .floor-give').click()
         both = next_floor(first, keys)

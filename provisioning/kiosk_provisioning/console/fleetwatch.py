@@ -125,7 +125,11 @@ class _Room:
 class _Hand:
     hand: Hand
     arrived: int
-    """The watch's count when it went up (keeps the order of hands with the same time)."""
+    """The watch's count when it went up: names this raising of the hand (a box says
+    its hand again at every connection, with a new ``n``: still the same raising), and
+    keeps the order of hands with the same time."""
+    up_at: int
+    """When it went up (the box's ``at`` then, not of a later copy)."""
 
 
 @dataclass
@@ -143,8 +147,9 @@ class _Fleet:
     hands: dict[int, dict[str, _Hand]] = field(default_factory=dict)
     """room -> centre -> its latest hand (highest ``n``), up or down."""
     heard: dict[int, dict[str, int]] = field(default_factory=dict)
-    """room -> centre -> the ``n`` of its hand that was given the floor: a hand that
-    is still up after the floor was taken back is not listed again; a new one is."""
+    """room -> centre -> the raising (:attr:`_Hand.arrived`) of its hand that was given
+    the floor: the same hand still up after the floor was taken back is not listed
+    again; one raised anew (after it went down) is."""
     floors: dict[int, Floor] = field(default_factory=dict)
     """room -> the floor with the highest sequence number city hall signed."""
     arrivals: int = 0
@@ -295,12 +300,12 @@ class FleetWatch:
                 speaking = set(signed.speakers)
             heard = fleet.heard.get(number, {})
             up = sorted(
-                (kept.hand.at, kept.arrived, centre)
+                (kept.up_at, kept.arrived, centre)
                 for centre, kept in fleet.hands.get(number, {}).items()
                 if kept.hand.raised
                 and centre in room.members
                 and centre not in speaking
-                and kept.hand.n > heard.get(centre, 0)
+                and kept.arrived != heard.get(centre)
             )
         hands = [RaisedHand(centre, room.members[centre], at) for at, _, centre in up]
         return RoomFloor(number, room.title, room.floor, dict(room.members), hands, signed, when)
@@ -313,8 +318,8 @@ class FleetWatch:
             hands = self._fleet.hands.get(floor.room, {})
             heard = self._fleet.heard.setdefault(floor.room, {})
             for centre in floor.speakers:
-                if centre in hands:
-                    heard[centre] = max(heard.get(centre, 0), hands[centre].hand.n)
+                if centre in hands and hands[centre].hand.raised:
+                    heard[centre] = hands[centre].arrived
 
     def close(self) -> None:
         """Stop the thread and disconnect (twice is harmless). Returns within about
@@ -496,12 +501,12 @@ class FleetWatch:
                 member = True
                 kept = fleet.hands.setdefault(hand.room, {})
                 old = kept.get(centre)
-                if old is None or hand.n > old.hand.n:
+                if old is not None and old.hand.raised and hand.raised and hand.n > old.hand.n:
+                    # Still the same hand up (said again): it keeps its place in the line.
+                    kept[centre] = _Hand(hand, old.arrived, old.up_at)
+                elif old is None or hand.n > old.hand.n:
                     fleet.arrivals += 1
-                    arrived = fleet.arrivals
-                    if old is not None and old.hand.raised and hand.raised:
-                        arrived = old.arrived  # still the same hand up: keeps its place
-                    kept[centre] = _Hand(hand, arrived)
+                    kept[centre] = _Hand(hand, fleet.arrivals, hand.at)
         if not member:
             log.warning("%s: %s is not in room %d, its hand ignored", topic, centre, hand.room)
 

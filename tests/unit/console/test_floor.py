@@ -224,15 +224,23 @@ def test_hands_are_kept_per_room_in_the_order_they_went_up(
         with four:
             four.publish(hand_topic("c-4", ROOM), hand(ROOM, True, 1, at + 20), retain=True)
             until(lambda: meeting.hands() == ["c-2", "c-3", "c-4"], "c-4's hand up")
+        # A box says its hand again at every connection, with a new n and the time
+        # now: still the same hand up, first in the line. (Its hand in room 7 going
+        # down after it shows that the watch has read it.)
+        two.publish(hand_topic("c-2", ROOM), hand(ROOM, True, 12, at + 100), retain=True)
+        two.publish(hand_topic("c-2", 7), hand(7, False, 13, at + 100), retain=True)
+        until(lambda: (meeting.watch.room_floor(7) or other).hands == [], "room 7's hand down")
+        assert meeting.hands() == ["c-2", "c-3", "c-4"]
     loud = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(loud) == 3, loud
     assert "unreadable hand" in loud[0] and "unreadable hand" in loud[1]
     assert "c-9 is not in room 1001" in loud[2]
-    # A console started again gets the hands back from the broker (retained).
+    # A console started again gets the hands back from the broker (retained), by the
+    # times in them: c-2's copy says a later time than when it went up.
     again = meeting.watching()
     again.start()
     try:
-        until(lambda: meeting.hands(again) == ["c-2", "c-3", "c-4"], "the hands read back")
+        until(lambda: meeting.hands(again) == ["c-3", "c-4", "c-2"], "the hands read back")
     finally:
         again.close()
 
@@ -280,9 +288,11 @@ def test_the_floor_is_signed_published_and_counted_on_after_a_restart(
             meeting.watch, ROOM, lambda room: without_speaker(room.speakers, "c-1"), sender
         )[1]
         assert taken is not None and taken.speakers == ["c-2", "c-3", "c-4"]
-        # c-1's hand was answered: taken back, it is not listed again until raised anew.
+        # c-1's hand was answered: taken back (its box away, the hand still up on the
+        # broker), it is not listed again; raised anew (down, then up), it is.
         assert meeting.hands() == []
-        one.publish(hand_topic("c-1", ROOM), hand(ROOM, True, 2, at + 30), retain=True)
+        one.publish(hand_topic("c-1", ROOM), hand(ROOM, False, 2, at + 30), retain=True)
+        one.publish(hand_topic("c-1", ROOM), hand(ROOM, True, 3, at + 31), retain=True)
         until(lambda: meeting.hands() == ["c-1"], "c-1's new hand")
 
     # The console started again, its clock set back an hour: it reads the floor the

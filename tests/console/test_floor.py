@@ -28,9 +28,11 @@ from kiosk_demo.network import PrivateNetwork
 from kiosk_provisioning.broker.alertkey import alert_public_key
 from kiosk_provisioning.broker.config import rooms_of, write_acl
 from kiosk_provisioning.console.models import Activity, Role
+from kiosk_provisioning.identity.directory import read_floor
 from tests.broker import Broker, Peer
 from tests.calls.conftest import ROOM
 from tests.console.browser import StaffAtConsole
+from tests.console.conftest import SHOTS
 from tests.console.rig import NAMES as RIG_NAMES
 from tests.console.rig import ConsoleCalls, build_centres, staff_at_calls
 from tests.console.server import ConsoleServer
@@ -38,7 +40,7 @@ from tests.console.test_meeting import FIRST, SECOND, MeetingServer
 
 NAMESPACE = 17
 """This test's own city hall namespace (the meeting test's is 9, the questions' 15)."""
-SCREENSHOT = Path("/tmp/floor-console.png")
+SCREENSHOT = SHOTS / "console-floor-1366x768.png"
 NAMES = {centre: name for centre, (name, _) in RIG_NAMES.items()}
 ROWS = """return Array.from(document.querySelectorAll(arguments[0] + ' li')).map(
     function (row) { return row.dataset.centre; });"""
@@ -159,6 +161,9 @@ def test_the_host_gives_the_floor_to_a_raised_hand_and_takes_it_back(
         browser.find(f'#floor-hands li[data-centre="{FIRST}"] .floor-give').click()
         given = next_floor(first, keys)
         assert given.speakers == [FIRST] and given.room == ROOM
+        # The call gate's copy (it lets only the floor's centres send into the room).
+        gate_copy = city.rig.janus.identity.folder
+        assert read_floor(gate_copy, ROOM) == given
         lower_hand(first, FIRST, 2, now + 2)  # as the box does, on air
         browser.wait(lambda: rows(browser, "#floor-speakers") == [FIRST])
         browser.wait(lambda: rows(browser, "#floor-hands") == [SECOND])
@@ -166,12 +171,14 @@ def test_the_host_gives_the_floor_to_a_raised_hand_and_takes_it_back(
         browser.wait(lambda: rows(browser, "#floor-list") == sorted(NAMES, key=lambda c: NAMES[c]))
         speaking = browser.find(f'#floor-list li[data-centre="{FIRST}"]').text
         assert "발언 중" in speaking
+        SHOTS.mkdir(parents=True, exist_ok=True)
         browser.shot(SCREENSHOT, (1366, 768))
 
         # 발언권 거두기: a newer floor without it.
         browser.find(f'#floor-speakers li[data-centre="{FIRST}"] .floor-take').click()
         taken = next_floor(first, keys)
         assert taken.speakers == [] and taken.seq > given.seq
+        assert read_floor(gate_copy, ROOM) == taken
         browser.wait(lambda: rows(browser, "#floor-speakers") == [])
         assert rows(browser, "#floor-hands") == [SECOND]
 

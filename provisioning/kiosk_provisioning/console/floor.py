@@ -38,7 +38,7 @@ from kiosk_provisioning.broker.config import BrokerAddress
 from kiosk_provisioning.broker.session import HallSession
 from kiosk_provisioning.broker.status import CentreState
 from kiosk_provisioning.console.fleetwatch import FleetWatch, RoomFloor
-from kiosk_provisioning.identity.directory import identity_folder
+from kiosk_provisioning.identity.directory import identity_folder, write_floor
 from kiosk_provisioning.problems import ProvisionError
 
 log = logging.getLogger(__name__)
@@ -95,6 +95,13 @@ class FloorSender:
     def __call__(self, floor: Floor) -> None:
         envelope = sign_floor(floor, alert_key(self.repo).sign)
         lasts = max(1, floor.expires_at - int(time.time()))
+        # The call gate's copy first: a box given the floor is let send as soon as it
+        # hears, and one whose floor was taken is cut off even if the broker is away
+        # (both what the host asked).
+        try:
+            write_floor(identity_folder(self.repo), floor)
+        except OSError as err:
+            raise FloorRefusedError(f"발언권을 기록하지 못했습니다 (could not record the floor): {err}") from None
         try:
             with HallSession.open(self.broker, identity_folder(self.repo), timeout_s=5.0) as hall:
                 hall.publish(floor.topic, envelope, retain=True, qos=1, lasts_s=lasts)

@@ -117,7 +117,14 @@ CALLS = {
         },
     ],
     "rooms": [
-        {"id": "meeting", "number": 1001, "title": "남원시 마을 회의", "host": "cityhall-host"}
+        {
+            "id": "meeting",
+            "number": 1001,
+            "title": "남원시 마을 회의",
+            "host": "cityhall-host",
+            # 496 centres: each watches, raises its hand (말하기), speaks when given the floor.
+            "floor": True,
+        }
     ],
 }
 NOTICES = [

@@ -28,6 +28,7 @@ import websockets
 
 from kiosk.navigation import ALERT_SETTLE_S
 from kiosk.ui.call import GREEN as ANSWER_GREEN
+from kiosk.ui.call import RED as ON_AIR_RED
 from kiosk_demo.network import PrivateNetwork
 from kiosk_demo.townhall import CENTRE, READY
 from kiosk_provisioning.console.passes import mint_pass
@@ -260,8 +261,11 @@ def call_the_kiosk(city_hall: Running, url: str, login: str, password: str, disp
 
 
 def host_the_meeting(staff: StaffAtConsole, folder: Path, display: str) -> None:
-    """마을 회의: the staff member starts the town meeting, the kiosk joins it with its
-    마을 회의 tile, appears on the host's grid and shows the host's camera."""
+    """마을 회의, a town meeting with a floor: the staff member starts it, the kiosk
+    joins with its 마을 회의 tile and shows the host's camera, watching (nothing of it
+    on the host's grid); 말하기 on the kiosk raises its hand on the console's panel;
+    발언권 주기 puts the kiosk on the host's grid and its screen says it is on air;
+    발언권 거두기 takes it off again, the kiosk still watching."""
     staff.open("/meeting/")
     staff.find(f'button.start[data-room="{ROOM}"]').click()
     staff.wait(lambda: staff.find("#stage-state").text == "회의 중", WAIT_S)
@@ -271,10 +275,23 @@ def host_the_meeting(staff: StaffAtConsole, folder: Path, display: str) -> None:
     wait_for(lambda: kiosk_screen(folder) == "home", WAIT_S, "the kiosk's home screen")
     xdotool(display, "key", "4")  # 마을 회의
     kiosk_says(folder, "-> in_room")
-    staff.wait(lambda: CENTRE in tiles(staff), WAIT_S)
     wait_for(lambda: shows(display, STAFF_COLOUR), WAIT_S, "the host's camera on the kiosk")
+    grab(display, SHOTS / "cityhall-kiosk-watching-meeting.png")
+    assert CENTRE not in tiles(staff)  # watching: it sends nothing
+    xdotool(display, "key", "Right")  # 말하기, from the remote
+    kiosk_says(folder, f"room {ROOM}: hand raised")
+    staff.wait(lambda: CENTRE in listed(staff, "#floor-hands"), WAIT_S)
+    grab(display, SHOTS / "cityhall-kiosk-hand-up.png")
+    staff.find(f'#floor-hands li[data-centre="{CENTRE}"] .floor-give').click()
+    kiosk_says(folder, f"room {ROOM}: {CENTRE} sending")
+    staff.wait(lambda: CENTRE in tiles(staff), WAIT_S)
+    wait_for(lambda: on_air(display), WAIT_S, "the red on-air band on the kiosk")
     grab(display, SHOTS / "cityhall-kiosk-in-meeting.png")
     staff.shot(SHOTS / "cityhall-meeting-1366x768.png")
+    staff.find(f'#floor-speakers li[data-centre="{CENTRE}"] .floor-take').click()
+    kiosk_says(folder, f"room {ROOM}: {CENTRE} no longer sending")
+    staff.wait(lambda: CENTRE not in tiles(staff), WAIT_S)
+    wait_for(lambda: not on_air(display), WAIT_S, "the on-air band gone")
     staff.find("#end").click()
     kiosk_says(folder, "in_room -> in_room (call_alone)")  # the host has gone
     xdotool(display, "key", "Escape")  # 끊기: the centre leaves the empty room
@@ -303,6 +320,24 @@ def tiles(staff: StaffAtConsole) -> list[str]:
     """The centres on the host's grid."""
     script = "return Array.from(document.querySelectorAll('#grid .tile'), t => t.dataset.centre)"
     return list(staff.driver.execute_script(script))
+
+
+def listed(staff: StaffAtConsole, where: str) -> list[str]:
+    """The centres in a list of the floor panel (hands, speakers)."""
+    script = (
+        "return Array.from(document.querySelectorAll(arguments[0] + ' li'), l => l.dataset.centre)"
+    )
+    return list(staff.driver.execute_script(script, where))
+
+
+def on_air(display: str) -> bool:
+    """The kiosk's red on-air band is painted across the foot of the picture (the red
+    끊기 button is in the column on the right, outside the part looked at)."""
+    image = screenshot(display)
+    width, height = image.width(), image.height()
+    foot = image.copy(width // 20, height * 94 // 100, width * 11 // 20, height * 5 // 100)
+    share, _, _ = colour_share(foot, ON_AIR_RED, step=4)
+    return share > 0.5
 
 
 def shows(display: str, colour: tuple[int, int, int]) -> bool:

@@ -101,7 +101,8 @@ class FloorSender:
         try:
             write_floor(identity_folder(self.repo), floor)
         except OSError as err:
-            raise FloorRefusedError(f"발언권을 기록하지 못했습니다 (could not record the floor): {err}") from None
+            why = f"발언권을 기록하지 못했습니다 (could not record the floor): {err}"
+            raise FloorRefusedError(why) from None
         try:
             with HallSession.open(self.broker, identity_folder(self.repo), timeout_s=5.0) as hall:
                 hall.publish(floor.topic, envelope, retain=True, qos=1, lasts_s=lasts)

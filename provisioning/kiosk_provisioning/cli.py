@@ -21,6 +21,8 @@ staff-pass REPO --login L --name N [--room R] [--host] [--hours H]
                                   a staff member's pass for janus.js (its token)
 server-cert REPO NAME... --out DIR   a certificate from the fleet CA for city hall's
                                   identity service or call gate (host names or IPs)
+relay --repo REPO --servers TOML [--room N]   one town meeting across an origin and
+                                  its edge servers (Janus remote publishers), until stopped
 
 broker-config REPO --url mqtts://HOST[:PORT] --out DIR   the fleet broker's (mosquitto)
                                   configuration, access list and certificate
@@ -114,6 +116,12 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("repo", type=Path, metavar="REPO")
     server.add_argument("names", nargs="+", metavar="NAME")
     server.add_argument("--out", type=Path, required=True, metavar="DIR")
+    relay = commands.add_parser("relay")
+    relay.add_argument("--repo", type=Path, required=True, metavar="REPO")
+    relay.add_argument("--servers", type=Path, required=True, metavar="TOML")
+    relay.add_argument(
+        "--room", action="append", type=int, default=[], help="a room (repeat; all town meetings)"
+    )
     from kiosk_provisioning.broker.commands import add_commands
 
     add_commands(commands)
@@ -154,6 +162,8 @@ def _run(args: argparse.Namespace) -> int:
         rooms = ", ".join(f"{room.number} ({room.description})" for room in setup.rooms)
         print(f"{args.out}: Janus configuration written; rooms: {rooms or 'none'}")
         return 0
+    if args.command == "relay":
+        return _relay(args)
     if args.command in ("broker-config", "status", "alert", "alerts"):
         from kiosk_provisioning.broker.commands import run_broker_command
 
@@ -222,6 +232,22 @@ def _run(args: argparse.Namespace) -> int:
         print(f"added {entry['file']} ({entry['title']})")
         if args.into:
             print(f"{args.into}: {args.id} filled")
+    return 0
+
+
+def _relay(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from kiosk_provisioning.cascade import cascade_for, read_servers, run_relay
+
+    try:
+        cascade = cascade_for(args.repo, read_servers(args.servers), args.room)
+    except ValueError as err:
+        print(err, file=sys.stderr)
+        return 1
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(run_relay(cascade))
     return 0
 
 

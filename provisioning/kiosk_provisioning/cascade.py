@@ -54,15 +54,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from kiosk_provisioning.gate import signed_token
-from kiosk_provisioning.janus_api import (
-    JanusError,
-    JanusSession,
-    Json,
-    PluginHandle,
-)
+from kiosk_provisioning.janus_api import JanusError, JanusSession, Json
 
 log = logging.getLogger(__name__)
 
@@ -223,12 +219,37 @@ def routes_to_change(
     return remove, sorted(wanted - keep)
 
 
+class ApiHandle(Protocol):
+    """A VideoRoom handle (:class:`ApiHandle`)."""
+
+    async def send(self, body: Json, wait_event: bool = False) -> Json: ...
+
+
+class ApiSession(Protocol):
+    """A session on one Janus (:class:`JanusSession`; tests pass a fake)."""
+
+    lost: asyncio.Event
+    lost_reason: str
+
+    async def request(self, message: Json, wait_event: bool = False) -> Json: ...
+
+    async def attach(
+        self, plugin: str, listener: Callable[[Json], None] | None = None
+    ) -> ApiHandle: ...
+
+    async def close(self) -> None: ...
+
+
+OpenSession = Callable[[str, Callable[[], str]], Awaitable[ApiSession]]
+"""Connects to a server's API (its URL, a token maker)."""
+
+
 # What the links tell the relay, in the order it happened on each server.
 @dataclass(frozen=True)
 class _Up:
     server: str
-    session: JanusSession
-    control: PluginHandle
+    session: ApiSession
+    control: ApiHandle
     version: int
     publishers: dict[int, dict[int, Publisher]]
     """Room -> its publishers as the join found them (remote ones excluded)."""
@@ -250,7 +271,6 @@ class _Event:
 
 
 _Message = _Up | _Down | _Event
-OpenSession = Callable[[str, Callable[[], str]], Awaitable[JanusSession]]
 
 
 class MeetingRelay:
@@ -275,7 +295,7 @@ class MeetingRelay:
         self._clear()
 
     def _clear(self) -> None:
-        self._control: dict[str, PluginHandle] = {}
+        self._control: dict[str, ApiHandle] = {}
         self._versions: dict[str, int] = {}
         self._local: dict[tuple[str, int], dict[int, Publisher]] = {}
         self._not_local: dict[str, set[int]] = {}
@@ -346,7 +366,7 @@ class MeetingRelay:
         ceiling = BACKOFF_S[0]
         failing = ""
         while True:
-            session: JanusSession | None = None
+            session: ApiSession | None = None
             up_at = 0.0
             try:
                 session = await self._open(server.url, self._janus_token)
@@ -370,7 +390,7 @@ class MeetingRelay:
             await asyncio.sleep(self._rng.uniform(0, ceiling))
             ceiling = min(ceiling * 2, BACKOFF_S[1])
 
-    async def _join(self, server: RelayServer, session: JanusSession) -> None:
+    async def _join(self, server: RelayServer, session: ApiSession) -> None:
         """Join every room on *server* and tell the relay what is there; events that
         come meanwhile follow the snapshot, in order."""
         early: list[_Event] = []
@@ -485,7 +505,7 @@ class MeetingRelay:
         count = sum(len(p) for p in up.publishers.values())
         again = name in self._seen
         self._seen.add(name)
-        log.warning(
+        log.info(
             "relay: server %s %s (Janus %s, %d publisher(s)%s)",
             name,
             "back" if again else "up",
@@ -493,7 +513,7 @@ class MeetingRelay:
             count,
             f", {left} left-over remotization(s) removed" if left else "",
         )
-        if up.version < SRTP_FROM:
+        if up.version < SRTP_FROM and not again:
             log.warning(
                 "relay: Janus %s at %s relays plain RTP (SRTP between servers needs 1.3.0): "
                 "keep the servers' network closed",
@@ -501,7 +521,7 @@ class MeetingRelay:
                 name,
             )
 
-    async def _unpublish_left_overs(self, control: PluginHandle, room: int, publisher: int) -> int:
+    async def _unpublish_left_overs(self, control: ApiHandle, room: int, publisher: int) -> int:
         secret = self._cascade.rooms[room]
         try:
             listed = await control.send(
@@ -655,7 +675,7 @@ class MeetingRelay:
         return next(s for s in self._cascade.servers if s.name == name)
 
 
-async def _lost(session: JanusSession) -> str:
+async def _lost(session: ApiSession) -> str:
     await session.lost.wait()
     return session.lost_reason
 

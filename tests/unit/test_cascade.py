@@ -2,13 +2,21 @@
 what is remade, and the servers file. The relay against real Janus servers is
 tests/calls/test_cascade.py."""
 
+import asyncio
+import logging
+import random
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kiosk_provisioning.cascade import (
+    Cascade,
     Copy,
+    MeetingRelay,
     Publisher,
+    RelayServer,
     Route,
     Stream,
     publisher_of,
@@ -16,6 +24,7 @@ from kiosk_provisioning.cascade import (
     routes_to_change,
     routes_wanted,
 )
+from kiosk_provisioning.janus_api import JanusError, JanusLostError
 
 AUDIO = Stream("audio", 0, "0", "opus", ("fec",))
 VIDEO = Stream("video", 1, "1", "vp8")
@@ -96,3 +105,244 @@ media = "10.30.1.1"
     servers.write_text(servers.read_text().replace("ws://10.20.1.1", "http://10.20.1.1"))
     with pytest.raises(ValueError, match=r"server\[1\]\.api"):
         read_servers(servers)
+
+
+# -- the relay against fake servers (the VideoRoom's remote publishers, in memory) --
+
+ROOM, SECRET, TOKEN_SECRET = 1001, "room-secret", "token-secret"
+Json = dict[str, Any]
+
+
+class FakeJanus:
+    """One server's room as the relay sees it: publishers (local or remote, made by
+    ``add_remote_publisher``), each local one's remotizations, and the relay's
+    listeners, which hear ``publishers``/``leaving`` as Janus sends them."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.admin_key = f"admin-{name}"
+        self.publishers: dict[int, tuple[Publisher, bool]] = {}
+        self.remotizations: dict[int, dict[str, int]] = {}
+        """Local publisher -> remote_id -> the port it sends to."""
+        self.sessions: list[FakeSession] = []
+        self.listeners: list[Callable[[Json], None]] = []
+        self.next_id = 100
+        self.down = False
+
+    @property
+    def remote(self) -> dict[int, str]:
+        """Remote publishers here, by id: their display."""
+        return {i: p.display for i, (p, remote) in self.publishers.items() if remote}
+
+    def publish(self, publisher: Publisher) -> None:
+        self.publishers[publisher.id] = (publisher, False)
+        self._tell({"publishers": [_entry(publisher)]})
+
+    def leave(self, publisher: int) -> None:
+        del self.publishers[publisher]
+        self.remotizations.pop(publisher, None)
+        self._tell({"leaving": publisher})
+
+    def lose_connections(self) -> None:
+        """The relay's connections break; the server keeps its state."""
+        for session in self.sessions:
+            session.lose("connection closed")
+        self.sessions.clear()
+        self.listeners.clear()
+
+    def restart(self) -> None:
+        """Janus killed and started again: its state is gone."""
+        self.lose_connections()
+        self.publishers.clear()
+        self.remotizations.clear()
+
+    def _tell(self, data: Json) -> None:
+        for listener in list(self.listeners):
+            listener(data)
+
+    def videoroom(self, body: Json) -> Json:
+        request = body["request"]
+        if request == "join":
+            locals_ = [p for p, remote in self.publishers.values()]
+            return {"videoroom": "joined", "publishers": [_entry(p) for p in locals_]}
+        if request == "listparticipants":
+            return {
+                "participants": [
+                    {"id": i, "display": p.display, "remote": remote} if remote else {"id": i}
+                    for i, (p, remote) in self.publishers.items()
+                ]
+            }
+        if body.get("secret") != SECRET:
+            raise JanusError(433, "Unauthorized (wrong secret)")
+        if request == "add_remote_publisher":
+            self.next_id += 1
+            streams = tuple(
+                Stream(s["type"], s["mindex"], s["mid"], s.get("codec", ""))
+                for s in body["streams"]
+            )
+            made = Publisher(self.next_id, body["display"], streams)
+            self.publishers[made.id] = (made, True)
+            self._tell({"publishers": [_entry(made)]})  # before the answer, as Janus may
+            return {"id": made.id, "ip": "0.0.0.0", "port": 30000 + made.id, "rtcp_port": 31000}
+        if request == "remove_remote_publisher":
+            if body["id"] not in self.remote:
+                raise JanusError(428, "No such remote publisher")
+            del self.publishers[body["id"]]
+            self._tell({"leaving": body["id"]})
+            return {}
+        found = self.publishers.get(body["publisher_id"])
+        if found is None:
+            raise JanusError(428, "No such feed")
+        if request == "publish_remotely":
+            assert body["admin_key"] == self.admin_key
+            if found[1]:
+                raise JanusError(499, "Only local publishers can be remotized")
+            self.remotizations.setdefault(found[0].id, {})[body["remote_id"]] = body["port"]
+            return {}
+        remotes = self.remotizations.setdefault(found[0].id, {})
+        if request == "list_remotes":
+            return {"list": [{"remote_id": r} for r in remotes]}
+        if request == "unpublish_remotely":
+            if remotes.pop(body["remote_id"], None) is None:
+                raise JanusError(428, "No such remotization")
+            return {}
+        raise AssertionError(request)
+
+
+class FakeSession:
+    def __init__(self, janus: FakeJanus) -> None:
+        self.janus = janus
+        self.lost = asyncio.Event()
+        self.lost_reason = ""
+
+    def lose(self, reason: str) -> None:
+        self.lost_reason = reason
+        self.lost.set()
+
+    async def request(self, message: Json, wait_event: bool = False) -> Json:
+        assert message == {"janus": "info"}
+        return {"version": 1102}
+
+    async def attach(
+        self, plugin: str, listener: Callable[[Json], None] | None = None
+    ) -> "FakeHandle":
+        if listener is not None:
+            self.janus.listeners.append(listener)
+        return FakeHandle(self)
+
+    async def close(self) -> None:
+        self.lose("closed")
+
+
+class FakeHandle:
+    def __init__(self, session: FakeSession) -> None:
+        self.session = session
+
+    async def send(self, body: Json, wait_event: bool = False) -> Json:
+        if self.session.lost.is_set():
+            raise JanusLostError(self.session.lost_reason)
+        await asyncio.sleep(0)  # an answer comes after a turn of the loop
+        return self.session.janus.videoroom(body)
+
+
+def _entry(publisher: Publisher) -> Json:
+    return {
+        "id": publisher.id,
+        "display": publisher.display,
+        "streams": [s.request() for s in publisher.streams],
+    }
+
+
+class FakeCity:
+    """Servers by URL, opened as the relay opens them (a server that is down refuses)."""
+
+    def __init__(self, *names: str) -> None:
+        self.servers = {name: FakeJanus(name) for name in names}
+
+    def cascade(self) -> Cascade:
+        servers = tuple(
+            RelayServer(name, f"ws://{name}:8188/", janus.admin_key)
+            for name, janus in self.servers.items()
+        )
+        return Cascade(servers, {ROOM: SECRET}, TOKEN_SECRET)
+
+    async def open(self, url: str, token: Callable[[], str]) -> FakeSession:
+        assert token()  # a Janus token goes with every session
+        janus = self.servers[url.split("/")[2].split(":")[0]]
+        if janus.down:
+            raise JanusLostError(f"cannot reach {url}")
+        session = FakeSession(janus)
+        janus.sessions.append(session)
+        return session
+
+
+async def settled(check: Callable[[], bool]) -> None:
+    async with asyncio.timeout(5):
+        while not check():  # noqa: ASYNC110 - the fake servers have no event to wait on
+            await asyncio.sleep(0.005)
+
+
+@pytest.mark.allow_warnings
+def test_the_relay_follows_publishers_and_rebuilds_after_servers_come_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        city = FakeCity("origin", "north", "south")
+        origin, north, south = city.servers.values()
+        relay = MeetingRelay(city.cascade(), city.open, random.Random(7))
+        relay.start()
+        await settled(lambda: all(relay.is_up(name) for name in city.servers))
+        # The host on the origin: one remote publisher on each edge, fed by the origin.
+        origin.publish(HOST)
+        await settled(lambda: len(relay.relayed) == 2)
+        assert north.remote == south.remote == {101: "cityhall-host"}
+        assert len(origin.remotizations[HOST.id]) == 2
+        # A centre on the north edge speaks: relayed to the origin and the south, and
+        # the host's copy on the north is not relayed on (it is remote there).
+        north.publish(SPEAKER)
+        await settled(lambda: len(relay.relayed) == 4)
+        assert sorted(origin.remote.values()) == ["centre-7"]
+        assert sorted(south.remote.values()) == ["centre-7", "cityhall-host"]
+        assert {(r.source, r.target) for r in relay.relayed} == {
+            ("origin", "north"),
+            ("origin", "south"),
+            ("north", "origin"),
+            ("north", "south"),
+        }
+        # The south edge restarted: what it had is gone; it gets both again.
+        south.down = True
+        south.restart()
+        await settled(lambda: not relay.is_up("south"))
+        await settled(lambda: len(relay.relayed) == 2)
+        assert len(origin.remotizations[HOST.id]) == 1  # the origin stopped sending there
+        south.down = False
+        await settled(lambda: len(relay.relayed) == 4)
+        assert sorted(south.remote.values()) == ["centre-7", "cityhall-host"]
+        # The north's connection alone breaks (its Janus keeps everything): what it
+        # still holds is a left-over, removed; then made again, once.
+        north.lose_connections()
+        await settled(lambda: not relay.is_up("north"))
+        await settled(lambda: relay.is_up("north") and len(relay.relayed) == 4)
+        assert list(north.remote.values()) == ["cityhall-host"]
+        assert len(north.remotizations[SPEAKER.id]) == 2
+        # The host leaves: gone from both edges, nothing left on the origin.
+        origin.leave(HOST.id)
+        await settled(lambda: len(relay.relayed) == 2)
+        assert north.remote == {} and list(south.remote.values()) == ["centre-7"]
+        await relay.close()
+        assert not relay.relayed
+        assert origin.remote == south.remote == {} and north.remotizations[SPEAKER.id] == {}
+
+    asyncio.run(scenario())
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert sorted(warned) == sorted(
+        [
+            *(
+                f"relay: Janus 1102 at {name} relays plain RTP (SRTP between servers needs "
+                "1.3.0): keep the servers' network closed"
+                for name in ("origin", "north", "south")
+            ),
+            "relay: server south lost: connection closed",
+            "relay: server north lost: connection closed",
+        ]
+    )

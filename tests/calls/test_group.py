@@ -216,3 +216,44 @@ def test_a_watching_centre_raises_its_hand_and_is_heard_only_while_given_the_flo
         await desk.close()
 
     run(scenario())
+
+
+def test_a_town_meeting_takes_more_watchers_than_its_room_has_senders(
+    janus: CallServer,
+) -> None:
+    """Watchers join as participants that send nothing, so a room's ``publishers``
+    (how many may send at once) does not limit how many centres watch."""
+
+    async def scenario() -> None:
+        senders = janus.setup.rooms[0].publishers
+        sessions: list[JanusSession] = []
+        watchers: list[GroupCall] = []
+        try:
+            for n in range(senders + 2):
+                name = f"cityhall-watcher-{n}"
+                opener = janus.staff_session((name,), rooms=(ROOM,), host=True)
+                session = await opener(janus.url, None)
+                sessions.append(session)
+                watcher = GroupCall(session, ROOM, name, [], None)
+                watchers.append(watcher)
+                await watcher.open(None)
+            host = await Member.join(janus, "cityhall-host", HALL_COLOUR, HALL_TONE)
+            try:
+                # Janus counts the host as sending once its media is up.
+                while not await _publishing(host, "cityhall-host"):  # noqa: ASYNC110 - asked, not awaited
+                    await asyncio.sleep(0.05)
+                who = await host.session.attach(PLUGIN)
+                reply = await who.send({"request": "listparticipants", "room": ROOM})
+                await who.detach()
+                listed = reply.data["participants"]
+                assert len(listed) == senders + 3
+                assert [p["display"] for p in listed if p.get("publisher")] == ["cityhall-host"]
+            finally:
+                await host.leave()
+        finally:
+            for watcher in watchers:
+                await watcher.close()
+            for session in sessions:
+                await session.close()
+
+    run(scenario())

@@ -222,6 +222,28 @@ def topic_part(name: str) -> str:
     return name
 
 
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+def read_from_box(
+    topic: str, payload: bytes, leaf: str, kind: type[T], limit: int
+) -> tuple[str, str, T]:
+    """``fleet/<centre>/<leaf>/<name>``'s centre, name and payload as *kind*;
+    ``ValueError`` for another topic, a payload over *limit* bytes or not a *kind*
+    (what a box says on its own topics: answers, hands)."""
+    what = leaf.removesuffix("s")
+    parts = topic.split("/")
+    if len(parts) != 4 or parts[0] != "fleet" or parts[2] != leaf:
+        raise ValueError(f"{topic} is not {'an' if what[0] in 'aeiou' else 'a'} {what}'s topic")
+    if len(payload) > limit:
+        raise ValueError(f"{what} too large ({len(payload)} bytes)")
+    try:
+        found = msgspec.json.decode(payload, type=kind)
+    except msgspec.DecodeError as err:
+        raise ValueError(f"not {'an' if what[0] in 'aeiou' else 'a'} {what}: {err}") from None
+    return parts[1], parts[3], found
+
+
 def status_topic(centre: str) -> str:
     return f"fleet/{topic_part(centre)}/status"
 

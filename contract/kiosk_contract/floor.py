@@ -32,6 +32,7 @@ from kiosk_contract.fleet import (
     Slug,
     open_envelope,
     open_signed,
+    read_from_box,
     sign_envelope,
     topic_part,
 )
@@ -117,15 +118,7 @@ def open_floor(payload: bytes, keys: list[bytes], now: float) -> Floor:
 def read_hand(topic: str, payload: bytes) -> tuple[str, Hand]:
     """The centre and its hand on *topic*; ``ValueError`` for anything else (a topic
     that is not a hand's, a payload that is not one, or one naming another room)."""
-    parts = topic.split("/")
-    if len(parts) != 4 or parts[0] != "fleet" or parts[2] != "hands":
-        raise ValueError(f"{topic} is not a hand's topic")
-    if len(payload) > MAX_HAND_BYTES:
-        raise ValueError(f"hand too large ({len(payload)} bytes)")
-    try:
-        hand = msgspec.json.decode(payload, type=Hand)
-    except msgspec.DecodeError as err:
-        raise ValueError(f"not a hand: {err}") from None
-    if str(hand.room) != parts[3]:
+    centre, room, hand = read_from_box(topic, payload, "hands", Hand, MAX_HAND_BYTES)
+    if str(hand.room) != room:
         raise ValueError(f"hand in room {hand.room} on {topic}")
-    return parts[1], hand
+    return centre, hand

@@ -32,6 +32,7 @@ from kiosk_contract.fleet import (
     Slug,
     open_envelope,
     open_signed,
+    read_from_box,
     sign_envelope,
     topic_part,
 )
@@ -140,15 +141,7 @@ def open_question(payload: bytes, keys: list[bytes], now: float) -> Question:
 def read_answer(topic: str, payload: bytes) -> tuple[str, Answer]:
     """The centre and its answer on *topic*; ``ValueError`` for anything else (a topic
     that is not an answer's, a payload that is not one, or one naming another question)."""
-    parts = topic.split("/")
-    if len(parts) != 4 or parts[0] != "fleet" or parts[2] != "answers":
-        raise ValueError(f"{topic} is not an answer's topic")
-    if len(payload) > MAX_ANSWER_BYTES:
-        raise ValueError(f"answer too large ({len(payload)} bytes)")
-    try:
-        answer = msgspec.json.decode(payload, type=Answer)
-    except msgspec.DecodeError as err:
-        raise ValueError(f"not an answer: {err}") from None
-    if answer.question != parts[3]:
+    centre, question, answer = read_from_box(topic, payload, "answers", Answer, MAX_ANSWER_BYTES)
+    if answer.question != question:
         raise ValueError(f"answer to {answer.question} on {topic}")
-    return parts[1], answer
+    return centre, answer

@@ -91,8 +91,9 @@ class RelayServer:
     """Its VideoRoom ``admin_key`` (``JanusSetup.admin_secret``): with
     ``lock_rtp_forward`` Janus forwards a publisher only for it."""
     media_host: str = ""
-    """Where the other servers send RTP for it; the URL's host when empty (Janus'
-    own answer names the address it bound, 0.0.0.0 without ``iface``)."""
+    """Where the other servers send RTP for it; the URL's host when empty (Janus
+    1.1.2's answer to ``add_remote_publisher`` names no address; it listens on every
+    address, on UDP ports from 10000 up, the VideoRoom's fixed range)."""
 
     @property
     def media_address(self) -> str:

@@ -107,7 +107,7 @@ class JanusSession:
             raise JanusLostError(self.lost_reason)
         transaction = secrets.token_hex(8)
         full = {**message, "transaction": transaction, "token": self._token()}
-        if self.id:
+        if self.id and message.get("janus") != "info":  # info is asked outside sessions
             full["session_id"] = self.id
         future: asyncio.Future[Json] = asyncio.get_running_loop().create_future()
         self._waiting[transaction] = (future, wait_event)

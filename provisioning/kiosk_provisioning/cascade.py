@@ -293,6 +293,8 @@ class MeetingRelay:
         self._queue: asyncio.Queue[_Message] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._token: tuple[float, str] = (0.0, "")
+        self._seen: set[str] = set()
+        """Servers met before (back, not up; plain RTP said once)."""
         self._clear()
 
     def _clear(self) -> None:
@@ -303,7 +305,6 @@ class MeetingRelay:
         """Per server: remote publishers there (made by this relay or left over)."""
         self._made: dict[Route, Copy] = {}
         self._failing: dict[Route, str] = {}
-        self._seen: set[str] = set()
 
     @property
     def relayed(self) -> frozenset[Route]:

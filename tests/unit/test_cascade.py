@@ -346,3 +346,33 @@ def test_the_relay_follows_publishers_and_rebuilds_after_servers_come_back(
             "relay: server north lost: connection closed",
         ]
     )
+
+
+@pytest.mark.allow_warnings
+def test_a_new_cascade_takes_effect_and_the_same_one_changes_nothing(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        city = FakeCity("origin", "north", "south")
+        origin, north, south = city.servers.values()
+        origin.publish(HOST)
+        relay = MeetingRelay(city.cascade(), city.open, random.Random(7))
+        relay.start()
+        await settled(lambda: len(relay.relayed) == 2)
+        made = dict(north.remote)
+        await relay.reconfigure(city.cascade())
+        assert north.remote == made  # untouched
+        # The south edge is taken out of the meeting: its copy goes, the north's stays.
+        fewer = city.cascade()
+        fewer = Cascade(fewer.servers[:2], fewer.rooms, fewer.token_secret)
+        await relay.reconfigure(fewer)
+        await settled(lambda: len(relay.relayed) == 1)
+        assert south.remote == {} and list(north.remote.values()) == ["cityhall-host"]
+        assert len(origin.remotizations[HOST.id]) == 1
+        await relay.close()
+        await relay.close()  # twice is fine
+        assert north.remote == {} and origin.remotizations[HOST.id] == {}
+
+    asyncio.run(scenario())
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warned) == 3 and all("plain RTP" in line for line in warned)  # once each

@@ -211,6 +211,7 @@ def test_a_meeting_spans_an_origin_and_an_edge_and_survives_either_restarting(
             await within(until(lambda: not relay.is_up("edge")), "edge loss noticed")
             await within(until(lambda: not relay.relayed), "both ways taken down")
             await within(until(lambda: not sees_host(desk)), "the centre lost its edge")
+            await within(until(lambda: not host.group.watched), "the centre gone at the origin")
             edge.janus.start()
             started_at = time.monotonic()
             await within(until(lambda: host_on_edge(relay)), "host relayed to the new edge")

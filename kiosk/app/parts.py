@@ -95,6 +95,7 @@ class Parts:
         self.programmes.tick()
         self.alerts.tick()
         self.questions.tick()
+        self.floor.tick()
         self.notices.notices.tick()
         self.missed.tick()
         self.navigator.tick()

@@ -33,6 +33,8 @@ class FloorBoard:
         self._centre = centre
         self._clock = clock
         self._floors: dict[int, Floor] = {}
+        self._expired: set[int] = set()
+        """Rooms whose floor has expired and was said so (:meth:`tick`)."""
         self._hands: set[int] = set()
         self._n = 0
         self._send: SendHand | None = None
@@ -80,6 +82,7 @@ class FloorBoard:
             return f"not newer (#{floor.seq}, have #{old.seq})"
         was = self.on_air(floor.room)
         self._floors[floor.room] = floor
+        self._expired.discard(floor.room)
         now = self.on_air(floor.room)
         if now != was:
             log.info("room %d: %s", floor.room, "on air" if now else "the floor taken back")
@@ -87,6 +90,16 @@ class FloorBoard:
             self._hand(floor.room, False)  # heard now: the hand has done its work
         self._tell(floor.room)
         return None
+
+    def tick(self) -> None:
+        """About once a second: a floor that has just expired puts nobody on air any
+        more, and the desk hears of it as of any change."""
+        now = self._clock()
+        for room, floor in list(self._floors.items()):
+            if now >= floor.expires_at and room not in self._expired:
+                self._expired.add(room)
+                log.info("room %d: the floor expired", room)
+                self._tell(room)
 
     def raise_hand(self, room: int) -> None:
         """말하기: ask city hall for the floor in *room* (nothing while on air)."""

@@ -6,7 +6,13 @@ after another on the line's session: when the session is lost it waits for the l
 to come back, when the server refuses or media stays silent for ``GIVE_UP_FACTOR``
 times ``no_media_s`` it waits a moment (full-jitter backoff, quick at first) and
 joins again on a new connection. Media silent for ``no_media_s`` only shows
-"연결이 불안정합니다": short outages heal by themselves.
+"연결이 불안정합니다": short outages heal by themselves. A room with its own
+``servers`` (a district's edge, then another) is met on a session of its own there,
+not on the line's; a server that went away is left for the next one in the list.
+
+In a town meeting (``floor: true``) the centre joins watching; it starts and stops
+sending as city hall's floor says (:class:`kiosk.calls.floor.FloorBoard`), without
+leaving the room.
 """
 
 import asyncio
@@ -18,16 +24,17 @@ from kiosk.backoff import Backoff
 from kiosk.calls.connection import NewPeer, load_media_stack
 from kiosk.calls.floor import FloorBoard
 from kiosk.calls.group import GIVE_UP_FACTOR, GroupCall
-from kiosk.calls.janus import JanusError
-from kiosk.calls.line import CallLine
+from kiosk.calls.janus import JanusError, JanusSession
+from kiosk.calls.line import CallLine, OpenSession
 from kiosk.calls.phase import CallView, Desk, Notice, Phase, Seat
 from kiosk_contract.config.calls import Room
 
 log = logging.getLogger(__name__)
 
-FLOOR_TRIES = 3
 FLOOR_RETRY_S = 1.0
-"""Starting to send when given the floor is tried this often, this far apart."""
+FLOOR_RETRY_MAX_S = 10.0
+"""A refused start (or stop) of sending as the floor says is tried again after 1 s,
+then twice as long each time, at most this long."""
 
 
 class RoomStay:
@@ -40,9 +47,12 @@ class RoomStay:
         new_peer: NewPeer,
         backoff: Callable[[], Backoff] = Backoff,
         floor: FloorBoard | None = None,
+        open_session: OpenSession | None = None,
     ) -> None:
         """*floor*: who may speak in rooms with ``floor: true`` (without it, such a
-        room is only watched)."""
+        room is only watched); *open_session* opens a session on a room's own
+        ``servers`` (as the line opens its own: the box's certificate shown)."""
+        self._open = open_session or JanusSession.open
         self._desk = desk
         self._line = line
         self._new_peer = new_peer
@@ -54,6 +64,8 @@ class RoomStay:
         """The room the centre is in (or joining), ``None`` outside one."""
         self._sending = asyncio.Lock()
         """Held while the camera and microphone start or stop going to the room."""
+        self._generation = 0
+        """One more for each change of the floor: only the newest follower acts."""
 
     def join(self, room: Room) -> None:
         """Join *room* and stay (the desk checked that the line is up and nothing
@@ -110,12 +122,27 @@ class RoomStay:
         since: float | None = None
         """When the centre first got into the room (kept across rejoins)."""
         await load_media_stack()
+        turn = 0
+        """Which of the room's own servers this attempt goes to (the next after a loss)."""
         while True:
-            await self._line.wait_up()
-            await desk.fresh_ice()
-            session = self._line.session
-            if session is None:  # lost while city hall was asked for a TURN login
-                continue
+            own: JanusSession | None = None
+            if room.servers:
+                url = room.servers[turn % len(room.servers)]
+                await desk.fresh_ice()
+                try:
+                    session = own = await self._open(url, desk.calls.api_secret or None)
+                except JanusError as err:
+                    log.warning("room %s: meeting server %s unreachable (%s)", room.id, url, err)
+                    turn += 1  # the next of the room's servers
+                    self._reconnecting(room, since)
+                    await asyncio.sleep(backoff.next())
+                    continue
+            else:
+                await self._line.wait_up()
+                await desk.fresh_ice()
+                if (line := self._line.session) is None:
+                    continue  # lost while city hall was asked for a TURN login
+                session = line
             group = GroupCall(
                 session,
                 room.number,
@@ -128,7 +155,9 @@ class RoomStay:
             self.group = group
             try:
                 async with self._sending:
-                    await group.open(desk.tracks() if self._may_speak(room) else None)
+                    # In a town meeting the centre joins watching, and starts sending (if
+                    # the floor says so) once in: a refusal then never breaks the stay.
+                    await group.open(None if room.floor else desk.tracks())
                 backoff.connected()
                 since = desk.now() if since is None else since
                 desk.move(
@@ -141,23 +170,33 @@ class RoomStay:
                     )
                 )
                 group.changed = self._changed
+                if room.floor and self._may_speak(room):
+                    self._follow(room)
                 no_media = desk.calls.no_media_s
                 why = await group.run(no_media, no_media * GIVE_UP_FACTOR, desk.unsteady)
             except JanusError as err:
                 why = str(err)
             finally:
+                gone = own is not None and own.lost.is_set()
                 await self.close()
+                if own is not None:
+                    await own.close()
+            if gone:
+                turn += 1  # that server went away: the next of the room's servers
             log.warning("group session %s broke (%s): rejoining", room.id, why)
-            desk.move(
-                CallView(
-                    Phase.RECONNECTING,
-                    room.title,
-                    since=since or 0.0,
-                    notice=Notice.RECONNECTING,
-                    seat=self.seat(),
-                )
-            )
+            self._reconnecting(room, since)
             await asyncio.sleep(backoff.next())
+
+    def _reconnecting(self, room: Room, since: float | None) -> None:
+        self._desk.move(
+            CallView(
+                Phase.RECONNECTING,
+                room.title,
+                since=since or 0.0,
+                notice=Notice.RECONNECTING,
+                seat=self.seat(),
+            )
+        )
 
     def _may_speak(self, room: Room) -> bool:
         """Every centre in a room without a floor; else only the one given it."""
@@ -171,36 +210,48 @@ class RoomStay:
         if room is None or room.number != number:
             return
         self._show_seat()
-        self._desk.spawn(self._follow_floor(room), "call-floor")
+        self._follow(room)
 
-    async def _follow_floor(self, room: Room) -> None:
+    async def _follow_floor(self, room: Room, generation: int) -> None:
         """Start or stop sending as the floor now says (once the attempt is open). A
         refusal (the call gate may learn of the floor a moment after the box) is tried
-        again a few times."""
-        for attempt in range(1, FLOOR_TRIES + 1):
+        again, waiting longer each time, until it works, the floor changes again (a
+        newer follower takes over) or the attempt ends."""
+        wait = FLOOR_RETRY_S
+        failing = False
+        while generation == self._generation:
             async with self._sending:
                 group = self.group
-                if group is None or self.room is not room:
-                    return  # the next attempt opens as the floor says
+                if group is None or self.room is not room or generation != self._generation:
+                    return  # the next attempt, or a newer follower, does what the floor says
                 wanted = self._may_speak(room)
                 try:
                     if wanted and not group.speaking:
                         await group.speak(self._desk.tracks())
                     elif not wanted and group.speaking:
                         await group.stop_speaking()
-                    break
                 except JanusError as err:
-                    # A lost session breaks the attempt by itself; its next one opens
-                    # as the floor says.
-                    log.warning(
-                        "room %s: the floor could not be followed (try %d: %s)",
-                        room.id,
-                        attempt,
-                        err,
-                    )
-            self._show_seat()
-            await asyncio.sleep(FLOOR_RETRY_S)
+                    # A lost session breaks the attempt by itself; its next one follows.
+                    level = logging.DEBUG if failing else logging.WARNING
+                    log.log(level, "room %s: the floor not followed yet (%s)", room.id, err)
+                    failing = True
+                except Exception:  # the follower's supervision boundary: the stay goes on
+                    log.exception("room %s: following the floor failed", room.id)
+                    return
+                else:
+                    if failing:
+                        log.info("room %s: the floor followed", room.id)
+                    break
+                finally:
+                    self._show_seat()
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, FLOOR_RETRY_MAX_S)
         self._show_seat()
+
+    def _follow(self, room: Room) -> None:
+        """A newer follower of the floor (the one before gives way)."""
+        self._generation += 1
+        self._desk.spawn(self._follow_floor(room, self._generation), "call-floor")
 
     def _show_seat(self) -> None:
         view = self._desk.view

@@ -586,7 +586,9 @@ class GateConnection:
             forward["body"] = police(body)
             if handle[1] == VIDEOROOM:
                 assert isinstance(handle_id, int)
-                self._follow_room(handle_id, body)
+                jsep = message.get("jsep")
+                offer = isinstance(jsep, dict) and jsep.get("type") == "offer"
+                self._follow_room(handle_id, body, offer)
             if handle[1] == VIDEOCALL and body.get("request") == "call":
                 assert isinstance(handle_id, int)
                 self._call_ended(handle_id)  # a call still open on it is over
@@ -658,17 +660,25 @@ class GateConnection:
             raise RefusedError(f"moderate room {room}: city hall keeps no secret for it")
         return {**body, "secret": secret}
 
-    def _follow_room(self, handle: int, body: Json) -> None:
+    def _follow_room(self, handle: int, body: Json, offer: bool) -> None:
         """Which room each publisher handle joined and sends into; a box sends into a
-        town meeting's room only while the floor names its centre."""
+        town meeting's room only while the floor names its centre. Sending is any
+        request carrying an offer (Janus starts a publisher on ``configure`` or
+        ``join`` with one as on ``publish``), ``publish``, or ``configure`` turning
+        media on."""
         request = body.get("request")
         if request == "join" and body.get("ptype") == "publisher":
             self._joined[handle] = int(body["room"])
-        elif request == "publish" or (
-            request == "configure" and (body.get("audio") or body.get("video"))
+        if (
+            offer
+            or request == "publish"
+            or (request == "configure" and (body.get("audio") or body.get("video")))
         ):
             room = self._joined.get(handle)
             if room is None:
+                party = self.party
+                if offer and party is not None and isinstance(party.credential, bytes):
+                    raise RefusedError("an offer on a handle in no room as a publisher")
                 return  # Janus refuses sending before a join
             if not self._may_send(room):
                 raise RefusedError(f"send in room {room}: the floor is not this centre's")

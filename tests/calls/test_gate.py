@@ -438,6 +438,15 @@ def test_a_box_sends_into_a_town_meeting_only_while_the_floor_names_its_centre(
         await group.open(None)  # watching is every member's
         await refused(group.speak([ToneTrack(CENTRE_TONE), ColourTrack(CENTRE_COLOUR)]), "floor")
         assert not group.speaking
+        # Nor by the other doors Janus has for an offer: a configure, a join with it.
+        offer = {"type": "offer", "sdp": "v=0\r\n"}
+        other = await session.attach(VIDEOROOM)
+        join = {"request": "join", "room": ROOM, "ptype": "publisher", "display": CENTRE}
+        await refused(other.send(join, offer), "floor")
+        await other.send(join)
+        await refused(other.send({"request": "configure"}, offer), "floor")
+        await refused(other.send({"request": "configure", "audio": True}), "floor")
+        await other.detach()
         _town_meeting(janus, CENTRE)
         await group.speak([ToneTrack(CENTRE_TONE), ColourTrack(CENTRE_COLOUR)])
         assert group.speaking

@@ -24,6 +24,7 @@ Hands, presence and the current floor are the fleet watch's
 given the floor) and the signing, and is Flask-free: the routes are in :mod:`.meeting`.
 """
 
+import dataclasses
 import logging
 import threading
 import time
@@ -116,13 +117,18 @@ def change_floor(
     change: Callable[[RoomFloor], list[str]],
     send: Callable[[Floor], None],
     now: Callable[[], float] = time.time,
+    kept: Callable[[int], Floor | None] = lambda number: None,
 ) -> tuple[RoomFloor, Floor | None]:
     """Give or take the floor in room *number*: *change* makes the new speakers from
     the room as it is; if they differ, a new floor is signed and sent with *send* and
     the watch told. Returns the room as it was and the floor sent (``None``: nothing
-    changed). :class:`FloorRefusedError` saying why it cannot be done."""
+    changed). :class:`FloorRefusedError` saying why it cannot be done. *kept* gives the
+    floor written last for the call gate: it stands in while the broker's copy has not
+    arrived (just after connecting), so a change never starts from an empty floor."""
     with _SIGNING:
         room = watch.room_floor(number, now())
+        if room is not None and room.signed is None and (last := kept(number)) is not None:
+            room = dataclasses.replace(room, signed=last)
         if room is None:
             raise FloorRefusedError("그런 회의방이 없습니다. (no such room)")
         if not room.floor:

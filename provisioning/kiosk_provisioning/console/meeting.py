@@ -39,6 +39,7 @@ from kiosk_provisioning.console.web import (
     render,
     role_required,
 )
+from kiosk_provisioning.identity.directory import identity_folder, read_floor
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +220,10 @@ def _send_floor(number: int, what: str, centre: str | None) -> ResponseReturnVal
                 return floor.with_speaker(room.speakers, centre, room.members)
             return floor.without_speaker(room.speakers, centre)
 
-        room, sent = floor.change_floor(watch, number, change, send)
+        folder = identity_folder(console.settings.repo)
+        room, sent = floor.change_floor(
+            watch, number, change, send, kept=lambda n: read_floor(folder, n)
+        )
     except floor.FloorRefusedError as problem:
         return _floor_refused(problem)
     if sent is not None:

@@ -62,10 +62,12 @@ def test_the_hand_goes_up_and_down_and_down_by_itself_once_on_air() -> None:
     assert len(sent) == 4
     # Every hand is numbered above the last, also above one sent before a restart.
     assert [h.n for h in sent] == sorted({h.n for h in sent})
+    # A box started again a second later (its clock moving on) numbers above them all.
+    clock.now += 1
     restarted = FloorBoard("c-1", clock)
     restarted.attach(sent.append)
     restarted.raise_hand(7)
-    assert sent[-1].n > sent[-2].n - 10**6 and sent[-1].at == int(NOW)
+    assert sent[-1].n > max(h.n for h in sent[:-1]) and sent[-1].at == int(NOW) + 1
 
 
 def test_a_new_centre_id_is_checked_against_the_floor_it_has() -> None:
@@ -75,3 +77,17 @@ def test_a_new_centre_id_is_checked_against_the_floor_it_has() -> None:
     board.subscribe(told.append)
     board.reconfigure("c-2")
     assert told == [7]
+
+
+def test_a_floor_that_expires_takes_the_centre_off_the_air_and_says_so() -> None:
+    clock = Clock()
+    board = FloorBoard("c-1", clock)
+    told: list[int] = []
+    board.subscribe(told.append)
+    board.offer(_floor(1, "c-1", minutes=1))
+    board.tick()
+    assert board.on_air(7) and told == [7]
+    clock.now += 60
+    board.tick()
+    board.tick()  # said once
+    assert not board.on_air(7) and told == [7, 7]

@@ -320,3 +320,23 @@ def test_no_floor_in_a_room_where_everyone_speaks(meeting: Meeting) -> None:
         change_floor(meeting.watch, 7, lambda room: ["c-1"], sender)
     with pytest.raises(FloorRefusedError, match="그런 회의방이 없습니다"):
         change_floor(meeting.watch, 404, lambda room: ["c-1"], sender)
+
+
+def test_a_change_before_the_brokers_copy_arrives_starts_from_the_gates_copy(
+    meeting: Meeting,
+) -> None:
+    """Just after connecting the console may not have the broker's floor yet: the floor
+    written last for the call gate stands in, so a press never drops a speaker."""
+    sender = FloorSender(meeting.repo, meeting.tools)
+    at = int(time.time())
+    written = Floor(room=ROOM, seq=5, speakers=["c-3"], issued_at=at, expires_at=at + 600)
+    until(lambda: meeting.watch.connected, "connected")
+    assert meeting.room().signed is None  # nothing on the broker for this room
+    _, given = change_floor(
+        meeting.watch,
+        ROOM,
+        lambda room: with_speaker(room.speakers, "c-1", room.members),
+        sender,
+        kept=lambda number: written if number == ROOM else None,
+    )
+    assert given is not None and given.speakers == ["c-3", "c-1"] and given.seq > written.seq

@@ -135,7 +135,7 @@ class CallDesk:
             missed=lambda contact, at: self.missed(contact, at),
             talked=lambda contact: self.talked(contact),
         )
-        self._rooms = RoomStay(self, self._line, new_peer, make_backoff, floor)
+        self._rooms = RoomStay(self, self._line, new_peer, make_backoff, floor, open_session)
         self.reachable: Callable[[], bool] = lambda: True
         """Whether trying the server makes sense now (the demo: its private network is up)."""
         self.busy: Callable[[], bool] = lambda: False

@@ -28,6 +28,7 @@ from kiosk.calls.group import GroupCall
 from kiosk.calls.janus import JanusSession
 from kiosk.calls.line import OpenSession, identified
 from kiosk.calls.tracks import ColourTrack, ToneTrack
+from kiosk_contract.config.calls import Room
 from kiosk_demo.network import PrivateNetwork
 from kiosk_demo.server import GateServer, JanusServer
 from kiosk_provisioning.cascade import Cascade, MeetingRelay, RelayServer
@@ -57,6 +58,8 @@ ORIGIN_NET, EDGE_NET = 20, 21
 HOST = "cityhall-host"
 STEP_S = 20.0
 """A step not done in this long has failed (a deadline, not a speed check)."""
+MOVE_S = 5.0
+"""Issue 17: a centre whose edge is killed sees the meeting again within this long."""
 
 
 class MeetingServer:
@@ -266,3 +269,56 @@ def test_a_meeting_spans_an_origin_and_an_edge_and_survives_either_restarting(
 
 def _run(argv: list[str]) -> None:
     subprocess.run(argv, check=True, capture_output=True)
+
+
+@pytest.mark.allow_warnings  # the edge is lost on purpose; the desk says so too
+def test_a_centre_whose_edge_goes_down_moves_to_the_next_of_its_rooms_servers(
+    servers: tuple[MeetingServer, MeetingServer],
+) -> None:
+    """A room's ``servers`` (the district's edge first, the origin after): the edge
+    killed mid-meeting, the centre rejoins the same meeting on the next server by
+    itself, within the 5 s issue 17 asks, and the host sees it there."""
+    origin, edge = servers
+    identity = origin.identity
+    cascade = Cascade(
+        (origin.relayed_as("origin"), edge.relayed_as("edge")),
+        {ROOM: identity.room_secrets[ROOM]},
+        identity.authority.janus_secret,
+    )
+
+    async def scenario() -> None:
+        relay = MeetingRelay(cascade)
+        relay.start()
+        host: Member | None = None
+        try:
+            await within(until(lambda: relay.is_up("origin") and relay.is_up("edge")), "relay up")
+            host = await host_joins(origin)
+            meeting = Room(
+                id="town-meeting",
+                number=ROOM,
+                title="군민 회의",
+                host=HOST,
+                servers=[edge.url, origin.url],
+            )
+            desk = await started(calls_for(edge, rooms=[meeting]))
+            assert desk.join("town-meeting")
+            await reach(desk, Phase.IN_ROOM)
+            await within(until(lambda: sees_host(desk)), "the centre sees the host on its edge")
+            killed = time.monotonic()
+            edge.janus.kill()
+            await within(until(lambda: not sees_host(desk)), "the centre lost its edge")
+            await within(until(lambda: sees_host(desk)), "the centre sees the host again")
+            moved = time.monotonic() - killed
+            print(f"edge killed: the centre sees the host through the origin {moved:.2f} s later")
+            assert moved < MOVE_S, f"moved after {moved:.1f} s"
+            await within(until(lambda: host.sees(CENTRE_COLOUR)), "the host sees the centre")
+            desk.hang_up()
+            await reach(desk, Phase.OFFLINE)  # its line was on the edge
+            await desk.close()
+            edge.janus.start()
+        finally:
+            if host is not None:
+                await host.leave()
+            await relay.close()
+
+    run(scenario(), limit=120)

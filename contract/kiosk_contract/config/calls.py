@@ -61,6 +61,10 @@ class Room(_Frozen, frozen=True, kw_only=True):
     title: Annotated[str, Meta(min_length=1, max_length=40)]
     host: CallName | None = None
     """The host's display name in the room, shown large (else the first to publish)."""
+    servers: Annotated[list[JanusUrl], Meta(max_length=4)] = msgspec.field(default_factory=list)
+    """Where this centre meets the room, in order: its district's edge first, then one to
+    turn to when that one is down (city hall's meeting relay keeps the same meeting on
+    each). Empty: the centre's calls ``server``."""
     floor: bool = False
     """A town meeting: the centres watch, a senior presses 말하기 to raise the centre's
     hand, and a centre sends its camera and microphone only while the host gives it the

@@ -18,6 +18,7 @@ from kiosk_provisioning.inventory import read_inventory
 from kiosk_provisioning.media import published_media
 from kiosk_provisioning.problems import Problem, ProvisionError
 from kiosk_provisioning.repository import Repository
+from kiosk_provisioning.servers import ServerPlan
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,16 @@ class BuildReport:
     removed: list[str]
 
 
-def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
+def build(
+    repo: Path, fleet_dir: Path, inventory: Path, servers: ServerPlan | None = None
+) -> BuildReport:
     """Write one validated configuration per centre into ``REPO/build/centres``, and
     the call directory and the fleet broker's access list into ``REPO/identity``.
+
+    With *servers* (``--servers``), every town meeting (a room with a floor) of a
+    centre whose district an edge serves is met on that edge's gate, then the
+    origin's (``Room.servers``, replacing the fleet's); a district the plan names
+    that the fleet does not know is a problem.
 
     All-or-nothing: with any problem, nothing is written and every problem is
     reported (a shared file's once, with the centres it breaks). A tile, timetable
@@ -43,6 +51,9 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     # City hall's alert key, made only once a centre has a fleet channel.
     key = functools.cache(lambda: alert_public_key(repo))
     problems: list[Problem] = []
+    if servers is not None:
+        known = set(fleet.districts) or {row.district for row in rows}
+        problems.extend(servers.unknown_districts(known))
     outputs: dict[str, bytes] = {}
     configs: list[KioskConfig] = []
     lines: dict[str, int] = {}
@@ -55,6 +66,8 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
         except ProvisionError as err:
             problems.extend(err.problems)
             continue
+        if servers is not None:
+            config = _meeting_servers(config, servers.room_servers(row.district))
         revision = 1
         if previous is not None:
             same = msgspec.structs.replace(config, revision=previous.revision) == previous
@@ -87,6 +100,19 @@ def build(repo: Path, fleet_dir: Path, inventory: Path) -> BuildReport:
     districts = {c.centre.id: c.centre.district for c in configs}
     write_acl(identity_folder(repo) / ACL_FILE, districts, rooms_of(configs))
     return BuildReport(len(outputs), changed, removed)
+
+
+def _meeting_servers(config: KioskConfig, servers: list[str]) -> KioskConfig:
+    """*config* with *servers* as each town meeting's (a room with a floor); the same
+    *config* when there are none."""
+    if not servers or not any(room.floor for room in config.calls.rooms):
+        return config
+    rooms = [
+        msgspec.structs.replace(room, servers=list(servers)) if room.floor else room
+        for room in config.calls.rooms
+    ]
+    calls = msgspec.structs.replace(config.calls, rooms=rooms)
+    return msgspec.structs.replace(config, calls=calls)
 
 
 def _call_name_clashes(

@@ -59,6 +59,7 @@ from urllib.parse import urlsplit
 
 from kiosk_provisioning.gate import signed_token
 from kiosk_provisioning.janus_api import JanusError, JanusSession, Json
+from kiosk_provisioning.servers import FIELDS as SERVER_FIELDS
 
 log = logging.getLogger(__name__)
 
@@ -688,7 +689,8 @@ def _name(route: Route) -> str:
 
 def read_servers(path: Path) -> tuple[RelayServer, ...]:
     """The servers a meeting spans, from a TOML file (``[[server]]`` tables: ``name``,
-    ``api``, ``admin_key`` or ``janus_config``, optional ``media``); raises
+    ``api``, ``admin_key`` or ``janus_config``, optional ``media``; the fields of
+    :mod:`kiosk_provisioning.servers` are allowed and not used here); raises
     ``ValueError`` naming the file and the field."""
     try:
         document = tomllib.loads(path.read_text())
@@ -707,7 +709,8 @@ def read_servers(path: Path) -> tuple[RelayServer, ...]:
                 raise ValueError(f"{where}.{key}: must be a string")
             return value
 
-        unknown = set(table) - {"name", "api", "admin_key", "janus_config", "media"}
+        # build's and janus-configs' fields (gate, districts...) are theirs to check.
+        unknown = set(table) - SERVER_FIELDS
         if unknown:
             raise ValueError(f"{where}: unknown field(s) {sorted(unknown)}")
         name, api = text("name"), text("api")

@@ -1,7 +1,7 @@
 """``kiosk-provision``: the central side's tool for technicians.
 
 init REPO                         keys and trust root (root key kept offline)
-build REPO --fleet DIR --inventory CSV   one validated configuration per centre
+build REPO --fleet DIR --inventory CSV [--servers TOML]   one configuration per centre
 media add REPO FILE --title T --category C --duration S [--subtitles FILE]
           [--into FLEET_FILE --id ID]   also fill library entry (or notice) ID there
 publish REPO                      sign and write REPO/public for any web server
@@ -21,6 +21,9 @@ staff-pass REPO --login L --name N [--room R] [--host] [--hours H]
                                   a staff member's pass for janus.js (its token)
 server-cert REPO NAME... --out DIR   a certificate from the fleet CA for city hall's
                                   identity service or call gate (host names or IPs)
+janus-configs --servers TOML --out DIR --fleet DIR --inventory CSV [--repo REPO]
+                                  one Janus configuration per server of the servers
+                                  file (DIR/<name>): same rooms and secrets, own keys
 relay --repo REPO --servers TOML [--room N]   one town meeting across an origin and
                                   its edge servers (Janus remote publishers), until stopped
 
@@ -59,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("repo", type=Path, metavar="REPO")
     build.add_argument("--fleet", type=Path, required=True, metavar="DIR")
     build.add_argument("--inventory", type=Path, required=True, metavar="CSV")
+    build.add_argument(
+        "--servers",
+        type=Path,
+        metavar="TOML",
+        help="town meetings on each district's edge, then the origin (the relay's file)",
+    )
     rotate = commands.add_parser("rotate-key")
     rotate.add_argument("repo", type=Path, metavar="REPO")
     rotate.add_argument("role", choices=["root", "targets", "snapshot", "timestamp"])
@@ -83,6 +92,17 @@ def _parser() -> argparse.ArgumentParser:
     janus.add_argument("--listen", default="127.0.0.1", metavar="IP")
     janus.add_argument("--public-ip", default="", metavar="IP")
     janus.add_argument(
+        "--repo",
+        type=Path,
+        metavar="REPO",
+        help="share the call gate's secrets (else nobody gets in)",
+    )
+    configs = commands.add_parser("janus-configs")
+    configs.add_argument("--servers", type=Path, required=True, metavar="TOML")
+    configs.add_argument("--out", type=Path, required=True, metavar="DIR")
+    configs.add_argument("--fleet", type=Path, required=True, metavar="DIR")
+    configs.add_argument("--inventory", type=Path, required=True, metavar="CSV")
+    configs.add_argument(
         "--repo",
         type=Path,
         metavar="REPO",
@@ -162,6 +182,8 @@ def _run(args: argparse.Namespace) -> int:
         rooms = ", ".join(f"{room.number} ({room.description})" for room in setup.rooms)
         print(f"{args.out}: Janus configuration written; rooms: {rooms or 'none'}")
         return 0
+    if args.command == "janus-configs":
+        return _janus_configs(args)
     if args.command == "relay":
         return _relay(args)
     if args.command in ("broker-config", "status", "alert", "alerts"):
@@ -188,7 +210,12 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "build":
         from kiosk_provisioning.build import build
 
-        report = build(args.repo, args.fleet, args.inventory)
+        plan = None
+        if args.servers is not None:
+            from kiosk_provisioning.servers import read_server_plan
+
+            plan = read_server_plan(args.servers)
+        report = build(args.repo, args.fleet, args.inventory, plan)
         print(
             f"{report.centres} centres built, {len(report.changed)} changed, "
             f"{len(report.removed)} removed ({time.perf_counter() - started:.2f} s)"
@@ -232,6 +259,26 @@ def _run(args: argparse.Namespace) -> int:
         print(f"added {entry['file']} ({entry['title']})")
         if args.into:
             print(f"{args.into}: {args.id} filled")
+    return 0
+
+
+def _janus_configs(args: argparse.Namespace) -> int:
+    from kiosk_provisioning.identity.directory import identity_folder
+    from kiosk_provisioning.janus import write_janus_configs
+    from kiosk_provisioning.servers import read_server_plan
+
+    plan = read_server_plan(args.servers)
+    setups = write_janus_configs(
+        args.out,
+        args.fleet,
+        args.inventory,
+        plan,
+        identity_folder(args.repo) if args.repo else None,
+    )
+    for name, setup in setups.items():
+        rooms = ", ".join(str(room.number) for room in setup.rooms) or "none"
+        role = "origin" if name == plan.origin.name else "edge"
+        print(f"{args.out / name}: Janus configuration written ({role}); rooms: {rooms}")
     return 0
 
 

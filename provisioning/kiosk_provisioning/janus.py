@@ -13,17 +13,24 @@ only the call gate shares (``janus.secret``) and each room the management secret
 the directory keeps for it; without one, both are random: Janus then lets nobody
 in, which is the safe way to be wrong.
 
+``janus-configs`` writes one such folder per server of a town meeting spread over
+an origin and its edges (the servers file, :mod:`kiosk_provisioning.servers`): the
+same rooms and secrets on each, each its own admin key.
+
 Two centres naming one room number with different titles is a problem to fix,
 reported like any other fleet problem; nothing is written then.
 """
 
+import secrets
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from kiosk_provisioning.fleet import build_centre, read_fleet
 from kiosk_provisioning.inventory import read_inventory
 from kiosk_provisioning.janus_config import JanusSetup, Room, write_config
 from kiosk_provisioning.problems import Problem, ProvisionError
+from kiosk_provisioning.servers import ServerPlan
 
 
 def fleet_rooms(fleet_dir: Path, inventory: Path) -> list[Room]:
@@ -64,8 +71,17 @@ def write_janus_config(
 ) -> JanusSetup:
     """Write Janus' configuration for the fleet into *out*; returns what was written.
     *identity*: city hall's identity folder (secrets shared with the call gate)."""
+    shared = fleet_setup(fleet_dir, inventory, identity)
+    setup = replace(shared, listen=listen, public_ip=public_ip)
+    write_config(out, setup)
+    return setup
+
+
+def fleet_setup(fleet_dir: Path, inventory: Path, identity: Path | None = None) -> JanusSetup:
+    """What every server of the fleet shares: the rooms, their secrets and the token
+    secret (from *identity*, city hall's identity folder; random without it)."""
     rooms = fleet_rooms(fleet_dir, inventory)
-    setup = JanusSetup(rooms=tuple(rooms), listen=listen, public_ip=public_ip, debug_level=3)
+    setup = JanusSetup(rooms=tuple(rooms), debug_level=3)
     if identity is not None:
         from kiosk_provisioning.identity.authority import Authority
         from kiosk_provisioning.identity.directory import load_directory
@@ -79,5 +95,40 @@ def write_janus_config(
                 for room in rooms
             ),
         )
-    write_config(out, setup)
     return setup
+
+
+def write_janus_configs(
+    out: Path,
+    fleet_dir: Path,
+    inventory: Path,
+    plan: ServerPlan,
+    identity: Path | None = None,
+) -> dict[str, JanusSetup]:
+    """One configuration folder per server of *plan*, ``out/<name>``: the same rooms,
+    room secrets and token secret on each (one call gate identity works on all, and
+    the meeting relay's rooms are the same rooms), each its own ``admin_key``, and
+    its ``listen`` (the ``api`` host by default; its port the WebSocket API's),
+    ``public_ip`` and ``interfaces``. A district the fleet does not know is refused
+    before anything is written. Returns each server's setup by name."""
+    known = set(read_fleet(fleet_dir).districts) or {
+        row.district for row in read_inventory(inventory)
+    }
+    problems = plan.unknown_districts(known)
+    if problems:
+        raise ProvisionError(problems)
+    shared = fleet_setup(fleet_dir, inventory, identity)
+    setups: dict[str, JanusSetup] = {}
+    for server in plan.servers:
+        api = urlsplit(server.api)
+        setups[server.name] = replace(
+            shared,
+            admin_secret=secrets.token_hex(16),
+            listen=server.listen or api.hostname or "",
+            ws_port=api.port or shared.ws_port,
+            public_ip=server.public_ip,
+            interfaces=server.interfaces,
+        )
+    for name, setup in setups.items():
+        write_config(out / name, setup)
+    return setups

@@ -4,6 +4,8 @@ city hall's staff at the console. Fake camera and microphone (Chromium's own, or
 
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -101,8 +103,7 @@ class StaffAtConsole:
                 if start == STARTS:
                     raise
                 logging.getLogger(__name__).info("chromium did not load its first page; again")
-                with contextlib.suppress(WebDriverException):
-                    self.driver.quit()
+                self._quit()
                 self.driver = self._start()
         self._opened = True
 
@@ -150,8 +151,19 @@ class StaffAtConsole:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            with contextlib.suppress(Exception):  # a dead browser is closed already
-                self.driver.quit()
+            self._quit()
+
+    def _quit(self) -> None:
+        """Quit the current browser; a stalled one that outlives its driver's quit (seen:
+        a first start that never loaded) is killed by its profile, so that it does not
+        weigh on the tests after."""
+        with contextlib.suppress(Exception):  # a dead browser is closed already
+            self.driver.quit()
+        profile = f"--user-data-dir={self.folder / f'profile-{self._starts}'}".encode()
+        for proc in Path("/proc").iterdir():
+            with contextlib.suppress(OSError, ValueError):
+                if proc.name.isdigit() and profile in (proc / "cmdline").read_bytes():
+                    os.kill(int(proc.name), signal.SIGKILL)
 
 
 def gone(element: WebElement) -> bool:

@@ -4,38 +4,19 @@ it, and each box writes answers on its own topic only. As in ``test_broker``, a 
 message is shown never to arrive by a later one from the same sender that the reader
 does get (the broker keeps each sender's order)."""
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import msgspec
-import pytest
 
 from kiosk_contract.config import KioskConfig
-from kiosk_provisioning.broker.config import render_acl, rooms_of, write_acl
+from kiosk_provisioning.broker.config import render_acl, rooms_of
 from tests.broker import Broker, peers
-from tests.calls.identities import BoxFiles, CityHallIdentity
-
-DISTRICTS = {"c-1": "운봉읍", "c-2": "금동", "c-3": "운봉읍"}
-ROOMS = {"c-1": [1001], "c-2": [1001, 7], "c-3": []}
-"""c-1 and c-2 are in the town meeting (1001); c-3, of c-1's district, is not."""
-
-
-@pytest.fixture
-def identity(tmp_path: Path) -> CityHallIdentity:
-    return CityHallIdentity(tmp_path / "repo", {centre: () for centre in DISTRICTS})
-
-
-@pytest.fixture
-def boxes(identity: CityHallIdentity, tmp_path: Path) -> dict[str, BoxFiles]:
-    return {centre: identity.enrol(centre, tmp_path / centre) for centre in DISTRICTS}
-
-
-@pytest.fixture
-def broker(identity: CityHallIdentity, tmp_path: Path) -> Iterator[Broker]:
-    with Broker(tmp_path / "broker", identity, DISTRICTS) as running:
-        write_acl(running.files.acl, DISTRICTS, ROOMS)
-        running.reload()
-        yield running
+from tests.calls.identities import BoxFiles
+from tests.provision.meeting_broker import (  # noqa: F401 - the fixtures
+    DISTRICTS,
+    ROOMS,
+    boxes_fixture,
+    broker_fixture,
+    identity_fixture,
+)
 
 
 def test_the_access_list_gives_each_centre_its_rooms_questions() -> None:

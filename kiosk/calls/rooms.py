@@ -246,7 +246,6 @@ class RoomStay:
                     self._show_seat()
             await asyncio.sleep(wait)
             wait = min(wait * 2, FLOOR_RETRY_MAX_S)
-        self._show_seat()
 
     def _follow(self, room: Room) -> None:
         """A newer follower of the floor (the one before gives way)."""

@@ -34,7 +34,8 @@ party's rights:
   ``enable_recording``, ``list``, forwarding or anything else. Requests carry only
   the fields the kiosk and the staff pages use.
 - A town meeting's room (one the directory marks ``floor``): a box sends into it
-  (``publish``, or ``configure`` turning media on) only while the floor city hall's
+  (any offer, on ``publish``, ``configure`` or ``join``, or a ``configure`` turning
+  media on) only while the floor city hall's
   console wrote (``floors/<room>.json``) names its centre; a box still sending
   :data:`FLOOR_GRACE_S` after the floor was taken from it is cut off at the next
   check (a box that follows city hall stops within a second by itself).
@@ -415,7 +416,7 @@ class GateConnection:
         self._joined: dict[int, int] = {}
         """VideoRoom handle -> the room it joined as a publisher."""
         self._sending: dict[int, int] = {}
-        """VideoRoom handle -> the room it sends into (publish let through)."""
+        """VideoRoom handle -> the room it sends into (an offer or publish let through)."""
         self._unfloored: dict[int, float] = {}
         """Sending handle -> since when (monotonic) the floor no longer names it."""
         self._pending: dict[str, Callable[[Json], None]] = {}

@@ -109,9 +109,14 @@ class RoomFloor:
     @property
     def speakers(self) -> list[str]:
         """The centres on air now: the signed floor's, if it has not expired."""
-        if self.signed is None or self.now >= self.signed.expires_at:
-            return []
-        return list(self.signed.speakers)
+        return on_air(self.signed, self.now)
+
+
+def on_air(signed: Floor | None, now: float) -> list[str]:
+    """The centres *signed* puts on air at *now* (none once it has expired)."""
+    if signed is None or now >= signed.expires_at:
+        return []
+    return list(signed.speakers)
 
 
 @dataclass(frozen=True)
@@ -295,9 +300,7 @@ class FleetWatch:
             if room is None:
                 return None
             signed = fleet.floors.get(number)
-            speaking = set()
-            if signed is not None and when < signed.expires_at:
-                speaking = set(signed.speakers)
+            speaking = set(on_air(signed, when))
             heard = fleet.heard.get(number, {})
             up = sorted(
                 (kept.up_at, kept.arrived, centre)

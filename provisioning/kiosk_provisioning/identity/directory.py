@@ -77,17 +77,19 @@ def write_directory(folder: Path, configs: Iterable[KioskConfig]) -> Directory:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     previous = load_directory(folder)
     centres: dict[str, CentreEntry] = {}
-    rooms: dict[int, RoomKeys] = {}
     floors: set[int] = set()
     for config in configs:
         numbers = tuple(sorted({room.number for room in config.calls.rooms}))
         centres[config.centre.id] = CentreEntry(config.calls.call_name or config.centre.id, numbers)
+        # One centre's configuration saying floor is enough: the room is a town meeting.
         floors |= {room.number for room in config.calls.rooms if room.floor}
-        for number in numbers:
-            kept = previous.rooms.get(number)
-            rooms[number] = RoomKeys(kept.secret if kept else secrets.token_hex(16))
-    # One centre's configuration saying floor is enough: the room is a town meeting.
-    rooms = {n: RoomKeys(k.secret, n in floors) for n, k in rooms.items()}
+    in_use = dict.fromkeys(n for entry in centres.values() for n in entry.rooms)
+    rooms = {
+        n: RoomKeys(
+            kept.secret if (kept := previous.rooms.get(n)) else secrets.token_hex(16), n in floors
+        )
+        for n in in_use
+    }
     document = {
         "centres": {
             cid: {"call_name": e.call_name, "rooms": list(e.rooms)} for cid, e in centres.items()

@@ -7,6 +7,11 @@ watch: they join the room without sending their camera or microphone. A senior p
 and only then does the box send its camera and microphone, and the screen says the
 centre is on air. The host takes the floor back and the box stops sending.
 
+The host may also look at the audience, a page at a time: the centres a floor names
+in :attr:`Floor.shown` send their camera only (never their microphone) and their
+screen says city hall sees them; only the host watches those pictures, never the other
+centres (a box watches only the feeds that carry sound: the host and the speakers).
+
 Topics (the broker's access list enforces who writes and reads)::
 
     floor/room/<room>             who has the floor: city hall only, retained;
@@ -41,11 +46,16 @@ MAX_SPEAKERS = 4
 """Centres given the floor at once: with the host, what a box's call screen shows."""
 FLOOR_HOURS = 3
 """A floor lasts at most this long (the longest meeting)."""
+MAX_SHOWN = 12
+"""Centres whose picture the host looks at at once (one page of the console's audience:
+a browser never holds more pictures than a dozen and the speakers)."""
 MAX_FLOOR_BYTES = 4000
 MAX_HAND_BYTES = 500
 
 
-class Floor(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+class Floor(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, omit_defaults=True
+):
     """``floor/room/<room>``: the centres that may speak in *room*, as city hall signs it."""
 
     kind: Literal["floor"] = "floor"
@@ -57,6 +67,10 @@ class Floor(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
         default_factory=list
     )
     """The centres (ids) on air; empty: only the host speaks."""
+    shown: Annotated[list[Slug], Meta(max_length=MAX_SHOWN)] = msgspec.field(default_factory=list)
+    """The centres (ids) whose camera, without sound, the host looks at (the audience
+    on demand); never one on air. Left out when empty, so a box that knows only
+    speakers reads every floor that shows nobody."""
     issued_at: int
     expires_at: int
 
@@ -65,7 +79,8 @@ class Floor(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
             raise ValueError("expires_at is not after issued_at")
         if self.expires_at - self.issued_at > FLOOR_HOURS * 3600:
             raise ValueError(f"a floor lasts at most {FLOOR_HOURS} hours")
-        if len(set(self.speakers)) != len(self.speakers):
+        named = [*self.speakers, *self.shown]
+        if len(set(named)) != len(named):
             raise ValueError("a centre is named twice")
 
     @property

@@ -64,6 +64,14 @@ class FloorBoard:
             return False
         return self._centre in floor.speakers
 
+    def shown(self, room: int) -> bool:
+        """Whether city hall looks at this centre in *room* (its camera, without sound,
+        to the host alone)."""
+        floor = self._floors.get(room)
+        if floor is None or self._clock() >= floor.expires_at:
+            return False
+        return self._centre in floor.shown
+
     def hand_up(self, room: int) -> bool:
         return room in self._hands
 
@@ -80,12 +88,14 @@ class FloorBoard:
         old = self._floors.get(floor.room)
         if old is not None and floor.seq <= old.seq:
             return f"not newer (#{floor.seq}, have #{old.seq})"
-        was = self.on_air(floor.room)
+        was, seen = self.on_air(floor.room), self.shown(floor.room)
         self._floors[floor.room] = floor
         self._expired.discard(floor.room)
         now = self.on_air(floor.room)
         if now != was:
             log.info("room %d: %s", floor.room, "on air" if now else "the floor taken back")
+        if self.shown(floor.room) != seen:
+            log.info("room %d: city hall %s", floor.room, "looks" if not seen else "looks no more")
         if now and floor.room in self._hands:
             self._hand(floor.room, False)  # heard now: the hand has done its work
         self._tell(floor.room)

@@ -60,7 +60,10 @@ class GroupCall:
         host: str | None,
         on_frame: Callable[[int, str, object], None] | None = None,
         new_peer: NewPeer = new_connection,
+        heard_only: bool = False,
     ) -> None:
+        """*heard_only*: watch only the feeds that carry sound (in a town meeting: the
+        host and the speakers, not the centres the host only looks at)."""
         self._session = session
         self._room = room
         self._display = display
@@ -70,6 +73,9 @@ class GroupCall:
         self._new_peer = new_peer
         self._publisher: Publisher | None = None
         self.own: Connection | None = None
+        self.sound = False
+        """Whether what :attr:`own` sends has sound (a centre only looked at sends none)."""
+        self._heard_only = heard_only
         self.watched: dict[int, Watched] = {}
         self._waiting: list[Feed] = []
         self._hangups_expected = 0
@@ -84,11 +90,12 @@ class GroupCall:
         if tracks is not None:
             await self.speak(tracks)
         for feed in self._publisher.already:
-            await self._subscribe(feed)
+            if self._wanted(feed):
+                await self._subscribe(feed)
 
     @property
     def speaking(self) -> bool:
-        """Whether the centre's camera and microphone go to the room."""
+        """Whether the centre's camera (and microphone, if :attr:`sound`) go to the room."""
         return self.own is not None
 
     async def speak(self, tracks: Sequence[MediaStreamTrack]) -> None:
@@ -101,27 +108,38 @@ class GroupCall:
             return
         own = self.own = self._new_peer(self._ice, label=f"{self._display} publishing")
         own.send(*tracks)
+        self.sound = any(track.kind == "audio" for track in tracks)
         try:
-            answer = await self._publisher.publish(await own.offer())
+            answer = await self._publisher.publish(await own.offer(), self.sound)
             await own.accept(answer)
         except BaseException:
             if self.own is own:  # refused (or cancelled): not sending after all
                 self.own = None
                 await own.close()
             raise
-        log.info("room %d: %s sending", self._room, self._display)
+        log.info(
+            "room %d: %s sending %s",
+            self._room,
+            self._display,
+            "camera and microphone" if self.sound else "camera only",
+        )
 
     async def stop_speaking(self) -> None:
         """Stop sending: the room no longer sees or hears the centre, which goes on
-        watching."""
-        own, self.own = self.own, None
+        watching (:class:`JanusError` if Janus refused: still sending)."""
+        own = self.own
         if own is None or self._publisher is None:
             return
+        self._hangups_expected += 1
         try:
-            self._hangups_expected += 1
             await self._publisher.unpublish()
-        finally:
-            await own.close()
+        except BaseException:
+            # Still sending (Janus refuses to unpublish a feed whose media is not up
+            # yet): the caller tries again; a lost session ends the attempt anyway.
+            self._hangups_expected -= 1
+            raise
+        self.own = None
+        await own.close()
         log.info("room %d: %s no longer sending", self._room, self._display)
 
     def shown(self) -> list[Watched]:
@@ -190,8 +208,11 @@ class GroupCall:
     async def _subscribe_waiting(self) -> None:
         waiting, self._waiting = self._waiting, []
         for feed in waiting:
-            if feed.id not in self.watched and len(self.watched) < MAX_SHOWN:
+            if feed.id not in self.watched and self._wanted(feed) and len(self.watched) < MAX_SHOWN:
                 await self._subscribe(feed)
+
+    def _wanted(self, feed: Feed) -> bool:
+        return feed.sound or not self._heard_only
 
     async def _subscribe(self, feed: Feed) -> None:
         try:

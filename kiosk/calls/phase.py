@@ -105,6 +105,9 @@ class CallView:
     """The desk's ``now()`` at which a ringing call answers itself."""
     seat: Seat = Seat.NONE
     """In a town meeting with a floor: watching, hand up or on air."""
+    looked_at: bool = False
+    """In a town meeting with a floor, off air: city hall sees the centre's camera
+    (not its sound)."""
 
 
 class Desk(Protocol):

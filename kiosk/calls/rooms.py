@@ -16,6 +16,7 @@ leaving the room.
 """
 
 import asyncio
+import enum
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -35,6 +36,22 @@ FLOOR_RETRY_S = 1.0
 FLOOR_RETRY_MAX_S = 10.0
 """A refused start (or stop) of sending as the floor says is tried again after 1 s,
 then twice as long each time, at most this long."""
+
+
+class Sending(enum.Enum):
+    """What the centre sends into a room."""
+
+    NOTHING = "nothing"
+    PICTURE = "picture"
+    """The camera alone: city hall looks at the centre (the audience on demand)."""
+    ALL = "all"
+    """The camera and the microphone."""
+
+    @classmethod
+    def of(cls, group: GroupCall) -> "Sending":
+        if not group.speaking:
+            return cls.NOTHING
+        return cls.ALL if group.sound else cls.PICTURE
 
 
 class RoomStay:
@@ -79,7 +96,7 @@ class RoomStay:
         room = self.room
         if room is None or not room.floor:
             return Seat.NONE
-        if self.group is not None and self.group.speaking:
+        if self.group is not None and self.group.speaking and self.group.sound:
             return Seat.ON_AIR
         if self._floor is not None and self._floor.hand_up(room.number):
             return Seat.HAND_UP
@@ -151,6 +168,7 @@ class RoomStay:
                 room.host,
                 desk.heard,
                 new_peer=self._new_peer,
+                heard_only=room.floor,
             )
             self.group = group
             try:
@@ -170,7 +188,7 @@ class RoomStay:
                     )
                 )
                 group.changed = self._changed
-                if room.floor and self._may_speak(room):
+                if room.floor and self._wanted(room) is not Sending.NOTHING:
                     self._follow(room)
                 no_media = desk.calls.no_media_s
                 why = await group.run(no_media, no_media * GIVE_UP_FACTOR, desk.unsteady)
@@ -198,11 +216,34 @@ class RoomStay:
             )
         )
 
-    def _may_speak(self, room: Room) -> bool:
-        """Every centre in a room without a floor; else only the one given it."""
-        if not room.floor:
-            return True
-        return self._floor is not None and self._floor.on_air(room.number)
+    def looked_at(self) -> bool:
+        """Whether city hall sees the centre's camera while it is off air."""
+        group = self.group
+        return group is not None and group.speaking and not group.sound
+
+    def _wanted(self, room: Room) -> Sending:
+        """What the centre should send: everything in a room without a floor or once
+        given it, its camera alone while city hall looks at it, else nothing."""
+        floor = self._floor
+        if not room.floor or (floor is not None and floor.on_air(room.number)):
+            return Sending.ALL
+        if floor is not None and floor.shown(room.number):
+            return Sending.PICTURE
+        return Sending.NOTHING
+
+    async def _send_as(self, group: GroupCall, wanted: Sending) -> None:
+        """Start, stop or change what goes to the room (from the camera alone to the
+        camera and microphone is a new connection: the room sees the feed anew)."""
+        if Sending.of(group) is wanted:
+            return
+        if group.speaking:
+            await group.stop_speaking()
+        if wanted is Sending.ALL:
+            await group.speak(self._desk.tracks())
+        elif wanted is Sending.PICTURE:
+            sound, picture = self._desk.tracks()
+            sound.stop()
+            await group.speak([picture])
 
     def _floor_changed(self, number: int) -> None:
         """City hall gave or took the floor, or the hand went up or down."""
@@ -224,12 +265,8 @@ class RoomStay:
                 group = self.group
                 if group is None or self.room is not room or generation != self._generation:
                     return  # the next attempt, or a newer follower, does what the floor says
-                wanted = self._may_speak(room)
                 try:
-                    if wanted and not group.speaking:
-                        await group.speak(self._desk.tracks())
-                    elif not wanted and group.speaking:
-                        await group.stop_speaking()
+                    await self._send_as(group, self._wanted(room))
                 except JanusError as err:
                     # A lost session breaks the attempt by itself; its next one follows.
                     level = logging.DEBUG if failing else logging.WARNING
@@ -255,7 +292,7 @@ class RoomStay:
     def _show_seat(self) -> None:
         view = self._desk.view
         if view.phase in (Phase.JOINING, Phase.IN_ROOM, Phase.RECONNECTING):
-            self._desk.move(replace(view, seat=self.seat()))
+            self._desk.move(replace(view, seat=self.seat(), looked_at=self.looked_at()))
 
     def alone(self) -> Notice:
         """ALONE while in a room nobody else is in, else NONE."""

@@ -14,6 +14,8 @@ class Feed:
 
     id: int
     display: str
+    sound: bool = True
+    """Whether it sends sound (a centre the host only looks at sends its camera alone)."""
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ def read_event(event: Event) -> RoomEvent:
         return RoomEvent(error=str(data.get("error", "")))
     publishers = data.get("publishers")
     joined = tuple(
-        Feed(p["id"], str(p.get("display", "")))
+        Feed(p["id"], str(p.get("display", "")), _sends_sound(p))
         for p in (publishers if isinstance(publishers, list) else [])
         if isinstance(p, dict) and isinstance(p.get("id"), int) and not isinstance(p["id"], bool)
     )
@@ -50,6 +52,17 @@ def read_event(event: Event) -> RoomEvent:
         if isinstance(value, int) and not isinstance(value, bool):
             left.append(value)
     return RoomEvent(joined, tuple(left), jsep=event.jsep)
+
+
+def _sends_sound(publisher: Json) -> bool:
+    """Whether a publisher Janus names has an audio stream (Janus 1.x lists its
+    ``streams``; without the list, assumed so)."""
+    streams = publisher.get("streams")
+    if not isinstance(streams, list):
+        return True
+    return any(
+        isinstance(s, dict) and s.get("type") == "audio" and not s.get("disabled") for s in streams
+    )
 
 
 class Publisher:
@@ -71,9 +84,10 @@ class Publisher:
         joined = read_event(Event("event", reply.data))
         return cls(handle, room, number(reply.data, "id"), joined.joined)
 
-    async def publish(self, offer: Json) -> Json:
-        """Send our offer; returns Janus' answer."""
-        reply = await self.handle.send({"request": "publish", "audio": True, "video": True}, offer)
+    async def publish(self, offer: Json, sound: bool = True) -> Json:
+        """Send our offer (*sound*: whether it carries the microphone); returns Janus'
+        answer."""
+        reply = await self.handle.send({"request": "publish", "audio": sound, "video": True}, offer)
         if reply.jsep is None:
             raise MalformedReplyError("a publish answered without a session description")
         return reply.jsep

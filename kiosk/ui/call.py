@@ -215,6 +215,7 @@ class Talking(QWidget):
         self.speak.clicked.connect(lambda: desk.press_speak())
         self.speak.hide()
         self.on_air = False
+        self.looked_at = False
         """The centre is on air: the band over the picture says so in red."""
         self.louder.clicked.connect(lambda: desk.change_volume(10))
         self.quieter.clicked.connect(lambda: desk.change_volume(-10))
@@ -284,13 +285,14 @@ class Talking(QWidget):
             self.who.setText(text)
             self.place()
 
-    def show_seat(self, seat: Seat, strings: Strings) -> None:
-        """말하기 (or 손 내리기) while watching a town meeting; the band red on air."""
+    def show_seat(self, seat: Seat, looked_at: bool, strings: Strings) -> None:
+        """말하기 (or 손 내리기) while watching a town meeting; the band red on air, blue
+        while city hall looks at the centre."""
         self.speak.setVisible(seat in (Seat.WATCHING, Seat.HAND_UP))
         self.speak.setText(strings["call_lower_hand" if seat is Seat.HAND_UP else "call_speak"])
         on_air = seat is Seat.ON_AIR
-        if on_air != self.on_air:
-            self.on_air = on_air
+        if (on_air, looked_at) != (self.on_air, self.looked_at):
+            self.on_air, self.looked_at = on_air, looked_at
             self._style_notice()
 
     def _style_notice(self) -> None:
@@ -299,6 +301,8 @@ class Talking(QWidget):
         colour, background = theme.display.accent, theme.display.background
         if self.on_air:
             colour, background = "#FFFFFF", RED
+        elif self.looked_at:
+            colour, background = "#FFFFFF", BLUE
         self.notice.setStyleSheet(f"color: {colour}; background: {background}; padding: {pad}px;")
 
     def show_notice(self, text: str) -> None:
@@ -489,7 +493,7 @@ class CallPage(QWidget):
         talking = phase in TALKING
         self.who.setText(view.who)
         self.talking.show_who(view.who)
-        self.talking.show_seat(view.seat, s)
+        self.talking.show_seat(view.seat, view.looked_at, s)
         what = {
             Phase.RINGING: s["call_ringing"],
             Phase.CALLING: s["call_calling"],
@@ -519,6 +523,8 @@ class CallPage(QWidget):
     def _refresh(self) -> None:
         view, s = self.view, self.strings
         lines = [s[view.notice.value]] if view.notice is not Notice.NONE else []
+        if view.phase in TALKING and view.looked_at:
+            lines.insert(0, s["call_looked_at"])
         if view.phase in TALKING and view.seat in SAID:
             lines.insert(0, s[SAID[view.seat]])
         if view.phase in TALKING:

@@ -36,7 +36,9 @@ party's rights:
 - A town meeting's room (one the directory marks ``floor``): a box sends into it
   (any offer, on ``publish``, ``configure`` or ``join``, or a ``configure`` turning
   media on) only while the floor city hall's
-  console wrote (``floors/<room>.json``) names its centre; a box still sending
+  console wrote (``floors/<room>.json``) names its centre among the speakers, or
+  sends its camera alone (no audio section that sends, no ``audio`` turned on) while
+  the floor names it among those the host looks at; a box still sending
   :data:`FLOOR_GRACE_S` after the floor was taken from it is cut off at the next
   check (a box that follows city hall stops within a second by itself).
 - Core: ``create``, ``attach`` (those two plugins), ``message``, ``trickle``,
@@ -130,6 +132,37 @@ class Party:
     """The centre whose box it is (empty for staff)."""
 
 
+@dataclass(frozen=True)
+class FloorRights:
+    """Who may send in a town meeting's room, as city hall's console last wrote it."""
+
+    speakers: frozenset[str] = frozenset()
+    """Centres on air: camera and microphone."""
+    shown: frozenset[str] = frozenset()
+    """Centres the host looks at: their camera, never their sound."""
+
+    def allow(self, centre: str, sound: bool) -> bool:
+        return centre in self.speakers or (centre in self.shown and not sound)
+
+
+def sends_sound(sdp: object) -> bool:
+    """Whether an offer's session description sends sound: an audio section with a
+    port and neither ``inactive`` nor ``recvonly`` (anything unreadable counts as
+    sound, so it is refused where sound is)."""
+    if not isinstance(sdp, str):
+        return True
+    sound = False
+    for line in sdp.splitlines():
+        if line.startswith("m="):
+            if sound:
+                return True
+            parts = line[2:].split()
+            sound = len(parts) > 1 and parts[0] == "audio" and parts[1] != "0"
+        elif sound and line.strip() in ("a=inactive", "a=recvonly"):
+            sound = False
+    return sound
+
+
 class Parties(Protocol):
     """City hall's knowledge of who is who (see :class:`CityHall`)."""
 
@@ -153,9 +186,9 @@ class Parties(Protocol):
         """*room*'s management secret (``None``: city hall keeps none for it)."""
         ...
 
-    def speakers(self, room: int) -> frozenset[str] | None:
-        """The centres given the floor in *room* now (``None``: a room without a floor,
-        where every centre may send)."""
+    def floor(self, room: int) -> "FloorRights | None":
+        """Who may send in *room* now (``None``: a room without a floor, where every
+        centre may send)."""
         ...
 
 
@@ -234,7 +267,7 @@ class CityHall:
         keys = self._room_keys.get(room)
         return keys.secret if keys is not None else None
 
-    def speakers(self, room: int) -> frozenset[str] | None:
+    def floor(self, room: int) -> "FloorRights | None":
         from kiosk_provisioning.identity.directory import read_floor
 
         self._load()
@@ -243,8 +276,8 @@ class CityHall:
             return None
         floor = read_floor(self._folder, room)
         if floor is None or time.time() >= floor.expires_at:
-            return frozenset()  # none given yet, or over: only the host speaks
-        return frozenset(floor.speakers)
+            return FloorRights()  # none given yet, or over: only the host speaks
+        return FloorRights(frozenset(floor.speakers), frozenset(floor.shown))
 
     def _load(self) -> None:
         from kiosk_provisioning.identity.directory import load_directory
@@ -415,8 +448,9 @@ class GateConnection:
         """Handle id -> (its session, its plugin)."""
         self._joined: dict[int, int] = {}
         """VideoRoom handle -> the room it joined as a publisher."""
-        self._sending: dict[int, int] = {}
-        """VideoRoom handle -> the room it sends into (an offer or publish let through)."""
+        self._sending: dict[int, tuple[int, bool]] = {}
+        """VideoRoom handle -> the room it sends into (an offer or publish let through),
+        and whether with sound."""
         self._unfloored: dict[int, float] = {}
         """Sending handle -> since when (monotonic) the floor no longer names it."""
         self._pending: dict[str, Callable[[Json], None]] = {}
@@ -589,7 +623,8 @@ class GateConnection:
                 assert isinstance(handle_id, int)
                 jsep = message.get("jsep")
                 offer = isinstance(jsep, dict) and jsep.get("type") == "offer"
-                self._follow_room(handle_id, body, offer)
+                sound = sends_sound(jsep.get("sdp")) if isinstance(jsep, dict) and offer else None
+                self._follow_room(handle_id, body, sound)
             if handle[1] == VIDEOCALL and body.get("request") == "call":
                 assert isinstance(handle_id, int)
                 self._call_ended(handle_id)  # a call still open on it is over
@@ -661,12 +696,14 @@ class GateConnection:
             raise RefusedError(f"moderate room {room}: city hall keeps no secret for it")
         return {**body, "secret": secret}
 
-    def _follow_room(self, handle: int, body: Json, offer: bool) -> None:
+    def _follow_room(self, handle: int, body: Json, offer_sound: bool | None) -> None:
         """Which room each publisher handle joined and sends into; a box sends into a
-        town meeting's room only while the floor names its centre. Sending is any
-        request carrying an offer (Janus starts a publisher on ``configure`` or
-        ``join`` with one as on ``publish``), ``publish``, or ``configure`` turning
-        media on."""
+        town meeting's room only while the floor names its centre (its camera alone
+        while the floor only shows it). Sending is any request carrying an offer
+        (Janus starts a publisher on ``configure`` or ``join`` with one as on
+        ``publish``; *offer_sound*: whether the offer has sound, ``None`` without
+        one), ``publish``, or ``configure`` turning media on."""
+        offer = offer_sound is not None
         request = body.get("request")
         if request == "join" and body.get("ptype") == "publisher":
             self._joined[handle] = int(body["room"])
@@ -681,28 +718,31 @@ class GateConnection:
                 if offer and party is not None and isinstance(party.credential, bytes):
                     raise RefusedError("an offer on a handle in no room as a publisher")
                 return  # Janus refuses sending before a join
-            if not self._may_send(room):
-                raise RefusedError(f"send in room {room}: the floor is not this centre's")
-            self._sending[handle] = room
+            _, before = self._sending.get(handle, (room, False))
+            sound = offer_sound if offer_sound is not None else before or bool(body.get("audio"))
+            if not self._may_send(room, sound):
+                what = "sound" if sound and self._may_send(room, False) else "send"
+                raise RefusedError(f"{what} in room {room}: the floor is not this centre's")
+            self._sending[handle] = (room, sound)
         elif request in ("unpublish", "leave"):
             self._sending.pop(handle, None)
             self._unfloored.pop(handle, None)
             if request == "leave":
                 self._joined.pop(handle, None)
 
-    def _may_send(self, room: int) -> bool:
+    def _may_send(self, room: int, sound: bool) -> bool:
         party = self.party
         if party is None or not isinstance(party.credential, bytes):
             return True  # staff: hosting was checked at the join
-        speakers = self._parties.speakers(room)
-        return speakers is None or party.centre in speakers
+        rights = self._parties.floor(room)
+        return rights is None or rights.allow(party.centre, sound)
 
     def _sending_without_floor(self) -> int | None:
         """A room this box still sends into :data:`FLOOR_GRACE_S` after the floor was
         taken from it (a box that follows city hall stops within a second)."""
         now = time.monotonic()
-        for handle, room in list(self._sending.items()):
-            if self._may_send(room):
+        for handle, (room, sound) in list(self._sending.items()):
+            if self._may_send(room, sound):
                 self._unfloored.pop(handle, None)
             elif now - self._unfloored.setdefault(handle, now) >= FLOOR_GRACE_S:
                 return room

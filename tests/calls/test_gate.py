@@ -22,7 +22,7 @@ from kiosk.calls.videoroom import PLUGIN as VIDEOROOM
 from kiosk_contract.floor import Floor
 from kiosk_demo.network import PrivateNetwork
 from kiosk_demo.staff import StaffDesk
-from kiosk_provisioning.gate import FLOOR_GRACE_S
+from kiosk_provisioning.gate import FLOOR_GRACE_S, sends_sound
 from kiosk_provisioning.identity.directory import write_floor
 from tests.calls.conftest import (
     CENTRE,
@@ -411,15 +411,22 @@ def test_only_a_host_lists_who_is_in_its_own_rooms(janus: CallServer) -> None:
     run(scenario())
 
 
-def _town_meeting(janus: CallServer, *speakers: str) -> None:
+def _town_meeting(janus: CallServer, *speakers: str, shown: tuple[str, ...] = ()) -> None:
     """City hall's folder as the build and the console leave it: ROOM a town meeting
-    (a floor), its floor now naming *speakers*."""
+    (a floor), its floor now naming *speakers* (and showing *shown*)."""
     directory = janus.identity.folder / "directory.json"
     document = json.loads(directory.read_text())
     document["rooms"][str(ROOM)]["floor"] = True
     directory.write_text(json.dumps(document))
     now = int(time.time())
-    floor = Floor(room=ROOM, seq=now, speakers=list(speakers), issued_at=now, expires_at=now + 600)
+    floor = Floor(
+        room=ROOM,
+        seq=now,
+        speakers=list(speakers),
+        shown=list(shown),
+        issued_at=now,
+        expires_at=now + 600,
+    )
     write_floor(janus.identity.folder, floor)
 
 
@@ -465,3 +472,47 @@ def test_a_box_sends_into_a_town_meeting_only_while_the_floor_names_its_centre(
         f"cut box {CENTRE}: still sending in room {ROOM} without the floor" in line
         for line in refusals(janus)
     )
+
+
+@pytest.mark.allow_warnings  # the refusals are the point
+def test_a_box_city_hall_only_looks_at_sends_its_camera_and_never_its_sound(
+    janus: CallServer,
+) -> None:
+    """A floor that shows a centre (the audience on demand) lets its box send a
+    picture alone: an offer with sound, or sound turned on, is refused; once on air,
+    sound too."""
+
+    async def scenario() -> None:
+        _town_meeting(janus, shown=(CENTRE,))
+        session = await janus.box_session()(janus.url, None)
+        group = GroupCall(session, ROOM, CENTRE, [], None)
+        await group.open(None)
+        await refused(group.speak([ToneTrack(CENTRE_TONE), ColourTrack(CENTRE_COLOUR)]), "sound")
+        await group.speak([ColourTrack(CENTRE_COLOUR)])
+        assert group.speaking and not group.sound
+        # Sound turned on by the publisher's handle is refused too.
+        publisher = group._publisher
+        assert publisher is not None
+        await refused(publisher.handle.send({"request": "configure", "audio": True}), "sound")
+        await group.close()
+        # Given the floor, the same box sends its microphone as well.
+        _town_meeting(janus, CENTRE)
+        group = GroupCall(session, ROOM, CENTRE, [], None)
+        await group.open([ToneTrack(CENTRE_TONE), ColourTrack(CENTRE_COLOUR)])
+        assert group.speaking and group.sound
+        await group.close()
+        await session.close()
+
+    run(scenario())
+
+
+def test_an_offer_sends_sound_while_an_audio_section_is_live() -> None:
+    video = "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=sendonly\r\n"
+    audio = "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\n"
+    assert not sends_sound("v=0\r\n" + video)
+    assert sends_sound("v=0\r\n" + audio + video)
+    assert sends_sound("v=0\r\n" + video + audio)
+    assert not sends_sound("v=0\r\n" + audio.replace("sendonly", "inactive") + video)
+    assert not sends_sound("v=0\r\n" + audio.replace("sendonly", "recvonly"))
+    assert not sends_sound("v=0\r\n" + audio.replace(" 9 ", " 0 ") + video)
+    assert sends_sound(None)  # unreadable: counted as sound, refused where sound is

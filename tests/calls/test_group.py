@@ -218,6 +218,75 @@ def test_a_watching_centre_raises_its_hand_and_is_heard_only_while_given_the_flo
     run(scenario())
 
 
+def test_city_hall_looks_at_a_watching_centre_which_sends_its_camera_alone(
+    janus: CallServer,
+) -> None:
+    """The audience on demand: a floor that *shows* a watching centre makes its box
+    send the camera alone, the screen saying city hall sees it; the host sees the
+    picture and gets no sound, and the boxes never watch such a feed (they watch only
+    feeds with sound), so a page of the audience costs the other centres nothing.
+    Given the floor after that, the centre is heard too; shown no more, it stops."""
+
+    async def scenario() -> None:
+        host = await Member.join(janus, "cityhall-host", HALL_COLOUR, HALL_TONE)
+        # Someone in the room sending a picture alone, there before the centre comes.
+        opener = janus.staff_session(("cityhall-camera",), rooms=(ROOM,), host=True)
+        camera_session = await opener(janus.url, None)
+        camera = GroupCall(camera_session, ROOM, "cityhall-camera", [], None)
+        await camera.open([ColourTrack(OTHER_CENTRE)])
+        await until(lambda: host.sees(OTHER_CENTRE))
+        floor = FloorBoard(CENTRE)
+        meeting = Room(id="town-meeting", number=ROOM, title="군민 회의", host="cityhall-host")
+        calls = calls_for(janus, rooms=[msgspec.structs.replace(meeting, floor=True)])
+        desk = await started(calls, floor=floor)
+        assert desk.join("town-meeting")
+        joined = await reach(desk, Phase.IN_ROOM)
+        assert joined.seat is Seat.WATCHING and not joined.looked_at
+        group = desk._rooms.group
+        assert group is not None
+        # Both are in Janus' list at the join; only the host, who has sound, is watched.
+        assert [w.feed.display for w in group.watched.values()] == ["cityhall-host"]
+        await until(
+            lambda: (
+                bool(desk.remote_frames()) and near(mean_rgb(desk.remote_frames()[0]), HALL_COLOUR)
+            )
+        )
+        # City hall looks at the centre: its camera goes out, its microphone does not.
+        looked = time.monotonic()
+        now = int(time.time())
+        shown = Floor(room=ROOM, seq=1, shown=[CENTRE], issued_at=now, expires_at=now + 600)
+        assert floor.offer(shown) is None
+        await until(lambda: host.sees(CENTRE_COLOUR))
+        print(f"the host sees the centre {time.monotonic() - looked:.2f} s after being shown it")
+        seen = [w.feed for w in host.group.watched.values() if w.feed.display == CENTRE]
+        assert len(seen) == 1 and not seen[0].sound  # Janus' own list: no audio stream
+        await until(lambda: desk.view.looked_at)
+        assert desk.view.seat is Seat.WATCHING
+        assert desk.own_picture() is not None
+        # Given the floor now: seen and heard.
+        assert floor.offer(_floor(2, CENTRE)) is None
+        await until(lambda: host.sees(CENTRE_COLOUR) and host.hears(CENTRE_TONE))
+        await until(lambda: desk.view.seat is Seat.ON_AIR and not desk.view.looked_at)
+        # Neither shown nor on air: it sends nothing again.
+        assert floor.offer(_floor(3)) is None
+        await until(lambda: not watches_centre(host))
+        await until(lambda: desk.view.seat is Seat.WATCHING and not desk.view.looked_at)
+        assert not await _publishing(host, CENTRE)
+        desk.hang_up()
+        await reach(desk, Phase.IDLE)
+        await camera.close()
+        await camera_session.close()
+        await host.leave()
+        await desk.close()
+
+    run(scenario())
+
+
+def watches_centre(host: Member) -> bool:
+    """Whether the host still watches the centre."""
+    return any(w.feed.display == CENTRE for w in host.group.watched.values())
+
+
 def test_a_town_meeting_takes_more_watchers_than_its_room_has_senders(
     janus: CallServer,
 ) -> None:

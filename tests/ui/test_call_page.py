@@ -315,4 +315,14 @@ def test_a_watching_centre_has_a_speak_button_and_sees_plainly_when_it_is_on_air
     assert speak.isVisible() and page.notice_text() == ""
     pixel = page.talking.notice.grab().toImage().pixelColor(2, 2)
     assert not near((pixel.red(), pixel.green(), pixel.blue()), (0x99, 0x1B, 0x1B))
+
+    # City hall looks at the audience: the band says so, blue; 말하기 stays.
+    page.show_call(replace(desk.view, seat=Seat.HAND_UP, looked_at=True))
+    assert speak.isVisible() and speak.text() == "손 내리기"
+    assert page.notice_text().startswith("손을 들었습니다")
+    seen = "시청에서 우리 모습을 보고 있습니다 (소리는 안 나갑니다)"
+    assert seen in page.notice_text()
+    pixel = page.talking.notice.grab().toImage().pixelColor(2, 2)
+    assert near((pixel.red(), pixel.green(), pixel.blue()), (0x1E, 0x3A, 0x8A)), "blue when seen"
+    page.grab().save(str(tmp_path / "looked-at.png"))
     page.close_page()

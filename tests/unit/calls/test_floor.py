@@ -1,5 +1,8 @@
 """The floor board: the newest floor per room, the centre's hand."""
 
+import msgspec
+import pytest
+
 from kiosk.calls.floor import FloorBoard
 from kiosk_contract.floor import Floor, Hand
 
@@ -91,3 +94,29 @@ def test_a_floor_that_expires_takes_the_centre_off_the_air_and_says_so() -> None
     board.tick()
     board.tick()  # said once
     assert not board.on_air(7) and told == [7, 7]
+
+
+def test_a_floor_that_shows_the_centre_is_not_one_that_puts_it_on_air() -> None:
+    clock = Clock()
+    board = FloorBoard("c-1", clock)
+    told: list[int] = []
+    board.subscribe(told.append)
+    board.raise_hand(7)
+    shown = Floor(room=7, seq=1, shown=["c-1"], issued_at=int(NOW), expires_at=int(NOW) + 60)
+    assert board.offer(shown) is None
+    assert board.shown(7) and not board.on_air(7)
+    assert board.hand_up(7), "looked at is not heard: the hand stays up"
+    assert board.offer(_floor(2, "c-1")) is None
+    assert board.on_air(7) and not board.shown(7) and not board.hand_up(7)
+    board.offer(Floor(room=7, seq=3, shown=["c-1"], issued_at=int(NOW), expires_at=int(NOW) + 60))
+    clock.now += 60
+    assert not board.shown(7), "expired"
+
+
+def test_a_floor_names_a_centre_once_and_says_shown_only_when_it_shows_someone() -> None:
+    with pytest.raises(ValueError, match="named twice"):
+        Floor(room=7, seq=1, speakers=["c-1"], shown=["c-1"], issued_at=1, expires_at=2)
+    plain = msgspec.json.encode(_floor(1, "c-1"))
+    assert b"shown" not in plain  # a box that knows only speakers still reads it
+    shown = Floor(room=7, seq=2, shown=["c-2"], issued_at=1, expires_at=2)
+    assert msgspec.json.decode(msgspec.json.encode(shown), type=Floor) == shown

@@ -122,6 +122,8 @@ def build_city(tmp_path: Path, centres: Iterable[Centre]) -> Path:
             },
         ],
         "calls": CALLS,
+        # A town meeting's hands and floors travel on the fleet channel.
+        "fleet": {"broker": "mqtts://broker.cityhall.example"},
     }  # fmt: skip
     (folder / "fleet.json").write_text(json.dumps(document, ensure_ascii=False))
     listed = list(centres)

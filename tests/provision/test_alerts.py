@@ -35,7 +35,7 @@ from kiosk_provisioning.cli import main
 from kiosk_provisioning.problems import ProvisionError
 from tests.broker import Broker, Peer, peers
 from tests.calls.identities import CityHallIdentity
-from tests.provision.fleets import make_fleet
+from tests.provision.fleets import EXAMPLES, make_fleet
 
 CENTRES = {"c-1": "운봉읍", "c-2": "운봉읍", "c-3": "금동"}
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
@@ -294,11 +294,28 @@ def test_build_gives_every_centre_the_alert_key_and_every_layer_s_notices(
     )
 
 
+def _calls_without_floors() -> object:
+    """The example city's calls, its town meetings without a floor (a floor needs the
+    fleet channel)."""
+    calls = json.loads((EXAMPLES / "fleet" / "fleet.json").read_text())["calls"]
+    for room in calls["rooms"]:
+        room.pop("floor", None)
+    return calls
+
+
 def test_no_alert_key_is_made_for_a_fleet_without_a_channel(tmp_path: Path) -> None:
-    repo = make_fleet(tmp_path, {"c-1": "운봉읍"}, {"fleet": None})
+    no_channel: dict[str, object] = {"fleet": None, "calls": _calls_without_floors()}
+    repo = make_fleet(tmp_path, {"c-1": "운봉읍"}, no_channel)
     assert not alert_key_path(repo).exists()
     config = parse_config((repo / "build" / "centres" / "c-1.json").read_bytes())
     assert config.fleet is None
+
+
+def test_a_town_meeting_with_a_floor_needs_the_fleet_channel(tmp_path: Path) -> None:
+    """말하기 sends the hand on the fleet channel: a floor room without one is refused
+    at the build, not found out by a senior whose hand went nowhere."""
+    with pytest.raises(ProvisionError, match="needs the fleet channel"):
+        make_fleet(tmp_path, {"c-1": "운봉읍"}, {"fleet": None})
 
 
 def test_espeak_is_in_setup() -> None:

@@ -8,6 +8,7 @@ import msgspec
 
 from kiosk_contract.config import KioskConfig
 from kiosk_contract.config.calls import Room
+from kiosk_contract.config.fleet import FleetChannel
 from kiosk_contract.floor import Floor
 from kiosk_provisioning.identity.directory import (
     load_directory,
@@ -18,9 +19,13 @@ from kiosk_provisioning.identity.directory import (
 
 
 def _with_rooms(config: KioskConfig, centre: str, *rooms: Room) -> KioskConfig:
+    """*config* for *centre* in *rooms* (with a fleet channel: a floor needs one)."""
     calls = msgspec.structs.replace(config.calls, rooms=list(rooms))
     return msgspec.structs.replace(
-        config, centre=msgspec.structs.replace(config.centre, id=centre), calls=calls
+        config,
+        centre=msgspec.structs.replace(config.centre, id=centre),
+        calls=calls,
+        fleet=FleetChannel(broker="mqtts://broker.cityhall.example"),
     )
 
 

@@ -34,7 +34,10 @@ and ``srtp_crypto`` for remote publishers came with Janus 1.3.0). The relay asks
 each server's version and, where both ends are 1.3.0 or later, gives each
 remotization a fresh SRTP key (suite 80); otherwise it logs once per server that
 media between servers is plain, so the servers' network must be closed (a private
-VLAN or a WireGuard tunnel, the RTP ports open only to the other servers).
+VLAN or a WireGuard tunnel, the RTP ports open only to the other servers). Each
+remote publisher listens only on its server's ``media_host`` (``iface``) when that
+is an address, so a server's public side never takes RTP for the meeting: on a
+WireGuard address, only the other servers (whose keys the tunnel checks) reach it.
 
 One log line per remotization made or removed and per server lost or back.
 """
@@ -42,6 +45,7 @@ One log line per remotization made or removed and per server lost or back.
 import asyncio
 import base64
 import contextlib
+import ipaddress
 import logging
 import os
 import random
@@ -92,9 +96,9 @@ class RelayServer:
     """Its VideoRoom ``admin_key`` (``JanusSetup.admin_secret``): with
     ``lock_rtp_forward`` Janus forwards a publisher only for it."""
     media_host: str = ""
-    """Where the other servers send RTP for it; the URL's host when empty (Janus
-    1.1.2's answer to ``add_remote_publisher`` names no address; it listens on every
-    address, on UDP ports from 10000 up, the VideoRoom's fixed range)."""
+    """Where the other servers send RTP for it; the URL's host when empty. An IP
+    address here is also where its remote publishers listen (``iface``): only that
+    address, the servers' closed network, never every address the server has."""
 
     @property
     def media_address(self) -> str:
@@ -591,6 +595,7 @@ class MeetingRelay:
         source, target = self._control[route.source], self._control[route.target]
         publisher = self._local[(route.source, route.room)][route.publisher]
         secret = self._cascade.rooms[route.room]
+        host = self._server(route.target).media_address
         srtp: Json = {}
         if min(self._versions[route.source], self._versions[route.target]) >= SRTP_FROM:
             key = base64.b64encode(os.urandom(30)).decode()  # AES-128 key and salt
@@ -603,14 +608,15 @@ class MeetingRelay:
                 "display": publisher.display,
                 "streams": [stream.request() for stream in publisher.streams],
                 **srtp,
+                **_listen_on(host),
             }
         )
         remote, port, rtcp = added.get("id"), added.get("port"), added.get("rtcp_port")
+        # (its answer's ``ip`` is where it listens: the media address, with ``iface``)
         if not (isinstance(remote, int) and isinstance(port, int) and isinstance(rtcp, int)):
             raise JanusError(0, f"add_remote_publisher answered without id and ports: {added}")
         self._not_local.setdefault(route.target, set()).add(remote)
         self._local.get((route.target, route.room), {}).pop(remote, None)
-        host = self._server(route.target).media_address
         remote_id = f"{route.target}-{secrets.token_hex(4)}"
         try:
             await source.send(
@@ -789,3 +795,14 @@ __all__ = [
     "routes_wanted",
     "run_relay",
 ]
+
+
+def _listen_on(host: str) -> Json:
+    """``iface`` for a remote publisher on *host*: its RTP port bound to that address
+    alone when it is one (a name is left to Janus, which then listens on every
+    address: say an address in ``media_host``)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return {}
+    return {"iface": host}

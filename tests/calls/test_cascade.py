@@ -15,6 +15,7 @@ hall's network."""
 import asyncio
 import logging
 import os
+import re
 import subprocess
 import time
 from collections.abc import Awaitable, Iterator
@@ -69,6 +70,7 @@ class MeetingServer:
         rooms = {ROOM: "town meeting", OTHER_ROOM: "other class"}
         setup = identity.janus_setup(rooms, interfaces=(network.inner,))
         self.identity = identity
+        self.network = network
         self.janus = JanusServer(network, folder / "janus", setup)
         self.gate = GateServer(network, self.janus, identity.repo, folder / "gate")
 
@@ -178,6 +180,18 @@ def test_a_meeting_spans_an_origin_and_an_edge_and_survives_either_restarting(
             await within(until(lambda: relay.is_up("origin") and relay.is_up("edge")), "relay up")
             host = await join()
             await within(until(lambda: host_on_edge(relay)), "host relayed to the edge")
+            # The host's RTP arrives on the edge on a port bound to its media address
+            # alone (plain RTP: never on every address the server has).
+            media = edge.network.server_address
+            route = re.compile(rf"on edge, RTP to {re.escape(media)}:(\d+)")
+            ports = [int(m[1]) for r in caplog.records if (m := route.search(r.getMessage()))]
+            assert ports, "the relay logged no route to the edge"
+            ss = await asyncio.create_subprocess_exec(
+                *edge.network.command(["ss", "-Hlun", f"sport = :{ports[0]}"]),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            bound = (await ss.communicate())[0].decode().split()
+            assert f"{media}:{ports[0]}" in bound, bound
 
             # The centre joins on its edge: the host's picture and voice come through.
             desk = await started(calls_for(edge))

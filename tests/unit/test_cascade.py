@@ -19,6 +19,7 @@ from kiosk_provisioning.cascade import (
     RelayServer,
     Route,
     Stream,
+    _listen_on,
     publisher_of,
     read_servers,
     routes_to_change,
@@ -376,3 +377,9 @@ def test_a_new_cascade_takes_effect_and_the_same_one_changes_nothing(
     asyncio.run(scenario())
     warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warned) == 3 and all("plain RTP" in line for line in warned)  # once each
+
+
+def test_a_remote_publisher_listens_on_the_media_address_alone() -> None:
+    assert _listen_on("10.8.0.2") == {"iface": "10.8.0.2"}
+    assert _listen_on("fd00::2") == {"iface": "fd00::2"}
+    assert _listen_on("edge-north.cityhall.lan") == {}  # a name: Janus' own choice

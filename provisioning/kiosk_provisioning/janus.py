@@ -26,11 +26,18 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from kiosk_contract.floor import MAX_SHOWN, MAX_SPEAKERS
 from kiosk_provisioning.fleet import build_centre, read_fleet
 from kiosk_provisioning.inventory import read_inventory
 from kiosk_provisioning.janus_config import JanusSetup, Room, write_config
 from kiosk_provisioning.problems import Problem, ProvisionError
 from kiosk_provisioning.servers import ServerPlan
+
+MEETING_SENDERS = 4 + MAX_SPEAKERS + MAX_SHOWN
+"""Publishers a town meeting's room takes (Janus counts senders only, never the
+watching centres): up to four of city hall's (the host, a second camera), the
+centres on air and those the host looks at; the meeting relay's copies from other
+servers are among these, since each centre sends on one server only."""
 
 
 def fleet_rooms(fleet_dir: Path, inventory: Path) -> list[Room]:
@@ -47,8 +54,11 @@ def fleet_rooms(fleet_dir: Path, inventory: Path) -> list[Room]:
             continue
         for room in config.calls.rooms:
             known = rooms.get(room.number)
+            if known is not None and room.floor and known[0].publishers < MEETING_SENDERS:
+                rooms[room.number] = (replace(known[0], publishers=MEETING_SENDERS), known[1])
             if known is None:
-                rooms[room.number] = (Room(room.number, room.title), row.centre_id)
+                senders = MEETING_SENDERS if room.floor else Room.publishers
+                rooms[room.number] = (Room(room.number, room.title, senders), row.centre_id)
             elif known[0].description != room.title and room.number not in reported:
                 reported.add(room.number)
                 message = (

@@ -453,6 +453,9 @@ class GateConnection:
         and whether with sound."""
         self._unfloored: dict[int, float] = {}
         """Sending handle -> since when (monotonic) the floor no longer names it."""
+        self._sends: dict[str, tuple[int, tuple[int, bool] | None]] = {}
+        """Transaction of a send let through -> its handle and what it sent before: put
+        back if Janus refuses it (a box is counted as sending only while it does)."""
         self._pending: dict[str, Callable[[Json], None]] = {}
         """Transaction -> what its reply teaches us (a new session or handle)."""
         self._peer = str(client.remote_address[0]) if client.remote_address else "?"
@@ -624,7 +627,10 @@ class GateConnection:
                 jsep = message.get("jsep")
                 offer = isinstance(jsep, dict) and jsep.get("type") == "offer"
                 sound = sends_sound(jsep.get("sdp")) if isinstance(jsep, dict) and offer else None
+                before = self._sending.get(handle_id)
                 self._follow_room(handle_id, body, sound)
+                if handle_id in self._sending and self._sending[handle_id] != before:
+                    self._sends[message["transaction"]] = (handle_id, before)
             if handle[1] == VIDEOCALL and body.get("request") == "call":
                 assert isinstance(handle_id, int)
                 self._call_ended(handle_id)  # a call still open on it is over
@@ -765,6 +771,14 @@ class GateConnection:
     def _learn(self, message: object) -> None:
         if not isinstance(message, dict) or message.get("janus") == "ack":
             return
+        send = self._sends.pop(str(message.get("transaction")), None)
+        if send is not None and _refused(message):
+            handle, before = send
+            if before is None:
+                self._sending.pop(handle, None)
+                self._unfloored.pop(handle, None)
+            else:
+                self._sending[handle] = before
         learn = self._pending.pop(str(message.get("transaction")), None)
         if learn is not None and message.get("janus") == "success":
             learn(message)
@@ -812,6 +826,8 @@ class GateConnection:
         self._joined.pop(handle, None)
         self._sending.pop(handle, None)
         self._unfloored.pop(handle, None)
+        for transaction in [t for t, (h, _) in self._sends.items() if h == handle]:
+            del self._sends[transaction]
 
     def _forget_name(self, handle: int) -> None:
         name = self._names.pop(handle, None)
@@ -844,6 +860,16 @@ class GateConnection:
                     self._forget_room(handle)
                     self._call_ended(handle)
                     self._forget_name(handle)
+
+
+def _refused(message: Json) -> bool:
+    """Whether Janus' reply *message* refused the request (a core ``error``, or a
+    plugin's ``error_code``)."""
+    if message.get("janus") == "error":
+        return True
+    plugin = message.get("plugindata")
+    data = plugin.get("data") if isinstance(plugin, dict) else None
+    return isinstance(data, dict) and "error_code" in data
 
 
 def _error(message: Json, reason: str) -> Json:

@@ -73,12 +73,29 @@ BOX_SESSIONS: dict[str, OpenSession] = {}
 class CallServer(identities.CallServer):
     """City hall's call server of the tests (see :class:`identities.CallServer`):
     the test centre and the other centre in their rooms, the test centre's box
-    enrolled, its sessions in :data:`BOX_SESSIONS` while it runs."""
+    enrolled, its sessions in :data:`BOX_SESSIONS` while it runs.
 
-    def __init__(self, network: PrivateNetwork, folder: Path, **changes: object) -> None:
-        centres = {CENTRE: (ROOM,), OTHER: (OTHER_ROOM,)}
+    *members*: more centres in ROOM, each with its own box enrolled (its own key and
+    certificate, :attr:`boxes`); *floor*: ROOM a town meeting at the gate (a box
+    sends into it only while the floor file names its centre)."""
+
+    def __init__(
+        self,
+        network: PrivateNetwork,
+        folder: Path,
+        *,
+        members: tuple[str, ...] = (),
+        floor: bool = False,
+        **changes: object,
+    ) -> None:
+        centres = {CENTRE: (ROOM,), OTHER: (OTHER_ROOM,)} | {c: (ROOM,) for c in members}
         rooms = {ROOM: "town meeting", OTHER_ROOM: "other class"}
-        super().__init__(network, folder, centres, rooms, CENTRE, **changes)
+        floors = (ROOM,) if floor else ()
+        super().__init__(network, folder, centres, rooms, CENTRE, floors=floors, **changes)
+        self.boxes = {CENTRE: self.box}
+        """Every enrolled box, by centre id."""
+        for centre in members:
+            self.boxes[centre] = self.identity.enrol(centre, folder / "boxes" / centre)
 
     def __enter__(self) -> "CallServer":
         super().__enter__()
@@ -115,14 +132,17 @@ def make_desk(
     media: StandInMedia | None = None,
     turn_login: TurnLogin | None = None,
     floor: FloorBoard | None = None,
+    centre: str = CENTRE,
+    open_session: OpenSession | None = None,
 ) -> CallDesk:
-    """A desk sending the centre's colour and tone (or what *media* sends), asking
-    *turn_login* for TURN logins, following *floor* in rooms with one."""
+    """A desk of *centre* sending its colour and tone (or what *media* sends), asking
+    *turn_login* for TURN logins, following *floor* in rooms with one; it opens
+    sessions with *open_session* (by default as the test centre's box)."""
     media = media or StandInMedia(CENTRE_COLOUR, CENTRE_TONE)
-    opener = BOX_SESSIONS.get(calls.server or "", JanusSession.open)
+    opener = open_session or BOX_SESSIONS.get(calls.server or "", JanusSession.open)
     desk = CallDesk(
         calls,
-        CENTRE,
+        centre,
         media,
         lambda: when,
         open_session=opener,
@@ -138,9 +158,18 @@ async def started(
     media: StandInMedia | None = None,
     turn_login: TurnLogin | None = None,
     floor: FloorBoard | None = None,
+    centre: str = CENTRE,
+    open_session: OpenSession | None = None,
 ) -> CallDesk:
-    """A desk registered with the server, idle."""
-    desk = make_desk(calls, media=media, turn_login=turn_login, floor=floor)
+    """A desk registered with the server, idle (see :func:`make_desk`)."""
+    desk = make_desk(
+        calls,
+        media=media,
+        turn_login=turn_login,
+        floor=floor,
+        centre=centre,
+        open_session=open_session,
+    )
     desk.start()
     await reach(desk, Phase.IDLE)
     return desk

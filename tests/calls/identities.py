@@ -7,7 +7,7 @@ as boxes and staff reach it."""
 import json
 import secrets
 import ssl
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -47,16 +47,21 @@ class BoxFiles:
 
 class CityHallIdentity:
     """The authority in *repo*/identity, with a directory naming each of *centres*
-    (centre id -> its rooms; its call name is its id)."""
+    (centre id -> its rooms; its call name is its id) and marking *floors* town
+    meetings (a centre sends into one only while the floor names it)."""
 
-    def __init__(self, repo: Path, centres: Mapping[str, tuple[int, ...]]) -> None:
+    def __init__(
+        self, repo: Path, centres: Mapping[str, tuple[int, ...]], floors: Collection[int] = ()
+    ) -> None:
         self.repo = repo
         self.folder = repo / "identity"
         self.authority = Authority.open(self.folder)
         self.room_secrets = {n: secrets.token_hex(16) for r in centres.values() for n in r}
         document = {
             "centres": {c: {"call_name": c, "rooms": list(r)} for c, r in centres.items()},
-            "rooms": {str(n): {"secret": s} for n, s in self.room_secrets.items()},
+            "rooms": {
+                str(n): {"secret": s, "floor": n in floors} for n, s in self.room_secrets.items()
+            },
         }
         (self.folder / "directory.json").write_text(json.dumps(document))
 
@@ -120,8 +125,9 @@ class CallServer:
     """City hall's call server as boxes and staff reach it: the gate (:attr:`url`)
     in front of Janus (:attr:`janus`, restarted or killed by tests), in *network*,
     its files in *folder*. City hall knows *centres* (centre id -> its rooms), Janus
-    has *rooms* (number -> title) and *changes* to its setup (ports, ...); the box
-    of *centre* is enrolled (:attr:`box`)."""
+    has *rooms* (number -> title, the *floors* among them town meetings) and
+    *changes* to its setup (ports, ...); the box of *centre* is enrolled
+    (:attr:`box`)."""
 
     def __init__(
         self,
@@ -130,9 +136,11 @@ class CallServer:
         centres: Mapping[str, tuple[int, ...]],
         rooms: dict[int, str],
         centre: str,
+        *,
+        floors: Collection[int] = (),
         **changes: object,
     ) -> None:
-        self.identity = CityHallIdentity(folder / "repo", centres)
+        self.identity = CityHallIdentity(folder / "repo", centres, floors)
         setup = self.identity.janus_setup(rooms, interfaces=(network.inner,), **changes)
         self.janus = JanusServer(network, folder / "janus", setup)
         self.gate = GateServer(

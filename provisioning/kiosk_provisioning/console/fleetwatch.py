@@ -111,6 +111,14 @@ class RoomFloor:
         """The centres on air now: the signed floor's, if it has not expired."""
         return on_air(self.signed, self.now)
 
+    @property
+    def shown(self) -> list[str]:
+        """The centres whose camera the host looks at now (the audience on demand):
+        the signed floor's, if it has not expired."""
+        if self.signed is None or self.now >= self.signed.expires_at:
+            return []
+        return list(self.signed.shown)
+
 
 def on_air(signed: Floor | None, now: float) -> list[str]:
     """The centres *signed* puts on air at *now* (none once it has expired)."""

@@ -3,9 +3,18 @@ centres watch; a senior presses 말하기 and the box raises the centre's hand; 
 gives the floor to at most :data:`~kiosk_contract.floor.MAX_SPEAKERS` centres and
 takes it back.
 
-Each change is a :class:`~kiosk_contract.floor.Floor` (every speaker of the room),
-signed with city hall's alert key and published retained on ``floor/room/<room>``
-through city hall's tools listener, to expire after
+The host may also look at the audience, a page of the member list at a time (모습
+보기): up to :data:`~kiosk_contract.floor.MAX_SHOWN` of the page's present centres not
+on air go into the floor's ``shown``, and their boxes send their camera alone, which
+only the host's page watches (:func:`showing`); 모습 보기 끝 empties it
+(:func:`not_showing`). A centre is never in both: given the floor, a shown centre
+moves to the speakers (:func:`with_speaker`). Taking the floor back, from one centre or
+from all, leaves ``shown`` as it is: what the host looks at is changed only by 모습
+보기 and 모습 보기 끝.
+
+Each change is a :class:`~kiosk_contract.floor.Floor` (every speaker and every shown
+centre of the room), signed with city hall's alert key and published retained on
+``floor/room/<room>`` through city hall's tools listener, to expire after
 :data:`~kiosk_contract.floor.FLOOR_HOURS` (MQTT 5's message expiry, as questions). The
 broker lets only the room's member centres read it; a box takes only a floor with a
 higher sequence number than it had.
@@ -33,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk_contract.floor import FLOOR_HOURS, MAX_SPEAKERS, Floor, sign_floor
+from kiosk_contract.floor import FLOOR_HOURS, MAX_SHOWN, MAX_SPEAKERS, Floor, sign_floor
 from kiosk_provisioning.broker.alertkey import alert_key
 from kiosk_provisioning.broker.config import BrokerAddress
 from kiosk_provisioning.broker.session import HallSession
@@ -66,23 +75,81 @@ def next_seq(last: int, now: float) -> int:
     return max(last + 1, int(now * 1000))
 
 
-def with_speaker(speakers: list[str], centre: str, members: Mapping[str, str]) -> list[str]:
-    """*speakers* with *centre* given the floor (last); unchanged if it has it."""
+@dataclass(frozen=True)
+class Named:
+    """The centres a floor names: on air, and looked at by the host (camera only, no
+    sound). Never the same centre in both."""
+
+    speakers: tuple[str, ...] = ()
+    shown: tuple[str, ...] = ()
+
+
+def named(room: RoomFloor) -> Named:
+    """Who *room*'s floor names now (nobody once it has expired)."""
+    return Named(tuple(room.speakers), tuple(room.shown))
+
+
+def with_speaker(now: Named, centre: str, members: Mapping[str, str]) -> Named:
+    """*now* with *centre* given the floor (last), and no longer only shown;
+    unchanged if it has it."""
     if centre not in members:
         raise FloorRefusedError("이 회의방의 경로당이 아닙니다. (not a member of this room)")
-    if centre in speakers:
-        return list(speakers)
-    if len(speakers) >= MAX_SPEAKERS:
+    if centre in now.speakers:
+        return now
+    if len(now.speakers) >= MAX_SPEAKERS:
         raise FloorRefusedError(
             f"발언권은 한 번에 {MAX_SPEAKERS}곳까지만 줄 수 있습니다. 먼저 한 곳의 발언권을 "
             f"거두세요. (at most {MAX_SPEAKERS} centres may speak at once)"
         )
-    return [*speakers, centre]
+    shown = tuple(c for c in now.shown if c != centre)
+    return Named((*now.speakers, centre), shown)
 
 
-def without_speaker(speakers: list[str], centre: str | None) -> list[str]:
-    """*speakers* without *centre* (``None``: without anyone)."""
-    return [] if centre is None else [s for s in speakers if s != centre]
+def without_speaker(now: Named, centre: str | None) -> Named:
+    """*now* without *centre* on air (``None``: without anyone); the centres shown stay
+    shown (a centre taken off the air goes back to watching, not to being shown)."""
+    speakers = () if centre is None else tuple(s for s in now.speakers if s != centre)
+    return Named(speakers, now.shown)
+
+
+def audience(page: list[str], online: set[str], now: Named) -> list[str]:
+    """The centres of a member list's *page* (in its order) the host may look at: present
+    (in *online*) and not on air."""
+    return [c for c in page if c in online and c not in now.speakers]
+
+
+def showing(now: Named, lookable: list[str], after: str | None = None) -> Named:
+    """*now* with the host looking at the first :data:`MAX_SHOWN` of *lookable*
+    (:func:`audience`), instead of whoever was shown; with *after* (one of them), at
+    those that follow it, from the first again past the last. A centre on air is never
+    shown as well."""
+    lookable = [c for c in lookable if c not in now.speakers]
+    start = 0
+    if after is not None and after in lookable:
+        start = lookable.index(after) + 1
+        if start >= len(lookable):
+            start = 0
+    chosen = tuple(lookable[start : start + MAX_SHOWN])
+    if not chosen:
+        raise FloorRefusedError(
+            "이 쪽에는 모습을 볼 수 있는 경로당이 없습니다. 참석한(초록 점) 경로당이 있는 "
+            "쪽에서 누르세요. (no centre present and off the air on this page)"
+        )
+    return Named(now.speakers, chosen)
+
+
+def not_showing(now: Named) -> Named:
+    """*now* with nobody shown (모습 보기 끝)."""
+    return Named(now.speakers, ())
+
+
+def member_page(members: Mapping[str, str], page: int) -> tuple[int, int, list[tuple[str, str]]]:
+    """Page *page* (from 0, kept within the pages) of *members* (id -> name) as the page
+    lists them, by name: the page, the number of pages, its (id, name) pairs."""
+    ordered = sorted(members.items(), key=lambda item: (item[1], item[0]))
+    pages = max(1, -(-len(ordered) // LIST_PAGE))
+    page = min(max(0, page), pages - 1)
+    return page, pages, ordered[page * LIST_PAGE : (page + 1) * LIST_PAGE]
 
 
 @dataclass(frozen=True)
@@ -114,14 +181,14 @@ class FloorSender:
 def change_floor(
     watch: FleetWatch,
     number: int,
-    change: Callable[[RoomFloor], list[str]],
+    change: Callable[[RoomFloor], Named],
     send: Callable[[Floor], None],
     now: Callable[[], float] = time.time,
     kept: Callable[[int], Floor | None] = lambda number: None,
 ) -> tuple[RoomFloor, Floor | None]:
-    """Give or take the floor in room *number*: *change* makes the new speakers from
-    the room as it is; if they differ, a new floor is signed and sent with *send* and
-    the watch told. Returns the room as it was and the floor sent (``None``: nothing
+    """Change the floor of room *number*: *change* makes who it names (on air, shown)
+    from the room as it is; if that differs, a new floor is signed and sent with *send*
+    and the watch told. Returns the room as it was and the floor sent (``None``: nothing
     changed). :class:`FloorRefusedError` saying why it cannot be done. *kept* gives the
     floor written last for the call gate: it stands in while the broker's copy has not
     arrived (just after connecting), so a change never starts from an empty floor."""
@@ -141,60 +208,84 @@ def change_floor(
                 "경로당과 이어지는 통로(브로커)에 연결되어 있지 않습니다. 잠시 뒤 다시 누르세요. "
                 "(not connected to the broker)"
             )
-        speakers = change(room)
-        if speakers == room.speakers:
+        names = change(room)
+        if names == named(room):
             return room, None
         at = now()
         issued = int(at)
         floor = Floor(
             room=number,
             seq=next_seq(room.signed.seq if room.signed is not None else 0, at),
-            speakers=speakers,
+            speakers=list(names.speakers),
+            shown=list(names.shown),
             issued_at=issued,
             expires_at=issued + FLOOR_HOURS * 3600,
         )
         send(floor)
         watch.took_floor(floor)
-    on_air = ", ".join(speakers) or "the host only"
-    log.info("floor of room %d (#%d): %s", number, floor.seq, on_air)
+    on_air = ", ".join(floor.speakers) or "the host only"
+    log.info(
+        "floor of room %d (#%d): %s; shown: %s",
+        number, floor.seq, on_air, ", ".join(floor.shown) or "nobody",
+    )  # fmt: skip
     return room, floor
 
 
-def floor_state(room: RoomFloor, centres: list[CentreState], page: int) -> dict[str, Any]:
+def floor_state(
+    room: RoomFloor,
+    centres: list[CentreState],
+    page: int,
+    call_names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """What the page shows of *room*: every member's presence (one page of
-    :data:`LIST_PAGE`, by name; *page* from 0), the hands up in order, the speakers.
+    :data:`LIST_PAGE`, by name; *page* from 0), the hands up in order, the speakers,
+    the centres shown with their call names (*call_names*: centre id -> the call name
+    the gate makes its box's display, from the directory; the id if not in it; the page
+    matches their feeds by it), and how many of the listed page the host may look at.
     *centres*: the fleet's rows (:meth:`~.fleetwatch.FleetWatch.centres`)."""
     online = {row.centre for row in centres if row.state == "online"}
-    members = sorted(room.members.items(), key=lambda item: (item[1], item[0]))
-    pages = max(1, -(-len(members) // LIST_PAGE))
-    page = min(max(0, page), pages - 1)
-    speakers = room.speakers
+    page, pages, listed = member_page(room.members, page)
+    now = named(room)
     raised = {hand.centre for hand in room.hands}
+    lookable = audience([centre for centre, _ in listed], online, now)
+    calls = call_names or {}
     return {
         "room": room.number,
         "title": room.title,
         "floor": room.floor,
-        "members": len(members),
+        "members": len(room.members),
         "present": sum(1 for centre in room.members if centre in online),
         "max_speakers": MAX_SPEAKERS,
+        "max_shown": MAX_SHOWN,
         "seq": room.signed.seq if room.signed is not None else 0,
         "hands": [
             {"id": h.centre, "name": h.name, "at": h.at, "online": h.centre in online}
             for h in room.hands
         ],
         "speakers": [
-            {"id": c, "name": room.members.get(c, c), "online": c in online} for c in speakers
+            {"id": c, "name": room.members.get(c, c), "online": c in online} for c in now.speakers
+        ],
+        "shown": [
+            {
+                "id": c,
+                "name": room.members.get(c, c),
+                "online": c in online,
+                "call": calls.get(c, c),
+            }
+            for c in now.shown
         ],
         "page": page,
         "pages": pages,
+        "lookable": len(lookable),
         "centres": [
             {
                 "id": centre,
                 "name": name,
                 "online": centre in online,
                 "hand": centre in raised,
-                "speaking": centre in speakers,
+                "speaking": centre in now.speakers,
+                "shown": centre in now.shown,
             }
-            for centre, name in members[page * LIST_PAGE : (page + 1) * LIST_PAGE]
+            for centre, name in listed
         ],
     }

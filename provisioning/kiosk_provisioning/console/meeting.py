@@ -17,17 +17,23 @@ Beside the grid, ``static/floor.js`` polls :func:`floor_now` for the room's memb
 centres (present or not, from the fleet watch), and in a town meeting (``floor: true``)
 the hands up and the centres speaking; 발언권 주기 and 발언권 거두기 are
 :func:`give_floor` and :func:`take_floor` (the rules and the signing: :mod:`.floor`).
+모습 보기 on a page of the member list is :func:`show_audience`: the page's present
+centres not on air (at most :data:`~kiosk_contract.floor.MAX_SHOWN`) go into the
+floor's ``shown``, their boxes send their camera alone, and ``meeting.js`` subscribes
+to those feeds only (video only), as small pictures; 모습 보기 끝 is
+:func:`hide_audience`.
 """
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import Blueprint, abort, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from kiosk_contract.floor import MAX_SPEAKERS
+from kiosk_contract.floor import MAX_SHOWN, MAX_SPEAKERS, Floor
 from kiosk_provisioning.console import floor
 from kiosk_provisioning.console.fleetwatch import FleetWatch, RoomFloor
 from kiosk_provisioning.console.models import Activity, Role
@@ -39,7 +45,7 @@ from kiosk_provisioning.console.web import (
     render,
     role_required,
 )
-from kiosk_provisioning.identity.directory import identity_folder, read_floor
+from kiosk_provisioning.identity.directory import identity_folder, load_directory, read_floor
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +119,7 @@ def page() -> str:
         floor_ready=console.fleet is not None,
         floor_poll_ms=floor.POLL_MS,
         max_speakers=MAX_SPEAKERS,
+        max_shown=MAX_SHOWN,
     )
 
 
@@ -137,6 +144,7 @@ def start(number: int) -> ResponseReturnValue:
         title=room.title,
         display=room.host,
         names=room.centres,
+        floor=room.floor,
         expires=(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=PASS_S)).isoformat(),
     )
 
@@ -180,7 +188,8 @@ def _floor_refused(problem: floor.FloorRefusedError) -> ResponseReturnValue:
 @role_required(Role.HOST)
 def floor_now(number: int) -> ResponseReturnValue:
     """The room's members (``?page=``: which :data:`~.floor.LIST_PAGE` of them, from
-    0), hands up and speakers, as JSON (``{"room": null}``: no such room)."""
+    0), hands up, speakers and centres shown, as JSON (``{"room": null}``: no such
+    room)."""
     try:
         watch = _watch()
     except floor.FloorRefusedError as problem:
@@ -189,7 +198,11 @@ def floor_now(number: int) -> ResponseReturnValue:
     if room is None:  # not in the build (or the watch has not read it yet, just started)
         return jsonify(room=None)
     page = request.args.get("page", default=0, type=int) or 0
-    state = floor.floor_state(room, watch.centres(), page)
+    calls: dict[str, str] = {}
+    if room.shown:  # the gate's directory: the display it forces on each centre's box
+        directory = load_directory(identity_folder(current_console().settings.repo))
+        calls = {c: e.call_name for c, e in directory.centres.items() if c in room.shown}
+    state = floor.floor_state(room, watch.centres(), page, calls)
     state["connected"] = watch.connected
     return jsonify(state)
 
@@ -201,9 +214,19 @@ def _centre(body: object) -> str:
     return centre
 
 
-def _send_floor(number: int, what: str, centre: str | None) -> ResponseReturnValue:
-    """Give (*what* ``given``) or take (``taken``) the floor of *centre* (``None``:
-    of everyone), and say who did it in the activity log."""
+def _names(room: RoomFloor, centres: Iterable[str]) -> str:
+    return ", ".join(f"{room.members.get(c, c)} ({c})" for c in centres) or "모두"
+
+
+def _send_floor(
+    number: int,
+    what: str,
+    change: Callable[[RoomFloor], floor.Named],
+    who: Callable[[RoomFloor, Floor], str],
+) -> ResponseReturnValue:
+    """Change the floor of room *number* with *change* (:func:`.floor.change_floor`),
+    and say in the activity log that the host did *what* (``given``, ``taken``,
+    ``shown``, ``hidden``) to *who* (made from the room and the floor sent)."""
     console = current_console()
     try:
         watch = _watch()
@@ -213,13 +236,6 @@ def _send_floor(number: int, what: str, centre: str | None) -> ResponseReturnVal
                 "경로당과 이어지는 통로(브로커)가 설정되지 않았습니다. (no broker configured)"
             )
         send = floor.FloorSender(console.settings.repo, broker)
-
-        def change(room: RoomFloor) -> list[str]:
-            if what == "given":
-                assert centre is not None
-                return floor.with_speaker(room.speakers, centre, room.members)
-            return floor.without_speaker(room.speakers, centre)
-
         folder = identity_folder(console.settings.repo)
         room, sent = floor.change_floor(
             watch, number, change, send, kept=lambda n: read_floor(folder, n)
@@ -227,35 +243,86 @@ def _send_floor(number: int, what: str, centre: str | None) -> ResponseReturnVal
     except floor.FloorRefusedError as problem:
         return _floor_refused(problem)
     if sent is not None:
-        who = "모두" if centre is None else f"{room.members.get(centre, centre)} ({centre})"
-        _remember(f"meeting-floor-{what}", f"{number} {room.title}: {who}")
+        _remember(f"meeting-floor-{what}", f"{number} {room.title}: {who(room, sent)}")
     return jsonify(ok=True, seq=sent.seq if sent is not None else None)
 
 
 @blueprint.post("/<int:number>/floor/give")
 @role_required(Role.HOST)
 def give_floor(number: int) -> ResponseReturnValue:
-    """Give the floor to a member centre (JSON ``{"centre": id}``)."""
+    """Give the floor to a member centre (JSON ``{"centre": id}``); one shown goes from
+    the shown to the speakers."""
     try:
         centre = _centre(request.get_json(silent=True))
     except floor.FloorRefusedError as problem:
         return _floor_refused(problem)
-    return _send_floor(number, "given", centre)
+    return _send_floor(
+        number,
+        "given",
+        lambda room: floor.with_speaker(floor.named(room), centre, room.members),
+        lambda room, _: _names(room, [centre]),
+    )
 
 
 @blueprint.post("/<int:number>/floor/take")
 @role_required(Role.HOST)
 def take_floor(number: int) -> ResponseReturnValue:
     """Take the floor back from a centre (``{"centre": id}``), or from every centre
-    (``{"all": true}``)."""
+    (``{"all": true}``); the centres shown stay shown."""
     body = request.get_json(silent=True)
-    if isinstance(body, dict) and body.get("all") is True:
-        return _send_floor(number, "taken", None)
+    centre: str | None = None
+    if not (isinstance(body, dict) and body.get("all") is True):
+        try:
+            centre = _centre(body)
+        except floor.FloorRefusedError as problem:
+            return _floor_refused(problem)
+    return _send_floor(
+        number,
+        "taken",
+        lambda room: floor.without_speaker(floor.named(room), centre),
+        lambda room, _: _names(room, [] if centre is None else [centre]),
+    )
+
+
+@blueprint.post("/<int:number>/floor/show")
+@role_required(Role.HOST)
+def show_audience(number: int) -> ResponseReturnValue:
+    """모습 보기: look at the present centres not on air of the member list's page
+    (``{"page": n}``, from 0), at most :data:`~kiosk_contract.floor.MAX_SHOWN`; with
+    ``"after": id`` (a centre shown now), at the next ones of that page."""
+    body = request.get_json(silent=True)
+    page = body.get("page") if isinstance(body, dict) else None
+    after = body.get("after") if isinstance(body, dict) else None
+    if (
+        not isinstance(page, int)
+        or isinstance(page, bool)
+        or not (after is None or isinstance(after, str))
+    ):
+        return _floor_refused(floor.FloorRefusedError("어느 쪽인지 알 수 없습니다. (no page)"))
     try:
-        centre = _centre(body)
+        online = {row.centre for row in _watch().centres() if row.state == "online"}
     except floor.FloorRefusedError as problem:
         return _floor_refused(problem)
-    return _send_floor(number, "taken", centre)
+
+    def change(room: RoomFloor) -> floor.Named:
+        now = floor.named(room)
+        _, _, listed = floor.member_page(room.members, page)
+        lookable = floor.audience([centre for centre, _ in listed], online, now)
+        return floor.showing(now, lookable, after)
+
+    return _send_floor(number, "shown", change, lambda room, sent: _names(room, sent.shown))
+
+
+@blueprint.post("/<int:number>/floor/hide")
+@role_required(Role.HOST)
+def hide_audience(number: int) -> ResponseReturnValue:
+    """모습 보기 끝: nobody shown any more (the speakers stay on air)."""
+    return _send_floor(
+        number,
+        "hidden",
+        lambda room: floor.not_showing(floor.named(room)),
+        lambda room, _: "모두",
+    )
 
 
 @blueprint.get("/lib/<name>")

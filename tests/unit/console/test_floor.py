@@ -1,10 +1,12 @@
 """The console's side of a town meeting's floor (issue 17).
 
-The rules first, on their own (sequence numbers, who may be given the floor, the page's
-member list). Then on a real mosquitto with the console's real fleet watch and city
-hall's real signing: hands are kept per room (the latest of each member, in the order
-they went up; junk and strangers refused with one line), and floors are signed,
-published retained, read back by a console started again, and counted on from there.
+The rules first, on their own (sequence numbers, who may be given the floor, which
+centres of a page the host looks at, the page's member list). Then on a real mosquitto
+with the console's real fleet watch and city hall's real signing: hands are kept per
+room (the latest of each member, in the order they went up; junk and strangers refused
+with one line), and floors (speakers and centres shown) are signed, written for the
+gate, published retained, read back by a console started again, and counted on from
+there.
 """
 
 import base64
@@ -19,6 +21,7 @@ import pytest
 
 from kiosk_contract.floor import (
     FLOOR_HOURS,
+    MAX_SHOWN,
     MAX_SPEAKERS,
     Floor,
     Hand,
@@ -36,12 +39,18 @@ from kiosk_provisioning.console.floor import (
     LIST_PAGE,
     FloorRefusedError,
     FloorSender,
+    Named,
+    audience,
     change_floor,
     floor_state,
+    named,
     next_seq,
+    not_showing,
+    showing,
     with_speaker,
     without_speaker,
 )
+from kiosk_provisioning.identity.directory import read_floor
 from tests.broker import Broker, Peer
 from tests.calls.identities import CityHallIdentity
 from tests.console.fleet_city import Centre, build_city
@@ -71,18 +80,62 @@ def test_sequence_numbers_always_rise() -> None:
 
 
 def test_who_may_be_given_the_floor() -> None:
-    assert with_speaker([], "c-1", MEMBERS) == ["c-1"]
-    assert with_speaker(["c-1"], "c-1", MEMBERS) == ["c-1"], "given twice: once"
+    def on_air(*speakers: str) -> Named:
+        return Named(speakers=speakers)
+
+    assert with_speaker(on_air(), "c-1", MEMBERS) == on_air("c-1")
+    assert with_speaker(on_air("c-1"), "c-1", MEMBERS) == on_air("c-1"), "given twice: once"
     with pytest.raises(FloorRefusedError, match="이 회의방의 경로당이 아닙니다"):
-        with_speaker([], OUTSIDER, MEMBERS)
-    full = [c.id for c in CENTRES[:MAX_SPEAKERS]]
+        with_speaker(on_air(), OUTSIDER, MEMBERS)
+    full = on_air(*(c.id for c in CENTRES[:MAX_SPEAKERS]))
     with pytest.raises(FloorRefusedError, match=f"{MAX_SPEAKERS}곳까지만") as refused:
         with_speaker(full, CENTRES[MAX_SPEAKERS].id, MEMBERS)
     assert f"at most {MAX_SPEAKERS} centres" in str(refused.value)
-    assert with_speaker(full, full[0], MEMBERS) == full, "already speaking: no refusal"
-    assert without_speaker(full, "c-2") == [c for c in full if c != "c-2"]
+    assert with_speaker(full, full.speakers[0], MEMBERS) == full, "already speaking: no refusal"
+    assert without_speaker(full, "c-2") == on_air(*(c for c in full.speakers if c != "c-2"))
     assert without_speaker(full, OUTSIDER) == full
-    assert without_speaker(full, None) == []
+    assert without_speaker(full, None) == on_air()
+
+
+def test_a_shown_centre_given_the_floor_is_no_longer_only_shown() -> None:
+    looked = Named(speakers=("c-1",), shown=("c-2", "c-3"))
+    assert with_speaker(looked, "c-3", MEMBERS) == Named(("c-1", "c-3"), ("c-2",))
+    # Taken back, it watches again (not shown again); the others stay shown, and so
+    # they do when the floor is taken from everyone.
+    back = without_speaker(Named(("c-1", "c-3"), ("c-2",)), "c-3")
+    assert back == Named(("c-1",), ("c-2",))
+    assert without_speaker(looked, None) == Named((), ("c-2", "c-3"))
+    # Refused (the speakers full): nobody moves.
+    full = Named(tuple(c.id for c in CENTRES[:MAX_SPEAKERS]), ("c-5",))
+    with pytest.raises(FloorRefusedError):
+        with_speaker(full, "c-5", MEMBERS)
+
+
+def test_the_host_looks_at_a_pages_present_centres_off_the_air() -> None:
+    page = [f"m-{i:02d}" for i in range(50)]
+    online = {f"m-{i:02d}" for i in range(50) if i % 5}  # 40 present
+    now = Named(speakers=("m-00", "m-03"), shown=("m-20", "m-21"))
+    lookable = audience(page, online, now)
+    # Present, not on air (m-03 speaks; m-00 is away anyway), in the list's order.
+    assert lookable == [f"m-{i:02d}" for i in range(50) if i % 5 and i != 3]
+    assert len(lookable) == 39
+    first = showing(now, lookable)
+    assert first == Named(("m-00", "m-03"), tuple(lookable[:MAX_SHOWN])), "instead of m-20"
+    # The next ones of the page, a dozen at a time, then from the first again.
+    at, seen = first, list(first.shown)
+    while len(seen) < len(lookable):
+        at = showing(at, lookable, after=at.shown[-1])
+        assert at.speakers == now.speakers
+        seen += at.shown
+    assert seen == lookable and len(at.shown) == 39 - 3 * MAX_SHOWN
+    assert showing(at, lookable, after=at.shown[-1]) == first
+    # One that is not lookable any more (gone away): from the first.
+    assert showing(first, lookable, after="m-05") == first
+    assert showing(now, lookable[:3]).shown == tuple(lookable[:3]), "fewer than a dozen"
+    assert showing(now, ["m-03", "m-01"]).shown == ("m-01",), "on air: never shown too"
+    with pytest.raises(FloorRefusedError, match="모습을 볼 수 있는 경로당이 없습니다"):
+        showing(now, audience(page, {"m-03"}, now))  # only a speaker present
+    assert not_showing(first) == Named(("m-00", "m-03"), ())
 
 
 def test_the_page_gets_one_page_of_members_with_their_presence() -> None:
@@ -92,15 +145,17 @@ def test_the_page_gets_one_page_of_members_with_their_presence() -> None:
         room=ROOM,
         seq=7,
         speakers=["m-003"],
+        shown=["m-005", "m-070"],
         issued_at=int(now),
         expires_at=int(now) + 60,
     )
     room = RoomFloor(ROOM, "군민 회의", True, members, [], signed, now)
+    assert named(room) == Named(("m-003",), ("m-005", "m-070"))
     rows = [
         CentreState("운봉읍", f"m-{i:03d}", "", "online" if i % 2 else "offline", None)
         for i in range(120)
     ]
-    first = floor_state(room, rows, 0)
+    first = floor_state(room, rows, 0, {"m-005": "hall-5"})
     assert (first["members"], first["present"], first["pages"]) == (120, 60, 3)
     assert len(first["centres"]) == LIST_PAGE
     assert first["centres"][3] == {
@@ -109,13 +164,23 @@ def test_the_page_gets_one_page_of_members_with_their_presence() -> None:
         "online": True,
         "hand": False,
         "speaking": True,
+        "shown": False,
     }
+    assert first["centres"][5]["shown"] is True
+    # The centres shown, with the call names their feeds carry (the id if unknown).
+    assert first["shown"] == [
+        {"id": "m-005", "name": "경로당 005", "online": True, "call": "hall-5"},
+        {"id": "m-070", "name": "경로당 070", "online": False, "call": "m-070"},
+    ]
+    assert (first["max_shown"], first["lookable"]) == (MAX_SHOWN, 24), "25 present, 1 on air"
     last = floor_state(room, rows, 99)  # past the end: the last page
-    assert last["page"] == 2 and len(last["centres"]) == 20
+    assert last["page"] == 2 and len(last["centres"]) == 20 and last["lookable"] == 10
     assert last["speakers"] == [{"id": "m-003", "name": "경로당 003", "online": True}]
-    # An expired floor puts nobody on air.
+    # An expired floor puts nobody on air, and shows nobody.
     gone = RoomFloor(ROOM, "군민 회의", True, members, [], signed, now + 61)
     assert floor_state(gone, rows, 0)["speakers"] == []
+    assert floor_state(gone, rows, 0)["shown"] == []
+    assert floor_state(gone, rows, 0)["lookable"] == 25
 
 
 # --- on a real broker -------------------------------------------------------------------
@@ -261,7 +326,7 @@ def test_the_floor_is_signed_published_and_counted_on_after_a_restart(
             return change_floor(
                 meeting.watch,
                 ROOM,
-                lambda room: with_speaker(room.speakers, centre, room.members),
+                lambda room: with_speaker(named(room), centre, room.members),
                 sender,
             )[1]
 
@@ -285,7 +350,7 @@ def test_the_floor_is_signed_published_and_counted_on_after_a_restart(
         with pytest.raises(FloorRefusedError, match="이 회의방의 경로당이 아닙니다"):
             give(OUTSIDER)
         taken = change_floor(
-            meeting.watch, ROOM, lambda room: without_speaker(room.speakers, "c-1"), sender
+            meeting.watch, ROOM, lambda room: without_speaker(named(room), "c-1"), sender
         )[1]
         assert taken is not None and taken.speakers == ["c-2", "c-3", "c-4"]
         # c-1's hand was answered: taken back (its box away, the hand still up on the
@@ -304,7 +369,7 @@ def test_the_floor_is_signed_published_and_counted_on_after_a_restart(
         until(lambda: again.connected, "connected again")
         until(lambda: meeting.speakers(again) == ["c-2", "c-3", "c-4"], "the floor read back")
         room, everyone = change_floor(
-            again, ROOM, lambda room: without_speaker(room.speakers, None), sender,
+            again, ROOM, lambda room: without_speaker(named(room), None), sender,
             now=lambda: time.time() - 3600,
         )  # fmt: skip
         assert everyone is not None and everyone.seq == taken.seq + 1
@@ -317,9 +382,9 @@ def test_the_floor_is_signed_published_and_counted_on_after_a_restart(
 def test_no_floor_in_a_room_where_everyone_speaks(meeting: Meeting) -> None:
     sender = FloorSender(meeting.repo, meeting.tools)
     with pytest.raises(FloorRefusedError, match="모두 말하는 방"):
-        change_floor(meeting.watch, 7, lambda room: ["c-1"], sender)
+        change_floor(meeting.watch, 7, lambda room: Named(("c-1",)), sender)
     with pytest.raises(FloorRefusedError, match="그런 회의방이 없습니다"):
-        change_floor(meeting.watch, 404, lambda room: ["c-1"], sender)
+        change_floor(meeting.watch, 404, lambda room: Named(("c-1",)), sender)
 
 
 def test_a_change_before_the_brokers_copy_arrives_starts_from_the_gates_copy(
@@ -335,8 +400,57 @@ def test_a_change_before_the_brokers_copy_arrives_starts_from_the_gates_copy(
     _, given = change_floor(
         meeting.watch,
         ROOM,
-        lambda room: with_speaker(room.speakers, "c-1", room.members),
+        lambda room: with_speaker(named(room), "c-1", room.members),
         sender,
         kept=lambda number: written if number == ROOM else None,
     )
     assert given is not None and given.speakers == ["c-3", "c-1"] and given.seq > written.seq
+
+
+def test_the_centres_shown_are_signed_written_for_the_gate_and_read_back(
+    meeting: Meeting,
+) -> None:
+    """모습 보기 is a floor like any other: signed, the gate's copy written, published
+    retained; a shown centre given the floor moves to the speakers; a console started
+    again reads who is shown from the broker."""
+    sender = FloorSender(meeting.repo, meeting.tools)
+    keys = [base64.b64decode(alert_public_key(meeting.repo))]
+    with meeting.box("c-4") as four:
+        four.subscribe(floor_topic(ROOM))
+        lookable = ["c-2", "c-4", "c-5"]
+        _, shown = change_floor(
+            meeting.watch, ROOM, lambda room: showing(named(room), lookable), sender
+        )
+        assert shown is not None and shown.shown == lookable and shown.speakers == []
+        heard = open_floor(four.next().payload, keys, time.time())
+        assert heard == shown
+        assert read_floor(meeting.identity.folder, ROOM) == shown, "the gate's copy"
+        assert meeting.room().shown == lookable
+        _, given = change_floor(
+            meeting.watch,
+            ROOM,
+            lambda room: with_speaker(named(room), "c-4", room.members),
+            sender,
+        )
+        assert given is not None and given.seq > shown.seq
+        assert (given.speakers, given.shown) == (["c-4"], ["c-2", "c-5"])
+        assert open_floor(four.next().payload, keys, time.time()) == given
+        _, everyone = change_floor(
+            meeting.watch, ROOM, lambda room: without_speaker(named(room), None), sender
+        )
+        assert everyone is not None and (everyone.speakers, everyone.shown) == ([], ["c-2", "c-5"])
+        assert open_floor(four.next().payload, keys, time.time()) == everyone
+
+    meeting.watch.close()
+    again = meeting.watching()
+    again.start()
+    try:
+        until(lambda: again.connected, "connected again")
+        until(lambda: meeting.room(again).shown == ["c-2", "c-5"], "the shown read back")
+        _, ended = change_floor(again, ROOM, lambda room: not_showing(named(room)), sender)
+        assert ended is not None and ended.shown == [] and ended.seq > everyone.seq
+        assert read_floor(meeting.identity.folder, ROOM) == ended
+        # Nobody shown already: 모습 보기 끝 again changes nothing and sends nothing.
+        assert change_floor(again, ROOM, lambda room: not_showing(named(room)), sender)[1] is None
+    finally:
+        again.close()

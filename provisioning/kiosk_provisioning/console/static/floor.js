@@ -3,6 +3,10 @@
 // went up) and the centres given the floor. Polled every data-poll-ms while a meeting
 // is on the page; 발언권 주기 / 발언권 거두기 ask the console, which signs the floor
 // (console/floor.py: who may be given it, at most data-max-speakers at once).
+// 모습 보기 asks the console to show the listed page's present centres (a dozen at most;
+// 다음 ▶ the next ones of the page), 모습 보기 끝 to show nobody. Every state drawn is
+// told to meeting.js as a "floor-change" event on #meeting ({floor, shown}): it
+// subscribes to the shown centres' pictures, and to no other centre's.
 "use strict";
 
 (function () {
@@ -14,7 +18,8 @@
   const $ = function (id) { return document.getElementById(id); };
   const send = window.postJSON; // post.js
   let page = 0;
-  let shown = ""; // the last state drawn: a poll that changed nothing redraws nothing
+  let drawn = ""; // the last state drawn: a poll that changed nothing redraws nothing
+  let latest = null; // the last state drawn, parsed
   let busy = false; // a press is being sent: its buttons stay as they are until done
   let timer = null;
 
@@ -91,11 +96,12 @@
       name.className = "floor-name";
       name.textContent = centre.name;
       row.appendChild(name);
-      const tag = centre.speaking ? "발언 중" : centre.hand ? "손 듦" : "";
+      const tag = centre.speaking ? "발언 중" : centre.shown ? "보는 중" : centre.hand ? "손 듦" : "";
       if (tag) {
         const mark2 = document.createElement("span");
-        mark2.className = centre.speaking ? "floor-tag speaking" : "floor-tag";
+        mark2.className = "floor-tag" + (centre.speaking ? " speaking" : centre.shown ? " shown" : "");
         mark2.textContent = tag;
+        if (centre.shown && !centre.speaking) mark2.title = "시청에서 모습을 보는 중 (소리 없이)";
         row.appendChild(mark2);
       }
       list.appendChild(row);
@@ -107,15 +113,33 @@
     page = data.page;
   }
 
+  // 모습 보기 on this page of the list: how many it may show, and 다음 ▶ when the page
+  // has more present centres than one look takes and the ones shown now are of it.
+  function look(data) {
+    $("floor-look").hidden = !data.floor;
+    $("floor-look-summary").hidden = !data.floor;
+    $("floor-lookable").textContent = data.lookable;
+    $("floor-look-page").disabled = data.lookable === 0;
+    const mine = data.centres.some(function (centre) { return centre.shown; });
+    $("floor-look-next").hidden = !(mine && data.lookable > data.max_shown);
+  }
+
+  function tell(data) {
+    root.dispatchEvent(new CustomEvent("floor-change", {
+      detail: { floor: Boolean(data.floor), shown: data.shown || [] },
+    }));
+  }
+
   function show(data) {
-    const drawn = JSON.stringify(data);
-    if (drawn === shown || busy) return;
+    const text = JSON.stringify(data);
+    if (text === drawn || busy) return;
+    drawn = text;
+    latest = data;
+    tell(data);
     if (data.room === null) { // not a room of the build (any more)
       panel.hidden = true;
-      shown = drawn;
       return;
     }
-    shown = drawn;
     panel.hidden = false;
     panel.dataset.floor = data.floor ? "yes" : "no";
     panel.dataset.seq = data.seq;
@@ -129,12 +153,14 @@
       hands(data);
     }
     members(data);
+    look(data);
   }
 
   function poll() {
     if (!room() || $("stage").hidden) {
       panel.hidden = true;
-      shown = "";
+      drawn = "";
+      latest = null;
       return;
     }
     fetch(base + room() + "/floor?page=" + page, { credentials: "same-origin" })
@@ -156,7 +182,8 @@
       .catch(function (error) { problem(error.message); })
       .finally(function () {
         busy = false;
-        shown = "";
+        button.disabled = false; // a row's button is drawn anew; a fixed one is not
+        drawn = "";
         poll();
       });
   }
@@ -164,6 +191,18 @@
   $("floor-take-all").addEventListener("click", function () {
     press($("floor-take-all"), "/floor/take", { all: true });
   });
+  $("floor-look-page").addEventListener("click", function () {
+    press($("floor-look-page"), "/floor/show", { page: page });
+  });
+  $("floor-look-next").addEventListener("click", function () {
+    const shown = latest ? latest.shown : [];
+    const after = shown.length ? shown[shown.length - 1].id : null;
+    press($("floor-look-next"), "/floor/show", { page: page, after: after });
+  });
+  const end = $("audience-end"); // meeting.html's, over the pictures
+  if (end) {
+    end.addEventListener("click", function () { press(end, "/floor/hide", {}); });
+  }
   $("floor-back").addEventListener("click", function () { page -= 1; poll(); });
   $("floor-next").addEventListener("click", function () { page += 1; poll(); });
 

@@ -3,6 +3,13 @@
 // paged grid (at most data-grid-page subscriptions at once, plus the spotlit one).
 // 소리 끄기 is VideoRoom "moderate" (the gate adds the room's secret); the console is
 // told what the host did, for its activity log.
+//
+// In a town meeting (grant.floor) the grid holds the feeds that carry sound (the
+// centres given the floor). The centres the floor shows (floor.js tells each state as a
+// "floor-change" event) send their camera alone: each is matched by its call name (the
+// display the gate forces on its box) and watched video only, as a small picture in
+// #audience (at most a dozen, the floor's limit). No other feed without sound is ever
+// subscribed, and a centre no longer shown has its subscription closed at once.
 "use strict";
 
 (function () {
@@ -33,6 +40,9 @@
         names: grant.names || {},
         recordUrl: button.dataset.recordUrl,
         feeds: new Map(),
+        floor: Boolean(grant.floor),
+        shown: [], // the centres the floor shows: {id, name, online, call}
+        thumbs: new Map(), // call name -> its small picture (<li>)
         page: 0,
         spot: null,
         janus: null,
@@ -41,6 +51,7 @@
       };
       $("stage-title").textContent = grant.title;
       $("stage").dataset.room = grant.room; // for questions.js
+      $("stage").dataset.floor = grant.floor ? "yes" : "no";
       $("rooms").hidden = true;
       $("stage").hidden = false;
       state("연결 중…");
@@ -133,6 +144,10 @@
   function reset() {
     meeting = null;
     $("grid").replaceChildren();
+    if ($("audience")) {
+      $("audience-grid").replaceChildren();
+      $("audience").hidden = true;
+    }
     $("spotlight").hidden = true;
     $("spotlight-video").srcObject = null;
     $("self-video").srcObject = null;
@@ -144,15 +159,33 @@
 
   // --- who is in the room -------------------------------------------------------
 
+  // Janus names a publisher when it starts sending, and again when what it sends changes.
   function arrived(publisher) {
-    if (meeting.feeds.has(publisher.id)) return;
-    const audio = (publisher.streams || []).find(function (s) { return s.type === "audio"; });
+    const streams = (publisher.streams || []).filter(function (s) { return !s.disabled; });
+    const audio = streams.find(function (s) { return s.type === "audio"; });
+    const video = streams.find(function (s) { return s.type === "video"; });
+    // Without a list of streams (an older Janus), a feed is taken to carry sound.
+    const sound = publisher.streams ? Boolean(audio) : true;
+    const known = meeting.feeds.get(publisher.id);
+    if (known) {
+      const same = known.audioMid === (audio ? audio.mid : null) && known.videoMid === (video ? video.mid : null);
+      if (known.sound === sound && same) return;
+      unsubscribe(known); // subscribed for what it sent before
+      known.sound = sound;
+      known.audioMid = audio ? audio.mid : null;
+      known.videoMid = video ? video.mid : null;
+      render();
+      return;
+    }
     meeting.feeds.set(publisher.id, {
       id: publisher.id,
       display: publisher.display || String(publisher.id),
+      sound: sound,
       audioMid: audio ? audio.mid : null,
+      videoMid: video ? video.mid : null,
       muted: false,
       handle: null,
+      kind: null, // what it is subscribed for: "grid" (all it sends) or "audience" (video)
       stream: new MediaStream(),
       tile: null,
     });
@@ -166,36 +199,108 @@
     if (feed.tile) feed.tile.remove();
     meeting.feeds.delete(id);
     if (meeting.spot === id) spotlight(null);
-    const pages = Math.max(1, Math.ceil(meeting.feeds.size / PAGE));
-    meeting.page = Math.min(meeting.page, pages - 1);
-    render();
+    render(); // which keeps the page within the pages left
   }
 
   function nameOf(feed) { return meeting.names[feed.display] || feed.display; }
 
   // --- the grid: only this page's centres are subscribed ----------------------------
 
+  function shownCentre(feed) {
+    return meeting.shown.find(function (centre) { return centre.call === feed.display; });
+  }
+
+  // Where a feed goes: the shown centres' to the small pictures; in a town meeting a
+  // feed without sound that is not shown (a centre shown a moment ago) nowhere.
+  function placeOf(feed) {
+    if (meeting.floor && shownCentre(feed)) return "audience";
+    if (meeting.floor && !feed.sound) return null;
+    return "grid";
+  }
+
   function render() {
-    const feeds = Array.from(meeting.feeds.values());
+    const all = Array.from(meeting.feeds.values());
+    const feeds = all.filter(function (feed) { return placeOf(feed) === "grid"; });
+    if (meeting.spot !== null && !feeds.some(function (f) { return f.id === meeting.spot; })) {
+      spotlight(null); // no longer in the grid (shown small now): spotlight() renders again
+      return;
+    }
     const pages = Math.max(1, Math.ceil(feeds.length / PAGE));
-    const shown = feeds.slice(meeting.page * PAGE, (meeting.page + 1) * PAGE);
-    for (const feed of feeds) {
-      if (!shown.includes(feed) && feed.id !== meeting.spot) unsubscribe(feed);
-      if (!shown.includes(feed) && feed.tile) { feed.tile.remove(); feed.tile = null; }
+    meeting.page = Math.min(meeting.page, pages - 1);
+    const onPage = feeds.slice(meeting.page * PAGE, (meeting.page + 1) * PAGE);
+    for (const feed of all) {
+      const place = placeOf(feed);
+      const wanted = place === "grid" && !onPage.includes(feed) && feed.id !== meeting.spot ? null : place;
+      if (feed.kind !== null && feed.kind !== wanted) unsubscribe(feed);
+      if (!onPage.includes(feed) && feed.tile) { feed.tile.remove(); feed.tile = null; }
     }
     const grid = $("grid");
-    for (const feed of shown) {
+    for (const feed of onPage) {
       if (!feed.tile) feed.tile = tile(feed);
       grid.appendChild(feed.tile); // in join order
-      subscribe(feed);
+      subscribe(feed, "grid");
     }
     $("count").textContent = String(feeds.length);
-    $("empty").hidden = feeds.length > 0;
-    grid.dataset.size = String(Math.min(shown.length, PAGE));
+    $("empty").hidden = meeting.floor || feeds.length > 0;
+    $("empty-floor").hidden = !meeting.floor || feeds.length > 0;
+    grid.dataset.size = String(Math.min(onPage.length, PAGE));
     $("pager").hidden = pages < 2;
     $("page-at").textContent = (meeting.page + 1) + " / " + pages + " 쪽";
     $("page-back").disabled = meeting.page === 0;
     $("page-next").disabled = meeting.page >= pages - 1;
+    audience(all);
+  }
+
+  // --- the audience on demand: the shown centres' cameras, small ----------------------
+
+  function audience(all) {
+    const strip = $("audience");
+    if (!strip) return; // no fleet link configured: no floor, nobody shown
+    const shown = meeting.floor ? meeting.shown : []; // only a town meeting shows any
+    const calls = new Set(shown.map(function (centre) { return centre.call; }));
+    for (const [call, li] of meeting.thumbs) {
+      if (!calls.has(call)) { li.remove(); meeting.thumbs.delete(call); }
+    }
+    const list = $("audience-grid");
+    for (const centre of shown) {
+      let li = meeting.thumbs.get(centre.call);
+      if (!li) {
+        li = thumb(centre);
+        meeting.thumbs.set(centre.call, li);
+      }
+      list.appendChild(li); // in the floor's order (the member list's)
+      li.dataset.online = centre.online ? "yes" : "no";
+      const feed = all.find(function (f) { return f.display === centre.call; });
+      const video = li.querySelector("video");
+      const stream = feed ? feed.stream : null;
+      if (video.srcObject !== stream) video.srcObject = stream;
+      if (!stream) li.dataset.picture = "no";
+      if (feed) subscribe(feed, "audience");
+    }
+    strip.hidden = shown.length === 0;
+    $("audience-count").textContent = String(shown.length);
+    list.dataset.size = String(shown.length);
+  }
+
+  function thumb(centre) {
+    const li = $("thumb-template").content.firstElementChild.cloneNode(true);
+    li.dataset.centre = centre.call;
+    li.querySelector(".thumb-name").textContent = centre.name;
+    li.title = centre.name;
+    const video = li.querySelector("video");
+    // The picture is there once a frame is: until then the waiting note says so.
+    video.addEventListener("resize", function () {
+      li.dataset.picture = video.videoWidth > 0 ? "yes" : "no";
+    });
+    video.addEventListener("emptied", function () { li.dataset.picture = "no"; });
+    return li;
+  }
+
+  function floorChanged(event) {
+    if (!meeting) return;
+    meeting.floor = meeting.floor || event.detail.floor;
+    meeting.shown = event.detail.shown;
+    render();
   }
 
   function tile(feed) {
@@ -213,18 +318,24 @@
     return li;
   }
 
-  function subscribe(feed) {
+  // Subscribe to *feed* for the grid (everything it sends) or for the audience (its
+  // video alone).
+  function subscribe(feed, kind) {
     if (feed.handle) return;
     feed.handle = "opening";
+    feed.kind = kind;
+    const stream = { feed: feed.id };
+    if (kind === "audience" && feed.videoMid !== null) stream.mid = feed.videoMid;
     meeting.janus.attach({
       plugin: "janus.plugin.videoroom",
       success: function (handle) {
         if (!meeting || feed.handle !== "opening") { handle.detach(); return; }
         feed.handle = handle;
-        handle.send({ message: { request: "join", room: meeting.room, ptype: "subscriber", streams: [{ feed: feed.id }] } });
+        handle.send({ message: { request: "join", room: meeting.room, ptype: "subscriber", streams: [stream] } });
       },
       error: function (error) {
         feed.handle = null;
+        feed.kind = null;
         problem("stage-problem", nameOf(feed) + " 화면을 받지 못했습니다: " + error);
       },
       onmessage: function (msg, jsep) {
@@ -240,6 +351,7 @@
         });
       },
       onremotetrack: function (track, mid, on) {
+        if (feed.kind === "audience" && track.kind !== "video") return;
         const had = feed.stream.getTracks().filter(function (t) { return t.kind === track.kind; });
         for (const old of had) feed.stream.removeTrack(old);
         if (on) feed.stream.addTrack(track);
@@ -254,6 +366,7 @@
   function unsubscribe(feed) {
     if (feed.handle && typeof feed.handle === "object") feed.handle.detach();
     feed.handle = null;
+    feed.kind = null;
     for (const track of feed.stream.getTracks()) feed.stream.removeTrack(track);
   }
 
@@ -330,4 +443,5 @@
   $("spotlight-close").addEventListener("click", function () { spotlight(null); });
   $("page-back").addEventListener("click", function () { turnPage(-1); });
   $("page-next").addEventListener("click", function () { turnPage(1); });
+  root.addEventListener("floor-change", floorChanged);
 })();

@@ -84,6 +84,9 @@ def kiosk_side(url: str, box: Path, camera: Path, seconds: float) -> None:
         def silence(self) -> None:
             self.mixer.clear()
 
+        def forget(self, source: object) -> None:
+            self.mixer.forget(source)
+
     app = QApplication([])
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

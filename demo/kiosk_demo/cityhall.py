@@ -80,6 +80,9 @@ class Greeting:
     def silence(self) -> None:
         pass
 
+    def forget(self, source: object) -> None:
+        pass
+
     def change_volume(self, delta: int) -> int:
         return 100
 

@@ -44,6 +44,10 @@ class DeferredDeviceMedia:
         if self.built is not None:
             self.built.silence()
 
+    def forget(self, source: object) -> None:
+        if self.built is not None:
+            self.built.forget(source)
+
     def change_volume(self, delta: int) -> int:
         return self._media().change_volume(delta)
 

@@ -75,6 +75,10 @@ class LocalMedia(Protocol):
         """The call or session ended: stop playing, forget every source."""
         ...
 
+    def forget(self, source: object) -> None:
+        """*source* has gone (it left the room): its sound is no longer mixed."""
+        ...
+
     def change_volume(self, delta: int) -> int:
         """Make the far sides louder (or quieter) by *delta* percent; the new volume."""
         ...
@@ -358,6 +362,9 @@ class CallDesk:
         audio, video = self._media.tracks()
         self._mirror = Mirror(video)
         return audio, self._mirror
+
+    def gone(self, source: object) -> None:
+        self._media.forget(source)
 
     def heard(self, source: object, kind: str, frame: object) -> None:
         from av import AudioFrame  # frames arrive only once the media stack is loaded

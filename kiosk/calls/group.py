@@ -61,9 +61,11 @@ class GroupCall:
         on_frame: Callable[[int, str, object], None] | None = None,
         new_peer: NewPeer = new_connection,
         heard_only: bool = False,
+        on_gone: Callable[[int], None] | None = None,
     ) -> None:
         """*heard_only*: watch only the feeds that carry sound (in a town meeting: the
-        host and the speakers, not the centres the host only looks at)."""
+        host and the speakers, not the centres the host only looks at); *on_gone(feed)*
+        once a feed is no longer watched (its sound is no longer mixed)."""
         self._session = session
         self._room = room
         self._display = display
@@ -76,6 +78,7 @@ class GroupCall:
         self.sound = False
         """Whether what :attr:`own` sends has sound (a centre only looked at sends none)."""
         self._heard_only = heard_only
+        self._on_gone = on_gone
         self.watched: dict[int, Watched] = {}
         self._waiting: list[Feed] = []
         self._hangups_expected = 0
@@ -238,6 +241,8 @@ class GroupCall:
             return
         await watched.peer.close()
         self.watched.pop(feed_id, None)  # only now: a cancelled close is finished by close()
+        if self._on_gone is not None:
+            self._on_gone(feed_id)
         with contextlib.suppress(JanusError):
             await watched.subscriber.close()
         log.info("room %d: %s left", self._room, watched.feed.display or feed_id)

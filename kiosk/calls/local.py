@@ -41,6 +41,9 @@ class StandInMedia:
         """The call ended: forget every far side."""
         self.mixer.clear()
 
+    def forget(self, source: object) -> None:
+        self.mixer.forget(source)
+
 
 class DeviceMedia(StandInMedia):
     """The chosen camera, microphone and speaker; the "camera off" picture and

@@ -179,6 +179,10 @@ class Desk(Protocol):
         """A far side's frame arrived (sound goes to the speaker)."""
         ...
 
+    def gone(self, source: object) -> None:
+        """A far side left (its sound is no longer mixed)."""
+        ...
+
     def unsteady(self, unsteady: bool) -> None:
         """Media stopped (or came back): the screen says so."""
         ...

@@ -169,6 +169,7 @@ class RoomStay:
                 desk.heard,
                 new_peer=self._new_peer,
                 heard_only=room.floor,
+                on_gone=desk.gone,
             )
             self.group = group
             try:

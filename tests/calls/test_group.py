@@ -106,9 +106,13 @@ def test_centre_joins_a_town_meeting_and_follows_who_comes_and_goes(janus: CallS
         assert steady_pitch(together, 48_000, HALL_TONE) > 0.2
         assert steady_pitch(together, 48_000, 700) > 0.2
         assert steady_pitch(together, 48_000, CENTRE_TONE) < 0.05
-        # It leaves again: the centre's screen follows.
+        # It leaves again: the centre's screen follows, and its speaker plays the
+        # host alone (the one who left no longer waited for in the mix).
         await other.leave()
         await until(lambda: len(desk.remote_frames()) == 1)
+        alone = await heard(desk, windows=2)
+        assert steady_pitch(alone, 48_000, HALL_TONE) > 0.2
+        assert steady_pitch(alone, 48_000, 700) < 0.05
         desk.hang_up()
         await reach(desk, Phase.IDLE)
         await until(lambda: not host.group.watched)  # the host saw the centre leave

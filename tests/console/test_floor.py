@@ -265,7 +265,7 @@ def test_a_room_of_many_centres_is_listed_a_page_at_a_time(
     browser.wait(lambda: browser.find("#stage-state").text == "회의 중")
     browser.wait(lambda: browser.find("#floor-members").text == "120")
     browser.find("#floor-all summary").click()
-    # Nobody present on this page: nobody to look at (the button says so by being off).
+    # Nobody present at all: nobody to look at (the button says so by being off).
     assert browser.find("#floor-lookable").text == "0"
     assert not browser.find("#floor-look-page").is_enabled()
     seen: list[str] = []

@@ -112,10 +112,12 @@ def without_speaker(now: Named, centre: str | None) -> Named:
     return Named(speakers, now.shown)
 
 
-def audience(page: list[str], online: set[str], now: Named) -> list[str]:
-    """The centres of a member list's *page* (in its order) the host may look at: present
-    (in *online*) and not on air."""
-    return [c for c in page if c in online and c not in now.speakers]
+def audience(members: Mapping[str, str], online: set[str], now: Named) -> list[str]:
+    """The member centres (id -> name) the host may look at, in the member list's order
+    (by name): present (in *online*) and not on air. Looking goes through all of them,
+    :data:`MAX_SHOWN` at a time, whichever page of the list the clerk has open (a page
+    of 50 of 496 may hold nobody present)."""
+    return [c for c, _ in in_list_order(members) if c in online and c not in now.speakers]
 
 
 def showing(now: Named, lookable: list[str], after: str | None = None) -> Named:
@@ -143,10 +145,15 @@ def not_showing(now: Named) -> Named:
     return Named(now.speakers, ())
 
 
+def in_list_order(members: Mapping[str, str]) -> list[tuple[str, str]]:
+    """*members* (id -> name) as the page lists them: by name."""
+    return sorted(members.items(), key=lambda item: (item[1], item[0]))
+
+
 def member_page(members: Mapping[str, str], page: int) -> tuple[int, int, list[tuple[str, str]]]:
     """Page *page* (from 0, kept within the pages) of *members* (id -> name) as the page
     lists them, by name: the page, the number of pages, its (id, name) pairs."""
-    ordered = sorted(members.items(), key=lambda item: (item[1], item[0]))
+    ordered = in_list_order(members)
     pages = max(1, -(-len(ordered) // LIST_PAGE))
     page = min(max(0, page), pages - 1)
     return page, pages, ordered[page * LIST_PAGE : (page + 1) * LIST_PAGE]
@@ -241,13 +248,13 @@ def floor_state(
     :data:`LIST_PAGE`, by name; *page* from 0), the hands up in order, the speakers,
     the centres shown with their call names (*call_names*: centre id -> the call name
     the gate makes its box's display, from the directory; the id if not in it; the page
-    matches their feeds by it), and how many of the listed page the host may look at.
+    matches their feeds by it), and how many members the host may look at.
     *centres*: the fleet's rows (:meth:`~.fleetwatch.FleetWatch.centres`)."""
     online = {row.centre for row in centres if row.state == "online"}
     page, pages, listed = member_page(room.members, page)
     now = named(room)
     raised = {hand.centre for hand in room.hands}
-    lookable = audience([centre for centre, _ in listed], online, now)
+    lookable = audience(room.members, online, now)
     calls = call_names or {}
     return {
         "room": room.number,

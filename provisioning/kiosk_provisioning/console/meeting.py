@@ -287,18 +287,14 @@ def take_floor(number: int) -> ResponseReturnValue:
 @blueprint.post("/<int:number>/floor/show")
 @role_required(Role.HOST)
 def show_audience(number: int) -> ResponseReturnValue:
-    """모습 보기: look at the present centres not on air of the member list's page
-    (``{"page": n}``, from 0), at most :data:`~kiosk_contract.floor.MAX_SHOWN`; with
-    ``"after": id`` (a centre shown now), at the next ones of that page."""
+    """모습 보기: look at the first present centres not on air, in the member list's
+    order, at most :data:`~kiosk_contract.floor.MAX_SHOWN`; with ``{"after": id}`` (a
+    centre shown now), at the next ones (from the first again past the last)."""
     body = request.get_json(silent=True)
-    page = body.get("page") if isinstance(body, dict) else None
     after = body.get("after") if isinstance(body, dict) else None
-    if (
-        not isinstance(page, int)
-        or isinstance(page, bool)
-        or not (after is None or isinstance(after, str))
-    ):
-        return _floor_refused(floor.FloorRefusedError("어느 쪽인지 알 수 없습니다. (no page)"))
+    if not (after is None or isinstance(after, str)):
+        unknown = floor.FloorRefusedError("어느 경로당 다음인지 알 수 없습니다. (after)")
+        return _floor_refused(unknown)
     try:
         online = {row.centre for row in _watch().centres() if row.state == "online"}
     except floor.FloorRefusedError as problem:
@@ -306,9 +302,7 @@ def show_audience(number: int) -> ResponseReturnValue:
 
     def change(room: RoomFloor) -> floor.Named:
         now = floor.named(room)
-        _, _, listed = floor.member_page(room.members, page)
-        lookable = floor.audience([centre for centre, _ in listed], online, now)
-        return floor.showing(now, lookable, after)
+        return floor.showing(now, floor.audience(room.members, online, now), after)
 
     return _send_floor(number, "shown", change, lambda room, sent: _names(room, sent.shown))
 

@@ -111,13 +111,15 @@ def test_a_shown_centre_given_the_floor_is_no_longer_only_shown() -> None:
         with_speaker(full, "c-5", MEMBERS)
 
 
-def test_the_host_looks_at_a_pages_present_centres_off_the_air() -> None:
-    page = [f"m-{i:02d}" for i in range(50)]
+def test_the_host_looks_at_the_present_centres_off_the_air_a_dozen_at_a_time() -> None:
+    # Named so that the list's order (by name) is not the ids' order.
+    members = {f"m-{i:02d}": f"경로당 {49 - i:02d}" for i in range(50)}
     online = {f"m-{i:02d}" for i in range(50) if i % 5}  # 40 present
     now = Named(speakers=("m-00", "m-03"), shown=("m-20", "m-21"))
-    lookable = audience(page, online, now)
-    # Present, not on air (m-03 speaks; m-00 is away anyway), in the list's order.
-    assert lookable == [f"m-{i:02d}" for i in range(50) if i % 5 and i != 3]
+    lookable = audience(members, online, now)
+    # Present, not on air (m-03 speaks; m-00 is away anyway), in the list's order
+    # (by name: the last id first).
+    assert lookable == [f"m-{i:02d}" for i in range(50) if i % 5 and i != 3][::-1]
     assert len(lookable) == 39
     first = showing(now, lookable)
     assert first == Named(("m-00", "m-03"), tuple(lookable[:MAX_SHOWN])), "instead of m-20"
@@ -134,7 +136,7 @@ def test_the_host_looks_at_a_pages_present_centres_off_the_air() -> None:
     assert showing(now, lookable[:3]).shown == tuple(lookable[:3]), "fewer than a dozen"
     assert showing(now, ["m-03", "m-01"]).shown == ("m-01",), "on air: never shown too"
     with pytest.raises(FloorRefusedError, match="모습을 볼 수 있는 경로당이 없습니다"):
-        showing(now, audience(page, {"m-03"}, now))  # only a speaker present
+        showing(now, audience(members, {"m-03"}, now))  # only a speaker present
     assert not_showing(first) == Named(("m-00", "m-03"), ())
 
 
@@ -172,15 +174,16 @@ def test_the_page_gets_one_page_of_members_with_their_presence() -> None:
         {"id": "m-005", "name": "경로당 005", "online": True, "call": "hall-5"},
         {"id": "m-070", "name": "경로당 070", "online": False, "call": "m-070"},
     ]
-    assert (first["max_shown"], first["lookable"]) == (MAX_SHOWN, 24), "25 present, 1 on air"
+    # Whatever page is listed: 60 present in the room, 1 of them on air.
+    assert (first["max_shown"], first["lookable"]) == (MAX_SHOWN, 59)
     last = floor_state(room, rows, 99)  # past the end: the last page
-    assert last["page"] == 2 and len(last["centres"]) == 20 and last["lookable"] == 10
+    assert last["page"] == 2 and len(last["centres"]) == 20 and last["lookable"] == 59
     assert last["speakers"] == [{"id": "m-003", "name": "경로당 003", "online": True}]
     # An expired floor puts nobody on air, and shows nobody.
     gone = RoomFloor(ROOM, "군민 회의", True, members, [], signed, now + 61)
     assert floor_state(gone, rows, 0)["speakers"] == []
     assert floor_state(gone, rows, 0)["shown"] == []
-    assert floor_state(gone, rows, 0)["lookable"] == 25
+    assert floor_state(gone, rows, 0)["lookable"] == 60  # nobody on air: every present one
 
 
 # --- on a real broker -------------------------------------------------------------------

@@ -113,15 +113,14 @@
     page = data.page;
   }
 
-  // 모습 보기 on this page of the list: how many it may show, and 다음 ▶ when the page
-  // has more present centres than one look takes and the ones shown now are of it.
+  // 모습 보기: how many present centres there are to look at, and 다음 ▶ when there
+  // are more than one look takes and some are shown now.
   function look(data) {
     $("floor-look").hidden = !data.floor;
-    $("floor-look-summary").hidden = !data.floor;
     $("floor-lookable").textContent = data.lookable;
     $("floor-look-page").disabled = data.lookable === 0;
-    const mine = data.centres.some(function (centre) { return centre.shown; });
-    $("floor-look-next").hidden = !(mine && data.lookable > data.max_shown);
+    const looking = (data.shown || []).length > 0;
+    $("floor-look-next").hidden = !(looking && data.lookable > data.max_shown);
   }
 
   function tell(data) {
@@ -192,12 +191,12 @@
     press($("floor-take-all"), "/floor/take", { all: true });
   });
   $("floor-look-page").addEventListener("click", function () {
-    press($("floor-look-page"), "/floor/show", { page: page });
+    press($("floor-look-page"), "/floor/show", {});
   });
   $("floor-look-next").addEventListener("click", function () {
     const shown = latest ? latest.shown : [];
     const after = shown.length ? shown[shown.length - 1].id : null;
-    press($("floor-look-next"), "/floor/show", { page: page, after: after });
+    press($("floor-look-next"), "/floor/show", { after: after });
   });
   const end = $("audience-end"); // meeting.html's, over the pictures
   if (end) {

@@ -25,8 +25,10 @@ from typing import Any
 import pytest
 import requests
 import websockets
+from selenium.common.exceptions import TimeoutException
 
 from kiosk.navigation import ALERT_SETTLE_S
+from kiosk.ui.call import BLUE as LOOKED_AT_BLUE
 from kiosk.ui.call import GREEN as ANSWER_GREEN
 from kiosk.ui.call import RED as ON_AIR_RED
 from kiosk_demo.network import PrivateNetwork
@@ -252,7 +254,7 @@ def call_the_kiosk(city_hall: Running, url: str, login: str, password: str, disp
         host_the_meeting(staff, folder, display)
         alert_the_kiosk(staff, folder, display)
         assert staff.console_errors() == []
-    except AssertionError:
+    except (AssertionError, TimeoutException):
         grab(display, SHOTS / "cityhall-kiosk-failed.png")
         staff.shot(SHOTS / "cityhall-calls-failed.png")
         raise
@@ -263,7 +265,9 @@ def call_the_kiosk(city_hall: Running, url: str, login: str, password: str, disp
 def host_the_meeting(staff: StaffAtConsole, folder: Path, display: str) -> None:
     """마을 회의, a town meeting with a floor: the staff member starts it, the kiosk
     joins with its 마을 회의 tile and shows the host's camera, watching (nothing of it
-    on the host's grid); 말하기 on the kiosk raises its hand on the console's panel;
+    on the host's grid); 모습 보기 shows its picture (no sound) in the host's audience
+    strip and a blue band on the kiosk says so, until 모습 보기 끝; 말하기 on the kiosk
+    raises its hand on the console's panel;
     발언권 주기 puts the kiosk on the host's grid and its screen says it is on air;
     발언권 거두기 takes it off again, the kiosk still watching."""
     staff.open("/meeting/")
@@ -278,20 +282,33 @@ def host_the_meeting(staff: StaffAtConsole, folder: Path, display: str) -> None:
     wait_for(lambda: shows(display, STAFF_COLOUR), WAIT_S, "the host's camera on the kiosk")
     grab(display, SHOTS / "cityhall-kiosk-watching-meeting.png")
     assert CENTRE not in tiles(staff)  # watching: it sends nothing
+    # City hall looks at the audience: the kiosk sends its camera alone (the demo
+    # kiosk has none: its stand-in picture), and says so.
+    staff.wait(lambda: staff.find("#floor-look-page").is_enabled(), WAIT_S)
+    staff.find("#floor-look-page").click()
+    kiosk_says(folder, f"room {ROOM}: {CENTRE} sending camera only")
+    staff.wait(lambda: pictured(staff, CENTRE), WAIT_S)
+    wait_for(lambda: band(display, LOOKED_AT_BLUE), WAIT_S, "the blue band on the kiosk")
+    assert CENTRE not in tiles(staff)  # a picture without sound: not on the grid
+    grab(display, SHOTS / "cityhall-kiosk-looked-at.png")
+    staff.shot(SHOTS / "cityhall-audience-1366x768.png")
+    staff.find("#audience-end").click()
+    kiosk_says(folder, f"room {ROOM}: {CENTRE} no longer sending")
+    wait_for(lambda: not band(display, LOOKED_AT_BLUE), WAIT_S, "the blue band gone")
     xdotool(display, "key", "Right")  # 말하기, from the remote
     kiosk_says(folder, f"room {ROOM}: hand raised")
     staff.wait(lambda: CENTRE in listed(staff, "#floor-hands"), WAIT_S)
     grab(display, SHOTS / "cityhall-kiosk-hand-up.png")
     staff.find(f'#floor-hands li[data-centre="{CENTRE}"] .floor-give').click()
-    kiosk_says(folder, f"room {ROOM}: {CENTRE} sending")
+    kiosk_says(folder, f"room {ROOM}: {CENTRE} sending camera and microphone")
     staff.wait(lambda: CENTRE in tiles(staff), WAIT_S)
-    wait_for(lambda: on_air(display), WAIT_S, "the red on-air band on the kiosk")
+    wait_for(lambda: band(display, ON_AIR_RED), WAIT_S, "the red on-air band on the kiosk")
     grab(display, SHOTS / "cityhall-kiosk-in-meeting.png")
     staff.shot(SHOTS / "cityhall-meeting-1366x768.png")
     staff.find(f'#floor-speakers li[data-centre="{CENTRE}"] .floor-take').click()
-    kiosk_says(folder, f"room {ROOM}: {CENTRE} no longer sending")
+    kiosk_says(folder, f"room {ROOM}: {CENTRE} no longer sending", times=2)
     staff.wait(lambda: CENTRE not in tiles(staff), WAIT_S)
-    wait_for(lambda: not on_air(display), WAIT_S, "the on-air band gone")
+    wait_for(lambda: not band(display, ON_AIR_RED), WAIT_S, "the on-air band gone")
     staff.find("#end").click()
     kiosk_says(folder, "in_room -> in_room (call_alone)")  # the host has gone
     xdotool(display, "key", "Escape")  # 끊기: the centre leaves the empty room
@@ -330,13 +347,23 @@ def listed(staff: StaffAtConsole, where: str) -> list[str]:
     return list(staff.driver.execute_script(script, where))
 
 
-def on_air(display: str) -> bool:
-    """The kiosk's red on-air band is painted across the foot of the picture (the red
-    끊기 button is in the column on the right, outside the part looked at)."""
+def pictured(staff: StaffAtConsole, centre: str) -> bool:
+    """The host's audience strip shows *centre*'s picture."""
+    script = (
+        "const li = document.querySelector('#audience-grid li[data-centre=\"' + arguments[0]"
+        " + '\"]'); return li ? li.dataset.picture : null"
+    )
+    return bool(staff.driver.execute_script(script, centre) == "yes")
+
+
+def band(display: str, colour: str) -> bool:
+    """The kiosk's band is painted *colour* across the foot of the picture (red on air,
+    blue while city hall looks; the red 끊기 button is in the column on the right,
+    outside the part looked at)."""
     image = screenshot(display)
     width, height = image.width(), image.height()
     foot = image.copy(width // 20, height * 94 // 100, width * 11 // 20, height * 5 // 100)
-    share, _, _ = colour_share(foot, ON_AIR_RED, step=4)
+    share, _, _ = colour_share(foot, colour, step=4)
     return share > 0.5
 
 

@@ -101,6 +101,11 @@ once; more are closed at once. Boxes, known by their certificate, never wait on 
 """How often a connection's credential is checked again (revocation, expiry)."""
 JANUS_TOKEN_S = 3600
 """Lifetime of the Janus tokens the gate mints (a new one well before it ends)."""
+BACKLOG = 1024
+"""Connections waiting to be taken: a city's boxes all joining a town meeting (or all
+coming back after a restart) at once. asyncio's 100 dropped 17–34 of 300 boxes'
+first attempts (``bench/meeting_storm.py``), each then tried again by TCP a second
+later."""
 FLOOR_GRACE_S = 5.0
 """A box still sending this long after the floor was taken from it is cut off."""
 ROOM_TOKEN_S = 60
@@ -928,6 +933,7 @@ async def open_gate(
         ssl=tls,
         subprotocols=[PROTOCOL],
         max_size=2**22,
+        backlog=BACKLOG,
         # A client whose link died is dropped ~20 s after it fell silent, so that its
         # name is free again soon after it is back (Janus drops it with our twin).
         ping_interval=10,

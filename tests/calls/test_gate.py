@@ -7,8 +7,10 @@ revoked box is cut within 10 s. Each refusal here is the gate's (its reason is
 checked), so a test fails if the gate's check is taken away."""
 
 import json
+import subprocess
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 import pytest
@@ -22,7 +24,7 @@ from kiosk.calls.videoroom import PLUGIN as VIDEOROOM
 from kiosk_contract.floor import Floor
 from kiosk_demo.network import PrivateNetwork
 from kiosk_demo.staff import StaffDesk
-from kiosk_provisioning.gate import FLOOR_GRACE_S, sends_sound
+from kiosk_provisioning.gate import BACKLOG, FLOOR_GRACE_S, sends_sound
 from kiosk_provisioning.identity.directory import write_floor
 from tests.calls.conftest import (
     CENTRE,
@@ -516,3 +518,18 @@ def test_an_offer_sends_sound_while_an_audio_section_is_live() -> None:
     assert not sends_sound("v=0\r\n" + audio.replace("sendonly", "recvonly"))
     assert not sends_sound("v=0\r\n" + audio.replace(" 9 ", " 0 ") + video)
     assert sends_sound(None)  # unreadable: counted as sound, refused where sound is
+
+
+def test_the_gate_takes_a_whole_citys_boxes_connecting_at_once(
+    janus: CallServer, network: PrivateNetwork
+) -> None:
+    """Its listening queue holds :data:`BACKLOG` connections (asyncio's own 100 dropped
+    some of 300 boxes joining a meeting at once)."""
+    port = str(urlsplit(janus.url).port)
+    listening = subprocess.run(
+        network.command(["ss", "-Hltn", f"sport = :{port}"]),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert listening[0] == "LISTEN" and listening[2] == str(BACKLOG), listening

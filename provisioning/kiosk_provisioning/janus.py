@@ -31,8 +31,10 @@ from kiosk_provisioning.fleet import build_centre, read_fleet
 from kiosk_provisioning.inventory import read_inventory
 from kiosk_provisioning.janus_config import JanusSetup, Room, write_config
 from kiosk_provisioning.problems import Problem, ProvisionError
-from kiosk_provisioning.servers import ServerPlan
+from kiosk_provisioning.servers import MeetingServer, ServerPlan
 
+GATE_PORTS = (8989, 8990)
+"""City hall's own call gate's ports (``kiosk-call-gate.service``: boxes, staff)."""
 MEETING_SENDERS = 4 + MAX_SPEAKERS + MAX_SHOWN
 """Publishers a town meeting's room takes (Janus counts senders only, never the
 watching centres): up to four of city hall's (the host, a second camera), the
@@ -124,7 +126,7 @@ def write_janus_configs(
     known = set(read_fleet(fleet_dir).districts) or {
         row.district for row in read_inventory(inventory)
     }
-    problems = plan.unknown_districts(known)
+    problems = plan.unknown_districts(known) + _gate_ports(plan)
     if problems:
         raise ProvisionError(problems)
     shared = fleet_setup(fleet_dir, inventory, identity)
@@ -141,4 +143,46 @@ def write_janus_configs(
         )
     for name, setup in setups.items():
         write_config(out / name, setup)
+    origin = plan.origin
+    for server in plan.servers:
+        if server is not origin and server.gate:
+            (out / server.name / "gate.env").write_text(gate_env(server))
     return setups
+
+
+def _gate_ports(plan: ServerPlan) -> list[Problem]:
+    """Every call gate listens at city hall, beside the identity folder it reads (the
+    origin's is ``kiosk-call-gate``, on :data:`GATE_PORTS`; each edge's
+    ``kiosk-call-gate@NAME``, unprivileged): an edge's ``gate`` needs a port of its
+    own, 1024 or above."""
+    origin = plan.origin
+    taken = dict.fromkeys(GATE_PORTS, f"{origin.name} (kiosk-call-gate)")
+    problems = []
+    for index, server in enumerate(plan.servers):
+        if server is origin or not server.gate:
+            continue
+        port = urlsplit(server.gate).port
+        if port is None or port < 1024:
+            message = (
+                f"{server.name}'s call gate runs at city hall unprivileged: "
+                "give its address a port of 1024 or more"
+            )
+        elif port in taken:
+            message = f"port {port} is {taken[port]}'s too: every call gate listens at city hall"
+        else:
+            taken[port] = server.name
+            continue
+        problems.append(Problem(plan.source, message, field=f"server[{index}].gate"))
+    return problems
+
+
+def gate_env(server: MeetingServer) -> str:
+    """``gate.env`` for edge *server*'s call gate (``kiosk-call-gate@NAME``), which runs
+    at city hall beside the identity folder: its Janus' API (over the servers' closed
+    network) and where it listens for boxes (every address, its ``gate``'s port)."""
+    port = urlsplit(server.gate).port
+    return (
+        f"# kiosk-call-gate@{server.name}.service (kiosk-provision janus-configs)\n"
+        f"JANUS={server.api}\n"
+        f"LISTEN=0.0.0.0:{port}\n"
+    )

@@ -19,6 +19,7 @@ BOOT = Path(__file__).parent / "boot"
 CITY_HALL_UNITS = (
     "kiosk-identity.service",
     "kiosk-call-gate.service",
+    "kiosk-call-gate@.service",
     "kiosk-crl.path",
     "kiosk-crl.service",
     "kiosk-broker.service",
@@ -97,6 +98,7 @@ def test_the_central_side_installs_alone(debs: dict[str, Path], bare: Path) -> N
     ):
         assert (wants / enabled).is_symlink(), enabled
     assert list(wants.glob("*/kiosk-crl.service")) == []
+    assert list(wants.glob("*/kiosk-call-gate@*")) == [], "each enabled by the admin"
     assert list(wants.glob("*/kiosk-broker-acl.service")) == []
     for module in ("kiosk_provisioning.identity.service", "kiosk_provisioning.gate"):
         shown = in_root(bare, "/opt/venvs/kiosk-provisioning/bin/python", "-m", module, "--help")
@@ -105,6 +107,7 @@ def test_the_central_side_installs_alone(debs: dict[str, Path], bare: Path) -> N
         "/srv/kiosk-fleet/identity": "kiosk-provision:kiosk-provision 700",
         "/etc/kiosk-provision/identity": "root:kiosk-provision 750",
         "/etc/kiosk-provision/gate": "root:kiosk-provision 750",
+        "/etc/kiosk-provision/gates": "root:kiosk-provision 750",
         # Installed without mosquitto (a Recommends): its group is set when it starts.
         "/etc/kiosk-provision/broker": "kiosk-provision:kiosk-provision 2750",
     }

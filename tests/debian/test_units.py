@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_provisioning.gate import attempts_file
+from kiosk_provisioning.janus import gate_env
+from kiosk_provisioning.servers import MeetingServer
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = {
@@ -24,6 +26,7 @@ UNITS = {
     "kiosk-provision-refresh.timer": ROOT / "provisioning/systemd/kiosk-provision-refresh.timer",
     "kiosk-identity.service": ROOT / "provisioning/systemd/kiosk-identity.service",
     "kiosk-call-gate.service": ROOT / "provisioning/systemd/kiosk-call-gate.service",
+    "kiosk-call-gate@.service": ROOT / "provisioning/systemd/kiosk-call-gate@.service",
     "kiosk-console.service": ROOT / "provisioning/systemd/kiosk-console.service",
     "kiosk-crl.path": ROOT / "provisioning/systemd/kiosk-crl.path",
     "kiosk-crl.service": ROOT / "provisioning/systemd/kiosk-crl.service",
@@ -49,6 +52,7 @@ PROGRAMS = (
 CITY_HALL_SERVERS = {
     "kiosk-identity.service": "kiosk_provisioning.identity.service",
     "kiosk-call-gate.service": "kiosk_provisioning.gate",
+    "kiosk-call-gate@.service": "kiosk_provisioning.gate",
 }
 """City hall's network services and the module each one runs."""
 MAX_EXPOSURE = 6.0
@@ -72,8 +76,9 @@ def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("unit", sorted(UNITS))
 def test_units_verify_without_a_word(root: Path, unit: str) -> None:
+    instance = unit.replace("@.", "@north.")  # a template is verified as one of its units
     done = subprocess.run(
-        ["systemd-analyze", "verify", f"--root={root}", unit],
+        ["systemd-analyze", "verify", f"--root={root}", instance],
         capture_output=True,
         text=True,
         check=False,
@@ -143,20 +148,39 @@ def test_city_hall_services_wait_for_the_admins_certificate(unit: str) -> None:
     assert all(path.startswith("/etc/kiosk-provision/") for path in conditions[:2])
 
 
-def test_the_call_gate_sees_the_identity_folder_read_only_and_no_other_part_of_the_repo() -> None:
+@pytest.mark.parametrize("unit", ["kiosk-call-gate.service", "kiosk-call-gate@.service"])
+def test_the_call_gate_sees_the_identity_folder_read_only_and_no_other_part_of_the_repo(
+    unit: str,
+) -> None:
     """It holds no key of the repository and writes only its record of calls (which
     the console reads for missed calls): a gate taken over can neither sign a
-    configuration nor enrol a box."""
-    repo = _options(_start("kiosk-call-gate.service"))["--repo"]
-    assert _entries("kiosk-call-gate.service", "TemporaryFileSystem") == [f"{repo}:ro"]
-    assert _entries("kiosk-call-gate.service", "BindReadOnlyPaths") == [f"{repo}/identity"]
+    configuration nor enrol a box. The same for each meeting server's gate."""
+    repo = _options(_start(unit))["--repo"]
+    assert _entries(unit, "TemporaryFileSystem") == [f"{repo}:ro"]
+    assert _entries(unit, "BindReadOnlyPaths") == [f"{repo}/identity"]
     calls = str(attempts_file(Path(repo)).parent)
-    assert _entries("kiosk-call-gate.service", "BindPaths") == [calls]
-    assert calls in _entries("kiosk-call-gate.service", "ExecStartPre")[0], "made before"
-    assert _entries("kiosk-call-gate.service", "ReadWritePaths") == []
-    assert _entries("kiosk-call-gate.service", "InaccessiblePaths") == [f"-{repo}/identity/ca.key"]
-    assert f"{repo}/identity/ca.pem" in _entries("kiosk-call-gate.service", "ConditionPathExists")
-    assert "AF_INET AF_INET6" in _entries("kiosk-call-gate.service", "RestrictAddressFamilies")[0]
+    assert _entries(unit, "BindPaths") == [calls]
+    assert calls in _entries(unit, "ExecStartPre")[0], "made before"
+    assert _entries(unit, "ReadWritePaths") == []
+    assert _entries(unit, "InaccessiblePaths") == [f"-{repo}/identity/ca.key"]
+    assert f"{repo}/identity/ca.pem" in _entries(unit, "ConditionPathExists")
+    assert "AF_INET AF_INET6" in _entries(unit, "RestrictAddressFamilies")[0]
+
+
+def test_a_meeting_servers_gate_runs_on_what_janus_configs_wrote_for_it() -> None:
+    """``kiosk-call-gate@NAME`` starts only with the ``gate.env`` ``janus-configs``
+    writes (JANUS, LISTEN: :func:`kiosk_provisioning.janus.gate_env`) and its own
+    certificate, all in its own folder."""
+    unit = "kiosk-call-gate@.service"
+    folder = "/etc/kiosk-provision/gates/%i"
+    assert _entries(unit, "EnvironmentFile") == [f"{folder}/gate.env"]
+    options = _options(_start(unit))
+    assert (options["--janus"], options["--listen"]) == ("${JANUS}", "${LISTEN}")
+    assert {options["--cert"], options["--key"], f"{folder}/gate.env"} <= set(
+        _entries(unit, "ConditionPathExists")
+    )
+    written = gate_env(MeetingServer("north", "ws://10.0.1.1:8188/", "wss://n.example:8991/"))
+    assert {line.split("=", 1)[0] for line in written.splitlines()[1:]} == {"JANUS", "LISTEN"}
 
 
 def test_the_identity_service_writes_its_folder_and_the_messages_and_nothing_else() -> None:

@@ -18,8 +18,8 @@ from tests.provision.fleets import EXAMPLES
 from tests.provision.test_cli import tool
 
 ORIGIN_GATE = "wss://calls.namwon.example:8989/"
-NORTH_GATE = "wss://north.calls.namwon.example:8989/"
-SOUTH_GATE = "wss://south.calls.namwon.example:8989/"
+NORTH_GATE = "wss://north.calls.namwon.example:8991/"
+SOUTH_GATE = "wss://south.calls.namwon.example:8992/"
 CENTRES = {"unbong-1": "운봉읍", "unbong-2": "운봉읍", "inwol-1": "인월면", "geum-1": "금동"}
 
 
@@ -238,7 +238,39 @@ def test_janus_configs_share_rooms_and_secrets_with_an_admin_key_each(tmp_path: 
     assert setting("origin", "nat_1_1_mapping") == []
     assert setting("south", "ws_ip", "janus.transport.websockets.jcfg") == ["10.0.2.9"]
 
+    # Each edge's call gate, which runs at city hall (kiosk-call-gate@NAME): its
+    # Janus over the closed network, its own port; the origin's is kiosk-call-gate.
+    assert (out / "north" / "gate.env").read_text().splitlines()[1:] == [
+        "JANUS=ws://10.0.1.1:8190/",
+        "LISTEN=0.0.0.0:8991",
+    ]
+    assert "LISTEN=0.0.0.0:8992" in (out / "south" / "gate.env").read_text()
+    assert not (out / "origin" / "gate.env").exists()
+
     relayed = read_servers(servers)
     assert [(s.name, s.admin_key) for s in relayed] == list(keys.items()), (
         "the relay reads the extended file and each folder's key"
     )
+
+
+@pytest.mark.parametrize(
+    ("north_gate", "why"),
+    [
+        ("wss://north.calls.namwon.example/", "north's call gate runs at city hall unprivileged"),
+        ("wss://north.calls.namwon.example:8990/", "port 8990 is origin (kiosk-call-gate)'s too"),
+        ("wss://north.calls.namwon.example:8992/", "port 8992 is north's too"),
+    ],
+)
+def test_every_call_gate_listens_at_city_hall_on_a_port_of_its_own(
+    tmp_path: Path, north_gate: str, why: str
+) -> None:
+    fleet_dir, inventory = fleet(tmp_path)
+    servers = servers_file(tmp_path)
+    servers.write_text(servers.read_text().replace(NORTH_GATE, north_gate))
+    out = tmp_path / "janus"
+    written = tool(
+        "janus-configs", "--servers", servers, "--out", out,
+        "--fleet", fleet_dir, "--inventory", inventory,
+    )  # fmt: skip
+    assert written.returncode == 1 and why in written.stderr, written.stderr
+    assert not out.exists()

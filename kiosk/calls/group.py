@@ -215,7 +215,8 @@ class GroupCall:
                 await self._subscribe(feed)
 
     def _wanted(self, feed: Feed) -> bool:
-        return feed.sound or not self._heard_only
+        # The host is watched with or without sound (a host without a microphone).
+        return feed.sound or not self._heard_only or feed.display == self._host
 
     async def _subscribe(self, feed: Feed) -> None:
         try:

@@ -151,21 +151,28 @@ class FloorRights:
 
 
 def sends_sound(sdp: object) -> bool:
-    """Whether an offer's session description sends sound: an audio section with a
-    port and neither ``inactive`` nor ``recvonly`` (anything unreadable counts as
-    sound, so it is refused where sound is)."""
+    """Whether an offer's session description may carry sound: any audio section with
+    a port, whatever its direction (a box the host only looks at offers its camera
+    alone, with no audio section at all). Read as Janus reads it: lines cut at ``\n``
+    (a ``\r`` before it dropped), the media's kind in any case. Anything unreadable
+    counts as sound, so it is refused where sound is."""
     if not isinstance(sdp, str):
         return True
-    sound = False
-    for line in sdp.splitlines():
-        if line.startswith("m="):
-            if sound:
-                return True
-            parts = line[2:].split()
-            sound = len(parts) > 1 and parts[0] == "audio" and parts[1] != "0"
-        elif sound and line.strip() in ("a=inactive", "a=recvonly"):
-            sound = False
-    return sound
+    for line in sdp.split("\n"):
+        if line[:2].lower() != "m=":
+            continue
+        parts = line.removesuffix("\r")[2:].split(" ")
+        if parts[0].lower() == "audio" and (len(parts) < 2 or parts[1] != "0"):
+            return True
+    return False
+
+
+def sends_of(publisher: object) -> bool:
+    """Whether a publisher Janus announces (``publishers``) has an audio stream."""
+    streams = publisher.get("streams") if isinstance(publisher, dict) else None
+    return isinstance(streams, list) and any(
+        isinstance(s, dict) and s.get("type") == "audio" and not s.get("disabled") for s in streams
+    )
 
 
 class Parties(Protocol):
@@ -194,6 +201,10 @@ class Parties(Protocol):
     def floor(self, room: int) -> "FloorRights | None":
         """Who may send in *room* now (``None``: a room without a floor, where every
         centre may send)."""
+        ...
+
+    def is_centre(self, name: str) -> bool:
+        """Whether *name* is a centre's (its box's display in rooms), not staff's."""
         ...
 
 
@@ -284,6 +295,10 @@ class CityHall:
             return FloorRights()  # none given yet, or over: only the host speaks
         return FloorRights(frozenset(floor.speakers), frozenset(floor.shown))
 
+    def is_centre(self, name: str) -> bool:
+        self._load()
+        return name in self._call_names or name in self._centres
+
     def _load(self) -> None:
         from kiosk_provisioning.identity.directory import load_directory
 
@@ -296,6 +311,7 @@ class CityHall:
             directory = load_directory(self._folder)
             self._centres = directory.centres if changed else {}
             self._room_keys = directory.rooms if changed else {}
+            self._call_names = {entry.call_name for entry in self._centres.values()}
             self._directory_at = changed
 
 
@@ -458,9 +474,12 @@ class GateConnection:
         and whether with sound."""
         self._unfloored: dict[int, float] = {}
         """Sending handle -> since when (monotonic) the floor no longer names it."""
-        self._sends: dict[str, tuple[int, tuple[int, bool] | None]] = {}
-        """Transaction of a send let through -> its handle and what it sent before: put
-        back if Janus refuses it (a box is counted as sending only while it does)."""
+        self._awaiting: dict[str, tuple[int, Callable[[bool], None]]] = {}
+        """Transaction of a send, ``unpublish`` or ``leave`` let through -> its handle and
+        what to do once Janus answers (refused or not): a send counts from the request
+        on and is taken back if refused; a stop counts only once Janus has stopped."""
+        self._feeds: dict[int, bool] = {}
+        """VideoRoom feeds Janus announced on this connection -> whether with sound."""
         self._pending: dict[str, Callable[[Json], None]] = {}
         """Transaction -> what its reply teaches us (a new session or handle)."""
         self._peer = str(client.remote_address[0]) if client.remote_address else "?"
@@ -625,17 +644,25 @@ class GateConnection:
             body = message.get("body")
             if not isinstance(body, dict):
                 raise RefusedError("a message without a body")
+            transaction = message["transaction"]
+            if transaction in self._awaiting or transaction in self._pending:
+                raise RefusedError(f"transaction {transaction!r} is still open")
             police = self._videocall if handle[1] == VIDEOCALL else self._videoroom
             forward["body"] = police(body)
             if handle[1] == VIDEOROOM:
                 assert isinstance(handle_id, int)
                 jsep = message.get("jsep")
-                offer = isinstance(jsep, dict) and jsep.get("type") == "offer"
-                sound = sends_sound(jsep.get("sdp")) if isinstance(jsep, dict) and offer else None
-                before = self._sending.get(handle_id)
-                self._follow_room(handle_id, body, sound)
-                if handle_id in self._sending and self._sending[handle_id] != before:
-                    self._sends[message["transaction"]] = (handle_id, before)
+                sound = None
+                if jsep is not None:
+                    kind_of = jsep.get("type") if isinstance(jsep, dict) else None
+                    # Janus takes the type in any case: so does the gate.
+                    if not isinstance(kind_of, str) or kind_of.lower() not in ("offer", "answer"):
+                        raise RefusedError("a session description neither offer nor answer")
+                    if kind_of.lower() == "offer":
+                        sound = sends_sound(jsep.get("sdp"))
+                answered = self._follow_room(handle_id, body, sound)
+                if answered is not None:
+                    self._awaiting[transaction] = (handle_id, answered)
             if handle[1] == VIDEOCALL and body.get("request") == "call":
                 assert isinstance(handle_id, int)
                 self._call_ended(handle_id)  # a call still open on it is over
@@ -686,6 +713,7 @@ class GateConnection:
             body["display"] = display if display in party.names else party.names[0]
         elif ptype == "subscriber":
             allowed, body = SUBSCRIBER_FIELDS, dict(body)
+            self._may_watch(room, body)
         else:
             raise RefusedError(f"join as {ptype!r}")
         extra = set(body) - allowed
@@ -693,6 +721,24 @@ class GateConnection:
             raise RefusedError(f"videoroom join with {sorted(extra)}")
         body["token"] = self._parties.room_token(room)
         return body
+
+    def _may_watch(self, room: int, body: Json) -> None:
+        """In a town meeting a box watches only city hall's feeds and the centres' with
+        sound (the speakers): the centres the host looks at are for the host alone. Known from
+        what Janus announced to this connection (a box joins the room before it
+        watches anyone)."""
+        party = self.party
+        if party is None or not isinstance(party.credential, bytes):
+            return  # staff: the host looks at the audience
+        if self._parties.floor(room) is None:
+            return
+        streams = body.get("streams")
+        feeds = [s.get("feed") if isinstance(s, dict) else None for s in streams or []]
+        if "feed" in body or not isinstance(streams, list):
+            feeds.append(body.get("feed"))
+        for feed in feeds:
+            if not isinstance(feed, int) or not self._feeds.get(feed, False):
+                raise RefusedError(f"watch feed {feed!r} in room {room}: not one the centres hear")
 
     def _moderate(self, body: Json) -> Json:
         """A host muting (or unmuting) a stream of someone in one of its rooms, with the
@@ -707,13 +753,16 @@ class GateConnection:
             raise RefusedError(f"moderate room {room}: city hall keeps no secret for it")
         return {**body, "secret": secret}
 
-    def _follow_room(self, handle: int, body: Json, offer_sound: bool | None) -> None:
+    def _follow_room(
+        self, handle: int, body: Json, offer_sound: bool | None
+    ) -> Callable[[bool], None] | None:
         """Which room each publisher handle joined and sends into; a box sends into a
         town meeting's room only while the floor names its centre (its camera alone
         while the floor only shows it). Sending is any request carrying an offer
         (Janus starts a publisher on ``configure`` or ``join`` with one as on
         ``publish``; *offer_sound*: whether the offer has sound, ``None`` without
-        one), ``publish``, or ``configure`` turning media on."""
+        one), ``publish``, or ``configure`` turning media on. Returns what to do once
+        Janus answered (refused or not), if anything."""
         offer = offer_sound is not None
         request = body.get("request")
         if request == "join" and body.get("ptype") == "publisher":
@@ -728,18 +777,36 @@ class GateConnection:
                 party = self.party
                 if offer and party is not None and isinstance(party.credential, bytes):
                     raise RefusedError("an offer on a handle in no room as a publisher")
-                return  # Janus refuses sending before a join
-            _, before = self._sending.get(handle, (room, False))
-            sound = offer_sound if offer_sound is not None else before or bool(body.get("audio"))
+                return None  # Janus refuses sending before a join
+            before = self._sending.get(handle)
+            had_sound = before is not None and before[1]
+            sound = offer_sound if offer_sound is not None else had_sound or bool(body.get("audio"))
             if not self._may_send(room, sound):
                 what = "sound" if sound and self._may_send(room, False) else "send"
                 raise RefusedError(f"{what} in room {room}: the floor is not this centre's")
             self._sending[handle] = (room, sound)
-        elif request in ("unpublish", "leave"):
-            self._sending.pop(handle, None)
-            self._unfloored.pop(handle, None)
-            if request == "leave":
-                self._joined.pop(handle, None)
+
+            def sent(refused: bool) -> None:
+                if refused and before is None:
+                    self._stopped(handle)
+                elif refused and before is not None:
+                    self._sending[handle] = before
+
+            return sent
+        if request in ("unpublish", "leave"):
+
+            def stopped(refused: bool) -> None:
+                if not refused:
+                    self._stopped(handle)
+                    if request == "leave":
+                        self._joined.pop(handle, None)
+
+            return stopped
+        return None
+
+    def _stopped(self, handle: int) -> None:
+        self._sending.pop(handle, None)
+        self._unfloored.pop(handle, None)
 
     def _may_send(self, room: int, sound: bool) -> bool:
         party = self.party
@@ -776,14 +843,12 @@ class GateConnection:
     def _learn(self, message: object) -> None:
         if not isinstance(message, dict) or message.get("janus") == "ack":
             return
-        send = self._sends.pop(str(message.get("transaction")), None)
-        if send is not None and _refused(message):
-            handle, before = send
-            if before is None:
-                self._sending.pop(handle, None)
-                self._unfloored.pop(handle, None)
-            else:
-                self._sending[handle] = before
+        awaited = self._awaiting.get(str(message.get("transaction")))
+        sender = message.get("sender")
+        if awaited is not None and (sender is None or sender == awaited[0]):
+            del self._awaiting[str(message.get("transaction"))]
+            awaited[1](_refused(message))
+        self._follow_feeds(message)
         learn = self._pending.pop(str(message.get("transaction")), None)
         if learn is not None and message.get("janus") == "success":
             learn(message)
@@ -793,6 +858,27 @@ class GateConnection:
             self._detached(message.get("sender"))
         elif message.get("janus") == "event":
             self._videocall_event(message)
+
+    def _follow_feeds(self, message: Json) -> None:
+        """Which feeds Janus announced to this connection's VideoRoom handles, and
+        whether each has sound (a box may watch only those in a town meeting)."""
+        sender = message.get("sender")
+        handle = self._handles.get(sender) if isinstance(sender, int) else None
+        plugin = message.get("plugindata")
+        data = plugin.get("data") if isinstance(plugin, dict) else None
+        if handle is None or handle[1] != VIDEOROOM or not isinstance(data, dict):
+            return
+        publishers = data.get("publishers")
+        for publisher in publishers if isinstance(publishers, list) else []:
+            feed = publisher.get("id") if isinstance(publisher, dict) else None
+            if isinstance(feed, int) and not isinstance(feed, bool):
+                # City hall's own (the host, a camera) are watched with or without sound.
+                display = str(publisher.get("display", ""))
+                self._feeds[feed] = sends_of(publisher) or not self._parties.is_centre(display)
+        for key in ("unpublished", "leaving"):
+            gone = data.get(key)
+            if isinstance(gone, int) and not isinstance(gone, bool):
+                self._feeds.pop(gone, None)
 
     def _videocall_event(self, message: Json) -> None:
         """Follow registrations and the calls this connection placed."""
@@ -831,8 +917,8 @@ class GateConnection:
         self._joined.pop(handle, None)
         self._sending.pop(handle, None)
         self._unfloored.pop(handle, None)
-        for transaction in [t for t, (h, _) in self._sends.items() if h == handle]:
-            del self._sends[transaction]
+        for transaction in [t for t, (h, _) in self._awaiting.items() if h == handle]:
+            del self._awaiting[transaction]
 
     def _forget_name(self, handle: int) -> None:
         name = self._names.pop(handle, None)

@@ -74,6 +74,10 @@ def kiosk_side(url: str, box: Path, camera: Path, seconds: float) -> None:
         def tracks(self) -> tuple[MediaStreamTrack, MediaStreamTrack]:
             return ToneTrack(440), FileCamera(camera)
 
+        def picture(self) -> MediaStreamTrack:
+            track: MediaStreamTrack = FileCamera(camera)
+            return track
+
         def hear(self, source: object, frame: Any) -> None:
             self.mixer.hear(source, frame)
             self.mixer.take(self.mixer.pending())  # what a speaker would consume

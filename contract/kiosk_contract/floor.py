@@ -53,9 +53,7 @@ MAX_FLOOR_BYTES = 4000
 MAX_HAND_BYTES = 500
 
 
-class Floor(
-    msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True, omit_defaults=True
-):
+class Floor(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """``floor/room/<room>``: the centres that may speak in *room*, as city hall signs it."""
 
     kind: Literal["floor"] = "floor"
@@ -69,8 +67,7 @@ class Floor(
     """The centres (ids) on air; empty: only the host speaks."""
     shown: Annotated[list[Slug], Meta(max_length=MAX_SHOWN)] = msgspec.field(default_factory=list)
     """The centres (ids) whose camera, without sound, the host looks at (the audience
-    on demand); never one on air. Left out when empty, so a box that knows only
-    speakers reads every floor that shows nobody."""
+    on demand); never one on air."""
     issued_at: int
     expires_at: int
 

@@ -74,6 +74,11 @@ class Greeting:
     def tracks(self) -> tuple[MediaStreamTrack, MediaStreamTrack]:
         return greeting_tracks()
 
+    def picture(self) -> MediaStreamTrack:
+        sound, picture = greeting_tracks()
+        sound.stop()
+        return picture
+
     def hear(self, source: object, frame: AudioFrame) -> None:
         pass
 

@@ -37,6 +37,9 @@ class DeferredDeviceMedia:
     def tracks(self) -> tuple[MediaStreamTrack, MediaStreamTrack]:
         return self._media().tracks()
 
+    def picture(self) -> MediaStreamTrack:
+        return self._media().picture()
+
     def hear(self, source: object, frame: AudioFrame) -> None:
         self._media().hear(source, frame)
 

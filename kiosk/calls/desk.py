@@ -67,6 +67,10 @@ class LocalMedia(Protocol):
         """Fresh (audio, video) tracks; each connection gets its own."""
         ...
 
+    def picture(self) -> MediaStreamTrack:
+        """A fresh camera track alone (the microphone not even opened)."""
+        ...
+
     def hear(self, source: object, frame: AudioFrame) -> None:
         """Play what *source* (a far side) said; sources are mixed."""
         ...
@@ -169,6 +173,13 @@ class CallDesk:
     def name(self) -> str:
         """The centre's name on the server."""
         return self._calls.call_name or self._centre_id
+
+    @property
+    def room_number(self) -> int:
+        """The number of the group session's room the centre is in now (in it, not
+        joining or rejoining), 0 when none: what the fleet status reports."""
+        room = self._rooms.room
+        return room.number if room is not None and self._view.phase is Phase.IN_ROOM else 0
 
     @property
     def ice(self) -> list[IceServer]:
@@ -362,6 +373,13 @@ class CallDesk:
         audio, video = self._media.tracks()
         self._mirror = Mirror(video)
         return audio, self._mirror
+
+    def picture(self) -> MediaStreamTrack:
+        """A fresh camera track alone, through the self-view (the host looks at us)."""
+        from kiosk.calls.tracks import Mirror  # the media stack is loaded by now
+
+        self._mirror = Mirror(self._media.picture())
+        return self._mirror
 
     def gone(self, source: object) -> None:
         self._media.forget(source)

@@ -31,6 +31,9 @@ class StandInMedia:
     def tracks(self) -> tuple[MediaStreamTrack, MediaStreamTrack]:
         return ToneTrack(self.hertz), ColourTrack(self.colour)
 
+    def picture(self) -> MediaStreamTrack:
+        return ColourTrack(self.colour)
+
     def hear(self, source: object, frame: AudioFrame) -> None:
         self.mixer.hear(source, frame)
 
@@ -80,6 +83,11 @@ class DeviceMedia(StandInMedia):
         self.camera.capture.start()
         self.microphone.capture.start()
         return MicrophoneTrack(self.microphone), CameraTrack(self.camera)
+
+    def picture(self) -> MediaStreamTrack:
+        """The camera alone: the microphone's capture is not started."""
+        self.camera.capture.start()
+        return CameraTrack(self.camera)
 
     def hear(self, source: object, frame: AudioFrame) -> None:
         if self.speaker is not None:

@@ -175,6 +175,10 @@ class Desk(Protocol):
         """Fresh (audio, video) tracks for one connection."""
         ...
 
+    def picture(self) -> MediaStreamTrack:
+        """A fresh camera track alone, for one connection (no microphone opened)."""
+        ...
+
     def heard(self, source: object, kind: str, frame: object) -> None:
         """A far side's frame arrived (sound goes to the speaker)."""
         ...

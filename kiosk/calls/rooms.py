@@ -242,9 +242,7 @@ class RoomStay:
         if wanted is Sending.ALL:
             await group.speak(self._desk.tracks())
         elif wanted is Sending.PICTURE:
-            sound, picture = self._desk.tracks()
-            sound.stop()
-            await group.speak([picture])
+            await group.speak([self._desk.picture()])
 
     def _floor_changed(self, number: int) -> None:
         """City hall gave or took the floor, or the hand went up or down."""

@@ -181,6 +181,15 @@ def build_centre(
         config = parse_config(json.dumps(document, ensure_ascii=False).encode())
     except ConfigError as err:
         raise ProvisionError([problem(err.field, err.reason)]) from None
+    floors = [room.id for room in config.calls.rooms if room.floor]
+    if floors and config.fleet is None:
+        # 말하기 sends the hand on the fleet channel, and the floor comes back on it:
+        # without one the screen would say the hand is up while it went nowhere.
+        message = (
+            f"room {floors[0]!r} has a floor (floor: true), which needs the fleet "
+            "channel (a fleet section): hands and floors travel on it"
+        )
+        raise ProvisionError([problem("calls.rooms", message)])
     return document, config
 
 

@@ -35,11 +35,12 @@ from kiosk_provisioning.servers import MeetingServer, ServerPlan
 
 GATE_PORTS = (8989, 8990)
 """City hall's own call gate's ports (``kiosk-call-gate.service``: boxes, staff)."""
-MEETING_SENDERS = 4 + MAX_SPEAKERS + MAX_SHOWN
+MEETING_SENDERS = 4 + MAX_SPEAKERS + 2 * MAX_SHOWN
 """Publishers a town meeting's room takes (Janus counts senders only, never the
 watching centres): up to four of city hall's (the host, a second camera), the
-centres on air and those the host looks at; the meeting relay's copies from other
-servers are among these, since each centre sends on one server only."""
+centres on air, and twice those the host looks at (다음 12곳: the next dozen start
+while the last still stop); the meeting relay's copies from other servers are among
+these, since each centre sends on one server only."""
 
 
 def fleet_rooms(fleet_dir: Path, inventory: Path) -> list[Room]:

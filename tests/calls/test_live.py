@@ -70,6 +70,22 @@ def test_the_chosen_camera_is_sent_and_the_off_picture_while_there_is_none() -> 
     run(scenario())
 
 
+def test_a_picture_alone_never_opens_the_microphone() -> None:
+    """City hall looks at the centre (its camera, no sound): the microphone's capture
+    is not started at all."""
+
+    async def scenario() -> None:
+        box = device_media()
+        box.use(Choice(WEBCAM, MICROPHONE, None))
+        video = box.picture()
+        await shows(video, COLOURS[WEBCAM.node])
+        assert box.camera.capture.running and not box.microphone.capture.running
+        box.silence()
+        video.stop()
+
+    run(scenario())
+
+
 def test_no_microphone_sends_silence() -> None:
     async def scenario() -> None:
         box = device_media()

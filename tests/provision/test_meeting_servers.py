@@ -228,7 +228,7 @@ def test_janus_configs_share_rooms_and_secrets_with_an_admin_key_each(tmp_path: 
         assert setting(name, "secret", "janus.plugin.videoroom.jcfg") == expected
         # The town meeting takes its hosts, speakers and the audience the host looks at.
         senders = setting(name, "publishers", "janus.plugin.videoroom.jcfg")
-        assert senders == [str(4 + MAX_SPEAKERS + MAX_SHOWN), "12"]
+        assert senders == [str(4 + MAX_SPEAKERS + 2 * MAX_SHOWN), "12"]
     keys = {name: setting(name, "admin_key", "janus.plugin.videoroom.jcfg")[0] for name in names}
     assert len(set(keys.values())) == 3, "each server its own admin key"
     assert setting("origin", "ws_ip", "janus.transport.websockets.jcfg") == ["10.0.0.1"]

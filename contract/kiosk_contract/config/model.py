@@ -307,7 +307,6 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
                 raise ValueError(f"notice id {notice_id!r} is used twice")
         self._check_call_tiles()
         self._check_message_tiles()
-        self._check_floor_rooms()
         self._check_transport()
         text = self.display.text
         pairs = [("display.background", self.display.background)]
@@ -352,19 +351,6 @@ class KioskConfig(_Frozen, frozen=True, kw_only=True):
                 raise ValueError(f"tile {tile.id!r} calls {tile.target!r}, not a contact")
             if tile.action == "group" and self.calls.room(tile.target) is None:
                 raise ValueError(f"tile {tile.id!r} joins {tile.target!r}, not a room")
-
-    def _check_floor_rooms(self) -> None:
-        """A town meeting with a floor needs the fleet channel: the centre's hand goes
-        to city hall, and city hall's floor comes back, on it (without one, 말하기
-        would say the hand is up while it went nowhere)."""
-        if self.fleet is not None or self.calls is None:
-            return
-        for room in self.calls.rooms:
-            if room.floor:
-                raise ValueError(
-                    f"room {room.id!r} has a floor (floor: true), which needs the fleet "
-                    "channel (a fleet section): hands and floors travel on it"
-                )
 
     def _check_message_tiles(self) -> None:
         """A message tile names nothing (messages go to city hall's identity service,

@@ -113,10 +113,10 @@ def test_a_floor_that_shows_the_centre_is_not_one_that_puts_it_on_air() -> None:
     assert not board.shown(7), "expired"
 
 
-def test_a_floor_names_a_centre_once_and_says_shown_only_when_it_shows_someone() -> None:
+def test_a_floor_names_a_centre_once_and_says_what_it_is() -> None:
     with pytest.raises(ValueError, match="named twice"):
         Floor(room=7, seq=1, speakers=["c-1"], shown=["c-1"], issued_at=1, expires_at=2)
-    plain = msgspec.json.encode(_floor(1, "c-1"))
-    assert b"shown" not in plain  # a box that knows only speakers still reads it
+    # Its kind is in the signed text: never read as an alert's or a question's.
+    assert b'"kind":"floor"' in msgspec.json.encode(_floor(1, "c-1"))
     shown = Floor(room=7, seq=2, shown=["c-2"], issued_at=1, expires_at=2)
     assert msgspec.json.decode(msgspec.json.encode(shown), type=Floor) == shown

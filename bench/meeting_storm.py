@@ -33,7 +33,8 @@ on.
 - joins refused or failed, and why; what the gate refused or cut (its log), Janus'
   errors (its log), connection attempts dropped at a full listening queue (the
   namespace's ``ListenDrops``, overflows included: the client tries again a second
-  later; the gate listens with asyncio's backlog of 100, Janus with 4096);
+  later; the gate listens with a queue of ``gate.BACKLOG`` (asyncio's own is 100),
+  Janus with 4096; the kernel caps both at ``net.core.somaxconn``);
 - Janus', the gate's, the receivers' and this process's CPU (user + system from
   /proc, % of one core) each second of the storm, and over the steady window; the
   gate is one asyncio process, so 100 % is all it can do;

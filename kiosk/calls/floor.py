@@ -9,7 +9,8 @@ sequence number than the last it had, so an old floor replayed changes nothing. 
 press of 말하기 raises the centre's hand (a second press lowers it); the hand goes
 down by itself when the centre is given the floor, or when the senior leaves the
 room. The call desk listens (:meth:`subscribe`) and starts or stops sending the
-camera and microphone.
+camera and microphone; a floor that only shows the centre (:meth:`shown`) has it
+send its camera alone.
 """
 
 import logging

@@ -10,9 +10,10 @@ joins again on a new connection. Media silent for ``no_media_s`` only shows
 ``servers`` (a district's edge, then another) is met on a session of its own there,
 not on the line's; a server that went away is left for the next one in the list.
 
-In a town meeting (``floor: true``) the centre joins watching; it starts and stops
-sending as city hall's floor says (:class:`kiosk.calls.floor.FloorBoard`), without
-leaving the room.
+In a town meeting (``floor: true``) the centre joins watching, and watches only
+city hall and the centres with sound; it starts and stops sending as city hall's
+floor says (:class:`kiosk.calls.floor.FloorBoard`), without leaving the room: camera
+and microphone on air, the camera alone while the host looks at it.
 """
 
 import asyncio

@@ -66,7 +66,8 @@ def _sends_sound(publisher: Json) -> bool:
 
 
 class Publisher:
-    """Our place in a room: joined as a publisher, sending camera and microphone."""
+    """Our place in a room: joined as a publisher; sending camera and microphone, the
+    camera alone (the host looks at us), or nothing (watching)."""
 
     def __init__(self, handle: Handle, room: int, feed: int, already: tuple[Feed, ...]) -> None:
         self.handle = handle

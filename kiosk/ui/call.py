@@ -215,8 +215,9 @@ class Talking(QWidget):
         self.speak.clicked.connect(lambda: desk.press_speak())
         self.speak.hide()
         self.on_air = False
-        self.looked_at = False
         """The centre is on air: the band over the picture says so in red."""
+        self.looked_at = False
+        """City hall looks at the centre (off air): the band says so in blue."""
         self.louder.clicked.connect(lambda: desk.change_volume(10))
         self.quieter.clicked.connect(lambda: desk.change_volume(-10))
         info = QVBoxLayout()

@@ -105,7 +105,7 @@ BACKLOG = 1024
 """Connections waiting to be taken: a city's boxes all joining a town meeting (or all
 coming back after a restart) at once. asyncio's 100 dropped 17–34 of 300 boxes'
 first attempts (``bench/meeting_storm.py``), each then tried again by TCP a second
-later."""
+later. The kernel caps it at ``net.core.somaxconn`` (4096 on Debian 12)."""
 FLOOR_GRACE_S = 5.0
 """A box still sending this long after the floor was taken from it is cut off."""
 ROOM_TOKEN_S = 60

@@ -60,6 +60,11 @@ class Member:
         pictures = [w.peer.picture() for w in self.group.watched.values()]
         return any(p is not None and near(mean_rgb(p), colour) for p in pictures)
 
+    def sees_all(self, colour: tuple[int, int, int]) -> list[bool]:
+        """For each feed watched whose picture is *colour*: True."""
+        pictures = [w.peer.picture() for w in self.group.watched.values()]
+        return [p is not None and near(mean_rgb(p), colour) for p in pictures]
+
     def hears(self, hertz: int) -> bool:
         sounds = [w.peer.sound() for w in self.group.watched.values()]
         return any(
@@ -267,6 +272,19 @@ def test_city_hall_looks_at_a_watching_centre_which_sends_its_camera_alone(
         await until(lambda: desk.view.looked_at)
         assert desk.view.seat is Seat.WATCHING
         assert desk.own_picture() is not None
+        # One more picture without sound comes while the centre is in, then someone
+        # with sound: the centre watches the second only (Janus names them in order).
+        opener = janus.staff_session(("cityhall-camera-2",), rooms=(ROOM,), host=True)
+        late_session = await opener(janus.url, None)
+        late = GroupCall(late_session, ROOM, "cityhall-camera-2", [], None)
+        await late.open([ColourTrack(OTHER_CENTRE)])
+        await until(lambda: sum(host.sees_all(OTHER_CENTRE)) == 2)
+        mayor = await Member.join(janus, "cityhall-mayor", OTHER_CENTRE, 700)
+        await until(lambda: "cityhall-mayor" in [w.feed.display for w in group.watched.values()])
+        assert "cityhall-camera-2" not in [w.feed.display for w in group.watched.values()]
+        await mayor.leave()
+        await late.close()
+        await late_session.close()
         # Given the floor now: seen and heard.
         assert floor.offer(_floor(2, CENTRE)) is None
         await until(lambda: host.sees(CENTRE_COLOUR) and host.hears(CENTRE_TONE))

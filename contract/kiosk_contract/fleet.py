@@ -306,6 +306,10 @@ class BoxStatus(msgspec.Struct, frozen=True, kw_only=True):
     downloads: DownloadReport = msgspec.field(default_factory=DownloadReport)
     alert: Words = ""
     """The alert on screen or waiting to be acknowledged, empty when none."""
+    room: Annotated[int, Meta(ge=0, le=2**52)] = 0
+    """The number of the group session's room (``calls.rooms``) the centre is in now,
+    joined and connected; 0 when none (also while it is still joining or rejoining).
+    The console's meeting page counts a centre present in a meeting by it."""
     online_since: Seconds = 0
     """Unix seconds the box's current connection to the broker began."""
     at: Seconds = 0

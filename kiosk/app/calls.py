@@ -18,6 +18,7 @@ from kiosk.calls.line import identified
 from kiosk.calls.screens import CallScreens
 from kiosk.calls.turn import CityHallTurn
 from kiosk.demolink import demo_city_hall_up
+from kiosk.fleet.attendance import Attendance
 from kiosk.identity import tls_context
 from kiosk.navigation import Navigator
 from kiosk.paths import Paths
@@ -42,9 +43,12 @@ class CallService:
         paths: Paths,
         identity_url: str | None = None,
         floor: FloorBoard | None = None,
+        attendance: Attendance | None = None,
     ) -> None:
         """*identity_url*: city hall's identity service (the enrolment's), which gives
-        the box time-limited TURN logins; *floor*: who may speak in the town meetings."""
+        the box time-limited TURN logins; *floor*: who may speak in the town meetings;
+        *attendance* is kept saying which meeting room the desk is in (for the fleet
+        status)."""
         self.media = DeferredDeviceMedia()
         self.media.use(status.status.choice)
         # A camera, microphone or speaker plugged or unplugged reaches the call at once.
@@ -69,6 +73,7 @@ class CallService:
             # The demo's city hall lives in a private network only root can make;
             # without it, no packet is sent towards its address.
             self.desk.reachable = demo_city_hall_up
+        self._forget_room = follow_room(self.desk, attendance or Attendance())
         self.screens = CallScreens(self.desk, navigator, ring=voice.ring)
         navigator.set_opener("call", self.screens.open_tile)
         navigator.set_opener("group", self.screens.open_tile)
@@ -86,4 +91,13 @@ class CallService:
         self.screens.close()
         self._forget()
         self._forget = lambda: None
+        self._forget_room()
+        self._forget_room = lambda: None
         await self.desk.close()
+
+
+def follow_room(desk: CallDesk, attendance: Attendance) -> Callable[[], None]:
+    """Keep *attendance* saying which meeting room *desk* is in (at every change of its
+    view: joined, rejoining, left); returns the unsubscribe callable."""
+    attendance.set(desk.room_number)
+    return desk.subscribe(lambda _view: attendance.set(desk.room_number))

@@ -16,6 +16,7 @@ from typing import Literal
 from kiosk.alerts import AlertScreens
 from kiosk.calls.floor import FloorBoard
 from kiosk.config import LoadedConfig
+from kiosk.fleet.attendance import Attendance
 from kiosk.fleet.board import AlertBoard
 from kiosk.fleet.questions import QuestionBoard, programme_gives_way
 from kiosk.i18n import Strings
@@ -70,6 +71,9 @@ class Parts:
     floor: FloorBoard = field(default_factory=FloorBoard)
     """Who may speak in this centre's town meetings, and its raised hands (the fleet
     link offers the floors and sends the hands; the call desk follows them)."""
+    attendance: Attendance = field(default_factory=Attendance)
+    """The meeting room the centre is in now (the calls' service sets it from the call
+    desk; the fleet status reports it, so that city hall counts who is present)."""
 
     def strings(self) -> Strings:
         """The words of the screen, in the language in force."""

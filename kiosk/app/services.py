@@ -124,6 +124,7 @@ def start_services(
                 paths,
                 enrolment.identity if enrolment else None,
                 parts.floor,
+                parts.attendance,
             )
         )
         kiosk.attach_calls(calls.desk)
@@ -184,6 +185,7 @@ def fleet_link(
         errors,
         paths.state,
         started=started,
+        attendance=parts.attendance,
     )
     link = FleetLink(
         parts.loaded.config,

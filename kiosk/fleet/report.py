@@ -2,7 +2,8 @@
 
 :class:`BoxReport` gathers a :class:`~kiosk_contract.fleet.BoxStatus` from the parts
 that know each fact (the configuration in force, the status board's devices and
-downloads, the screen, the alert board, the last error). It reads what they hold,
+downloads, the screen, the alert board, the last error, the meeting room the call desk
+is in). It reads what they hold,
 plus one ``statvfs`` for the disk: cheap enough for the GUI thread at every change.
 
 :class:`StatusSender` decides when a status goes out: at once when the link connects,
@@ -22,6 +23,7 @@ import msgspec
 
 from kiosk import __version__
 from kiosk.devices.model import Device, Kind
+from kiosk.fleet.attendance import Attendance
 from kiosk.fleet.board import AlertBoard
 from kiosk.logs import LastError
 from kiosk.navigation import Navigator, Screen, View
@@ -51,7 +53,8 @@ class BoxReport:
 
     *config* gives the configuration in force; *state* is the folder whose disk is
     reported; *started* is when the kiosk started, on *clock* (monotonic seconds;
-    default: now); *clock* and *wall* (Unix seconds) are the tests' to fake.
+    default: now); *clock* and *wall* (Unix seconds) are the tests' to fake;
+    *attendance*: the meeting room the centre is in (none reported without it).
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class BoxReport:
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], float] = time.time,
         started: float | None = None,
+        attendance: Attendance | None = None,
     ) -> None:
         self._config = config
         self._status = status
@@ -75,6 +79,7 @@ class BoxReport:
         self._clock = clock
         self._wall = wall
         self._started = clock() if started is None else started
+        self._attendance = attendance or Attendance()
 
     def build(self, online_since: int = 0) -> BoxStatus:
         """The status now (*online_since*: Unix seconds the broker connection began)."""
@@ -103,6 +108,7 @@ class BoxReport:
                 failed=len(status.downloads.errors),
             ),
             alert=current.id if current is not None else "",
+            room=self._attendance.room,
             online_since=online_since,
             at=int(self._wall()),
         )
@@ -116,6 +122,7 @@ class BoxReport:
             self._navigator.subscribe(lambda _view: listener()),
             self._board.subscribe(listener),
             self._errors.subscribe(listener),
+            self._attendance.subscribe(listener),
         ]
 
         def stop() -> None:

@@ -4,14 +4,16 @@ page in Chromium (Selenium), in a meeting through city hall's real call gate and
 access list the build's rooms make, and the two centres' boxes as MQTT clients with
 their own certificates (the box's own fleet link is the kiosk's side, tested there).
 
-Both centres come online and raise their hands; the page lists them in the order they
+Both centres come online, in the meeting (their boxes' statuses say its room), and raise
+their hands; the page lists them in the order they
 went up; 발언권 주기 puts the first on air: the box reads a floor on ``floor/room/<n>``
 that city hall's alert key signed naming it; 발언권 거두기 sends a newer one without it.
 Both on air, 모두 발언권 거두기 leaves only the host. The activity log says who gave
 and took the floor.
 
-The audience on demand: 모습 보기 on a page of the member list shows a dozen of its
-present centres; the boxes of the two test centres (their own certificates, through the
+The audience on demand: 모습 보기 shows a dozen of the centres present in the meeting
+(never one whose box is online but not in the room: its picture would never come); the
+boxes of the two test centres (their own certificates, through the
 gate, which knows the room is a town meeting) send their camera alone once the floor
 names them, and the page shows each picture small under the centre's name, subscribed
 (Janus' admin API says) to their video only; 다음 ▶ and 모습 보기 끝 close the
@@ -36,7 +38,7 @@ from kiosk.calls.janus import JanusError, JanusSession
 from kiosk.calls.tracks import ColourTrack, ToneTrack
 from kiosk_contract.config.calls import Room
 from kiosk_contract.config.fleet import FleetChannel
-from kiosk_contract.fleet import Presence, presence_topic
+from kiosk_contract.fleet import BoxStatus, Presence, presence_topic, status_topic
 from kiosk_contract.floor import MAX_SHOWN, Floor, Hand, floor_topic, hand_topic, open_floor
 from kiosk_demo.network import PrivateNetwork
 from kiosk_provisioning.broker.alertkey import alert_public_key
@@ -160,6 +162,15 @@ def rows(browser: StaffAtConsole, css: str) -> list[str]:
     return found
 
 
+def attend(box: Peer, centre: str, room: int = ROOM) -> None:
+    """*centre*'s box comes online, its status saying it is in *room* (0: in none), as
+    a box's fleet link says so."""
+    online = Presence(online=True, since=int(time.time()))
+    box.publish(presence_topic(centre), msgspec.json.encode(online), retain=True)
+    status = BoxStatus(centre=centre, screen="call" if room else "home", room=room)
+    box.publish(status_topic(centre), msgspec.json.encode(status), retain=True)
+
+
 def raise_hand(box: Peer, centre: str, n: int, at: int) -> None:
     hand = Hand(room=ROOM, raised=True, n=n, at=at)
     box.publish(hand_topic(centre, ROOM), msgspec.json.encode(hand), retain=True)
@@ -195,8 +206,7 @@ def test_the_host_gives_the_floor_to_a_raised_hand_and_takes_it_back(
     with city.box(FIRST) as first, city.box(SECOND) as second:
         first.subscribe(floor_topic(ROOM))
         for box, centre in ((first, FIRST), (second, SECOND)):
-            online = Presence(online=True, since=int(time.time()))
-            box.publish(presence_topic(centre), msgspec.json.encode(online), retain=True)
+            attend(box, centre)
         now = int(time.time())
         raise_hand(first, FIRST, 1, now)
         raise_hand(second, SECOND, 1, now + 1)
@@ -367,20 +377,24 @@ def page_watches(janus: MeetingServer, wanted: dict[str, list[str]], senders: se
     return host_watches(janus) == wanted and senders <= sending(janus)
 
 
-@pytest.mark.parametrize("city", [12], indirect=True)
+@pytest.mark.parametrize("city", [13], indirect=True)
 def test_the_host_looks_at_a_page_of_the_audience_on_demand(
     city: FloorCity, host_browser: StaffAtConsole
 ) -> None:
-    """14 centres present (the two test centres and 12 more, listed after them); 모습
-    보기 shows the first dozen, whose two real boxes send their camera alone: the page
-    shows their pictures small, under their names, watching their video only."""
+    """14 centres present in the meeting (the two test centres and 12 more, listed after
+    them), and one more online but not in it, listed among the first dozen; 모습 보기
+    shows the first dozen present, whose two real boxes send their camera alone: the
+    page shows their pictures small, under their names, watching their video only. The
+    one not in the meeting is never shown."""
     browser = host_browser
     janus = city.rig.janus
     assert isinstance(janus, MeetingServer)
     keys = [base64.b64decode(alert_public_key(janus.identity.repo))]
-    extras = [f"x-{i:03d}" for i in range(1, 13)]
+    away = "x-003"
+    """Online, on its home screen: not in the meeting."""
+    extras = [f"x-{i:03d}" for i in range(1, 14) if f"x-{i:03d}" != away]
     everyone = [SECOND, FIRST, *extras]  # the list's order: 산내, 향교동, 효자 01, ...
-    names = NAMES | {c: f"{EXTRA} {int(c[2:]):02d} 경로당" for c in extras}
+    names = NAMES | {c: f"{EXTRA} {int(c[2:]):02d} 경로당" for c in [*extras, away]}
     gate_copy = janus.identity.folder
 
     groups: dict[str, GroupCall] = {}
@@ -392,10 +406,9 @@ def test_the_host_looks_at_a_page_of_the_audience_on_demand(
         browser.open("/meeting/")
         await page(browser.find("button.start").click)
         await page(browser.wait, lambda: browser.find("#stage-state").text == "회의 중")
-        boxes.update((centre, city.box(centre)) for centre in everyone)
+        boxes.update((centre, city.box(centre)) for centre in [*everyone, away])
         for centre, box in boxes.items():
-            online = Presence(online=True, since=int(time.time()))
-            box.publish(presence_topic(centre), msgspec.json.encode(online), retain=True)
+            attend(box, centre, 0 if centre == away else ROOM)
         hearing = boxes[FIRST]
         hearing.subscribe(floor_topic(ROOM))
         # The two real boxes in the meeting, watching (they send nothing yet).
@@ -411,12 +424,19 @@ def test_the_host_looks_at_a_page_of_the_audience_on_demand(
         assert not browser.find("#audience").is_displayed(), "nobody shown yet"
         await page(browser.find("#floor-all summary").click)
         assert browser.find("#floor-lookable").text == "14"
+        # Its box is on, but not in the meeting: listed as not attending.
+        listed = await page(browser.find, f'#floor-list li[data-centre="{away}"]')
+        assert listed.get_attribute("class") == "off"
+        assert listed.find_element("css selector", ".dot").get_attribute("title") == (
+            "회의에 없음 (켜져 있음)"
+        )
 
         # 모습 보기: the first dozen of the page's present centres, signed; the gate's copy
         # written first.
         await page(browser.find("#floor-look-page").click)
         shown = await page(next_floor, hearing, keys)
         assert shown.shown == everyone[:MAX_SHOWN] and shown.speakers == []
+        assert away not in shown.shown, "online, not in the meeting: not looked at"
         assert read_floor(gate_copy, ROOM) == shown
         # Each box named sends its camera alone (as the box does; the gate refuses more).
         for centre in (FIRST, SECOND):
@@ -445,6 +465,7 @@ def test_the_host_looks_at_a_page_of_the_audience_on_demand(
         await page(browser.find("#floor-look-next").click)
         rest = await page(next_floor, hearing, keys)
         assert rest.shown == everyone[MAX_SHOWN:] and rest.seq > shown.seq
+        assert away not in rest.shown
         await page(browser.wait, lambda: thumbs(browser) == [(c, names[c]) for c in rest.shown])
         await page(browser.wait, lambda: page_watches(janus, {}, {FIRST, SECOND}))
         for centre in (FIRST, SECOND):

@@ -1,7 +1,8 @@
 """The fleet link as the composition root builds it (:func:`kiosk.app.services.fleet_link`)
 from the kiosk's real parts, against the real broker: the status tells what the parts
-know (the last error logged anywhere, the configuration in force, the alert waiting),
-alerts reach the board the screens show, and the board's receipts reach city hall."""
+know (the last error logged anywhere, the configuration in force, the alert waiting,
+the meeting room the centre went into and left), alerts reach the board the screens
+show, and the board's receipts reach city hall."""
 
 import asyncio
 import logging
@@ -44,7 +45,15 @@ def test_the_roots_link_reports_the_parts_and_feeds_their_board(
             link.start()
             first = status_of(await next_on(hall, STATUS))
             assert (first.name, first.revision) == (config.centre.name, config.revision)
-            assert first.uptime_s >= 30 and first.last_error == ""
+            assert first.uptime_s >= 30 and first.last_error == "" and first.room == 0
+
+            # Into a meeting and out: each goes out at once (the periodic one is 120 s
+            # away, next_on waits 15 s at most).
+            parts.attendance.set(1001)
+            met = status_of(await next_on(hall, STATUS, lambda m: status_of(m).room != 0))
+            assert met.room == 1001
+            parts.attendance.set(0)
+            await next_on(hall, STATUS, lambda m: status_of(m).room == 0)
 
             logging.getLogger("kiosk.somewhere").error("the camera stopped answering")
             failed = status_of(await next_on(hall, STATUS, lambda m: bool(status_of(m).last_error)))

@@ -41,6 +41,9 @@ class CentreState:
     last_error: str = ""
     problems: tuple[str, ...] = ()
     """What a technician should look at (empty: nothing)."""
+    room: int = 0
+    """The meeting room the box said it is in (its last status), 0 when none or when
+    the box is not online."""
 
 
 def device_word(report: DeviceReport) -> str:
@@ -189,6 +192,7 @@ def _row(
         status.screen,
         status.last_error,
         tuple(problems),
+        status.room if online else 0,
     )
 
 

@@ -28,8 +28,10 @@ from kiosk_provisioning.console import (
 )
 from kiosk_provisioning.console.database import Database
 from kiosk_provisioning.console.fleetwatch import FleetWatch
+from kiosk_provisioning.console.floor import CallNames
 from kiosk_provisioning.console.settings import ConsoleSettings
 from kiosk_provisioning.console.web import current_console, local_time, signed_in
+from kiosk_provisioning.identity.directory import identity_folder
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,9 @@ class Console:
     db: Database
     fleet: FleetWatch | None
     """The fleet as the broker last told it; ``None`` without a broker."""
+    call_names: CallNames
+    """Each centre's call name, from the call gate's directory (read again when it
+    changes): the meeting page matches the audience's feeds by it."""
 
     def close(self) -> None:
         if self.fleet is not None:
@@ -113,7 +118,8 @@ def create_app(settings: ConsoleSettings, fleet_watch: FleetWatch | None = None)
         fleet_watch.start()
     if fleet_watch is not None:  # the centres' answers to a meeting's questions
         fleet_watch.on_answer = functools.partial(questions.take_answer, db)
-    app.extensions["kiosk_console"] = Console(settings, db, fleet_watch)
+    call_names = CallNames(identity_folder(settings.repo))
+    app.extensions["kiosk_console"] = Console(settings, db, fleet_watch, call_names)
     app.config.update(
         SECRET_KEY=_secret_key(settings.folder),
         SESSION_COOKIE_NAME="kiosk_console",

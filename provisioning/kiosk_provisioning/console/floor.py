@@ -3,11 +3,13 @@ centres watch; a senior presses 말하기 and the box raises the centre's hand; 
 gives the floor to at most :data:`~kiosk_contract.floor.MAX_SPEAKERS` centres and
 takes it back.
 
-The host may also look at the audience, a page of the member list at a time (모습
-보기): up to :data:`~kiosk_contract.floor.MAX_SHOWN` of the page's present centres not
-on air go into the floor's ``shown``, and their boxes send their camera alone, which
-only the host's page watches (:func:`showing`); 모습 보기 끝 empties it
-(:func:`not_showing`). A centre is never in both: given the floor, a shown centre
+The host may also look at the audience (모습 보기): up to
+:data:`~kiosk_contract.floor.MAX_SHOWN` of the centres present in the meeting (their box
+online and in the room, :func:`present`) and not on air go into the floor's ``shown``,
+and their boxes send their camera alone, which only the host's page watches
+(:func:`showing`; 다음 ▶ the next ones, in the member list's order); 모습 보기 끝
+empties it (:func:`not_showing`). A box online but not in the room is never chosen: its
+picture would never come. A centre is never in both: given the floor, a shown centre
 moves to the speakers (:func:`with_speaker`). Taking the floor back, from one centre or
 from all, leaves ``shown`` as it is: what the host looks at is changed only by 모습
 보기 and 모습 보기 끝.
@@ -37,7 +39,7 @@ import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,8 @@ from kiosk_provisioning.broker.config import BrokerAddress
 from kiosk_provisioning.broker.session import HallSession
 from kiosk_provisioning.broker.status import CentreState
 from kiosk_provisioning.console.fleetwatch import FleetWatch, RoomFloor
-from kiosk_provisioning.identity.directory import identity_folder, write_floor
+from kiosk_provisioning.identity.directory import FILE as DIRECTORY_FILE
+from kiosk_provisioning.identity.directory import identity_folder, load_directory, write_floor
 from kiosk_provisioning.problems import ProvisionError
 
 log = logging.getLogger(__name__)
@@ -112,30 +115,50 @@ def without_speaker(now: Named, centre: str | None) -> Named:
     return Named(speakers, now.shown)
 
 
-def audience(members: Mapping[str, str], online: set[str], now: Named) -> list[str]:
+def present(centres: Iterable[CentreState], number: int) -> set[str]:
+    """The centres present in meeting room *number*: their box is online and its last
+    status says it is in that room (:attr:`~kiosk_contract.fleet.BoxStatus.room`).
+    *centres*: the fleet's rows (:meth:`~.fleetwatch.FleetWatch.centres`)."""
+    return {row.centre for row in centres if row.state == "online" and row.room == number}
+
+
+def audience(members: Mapping[str, str], here: set[str], now: Named) -> list[str]:
     """The member centres (id -> name) the host may look at, in the member list's order
-    (by name): present (in *online*) and not on air. Looking goes through all of them,
-    :data:`MAX_SHOWN` at a time, whichever page of the list the clerk has open (a page
-    of 50 of 496 may hold nobody present)."""
-    return [c for c, _ in in_list_order(members) if c in online and c not in now.speakers]
+    (by name): present in the meeting (in *here*, :func:`present`) and not on air.
+    Looking goes through all of them, :data:`MAX_SHOWN` at a time, whichever page of the
+    list the clerk has open (a page of 50 of 496 may hold nobody present)."""
+    return [c for c, _ in in_list_order(members) if c in here and c not in now.speakers]
 
 
-def showing(now: Named, lookable: list[str], after: str | None = None) -> Named:
+def showing(
+    now: Named,
+    lookable: list[str],
+    after: str | None = None,
+    members: Mapping[str, str] | None = None,
+) -> Named:
     """*now* with the host looking at the first :data:`MAX_SHOWN` of *lookable*
-    (:func:`audience`), instead of whoever was shown; with *after* (one of them), at
-    those that follow it, from the first again past the last. A centre on air is never
-    shown as well."""
+    (:func:`audience`), instead of whoever was shown; with *after* (one shown until
+    now), at those that follow it, from the first again past the last. An *after* no
+    longer lookable (it went on air, or left the meeting) keeps its place in the
+    member list's order (*members*, id -> name): the next ones are those lookable after
+    where it stands there. A centre on air is never shown as well."""
     lookable = [c for c in lookable if c not in now.speakers]
     start = 0
     if after is not None and after in lookable:
         start = lookable.index(after) + 1
-        if start >= len(lookable):
-            start = 0
+    elif after is not None and members is not None and after in members:
+        place = {c: i for i, (c, _) in enumerate(in_list_order(members))}
+        beyond = place[after]
+        start = next(
+            (i for i, c in enumerate(lookable) if place.get(c, -1) > beyond), len(lookable)
+        )
+    if start >= len(lookable):
+        start = 0
     chosen = tuple(lookable[start : start + MAX_SHOWN])
     if not chosen:
         raise FloorRefusedError(
-            "이 쪽에는 모습을 볼 수 있는 경로당이 없습니다. 참석한(초록 점) 경로당이 있는 "
-            "쪽에서 누르세요. (no centre present and off the air on this page)"
+            "모습을 볼 수 있는 경로당이 없습니다. 회의에 들어와 있고 발언 중이 아닌 "
+            "경로당만 볼 수 있습니다. (no centre present in the meeting and off the air)"
         )
     return Named(now.speakers, chosen)
 
@@ -238,6 +261,38 @@ def change_floor(
     return room, floor
 
 
+class CallNames:
+    """Each centre's call name (centre id -> the display the call gate forces on its
+    box), from the gate's directory in *folder* (``build`` writes it): the host's page
+    matches the shown centres' feeds by it. The page asks every :data:`POLL_MS`; the
+    directory (every centre of the city) is read again only when its file changed. Any
+    thread (waitress' threads share one)."""
+
+    def __init__(self, folder: Path) -> None:
+        self._path = folder / DIRECTORY_FILE
+        self._lock = threading.Lock()
+        self._read: tuple[int, int, int] | None = None
+        """The file's (mtime in ns, size, inode) when :attr:`_names` was read from it."""
+        self._names: dict[str, str] = {}
+        self.reads = 0
+        """How many times the file was read (the tests count them)."""
+
+    def __call__(self) -> dict[str, str]:
+        """The call names now (empty before the first build). A copy."""
+        try:
+            found = self._path.stat()
+        except FileNotFoundError:
+            return {}
+        stamp = (found.st_mtime_ns, found.st_size, found.st_ino)
+        with self._lock:
+            if stamp != self._read:
+                directory = load_directory(self._path.parent)
+                self._names = {c: e.call_name for c, e in directory.centres.items()}
+                self._read = stamp
+                self.reads += 1
+            return dict(self._names)
+
+
 def floor_state(
     room: RoomFloor,
     centres: list[CentreState],
@@ -247,36 +302,52 @@ def floor_state(
     """What the page shows of *room*: every member's presence (one page of
     :data:`LIST_PAGE`, by name; *page* from 0), the hands up in order, the speakers,
     the centres shown with their call names (*call_names*: centre id -> the call name
-    the gate makes its box's display, from the directory; the id if not in it; the page
-    matches their feeds by it), and how many members the host may look at.
+    the gate makes its box's display, from the directory, :class:`CallNames`; the id
+    if not in it; the page matches their feeds by it), and how many members the host
+    may look at. Each centre is ``online`` (its box is) and ``present`` (in this
+    meeting, :func:`present`); ``present`` counts the latter.
     *centres*: the fleet's rows (:meth:`~.fleetwatch.FleetWatch.centres`)."""
     online = {row.centre for row in centres if row.state == "online"}
+    here = present(centres, room.number)
     page, pages, listed = member_page(room.members, page)
     now = named(room)
     raised = {hand.centre for hand in room.hands}
-    lookable = audience(room.members, online, now)
+    lookable = audience(room.members, here, now)
     calls = call_names or {}
     return {
         "room": room.number,
         "title": room.title,
         "floor": room.floor,
         "members": len(room.members),
-        "present": sum(1 for centre in room.members if centre in online),
+        "present": sum(1 for centre in room.members if centre in here),
         "max_speakers": MAX_SPEAKERS,
         "max_shown": MAX_SHOWN,
         "seq": room.signed.seq if room.signed is not None else 0,
         "hands": [
-            {"id": h.centre, "name": h.name, "at": h.at, "online": h.centre in online}
+            {
+                "id": h.centre,
+                "name": h.name,
+                "at": h.at,
+                "online": h.centre in online,
+                "present": h.centre in here,
+            }
             for h in room.hands
         ],
         "speakers": [
-            {"id": c, "name": room.members.get(c, c), "online": c in online} for c in now.speakers
+            {
+                "id": c,
+                "name": room.members.get(c, c),
+                "online": c in online,
+                "present": c in here,
+            }
+            for c in now.speakers
         ],
         "shown": [
             {
                 "id": c,
                 "name": room.members.get(c, c),
                 "online": c in online,
+                "present": c in here,
                 "call": calls.get(c, c),
             }
             for c in now.shown
@@ -289,6 +360,7 @@ def floor_state(
                 "id": centre,
                 "name": name,
                 "online": centre in online,
+                "present": centre in here,
                 "hand": centre in raised,
                 "speaking": centre in now.speakers,
                 "shown": centre in now.shown,

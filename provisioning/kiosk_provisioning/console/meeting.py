@@ -14,14 +14,14 @@ The browser watches at most :data:`GRID_PAGE` centres at once (the grid is paged
 a room of hundreds must never mean hundreds of subscriptions in one tab.
 
 Beside the grid, ``static/floor.js`` polls :func:`floor_now` for the room's member
-centres (present or not, from the fleet watch), and in a town meeting (``floor: true``)
-the hands up and the centres speaking; 발언권 주기 and 발언권 거두기 are
-:func:`give_floor` and :func:`take_floor` (the rules and the signing: :mod:`.floor`).
-모습 보기 on a page of the member list is :func:`show_audience`: the page's present
-centres not on air (at most :data:`~kiosk_contract.floor.MAX_SHOWN`) go into the
-floor's ``shown``, their boxes send their camera alone, and ``meeting.js`` subscribes
-to those feeds only (video only), as small pictures; 모습 보기 끝 is
-:func:`hide_audience`.
+centres (in the meeting or not: each box's fleet status says which room it is in, from
+the fleet watch), and in a town meeting (``floor: true``) the hands up and the centres
+speaking; 발언권 주기 and 발언권 거두기 are :func:`give_floor` and :func:`take_floor`
+(the rules and the signing: :mod:`.floor`). 모습 보기 is :func:`show_audience`: the
+centres present in the meeting and not on air (at most
+:data:`~kiosk_contract.floor.MAX_SHOWN`) go into the floor's ``shown``, their boxes
+send their camera alone, and ``meeting.js`` subscribes to those feeds only (video
+only), as small pictures; 모습 보기 끝 is :func:`hide_audience`.
 """
 
 import datetime as dt
@@ -45,7 +45,7 @@ from kiosk_provisioning.console.web import (
     render,
     role_required,
 )
-from kiosk_provisioning.identity.directory import identity_folder, load_directory, read_floor
+from kiosk_provisioning.identity.directory import identity_folder, read_floor
 
 log = logging.getLogger(__name__)
 
@@ -198,10 +198,8 @@ def floor_now(number: int) -> ResponseReturnValue:
     if room is None:  # not in the build (or the watch has not read it yet, just started)
         return jsonify(room=None)
     page = request.args.get("page", default=0, type=int) or 0
-    calls: dict[str, str] = {}
-    if room.shown:  # the gate's directory: the display it forces on each centre's box
-        directory = load_directory(identity_folder(current_console().settings.repo))
-        calls = {c: e.call_name for c, e in directory.centres.items() if c in room.shown}
+    # The gate's directory: the display it forces on each centre's box.
+    calls = current_console().call_names() if room.shown else {}
     state = floor.floor_state(room, watch.centres(), page, calls)
     state["connected"] = watch.connected
     return jsonify(state)
@@ -287,22 +285,25 @@ def take_floor(number: int) -> ResponseReturnValue:
 @blueprint.post("/<int:number>/floor/show")
 @role_required(Role.HOST)
 def show_audience(number: int) -> ResponseReturnValue:
-    """모습 보기: look at the first present centres not on air, in the member list's
-    order, at most :data:`~kiosk_contract.floor.MAX_SHOWN`; with ``{"after": id}`` (a
-    centre shown now), at the next ones (from the first again past the last)."""
+    """모습 보기: look at the first centres present in the meeting (their box online and
+    in the room) and not on air, in the member list's order, at most
+    :data:`~kiosk_contract.floor.MAX_SHOWN`; with ``{"after": id}`` (the last centre
+    shown), at the next ones (from the first again past the last; after where it
+    stands in the list if it is no longer lookable)."""
     body = request.get_json(silent=True)
     after = body.get("after") if isinstance(body, dict) else None
     if not (after is None or isinstance(after, str)):
         unknown = floor.FloorRefusedError("어느 경로당 다음인지 알 수 없습니다. (after)")
         return _floor_refused(unknown)
     try:
-        online = {row.centre for row in _watch().centres() if row.state == "online"}
+        centres = _watch().centres()
     except floor.FloorRefusedError as problem:
         return _floor_refused(problem)
 
     def change(room: RoomFloor) -> floor.Named:
         now = floor.named(room)
-        return floor.showing(now, floor.audience(room.members, online, now), after)
+        here = floor.present(centres, room.number)
+        return floor.showing(now, floor.audience(room.members, here, now), after, room.members)
 
     return _send_floor(number, "shown", change, lambda room, sent: _names(room, sent.shown))
 

@@ -95,13 +95,19 @@ def test_what_the_boxes_report_is_what_the_pages_read(fleet: Fleet) -> None:
     ], "the built centres, by district, before any box reported"
     before = fleet.row("c-2")
     with fleet.box("c-1") as box:
-        box.publish(status_topic("c-1"), status("c-1", screen="programme"), retain=True)
+        box.publish(status_topic("c-1"), status("c-1", screen="call", room=1001), retain=True)
         box.publish(presence_topic("c-1"), online(), retain=True)
         until(lambda: fleet.row("c-1").state == "online", "c-1 online")
         row = fleet.row("c-1")
-        assert row.screen == "programme" and row.since == 1_790_000_000
+        assert row.screen == "call" and row.since == 1_790_000_000
         assert row.name == "화정경로당" and row.version == "1.4.2" and row.problems == ()
+        assert row.room == 1001, "the meeting room its box is in"
         assert fleet.row("c-2") is before, "a centre that did not report keeps its row"
+        # Gone offline, its last status still says room 1001: it is in no room any more.
+        gone = msgspec.json.encode(Presence(online=False, since=1_790_000_200))
+        box.publish(presence_topic("c-1"), gone, retain=True)
+        until(lambda: fleet.row("c-1").state == "offline", "c-1 offline")
+        assert fleet.row("c-1").room == 0
     with fleet.box("c-9") as stranger:  # enrolled, not in the build
         stranger.publish(status_topic("c-9"), status("c-9"), retain=True)
         row = until(lambda: next((r for r in fleet.watch.centres() if r.centre == "c-9"), None), "")

@@ -1,12 +1,13 @@
 """The console's side of a town meeting's floor (issue 17).
 
 The rules first, on their own (sequence numbers, who may be given the floor, which
-centres of a page the host looks at, the page's member list). Then on a real mosquitto
-with the console's real fleet watch and city hall's real signing: hands are kept per
-room (the latest of each member, in the order they went up; junk and strangers refused
-with one line), and floors (speakers and centres shown) are signed, written for the
-gate, published retained, read back by a console started again, and counted on from
-there.
+centres the host looks at: present in the meeting, a dozen at a time, the page's member
+list); the page's call names come from the gate's directory, read again only when it
+changes. Then on a real mosquitto with the console's real fleet watch and city hall's
+real signing: hands are kept per room (the latest of each member, in the order they
+went up; junk and strangers refused with one line), and floors (speakers and centres
+shown) are signed, written for the gate, published retained, read back by a console
+started again, and counted on from there.
 """
 
 import base64
@@ -19,6 +20,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from kiosk_contract.config import KioskConfig
 from kiosk_contract.floor import (
     FLOOR_HOURS,
     MAX_SHOWN,
@@ -37,6 +39,7 @@ from kiosk_provisioning.build import build
 from kiosk_provisioning.console.fleetwatch import FleetWatch, RoomFloor
 from kiosk_provisioning.console.floor import (
     LIST_PAGE,
+    CallNames,
     FloorRefusedError,
     FloorSender,
     Named,
@@ -46,11 +49,12 @@ from kiosk_provisioning.console.floor import (
     named,
     next_seq,
     not_showing,
+    present,
     showing,
     with_speaker,
     without_speaker,
 )
-from kiosk_provisioning.identity.directory import read_floor
+from kiosk_provisioning.identity.directory import read_floor, write_directory
 from tests.broker import Broker, Peer
 from tests.calls.identities import CityHallIdentity
 from tests.console.fleet_city import Centre, build_city
@@ -131,8 +135,8 @@ def test_the_host_looks_at_the_present_centres_off_the_air_a_dozen_at_a_time() -
         seen += at.shown
     assert seen == lookable and len(at.shown) == 39 - 3 * MAX_SHOWN
     assert showing(at, lookable, after=at.shown[-1]) == first
-    # One that is not lookable any more (gone away): from the first.
-    assert showing(first, lookable, after="m-05") == first
+    # One that is not a member (nor lookable): from the first.
+    assert showing(first, lookable, after="m-99", members=members) == first
     assert showing(now, lookable[:3]).shown == tuple(lookable[:3]), "fewer than a dozen"
     assert showing(now, ["m-03", "m-01"]).shown == ("m-01",), "on air: never shown too"
     with pytest.raises(FloorRefusedError, match="모습을 볼 수 있는 경로당이 없습니다"):
@@ -140,50 +144,143 @@ def test_the_host_looks_at_the_present_centres_off_the_air_a_dozen_at_a_time() -
     assert not_showing(first) == Named(("m-00", "m-03"), ())
 
 
-def test_the_page_gets_one_page_of_members_with_their_presence() -> None:
+def row(centre: str, state: str = "online", room: int = ROOM) -> CentreState:
+    """A fleet row: *centre*'s box *state*, its status saying it is in *room*."""
+    return CentreState("운봉읍", centre, "", state, None, room=room)
+
+
+def test_present_means_online_and_in_this_meetings_room() -> None:
+    rows = [
+        row("c-1"),
+        row("c-2", room=0),  # on, on the home screen
+        row("c-3", room=7),  # on, in another room
+        row("c-4", state="offline"),  # its last status said the room (a row says 0 anyway)
+        row("c-5", state="never connected", room=0),
+    ]
+    assert present(rows, ROOM) == {"c-1"}
+    assert present(rows, 7) == {"c-3"}
+    now = Named()
+    # Online but not in the room: never lookable, however many of them there are.
+    assert audience(MEMBERS, present(rows, ROOM), now) == ["c-1"]
+    with pytest.raises(FloorRefusedError, match="모습을 볼 수 있는 경로당이 없습니다"):
+        showing(now, audience(MEMBERS, present(rows[1:], ROOM), now))  # c-1 gone
+
+
+def test_the_next_ones_follow_where_the_last_shown_stood_if_no_longer_lookable() -> None:
+    members = {f"m-{i:02d}": f"경로당 {i:02d}" for i in range(30)}  # by name: the ids' order
+    here = set(members)
+    first = showing(Named(), audience(members, here, Named()), members=members)
+    assert first.shown == tuple(f"m-{i:02d}" for i in range(12))
+    # The last one shown left the meeting: the next ones are those after where it stood,
+    # not the first dozen again.
+    here -= {"m-11"}
+    lookable = audience(members, here, first)
+    after_gone = showing(first, lookable, after="m-11", members=members)
+    assert after_gone.shown == tuple(f"m-{i:02d}" for i in range(12, 24))
+    # The last one shown went on air meanwhile: likewise.
+    on_air = Named(("m-23",), after_gone.shown)
+    lookable = audience(members, here, on_air)
+    after_speaking = showing(on_air, lookable, after="m-23", members=members)
+    assert after_speaking == Named(("m-23",), tuple(f"m-{i:02d}" for i in range(24, 30)))
+    # Nobody lookable after it: from the first again.
+    here -= {"m-29"}
+    lookable = audience(members, here, on_air)
+    assert showing(on_air, lookable, after="m-29", members=members).shown == tuple(
+        f"m-{i:02d}" for i in [*range(11), 12]
+    )
+    # Without the member list, a centre no longer lookable starts from the first.
+    assert showing(on_air, lookable, after="m-11").shown[0] == "m-00"
+
+
+def test_the_page_gets_one_page_of_members_with_their_presence(
+    demo_config: KioskConfig, tmp_path: Path
+) -> None:
     members = {f"m-{i:03d}": f"경로당 {i:03d}" for i in range(120)}
     now = time.time()
     signed = Floor(
         room=ROOM,
         seq=7,
         speakers=["m-003"],
-        shown=["m-005", "m-070"],
+        shown=["m-005", "m-070", "m-073"],
         issued_at=int(now),
         expires_at=int(now) + 60,
     )
     room = RoomFloor(ROOM, "군민 회의", True, members, [], signed, now)
-    assert named(room) == Named(("m-003",), ("m-005", "m-070"))
+    assert named(room) == Named(("m-003",), ("m-005", "m-070", "m-073"))
+    # Every odd one's box is online; of those, one in three (5, 11, ...) is not in the
+    # meeting (on its home screen): 40 present.
     rows = [
-        CentreState("운봉읍", f"m-{i:03d}", "", "online" if i % 2 else "offline", None)
+        row(f"m-{i:03d}", "online" if i % 2 else "offline", ROOM if i % 6 != 5 else 0)
         for i in range(120)
     ]
-    first = floor_state(room, rows, 0, {"m-005": "hall-5"})
-    assert (first["members"], first["present"], first["pages"]) == (120, 60, 3)
+    # The call names the gate forces, from its directory as the build writes it (not
+    # the ids: the page would match no feed by an id).
+    folder = tmp_path / "identity"
+    write_directory(folder, [centre_calls(demo_config, c, n) for c, n in CALLS.items()])
+    first = floor_state(room, rows, 0, CallNames(folder)())
+    assert (first["members"], first["present"], first["pages"]) == (120, 40, 3)
     assert len(first["centres"]) == LIST_PAGE
     assert first["centres"][3] == {
         "id": "m-003",
         "name": "경로당 003",
         "online": True,
+        "present": True,
         "hand": False,
         "speaking": True,
         "shown": False,
     }
+    assert (first["centres"][5]["online"], first["centres"][5]["present"]) == (True, False)
     assert first["centres"][5]["shown"] is True
     # The centres shown, with the call names their feeds carry (the id if unknown).
     assert first["shown"] == [
-        {"id": "m-005", "name": "경로당 005", "online": True, "call": "hall-5"},
-        {"id": "m-070", "name": "경로당 070", "online": False, "call": "m-070"},
+        {"id": "m-005", "name": "경로당 005", "online": True, "present": False, "call": "hall-5"},
+        {"id": "m-070", "name": "경로당 070", "online": False, "present": False, "call": "산내"},
+        {"id": "m-073", "name": "경로당 073", "online": True, "present": True, "call": "m-073"},
     ]
-    # Whatever page is listed: 60 present in the room, 1 of them on air.
-    assert (first["max_shown"], first["lookable"]) == (MAX_SHOWN, 59)
+    # Whatever page is listed: 40 present in the meeting, 1 of them on air.
+    assert (first["max_shown"], first["lookable"]) == (MAX_SHOWN, 39)
     last = floor_state(room, rows, 99)  # past the end: the last page
-    assert last["page"] == 2 and len(last["centres"]) == 20 and last["lookable"] == 59
-    assert last["speakers"] == [{"id": "m-003", "name": "경로당 003", "online": True}]
+    assert last["page"] == 2 and len(last["centres"]) == 20 and last["lookable"] == 39
+    assert last["speakers"] == [
+        {"id": "m-003", "name": "경로당 003", "online": True, "present": True}
+    ]
     # An expired floor puts nobody on air, and shows nobody.
     gone = RoomFloor(ROOM, "군민 회의", True, members, [], signed, now + 61)
     assert floor_state(gone, rows, 0)["speakers"] == []
     assert floor_state(gone, rows, 0)["shown"] == []
-    assert floor_state(gone, rows, 0)["lookable"] == 60  # nobody on air: every present one
+    assert floor_state(gone, rows, 0)["lookable"] == 40  # nobody on air: every present one
+
+
+CALLS = {"m-005": "hall-5", "m-070": "산내"}
+"""Centres whose call names are not their ids."""
+
+
+def centre_calls(config: KioskConfig, centre: str, call_name: str) -> KioskConfig:
+    """*config* as *centre*'s, with *call_name*."""
+    replace = msgspec.structs.replace
+    return replace(
+        config,
+        centre=replace(config.centre, id=centre),
+        calls=replace(config.calls, call_name=call_name),
+    )
+
+
+def test_the_call_names_are_read_again_only_when_the_directory_changes(
+    demo_config: KioskConfig, tmp_path: Path
+) -> None:
+    folder = tmp_path / "identity"
+    names = CallNames(folder)
+    assert names() == {}, "before the first build"
+    write_directory(folder, [centre_calls(demo_config, c, n) for c, n in CALLS.items()])
+    assert names() == CALLS
+    for _ in range(5):  # the page asks every second
+        assert names() == CALLS
+    assert names.reads == 1
+    renamed = {**CALLS, "m-005": "hall-five"}
+    write_directory(folder, [centre_calls(demo_config, c, n) for c, n in renamed.items()])
+    assert names() == renamed and names.reads == 2
+    names()["m-005"] = "changed by a caller"
+    assert names()["m-005"] == "hall-five", "each caller gets its own copy"
 
 
 # --- on a real broker -------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from kiosk import __version__
 from kiosk.devices.model import Device, Kind, Link
 from kiosk.devices.policy import Choice
+from kiosk.fleet.attendance import Attendance
 from kiosk.fleet.board import AlertBoard
 from kiosk.fleet.report import BoxReport, StatusSender
 from kiosk.logs import LastError
@@ -49,6 +50,7 @@ class Parts:
         self.navigator = Navigator(config.tiles, config.keys, config.idle, self.clock)
         self.board = AlertBoard(tmp_path / "alerts.json", self.wall)
         self.errors = LastError()
+        self.attendance = Attendance()
         self.report = BoxReport(
             lambda: self.config,
             self.status,
@@ -58,6 +60,7 @@ class Parts:
             tmp_path,
             self.clock,
             self.wall,
+            attendance=self.attendance,
         )
 
 
@@ -91,6 +94,9 @@ def test_the_status_says_what_each_part_knows(parts: Parts, demo_config: KioskCo
     assert status.online_since == 1_799_999_990
     assert status.at == 1_800_000_000
     assert (status.last_error, status.last_error_at, status.alert) == ("", None, "")
+    assert status.room == 0, "in no meeting"
+    parts.attendance.set(1001)
+    assert parts.report.build().room == 1001
 
 
 def test_the_screen_is_named_as_city_hall_knows_it(parts: Parts) -> None:
@@ -137,10 +143,12 @@ def test_every_source_of_the_status_tells_of_a_change(parts: Parts) -> None:
     parts.navigator.show_playing()
     parts.board.offer(AlertDesk().alert(issued=parts.wall.now))
     parts.errors.handle(logging.makeLogRecord({"levelno": logging.ERROR, "msg": "x"}))
-    assert len(heard) == 4
+    parts.attendance.set(1001)  # the centre went into a meeting
+    assert len(heard) == 5
     stop()
     parts.navigator.show_call()
-    assert len(heard) == 4
+    parts.attendance.set(0)
+    assert len(heard) == 5
 
 
 # --- when it is sent -----------------------------------------------------------------
@@ -274,5 +282,14 @@ def test_the_status_goes_out_periodically_changed_or_not(timers: VirtualTimers) 
 
 
 def test_what_city_hall_reads_is_plain_json(parts: Parts) -> None:
+    parts.attendance.set(1001)
     decoded = msgspec.json.decode(msgspec.json.encode(parts.report.build()), type=BoxStatus)
     assert decoded.centre == parts.config.centre.id
+    assert decoded.room == 1001
+
+
+def test_an_older_status_without_a_room_reads_as_in_none() -> None:
+    older = b'{"centre": "c-1", "screen": "call", "at": 1800000000}'
+    assert msgspec.json.decode(older, type=BoxStatus).room == 0
+    with pytest.raises(msgspec.ValidationError, match="room"):
+        msgspec.json.decode(b'{"centre": "c-1", "room": -1}', type=BoxStatus)

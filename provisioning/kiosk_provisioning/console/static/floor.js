@@ -1,10 +1,10 @@
-// 영상 회의: the room's centres, present or not (a page of them at a time: a room may
-// hold every centre of the city), and in a town meeting the hands up (in the order they
+// 영상 회의: the room's centres, present in the meeting or not (their box's status says
+// which room it is in; a page of them at a time: a room may hold every centre of the city), and in a town meeting the hands up (in the order they
 // went up) and the centres given the floor. Polled every data-poll-ms while a meeting
 // is on the page; 발언권 주기 / 발언권 거두기 ask the console, which signs the floor
 // (console/floor.py: who may be given it, at most data-max-speakers at once).
-// 모습 보기 asks the console to show the listed page's present centres (a dozen at most;
-// 다음 ▶ the next ones of the page), 모습 보기 끝 to show nobody. Every state drawn is
+// 모습 보기 asks the console to show the centres present in the meeting (a dozen at most;
+// 다음 ▶ the next ones), 모습 보기 끝 to show nobody. Every state drawn is
 // told to meeting.js as a "floor-change" event on #meeting ({floor, shown}): it
 // subscribes to the shown centres' pictures, and to no other centre's.
 "use strict";
@@ -30,10 +30,11 @@
     $("floor-problem").hidden = !text;
   }
 
-  function dot(row, online) {
+  // Green: in the meeting. Grey: not in it (its box on elsewhere, or off).
+  function dot(row, centre) {
     const mark = row.querySelector(".dot");
-    mark.classList.toggle("on", online);
-    mark.title = online ? "참석" : "오지 않음";
+    mark.classList.toggle("on", centre.present);
+    mark.title = centre.present ? "회의 참석" : centre.online ? "회의에 없음 (켜져 있음)" : "꺼져 있음";
   }
 
   function clock(at) {
@@ -47,7 +48,7 @@
       const row = $("floor-speaker-template").content.firstElementChild.cloneNode(true);
       row.dataset.centre = centre.id;
       row.querySelector(".floor-name").textContent = centre.name;
-      dot(row, centre.online);
+      dot(row, centre);
       const take = row.querySelector(".floor-take");
       take.setAttribute("aria-label", centre.name + " 발언권 거두기");
       take.addEventListener("click", function () { press(take, "/floor/take", { centre: centre.id }); });
@@ -68,7 +69,7 @@
       row.querySelector(".floor-order").textContent = (i + 1) + ".";
       row.querySelector(".floor-name").textContent = centre.name;
       row.querySelector(".floor-at").textContent = clock(centre.at);
-      dot(row, centre.online);
+      dot(row, centre);
       const give = row.querySelector(".floor-give");
       give.disabled = full;
       give.setAttribute("aria-label", centre.name + " 발언권 주기");
@@ -86,12 +87,12 @@
     for (const centre of data.centres) {
       const row = document.createElement("li");
       row.dataset.centre = centre.id;
-      row.className = centre.online ? "on" : "off";
+      row.className = centre.present ? "on" : "off";
       const mark = document.createElement("span");
       mark.className = "dot";
       mark.setAttribute("aria-hidden", "true");
       row.appendChild(mark);
-      dot(row, centre.online);
+      dot(row, centre);
       const name = document.createElement("span");
       name.className = "floor-name";
       name.textContent = centre.name;
@@ -113,7 +114,7 @@
     page = data.page;
   }
 
-  // 모습 보기: how many present centres there are to look at, and 다음 ▶ when there
+  // 모습 보기: how many centres present in the meeting there are to look at, and 다음 ▶ when there
   // are more than one look takes and some are shown now.
   function look(data) {
     $("floor-look").hidden = !data.floor;

@@ -41,7 +41,7 @@
         recordUrl: button.dataset.recordUrl,
         feeds: new Map(),
         floor: Boolean(grant.floor),
-        shown: [], // the centres the floor shows: {id, name, online, call}
+        shown: [], // the centres the floor shows: {id, name, online, present, call}
         thumbs: new Map(), // call name -> its small picture (<li>)
         page: 0,
         spot: null,
@@ -269,7 +269,7 @@
         meeting.thumbs.set(centre.call, li);
       }
       list.appendChild(li); // in the floor's order (the member list's)
-      li.dataset.online = centre.online ? "yes" : "no";
+      li.dataset.present = centre.present ? "yes" : "no"; // in the meeting: its picture may come
       const feed = all.find(function (f) { return f.display === centre.call; });
       const video = li.querySelector("video");
       const stream = feed ? feed.stream : null;

@@ -141,8 +141,9 @@ def network() -> Iterator[PrivateNetwork]:
 def built_example(repo: Repository, call_server: str, tmp_path: Path) -> None:
     """The example city built and published into *repo* as the README says (the media
     through ``add-media``), with three changes for this machine in namwon-001's own
-    file: its call server is the test's, it has no fleet broker (none runs here), and no
-    timetable (the daily exercise would start by itself at 14:00 in the middle of it)."""
+    file: its call server is the test's, it has no fleet broker (none runs here; so its
+    town meeting has no floor, which needs one), and no timetable (the daily exercise
+    would start by itself at 14:00 in the middle of it)."""
     fleet = tmp_path / "fleet"
     shutil.copytree(EXAMPLES / "fleet", fleet)
     env = {**os.environ, "PATH": f"{TOOLS}{os.pathsep}{os.environ['PATH']}"}
@@ -156,6 +157,8 @@ def built_example(repo: Repository, call_server: str, tmp_path: Path) -> None:
     own = fleet / "centres" / f"{CENTRE}.json"
     settings = json.loads(own.read_text())
     settings["calls"]["server"] = call_server
+    rooms = json.loads((fleet / "fleet.json").read_text())["calls"]["rooms"]
+    settings["calls"]["rooms"] = [{k: v for k, v in r.items() if k != "floor"} for r in rooms]
     settings.update(fleet=None, schedule=[])
     own.write_text(json.dumps(settings, ensure_ascii=False))
     build(repo.path, fleet, EXAMPLES / "centres.csv")

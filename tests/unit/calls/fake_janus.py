@@ -337,6 +337,16 @@ class FakeJanus:
                 handle.media = True
                 self._send(handle, {"janus": "webrtcup"})
             return {"videoroom": "event", "configured": "ok"}, ANSWER
+        if request == "unpublish":
+            if not handle.publishing:
+                return _plugin_error(435, "Can't unpublish, not published"), None
+            if not handle.media:  # as Janus: not before the media is up
+                return _plugin_error(435, "Can't unpublish, not published"), None
+            handle.publishing = handle.media = False
+            for other in self._publishers(handle.room):
+                self._notify(other, {"videoroom": "event", "unpublished": handle.feed})
+            self._send(handle, {"janus": "hangup", "reason": "Unpublished"})
+            return {"videoroom": "event", "unpublished": "ok"}, None
         if request == "join":  # a subscriber
             streams = body.get("streams") or [{}]
             wanted = streams[0].get("feed")

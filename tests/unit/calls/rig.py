@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from kiosk.backoff import Backoff
 from kiosk.calls.desk import CallDesk, CallView, Phase, TurnLogin
+from kiosk.calls.floor import FloorBoard
 from kiosk.calls.local import StandInMedia
 from kiosk.calls.phase import FREE
 from kiosk_contract.config.calls import AutoAnswer, Calls, Contact, Room
@@ -69,6 +70,7 @@ class Rig:
         net: FakeNet | None = None,
         centre_id: str = "centre-1",
         turn_login: TurnLogin | None = None,
+        floor: FloorBoard | None = None,
     ) -> None:
         self.janus = janus or FakeJanus()
         self.path = FakePath()
@@ -83,6 +85,7 @@ class Rig:
             new_peer=self.path.new_peer,
             backoff=virtual_backoff,
             turn_login=turn_login,
+            floor=floor,
         )
         self.views = Views(self.desk)
 

@@ -1,0 +1,106 @@
+"""The call desk following city hall's floor in a town meeting, on the fake Janus and
+the virtual clock: what it sends as the floor changes, and a stop Janus refuses."""
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import pytest
+
+from kiosk.calls.desk import Phase
+from kiosk.calls.floor import FloorBoard
+from kiosk.calls.phase import Seat
+from kiosk_contract.config.calls import Room
+from kiosk_contract.floor import Floor
+from tests.unit.calls.fake_janus import FakeJanus
+from tests.unit.calls.rig import ROOM, Rig, calls_for
+from tests.unit.calls.virtual import run
+
+CENTRE = "centre-1"
+
+
+def _floor(seq: int, speakers: tuple[str, ...] = (), shown: tuple[str, ...] = ()) -> Floor:
+    now = int(time.time())
+    return Floor(
+        room=ROOM,
+        seq=seq,
+        speakers=list(speakers),
+        shown=list(shown),
+        issued_at=now,
+        expires_at=now + 600,
+    )
+
+
+async def _until(check: Callable[[], bool]) -> None:
+    """Poll *check* on the virtual clock (what it waits on has no event to wait for)."""
+    async with asyncio.timeout(60):
+        while not check():  # noqa: ASYNC110 - polled state, no event to wait on
+            await asyncio.sleep(0.01)
+
+
+@pytest.mark.allow_warnings  # the refused stop is the point
+def test_a_stop_janus_refuses_leaves_the_centre_on_air_until_it_can_stop() -> None:
+    """Janus refuses to unpublish a feed whose media is not up yet: the centre is still
+    on air (and its screen says so) until the follower's next try stops it, and the
+    hang-up Janus then sends does not end the stay."""
+
+    async def scenario() -> None:
+        janus = FakeJanus()
+        janus.media_up = False
+        board = FloorBoard(CENTRE)
+        meeting = Room(id="town-meeting", number=ROOM, title="군민 회의", floor=True)
+        calls = calls_for(janus, rooms=[meeting])
+        rig = await Rig(janus, calls=calls, floor=board).started()
+        desk = rig.desk
+        assert desk.join("town-meeting")
+        await rig.reach(Phase.IN_ROOM)
+        assert board.offer(_floor(1, speakers=(CENTRE,))) is None
+        await _until(lambda: desk.view.seat is Seat.ON_AIR)
+        sending = [h for h in janus.handles.values() if h.publishing]
+        assert len(sending) == 1
+        assert board.offer(_floor(2)) is None  # taken back at once, the media not up
+        await _until(lambda: janus.count("unpublish") >= 1)
+        assert desk.view.seat is Seat.ON_AIR, "refused: still sending, and the screen says so"
+        sending[0].media = True  # the media comes up
+        await _until(lambda: desk.view.seat is Seat.WATCHING)
+        assert not sending[0].publishing and janus.count("unpublish") == 2
+        group = desk._rooms.group
+        assert group is not None
+        await _until(lambda: group._hangups_expected == 0)  # Janus' hang-up taken as ours
+        assert desk.view.phase is Phase.IN_ROOM
+        desk.hang_up()
+        await rig.reach(Phase.IDLE)
+        await rig.close()
+
+    run(scenario())
+
+
+def test_shown_then_on_air_then_shown_sends_the_camera_then_both_then_the_camera() -> None:
+    async def scenario() -> None:
+        janus = FakeJanus()
+        board = FloorBoard(CENTRE)
+        meeting = Room(id="town-meeting", number=ROOM, title="군민 회의", floor=True)
+        rig = await Rig(janus, calls=calls_for(janus, rooms=[meeting]), floor=board).started()
+        desk = rig.desk
+        assert desk.join("town-meeting")
+        await rig.reach(Phase.IN_ROOM)
+        steps = [
+            (_floor(1, shown=(CENTRE,)), Seat.WATCHING, True),
+            (_floor(2, speakers=(CENTRE,)), Seat.ON_AIR, False),
+            (_floor(3, shown=(CENTRE,)), Seat.WATCHING, True),
+            (_floor(4), Seat.WATCHING, False),
+        ]
+        for floor, seat, looked_at in steps:
+            assert board.offer(floor) is None
+            wanted = (seat, looked_at)
+            await _until(lambda w=wanted: (desk.view.seat, desk.view.looked_at) == w)  # type: ignore[misc]
+            group = desk._rooms.group
+            assert group is not None
+            expected = {Seat.ON_AIR: (True, True), Seat.WATCHING: (looked_at, False)}[seat]
+            assert (group.speaking, group.sound) == expected, floor
+        assert desk.view.phase is Phase.IN_ROOM  # never left the room
+        desk.hang_up()
+        await rig.reach(Phase.IDLE)
+        await rig.close()
+
+    run(scenario())

@@ -60,18 +60,14 @@ class FloorBoard:
 
     def on_air(self, room: int) -> bool:
         """Whether city hall gave this centre the floor in *room* (unexpired)."""
-        floor = self._floors.get(room)
-        if floor is None or self._clock() >= floor.expires_at:
-            return False
-        return self._centre in floor.speakers
+        floor = self._in_force(room)
+        return floor is not None and self._centre in floor.speakers
 
     def shown(self, room: int) -> bool:
         """Whether city hall looks at this centre in *room* (its camera, without sound,
         to the host alone)."""
-        floor = self._floors.get(room)
-        if floor is None or self._clock() >= floor.expires_at:
-            return False
-        return self._centre in floor.shown
+        floor = self._in_force(room)
+        return floor is not None and self._centre in floor.shown
 
     def hand_up(self, room: int) -> bool:
         return room in self._hands
@@ -125,6 +121,11 @@ class FloorBoard:
             self._tell(room)
 
     # --- internals -----------------------------------------------------------------
+
+    def _in_force(self, room: int) -> Floor | None:
+        """*room*'s newest floor, unless it has expired."""
+        floor = self._floors.get(room)
+        return floor if floor is not None and self._clock() < floor.expires_at else None
 
     def _hand(self, room: int, raised: bool) -> None:
         if raised:

@@ -97,7 +97,7 @@ class RoomStay:
         room = self.room
         if room is None or not room.floor:
             return Seat.NONE
-        if self.group is not None and self.group.speaking and self.group.sound:
+        if self.group is not None and Sending.of(self.group) is Sending.ALL:
             return Seat.ON_AIR
         if self._floor is not None and self._floor.hand_up(room.number):
             return Seat.HAND_UP
@@ -220,8 +220,7 @@ class RoomStay:
 
     def looked_at(self) -> bool:
         """Whether city hall sees the centre's camera while it is off air."""
-        group = self.group
-        return group is not None and group.speaking and not group.sound
+        return self.group is not None and Sending.of(self.group) is Sending.PICTURE
 
     def _wanted(self, room: Room) -> Sending:
         """What the centre should send: everything in a room without a floor or once

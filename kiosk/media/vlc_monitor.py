@@ -1,7 +1,9 @@
 """The technician's live checks through libvlc: a camera preview and a microphone level.
 
 A separate libvlc instance, started when the diagnostics screen opens and
-released when it closes. The preview draws into an X11 window like playback.
+released when it closes. The preview draws into an X11 window like playback; when
+its first picture is drawn, or libvlc cannot open the camera, one log line says so
+(from libvlc's event thread: only a log call, no libvlc call, no Qt).
 The level meter receives the microphone's samples through libvlc's audio
 callbacks on libvlc's own thread; that thread only computes a number and
 stores it (a float assignment); the GUI reads :attr:`MicrophoneLevel.level`
@@ -34,11 +36,19 @@ class Monitor:
         self._preview.audio_set_mute(True)
         self._preview.video_set_mouse_input(False)
         self._preview.video_set_key_input(False)
+        self._showing: str | None = None
+        """The MRL the preview was last asked to show, for the log lines."""
+        self._told = False
+        """Its first picture has been logged (libvlc reports each new video output)."""
+        events = self._preview.event_manager()
+        events.event_attach(vlc.EventType.MediaPlayerVout, self._on_picture)
+        events.event_attach(vlc.EventType.MediaPlayerEncounteredError, self._on_error)
         self.microphone = MicrophoneLevel(self._instance)
 
     def show_camera(self, mrl: str | None, window_id: int | None) -> None:
         """Preview *mrl* (``v4l2:///dev/video0``) in *window_id*; ``None`` stops it."""
         self._preview.stop()
+        self._showing, self._told = mrl, False
         if mrl is None:
             return
         if window_id is not None:
@@ -48,6 +58,15 @@ class Monitor:
         self._preview.set_media(media)
         media.release()
         self._preview.play()
+
+    def _on_picture(self, event: Any) -> None:
+        # libvlc's event thread. The count of video outputs: 0 when the preview stops.
+        if event.u.new_count > 0 and not self._told:
+            self._told = True
+            log.info("camera preview showing %s", self._showing)
+
+    def _on_error(self, _event: Any) -> None:
+        log.warning("camera preview could not show %s", self._showing)
 
     def camera_state(self) -> str:
         return str(self._preview.get_state()).rpartition(".")[2].lower()

@@ -16,8 +16,6 @@ from tests.e2e.xserver import (
     RunningKiosk,
     colour_share,
     running_kiosk,
-    screenshot,
-    wait_for,
     xdotool,
     xvfb,
 )
@@ -76,12 +74,12 @@ def test_demo_fills_the_screen_with_tiles_and_keys_work(kiosk: RunningKiosk) -> 
     kiosk.wait_log("screen home -> playing (singing)")
     # libvlc draws the video into the window: the middle of the screen turns from
     # black to the demo's colour gradient.
-    wait_for(lambda: not is_black(screenshot(kiosk.display), 0.5, 0.5), 10, "video on screen")
+    kiosk.see(lambda image: not is_black(image, 0.5, 0.5), "video on screen")
     kiosk.shot("singing-class")
 
     xdotool(kiosk.display, "key", "Escape")
     kiosk.wait_log("screen playing -> home")
-    wait_for(lambda: home_is_shown(screenshot(kiosk.display)), 10, "home again")
+    kiosk.see(home_is_shown, "home again")
 
     # The technician: F12 three times, PIN 4321, the diagnostics screen with the demo's
     # test pattern standing in for a camera (libvlc draws it into the window).
@@ -89,25 +87,26 @@ def test_demo_fills_the_screen_with_tiles_and_keys_work(kiosk: RunningKiosk) -> 
     kiosk.wait_log("screen home -> leader_pin")
     xdotool(kiosk.display, "key", "4", "3", "2", "1", "Return")
     kiosk.wait_log("screen leader_pin -> diagnostics")
-    wait_for(lambda: not is_black(screenshot(kiosk.display), 0.5, 0.45), 10, "camera preview")
+    kiosk.wait_log("camera preview showing file://")  # libvlc's first picture
+    kiosk.see(lambda image: not is_black(image, 0.5, 0.45), "camera preview")
     kiosk.shot("diagnostics")
     xdotool(kiosk.display, "key", "Escape")
     kiosk.wait_log("screen diagnostics -> home")
 
     # 오늘의 안내: the demo's notices, a quiet badge on the tile until they are opened;
     # the first one large, with its picture (from the cache, verified as a download).
-    def badge() -> bool:
-        tile = screenshot(kiosk.display).copy(1280, 540, 640, 540)  # the notices' tile
+    def badge(image: QImage) -> bool:
+        tile = image.copy(1280, 540, 640, 540)  # the notices' tile
         return colour_share(tile, "#FFE14D", 3)[0] > 0.01
 
-    wait_for(badge, 10, "the yellow 새 안내 badge on the notices' tile")
+    kiosk.see(badge, "the yellow 새 안내 badge on the notices' tile")
     xdotool(kiosk.display, "key", "6")
     kiosk.wait_log("screen home -> notices (notices)")
-    wait_for(lambda: colour_share(screenshot(kiosk.display), ROW_COLOUR)[0] > 0.15, 10, "rows")
+    kiosk.see(lambda image: colour_share(image, ROW_COLOUR)[0] > 0.15, "rows")
     kiosk.shot("notices")
     xdotool(kiosk.display, "key", "1")
     kiosk.wait_log("screen notices -> notice (notices)")
-    wait_for(lambda: colour_share(screenshot(kiosk.display), PICTURE)[0] > 0.05, 10, "picture")
+    kiosk.see(lambda image: colour_share(image, PICTURE)[0] > 0.05, "picture")
     kiosk.shot("notice")
     xdotool(kiosk.display, "key", "Escape")
     kiosk.wait_log("screen notice -> home")

@@ -117,6 +117,22 @@ class RunningKiosk:
     def wait_log(self, text: str, timeout: float = 20) -> None:
         wait_for(lambda: text in self.log_text(), timeout, f"log line {text!r}")
 
+    def see(self, condition: Callable[[QImage], bool], what: str, timeout: float = 30) -> None:
+        """Wait until a screenshot meets *condition*. On timeout the last screenshot is
+        kept as ``timeout.png`` and the failure shows the end of the kiosk's log."""
+        last: list[QImage] = []
+
+        def seen() -> bool:
+            last[:] = [screenshot(self.display)]
+            return condition(last[0])
+
+        try:
+            wait_for(seen, timeout, what)
+        except AssertionError as timed_out:
+            last[0].save(str(self.shots / "timeout.png"))
+            tail = "\n".join(self.log_text().splitlines()[-30:])
+            raise AssertionError(f"{timed_out}; the kiosk's log ends:\n{tail}") from None
+
     def wait_ready(self) -> None:
         """systemd's readiness protocol: READY=1 once a screen is painted (watchdog
         pings may come before it)."""

@@ -1,6 +1,7 @@
 """The technician's diagnostics screen: devices, live camera and meter (real libvlc), speaker
 test, network, and the box's facts."""
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from kiosk.devices.model import Device, Kind, Link
@@ -20,6 +21,7 @@ MIC = Device(Kind.MICROPHONE, "plughw:CARD=USB,DEV=0", "Jabra SPEAK 510 USB", Li
 JACK = Device(Kind.MICROPHONE, "plughw:CARD=PCH,DEV=0", "ALC897 Analog", Link.ANALOG)
 
 
+@pytest.mark.allow_warnings  # libvlc cannot open the made-up camera, and says so
 def test_the_technician_pin_opens_diagnostics_with_every_device(
     build: BuildKiosk, demo_config: KioskConfig, qtbot: QtBot
 ) -> None:

@@ -39,10 +39,19 @@ from kiosk.calls.tracks import ColourTrack, ToneTrack
 from kiosk_contract.config.calls import Room
 from kiosk_contract.config.fleet import FleetChannel
 from kiosk_contract.fleet import BoxStatus, Presence, presence_topic, status_topic
-from kiosk_contract.floor import MAX_SHOWN, Floor, Hand, floor_topic, hand_topic, open_floor
+from kiosk_contract.floor import (
+    FLOOR_HOURS,
+    MAX_SHOWN,
+    Floor,
+    Hand,
+    floor_topic,
+    hand_topic,
+    open_floor,
+)
 from kiosk_demo.network import PrivateNetwork
 from kiosk_provisioning.broker.alertkey import alert_public_key
-from kiosk_provisioning.broker.config import rooms_of, write_acl
+from kiosk_provisioning.broker.config import parse_url, rooms_of, write_acl
+from kiosk_provisioning.console.floor import FloorSender
 from kiosk_provisioning.console.models import Activity, Role
 from kiosk_provisioning.identity.directory import read_floor
 from tests.broker import Broker, Peer
@@ -261,6 +270,50 @@ def test_the_host_gives_the_floor_to_a_raised_hand_and_takes_it_back(
         ("meeting-floor-given", f"{ROOM} 군민 회의: {NAMES[FIRST]} ({FIRST})"),
         ("meeting-floor-taken", f"{ROOM} 군민 회의: 모두"),
     ]
+    assert browser.console_errors() == []
+
+
+def test_a_long_meeting_keeps_its_speakers_while_the_hosts_page_is_open(
+    city: FloorCity, host_browser: StaffAtConsole
+) -> None:
+    """A floor signed nearly :data:`FLOOR_HOURS` ago (two minutes left) naming a centre:
+    the open page asks, and the console signs it again as it is, for the full hours;
+    once renewed it is not renewed again."""
+    browser = host_browser
+    repo = city.rig.janus.identity.repo
+    keys = [base64.b64decode(alert_public_key(repo))]
+    now = int(time.time())
+    lasts = FLOOR_HOURS * 3600
+    old = Floor(
+        room=ROOM, seq=now * 1000, speakers=[FIRST], shown=[SECOND],
+        issued_at=now + 120 - lasts, expires_at=now + 120,
+    )  # fmt: skip
+    with city.box(FIRST) as first:
+        first.subscribe(floor_topic(ROOM))
+        FloorSender(repo, parse_url(city.broker.tools_url))(old)
+        assert next_floor(first, keys) == old
+        browser.sign_in("host")
+        browser.open("/meeting/")
+        browser.find("button.start").click()
+        browser.wait(lambda: rows(browser, "#floor-speakers") == [FIRST])
+        renewed = next_floor(first, keys)
+        assert (renewed.speakers, renewed.shown) == ([FIRST], [SECOND])
+        assert renewed.seq > old.seq and renewed.issued_at >= now
+        assert renewed.expires_at - renewed.issued_at == lasts
+        assert read_floor(city.rig.janus.identity.folder, ROOM) == renewed, "the gate's copy"
+        # The page draws the renewed floor (its sequence number) and goes on polling:
+        # nothing more is signed until the host changes something.
+        browser.wait(lambda: browser.find("#floor").get_attribute("data-seq") == str(renewed.seq))
+        browser.find(f'#floor-speakers li[data-centre="{FIRST}"] .floor-take').click()
+        taken = next_floor(first, keys)
+        assert taken.speakers == [] and taken.shown == [SECOND] and taken.seq > renewed.seq
+    # Recorded once the floor is sent: the box may hear it first.
+    renewed_and_taken = [
+        ("meeting-floor-renewed", f"{ROOM} 군민 회의: {NAMES[FIRST]} ({FIRST}), "
+         f"{NAMES[SECOND]} ({SECOND})"),
+        ("meeting-floor-taken", f"{ROOM} 군민 회의: {NAMES[FIRST]} ({FIRST})"),
+    ]  # fmt: skip
+    browser.wait(lambda: city.activities() == renewed_and_taken)
     assert browser.console_errors() == []
 
 

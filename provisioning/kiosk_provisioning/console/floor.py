@@ -30,6 +30,11 @@ even without it. The choice and the publication are made under one lock
 (:data:`_SIGNING`): two hosts pressing at once on two of waitress' threads sign one
 after the other, each from the other's result.
 
+A meeting may outlast a floor: while the host's page is open, a floor that names
+anyone and has less than :data:`RENEW_S` left is signed again, naming the same centres
+(:func:`renew_due`; the page asks, :func:`change_floor` with ``renew``). Closed, the
+floor runs out as before: nobody stays on air for ever after the host has gone.
+
 Hands, presence and the current floor are the fleet watch's
 (:meth:`~.fleetwatch.FleetWatch.room_floor`); this module holds the rules (who may be
 given the floor) and the signing, and is Flask-free: the routes are in :mod:`.meeting`.
@@ -60,6 +65,11 @@ POLL_MS = 1000
 """How often the page asks for the room's hands and floor."""
 LIST_PAGE = 50
 """Member centres listed at once (a room may hold every centre of the city)."""
+RENEW_S = 3600
+"""A floor naming anyone, with less than this left (of its
+:data:`~kiosk_contract.floor.FLOOR_HOURS`), is signed again while the host's page is
+open: well before it runs out, so that a broker or console away for a while does not
+cut a long meeting's speakers off."""
 
 _SIGNING = threading.Lock()
 """Held from reading the room's floor to publishing the next: two hosts pressing at
@@ -90,6 +100,17 @@ class Named:
 def named(room: RoomFloor) -> Named:
     """Who *room*'s floor names now (nobody once it has expired)."""
     return Named(tuple(room.speakers), tuple(room.shown))
+
+
+def renew_due(room: RoomFloor, now: float) -> bool:
+    """Whether *room*'s floor names anyone at *now* and has less than :data:`RENEW_S`
+    left: time to sign it again as it is. (Once it has run out it names nobody: it is
+    not brought back.)"""
+    if room.signed is None or now >= room.signed.expires_at:
+        return False
+    return bool(room.signed.speakers or room.signed.shown) and (
+        room.signed.expires_at - now < RENEW_S
+    )
 
 
 def with_speaker(now: Named, centre: str, members: Mapping[str, str]) -> Named:
@@ -215,13 +236,15 @@ def change_floor(
     send: Callable[[Floor], None],
     now: Callable[[], float] = time.time,
     kept: Callable[[int], Floor | None] = lambda number: None,
+    renew: bool = False,
 ) -> tuple[RoomFloor, Floor | None]:
     """Change the floor of room *number*: *change* makes who it names (on air, shown)
     from the room as it is; if that differs, a new floor is signed and sent with *send*
     and the watch told. Returns the room as it was and the floor sent (``None``: nothing
     changed). :class:`FloorRefusedError` saying why it cannot be done. *kept* gives the
     floor written last for the call gate: it stands in while the broker's copy has not
-    arrived (just after connecting), so a change never starts from an empty floor."""
+    arrived (just after connecting), so a change never starts from an empty floor.
+    With *renew*, the same names are signed again too if :func:`renew_due`."""
     with _SIGNING:
         room = watch.room_floor(number, now())
         if room is not None and room.signed is None and (last := kept(number)) is not None:
@@ -239,9 +262,9 @@ def change_floor(
                 "(not connected to the broker)"
             )
         names = change(room)
-        if names == named(room):
-            return room, None
         at = now()
+        if names == named(room) and not (renew and renew_due(room, at)):
+            return room, None
         issued = int(at)
         floor = Floor(
             room=number,
@@ -323,6 +346,7 @@ def floor_state(
         "max_speakers": MAX_SPEAKERS,
         "max_shown": MAX_SHOWN,
         "seq": room.signed.seq if room.signed is not None else 0,
+        "renew": renew_due(room, room.now),
         "hands": [
             {
                 "id": h.centre,

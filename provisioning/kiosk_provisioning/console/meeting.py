@@ -221,10 +221,12 @@ def _send_floor(
     what: str,
     change: Callable[[RoomFloor], floor.Named],
     who: Callable[[RoomFloor, Floor], str],
+    renew: bool = False,
 ) -> ResponseReturnValue:
-    """Change the floor of room *number* with *change* (:func:`.floor.change_floor`),
-    and say in the activity log that the host did *what* (``given``, ``taken``,
-    ``shown``, ``hidden``) to *who* (made from the room and the floor sent)."""
+    """Change the floor of room *number* with *change* (:func:`.floor.change_floor`,
+    with *renew*), and say in the activity log that the host did *what* (``given``,
+    ``taken``, ``shown``, ``hidden``, ``renewed``) to *who* (made from the room and the
+    floor sent)."""
     console = current_console()
     try:
         watch = _watch()
@@ -236,7 +238,7 @@ def _send_floor(
         send = floor.FloorSender(console.settings.repo, broker)
         folder = identity_folder(console.settings.repo)
         room, sent = floor.change_floor(
-            watch, number, change, send, kept=lambda n: read_floor(folder, n)
+            watch, number, change, send, kept=lambda n: read_floor(folder, n), renew=renew
         )
     except floor.FloorRefusedError as problem:
         return _floor_refused(problem)
@@ -317,6 +319,20 @@ def hide_audience(number: int) -> ResponseReturnValue:
         "hidden",
         lambda room: floor.not_showing(floor.named(room)),
         lambda room, _: "모두",
+    )
+
+
+@blueprint.post("/<int:number>/floor/renew")
+@role_required(Role.HOST)
+def renew_floor(number: int) -> ResponseReturnValue:
+    """Sign the floor again as it is, if it is due (:func:`.floor.renew_due`): the
+    host's page asks when its poll says ``renew``. Not due: nothing is signed."""
+    return _send_floor(
+        number,
+        "renewed",
+        floor.named,
+        lambda room, sent: _names(room, [*sent.speakers, *sent.shown]),
+        renew=True,
     )
 
 

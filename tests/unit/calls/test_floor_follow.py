@@ -38,6 +38,17 @@ async def _until(check: Callable[[], bool]) -> None:
             await asyncio.sleep(0.01)
 
 
+async def _in_meeting(janus: FakeJanus) -> tuple[Rig, FloorBoard]:
+    """The desk of :data:`CENTRE` in the town meeting (a room with a floor) on *janus*,
+    and the board its floors are offered on."""
+    board = FloorBoard(CENTRE)
+    meeting = Room(id="town-meeting", number=ROOM, title="군민 회의", floor=True)
+    rig = await Rig(janus, calls=calls_for(janus, rooms=[meeting]), floor=board).started()
+    assert rig.desk.join("town-meeting")
+    await rig.reach(Phase.IN_ROOM)
+    return rig, board
+
+
 @pytest.mark.allow_warnings  # the refused stop is the point
 def test_a_stop_janus_refuses_leaves_the_centre_on_air_until_it_can_stop() -> None:
     """Janus refuses to unpublish a feed whose media is not up yet: the centre is still
@@ -47,13 +58,8 @@ def test_a_stop_janus_refuses_leaves_the_centre_on_air_until_it_can_stop() -> No
     async def scenario() -> None:
         janus = FakeJanus()
         janus.media_up = False
-        board = FloorBoard(CENTRE)
-        meeting = Room(id="town-meeting", number=ROOM, title="군민 회의", floor=True)
-        calls = calls_for(janus, rooms=[meeting])
-        rig = await Rig(janus, calls=calls, floor=board).started()
+        rig, board = await _in_meeting(janus)
         desk = rig.desk
-        assert desk.join("town-meeting")
-        await rig.reach(Phase.IN_ROOM)
         assert board.offer(_floor(1, speakers=(CENTRE,))) is None
         await _until(lambda: desk.view.seat is Seat.ON_AIR)
         sending = [h for h in janus.handles.values() if h.publishing]
@@ -78,12 +84,8 @@ def test_a_stop_janus_refuses_leaves_the_centre_on_air_until_it_can_stop() -> No
 def test_shown_then_on_air_then_shown_sends_the_camera_then_both_then_the_camera() -> None:
     async def scenario() -> None:
         janus = FakeJanus()
-        board = FloorBoard(CENTRE)
-        meeting = Room(id="town-meeting", number=ROOM, title="군민 회의", floor=True)
-        rig = await Rig(janus, calls=calls_for(janus, rooms=[meeting]), floor=board).started()
+        rig, board = await _in_meeting(janus)
         desk = rig.desk
-        assert desk.join("town-meeting")
-        await rig.reach(Phase.IN_ROOM)
         steps = [
             (_floor(1, shown=(CENTRE,)), Seat.WATCHING, True),
             (_floor(2, speakers=(CENTRE,)), Seat.ON_AIR, False),
@@ -99,6 +101,30 @@ def test_shown_then_on_air_then_shown_sends_the_camera_then_both_then_the_camera
             expected = {Seat.ON_AIR: (True, True), Seat.WATCHING: (looked_at, False)}[seat]
             assert (group.speaking, group.sound) == expected, floor
         assert desk.view.phase is Phase.IN_ROOM  # never left the room
+        desk.hang_up()
+        await rig.reach(Phase.IDLE)
+        await rig.close()
+
+    run(scenario())
+
+
+def test_a_floor_renewed_as_it_was_changes_nothing_on_air() -> None:
+    """City hall signs a long meeting's floor again before it runs out, naming the same
+    centres: the centre stays on air, its media untouched (no new send, no stop), for a
+    long while of the virtual clock after."""
+
+    async def scenario() -> None:
+        janus = FakeJanus()
+        rig, board = await _in_meeting(janus)
+        desk = rig.desk
+        assert board.offer(_floor(1, speakers=(CENTRE,))) is None
+        await _until(lambda: desk.view.seat is Seat.ON_AIR)
+        since = asyncio.get_running_loop().time()
+        assert board.offer(_floor(2, speakers=(CENTRE,))) is None
+        await asyncio.sleep(30)  # the virtual clock: every retry and timer due runs
+        assert desk.view.seat is Seat.ON_AIR and desk.view.phase is Phase.IN_ROOM
+        asked = [name for at, name in janus.requests if at >= since]
+        assert set(asked) <= {"keepalive"}, asked  # the session kept alive, and only that
         desk.hang_up()
         await rig.reach(Phase.IDLE)
         await rig.close()

@@ -11,6 +11,7 @@ started again, and counted on from there.
 """
 
 import base64
+import dataclasses
 import json
 import logging
 import time
@@ -39,6 +40,7 @@ from kiosk_provisioning.build import build
 from kiosk_provisioning.console.fleetwatch import FleetWatch, RoomFloor
 from kiosk_provisioning.console.floor import (
     LIST_PAGE,
+    RENEW_S,
     CallNames,
     FloorRefusedError,
     FloorSender,
@@ -50,6 +52,7 @@ from kiosk_provisioning.console.floor import (
     next_seq,
     not_showing,
     present,
+    renew_due,
     showing,
     with_speaker,
     without_speaker,
@@ -477,6 +480,59 @@ def test_the_floor_is_signed_published_and_counted_on_after_a_restart(
         assert room.speakers == ["c-2", "c-3", "c-4"]
     finally:
         again.close()
+
+
+def test_a_floor_is_renewed_only_when_it_names_someone_and_runs_out_within_the_hour(
+    meeting: Meeting,
+) -> None:
+    """The page asks for a renewal at every poll that says ``renew``: the console signs
+    the same names again, for the full hours, only when due; not a floor naming
+    nobody, not one with more than :data:`RENEW_S` left, not one already run out."""
+    sender = FloorSender(meeting.repo, meeting.tools)
+    keys = [base64.b64decode(alert_public_key(meeting.repo))]
+    lasts = FLOOR_HOURS * 3600
+    # Signed nearly the full hours ago: every floor below is signed at a time already
+    # past (a box, and the console reading the broker back, refuse one from the future).
+    start = int(time.time()) - lasts + 30
+
+    def renew(at: float) -> Floor | None:
+        return change_floor(meeting.watch, ROOM, named, sender, now=lambda: at, renew=True)[1]
+
+    with meeting.box("c-2") as two:
+        two.subscribe(floor_topic(ROOM))
+        assert renew(start) is None, "no floor at all"
+        given = change_floor(
+            meeting.watch, ROOM, lambda room: Named(("c-1",), ("c-2",)), sender,
+            now=lambda: start,
+        )[1]  # fmt: skip
+        assert given is not None and open_floor(two.next().payload, keys, start) == given
+        room = meeting.room()
+        assert not renew_due(room, start + lasts - RENEW_S - 1)
+        assert renew(start + lasts - RENEW_S - 1) is None, "more than an hour left"
+        assert renew_due(room, start + lasts - RENEW_S + 1)
+        # What the page is told at each poll.
+        assert floor_state(dataclasses.replace(room, now=start), [], 0)["renew"] is False
+        assert floor_state(dataclasses.replace(room, now=start + lasts - 60), [], 0)["renew"]
+
+        at = start + lasts - 60  # a minute left
+        renewed = renew(at)
+        assert renewed is not None and renewed.seq > given.seq
+        assert (renewed.speakers, renewed.shown) == (["c-1"], ["c-2"])
+        assert (renewed.issued_at, renewed.expires_at) == (int(at), int(at) + lasts)
+        assert open_floor(two.next().payload, keys, at) == renewed
+        assert read_floor(meeting.identity.folder, ROOM) == renewed, "the gate's copy"
+        assert renew(at + 1) is None, "renewed: not again"
+
+        # Run out (nobody named any more): not brought back.
+        assert not renew_due(meeting.room(), renewed.expires_at)
+        assert renew(renewed.expires_at) is None
+        # Naming nobody: nothing to keep.
+        nobody = change_floor(
+            meeting.watch, ROOM, lambda room: Named(), sender, now=lambda: at + 2
+        )[1]
+        assert nobody is not None and open_floor(two.next().payload, keys, at + 2) == nobody
+        assert not renew_due(meeting.room(), nobody.expires_at - 60)
+        assert renew(nobody.expires_at - 60) is None
 
 
 def test_no_floor_in_a_room_where_everyone_speaks(meeting: Meeting) -> None:

@@ -7,6 +7,8 @@
 // 다음 ▶ the next ones), 모습 보기 끝 to show nobody. Every state drawn is
 // told to meeting.js as a "floor-change" event on #meeting ({floor, shown}): it
 // subscribes to the shown centres' pictures, and to no other centre's.
+// A floor naming anyone that runs out within the hour (the poll's "renew") is signed
+// again as it is while this page is open: a long meeting keeps its speakers.
 "use strict";
 
 (function () {
@@ -22,6 +24,7 @@
   let latest = null; // the last state drawn, parsed
   let busy = false; // a press is being sent: its buttons stay as they are until done
   let timer = null;
+  let renewing = false; // a renewal is being sent: the next polls do not ask again
 
   function room() { return $("stage").dataset.room; }
 
@@ -170,8 +173,19 @@
           return data;
         });
       })
-      .then(function (data) { show(data); })
+      .then(function (data) {
+        show(data);
+        if (data.renew) renew();
+      })
       .catch(function (error) { if (!busy) problem(error.message); });
+  }
+
+  function renew() {
+    if (renewing) return;
+    renewing = true;
+    send(base + room() + "/floor/renew", {})
+      .catch(function (error) { problem(error.message); })
+      .finally(function () { renewing = false; });
   }
 
   function press(button, path, body) {

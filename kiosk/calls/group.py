@@ -4,6 +4,12 @@ A :class:`GroupCall` lives for one attempt at being in the room: when the
 session is lost or media stops for too long, :meth:`GroupCall.run` returns why,
 the desk closes it and, after a pause, opens a new one (aiortc cannot restart
 ICE, so a new connection is the only repair).
+
+One watched feed silent on its own while the others still arrive (its connection
+failed, or Janus hung it up) is watched again on a new connection after the same
+time the whole room is given (``give_up_s``), then after twice as long each time up
+to :data:`REWATCH_MAX` times: the others' media would otherwise hide it, and the
+seniors would hear the speakers with city hall's picture gone for good.
 """
 
 from __future__ import annotations
@@ -37,6 +43,9 @@ WATCH_S = 0.2
 """How often a call's or session's media is checked for silence."""
 GIVE_UP_FACTOR = 5
 """Media silent for this many times ``no_media_s``: the connection is rebuilt."""
+REWATCH_MAX = 8
+"""A feed silent on its own waits at most this many times ``give_up_s`` before it is
+watched again (a publisher that truly sends nothing costs a subscription that often)."""
 
 
 class Watched:
@@ -81,6 +90,8 @@ class GroupCall:
         self._on_gone = on_gone
         self.watched: dict[int, Watched] = {}
         self._waiting: list[Feed] = []
+        self._rewatched: dict[int, int] = {}
+        """Feed -> how many times it was watched again after falling silent on its own."""
         self._hangups_expected = 0
         """Janus hangs up our sending connection once for each time we stop sending."""
         self.changed: Callable[[], None] = lambda: None
@@ -185,9 +196,12 @@ class GroupCall:
                     self._waiting.append(feed)
                 for feed_id in room.left:
                     await self._unsubscribe(feed_id)
-            await self._subscribe_waiting()
+                if room.left:  # not waiting for one that has gone either
+                    self._waiting = [f for f in self._waiting if f.id not in room.left]
             if rule.give_up(self._silence()):
                 return "no media"
+            await self._rewatch_silent(give_up_s)
+            await self._subscribe_waiting()
 
     async def close(self) -> None:
         for feed_id in list(self.watched):
@@ -207,6 +221,23 @@ class GroupCall:
         if not self.watched:
             return 0.0
         return min(w.peer.silence() for w in self.watched.values())
+
+    async def _rewatch_silent(self, give_up_s: float) -> None:
+        """Watch again, on a new connection, each feed silent on its own for longer
+        than its turn (*give_up_s*, doubling with each time, at most
+        :data:`REWATCH_MAX` times it)."""
+        for feed_id, watched in list(self.watched.items()):
+            times = self._rewatched.get(feed_id, 0)
+            silence = watched.peer.silence()
+            if silence < give_up_s * min(2**times, REWATCH_MAX):
+                continue
+            self._rewatched[feed_id] = times + 1
+            log.warning(
+                "room %d: nothing from %s for %.0f s while the others arrive: watching it again",
+                self._room, watched.feed.display or feed_id, silence,
+            )  # fmt: skip
+            await self._unsubscribe(feed_id)
+            self._waiting.append(watched.feed)
 
     async def _subscribe_waiting(self) -> None:
         waiting, self._waiting = self._waiting, []
@@ -233,7 +264,7 @@ class GroupCall:
         self.watched[feed.id] = Watched(feed, subscriber, peer)
         await subscriber.start(await peer.answer(subscriber.offer))
         peer.mark_start()
-        log.info("room %d: watching %s", self._room, feed.display or feed.id)
+        log.info("room %d: %s watching %s", self._room, self._display, feed.display or feed.id)
         self.changed()
 
     async def _unsubscribe(self, feed_id: int) -> None:

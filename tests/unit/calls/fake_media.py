@@ -2,8 +2,9 @@
 
 :class:`FakePath` is the network between the centre and city hall as every
 :class:`FakeConnection` sees it: while it carries media, nothing is ever silent;
-cut, every connection is silent from that moment on. :meth:`FakePath.new_peer` is
-the peer factory a desk is given.
+cut, every connection is silent from that moment on. One connection may also be
+dead on its own (:attr:`FakePath.dead_once`: it never carries anything, as one whose
+ICE failed). :meth:`FakePath.new_peer` is the peer factory a desk is given.
 """
 
 import asyncio
@@ -23,6 +24,9 @@ class FakePath:
         """Every connection made, in order."""
         self.unreadable = False
         """Offers cannot be read (answering raises, as aiortc does on a bad description)."""
+        self.dead_once: set[str] = set()
+        """Labels: the next connection made with one carries nothing, ever (the ones
+        after it carry media as the path does)."""
 
     def cut(self) -> None:
         """Media stops arriving on every connection."""
@@ -44,6 +48,9 @@ class FakePath:
         label: str = "",
     ) -> "FakeConnection":
         connection = FakeConnection(self, list(ice_servers), label)
+        if label in self.dead_once:
+            self.dead_once.discard(label)
+            connection.dead = True
         self.made.append(connection)
         return connection
 
@@ -60,6 +67,8 @@ class FakeConnection:
         self.sent: tuple[MediaStreamTrack, ...] = ()
         self.remote: dict[str, str] | None = None
         self._started = 0.0
+        self.dead = False
+        """Silent since it started, whatever the path does."""
 
     def send(self, *tracks: MediaStreamTrack) -> None:
         self.sent = tracks
@@ -85,9 +94,11 @@ class FakeConnection:
         return None
 
     def silence(self) -> float:
+        now = asyncio.get_running_loop().time()
+        if self.dead:
+            return now - self._started
         if self.path.flowing:
             return 0.0
-        now = asyncio.get_running_loop().time()
         return now - max(self.path.cut_at, self._started)
 
     def route(self) -> str | None:

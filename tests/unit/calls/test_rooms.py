@@ -112,6 +112,46 @@ def test_silence_in_a_room_says_so_then_joins_again() -> None:
     run(scenario())
 
 
+@pytest.mark.allow_warnings  # the feed watched again says so
+def test_a_feed_silent_on_its_own_is_watched_again_without_leaving_the_room() -> None:
+    """The subscription to city hall's host carries nothing (its ICE failed) while
+    another centre's arrives: the room as a whole is not silent, yet the host's
+    picture would be gone for good. It is watched again on a new connection after
+    ``give_up_s``; the desk never leaves the room."""
+
+    async def scenario() -> None:
+        janus = FakeJanus()
+        host = await host_in_the_room(janus)
+        other = Rig(janus, calls_for(janus, call_name="centre-2"), centre_id="centre-2")
+        await other.started()
+        assert other.desk.join("town-meeting")
+        await other.reach(Phase.IN_ROOM)
+        rig = Rig(janus, calls_for(janus, no_media_s=2))
+        dead = "centre-1 watching cityhall-host"
+        rig.path.dead_once.add(dead)
+        phases: list[Phase] = []
+        rig.desk.subscribe(lambda view: phases.append(view.phase))
+        await rig.started()
+        assert rig.desk.join("town-meeting")
+        await rig.reach(Phase.IN_ROOM)
+        joined = now()
+
+        def host_connections() -> list[bool]:
+            return [c.closed for c in rig.path.made if c.label == dead]
+
+        while host_connections() != [True, False]:  # noqa: ASYNC110 - polled fakes
+            await asyncio.sleep(0.1)
+        assert 2 * GIVE_UP_FACTOR <= now() - joined < 2 * GIVE_UP_FACTOR + 0.5
+        await asyncio.sleep(60)  # a minute of the virtual clock: the new one carries media
+        assert host_connections() == [True, False]
+        assert rig.desk.view.phase is Phase.IN_ROOM
+        assert Phase.RECONNECTING not in phases, phases
+        for rig_ in (rig, other, host):
+            await rig_.close()
+
+    run(scenario())
+
+
 @pytest.mark.allow_warnings
 def test_a_room_the_server_refuses_is_tried_again_ever_more_slowly() -> None:
     async def scenario() -> None:

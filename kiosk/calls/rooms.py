@@ -5,8 +5,11 @@ The :class:`RoomStay` job makes one :class:`kiosk.calls.group.GroupCall` attempt
 after another on the line's session: when the session is lost it waits for the line
 to come back, when the server refuses or media stays silent for ``GIVE_UP_FACTOR``
 times ``no_media_s`` it waits a moment (full-jitter backoff, quick at first) and
-joins again on a new connection. Media silent for ``no_media_s`` only shows
-"연결이 불안정합니다": short outages heal by themselves. A room with its own
+joins again on a new connection. Anything else that breaks an attempt (aiortc
+unable to read a feed's offer, a socket error) is met the same way, its traceback
+logged the first time: the meeting goes on rather than ending for the seniors.
+Media silent for ``no_media_s`` only shows "연결이 불안정합니다": short outages heal
+by themselves. A room with its own
 ``servers`` (a district's edge, then another) is met on a session of its own there,
 not on the line's; a server that went away is left for the next one in the list.
 
@@ -142,6 +145,8 @@ class RoomStay:
         await load_media_stack()
         turn = 0
         """Which of the room's own servers this attempt goes to (the next after a loss)."""
+        told = False
+        """An unexpected error's traceback has been logged (once a stay)."""
         while True:
             own: JanusSession | None = None
             if room.servers:
@@ -196,6 +201,11 @@ class RoomStay:
                 why = await group.run(no_media, no_media * GIVE_UP_FACTOR, desk.unsteady)
             except JanusError as err:
                 why = str(err)
+            except Exception as err:  # the meeting goes on (see the module docstring)
+                why = f"{type(err).__name__}: {err}"
+                if not told:
+                    told = True
+                    log.exception("group session %s: unexpected error", room.id)
             finally:
                 gone = own is not None and own.lost.is_set()
                 await self.close()

@@ -152,6 +152,43 @@ def test_a_feed_silent_on_its_own_is_watched_again_without_leaving_the_room() ->
     run(scenario())
 
 
+@pytest.mark.allow_warnings  # the error, and the rejoining
+def test_an_offer_aiortc_cannot_read_breaks_the_attempt_not_the_meeting(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A centre joins the meeting and its offer cannot be read (aiortc raises): the
+    desk joins again, as after any break, instead of ending the meeting; once offers
+    read again it is in the room watching both."""
+
+    async def scenario() -> None:
+        janus = FakeJanus()
+        host = await host_in_the_room(janus)
+        rig = await Rig(janus).started()
+        assert rig.desk.join("town-meeting")
+        await rig.reach(Phase.IN_ROOM)
+        rig.path.unreadable = True
+        other = Rig(janus, calls_for(janus, call_name="centre-2"), centre_id="centre-2")
+        await other.started()
+        assert other.desk.join("town-meeting")
+        await rig.reach(Phase.RECONNECTING)
+        rig.path.unreadable = False
+        await rig.reach(Phase.IN_ROOM)
+        group = rig.desk._rooms.group
+        assert group is not None
+        while len(group.watched) < 2:  # noqa: ASYNC110 - polled fakes
+            await asyncio.sleep(0.1)
+        assert sorted(w.feed.display for w in group.watched.values()) == [
+            "centre-2",
+            "cityhall-host",
+        ]
+        for rig_ in (rig, other, host):
+            await rig_.close()
+
+    run(scenario())
+    assert "group session town-meeting: unexpected error" in caplog.text
+    assert "ValueError: an offer that cannot be read" in caplog.text
+
+
 @pytest.mark.allow_warnings
 def test_a_room_the_server_refuses_is_tried_again_ever_more_slowly() -> None:
     async def scenario() -> None:

@@ -53,7 +53,6 @@ import re
 import secrets
 import signal
 import time
-import tomllib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -63,7 +62,8 @@ from urllib.parse import urlsplit
 
 from kiosk_provisioning.gate import signed_token
 from kiosk_provisioning.janus_api import JanusError, JanusSession, Json
-from kiosk_provisioning.servers import FIELDS as SERVER_FIELDS
+from kiosk_provisioning.problems import ProvisionError
+from kiosk_provisioning.servers import read_server_plan
 
 log = logging.getLogger(__name__)
 
@@ -694,45 +694,25 @@ def _name(route: Route) -> str:
 
 
 def read_servers(path: Path) -> tuple[RelayServer, ...]:
-    """The servers a meeting spans, from a TOML file (``[[server]]`` tables: ``name``,
-    ``api``, ``admin_key`` or ``janus_config``, optional ``media``; the fields of
-    :mod:`kiosk_provisioning.servers` are allowed and not used here); raises
+    """The servers a meeting spans, from the TOML file ``build`` and ``janus-configs``
+    read (:func:`kiosk_provisioning.servers.read_server_plan`, which checks every
+    field): at least two, each with ``admin_key`` or ``janus_config``; raises
     ``ValueError`` naming the file and the field."""
     try:
-        document = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise ValueError(f"{path}: {err}") from err
-    tables = document.get("server")
-    if not isinstance(tables, list) or len(tables) < 2:
+        plan = read_server_plan(path)
+    except ProvisionError as err:
+        raise ValueError(str(err)) from None
+    if len(plan.servers) < 2:
         raise ValueError(f"{path}: server: at least two [[server]] tables are needed")
     servers = []
-    for index, table in enumerate(tables):
+    for index, server in enumerate(plan.servers):
         where = f"{path}: server[{index}]"
-
-        def text(key: str, table: dict[str, object] = table, where: str = where) -> str:
-            value = table.get(key, "")
-            if not isinstance(value, str):
-                raise ValueError(f"{where}.{key}: must be a string")
-            return value
-
-        # build's and janus-configs' fields (gate, districts...) are theirs to check.
-        unknown = set(table) - SERVER_FIELDS
-        if unknown:
-            raise ValueError(f"{where}: unknown field(s) {sorted(unknown)}")
-        name, api = text("name"), text("api")
-        if not name:
-            raise ValueError(f"{where}.name: missing")
-        if urlsplit(api).scheme not in ("ws", "wss") or not urlsplit(api).hostname:
-            raise ValueError(f"{where}.api: not a ws:// or wss:// address: {api!r}")
-        key = text("admin_key")
-        if not key and text("janus_config"):
-            key = _admin_key(Path(text("janus_config")), f"{where}.janus_config")
+        key = server.admin_key
+        if not key and server.janus_config:
+            key = _admin_key(Path(server.janus_config), f"{where}.janus_config")
         if not key:
             raise ValueError(f"{where}: admin_key or janus_config is needed")
-        servers.append(RelayServer(name, api, key, text("media")))
-    names = [server.name for server in servers]
-    if len(set(names)) != len(names):
-        raise ValueError(f"{path}: server: a name is used twice: {names}")
+        servers.append(RelayServer(server.name, server.api, key, server.media))
     return tuple(servers)
 
 

@@ -63,6 +63,12 @@ class MeetingServer:
     """Its media's address for boxes behind 1:1 NAT (Janus' ``nat_1_1_mapping``)."""
     interfaces: tuple[str, ...] = ()
     """The interfaces ICE gathers candidates on (all when empty)."""
+    admin_key: str = ""
+    """The relay's: its VideoRoom ``admin_key`` (else read from :attr:`janus_config`)."""
+    janus_config: str = ""
+    """The relay's: the folder ``janus-config`` wrote for it (its ``admin_key``)."""
+    media: str = ""
+    """The relay's: where the other servers send it RTP (the ``api`` host when empty)."""
 
 
 @dataclass(frozen=True)
@@ -199,4 +205,7 @@ def _server(
         listen=text("listen"),
         public_ip=text("public_ip"),
         interfaces=texts("interfaces"),
+        admin_key=text("admin_key"),
+        janus_config=text("janus_config"),
+        media=text("media"),
     )

@@ -9,9 +9,9 @@ joins again on a new connection. Anything else that breaks an attempt (aiortc
 unable to read a feed's offer, a socket error) is met the same way, its traceback
 logged the first time: the meeting goes on rather than ending for the seniors.
 Media silent for ``no_media_s`` only shows "연결이 불안정합니다": short outages heal
-by themselves. A room with its own
-``servers`` (a district's edge, then another) is met on a session of its own there,
-not on the line's; a server that went away is left for the next one in the list.
+by themselves. A room with its own ``servers`` (a district's edge, then another) is
+met on a session of its own there, not on the line's; a server that went away is left
+for the next one in the list.
 
 In a town meeting (``floor: true``) the centre joins watching, and watches only
 city hall and the centres with sound; it starts and stops sending as city hall's

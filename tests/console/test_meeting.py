@@ -59,6 +59,9 @@ LISTEN_S = 1.5
 """How long the second centre's sound is judged, before and after the mute."""
 SETTLE_S = 0.5
 """Sound already under way when the mute was answered (jitter buffers) is not judged."""
+SEEN_S = 45.0
+"""Each desk shows the host's camera within this (a hang detector naming what each
+desk watched, not a speed check: it takes a second or two)."""
 SCENARIO_S = 240.0
 """The whole meeting; a hang detector, not a speed check."""
 SPOTLIGHT_COLOUR = (
@@ -216,6 +219,22 @@ async def desk_in_room(janus: MeetingServer, centre: str) -> CallDesk:
     return desk
 
 
+def watching(desk: CallDesk) -> str:
+    """What *desk* is doing, for a failure: its phase and, for each feed it watches,
+    how long nothing came and whether a picture has."""
+    group = desk._rooms.group
+    feeds = (
+        "; ".join(
+            f"{w.feed.display}: silent {w.peer.silence():.1f} s, "
+            f"picture {'yes' if w.peer.picture() is not None else 'none'}"
+            for w in group.watched.values()
+        )
+        if group is not None
+        else "no group"
+    )
+    return f"{desk.view.phase.name}, {feeds or 'watching nobody'}"
+
+
 def tiles(browser: StaffAtConsole) -> dict[str, str]:
     """The grid as shown: call name -> the centre's name on its tile."""
     script = """return Array.from(document.querySelectorAll('#grid .tile')).map(
@@ -281,12 +300,16 @@ def test_host_runs_the_town_meeting_with_two_centres(
         assert browser.find("#count").text == "2"
         # The host's camera on both centres' screens (shown first: the room's host).
         for desk in desks.values():
-            await until(
-                lambda d=desk: (
-                    bool(d.remote_frames())  # type: ignore[misc]
-                    and near(mean_rgb(d.remote_frames()[0]), HALL_COLOUR)
-                )
-            )
+            try:
+                async with asyncio.timeout(SEEN_S):
+                    await until(
+                        lambda d=desk: (
+                            bool(d.remote_frames())  # type: ignore[misc]
+                            and near(mean_rgb(d.remote_frames()[0]), HALL_COLOUR)
+                        )
+                    )
+            except TimeoutError:
+                pytest.fail(f"{desk.name} never showed the host: {watching(desk)}")
 
         # 크게 보기: the second centre large beside the grid, its own picture in it.
         spot = browser.find(f'#grid .tile[data-centre="{SECOND}"] .spot')

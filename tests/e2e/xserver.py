@@ -1,5 +1,6 @@
 """A real X server (Xvfb) and the tools to look at it, for end-to-end tests."""
 
+import contextlib
 import os
 import shutil
 import socket
@@ -115,21 +116,20 @@ class RunningKiosk:
         return self.log.read_text(errors="replace")
 
     def wait_log(self, text: str, timeout: float = 20) -> None:
-        wait_for(lambda: text in self.log_text(), timeout, f"log line {text!r}")
+        """Wait for a log line holding *text*; on timeout the failure shows the end of
+        the log and the screen is kept as ``timeout.png``."""
+        self._wait(lambda: text in self.log_text(), timeout, f"log line {text!r}")
 
     def see(self, condition: Callable[[QImage], bool], what: str, timeout: float = 30) -> None:
-        """Wait until a screenshot meets *condition*. On timeout the last screenshot is
-        kept as ``timeout.png`` and the failure shows the end of the kiosk's log."""
-        last: list[QImage] = []
+        """Wait until a screenshot meets *condition*; on timeout as :meth:`wait_log`."""
+        self._wait(lambda: condition(screenshot(self.display)), timeout, what)
 
-        def seen() -> bool:
-            last[:] = [screenshot(self.display)]
-            return condition(last[0])
-
+    def _wait(self, condition: Callable[[], bool], timeout: float, what: str) -> None:
         try:
-            wait_for(seen, timeout, what)
+            wait_for(condition, timeout, what)
         except AssertionError as timed_out:
-            last[0].save(str(self.shots / "timeout.png"))
+            with contextlib.suppress(subprocess.CalledProcessError, AssertionError):
+                self.shot("timeout")  # the screen as it was, if the X server still is
             tail = "\n".join(self.log_text().splitlines()[-30:])
             raise AssertionError(f"{timed_out}; the kiosk's log ends:\n{tail}") from None
 

@@ -8,7 +8,10 @@ publishers: for a publisher P on server S and each other server T it asks T to
 publisher) and S to ``publish_remotely`` P's RTP to the address and ports T gave.
 When P unpublishes or leaves, S stops (``unpublish_remotely``) and T drops it
 (``remove_remote_publisher``). Only local publishers are relayed: a remote
-publisher is never relayed on (no loops; Janus refuses that too).
+publisher is never relayed on (no loops; Janus refuses that too). A publisher
+without sound on an edge (a centre the host looks at: its camera alone) goes to the
+origin only, where the host is: no box watches it, and a page of 12 such pictures
+would otherwise be 12 remote publishers on every server.
 
 How it learns who publishes: it joins each room on each server as a participant
 that never sends (``ptype`` publisher, display :data:`RELAY_DISPLAY`), so Janus
@@ -107,7 +110,8 @@ class RelayServer:
 
 @dataclass(frozen=True)
 class Cascade:
-    """What the relay keeps: *rooms* (number -> management secret) on *servers*."""
+    """What the relay keeps: *rooms* (number -> management secret) on *servers*, the
+    first of them the origin (where city hall's host publishes)."""
 
     servers: tuple[RelayServer, ...]
     rooms: Mapping[int, str]
@@ -118,6 +122,11 @@ class Cascade:
         names = [server.name for server in self.servers]
         if len(set(names)) != len(names):
             raise ValueError(f"servers: a name is used twice: {names}")
+
+    @property
+    def origin(self) -> str:
+        """The origin's name (the first server's)."""
+        return self.servers[0].name if self.servers else ""
 
 
 @dataclass(frozen=True)
@@ -147,6 +156,11 @@ class Publisher:
     id: int
     display: str
     streams: tuple[Stream, ...]
+
+    @property
+    def sound(self) -> bool:
+        """Whether it sends sound (an audio stream that is on)."""
+        return any(stream.type == "audio" for stream in self.streams)
 
 
 def publisher_of(entry: object) -> Publisher | None:
@@ -193,17 +207,20 @@ class Copy:
 
 
 def routes_wanted(
-    local: Mapping[tuple[str, int], Mapping[int, Publisher]], up: Iterable[str]
+    local: Mapping[tuple[str, int], Mapping[int, Publisher]], up: Iterable[str], origin: str
 ) -> set[Route]:
-    """Every local publisher of every server that is up, on every other one that is."""
+    """Every local publisher of every server that is up, on every other one that is;
+    except a publisher without sound on an edge (a centre the host looks at, its camera
+    alone), which only the host watches: on the *origin* alone. (The boxes watch only
+    city hall's feeds and those with sound.)"""
     servers = set(up)
     return {
-        Route(room, source, publisher, target)
+        Route(room, source, number, target)
         for (source, room), publishers in local.items()
         if source in servers
-        for publisher in publishers
+        for number, publisher in publishers.items()
         for target in servers
-        if target != source
+        if target != source and (source == origin or target == origin or publisher.sound)
     }
 
 
@@ -572,7 +589,7 @@ class MeetingRelay:
             del self._failing[route]
 
     async def _reconcile(self) -> None:
-        wanted = routes_wanted(self._local, self._control)
+        wanted = routes_wanted(self._local, self._control, self._cascade.origin)
         remove, make = routes_to_change(wanted, self._made, self._local)
         for route in remove:
             await self._remove(route, "publisher gone or changed")
@@ -696,15 +713,15 @@ def _name(route: Route) -> str:
 def read_servers(path: Path) -> tuple[RelayServer, ...]:
     """The servers a meeting spans, from the TOML file ``build`` and ``janus-configs``
     read (:func:`kiosk_provisioning.servers.read_server_plan`, which checks every
-    field): at least two, each with ``admin_key`` or ``janus_config``; raises
-    ``ValueError`` naming the file and the field."""
+    field): at least two, each with ``admin_key`` or ``janus_config``, the origin
+    first; raises ``ValueError`` naming the file and the field."""
     try:
         plan = read_server_plan(path)
     except ProvisionError as err:
         raise ValueError(str(err)) from None
     if len(plan.servers) < 2:
         raise ValueError(f"{path}: server: at least two [[server]] tables are needed")
-    servers = []
+    servers: list[RelayServer] = []
     for index, server in enumerate(plan.servers):
         where = f"{path}: server[{index}]"
         key = server.admin_key
@@ -712,7 +729,9 @@ def read_servers(path: Path) -> tuple[RelayServer, ...]:
             key = _admin_key(Path(server.janus_config), f"{where}.janus_config")
         if not key:
             raise ValueError(f"{where}: admin_key or janus_config is needed")
-        servers.append(RelayServer(server.name, server.api, key, server.media))
+        relayed = RelayServer(server.name, server.api, key, server.media)
+        # The origin first (the cascade's convention), the others in the file's order.
+        servers.insert(0 if server is plan.origin else len(servers), relayed)
     return tuple(servers)
 
 

@@ -55,21 +55,39 @@ def test_a_publisher_is_read_with_the_streams_that_can_be_relayed() -> None:
 
 def test_every_local_publisher_goes_to_every_other_server_that_is_up() -> None:
     local = {("origin", 1001): {11: HOST}, ("north", 1001): {22: SPEAKER}, ("south", 1001): {}}
-    assert routes_wanted(local, ["origin", "north", "south"]) == {
+    assert routes_wanted(local, ["origin", "north", "south"], "origin") == {
         Route(1001, "origin", 11, "north"),
         Route(1001, "origin", 11, "south"),
         Route(1001, "north", 22, "origin"),
         Route(1001, "north", 22, "south"),
     }
     # A server down neither sends nor receives.
-    assert routes_wanted(local, ["origin", "south"]) == {Route(1001, "origin", 11, "south")}
+    up = ["origin", "south"]
+    assert routes_wanted(local, up, "origin") == {Route(1001, "origin", 11, "south")}
+
+
+def test_a_picture_without_sound_from_an_edge_goes_to_the_origin_only() -> None:
+    """A centre the host looks at sends its camera alone: only the host (on the origin)
+    watches it. City hall's own feed without sound (a host without a microphone) still
+    goes everywhere: the boxes watch city hall's feeds."""
+    looked_at = Publisher(33, "centre-9", (VIDEO,))
+    mute_host = Publisher(12, "cityhall-host", (VIDEO,))
+    local = {("origin", 1001): {12: mute_host}, ("north", 1001): {33: looked_at}}
+    assert routes_wanted(local, ["origin", "north", "south"], "origin") == {
+        Route(1001, "origin", 12, "north"),
+        Route(1001, "origin", 12, "south"),
+        Route(1001, "north", 33, "origin"),
+    }
+    # The origin down: nowhere to go.
+    assert routes_wanted(local, ["north", "south"], "origin") == set()
+    assert looked_at.sound is False and SPEAKER.sound and HOST.sound
 
 
 def test_routes_are_removed_when_their_publisher_goes_and_remade_when_it_changes() -> None:
     to_north, to_south = Route(1001, "origin", 11, "north"), Route(1001, "origin", 11, "south")
     made = {to_north: Copy(900, "north-1", HOST.streams), to_south: Copy(901, "south-1", ())}
     local = {("origin", 1001): {11: HOST}}
-    wanted = routes_wanted(local, ["origin", "north", "south"])
+    wanted = routes_wanted(local, ["origin", "north", "south"], "origin")
     # The copy on south was made for other streams: remade; north's stays.
     assert routes_to_change(wanted, made, local) == ([to_south], [to_south])
     # The host leaves: both go, nothing is made.
@@ -100,6 +118,15 @@ media = "10.30.1.1"
     origin, north = read_servers(servers)
     assert (origin.admin_key, origin.media_address) == ("k-origin", "10.20.0.1")
     assert (north.admin_key, north.media_address) == ("k-north", "10.30.1.1")
+    # Listed first, an edge (serving a district) still comes after the origin.
+    edge_first = tmp_path / "edge-first.toml"
+    tables = servers.read_text().split("[[server]]")
+    gates = 'gate = "wss://origin.example/"\n', 'gate = "wss://north.example:8991/"\n'
+    edge_first.write_text(
+        f'[[server]]{tables[2]}districts = ["운봉읍"]\n{gates[1]}[[server]]{tables[1]}{gates[0]}'
+    )
+    assert [s.name for s in read_servers(edge_first)] == ["origin", "north"]
+    assert Cascade(read_servers(edge_first), {}, "").origin == "origin"
     servers.write_text(servers.read_text().replace('admin_key = "k-north"', ""))
     with pytest.raises(ValueError, match=r"server\[1\]: admin_key or janus_config"):
         read_servers(servers)

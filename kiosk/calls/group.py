@@ -200,7 +200,7 @@ class GroupCall:
                     self._waiting = [f for f in self._waiting if f.id not in room.left]
             if rule.give_up(self._silence()):
                 return "no media"
-            await self._rewatch_silent(give_up_s)
+            await self._rewatch_silent(no_media_s, give_up_s)
             await self._subscribe_waiting()
 
     async def close(self) -> None:
@@ -222,13 +222,20 @@ class GroupCall:
             return 0.0
         return min(w.peer.silence() for w in self.watched.values())
 
-    async def _rewatch_silent(self, give_up_s: float) -> None:
+    async def _rewatch_silent(self, no_media_s: float, give_up_s: float) -> None:
         """Watch again, on a new connection, each feed silent on its own for longer
         than its turn (*give_up_s*, doubling with each time, at most
-        :data:`REWATCH_MAX` times it)."""
+        :data:`REWATCH_MAX` times it) while another still arrives (the room silent for
+        *no_media_s* is the whole connection's trouble: :meth:`run` gives it up). A
+        feed that carries media again starts its turns over."""
+        if self._silence() >= no_media_s:
+            return
         for feed_id, watched in list(self.watched.items()):
             times = self._rewatched.get(feed_id, 0)
             silence = watched.peer.silence()
+            if times and silence < no_media_s and self._came(watched):
+                del self._rewatched[feed_id]  # mended: the next time waits give_up_s
+                continue
             if silence < give_up_s * min(2**times, REWATCH_MAX):
                 continue
             self._rewatched[feed_id] = times + 1
@@ -239,8 +246,16 @@ class GroupCall:
             await self._unsubscribe(feed_id)
             self._waiting.append(watched.feed)
 
+    @staticmethod
+    def _came(watched: Watched) -> bool:
+        """Whether anything has arrived on *watched*'s connection (a new one: not yet)."""
+        return watched.peer.picture() is not None or watched.peer.sound() is not None
+
     async def _subscribe_waiting(self) -> None:
-        waiting, self._waiting = self._waiting, []
+        # The host first: a newcomer never takes the last place from city hall's
+        # picture (watched again, or not ready at first).
+        waiting = sorted(self._waiting, key=lambda feed: feed.display != self._host)
+        self._waiting = []
         for feed in waiting:
             if feed.id not in self.watched and self._wanted(feed) and len(self.watched) < MAX_SHOWN:
                 await self._subscribe(feed)

@@ -5,6 +5,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
+import msgspec
 import pytest
 
 from kiosk.calls.desk import Phase
@@ -38,10 +39,12 @@ async def _until(check: Callable[[], bool]) -> None:
             await asyncio.sleep(0.01)
 
 
-async def _in_meeting(janus: FakeJanus) -> tuple[Rig, FloorBoard]:
+async def _in_meeting(
+    janus: FakeJanus, clock: Callable[[], float] = time.time
+) -> tuple[Rig, FloorBoard]:
     """The desk of :data:`CENTRE` in the town meeting (a room with a floor) on *janus*,
-    and the board its floors are offered on."""
-    board = FloorBoard(CENTRE)
+    and the board its floors are offered on (its clock: *clock*)."""
+    board = FloorBoard(CENTRE, clock)
     meeting = Room(id="town-meeting", number=ROOM, title="군민 회의", floor=True)
     rig = await Rig(janus, calls=calls_for(janus, rooms=[meeting]), floor=board).started()
     assert rig.desk.join("town-meeting")
@@ -110,18 +113,26 @@ def test_shown_then_on_air_then_shown_sends_the_camera_then_both_then_the_camera
 
 def test_a_floor_renewed_as_it_was_changes_nothing_on_air() -> None:
     """City hall signs a long meeting's floor again before it runs out, naming the same
-    centres: the centre stays on air, its media untouched (no new send, no stop), for a
-    long while of the virtual clock after."""
+    centres: the centre stays on air, its media untouched (no new send, no stop), past
+    the first floor's end and for a long while of the virtual clock after."""
 
     async def scenario() -> None:
         janus = FakeJanus()
-        rig, board = await _in_meeting(janus)
+        clock = [time.time()]
+        rig, board = await _in_meeting(janus, lambda: clock[0])
         desk = rig.desk
-        assert board.offer(_floor(1, speakers=(CENTRE,))) is None
+        first = _floor(1, speakers=(CENTRE,))
+        assert board.offer(first) is None
         await _until(lambda: desk.view.seat is Seat.ON_AIR)
         since = asyncio.get_running_loop().time()
-        assert board.offer(_floor(2, speakers=(CENTRE,))) is None
+        renewed = msgspec.structs.replace(
+            first, seq=2, issued_at=first.expires_at - 60, expires_at=first.expires_at + 540
+        )
+        assert board.offer(renewed) is None
+        clock[0] = first.expires_at + 1  # the first floor has run out, the renewed not
+        board.tick()
         await asyncio.sleep(30)  # the virtual clock: every retry and timer due runs
+        assert board.on_air(ROOM)
         assert desk.view.seat is Seat.ON_AIR and desk.view.phase is Phase.IN_ROOM
         asked = [name for at, name in janus.requests if at >= since]
         assert set(asked) <= {"keepalive"}, asked  # the session kept alive, and only that

@@ -103,10 +103,10 @@ def named(room: RoomFloor) -> Named:
 
 
 def renew_due(room: RoomFloor, now: float) -> bool:
-    """Whether *room*'s floor names anyone at *now* and has less than :data:`RENEW_S`
-    left: time to sign it again as it is. (Once it has run out it names nobody: it is
-    not brought back.)"""
-    if room.signed is None or now >= room.signed.expires_at:
+    """Whether *room* (a town meeting) has a floor that names anyone at *now* and has
+    less than :data:`RENEW_S` left: time to sign it again as it is. (Once it has run
+    out it names nobody: it is not brought back.)"""
+    if not room.floor or room.signed is None or now >= room.signed.expires_at:
         return False
     return bool(room.signed.speakers or room.signed.shown) and (
         room.signed.expires_at - now < RENEW_S

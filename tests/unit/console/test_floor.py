@@ -510,6 +510,8 @@ def test_a_floor_is_renewed_only_when_it_names_someone_and_runs_out_within_the_h
         assert not renew_due(room, start + lasts - RENEW_S - 1)
         assert renew(start + lasts - RENEW_S - 1) is None, "more than an hour left"
         assert renew_due(room, start + lasts - RENEW_S + 1)
+        everyone_speaks = dataclasses.replace(room, floor=False)  # not a town meeting
+        assert not renew_due(everyone_speaks, start + lasts - RENEW_S + 1)
         # What the page is told at each poll.
         assert floor_state(dataclasses.replace(room, now=start), [], 0)["renew"] is False
         assert floor_state(dataclasses.replace(room, now=start + lasts - 60), [], 0)["renew"]

@@ -175,7 +175,7 @@
       })
       .then(function (data) {
         show(data);
-        if (data.renew) renew();
+        if (data.renew && data.connected) renew();
       })
       .catch(function (error) { if (!busy) problem(error.message); });
   }
@@ -184,6 +184,7 @@
     if (renewing) return;
     renewing = true;
     send(base + room() + "/floor/renew", {})
+      .then(function () { problem(""); })
       .catch(function (error) { problem(error.message); })
       .finally(function () { renewing = false; });
   }

@@ -21,7 +21,6 @@ from kiosk.calls.group import GroupCall
 from kiosk.calls.janus import Handle, JanusError, JanusSession
 from kiosk.calls.tracks import ColourTrack, ToneTrack
 from kiosk.calls.videoroom import PLUGIN as VIDEOROOM
-from kiosk_contract.floor import Floor
 from kiosk_demo.network import PrivateNetwork
 from kiosk_demo.staff import StaffDesk
 from kiosk_provisioning.gate import BACKLOG, FLOOR_GRACE_S, sends_sound
@@ -43,6 +42,7 @@ from tests.calls.conftest import (
     started,
 )
 from tests.calls.identities import BoxFiles
+from tests.floors import floor_of
 
 CUT_S = 10.0
 """A revoked box or an expired pass is cut within this long (documented)."""
@@ -420,15 +420,7 @@ def _town_meeting(janus: CallServer, *speakers: str, shown: tuple[str, ...] = ()
     document = json.loads(directory.read_text())
     document["rooms"][str(ROOM)]["floor"] = True
     directory.write_text(json.dumps(document))
-    now = int(time.time())
-    floor = Floor(
-        room=ROOM,
-        seq=now,
-        speakers=list(speakers),
-        shown=list(shown),
-        issued_at=now,
-        expires_at=now + 600,
-    )
+    floor = floor_of(ROOM, int(time.time()), *speakers, shown=shown)
     write_floor(janus.identity.folder, floor)
 
 

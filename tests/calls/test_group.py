@@ -31,6 +31,7 @@ from tests.calls.conftest import (
     until,
 )
 from tests.calls.signals import mean_rgb, mono_samples, near, pitch_share, steady_pitch
+from tests.floors import floor_of
 
 OTHER_CENTRE = (40, 160, 60)
 
@@ -144,11 +145,6 @@ def test_alone_in_the_room_says_so_until_someone_comes(janus: CallServer) -> Non
     run(scenario())
 
 
-def _floor(seq: int, *speakers: str) -> Floor:
-    now = int(time.time())
-    return Floor(room=ROOM, seq=seq, speakers=list(speakers), issued_at=now, expires_at=now + 600)
-
-
 async def _publishing(member: Member, display: str) -> bool:
     """Whether Janus counts *display* as publishing in the room (asked by *member*)."""
     handle = await member.session.attach(PLUGIN)
@@ -196,7 +192,7 @@ def test_a_watching_centre_raises_its_hand_and_is_heard_only_while_given_the_flo
         desk.press_speak()
         # City hall gives the floor: the hand goes down, the host sees and hears the centre.
         given = time.monotonic()
-        assert floor.offer(_floor(1, CENTRE)) is None
+        assert floor.offer(floor_of(ROOM, 1, CENTRE)) is None
         await until(lambda: host.sees(CENTRE_COLOUR) and host.hears(CENTRE_TONE))
         print(
             f"on air, seen and heard by the host, {time.monotonic() - given:.2f} s after the floor"
@@ -205,10 +201,10 @@ def test_a_watching_centre_raises_its_hand_and_is_heard_only_while_given_the_flo
         assert not hands[-1].raised and hands[-1].n > hands[-2].n
         assert await _publishing(host, CENTRE)
         # An old floor replayed changes nothing.
-        assert floor.offer(_floor(1)) is not None
+        assert floor.offer(floor_of(ROOM, 1)) is not None
         # City hall takes the floor back: the centre stops sending and goes on watching.
         taken = time.monotonic()
-        assert floor.offer(_floor(2)) is None
+        assert floor.offer(floor_of(ROOM, 2)) is None
         await until(lambda: not host.group.watched)
         print(f"off the air {time.monotonic() - taken:.2f} s after the floor was taken")
         await reach(desk, Phase.IN_ROOM)
@@ -286,11 +282,11 @@ def test_city_hall_looks_at_a_watching_centre_which_sends_its_camera_alone(
         await late.close()
         await late_session.close()
         # Given the floor now: seen and heard.
-        assert floor.offer(_floor(2, CENTRE)) is None
+        assert floor.offer(floor_of(ROOM, 2, CENTRE)) is None
         await until(lambda: host.sees(CENTRE_COLOUR) and host.hears(CENTRE_TONE))
         await until(lambda: desk.view.seat is Seat.ON_AIR and not desk.view.looked_at)
         # Neither shown nor on air: it sends nothing again.
-        assert floor.offer(_floor(3)) is None
+        assert floor.offer(floor_of(ROOM, 3)) is None
         await until(lambda: not watches_centre(host))
         await until(lambda: desk.view.seat is Seat.WATCHING and not desk.view.looked_at)
         assert not await _publishing(host, CENTRE)

@@ -23,7 +23,6 @@ from kiosk.calls.local import StandInMedia
 from kiosk.calls.phase import Seat
 from kiosk.calls.videoroom import PLUGIN
 from kiosk_contract.config.calls import Room
-from kiosk_contract.floor import Floor
 from kiosk_demo.network import PrivateNetwork
 from kiosk_provisioning.identity.directory import write_floor
 from tests.calls.conftest import (
@@ -40,6 +39,7 @@ from tests.calls.conftest import (
 )
 from tests.calls.signals import mean_rgb, mono_samples, near, pitch_share, steady_pitch
 from tests.calls.test_group import Member
+from tests.floors import floor_of
 
 HOST = "cityhall-host"
 STEP_S = 15.0
@@ -89,14 +89,7 @@ class Console:
     def give(self, *speakers: Centre) -> None:
         """The next floor: *speakers* on air, nobody else."""
         self._seq += 1
-        now = int(time.time())
-        floor = Floor(
-            room=ROOM,
-            seq=self._seq,
-            speakers=[s.id for s in speakers],
-            issued_at=now,
-            expires_at=now + 600,
-        )
+        floor = floor_of(ROOM, self._seq, *(s.id for s in speakers))
         write_floor(self._folder, floor)
         for board in self._boards:
             assert board.offer(floor) is None

@@ -4,7 +4,6 @@ the last, and its hand reaches city hall on the centre's own topic."""
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 
 import msgspec
@@ -19,14 +18,10 @@ from kiosk_provisioning.broker.config import write_acl
 from tests.alerts import AlertDesk
 from tests.broker import Broker, Message, Peer
 from tests.fleet.box import CENTRE, DISTRICT, Box, next_on
+from tests.floors import floor_of
 
 ROOM = 1001
 OTHER_ROOM = 1002
-
-
-def _floor(room: int, seq: int, *speakers: str) -> Floor:
-    now = int(time.time())
-    return Floor(room=room, seq=seq, speakers=list(speakers), issued_at=now, expires_at=now + 600)
 
 
 def _raised(message: Message) -> bool:
@@ -72,13 +67,13 @@ def test_only_city_halls_newest_floor_of_its_room_puts_the_centre_on_air(
             hand = msgspec.json.decode(raised.payload, type=Hand)
             assert (hand.room, hand.raised) == (ROOM, True)
             # A floor forged on the broker (not city hall's key) is refused and logged.
-            await publish(_floor(ROOM, 5, CENTRE), Ed25519PrivateKey.generate().sign)
+            await publish(floor_of(ROOM, 5, CENTRE), Ed25519PrivateKey.generate().sign)
             # City hall's own gives the floor; its hand goes down by itself.
-            await publish(_floor(ROOM, 6, CENTRE))
+            await publish(floor_of(ROOM, 6, CENTRE))
             await on_air(True)
             await next_on(hall, f"fleet/{CENTRE}/hands/{ROOM}", lambda m: not _raised(m))
             # Taken back.
-            await publish(_floor(ROOM, 7))
+            await publish(floor_of(ROOM, 7))
             await on_air(False)
             refusals = [
                 r.getMessage()

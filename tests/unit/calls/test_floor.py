@@ -5,6 +5,7 @@ import pytest
 
 from kiosk.calls.floor import FloorBoard
 from kiosk_contract.floor import Floor, Hand
+from tests.floors import floor_of
 
 NOW = 1_800_000_000.0
 
@@ -17,14 +18,9 @@ class Clock:
         return self.now
 
 
-def _floor(seq: int, *speakers: str, room: int = 7, minutes: int = 10) -> Floor:
-    return Floor(
-        room=room,
-        seq=seq,
-        speakers=list(speakers),
-        issued_at=int(NOW),
-        expires_at=int(NOW) + minutes * 60,
-    )
+def _floor(seq: int, *speakers: str, minutes: int = 10) -> Floor:
+    """Room 7's floor, issued at :data:`NOW`."""
+    return floor_of(7, seq, *speakers, at=NOW, minutes=minutes)
 
 
 def test_only_a_newer_floor_changes_who_is_on_air() -> None:

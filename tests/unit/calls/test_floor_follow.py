@@ -12,24 +12,12 @@ from kiosk.calls.desk import Phase
 from kiosk.calls.floor import FloorBoard
 from kiosk.calls.phase import Seat
 from kiosk_contract.config.calls import Room
-from kiosk_contract.floor import Floor
+from tests.floors import floor_of
 from tests.unit.calls.fake_janus import FakeJanus
 from tests.unit.calls.rig import ROOM, Rig, calls_for
 from tests.unit.calls.virtual import run
 
 CENTRE = "centre-1"
-
-
-def _floor(seq: int, speakers: tuple[str, ...] = (), shown: tuple[str, ...] = ()) -> Floor:
-    now = int(time.time())
-    return Floor(
-        room=ROOM,
-        seq=seq,
-        speakers=list(speakers),
-        shown=list(shown),
-        issued_at=now,
-        expires_at=now + 600,
-    )
 
 
 async def _until(check: Callable[[], bool]) -> None:
@@ -63,11 +51,11 @@ def test_a_stop_janus_refuses_leaves_the_centre_on_air_until_it_can_stop() -> No
         janus.media_up = False
         rig, board = await _in_meeting(janus)
         desk = rig.desk
-        assert board.offer(_floor(1, speakers=(CENTRE,))) is None
+        assert board.offer(floor_of(ROOM, 1, CENTRE)) is None
         await _until(lambda: desk.view.seat is Seat.ON_AIR)
         sending = [h for h in janus.handles.values() if h.publishing]
         assert len(sending) == 1
-        assert board.offer(_floor(2)) is None  # taken back at once, the media not up
+        assert board.offer(floor_of(ROOM, 2)) is None  # taken back at once, the media not up
         await _until(lambda: janus.count("unpublish") >= 1)
         assert desk.view.seat is Seat.ON_AIR, "refused: still sending, and the screen says so"
         sending[0].media = True  # the media comes up
@@ -90,10 +78,10 @@ def test_shown_then_on_air_then_shown_sends_the_camera_then_both_then_the_camera
         rig, board = await _in_meeting(janus)
         desk = rig.desk
         steps = [
-            (_floor(1, shown=(CENTRE,)), Seat.WATCHING, True),
-            (_floor(2, speakers=(CENTRE,)), Seat.ON_AIR, False),
-            (_floor(3, shown=(CENTRE,)), Seat.WATCHING, True),
-            (_floor(4), Seat.WATCHING, False),
+            (floor_of(ROOM, 1, shown=(CENTRE,)), Seat.WATCHING, True),
+            (floor_of(ROOM, 2, CENTRE), Seat.ON_AIR, False),
+            (floor_of(ROOM, 3, shown=(CENTRE,)), Seat.WATCHING, True),
+            (floor_of(ROOM, 4), Seat.WATCHING, False),
         ]
         for floor, seat, looked_at in steps:
             assert board.offer(floor) is None
@@ -121,7 +109,7 @@ def test_a_floor_renewed_as_it_was_changes_nothing_on_air() -> None:
         clock = [time.time()]
         rig, board = await _in_meeting(janus, lambda: clock[0])
         desk = rig.desk
-        first = _floor(1, speakers=(CENTRE,))
+        first = floor_of(ROOM, 1, CENTRE)
         assert board.offer(first) is None
         await _until(lambda: desk.view.seat is Seat.ON_AIR)
         since = asyncio.get_running_loop().time()

@@ -3,8 +3,8 @@
 :class:`BoxReport` gathers a :class:`~kiosk_contract.fleet.BoxStatus` from the parts
 that know each fact (the configuration in force, the status board's devices and
 downloads, the screen, the alert board, the last error, the meeting room the call desk
-is in). It reads what they hold,
-plus one ``statvfs`` for the disk: cheap enough for the GUI thread at every change.
+is in). It reads what they hold, plus one ``statvfs`` for the disk: cheap enough for
+the GUI thread at every change.
 
 :class:`StatusSender` decides when a status goes out: at once when the link connects,
 after a change (at most one per :data:`GAP_S`, and not at all when nothing city hall
